@@ -1,0 +1,232 @@
+//! Strongroom's client core.
+//!
+//! Today it joins the two foundations: it checks the OS keychain, loads (or
+//! on first run creates) the store's master key there, opens the encrypted
+//! store and unlocks each linked account with its store key from the
+//! keychain. Linking a bank over the network builds on this.
+#![deny(missing_docs)]
+
+use ring::rand::{SecureRandom, SystemRandom};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use strongroom_core::{AccountId, Sensitive};
+use strongroom_store::{KEY_LEN, MasterKeys, Millis, Store, StoreError, UnlockReport};
+use strongroom_vault::{SecretKind, Vault, VaultError};
+
+/// Name of the database file inside the app's data folder.
+pub const DATABASE_FILE: &str = "strongroom.sqlite3";
+
+/// The client core's one error type.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// The keychain failed; see [`VaultError::guidance`].
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The data folder could not be created.
+    #[error("the data folder {path} could not be created: {source}")]
+    DataFolder {
+        /// The folder.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A linked account's store key is missing from the keychain.
+    #[error("the keychain holds no store key for account {0}")]
+    MissingAccountKey(AccountId),
+}
+
+/// An error as it crosses to the UI: a stable code and a message for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ErrorReport {
+    /// Stable, machine-readable.
+    pub code: String,
+    /// What happened and what to do.
+    pub message: String,
+}
+
+impl From<&ClientError> for ErrorReport {
+    fn from(err: &ClientError) -> Self {
+        match err {
+            ClientError::Vault(v) => ErrorReport {
+                code: v.code().into(),
+                message: v.guidance().into(),
+            },
+            ClientError::Store(s) => ErrorReport {
+                code: s.code().into(),
+                message: s.to_string(),
+            },
+            ClientError::DataFolder { .. } => ErrorReport {
+                code: "data_folder".into(),
+                message: err.to_string(),
+            },
+            ClientError::MissingAccountKey(_) => ErrorReport {
+                code: "account_key_missing".into(),
+                message: format!(
+                    "{err}. The account's history cannot be read on this device; unlink and \
+                     link it again to fetch it from the bank."
+                ),
+            },
+        }
+    }
+}
+
+/// The customer's device: the keychain and the encrypted store, unlocked.
+#[derive(Debug)]
+pub struct Device {
+    vault: Vault,
+    store: Store,
+    unlock_reports: Vec<(AccountId, Result<UnlockReport, ErrorReport>)>,
+    rotation_error: Option<ErrorReport>,
+}
+
+fn key_from_secret(secret: &Sensitive<Vec<u8>>) -> Option<Sensitive<[u8; KEY_LEN]>> {
+    let bytes: [u8; KEY_LEN] = secret.expose().as_slice().try_into().ok()?;
+    Some(Sensitive::new(bytes))
+}
+
+impl Device {
+    /// Opens the device's store in `data_dir` with keys from `vault`.
+    ///
+    /// Runs the keychain self-check first, so a missing or locked keychain is
+    /// reported before anything is touched. On first run, the master key is
+    /// created and stored in the keychain *before* the database is created,
+    /// so no data is ever sealed under a key that is not kept. A key rotation
+    /// that a crash interrupted is finished here.
+    ///
+    /// # Errors
+    /// [`ClientError::Vault`] for keychain problems (nothing is written
+    /// anywhere else), [`ClientError::Store`] or [`ClientError::DataFolder`].
+    pub fn open(data_dir: &Path, vault: Vault) -> Result<Self, ClientError> {
+        vault.self_check()?;
+        let master = match vault.master_key()? {
+            Some(bytes) => MasterKeys::from_bytes(bytes.expose())?,
+            None => {
+                let keys = MasterKeys::generate()?;
+                vault.put_master_key(&keys.to_bytes())?;
+                keys
+            }
+        };
+        std::fs::create_dir_all(data_dir).map_err(|source| ClientError::DataFolder {
+            path: data_dir.to_path_buf(),
+            source,
+        })?;
+        let store = Store::open(data_dir.join(DATABASE_FILE), master)?;
+        let mut device = Device {
+            vault,
+            store,
+            unlock_reports: Vec::new(),
+            rotation_error: None,
+        };
+        for id in device.store.account_ids()? {
+            let report = device.unlock(id).map_err(|e| ErrorReport::from(&e));
+            device.unlock_reports.push((id, report));
+        }
+        if device.store.master_keys().versions().count() > 1 {
+            // A rotation was interrupted. If it cannot finish now (an account
+            // is locked), both key versions stay in the keychain and nothing
+            // is lost; the next open tries again.
+            if let Err(err) = device.finish_rotation() {
+                device.rotation_error = Some(ErrorReport::from(&err));
+            }
+        }
+        Ok(device)
+    }
+
+    fn unlock(&mut self, id: AccountId) -> Result<UnlockReport, ClientError> {
+        let secret = self
+            .vault
+            .get(id, SecretKind::StoreKey)?
+            .ok_or(ClientError::MissingAccountKey(id))?;
+        let key = key_from_secret(&secret).ok_or(ClientError::MissingAccountKey(id))?;
+        Ok(self.store.unlock_account(id, &key)?)
+    }
+
+    /// The store, for reading and writing history.
+    pub fn store(&mut self) -> &mut Store {
+        &mut self.store
+    }
+
+    /// The vault this device uses.
+    pub fn vault(&self) -> &Vault {
+        &self.vault
+    }
+
+    /// What unlocking each linked account found at open.
+    pub fn unlock_reports(&self) -> &[(AccountId, Result<UnlockReport, ErrorReport>)] {
+        &self.unlock_reports
+    }
+
+    /// Why an interrupted key rotation could not be finished at open, if so.
+    pub fn rotation_error(&self) -> Option<&ErrorReport> {
+        self.rotation_error.as_ref()
+    }
+
+    /// Records a linked account: a fresh store key goes to the keychain
+    /// first, then the account row is written sealed under it.
+    ///
+    /// # Errors
+    /// [`ClientError::Vault`] or [`ClientError::Store`]; on a store failure
+    /// the new key is removed from the keychain again.
+    pub fn add_account(
+        &mut self,
+        bank: &str,
+        display_name: &str,
+        now: Millis,
+    ) -> Result<AccountId, ClientError> {
+        let mut id_bytes = [0u8; 8];
+        SystemRandom::new()
+            .fill(&mut id_bytes)
+            .map_err(|_| StoreError::Random)?;
+        let id = AccountId::from_random(id_bytes);
+        let key = strongroom_store::random_key()?;
+        self.vault.put(
+            id,
+            SecretKind::StoreKey,
+            &Sensitive::new(key.expose().to_vec()),
+        )?;
+        if let Err(err) = self.store.add_account(id, &key, bank, display_name, now) {
+            // Best effort: the key protects nothing yet, and a leftover entry
+            // would only be an orphan.
+            let _ = self.vault.delete(id, SecretKind::StoreKey);
+            return Err(err.into());
+        }
+        Ok(id)
+    }
+
+    /// Erases an account from this device: its rows, then every keychain
+    /// entry it had, so that no old copy of the database can be read for it.
+    /// Running it again after an interruption finishes the job.
+    ///
+    /// # Errors
+    /// [`ClientError::Store`] or [`ClientError::Vault`].
+    pub fn erase_account(&mut self, id: AccountId) -> Result<(), ClientError> {
+        self.store.erase_account(id)?;
+        self.vault.forget_account(id)?;
+        Ok(())
+    }
+
+    /// Rotates the store's master key: the new version goes to the keychain
+    /// (beside the old one), every row is re-sealed in batches, then the old
+    /// version is retired. A crash at any point is finished by the next
+    /// [`Device::open`].
+    ///
+    /// # Errors
+    /// [`ClientError::Vault`] or [`ClientError::Store`].
+    pub fn rotate_master_key(&mut self) -> Result<(), ClientError> {
+        let next = self.store.master_keys().with_new_version()?;
+        self.vault.put_master_key(&next.to_bytes())?;
+        self.store.start_rotation(next)?;
+        self.finish_rotation()
+    }
+
+    fn finish_rotation(&mut self) -> Result<(), ClientError> {
+        while !self.store.rotation_step(500)?.done {}
+        let retired = self.store.retire_old_versions()?;
+        self.vault.put_master_key(&retired.to_bytes())?;
+        Ok(())
+    }
+}

@@ -1,0 +1,1261 @@
+//! Strongroom's encrypted message store.
+//!
+//! One SQLite file (WAL, `synchronous=FULL`) holds linked accounts,
+//! conversations, messages, alerts and the outbox. Every sensitive field is
+//! sealed on its own with AES-256-GCM, bound to its table, row, column, account
+//! and key version (see [`crypto`](crate::MasterKeys) and the crate README).
+//! A flipped byte, or a ciphertext swapped or copied between rows, reads back
+//! as [`StoreError::Tampered`] for that row only.
+//!
+//! Keys come from outside: the master key and each account's store key are
+//! kept in the OS keychain by `strongroom-vault`; this crate never sees the
+//! keychain. Search runs on an in-memory index built when an account is
+//! unlocked, so no plaintext word reaches the disk.
+#![deny(missing_docs)]
+
+mod crypto;
+mod error;
+mod migrate;
+mod model;
+mod search;
+
+pub use crypto::{KEY_LEN, MasterKeys, random_key};
+pub use error::StoreError;
+pub use migrate::SCHEMA_VERSION;
+pub use model::*;
+pub use strongroom_core::{AccountId, Sensitive};
+
+use crypto::{AccountKeys, FieldRef};
+use ring::rand::SystemRandom;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
+use search::SearchIndex;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// An account's store key, as kept in the keychain.
+pub type AccountKey = Sensitive<[u8; KEY_LEN]>;
+
+/// What unlocking an account found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UnlockReport {
+    /// Messages and alerts added to the search index.
+    pub indexed: usize,
+    /// Rows that failed their integrity check, as `(table, row)`.
+    pub tampered: Vec<(&'static str, i64)>,
+}
+
+/// How far a key rotation has come.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RotationProgress {
+    /// Rows re-sealed by this step.
+    pub resealed: usize,
+    /// True when no row is sealed under an older key version: the older
+    /// master key versions may now be retired from the keychain.
+    pub done: bool,
+}
+
+/// A table with sealed columns, for key rotation.
+struct SealedTable {
+    table: &'static str,
+    account_column: &'static str,
+    columns: &'static [&'static str],
+}
+
+const SEALED_TABLES: &[SealedTable] = &[
+    SealedTable {
+        table: "accounts",
+        account_column: "id",
+        columns: &["bank", "display_name"],
+    },
+    SealedTable {
+        table: "conversations",
+        account_column: "account_id",
+        columns: &["title"],
+    },
+    SealedTable {
+        table: "messages",
+        account_column: "account_id",
+        columns: &["sender", "body"],
+    },
+    SealedTable {
+        table: "alerts",
+        account_column: "account_id",
+        columns: &["details", "payload", "answer"],
+    },
+];
+
+/// The encrypted store. One per database file; not shared between threads
+/// (wrap it in a mutex).
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+    schema: u32,
+    master: MasterKeys,
+    accounts: HashMap<AccountId, AccountKeys>,
+    conversation_accounts: HashMap<ConversationId, AccountId>,
+    index: SearchIndex,
+    rng: SystemRandom,
+    next_conversation: i64,
+    next_message: i64,
+    next_alert: i64,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .field("unlocked_accounts", &self.accounts.len())
+            .finish_non_exhaustive()
+    }
+}
+
+const MESSAGE_COLUMNS: &str =
+    "id, account_id, conversation_id, sender, body, sent_at, received_at, delivery, key_version";
+const ALERT_COLUMNS: &str =
+    "id, account_id, details, payload, answer, issued_at, received_at, key_version";
+
+fn account_of(row: &Row<'_>, index: usize) -> rusqlite::Result<AccountId> {
+    let value: i64 = row.get(index)?;
+    AccountId::from_stored(value).ok_or(rusqlite::Error::IntegralValueOutOfRange(index, value))
+}
+
+impl Store {
+    /// Opens (or creates) the store at `path` and brings its schema up to date.
+    /// Accounts stay locked until [`Store::unlock_account`].
+    ///
+    /// # Errors
+    /// [`StoreError::NewerSchema`] for a file from a newer app, or
+    /// [`StoreError::Database`] when SQLite cannot open the file (for example
+    /// it is not a database). The file is never wiped.
+    pub fn open(path: impl AsRef<Path>, master: MasterKeys) -> Result<Self, StoreError> {
+        Self::open_at(path.as_ref(), master, SCHEMA_VERSION)
+    }
+
+    fn open_at(path: &Path, master: MasterKeys, schema: u32) -> Result<Self, StoreError> {
+        let mut conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        configure(&conn)?;
+        migrate::migrate(&mut conn, schema)?;
+        let mut store = Store {
+            conn,
+            path: path.to_path_buf(),
+            schema,
+            master,
+            accounts: HashMap::new(),
+            conversation_accounts: HashMap::new(),
+            index: SearchIndex::default(),
+            rng: SystemRandom::new(),
+            next_conversation: 0,
+            next_message: 0,
+            next_alert: 0,
+        };
+        store.next_conversation = store.next_id("conversations")?;
+        store.next_message = store.next_id("messages")?;
+        if schema >= 2 {
+            store.next_alert = store.next_id("alerts")?;
+        }
+        Ok(store)
+    }
+
+    /// The first unused id of an AUTOINCREMENT table. Ids are chosen before
+    /// the row is written because the sealed fields are bound to them; they
+    /// are never reused, so no old ciphertext can ever fit a new row.
+    fn next_id(&self, table: &str) -> Result<i64, StoreError> {
+        let seq: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT seq FROM sqlite_sequence WHERE name = ?1",
+                [table],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let max: Option<i64> =
+            self.conn
+                .query_row(&format!("SELECT MAX(id) FROM {table}"), [], |r| r.get(0))?;
+        Ok(seq.unwrap_or(0).max(max.unwrap_or(0)) + 1)
+    }
+
+    /// Moves everything in the WAL into the database file and truncates
+    /// the WAL (for backups and tests).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub fn checkpoint(&self) -> Result<(), StoreError> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The master key versions this store holds, current last.
+    pub fn master_keys(&self) -> &MasterKeys {
+        &self.master
+    }
+
+    fn keys(&self, account: AccountId) -> Result<&AccountKeys, StoreError> {
+        self.accounts
+            .get(&account)
+            .ok_or(StoreError::AccountLocked(account))
+    }
+
+    fn seal(
+        &self,
+        account: AccountId,
+        table: &'static str,
+        column: &'static str,
+        row: i64,
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, StoreError> {
+        let field = FieldRef {
+            table,
+            column,
+            account,
+            row,
+        };
+        self.keys(account)?
+            .seal(&self.rng, self.master.current_version(), field, plaintext)
+    }
+
+    fn open_field(
+        &self,
+        account: AccountId,
+        table: &'static str,
+        column: &'static str,
+        row: i64,
+        version: u32,
+        sealed: &[u8],
+    ) -> Result<Vec<u8>, StoreError> {
+        let field = FieldRef {
+            table,
+            column,
+            account,
+            row,
+        };
+        self.keys(account)?.open(version, field, sealed)
+    }
+
+    fn open_text(
+        &self,
+        account: AccountId,
+        table: &'static str,
+        column: &'static str,
+        row: i64,
+        version: u32,
+        sealed: &[u8],
+    ) -> Result<String, StoreError> {
+        let bytes = self.open_field(account, table, column, row, version, sealed)?;
+        String::from_utf8(bytes).map_err(|_| StoreError::Tampered { table, row })
+    }
+
+    // ---- accounts -------------------------------------------------------
+
+    /// Ids of every linked account, locked or not, oldest link first.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] on an SQLite failure.
+    pub fn account_ids(&self) -> Result<Vec<AccountId>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT id FROM accounts ORDER BY linked_at, id")?;
+        let ids = stmt
+            .query_map([], |r| account_of(r, 0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(ids)
+    }
+
+    /// Records a newly linked account, sealed under its own store key (which
+    /// the caller has already put in the keychain), and unlocks it.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] if the id is taken or SQLite fails.
+    pub fn add_account(
+        &mut self,
+        id: AccountId,
+        key: &AccountKey,
+        bank: &str,
+        display_name: &str,
+        linked_at: Millis,
+    ) -> Result<(), StoreError> {
+        let keys = AccountKeys::derive(&self.master, key)?;
+        let key_check = keys.lookup_hash("key-check", &id.get().to_be_bytes());
+        self.accounts.insert(id, keys);
+        let result =
+            (|| {
+                let bank = self.seal(id, "accounts", "bank", id.get(), bank.as_bytes())?;
+                let name = self.seal(
+                    id,
+                    "accounts",
+                    "display_name",
+                    id.get(),
+                    display_name.as_bytes(),
+                )?;
+                self.conn.execute(
+                "INSERT INTO accounts (id, key_check, bank, display_name, linked_at, key_version) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![id.get(), key_check, bank, name, linked_at, self.master.current_version()],
+            )?;
+                Ok(())
+            })();
+        if result.is_err() {
+            self.accounts.remove(&id);
+        }
+        result
+    }
+
+    /// Loads an account's store key and builds its part of the search index.
+    ///
+    /// # Errors
+    /// [`StoreError::UnknownAccount`], [`StoreError::WrongAccountKey`] (the
+    /// key is not this account's), or [`StoreError::Tampered`] if the account
+    /// row itself is damaged. Damaged messages and alerts do not fail the
+    /// unlock: they are listed in the report.
+    pub fn unlock_account(
+        &mut self,
+        id: AccountId,
+        key: &AccountKey,
+    ) -> Result<UnlockReport, StoreError> {
+        let check: Option<Vec<u8>> = self
+            .conn
+            .query_row(
+                "SELECT key_check FROM accounts WHERE id = ?1",
+                [id.get()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let check = check.ok_or(StoreError::UnknownAccount(id))?;
+        let keys = AccountKeys::derive(&self.master, key)?;
+        if keys.lookup_hash("key-check", &id.get().to_be_bytes()) != check {
+            return Err(StoreError::WrongAccountKey(id));
+        }
+        self.accounts.insert(id, keys);
+        if let Err(err) = self.account(id) {
+            self.accounts.remove(&id);
+            return Err(err);
+        }
+        self.index.remove_account(id);
+        let mut report = UnlockReport::default();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, body, sent_at, key_version FROM messages WHERE account_id = ?1")?;
+        let rows = stmt
+            .query_map([id.get()], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, Vec<u8>>(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                ))
+            })?
+            .collect::<Result<Vec<(i64, Vec<u8>, i64, u32)>, _>>()?;
+        drop(stmt);
+        for (row, body, sent_at, version) in rows {
+            match self.open_text(id, "messages", "body", row, version, &body) {
+                Ok(text) => {
+                    self.index
+                        .add(SearchHit::Message(MessageId(row)), id, sent_at, &text);
+                    report.indexed += 1;
+                }
+                Err(err) if err.is_row_failure() => report.tampered.push(("messages", row)),
+                Err(other) => return Err(other),
+            }
+        }
+        if self.schema >= 2 {
+            let page = self.alerts(id, usize::MAX)?;
+            for alert in page.items {
+                self.index_alert(&alert);
+                report.indexed += 1;
+            }
+            report.tampered.extend(page.tampered);
+        }
+        Ok(report)
+    }
+
+    /// Forgets an account's key from memory (the account stays linked).
+    pub fn lock_account(&mut self, id: AccountId) {
+        self.accounts.remove(&id);
+        self.index.remove_account(id);
+    }
+
+    /// Reads a linked account.
+    ///
+    /// # Errors
+    /// [`StoreError::UnknownAccount`], [`StoreError::AccountLocked`] or
+    /// [`StoreError::Tampered`].
+    pub fn account(&self, id: AccountId) -> Result<LinkedAccount, StoreError> {
+        let row: Option<(Vec<u8>, Vec<u8>, i64, u32)> = self
+            .conn
+            .query_row(
+                "SELECT bank, display_name, linked_at, key_version FROM accounts WHERE id = ?1",
+                [id.get()],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .optional()?;
+        let (bank, name, linked_at, version) = row.ok_or(StoreError::UnknownAccount(id))?;
+        Ok(LinkedAccount {
+            id,
+            bank: self.open_text(id, "accounts", "bank", id.get(), version, &bank)?,
+            display_name: self.open_text(
+                id,
+                "accounts",
+                "display_name",
+                id.get(),
+                version,
+                &name,
+            )?,
+            linked_at,
+        })
+    }
+
+    /// Erases an account: deletes its rows (with SQLite's secure delete, then
+    /// a WAL checkpoint so no freed page keeps them) and drops its key from
+    /// memory. The caller then destroys the key in the keychain, after which
+    /// no copy of the database can be read for this account.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`] on an SQLite failure; nothing is half-deleted.
+    pub fn erase_account(&mut self, id: AccountId) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        tx.execute("DELETE FROM outbox WHERE account_id = ?1", [id.get()])?;
+        if self.schema >= 2 {
+            tx.execute("DELETE FROM alerts WHERE account_id = ?1", [id.get()])?;
+        }
+        tx.execute("DELETE FROM messages WHERE account_id = ?1", [id.get()])?;
+        tx.execute(
+            "DELETE FROM conversations WHERE account_id = ?1",
+            [id.get()],
+        )?;
+        tx.execute("DELETE FROM accounts WHERE id = ?1", [id.get()])?;
+        tx.commit()?;
+        self.checkpoint()?;
+        self.accounts.remove(&id);
+        self.conversation_accounts.retain(|_, a| *a != id);
+        self.index.remove_account(id);
+        Ok(())
+    }
+
+    // ---- conversations --------------------------------------------------
+
+    /// Opens a conversation with the bank of an account.
+    ///
+    /// # Errors
+    /// [`StoreError::AccountLocked`] or [`StoreError::Database`].
+    pub fn add_conversation(
+        &mut self,
+        account: AccountId,
+        title: &str,
+        created_at: Millis,
+    ) -> Result<ConversationId, StoreError> {
+        let id = self.next_conversation;
+        let title = self.seal(account, "conversations", "title", id, title.as_bytes())?;
+        self.conn.execute(
+            "INSERT INTO conversations (id, account_id, title, created_at, key_version) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                id,
+                account.get(),
+                title,
+                created_at,
+                self.master.current_version()
+            ],
+        )?;
+        self.next_conversation += 1;
+        self.conversation_accounts
+            .insert(ConversationId(id), account);
+        Ok(ConversationId(id))
+    }
+
+    /// The conversations of an account, oldest first.
+    ///
+    /// # Errors
+    /// [`StoreError::AccountLocked`] or [`StoreError::Database`].
+    pub fn conversations(&self, account: AccountId) -> Result<Page<Conversation>, StoreError> {
+        self.keys(account)?;
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id, title, created_at, key_version FROM conversations \
+             WHERE account_id = ?1 ORDER BY created_at, id",
+        )?;
+        let rows = stmt
+            .query_map([account.get()], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, Vec<u8>>(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                ))
+            })?
+            .collect::<Result<Vec<(i64, Vec<u8>, i64, u32)>, _>>()?;
+        let mut page = Page::default();
+        for (id, title, created_at, version) in rows {
+            let result = self
+                .open_text(account, "conversations", "title", id, version, &title)
+                .map(|title| Conversation {
+                    id: ConversationId(id),
+                    account,
+                    title,
+                    created_at,
+                });
+            page.push(result, "conversations", id)?;
+        }
+        Ok(page)
+    }
+
+    fn conversation_account(&mut self, id: ConversationId) -> Result<AccountId, StoreError> {
+        if let Some(account) = self.conversation_accounts.get(&id) {
+            return Ok(*account);
+        }
+        let account = self
+            .conn
+            .query_row(
+                "SELECT account_id FROM conversations WHERE id = ?1",
+                [id.0],
+                |r| account_of(r, 0),
+            )
+            .optional()?
+            .ok_or(StoreError::NotFound {
+                table: "conversations",
+                row: id.0,
+            })?;
+        self.conversation_accounts.insert(id, account);
+        Ok(account)
+    }
+
+    // ---- messages -------------------------------------------------------
+
+    /// Stores messages in one transaction. A message whose idempotency key or
+    /// bank id is already stored is not stored again: it comes back as
+    /// [`Inserted::Duplicate`] with the stored id.
+    ///
+    /// # Errors
+    /// [`StoreError::AccountLocked`], [`StoreError::NotFound`] for an unknown
+    /// conversation, or [`StoreError::Database`]; on error nothing of the
+    /// batch is stored.
+    pub fn insert_messages(
+        &mut self,
+        messages: &[NewMessage],
+    ) -> Result<Vec<Inserted<MessageId>>, StoreError> {
+        self.write_messages(messages, false)
+    }
+
+    /// Stores a message the customer wrote and queues it in the outbox, in
+    /// one transaction. Sending the same idempotency key twice stores it once.
+    ///
+    /// # Errors
+    /// As [`Store::insert_messages`].
+    pub fn queue_outgoing(
+        &mut self,
+        conversation: ConversationId,
+        author: &str,
+        body: &str,
+        client_id: &str,
+        now: Millis,
+    ) -> Result<Inserted<MessageId>, StoreError> {
+        let message = NewMessage {
+            conversation,
+            direction: Direction::Outgoing,
+            author: author.to_owned(),
+            body: body.to_owned(),
+            sent_at: now,
+            received_at: None,
+            delivery: Delivery::Queued,
+            client_id: Some(client_id.to_owned()),
+            bank_message_id: None,
+        };
+        let mut inserted = self.write_messages(std::slice::from_ref(&message), true)?;
+        inserted.pop().ok_or(StoreError::NotFound {
+            table: "messages",
+            row: 0,
+        })
+    }
+
+    fn write_messages(
+        &mut self,
+        messages: &[NewMessage],
+        to_outbox: bool,
+    ) -> Result<Vec<Inserted<MessageId>>, StoreError> {
+        let mut accounts = Vec::with_capacity(messages.len());
+        for m in messages {
+            accounts.push(self.conversation_account(m.conversation)?);
+        }
+        let version = self.master.current_version();
+        let mut next = self.next_message;
+        let mut results = Vec::with_capacity(messages.len());
+        let mut to_index = Vec::new();
+        let tx = self.conn.unchecked_transaction()?;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT OR IGNORE INTO messages (id, account_id, conversation_id, sender, body, \
+                 sent_at, received_at, delivery, client_id_hash, bank_id_hash, key_version) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )?;
+            for (m, &account) in messages.iter().zip(&accounts) {
+                let keys = self.keys(account)?;
+                let client_hash = m
+                    .client_id
+                    .as_ref()
+                    .map(|c| keys.lookup_hash("client-id", c.as_bytes()));
+                let bank_hash = m
+                    .bank_message_id
+                    .as_ref()
+                    .map(|b| keys.lookup_hash("bank-message-id", b.as_bytes()));
+                let id = next;
+                let field = |column| FieldRef {
+                    table: "messages",
+                    column,
+                    account,
+                    row: id,
+                };
+                let sender = keys.seal(
+                    &self.rng,
+                    version,
+                    field("sender"),
+                    &encode_sender(m.direction, &m.author),
+                )?;
+                let body = keys.seal(&self.rng, version, field("body"), m.body.as_bytes())?;
+                let changed = insert.execute(params![
+                    id,
+                    account.get(),
+                    m.conversation.0,
+                    sender,
+                    body,
+                    m.sent_at,
+                    m.received_at,
+                    m.delivery.to_sql(),
+                    client_hash,
+                    bank_hash,
+                    version
+                ])?;
+                if changed == 1 {
+                    next += 1;
+                    if to_outbox {
+                        tx.execute(
+                            "INSERT INTO outbox (message_id, account_id, client_id, attempts, \
+                             next_attempt_at, created_at) VALUES (?1, ?2, ?3, 0, ?4, ?4)",
+                            params![id, account.get(), m.client_id, m.sent_at],
+                        )?;
+                    }
+                    to_index.push((id, account, m.sent_at, m.body.as_str()));
+                    results.push(Inserted::New(MessageId(id)));
+                } else {
+                    let existing: i64 = tx.query_row(
+                        "SELECT id FROM messages WHERE client_id_hash = ?1 OR bank_id_hash = ?2",
+                        params![client_hash, bank_hash],
+                        |r| r.get(0),
+                    )?;
+                    results.push(Inserted::Duplicate(MessageId(existing)));
+                }
+            }
+        }
+        tx.commit()?;
+        self.next_message = next;
+        for (id, account, time, body) in to_index {
+            self.index
+                .add(SearchHit::Message(MessageId(id)), account, time, body);
+        }
+        Ok(results)
+    }
+
+    /// The latest `limit` messages of a conversation, newest first.
+    ///
+    /// # Errors
+    /// [`StoreError::AccountLocked`] or [`StoreError::Database`]. Tampered
+    /// rows are listed in the page, not returned as an error.
+    pub fn latest_messages(
+        &self,
+        conversation: ConversationId,
+        limit: usize,
+    ) -> Result<Page<Message>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ?1 \
+             ORDER BY sent_at DESC, id DESC LIMIT ?2"
+        ))?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut rows = stmt.query(params![conversation.0, limit])?;
+        let mut page = Page::default();
+        while let Some(row) = rows.next()? {
+            let result = self.message_from_row(row);
+            page.push(result, "messages", row.get(0)?)?;
+        }
+        Ok(page)
+    }
+
+    /// One message.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`], [`StoreError::AccountLocked`],
+    /// [`StoreError::Tampered`] or [`StoreError::Database`].
+    pub fn message(&self, id: MessageId) -> Result<Message, StoreError> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?1"
+        ))?;
+        let mut rows = stmt.query([id.0])?;
+        match rows.next()? {
+            Some(row) => self.message_from_row(row),
+            None => Err(StoreError::NotFound {
+                table: "messages",
+                row: id.0,
+            }),
+        }
+    }
+
+    fn message_from_row(&self, row: &Row<'_>) -> Result<Message, StoreError> {
+        let id: i64 = row.get(0)?;
+        let account = account_of(row, 1)?;
+        let version: u32 = row.get(8)?;
+        let sender = self.open_field(
+            account,
+            "messages",
+            "sender",
+            id,
+            version,
+            blob(row, 3, "messages", id)?,
+        )?;
+        let (direction, author) = decode_sender(&sender).ok_or(StoreError::Tampered {
+            table: "messages",
+            row: id,
+        })?;
+        Ok(Message {
+            id: MessageId(id),
+            account,
+            conversation: ConversationId(row.get(2)?),
+            direction,
+            author,
+            body: self.open_text(
+                account,
+                "messages",
+                "body",
+                id,
+                version,
+                blob(row, 4, "messages", id)?,
+            )?,
+            sent_at: row.get(5)?,
+            received_at: row.get(6)?,
+            delivery: Delivery::from_sql(row.get(7)?, id)?,
+        })
+    }
+
+    /// Updates a message's delivery state.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] or [`StoreError::Database`].
+    pub fn set_delivery(&mut self, id: MessageId, delivery: Delivery) -> Result<(), StoreError> {
+        let changed = self.conn.execute(
+            "UPDATE messages SET delivery = ?1 WHERE id = ?2",
+            params![delivery.to_sql(), id.0],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NotFound {
+                table: "messages",
+                row: id.0,
+            });
+        }
+        Ok(())
+    }
+
+    // ---- outbox ---------------------------------------------------------
+
+    /// Messages of an account waiting for the bank's acknowledgement, oldest
+    /// first. Nothing leaves the outbox except through
+    /// [`Store::acknowledge_outgoing`].
+    ///
+    /// # Errors
+    /// [`StoreError::AccountLocked`], [`StoreError::Tampered`] or
+    /// [`StoreError::Database`].
+    pub fn outbox(&self, account: AccountId) -> Result<Vec<OutboxItem>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT message_id, client_id, attempts, next_attempt_at FROM outbox \
+             WHERE account_id = ?1 ORDER BY created_at, message_id",
+        )?;
+        let rows = stmt
+            .query_map([account.get()], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?
+            .collect::<Result<Vec<(i64, String, u32, i64)>, _>>()?;
+        rows.into_iter()
+            .map(|(message, client_id, attempts, next_attempt_at)| {
+                Ok(OutboxItem {
+                    message: self.message(MessageId(message))?,
+                    client_id,
+                    attempts,
+                    next_attempt_at,
+                })
+            })
+            .collect()
+    }
+
+    /// Records a failed send attempt and when to try again.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`] or [`StoreError::Database`].
+    pub fn record_attempt(
+        &mut self,
+        id: MessageId,
+        next_attempt_at: Millis,
+    ) -> Result<(), StoreError> {
+        let changed = self.conn.execute(
+            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?1 WHERE message_id = ?2",
+            params![next_attempt_at, id.0],
+        )?;
+        if changed == 0 {
+            return Err(StoreError::NotFound {
+                table: "outbox",
+                row: id.0,
+            });
+        }
+        Ok(())
+    }
+
+    /// The bank acknowledged a message: mark it sent, remember the bank's id
+    /// for deduplication, and take it out of the outbox, in one transaction.
+    /// Acknowledging twice is harmless.
+    ///
+    /// # Errors
+    /// [`StoreError::AccountLocked`], [`StoreError::NotFound`] for an unknown
+    /// idempotency key, or [`StoreError::Database`].
+    pub fn acknowledge_outgoing(
+        &mut self,
+        account: AccountId,
+        client_id: &str,
+        bank_message_id: &str,
+    ) -> Result<MessageId, StoreError> {
+        let keys = self.keys(account)?;
+        let client_hash = keys.lookup_hash("client-id", client_id.as_bytes());
+        let bank_hash = keys.lookup_hash("bank-message-id", bank_message_id.as_bytes());
+        let tx = self.conn.transaction()?;
+        let id: i64 = tx
+            .query_row(
+                "SELECT id FROM messages WHERE client_id_hash = ?1 AND account_id = ?2",
+                params![client_hash, account.get()],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or(StoreError::NotFound {
+                table: "outbox",
+                row: 0,
+            })?;
+        tx.execute(
+            "UPDATE messages SET delivery = ?1, bank_id_hash = ?2 WHERE id = ?3 AND delivery = ?4",
+            params![
+                Delivery::Sent.to_sql(),
+                bank_hash,
+                id,
+                Delivery::Queued.to_sql()
+            ],
+        )?;
+        tx.execute("DELETE FROM outbox WHERE message_id = ?1", [id])?;
+        tx.commit()?;
+        Ok(MessageId(id))
+    }
+
+    // ---- alerts ---------------------------------------------------------
+
+    /// Stores an alert. The same bank alert id is stored once.
+    ///
+    /// # Errors
+    /// [`StoreError::AccountLocked`] or [`StoreError::Database`].
+    pub fn insert_alert(&mut self, alert: &NewAlert) -> Result<Inserted<AlertId>, StoreError> {
+        let account = alert.account;
+        let keys = self.keys(account)?;
+        let hash = keys.lookup_hash("bank-alert-id", alert.bank_alert_id.as_bytes());
+        let id = self.next_alert;
+        let details = serde_json::to_vec(&alert.details).map_err(|_| StoreError::Random)?;
+        let details = self.seal(account, "alerts", "details", id, &details)?;
+        let payload = self.seal(account, "alerts", "payload", id, alert.raw_jws.as_bytes())?;
+        let changed = self.conn.execute(
+            "INSERT OR IGNORE INTO alerts (id, account_id, details, payload, answer, issued_at, \
+             received_at, alert_id_hash, key_version) VALUES (?1, ?2, ?3, ?4, NULL, ?5, ?6, ?7, ?8)",
+            params![
+                id,
+                account.get(),
+                details,
+                payload,
+                alert.issued_at,
+                alert.received_at,
+                hash,
+                self.master.current_version()
+            ],
+        )?;
+        if changed == 0 {
+            let existing: i64 = self.conn.query_row(
+                "SELECT id FROM alerts WHERE alert_id_hash = ?1",
+                [hash],
+                |r| r.get(0),
+            )?;
+            return Ok(Inserted::Duplicate(AlertId(existing)));
+        }
+        self.next_alert += 1;
+        self.index.add(
+            SearchHit::Alert(AlertId(id)),
+            account,
+            alert.received_at,
+            &alert_search_text(&alert.details),
+        );
+        Ok(Inserted::New(AlertId(id)))
+    }
+
+    fn index_alert(&mut self, alert: &Alert) {
+        self.index.add(
+            SearchHit::Alert(alert.id),
+            alert.account,
+            alert.received_at,
+            &alert_search_text(&alert.details),
+        );
+    }
+
+    /// The latest `limit` alerts of an account, newest first.
+    ///
+    /// # Errors
+    /// [`StoreError::AccountLocked`] or [`StoreError::Database`]. Tampered
+    /// rows are listed in the page.
+    pub fn alerts(&self, account: AccountId, limit: usize) -> Result<Page<Alert>, StoreError> {
+        self.keys(account)?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {ALERT_COLUMNS} FROM alerts WHERE account_id = ?1 \
+             ORDER BY received_at DESC, id DESC LIMIT ?2"
+        ))?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut rows = stmt.query(params![account.get(), limit])?;
+        let mut page = Page::default();
+        while let Some(row) = rows.next()? {
+            let result = self.alert_from_row(row);
+            page.push(result, "alerts", row.get(0)?)?;
+        }
+        Ok(page)
+    }
+
+    /// One alert.
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`], [`StoreError::AccountLocked`],
+    /// [`StoreError::Tampered`] or [`StoreError::Database`].
+    pub fn alert(&self, id: AlertId) -> Result<Alert, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE id = ?1"))?;
+        let mut rows = stmt.query([id.0])?;
+        match rows.next()? {
+            Some(row) => self.alert_from_row(row),
+            None => Err(StoreError::NotFound {
+                table: "alerts",
+                row: id.0,
+            }),
+        }
+    }
+
+    fn alert_from_row(&self, row: &Row<'_>) -> Result<Alert, StoreError> {
+        let id: i64 = row.get(0)?;
+        let account = account_of(row, 1)?;
+        let version: u32 = row.get(7)?;
+        let tampered = || StoreError::Tampered {
+            table: "alerts",
+            row: id,
+        };
+        let details = self.open_field(
+            account,
+            "alerts",
+            "details",
+            id,
+            version,
+            blob(row, 2, "alerts", id)?,
+        )?;
+        let details: AlertDetails = serde_json::from_slice(&details).map_err(|_| tampered())?;
+        let raw_jws = self.open_text(
+            account,
+            "alerts",
+            "payload",
+            id,
+            version,
+            blob(row, 3, "alerts", id)?,
+        )?;
+        let answer = match blob_or_null(row, 4, "alerts", id)? {
+            None => None,
+            Some(sealed) => {
+                let plain = self.open_field(account, "alerts", "answer", id, version, sealed)?;
+                Some(serde_json::from_slice(&plain).map_err(|_| tampered())?)
+            }
+        };
+        Ok(Alert {
+            id: AlertId(id),
+            account,
+            details,
+            raw_jws,
+            issued_at: row.get(5)?,
+            received_at: row.get(6)?,
+            answer,
+        })
+    }
+
+    /// Records the customer's answer to a fraud check (sealed, so a tampered
+    /// file cannot turn "not me" into "this was me").
+    ///
+    /// # Errors
+    /// [`StoreError::NotFound`], [`StoreError::AccountLocked`],
+    /// [`StoreError::Tampered`] or [`StoreError::Database`].
+    pub fn answer_fraud_check(
+        &mut self,
+        id: AlertId,
+        answer: FraudAnswer,
+        at: Millis,
+    ) -> Result<(), StoreError> {
+        let alert = self.alert(id)?;
+        let plain = serde_json::to_vec(&(answer, at)).map_err(|_| StoreError::Random)?;
+        // The other sealed fields of the row must share its key version, so
+        // re-seal them too when the row predates a rotation.
+        let version = self.master.current_version();
+        let details = serde_json::to_vec(&alert.details).map_err(|_| StoreError::Random)?;
+        let details = self.seal(alert.account, "alerts", "details", id.0, &details)?;
+        let payload = self.seal(
+            alert.account,
+            "alerts",
+            "payload",
+            id.0,
+            alert.raw_jws.as_bytes(),
+        )?;
+        let sealed = self.seal(alert.account, "alerts", "answer", id.0, &plain)?;
+        self.conn.execute(
+            "UPDATE alerts SET details = ?1, payload = ?2, answer = ?3, key_version = ?4 WHERE id = ?5",
+            params![details, payload, sealed, version, id.0],
+        )?;
+        Ok(())
+    }
+
+    // ---- search ---------------------------------------------------------
+
+    /// Messages and alerts of unlocked accounts whose text contains every
+    /// query word as a word prefix (case- and accent-insensitive), newest first.
+    pub fn search(&self, query: &str, limit: usize) -> Vec<SearchHit> {
+        self.index.search(query, limit)
+    }
+
+    // ---- key rotation ---------------------------------------------------
+
+    /// Switches to new master keys: new data is sealed under their current
+    /// version from now on. Call [`Store::rotation_step`] until it reports
+    /// `done`, then retire the old versions from the keychain.
+    ///
+    /// The new keys must be in the keychain before this is called: after a
+    /// crash, opening the store with them resumes the rotation where it
+    /// stopped, because every row records its own key version.
+    ///
+    /// # Errors
+    /// [`StoreError::RotationNotForward`] if the new current version is not
+    /// newer, or [`StoreError::MissingKeyVersion`] if a version in use is
+    /// missing from the new keys.
+    pub fn start_rotation(&mut self, new_keys: MasterKeys) -> Result<(), StoreError> {
+        if new_keys.current_version() <= self.master.current_version() {
+            return Err(StoreError::RotationNotForward(
+                self.master.current_version(),
+            ));
+        }
+        if let Some(missing) = self.master.versions().find(|v| new_keys.key(*v).is_none()) {
+            return Err(StoreError::MissingKeyVersion(missing));
+        }
+        self.rekey(new_keys)
+    }
+
+    /// Replaces the master keys and re-derives every unlocked account's keys.
+    fn rekey(&mut self, new_keys: MasterKeys) -> Result<(), StoreError> {
+        let mut rederived = HashMap::new();
+        for (id, keys) in &self.accounts {
+            rederived.insert(*id, keys.extend(&new_keys)?);
+        }
+        self.accounts = rederived;
+        self.master = new_keys;
+        Ok(())
+    }
+
+    /// Re-seals up to `batch` rows still under an older key version, in one
+    /// transaction. Safe to interrupt at any point.
+    ///
+    /// # Errors
+    /// [`StoreError::AccountLocked`] if a row belongs to a locked account,
+    /// [`StoreError::Tampered`] if a row fails to open (it keeps its old
+    /// version; the older key must then be kept), or [`StoreError::Database`].
+    pub fn rotation_step(&mut self, batch: usize) -> Result<RotationProgress, StoreError> {
+        let target = self.master.current_version();
+        let batch = i64::try_from(batch).unwrap_or(i64::MAX);
+        let mut progress = RotationProgress::default();
+        let tx = self.conn.unchecked_transaction()?;
+        for spec in SEALED_TABLES {
+            if spec.table == "alerts" && self.schema < 2 {
+                continue;
+            }
+            let left = batch - i64::try_from(progress.resealed).unwrap_or(i64::MAX);
+            if left <= 0 {
+                break;
+            }
+            let columns = spec.columns.join(", ");
+            let sql = format!(
+                "SELECT id, {}, key_version, {columns} FROM {} WHERE key_version != ?1 LIMIT ?2",
+                spec.account_column, spec.table
+            );
+            let mut select = tx.prepare(&sql)?;
+            let mut rows = select.query(params![target, left])?;
+            let mut updates = Vec::new();
+            while let Some(row) = rows.next()? {
+                let id: i64 = row.get(0)?;
+                let account = account_of(row, 1)?;
+                let version: u32 = row.get(2)?;
+                let mut values = Vec::with_capacity(spec.columns.len());
+                for (i, column) in spec.columns.iter().enumerate() {
+                    let value = match blob_or_null(row, 3 + i, spec.table, id)? {
+                        None => None,
+                        Some(sealed) => {
+                            let plain = Sensitive::new(
+                                self.open_field(account, spec.table, column, id, version, sealed)?,
+                            );
+                            Some(self.seal(account, spec.table, column, id, plain.expose())?)
+                        }
+                    };
+                    values.push(value);
+                }
+                updates.push((id, version, values));
+            }
+            drop(rows);
+            drop(select);
+            let assignments: Vec<String> = spec
+                .columns
+                .iter()
+                .enumerate()
+                .map(|(i, c)| format!("{c} = ?{}", i + 4))
+                .collect();
+            let update = format!(
+                "UPDATE {} SET key_version = ?1, {} WHERE id = ?2 AND key_version = ?3",
+                spec.table,
+                assignments.join(", ")
+            );
+            let mut stmt = tx.prepare(&update)?;
+            for (id, version, values) in updates {
+                let mut args: Vec<rusqlite::types::Value> = vec![
+                    i64::from(target).into(),
+                    id.into(),
+                    i64::from(version).into(),
+                ];
+                args.extend(values.into_iter().map(|v| match v {
+                    Some(bytes) => rusqlite::types::Value::Blob(bytes),
+                    None => rusqlite::types::Value::Null,
+                }));
+                stmt.execute(rusqlite::params_from_iter(args))?;
+                progress.resealed += 1;
+            }
+        }
+        tx.commit()?;
+        progress.done = self.versions_in_use()?.iter().all(|v| *v == target);
+        Ok(progress)
+    }
+
+    /// Drops master key versions no row uses any more, once a rotation is
+    /// done, and returns the keys to store in the keychain.
+    ///
+    /// # Errors
+    /// [`StoreError::MissingKeyVersion`] naming a version still in use, or
+    /// [`StoreError::Database`].
+    pub fn retire_old_versions(&mut self) -> Result<MasterKeys, StoreError> {
+        let current = self.master.current_version();
+        if let Some(old) = self.versions_in_use()?.into_iter().find(|v| *v != current) {
+            return Err(StoreError::MissingKeyVersion(old));
+        }
+        let retired = self.master.retire_old_versions();
+        self.rekey(retired.clone())?;
+        Ok(retired)
+    }
+
+    /// Every master key version some row is sealed under.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub fn versions_in_use(&self) -> Result<Vec<u32>, StoreError> {
+        let mut versions = Vec::new();
+        for spec in SEALED_TABLES {
+            if spec.table == "alerts" && self.schema < 2 {
+                continue;
+            }
+            let mut stmt = self
+                .conn
+                .prepare(&format!("SELECT DISTINCT key_version FROM {}", spec.table))?;
+            for v in stmt.query_map([], |r| r.get::<_, u32>(0))? {
+                versions.push(v?);
+            }
+        }
+        versions.sort_unstable();
+        versions.dedup();
+        Ok(versions)
+    }
+}
+
+/// A sealed column's bytes. STRICT tables keep the type, so anything but a
+/// blob here means the file was edited.
+fn blob<'a>(
+    row: &'a Row<'_>,
+    index: usize,
+    table: &'static str,
+    id: i64,
+) -> Result<&'a [u8], StoreError> {
+    row.get_ref(index)?
+        .as_blob()
+        .map_err(|_| StoreError::Tampered { table, row: id })
+}
+
+fn blob_or_null<'a>(
+    row: &'a Row<'_>,
+    index: usize,
+    table: &'static str,
+    id: i64,
+) -> Result<Option<&'a [u8]>, StoreError> {
+    row.get_ref(index)?
+        .as_blob_or_null()
+        .map_err(|_| StoreError::Tampered { table, row: id })
+}
+
+fn configure(conn: &Connection) -> Result<(), StoreError> {
+    // WAL for concurrent readers and crash safety; FULL so that a commit the
+    // client acknowledges to the bank survives a power cut; secure_delete so
+    // that erased rows are overwritten; temp_store in memory so that sorts and
+    // temporary indexes never spill anything to a temp file.
+    conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "secure_delete", "ON")?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(())
+}
+
+fn encode_sender(direction: Direction, author: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(1 + author.len());
+    out.push(match direction {
+        Direction::Incoming => b'I',
+        Direction::Outgoing => b'O',
+    });
+    out.extend_from_slice(author.as_bytes());
+    out
+}
+
+fn decode_sender(bytes: &[u8]) -> Option<(Direction, String)> {
+    let (first, rest) = bytes.split_first()?;
+    let direction = match first {
+        b'I' => Direction::Incoming,
+        b'O' => Direction::Outgoing,
+        _ => return None,
+    };
+    Some((direction, String::from_utf8(rest.to_vec()).ok()?))
+}
+
+fn alert_search_text(details: &AlertDetails) -> String {
+    let mut text = details.text.clone();
+    if let Some(merchant) = &details.merchant {
+        text.push(' ');
+        text.push_str(merchant);
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,260 @@
+//! Search that never touches the disk.
+//!
+//! The index lives in memory only. It is built when an account is unlocked,
+//! by opening that account's sealed message bodies and alert texts, and kept
+//! up to date on every write. Nothing about words, prefixes or bodies is ever
+//! written to the database, its WAL or a temporary file, at the cost of
+//! rebuilding the index at each unlock (see the crate README for figures).
+//!
+//! Words are folded for matching: Unicode compatibility decomposition, marks
+//! dropped, lower case, so "Café", "CAFE" and "cafe" are one word. Every query
+//! word matches as a prefix; all query words must match.
+
+use std::collections::{BTreeMap, HashMap};
+use strongroom_core::AccountId;
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+use crate::model::{Millis, SearchHit};
+
+#[derive(Debug, Clone, Copy)]
+struct Doc {
+    hit: SearchHit,
+    account: AccountId,
+    time: Millis,
+    live: bool,
+}
+
+/// An inverted index from folded words to documents.
+#[derive(Default)]
+pub(crate) struct SearchIndex {
+    docs: Vec<Doc>,
+    by_hit: HashMap<SearchHit, u32>,
+    words: BTreeMap<Box<str>, Vec<u32>>,
+    dead: usize,
+}
+
+/// Splits text into folded words.
+pub(crate) fn words(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    for c in text.nfkd() {
+        if is_combining_mark(c) {
+            continue;
+        }
+        if c.is_alphanumeric() {
+            current.extend(c.to_lowercase());
+        } else if !current.is_empty() {
+            out.push(std::mem::take(&mut current));
+        }
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+impl SearchIndex {
+    /// Adds (or replaces) a document.
+    pub(crate) fn add(&mut self, hit: SearchHit, account: AccountId, time: Millis, text: &str) {
+        self.remove(hit);
+        let ordinal = u32::try_from(self.docs.len()).unwrap_or(u32::MAX);
+        self.docs.push(Doc {
+            hit,
+            account,
+            time,
+            live: true,
+        });
+        self.by_hit.insert(hit, ordinal);
+        let mut ws = words(text);
+        ws.sort_unstable();
+        ws.dedup();
+        for w in ws {
+            match self.words.get_mut(w.as_str()) {
+                Some(list) => list.push(ordinal),
+                None => {
+                    self.words.insert(w.into_boxed_str(), vec![ordinal]);
+                }
+            }
+        }
+    }
+
+    /// Forgets a document.
+    pub(crate) fn remove(&mut self, hit: SearchHit) {
+        if let Some(ordinal) = self.by_hit.remove(&hit) {
+            if let Some(doc) = self.docs.get_mut(ordinal as usize) {
+                doc.live = false;
+                self.dead += 1;
+            }
+        }
+    }
+
+    /// Forgets every document of an account (unlink).
+    pub(crate) fn remove_account(&mut self, account: AccountId) {
+        let hits: Vec<SearchHit> = self
+            .docs
+            .iter()
+            .filter(|d| d.live && d.account == account)
+            .map(|d| d.hit)
+            .collect();
+        for hit in hits {
+            self.remove(hit);
+        }
+        if self.dead > self.docs.len() / 2 {
+            self.compact();
+        }
+    }
+
+    /// Drops dead documents from the posting lists.
+    fn compact(&mut self) {
+        let mut renumber = vec![u32::MAX; self.docs.len()];
+        let mut docs = Vec::with_capacity(self.docs.len() - self.dead);
+        for (old, doc) in self.docs.iter().enumerate() {
+            if doc.live {
+                renumber[old] = u32::try_from(docs.len()).unwrap_or(u32::MAX);
+                docs.push(*doc);
+            }
+        }
+        self.words.retain(|_, list| {
+            list.retain_mut(|o| {
+                *o = renumber[*o as usize];
+                *o != u32::MAX
+            });
+            !list.is_empty()
+        });
+        self.by_hit = docs
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.hit, u32::try_from(i).unwrap_or(u32::MAX)))
+            .collect();
+        self.docs = docs;
+        self.dead = 0;
+    }
+
+    /// Documents matching every word of the query as a prefix, newest first.
+    pub(crate) fn search(&self, query: &str, limit: usize) -> Vec<SearchHit> {
+        let terms = words(query);
+        if terms.is_empty() || limit == 0 {
+            return Vec::new();
+        }
+        // One bit per document; each term narrows the set.
+        let blocks = self.docs.len().div_ceil(64);
+        let mut result: Option<Vec<u64>> = None;
+        for term in &terms {
+            let mut set = vec![0u64; blocks];
+            for (_, list) in self
+                .words
+                .range::<str, _>((
+                    std::ops::Bound::Included(term.as_str()),
+                    std::ops::Bound::Unbounded,
+                ))
+                .take_while(|(w, _)| w.starts_with(term.as_str()))
+            {
+                for &o in list {
+                    set[o as usize / 64] |= 1 << (o % 64);
+                }
+            }
+            result = Some(match result {
+                None => set,
+                Some(mut acc) => {
+                    for (a, s) in acc.iter_mut().zip(&set) {
+                        *a &= s;
+                    }
+                    acc
+                }
+            });
+        }
+        let Some(set) = result else {
+            return Vec::new();
+        };
+        let mut matches: Vec<(Millis, u32)> = Vec::new();
+        for (block_index, mut block) in set.into_iter().enumerate() {
+            while block != 0 {
+                let bit = block.trailing_zeros();
+                block &= block - 1;
+                let ordinal = block_index * 64 + bit as usize;
+                let doc = &self.docs[ordinal];
+                if doc.live {
+                    matches.push((doc.time, u32::try_from(ordinal).unwrap_or(u32::MAX)));
+                }
+            }
+        }
+        // Newest first; later ordinals win ties so the order is stable.
+        let newest_first = |a: &(Millis, u32), b: &(Millis, u32)| b.cmp(a);
+        if matches.len() > limit {
+            matches.select_nth_unstable_by(limit - 1, newest_first);
+            matches.truncate(limit);
+        }
+        matches.sort_unstable_by(newest_first);
+        matches
+            .into_iter()
+            .map(|(_, o)| self.docs[o as usize].hit)
+            .collect()
+    }
+
+    /// Number of live documents.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.docs.len() - self.dead
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::MessageId;
+
+    fn acct() -> AccountId {
+        AccountId::from_random([3; 8])
+    }
+
+    #[test]
+    fn folds_case_and_accents() {
+        assert_eq!(
+            words("Café CRÈME, ﬁnal-Straße 42"),
+            ["cafe", "creme", "final", "straße", "42"]
+        );
+    }
+
+    #[test]
+    fn prefix_and_conjunction_newest_first() {
+        let mut index = SearchIndex::default();
+        index.add(
+            SearchHit::Message(MessageId(1)),
+            acct(),
+            10,
+            "Payment to Café Noir",
+        );
+        index.add(
+            SearchHit::Message(MessageId(2)),
+            acct(),
+            30,
+            "payment refused",
+        );
+        index.add(
+            SearchHit::Message(MessageId(3)),
+            acct(),
+            20,
+            "your PAYSLIP arrived",
+        );
+        assert_eq!(
+            index.search("pay", 10),
+            [2, 3, 1].map(|i| SearchHit::Message(MessageId(i))).to_vec()
+        );
+        assert_eq!(
+            index.search("PAYMENT cafe", 10),
+            vec![SearchHit::Message(MessageId(1))]
+        );
+        assert_eq!(
+            index.search("pay", 1),
+            vec![SearchHit::Message(MessageId(2))]
+        );
+        assert!(index.search("zebra", 10).is_empty());
+        assert!(index.search("  ", 10).is_empty());
+        index.remove(SearchHit::Message(MessageId(2)));
+        assert_eq!(index.search("refused", 10), vec![]);
+        index.remove_account(acct());
+        assert_eq!(index.len(), 0);
+        assert!(index.search("pay", 10).is_empty());
+    }
+}

@@ -1,0 +1,189 @@
+//! Tests that need the store's internals: fixtures of older schema versions.
+
+use super::*;
+
+/// Fixed keys for the committed fixture databases. Test-only: real keys come
+/// from the keychain.
+pub(crate) fn fixture_keys() -> (MasterKeys, AccountKey, AccountId) {
+    (
+        MasterKeys::from_key(1, Sensitive::new([0x11; KEY_LEN])),
+        Sensitive::new([0x22; KEY_LEN]),
+        AccountId::from_random([0, 0, 0, 0, 0, 0, 0x0f, 0x42]),
+    )
+}
+
+fn fixture_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// Writes `tests/fixtures/v1.sqlite3`: a database at schema version 1 with
+/// an account, a conversation, messages and an outbox entry, written by the
+/// store itself at that version. Run it only when adding a migration:
+/// `cargo test -p strongroom-store -- --ignored write_v1_fixture`.
+#[test]
+#[ignore = "writes the committed fixture; run by hand when adding a migration"]
+fn write_v1_fixture() {
+    let path = fixture_dir().join("v1.sqlite3");
+    let _ = std::fs::remove_file(&path);
+    let (master, key, account) = fixture_keys();
+    let mut store = Store::open_at(&path, master, 1).unwrap();
+    store
+        .add_account(
+            account,
+            &key,
+            "https://bank.example",
+            "Everyday account",
+            1_000,
+        )
+        .unwrap();
+    let conv = store.add_conversation(account, "Card help", 2_000).unwrap();
+    let msgs: Vec<NewMessage> = (0..3)
+        .map(|i| NewMessage {
+            conversation: conv,
+            direction: Direction::Incoming,
+            author: "Ana at the bank".into(),
+            body: format!("Fixture message number {i} about your café card"),
+            sent_at: 3_000 + i,
+            received_at: Some(3_500 + i),
+            delivery: Delivery::Delivered,
+            client_id: None,
+            bank_message_id: Some(format!("bank-{i}")),
+        })
+        .collect();
+    store.insert_messages(&msgs).unwrap();
+    store
+        .queue_outgoing(conv, "Me", "Queued before the upgrade", "client-1", 4_000)
+        .unwrap();
+    store
+        .conn
+        .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+        .unwrap();
+    drop(store);
+    let _ = std::fs::remove_file(fixture_dir().join("v1.sqlite3-wal"));
+    let _ = std::fs::remove_file(fixture_dir().join("v1.sqlite3-shm"));
+}
+
+fn copy_fixture(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.sqlite3");
+    std::fs::copy(fixture_dir().join(name), &path).unwrap();
+    (dir, path)
+}
+
+#[test]
+fn migration_0001_creates_the_schema_from_an_empty_file() {
+    let (_dir, path) = copy_fixture("v0.sqlite3");
+    let version = |p: &Path| -> u32 {
+        Connection::open(p)
+            .unwrap()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap()
+    };
+    assert_eq!(version(&path), 0, "the v0 fixture is an empty database");
+    let (master, key, account) = fixture_keys();
+    let mut store = Store::open_at(&path, master, 1).unwrap();
+    store
+        .add_account(account, &key, "https://bank.example", "Savings", 1)
+        .unwrap();
+    let conv = store.add_conversation(account, "Hello", 2).unwrap();
+    store
+        .queue_outgoing(conv, "Me", "first words", "c1", 3)
+        .unwrap();
+    assert_eq!(store.outbox(account).unwrap().len(), 1);
+    drop(store);
+    assert_eq!(version(&path), 1);
+}
+
+#[test]
+fn migration_0002_adds_alerts_and_keeps_every_version_1_row() {
+    let (_dir, path) = copy_fixture("v1.sqlite3");
+    let (master, key, account) = fixture_keys();
+    let mut store = Store::open(&path, master).unwrap();
+    let report = store.unlock_account(account, &key).unwrap();
+    assert_eq!(
+        report.indexed, 4,
+        "three fixture messages and the queued one"
+    );
+    assert!(report.tampered.is_empty());
+    let convs = store.conversations(account).unwrap();
+    assert_eq!(convs.items.len(), 1);
+    let page = store.latest_messages(convs.items[0].id, 10).unwrap();
+    assert_eq!(page.items.len(), 4);
+    assert_eq!(page.items[0].body, "Queued before the upgrade");
+    assert_eq!(
+        page.items[3].body,
+        "Fixture message number 0 about your café card"
+    );
+    assert_eq!(store.outbox(account).unwrap()[0].client_id, "client-1");
+    assert_eq!(
+        store.search("CAFE", 10).len(),
+        3,
+        "version 1 bodies are searchable"
+    );
+    // The new table works.
+    let alert = NewAlert {
+        account,
+        bank_alert_id: "jti-1".into(),
+        details: AlertDetails {
+            kind: "balance_low".into(),
+            severity: Severity::Warning,
+            amount_minor: Some(1_000),
+            currency: Some("EUR".into()),
+            merchant: None,
+            account_ref: Some("****1234".into()),
+            text: "Balance below 10 EUR".into(),
+            verification: Verification::Verified {
+                key_id: "k1".into(),
+            },
+        },
+        raw_jws: "a.b.c".into(),
+        issued_at: 5_000,
+        received_at: 5_001,
+    };
+    assert!(matches!(
+        store.insert_alert(&alert).unwrap(),
+        Inserted::New(_)
+    ));
+    assert_eq!(store.alerts(account, 10).unwrap().items.len(), 1);
+    let version: u32 = store
+        .conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+    // A dedup key from version 1 still dedups.
+    let again = NewMessage {
+        conversation: convs.items[0].id,
+        direction: Direction::Incoming,
+        author: "Ana".into(),
+        body: "dup".into(),
+        sent_at: 1,
+        received_at: None,
+        delivery: Delivery::Delivered,
+        client_id: None,
+        bank_message_id: Some("bank-1".into()),
+    };
+    assert!(matches!(
+        store.insert_messages(&[again]).unwrap()[0],
+        Inserted::Duplicate(_)
+    ));
+}
+
+#[test]
+fn a_database_from_a_newer_app_is_refused_not_wiped() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db.sqlite3");
+    Connection::open(&path)
+        .unwrap()
+        .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+        .unwrap();
+    let err = Store::open(&path, MasterKeys::generate().unwrap()).unwrap_err();
+    assert!(
+        matches!(err, StoreError::NewerSchema { found, .. } if found == SCHEMA_VERSION + 1),
+        "expected NewerSchema, got {err:?}"
+    );
+    let version: u32 = Connection::open(&path)
+        .unwrap()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, SCHEMA_VERSION + 1, "the file is left as it was");
+}
