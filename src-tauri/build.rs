@@ -1,1 +1,16 @@
-fn main() {}
+//! Declares Strongroom's own commands in an AppManifest, so that Tauri
+//! generates `allow-<command>` permissions for them and enforces the
+//! capabilities in `src-tauri/capabilities/` for our commands too (without an
+//! AppManifest every app command would be callable from any window).
+
+fn main() {
+    let attributes = tauri_build::Attributes::new()
+        .capabilities_path_pattern("./src-tauri/capabilities/**/*")
+        .app_manifest(tauri_build::AppManifest::new().commands(&["status"]));
+    if let Err(error) = tauri_build::try_build(attributes) {
+        // A build script reports by failing; the message names the bad file.
+        eprintln!("tauri build configuration failed: {error:#}");
+        std::process::exit(1);
+    }
+    println!("cargo:rerun-if-changed=src-tauri/capabilities");
+}

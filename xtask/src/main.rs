@@ -1,1 +1,267 @@
-fn main() {}
+//! Strongroom's project commands, run as `cargo xtask <command>`.
+//!
+//! - `demo`: installs what is missing and starts the app.
+//! - `test`: installs what is missing, then runs `cargo fmt --check`,
+//!   `cargo clippy --all-targets -- -D warnings` and every test inside a
+//!   private D-Bus session with an unlocked gnome-keyring (a real Secret
+//!   Service) whose data lives in a temporary folder.
+//! - `bench NAME [--json]`: runs a benchmark (`store`).
+//!
+//! Installs are idempotent: a package or tool that is present is left alone.
+//! This crate uses only the standard library so that it builds in seconds.
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+
+/// Debian/Ubuntu packages needed to build the app (Tauri 2 on WebKitGTK).
+const BUILD_PACKAGES: &[&str] = &[
+    "build-essential",
+    "pkg-config",
+    "file",
+    "libssl-dev",
+    "libxdo-dev",
+    "libwebkit2gtk-4.1-dev",
+    "libsoup-3.0-dev",
+    "libjavascriptcoregtk-4.1-dev",
+    "libgtk-3-dev",
+    "librsvg2-dev",
+    "libayatana-appindicator3-dev",
+];
+
+/// Packages needed to run the app and its tests headless: a real Secret
+/// Service (gnome-keyring) in a private D-Bus session, libsecret's
+/// `secret-tool` to look into it from outside, and an X server.
+const RUN_PACKAGES: &[&str] = &[
+    "dbus",
+    "dbus-x11",
+    "xvfb",
+    "xauth",
+    "x11-utils",
+    "imagemagick",
+    "at-spi2-core",
+    "webkit2gtk-driver",
+    "gnome-keyring",
+    "libsecret-tools",
+    "keyutils",
+];
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => test(),
+        Some("demo") => demo(),
+        Some("bench") => bench(&args[1..]),
+        _ => Err(usage()),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn usage() -> String {
+    "usage: cargo xtask <demo | test | bench store [--json]>".into()
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn cargo() -> String {
+    env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
+fn step(title: &str) {
+    println!("\n==> {title}");
+}
+
+/// Runs a command in the repository root; fails with its name if it fails.
+fn run(cmd: &mut Command) -> Result {
+    let shown = format!("{cmd:?}");
+    let status = cmd
+        .current_dir(root())
+        .status()
+        .map_err(|e| format!("could not start {shown}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{shown} failed ({status})"))
+    }
+}
+
+fn have(program: &str) -> bool {
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {program} >/dev/null 2>&1"))
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+fn package_installed(name: &str) -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", name])
+        .stderr(Stdio::null())
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("install ok installed"))
+}
+
+/// Installs the Debian packages that are missing, and only those.
+fn ensure_packages(packages: &[&str]) -> Result {
+    if !have("dpkg-query") || !have("apt-get") {
+        return Err(format!(
+            "this command installs its system packages with apt on Debian or Ubuntu; on other \
+             systems install the equivalents of: {}",
+            packages.join(" ")
+        ));
+    }
+    let missing: Vec<&str> = packages
+        .iter()
+        .copied()
+        .filter(|p| !package_installed(p))
+        .collect();
+    if missing.is_empty() {
+        println!("system packages: all {} present", packages.len());
+        return Ok(());
+    }
+    step(&format!(
+        "installing system packages: {}",
+        missing.join(" ")
+    ));
+    let sudo: &[&str] = if is_root() { &[] } else { &["sudo"] };
+    let apt = |args: &[&str]| {
+        let mut all: Vec<&str> = sudo.to_vec();
+        all.push("apt-get");
+        all.extend_from_slice(args);
+        let mut cmd = Command::new(all[0]);
+        cmd.args(&all[1..]).env("DEBIAN_FRONTEND", "noninteractive");
+        run(&mut cmd)
+    };
+    apt(&["update", "-qq"])?;
+    let mut install = vec!["install", "-y", "-qq", "--no-install-recommends"];
+    install.extend(missing.iter().copied());
+    apt(&install)
+}
+
+fn test() -> Result {
+    let started = std::time::Instant::now();
+    let mut packages = BUILD_PACKAGES.to_vec();
+    packages.extend_from_slice(RUN_PACKAGES);
+    ensure_packages(&packages)?;
+
+    step("cargo fmt --check");
+    run(Command::new(cargo()).args(["fmt", "--all", "--", "--check"]))?;
+
+    step("cargo clippy --all-targets -- -D warnings");
+    run(Command::new(cargo()).args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+
+    // One build (the dev profile) serves every test layer below.
+    step("build the tests");
+    run(Command::new(cargo()).args(["test", "--workspace", "--no-run"]))?;
+
+    step("tests, inside a private D-Bus session with an unlocked gnome-keyring");
+    let keyring_home = temp_dir("strongroom-keyring")?;
+    let script = r#"
+set -e
+printf %s strongroom-test | XDG_DATA_HOME="$KEYRING_HOME" gnome-keyring-daemon --unlock --components=secrets >/dev/null
+echo "Secret Service: gnome-keyring $(gnome-keyring-daemon --version | head -n1 | awk '{print $2}') on private bus $DBUS_SESSION_BUS_ADDRESS"
+exec "$CARGO_BIN" test --workspace -- --nocapture --test-threads=2
+"#;
+    let result = run(Command::new("dbus-run-session")
+        .args(["--", "bash", "-c", script])
+        .env("KEYRING_HOME", &keyring_home)
+        .env("CARGO_BIN", cargo()));
+    let _ = std::fs::remove_dir_all(&keyring_home);
+    result?;
+    println!(
+        "\nxtask test: everything passed in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn temp_dir(prefix: &str) -> Result<PathBuf> {
+    let dir = env::temp_dir().join(format!("{prefix}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    Ok(dir)
+}
+
+fn demo() -> Result {
+    let mut packages = BUILD_PACKAGES.to_vec();
+    packages.extend_from_slice(RUN_PACKAGES);
+    ensure_packages(&packages)?;
+    if env::var_os("DISPLAY").is_none() && env::var_os("WAYLAND_DISPLAY").is_none() {
+        return Err(
+            "no display: run `cargo xtask demo` from a desktop session (or under Xvfb with \
+             DISPLAY set)"
+                .into(),
+        );
+    }
+    step("starting Strongroom");
+    run(Command::new(cargo()).args(["run", "--package", "strongroom"]))
+}
+
+fn bench(args: &[String]) -> Result {
+    let json = args.iter().any(|a| a == "--json");
+    match args.first().map(String::as_str) {
+        Some("store") => bench_store(json),
+        _ => Err(usage()),
+    }
+}
+
+/// Builds the SQLCipher baseline on its own (it must never be unified with
+/// the workspace's bundled SQLite), then runs the store benchmark, which
+/// measures Strongroom's store, plain SQLite and SQLCipher in one run.
+fn bench_store(json: bool) -> Result {
+    ensure_packages(&["build-essential", "pkg-config", "libssl-dev"])?;
+    let target = root().join("target");
+    let quiet: &[&str] = if json { &["--quiet"] } else { &[] };
+    if !json {
+        step("building the SQLCipher baseline (its own package and target folder)");
+    }
+    run(Command::new(cargo())
+        .args([
+            "build",
+            "--release",
+            "--manifest-path",
+            "bench/sqlcipher/Cargo.toml",
+        ])
+        .args(quiet)
+        .arg("--target-dir")
+        .arg(target.join("bench-sqlcipher")))?;
+    let sqlcipher = target.join("bench-sqlcipher/release/sqlcipher-baseline");
+    if !json {
+        step("running the store benchmark");
+    }
+    let mut cmd = Command::new(cargo());
+    cmd.args(["bench", "--package", "strongroom-store", "--bench", "store"])
+        .args(quiet)
+        .arg("--")
+        .env("STRONGROOM_SQLCIPHER_BASELINE", sqlcipher);
+    if json {
+        cmd.arg("--json");
+    }
+    run(&mut cmd)
+}

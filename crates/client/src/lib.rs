@@ -74,6 +74,55 @@ impl From<&ClientError> for ErrorReport {
     }
 }
 
+/// What the app shows at start: whether the keychain and the store opened,
+/// and if not, what to do.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StartupStatus {
+    /// The keychain self-check passed and the store is open.
+    pub ready: bool,
+    /// Why not, when not ready.
+    pub error: Option<ErrorReport>,
+    /// How many bank accounts are linked on this device.
+    pub linked_accounts: usize,
+    /// Accounts whose history could not be unlocked, with the reason.
+    pub locked_accounts: Vec<ErrorReport>,
+    /// The store's schema version.
+    pub schema_version: u32,
+}
+
+/// Opens the device for the app, turning any failure into a status the start
+/// screen can explain. Never panics, never falls back to anything unsafe.
+pub fn start(data_dir: &Path, vault: Vault) -> (Option<Device>, StartupStatus) {
+    match Device::open(data_dir, vault) {
+        Ok(mut device) => {
+            let linked_accounts = device.store().account_ids().map_or(0, |ids| ids.len());
+            let locked_accounts = device
+                .unlock_reports()
+                .iter()
+                .filter_map(|(_, r)| r.as_ref().err().cloned())
+                .collect();
+            let status = StartupStatus {
+                ready: true,
+                error: None,
+                linked_accounts,
+                locked_accounts,
+                schema_version: strongroom_store::SCHEMA_VERSION,
+            };
+            (Some(device), status)
+        }
+        Err(err) => (
+            None,
+            StartupStatus {
+                ready: false,
+                error: Some(ErrorReport::from(&err)),
+                linked_accounts: 0,
+                locked_accounts: Vec::new(),
+                schema_version: strongroom_store::SCHEMA_VERSION,
+            },
+        ),
+    }
+}
+
 /// The customer's device: the keychain and the encrypted store, unlocked.
 #[derive(Debug)]
 pub struct Device {

@@ -1,0 +1,137 @@
+//! The baselines: plain rusqlite with Strongroom's schema and queries and no
+//! encryption, searched with FTS5. The SQLCipher baseline runs exactly this
+//! code on a keyed SQLCipher connection.
+
+use rusqlite::{Connection, params};
+use std::time::Instant;
+
+use super::workload::{self, BATCH, Figures};
+
+const SCHEMA: &str = "
+CREATE TABLE accounts (id INTEGER PRIMARY KEY, key_check BLOB NOT NULL, bank TEXT NOT NULL,
+    display_name TEXT NOT NULL, linked_at INTEGER NOT NULL, key_version INTEGER NOT NULL) STRICT;
+CREATE TABLE conversations (id INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    title TEXT NOT NULL, created_at INTEGER NOT NULL, key_version INTEGER NOT NULL) STRICT;
+CREATE INDEX conversations_by_account ON conversations(account_id);
+CREATE TABLE messages (id INTEGER PRIMARY KEY AUTOINCREMENT,
+    account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+    conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    sender TEXT NOT NULL, body TEXT NOT NULL, sent_at INTEGER NOT NULL, received_at INTEGER,
+    delivery INTEGER NOT NULL, client_id TEXT UNIQUE, bank_id TEXT UNIQUE,
+    key_version INTEGER NOT NULL) STRICT;
+CREATE INDEX messages_latest ON messages(conversation_id, sent_at DESC, id DESC);
+CREATE INDEX messages_by_account ON messages(account_id);
+CREATE VIRTUAL TABLE messages_fts USING fts5(body, content='messages', content_rowid='id',
+    tokenize='unicode61 remove_diacritics 2', prefix='2 3');
+";
+
+/// Applies the same pragmas as Strongroom's store.
+pub fn configure(conn: &Connection) {
+    conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))
+        .unwrap();
+    conn.pragma_update(None, "synchronous", "FULL").unwrap();
+    conn.pragma_update(None, "foreign_keys", "ON").unwrap();
+    conn.pragma_update(None, "secure_delete", "ON").unwrap();
+    conn.pragma_update(None, "temp_store", "MEMORY").unwrap();
+}
+
+/// Runs the whole workload on `conn` and returns its figures.
+pub fn run(conn: &mut Connection) -> Figures {
+    configure(conn);
+    conn.execute_batch(SCHEMA).unwrap();
+    conn.execute(
+        "INSERT INTO accounts VALUES (1, x'00', 'https://bank.example', 'Everyday', 0, 1)",
+        [],
+    )
+    .unwrap();
+    for c in 0..workload::CONVERSATIONS {
+        conn.execute(
+            "INSERT INTO conversations (id, account_id, title, created_at, key_version) \
+             VALUES (?1, 1, ?2, 0, 1)",
+            params![c as i64 + 1, format!("Conversation {c}")],
+        )
+        .unwrap();
+    }
+    let messages = workload::messages();
+    let started = Instant::now();
+    for chunk in messages.chunks(BATCH) {
+        let tx = conn.transaction().unwrap();
+        {
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO messages (account_id, conversation_id, sender, body, \
+                     sent_at, received_at, delivery, client_id, bank_id, key_version) \
+                     VALUES (1, ?1, ?2, ?3, ?4, ?5, 2, NULL, ?6, 1)",
+                )
+                .unwrap();
+            let mut fts = tx
+                .prepare_cached("INSERT INTO messages_fts (rowid, body) VALUES (?1, ?2)")
+                .unwrap();
+            for m in chunk {
+                insert
+                    .execute(params![
+                        m.conversation as i64 + 1,
+                        "IAna at the bank",
+                        m.body,
+                        m.sent_at,
+                        m.sent_at + 1,
+                        m.bank_id
+                    ])
+                    .unwrap();
+                fts.execute(params![tx.last_insert_rowid(), m.body])
+                    .unwrap();
+            }
+        }
+        tx.commit().unwrap();
+    }
+    let insert_per_s = messages.len() as f64 / started.elapsed().as_secs_f64();
+
+    let mut latest = Vec::new();
+    {
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT id, account_id, conversation_id, sender, body, sent_at, received_at, \
+                 delivery, key_version FROM messages WHERE conversation_id = ?1 \
+                 ORDER BY sent_at DESC, id DESC LIMIT 50",
+            )
+            .unwrap();
+        for c in workload::opens() {
+            let t = Instant::now();
+            let rows: Vec<(i64, String, String)> = stmt
+                .query_map([c as i64 + 1], |r| Ok((r.get(0)?, r.get(3)?, r.get(4)?)))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            latest.push(t.elapsed().as_secs_f64() * 1e3);
+            assert!(rows.len() >= 50, "every conversation has 50 messages");
+        }
+    }
+
+    let mut search = Vec::new();
+    {
+        let mut stmt = conn
+            .prepare_cached(
+                "SELECT m.id FROM messages_fts f JOIN messages m ON m.id = f.rowid \
+                 WHERE messages_fts MATCH ?1 ORDER BY m.sent_at DESC, m.id DESC LIMIT 50",
+            )
+            .unwrap();
+        for q in workload::queries() {
+            let fts_query = format!("\"{q}\"*");
+            let t = Instant::now();
+            let ids: Vec<i64> = stmt
+                .query_map([fts_query], |r| r.get(0))
+                .unwrap()
+                .collect::<Result<_, _>>()
+                .unwrap();
+            search.push(t.elapsed().as_secs_f64() * 1e3);
+            assert!(!ids.is_empty(), "every query word occurs: {q}");
+        }
+    }
+    Figures {
+        insert_per_s,
+        latest50_p50_ms: workload::percentile(&mut latest, 50.0),
+        search_p50_ms: workload::percentile(&mut search, 50.0),
+        search_p99_ms: workload::percentile(&mut search, 99.0),
+    }
+}
