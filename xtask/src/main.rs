@@ -189,17 +189,75 @@ printf %s strongroom-test | XDG_DATA_HOME="$KEYRING_HOME" gnome-keyring-daemon -
 echo "Secret Service: gnome-keyring $(gnome-keyring-daemon --version | head -n1 | awk '{print $2}') on private bus $DBUS_SESSION_BUS_ADDRESS"
 exec "$CARGO_BIN" test --workspace -- --nocapture --test-threads=2
 "#;
-    let result = run(Command::new("dbus-run-session")
-        .args(["--", "bash", "-c", script])
-        .env("KEYRING_HOME", &keyring_home)
-        .env("CARGO_BIN", cargo()));
+    let result = run_counting(
+        Command::new("dbus-run-session")
+            .args(["--", "bash", "-c", script])
+            .env("KEYRING_HOME", &keyring_home)
+            .env("CARGO_BIN", cargo()),
+    );
     let _ = std::fs::remove_dir_all(&keyring_home);
-    result?;
+    let totals = result?;
     println!(
-        "\nxtask test: everything passed in {:.0} s",
+        "\nxtask test: every layer passed in {:.0} s",
         started.elapsed().as_secs_f64()
     );
+    println!(
+        "summary: {} passed, {} failed, {} skipped",
+        totals.passed, totals.failed, totals.ignored
+    );
     Ok(())
+}
+
+/// Test counts summed over every `test result:` line cargo printed.
+#[derive(Default)]
+struct Totals {
+    passed: u64,
+    failed: u64,
+    ignored: u64,
+}
+
+/// Runs a command, echoing its output live, and sums cargo's test counts so
+/// the run closes with one line that says how many tests ran.
+fn run_counting(cmd: &mut Command) -> Result<Totals> {
+    use std::io::{BufRead, BufReader};
+    let shown = format!("{cmd:?}");
+    let mut child = cmd
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("could not start {shown}: {e}"))?;
+    let mut totals = Totals::default();
+    if let Some(out) = child.stdout.take() {
+        for line in BufReader::new(out)
+            .lines()
+            .map_while(std::result::Result::ok)
+        {
+            println!("{line}");
+            if let Some(rest) = line.trim().strip_prefix("test result: ") {
+                let count = |label: &str| -> u64 {
+                    rest.split(';')
+                        .find_map(|part| part.trim().strip_suffix(label))
+                        .and_then(|n| n.trim().rsplit(' ').next()?.parse().ok())
+                        .unwrap_or(0)
+                };
+                totals.passed += count(" passed");
+                totals.failed += count(" failed");
+                totals.ignored += count(" ignored");
+            }
+        }
+    }
+    let status = child.wait().map_err(|e| format!("{shown}: {e}"))?;
+    if status.success() {
+        Ok(totals)
+    } else {
+        println!(
+            "summary: {} passed, {} failed, {} skipped",
+            totals.passed,
+            totals.failed.max(1),
+            totals.ignored
+        );
+        Err(format!("{shown} failed ({status})"))
+    }
 }
 
 fn temp_dir(prefix: &str) -> Result<PathBuf> {

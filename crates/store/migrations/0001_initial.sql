@@ -1,8 +1,9 @@
 -- Version 1: linked accounts, conversations, messages and the outbox.
--- Columns whose names end in nothing special and hold BLOBs are sealed
--- (AES-256-GCM, see crypto.rs); ids, times and states are clear so that SQLite
--- can order and index them. `key_version` names the master key version every
--- sealed field of the row is sealed under.
+-- Columns marked "sealed" hold AES-256-GCM ciphertexts (see crypto.rs); ids,
+-- times and states are clear so that SQLite can order and index them.
+-- `key_version` names the master key version every sealed field of the row is
+-- sealed under. A message's direction, author and body are sealed together:
+-- one AEAD operation per message keeps opening a conversation cheap.
 
 CREATE TABLE accounts (
     id            INTEGER PRIMARY KEY,   -- random AccountId, also names the keychain entries
@@ -26,8 +27,7 @@ CREATE TABLE messages (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,
     account_id      INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
     conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
-    sender          BLOB NOT NULL,       -- sealed: direction and author
-    body            BLOB NOT NULL,       -- sealed
+    content         BLOB NOT NULL,       -- sealed as one field: direction, author and body
     sent_at         INTEGER NOT NULL,
     received_at     INTEGER,
     delivery        INTEGER NOT NULL,

@@ -165,19 +165,47 @@ pub(crate) struct FieldRef {
     pub row: i64,
 }
 
+/// Room for the longest associated data: the prefix (14), a table and a
+/// column name (static identifiers, at most 30 bytes each, checked by a test),
+/// two separators and 20 bytes of numbers.
+const AAD_MAX: usize = 14 + 30 + 1 + 30 + 1 + 20;
+
+/// Associated data, built on the stack: it is made for every field opened.
+pub(crate) struct AadBuf {
+    bytes: [u8; AAD_MAX],
+    len: usize,
+}
+
+impl AadBuf {
+    fn push(&mut self, part: &[u8]) {
+        // Table and column names are compile-time constants; a test checks
+        // that every one fits, so this never truncates in practice.
+        let end = (self.len + part.len()).min(AAD_MAX);
+        self.bytes[self.len..end].copy_from_slice(&part[..end - self.len]);
+        self.len = end;
+    }
+
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
 impl FieldRef {
-    fn aad(&self, version: u32) -> Vec<u8> {
+    pub(crate) fn aad(&self, version: u32) -> AadBuf {
         // Length-free framing is safe because table and column names are
         // static identifiers without NUL bytes, and the numbers are fixed width.
-        let mut aad = Vec::with_capacity(48);
-        aad.extend_from_slice(b"strongroom/v1\0");
-        aad.extend_from_slice(self.table.as_bytes());
-        aad.push(0);
-        aad.extend_from_slice(self.column.as_bytes());
-        aad.push(0);
-        aad.extend_from_slice(&self.account.get().to_be_bytes());
-        aad.extend_from_slice(&self.row.to_be_bytes());
-        aad.extend_from_slice(&version.to_be_bytes());
+        let mut aad = AadBuf {
+            bytes: [0; AAD_MAX],
+            len: 0,
+        };
+        aad.push(b"strongroom/v1\0");
+        aad.push(self.table.as_bytes());
+        aad.push(&[0]);
+        aad.push(self.column.as_bytes());
+        aad.push(&[0]);
+        aad.push(&self.account.get().to_be_bytes());
+        aad.push(&self.row.to_be_bytes());
+        aad.push(&version.to_be_bytes());
         aad
     }
 }
@@ -267,7 +295,7 @@ impl AccountKeys {
         let tag = key
             .seal_in_place_separate_tag(
                 Nonce::assume_unique_for_key(nonce),
-                Aad::from(field.aad(version)),
+                Aad::from(field.aad(version).as_slice()),
                 &mut out[NONCE_LEN..],
             )
             .map_err(|_| StoreError::Random)?;
@@ -298,7 +326,7 @@ impl AccountKeys {
         let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| tampered())?;
         let mut buf = body.to_vec();
         let plain_len = key
-            .open_in_place(nonce, Aad::from(field.aad(version)), &mut buf)
+            .open_in_place(nonce, Aad::from(field.aad(version).as_slice()), &mut buf)
             .map_err(|_| tampered())?
             .len();
         buf.truncate(plain_len);
@@ -313,7 +341,7 @@ mod tests {
     fn field(row: i64) -> FieldRef {
         FieldRef {
             table: "messages",
-            column: "body",
+            column: "content",
             account: AccountId::from_random([1; 8]),
             row,
         }
@@ -359,7 +387,7 @@ mod tests {
             })
         ));
         let other_column = FieldRef {
-            column: "sender",
+            column: "title",
             ..field(7)
         };
         assert!(keys.open(1, other_column, &sealed).is_err());

@@ -75,7 +75,7 @@ const SEALED_TABLES: &[SealedTable] = &[
     SealedTable {
         table: "messages",
         account_column: "account_id",
-        columns: &["sender", "body"],
+        columns: &["content"],
     },
     SealedTable {
         table: "alerts",
@@ -109,8 +109,17 @@ impl std::fmt::Debug for Store {
     }
 }
 
-const MESSAGE_COLUMNS: &str =
-    "id, account_id, conversation_id, sender, body, sent_at, received_at, delivery, key_version";
+/// Builds a message query; a macro so the SQL is a compile-time constant and
+/// the statement cache is hit without formatting a string per call.
+macro_rules! message_query {
+    ($tail:literal) => {
+        concat!(
+            "SELECT id, account_id, conversation_id, content, sent_at, received_at, delivery, \
+             key_version FROM messages ",
+            $tail
+        )
+    };
+}
 const ALERT_COLUMNS: &str =
     "id, account_id, details, payload, answer, issued_at, received_at, key_version";
 
@@ -342,9 +351,9 @@ impl Store {
         }
         self.index.remove_account(id);
         let mut report = UnlockReport::default();
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, body, sent_at, key_version FROM messages WHERE account_id = ?1")?;
+        let mut stmt = self.conn.prepare(
+            "SELECT id, content, sent_at, key_version FROM messages WHERE account_id = ?1",
+        )?;
         let rows = stmt
             .query_map([id.get()], |r| {
                 Ok((
@@ -356,11 +365,15 @@ impl Store {
             })?
             .collect::<Result<Vec<(i64, Vec<u8>, i64, u32)>, _>>()?;
         drop(stmt);
-        for (row, body, sent_at, version) in rows {
-            match self.open_text(id, "messages", "body", row, version, &body) {
-                Ok(text) => {
-                    self.index
-                        .add(SearchHit::Message(MessageId(row)), id, sent_at, &text);
+        for (row, content, sent_at, version) in rows {
+            match self.open_content(id, row, version, &content) {
+                Ok(content) => {
+                    self.index.add(
+                        SearchHit::Message(MessageId(row)),
+                        id,
+                        sent_at,
+                        &content.body,
+                    );
                     report.indexed += 1;
                 }
                 Err(err) if err.is_row_failure() => report.tampered.push(("messages", row)),
@@ -591,9 +604,9 @@ impl Store {
         let tx = self.conn.unchecked_transaction()?;
         {
             let mut insert = tx.prepare_cached(
-                "INSERT OR IGNORE INTO messages (id, account_id, conversation_id, sender, body, \
+                "INSERT OR IGNORE INTO messages (id, account_id, conversation_id, content, \
                  sent_at, received_at, delivery, client_id_hash, bank_id_hash, key_version) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?;
             for (m, &account) in messages.iter().zip(&accounts) {
                 let keys = self.keys(account)?;
@@ -606,25 +619,19 @@ impl Store {
                     .as_ref()
                     .map(|b| keys.lookup_hash("bank-message-id", b.as_bytes()));
                 let id = next;
-                let field = |column| FieldRef {
+                let field = FieldRef {
                     table: "messages",
-                    column,
+                    column: "content",
                     account,
                     row: id,
                 };
-                let sender = keys.seal(
-                    &self.rng,
-                    version,
-                    field("sender"),
-                    &encode_sender(m.direction, &m.author),
-                )?;
-                let body = keys.seal(&self.rng, version, field("body"), m.body.as_bytes())?;
+                let plain = Sensitive::new(encode_content(m.direction, &m.author, &m.body));
+                let content = keys.seal(&self.rng, version, field, plain.expose())?;
                 let changed = insert.execute(params![
                     id,
                     account.get(),
                     m.conversation.0,
-                    sender,
-                    body,
+                    content,
                     m.sent_at,
                     m.received_at,
                     m.delivery.to_sql(),
@@ -672,9 +679,8 @@ impl Store {
         conversation: ConversationId,
         limit: usize,
     ) -> Result<Page<Message>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = ?1 \
-             ORDER BY sent_at DESC, id DESC LIMIT ?2"
+        let mut stmt = self.conn.prepare_cached(message_query!(
+            "WHERE conversation_id = ?1 ORDER BY sent_at DESC, id DESC LIMIT ?2"
         ))?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let mut rows = stmt.query(params![conversation.0, limit])?;
@@ -692,9 +698,7 @@ impl Store {
     /// [`StoreError::NotFound`], [`StoreError::AccountLocked`],
     /// [`StoreError::Tampered`] or [`StoreError::Database`].
     pub fn message(&self, id: MessageId) -> Result<Message, StoreError> {
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ?1"
-        ))?;
+        let mut stmt = self.conn.prepare_cached(message_query!("WHERE id = ?1"))?;
         let mut rows = stmt.query([id.0])?;
         match rows.next()? {
             Some(row) => self.message_from_row(row),
@@ -708,36 +712,32 @@ impl Store {
     fn message_from_row(&self, row: &Row<'_>) -> Result<Message, StoreError> {
         let id: i64 = row.get(0)?;
         let account = account_of(row, 1)?;
-        let version: u32 = row.get(8)?;
-        let sender = self.open_field(
-            account,
-            "messages",
-            "sender",
-            id,
-            version,
-            blob(row, 3, "messages", id)?,
-        )?;
-        let (direction, author) = decode_sender(&sender).ok_or(StoreError::Tampered {
-            table: "messages",
-            row: id,
-        })?;
+        let version: u32 = row.get(7)?;
+        let content = self.open_content(account, id, version, blob(row, 3, "messages", id)?)?;
         Ok(Message {
             id: MessageId(id),
             account,
             conversation: ConversationId(row.get(2)?),
-            direction,
-            author,
-            body: self.open_text(
-                account,
-                "messages",
-                "body",
-                id,
-                version,
-                blob(row, 4, "messages", id)?,
-            )?,
-            sent_at: row.get(5)?,
-            received_at: row.get(6)?,
-            delivery: Delivery::from_sql(row.get(7)?, id)?,
+            direction: content.direction,
+            author: content.author,
+            body: content.body,
+            sent_at: row.get(4)?,
+            received_at: row.get(5)?,
+            delivery: Delivery::from_sql(row.get(6)?, id)?,
+        })
+    }
+
+    fn open_content(
+        &self,
+        account: AccountId,
+        id: i64,
+        version: u32,
+        sealed: &[u8],
+    ) -> Result<Content, StoreError> {
+        let plain = self.open_field(account, "messages", "content", id, version, sealed)?;
+        decode_content(plain).ok_or(StoreError::Tampered {
+            table: "messages",
+            row: id,
         })
     }
 
@@ -1228,24 +1228,53 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-fn encode_sender(direction: Direction, author: &str) -> Vec<u8> {
-    let mut out = Vec::with_capacity(1 + author.len());
+/// A message's sealed content: who wrote it and what.
+struct Content {
+    direction: Direction,
+    author: String,
+    body: String,
+}
+
+/// `direction (I|O) || author length (u16 BE) || author || body`.
+fn encode_content(direction: Direction, author: &str, body: &str) -> Vec<u8> {
+    // Authors are display names; a longer one is cut on a character boundary
+    // rather than refused.
+    let mut cut = author.len().min(usize::from(u16::MAX));
+    while !author.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let author = &author[..cut];
+    let mut out = Vec::with_capacity(3 + author.len() + body.len());
     out.push(match direction {
         Direction::Incoming => b'I',
         Direction::Outgoing => b'O',
     });
+    out.extend_from_slice(
+        &u16::try_from(author.len())
+            .unwrap_or(u16::MAX)
+            .to_be_bytes(),
+    );
     out.extend_from_slice(author.as_bytes());
+    out.extend_from_slice(body.as_bytes());
     out
 }
 
-fn decode_sender(bytes: &[u8]) -> Option<(Direction, String)> {
-    let (first, rest) = bytes.split_first()?;
-    let direction = match first {
+fn decode_content(mut plain: Vec<u8>) -> Option<Content> {
+    let direction = match plain.first()? {
         b'I' => Direction::Incoming,
         b'O' => Direction::Outgoing,
         _ => return None,
     };
-    Some((direction, String::from_utf8(rest.to_vec()).ok()?))
+    let len = usize::from(u16::from_be_bytes([*plain.get(1)?, *plain.get(2)?]));
+    let author = std::str::from_utf8(plain.get(3..3 + len)?).ok()?.to_owned();
+    // Reuse the decrypted buffer for the body: no second copy of the text.
+    plain.drain(..3 + len);
+    let body = String::from_utf8(plain).ok()?;
+    Some(Content {
+        direction,
+        author,
+        body,
+    })
 }
 
 fn alert_search_text(details: &AlertDetails) -> String {
@@ -1259,3 +1288,29 @@ fn alert_search_text(details: &AlertDetails) -> String {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod aad_tests {
+    use super::*;
+
+    #[test]
+    fn every_sealed_table_and_column_name_fits_the_associated_data() {
+        for spec in SEALED_TABLES {
+            for column in spec.columns {
+                let field = FieldRef {
+                    table: spec.table,
+                    column,
+                    account: AccountId::from_random([1; 8]),
+                    row: 1,
+                };
+                let expected = 14 + spec.table.len() + 1 + column.len() + 1 + 20;
+                assert_eq!(
+                    field.aad(1).as_slice().len(),
+                    expected,
+                    "{}.{column}",
+                    spec.table
+                );
+            }
+        }
+    }
+}

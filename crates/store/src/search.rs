@@ -81,11 +81,11 @@ impl SearchIndex {
 
     /// Forgets a document.
     pub(crate) fn remove(&mut self, hit: SearchHit) {
-        if let Some(ordinal) = self.by_hit.remove(&hit) {
-            if let Some(doc) = self.docs.get_mut(ordinal as usize) {
-                doc.live = false;
-                self.dead += 1;
-            }
+        if let Some(ordinal) = self.by_hit.remove(&hit)
+            && let Some(doc) = self.docs.get_mut(ordinal as usize)
+        {
+            doc.live = false;
+            self.dead += 1;
         }
     }
 

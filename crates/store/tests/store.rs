@@ -87,7 +87,7 @@ fn alert(account: AccountId, jti: &str, text: &str, at: i64) -> NewAlert {
         details: AlertDetails {
             kind: "fraud_check".into(),
             severity: Severity::Critical,
-            amount_minor: Some(129_99),
+            amount_minor: Some(12_999),
             currency: Some("EUR".into()),
             merchant: Some("Électro Dépôt".into()),
             account_ref: Some("****4321".into()),
@@ -253,7 +253,7 @@ fn conformance(reopen: bool) {
     );
     let answered = store.alert(a1.id()).unwrap();
     assert_eq!(answered.answer, Some((FraudAnswer::NotMe, 7_100)));
-    assert_eq!(answered.details.amount_minor, Some(129_99));
+    assert_eq!(answered.details.amount_minor, Some(12_999));
     assert_eq!(answered.raw_jws, "eyJhbGciOiJFUzI1NiJ9.jti-1.sig");
 
     // Search: words and prefixes, case and accents folded, newest first,
@@ -410,14 +410,14 @@ fn a_flipped_byte_in_a_sealed_body_is_reported_for_that_row() {
     let conn = raw(&t.fx.path());
     let mut body: Vec<u8> = conn
         .query_row(
-            "SELECT body FROM messages WHERE id = ?1",
+            "SELECT content FROM messages WHERE id = ?1",
             [t.ids[1].0],
             |r| r.get(0),
         )
         .unwrap();
     body[15] ^= 0x01;
     conn.execute(
-        "UPDATE messages SET body = ?1 WHERE id = ?2",
+        "UPDATE messages SET content = ?1 WHERE id = ?2",
         rusqlite::params![body, t.ids[1].0],
     )
     .unwrap();
@@ -433,19 +433,19 @@ fn ciphertexts_swapped_between_rows_are_reported() {
     let t = tamper_setup();
     let conn = raw(&t.fx.path());
     let body = |id: MessageId| -> Vec<u8> {
-        conn.query_row("SELECT body FROM messages WHERE id = ?1", [id.0], |r| {
+        conn.query_row("SELECT content FROM messages WHERE id = ?1", [id.0], |r| {
             r.get(0)
         })
         .unwrap()
     };
     let (a, b) = (body(t.ids[0]), body(t.ids[2]));
     conn.execute(
-        "UPDATE messages SET body = ?1 WHERE id = ?2",
+        "UPDATE messages SET content = ?1 WHERE id = ?2",
         rusqlite::params![b, t.ids[0].0],
     )
     .unwrap();
     conn.execute(
-        "UPDATE messages SET body = ?1 WHERE id = ?2",
+        "UPDATE messages SET content = ?1 WHERE id = ?2",
         rusqlite::params![a, t.ids[2].0],
     )
     .unwrap();
@@ -475,15 +475,38 @@ fn ciphertexts_swapped_between_rows_are_reported() {
 fn a_field_copied_to_another_row_or_column_is_reported() {
     let t = tamper_setup();
     let conn = raw(&t.fx.path());
-    // The sender field of row 0 copied into the body column of row 1.
+    // Row 0's content copied over row 1's (row 0 keeps its own).
     conn.execute(
-        "UPDATE messages SET body = (SELECT sender FROM messages WHERE id = ?1) WHERE id = ?2",
+        "UPDATE messages SET content = (SELECT content FROM messages WHERE id = ?1) WHERE id = ?2",
         [t.ids[0].0, t.ids[1].0],
     )
     .unwrap();
+    // And, in the alert, one column's ciphertext copied into another column
+    // of the same row.
+    conn.execute(
+        "UPDATE alerts SET payload = details WHERE id = ?1",
+        [t.alert.0],
+    )
+    .unwrap();
     drop(conn);
-    let store = t.fx.reopen();
-    assert_only_row_tampered(&t, &store, t.ids[1]);
+    let mut store = t.fx.open();
+    let report = store.unlock_account(t.fx.account, &t.fx.key).unwrap();
+    assert_eq!(
+        report.tampered,
+        vec![("messages", t.ids[1].0), ("alerts", t.alert.0)]
+    );
+    let err = store.message(t.ids[1]).unwrap_err();
+    assert!(
+        matches!(err, StoreError::Tampered { table: "messages", row } if row == t.ids[1].0),
+        "{err:?}"
+    );
+    assert_eq!(store.message(t.ids[0]).unwrap().body, "first message");
+    let err = store.alert(t.alert).unwrap_err();
+    assert!(
+        matches!(err, StoreError::Tampered { table: "alerts", row } if row == t.alert.0),
+        "{err:?}"
+    );
+    assert_eq!(store.latest_messages(t.conv, 10).unwrap().items.len(), 2);
 }
 
 #[test]
@@ -849,7 +872,7 @@ fn kill_test_child_writer() {
     let mut store = Store::open(&db, master).unwrap();
     store.unlock_account(account, &key).unwrap();
     let conv = store.conversations(account).unwrap().items[0].id;
-    let mut jitter = Jitter(u64::from_str_radix(&round, 10).unwrap() * 7919 + 1);
+    let mut jitter = Jitter(round.parse::<u64>().unwrap() * 7919 + 1);
     let started = std::time::Instant::now();
     let mut n = 0u64;
     use std::io::Write;

@@ -187,6 +187,10 @@ fn run_child(test: &str, shell: &str) -> (bool, String) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+    // Show what the child saw, so the run's output documents each case.
+    for line in text.lines().filter(|l| l.starts_with("vault:")) {
+        println!("{line}");
+    }
     (out.status.success(), text)
 }
 
