@@ -22,6 +22,9 @@ use workload::Figures;
 struct StrongroomFigures {
     figures: Figures,
     unlock_ms: f64,
+    /// Latest-50 read from the file, every message opened on the spot,
+    /// bypassing the in-memory window: the cost of per-field encryption.
+    latest50_from_file_p50_ms: f64,
 }
 
 fn strongroom(dir: &std::path::Path) -> StrongroomFigures {
@@ -76,6 +79,15 @@ fn strongroom(dir: &std::path::Path) -> StrongroomFigures {
         latest.push(t.elapsed().as_secs_f64() * 1e3);
         assert!(page.items.len() >= 50 && page.tampered.is_empty());
     }
+    let mut from_file = Vec::new();
+    for c in workload::opens() {
+        let t = Instant::now();
+        let page = store
+            .latest_messages_from_file(conversations[c], 50)
+            .unwrap();
+        from_file.push(t.elapsed().as_secs_f64() * 1e3);
+        assert!(page.items.len() >= 50 && page.tampered.is_empty());
+    }
     let mut search = Vec::new();
     for q in workload::queries() {
         let t = Instant::now();
@@ -91,6 +103,7 @@ fn strongroom(dir: &std::path::Path) -> StrongroomFigures {
             search_p99_ms: workload::percentile(&mut search, 99.0),
         },
         unlock_ms,
+        latest50_from_file_p50_ms: workload::percentile(&mut from_file, 50.0),
     }
 }
 
@@ -130,6 +143,8 @@ fn main() {
     let insert_vs_sqlcipher = a.insert_per_s / cipher.insert_per_s;
     let latest50_vs_plain = a.latest50_p50_ms / plain.latest50_p50_ms;
     let latest50_vs_sqlcipher = a.latest50_p50_ms / cipher.latest50_p50_ms;
+    let from_file_vs_plain = ours.latest50_from_file_p50_ms / plain.latest50_p50_ms;
+    let from_file_vs_sqlcipher = ours.latest50_from_file_p50_ms / cipher.latest50_p50_ms;
     if json {
         println!(
             "{{\"insert_vs_plain\": {insert_vs_plain:.3}, \"insert_vs_sqlcipher\": {insert_vs_sqlcipher:.3}, \
@@ -139,7 +154,7 @@ fn main() {
              \"latest50_p50_ms\": {{\"strongroom\": {:.4}, \"plain\": {:.4}, \"sqlcipher\": {:.4}}}, \
              \"fts5_search_p50_ms\": {{\"plain\": {:.3}, \"sqlcipher\": {:.3}}}, \
              \"fts5_search_p99_ms\": {{\"plain\": {:.3}, \"sqlcipher\": {:.3}}}, \
-             \"unlock_index_build_ms\": {:.0}, \"messages\": {}}}",
+             \"latest50_from_file_vs_plain\": {from_file_vs_plain:.3}, \"latest50_from_file_vs_sqlcipher\": {from_file_vs_sqlcipher:.3}, \"latest50_from_file_p50_ms\": {:.4}, \"unlock_index_build_ms\": {:.0}, \"messages\": {}}}",
             a.search_p50_ms,
             a.search_p99_ms,
             a.insert_per_s,
@@ -152,6 +167,7 @@ fn main() {
             cipher.search_p50_ms,
             plain.search_p99_ms,
             cipher.search_p99_ms,
+            ours.latest50_from_file_p50_ms,
             ours.unlock_ms,
             workload::MESSAGES,
         );
@@ -176,6 +192,10 @@ fn main() {
     println!(
         "{:<22} {:>14.3} {:>14.3} {:>14.3}",
         "search p99 ms", a.search_p99_ms, plain.search_p99_ms, cipher.search_p99_ms
+    );
+    println!(
+        "{:<22} {:>14.4}   (window bypassed: every message opened from the file)",
+        "latest-50 file p50 ms", ours.latest50_from_file_p50_ms
     );
     println!("{:<22} {:>14.0}", "unlock + index ms", ours.unlock_ms);
     println!("\nratio                     value   target");
@@ -208,6 +228,10 @@ fn main() {
         latest50_vs_sqlcipher,
         "<= 1",
         latest50_vs_sqlcipher <= 1.0,
+    );
+    println!(
+        "{:<22} {:>9.3}   (no target: latest-50 read from the file, over plain)",
+        "from_file_vs_plain", from_file_vs_plain
     );
     row(
         "search_p50_ms",

@@ -18,6 +18,7 @@ mod error;
 mod migrate;
 mod model;
 mod search;
+mod timeline;
 
 pub use crypto::{KEY_LEN, MasterKeys, random_key};
 pub use error::StoreError;
@@ -31,6 +32,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 use search::SearchIndex;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use timeline::Timelines;
 
 /// An account's store key, as kept in the keychain.
 pub type AccountKey = Sensitive<[u8; KEY_LEN]>;
@@ -94,6 +96,7 @@ pub struct Store {
     accounts: HashMap<AccountId, AccountKeys>,
     conversation_accounts: HashMap<ConversationId, AccountId>,
     index: SearchIndex,
+    timelines: Timelines,
     rng: SystemRandom,
     next_conversation: i64,
     next_message: i64,
@@ -157,6 +160,7 @@ impl Store {
             accounts: HashMap::new(),
             conversation_accounts: HashMap::new(),
             index: SearchIndex::default(),
+            timelines: Timelines::default(),
             rng: SystemRandom::new(),
             next_conversation: 0,
             next_message: 0,
@@ -351,32 +355,45 @@ impl Store {
         }
         self.index.remove_account(id);
         let mut report = UnlockReport::default();
-        let mut stmt = self.conn.prepare(
-            "SELECT id, content, sent_at, key_version FROM messages WHERE account_id = ?1",
-        )?;
-        let rows = stmt
-            .query_map([id.get()], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, Vec<u8>>(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                ))
-            })?
-            .collect::<Result<Vec<(i64, Vec<u8>, i64, u32)>, _>>()?;
+        self.timelines.remove_account(id);
+        let conversations: Vec<i64> = self
+            .conn
+            .prepare("SELECT id FROM conversations WHERE account_id = ?1")?
+            .query_map([id.get()], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        for conversation in conversations {
+            self.conversation_accounts
+                .insert(ConversationId(conversation), id);
+            self.timelines.start(ConversationId(conversation), id);
+        }
+        // One pass opens every message: for the search index, and to keep the
+        // newest of each conversation in its in-memory window.
+        let mut stmt = self.conn.prepare(message_query!("WHERE account_id = ?1"))?;
+        let mut rows = stmt.query([id.get()])?;
+        let mut opened = Vec::new();
+        while let Some(row) = rows.next()? {
+            let message_id: i64 = row.get(0)?;
+            let conversation = ConversationId(row.get(2)?);
+            opened.push((message_id, conversation, self.message_from_row(row)));
+        }
+        drop(rows);
         drop(stmt);
-        for (row, content, sent_at, version) in rows {
-            match self.open_content(id, row, version, &content) {
-                Ok(content) => {
+        for (row, conversation, result) in opened {
+            match result {
+                Ok(message) => {
                     self.index.add(
-                        SearchHit::Message(MessageId(row)),
+                        SearchHit::Message(message.id),
                         id,
-                        sent_at,
-                        &content.body,
+                        message.sent_at,
+                        &message.body,
                     );
+                    self.timelines.add(message);
                     report.indexed += 1;
                 }
-                Err(err) if err.is_row_failure() => report.tampered.push(("messages", row)),
+                Err(err) if err.is_row_failure() => {
+                    report.tampered.push(("messages", row));
+                    self.timelines.damaged(conversation);
+                }
                 Err(other) => return Err(other),
             }
         }
@@ -394,6 +411,7 @@ impl Store {
     /// Forgets an account's key from memory (the account stays linked).
     pub fn lock_account(&mut self, id: AccountId) {
         self.accounts.remove(&id);
+        self.timelines.remove_account(id);
         self.index.remove_account(id);
     }
 
@@ -450,6 +468,7 @@ impl Store {
         self.checkpoint()?;
         self.accounts.remove(&id);
         self.conversation_accounts.retain(|_, a| *a != id);
+        self.timelines.remove_account(id);
         self.index.remove_account(id);
         Ok(())
     }
@@ -482,6 +501,7 @@ impl Store {
         self.next_conversation += 1;
         self.conversation_accounts
             .insert(ConversationId(id), account);
+        self.timelines.start(ConversationId(id), account);
         Ok(ConversationId(id))
     }
 
@@ -648,7 +668,17 @@ impl Store {
                             params![id, account.get(), m.client_id, m.sent_at],
                         )?;
                     }
-                    to_index.push((id, account, m.sent_at, m.body.as_str()));
+                    to_index.push(Message {
+                        id: MessageId(id),
+                        account,
+                        conversation: m.conversation,
+                        direction: m.direction,
+                        author: m.author.clone(),
+                        body: m.body.clone(),
+                        sent_at: m.sent_at,
+                        received_at: m.received_at,
+                        delivery: m.delivery,
+                    });
                     results.push(Inserted::New(MessageId(id)));
                 } else {
                     let existing: i64 = tx.query_row(
@@ -662,9 +692,14 @@ impl Store {
         }
         tx.commit()?;
         self.next_message = next;
-        for (id, account, time, body) in to_index {
-            self.index
-                .add(SearchHit::Message(MessageId(id)), account, time, body);
+        for message in to_index {
+            self.index.add(
+                SearchHit::Message(message.id),
+                message.account,
+                message.sent_at,
+                &message.body,
+            );
+            self.timelines.add(message);
         }
         Ok(results)
     }
@@ -675,6 +710,25 @@ impl Store {
     /// [`StoreError::AccountLocked`] or [`StoreError::Database`]. Tampered
     /// rows are listed in the page, not returned as an error.
     pub fn latest_messages(
+        &self,
+        conversation: ConversationId,
+        limit: usize,
+    ) -> Result<Page<Message>, StoreError> {
+        if let Some(items) = self.timelines.latest(conversation, limit) {
+            return Ok(Page {
+                items,
+                tampered: Vec::new(),
+            });
+        }
+        self.latest_messages_from_file(conversation, limit)
+    }
+
+    /// [`Store::latest_messages`] read from the file, bypassing the in-memory
+    /// window: every message opened and checked on the spot.
+    ///
+    /// # Errors
+    /// As [`Store::latest_messages`].
+    pub fn latest_messages_from_file(
         &self,
         conversation: ConversationId,
         limit: usize,
@@ -746,16 +800,20 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`] or [`StoreError::Database`].
     pub fn set_delivery(&mut self, id: MessageId, delivery: Delivery) -> Result<(), StoreError> {
-        let changed = self.conn.execute(
-            "UPDATE messages SET delivery = ?1 WHERE id = ?2",
-            params![delivery.to_sql(), id.0],
-        )?;
-        if changed == 0 {
-            return Err(StoreError::NotFound {
+        let conversation: i64 = self
+            .conn
+            .query_row(
+                "UPDATE messages SET delivery = ?1 WHERE id = ?2 RETURNING conversation_id",
+                params![delivery.to_sql(), id.0],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or(StoreError::NotFound {
                 table: "messages",
                 row: id.0,
-            });
-        }
+            })?;
+        self.timelines
+            .set_delivery(ConversationId(conversation), id, delivery);
         Ok(())
     }
 
@@ -829,18 +887,19 @@ impl Store {
         let client_hash = keys.lookup_hash("client-id", client_id.as_bytes());
         let bank_hash = keys.lookup_hash("bank-message-id", bank_message_id.as_bytes());
         let tx = self.conn.transaction()?;
-        let id: i64 = tx
+        let (id, conversation): (i64, i64) = tx
             .query_row(
-                "SELECT id FROM messages WHERE client_id_hash = ?1 AND account_id = ?2",
+                "SELECT id, conversation_id FROM messages \
+                 WHERE client_id_hash = ?1 AND account_id = ?2",
                 params![client_hash, account.get()],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?
             .ok_or(StoreError::NotFound {
                 table: "outbox",
                 row: 0,
             })?;
-        tx.execute(
+        let changed = tx.execute(
             "UPDATE messages SET delivery = ?1, bank_id_hash = ?2 WHERE id = ?3 AND delivery = ?4",
             params![
                 Delivery::Sent.to_sql(),
@@ -851,6 +910,13 @@ impl Store {
         )?;
         tx.execute("DELETE FROM outbox WHERE message_id = ?1", [id])?;
         tx.commit()?;
+        if changed == 1 {
+            self.timelines.set_delivery(
+                ConversationId(conversation),
+                MessageId(id),
+                Delivery::Sent,
+            );
+        }
         Ok(MessageId(id))
     }
 

@@ -10,7 +10,7 @@
 //! dropped, lower case, so "Café", "CAFE" and "cafe" are one word. Every query
 //! word matches as a prefix; all query words must match.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use strongroom_core::AccountId;
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
@@ -30,12 +30,25 @@ struct Doc {
 pub(crate) struct SearchIndex {
     docs: Vec<Doc>,
     by_hit: HashMap<SearchHit, u32>,
-    words: BTreeMap<Box<str>, Vec<u32>>,
+    /// Postings by exact word: the hot path of every insert is one hash
+    /// lookup per word.
+    words: HashMap<Box<str>, Vec<u32>>,
+    /// The same words in order, for prefix queries; touched only when a word
+    /// is seen for the first time.
+    ordered: BTreeSet<Box<str>>,
     dead: usize,
 }
 
 /// Splits text into folded words.
 pub(crate) fn words(text: &str) -> Vec<String> {
+    if text.is_ascii() {
+        // Most text is plain ASCII: no decomposition to do.
+        return text
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_ascii_lowercase)
+            .collect();
+    }
     let mut out = Vec::new();
     let mut current = String::new();
     for c in text.nfkd() {
@@ -73,7 +86,9 @@ impl SearchIndex {
             match self.words.get_mut(w.as_str()) {
                 Some(list) => list.push(ordinal),
                 None => {
-                    self.words.insert(w.into_boxed_str(), vec![ordinal]);
+                    let w = w.into_boxed_str();
+                    self.ordered.insert(w.clone());
+                    self.words.insert(w, vec![ordinal]);
                 }
             }
         }
@@ -122,6 +137,8 @@ impl SearchIndex {
             });
             !list.is_empty()
         });
+        let words = &self.words;
+        self.ordered.retain(|w| words.contains_key(w));
         self.by_hit = docs
             .iter()
             .enumerate()
@@ -142,15 +159,15 @@ impl SearchIndex {
         let mut result: Option<Vec<u64>> = None;
         for term in &terms {
             let mut set = vec![0u64; blocks];
-            for (_, list) in self
-                .words
+            for word in self
+                .ordered
                 .range::<str, _>((
                     std::ops::Bound::Included(term.as_str()),
                     std::ops::Bound::Unbounded,
                 ))
-                .take_while(|(w, _)| w.starts_with(term.as_str()))
+                .take_while(|w| w.starts_with(term.as_str()))
             {
-                for &o in list {
+                for &o in self.words.get(word).map(Vec::as_slice).unwrap_or_default() {
                     set[o as usize / 64] |= 1 << (o % 64);
                 }
             }

@@ -104,6 +104,17 @@ fn alert(account: AccountId, jti: &str, text: &str, at: i64) -> NewAlert {
 
 // ---- conformance ----------------------------------------------------------
 
+/// The in-memory window and the file must always tell the same story.
+fn assert_window_matches_file(store: &Store, conversation: ConversationId) {
+    for limit in [1, 10, 50, 51, 500] {
+        let window = store.latest_messages(conversation, limit).unwrap();
+        let file = store
+            .latest_messages_from_file(conversation, limit)
+            .unwrap();
+        assert_eq!(window, file, "window and file differ for limit {limit}");
+    }
+}
+
 /// Every operation, checked once on a fresh store and, when `reopen` is set,
 /// again after closing and reopening it between each write and its read.
 fn conformance(reopen: bool) {
@@ -158,6 +169,7 @@ fn conformance(reopen: bool) {
             Inserted::Duplicate(inserted[6].id())
         ]
     );
+    assert_window_matches_file(&store, conv);
     let latest = store.latest_messages(conv, 50).unwrap();
     assert_eq!(latest.items.len(), 50);
     assert!(latest.tampered.is_empty());
@@ -213,6 +225,7 @@ fn conformance(reopen: bool) {
     store = cycle(store);
     assert!(store.outbox(fx.account).unwrap().is_empty());
     assert_eq!(store.message(queued.id()).unwrap().delivery, Delivery::Sent);
+    assert_window_matches_file(&store, conv);
     // The bank echoing our message back is deduplicated by its bank id.
     let echo = incoming(conv, "Please block my card", 5_002, "bank-msg-77");
     assert_eq!(
@@ -222,6 +235,13 @@ fn conformance(reopen: bool) {
     store.set_delivery(queued.id(), Delivery::Read).unwrap();
     store = cycle(store);
     assert_eq!(store.message(queued.id()).unwrap().delivery, Delivery::Read);
+    assert_window_matches_file(&store, conv);
+    // A message older than the whole window lands in the file, and the window
+    // still agrees with it.
+    store
+        .insert_messages(&[incoming(conv, "late backfill", 1, "late-1")])
+        .unwrap();
+    assert_window_matches_file(&store, conv);
 
     // Alerts: dedup by jti, newest first, fraud answer sealed and kept.
     let a1 = store
@@ -284,6 +304,48 @@ fn conformance_on_a_fresh_store() {
 #[test]
 fn conformance_across_close_and_reopen() {
     conformance(true);
+}
+
+#[test]
+fn the_conversation_window_follows_out_of_order_writes() {
+    let fx = Fixture::new();
+    let mut store = fx.new_store();
+    let conv = store.add_conversation(fx.account, "t", 1).unwrap();
+    let other = store.add_conversation(fx.account, "u", 1).unwrap();
+    // Times arrive shuffled, as a backfill after a reconnect would.
+    let times: Vec<i64> = (0..130).map(|i| (i * 37) % 130).collect();
+    for chunk in times.chunks(9) {
+        let batch: Vec<NewMessage> = chunk
+            .iter()
+            .map(|t| {
+                incoming(
+                    if t % 5 == 0 { other } else { conv },
+                    &format!("m{t}"),
+                    *t,
+                    &format!("b{t}"),
+                )
+            })
+            .collect();
+        store.insert_messages(&batch).unwrap();
+        assert_window_matches_file(&store, conv);
+        assert_window_matches_file(&store, other);
+    }
+    // Same time, different ids: ties break the same way in both.
+    store
+        .insert_messages(&[
+            incoming(conv, "tie a", 129, "tie-a"),
+            incoming(conv, "tie b", 129, "tie-b"),
+        ])
+        .unwrap();
+    assert_window_matches_file(&store, conv);
+    drop(store);
+    let store = fx.reopen();
+    assert_window_matches_file(&store, conv);
+    assert_window_matches_file(&store, other);
+    assert_eq!(
+        store.latest_messages(conv, 1).unwrap().items[0].body,
+        "tie b"
+    );
 }
 
 #[test]
