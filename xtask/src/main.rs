@@ -294,7 +294,9 @@ fn bench(args: &[String]) -> Result {
 /// measures Strongroom's store, plain SQLite and SQLCipher in one run.
 fn bench_store(json: bool) -> Result {
     ensure_packages(&["build-essential", "pkg-config", "libssl-dev"])?;
-    let target = root().join("target");
+    let target = env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"));
     let quiet: &[&str] = if json { &["--quiet"] } else { &[] };
     if !json {
         step("building the SQLCipher baseline (its own package and target folder)");
