@@ -1,0 +1,484 @@
+//! Verifying alerts against the bank's keys pinned at link time, and rotating
+//! those keys only through a statement signed by a pinned key.
+
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+use super::ProtocolError;
+use super::alert::{ALERT_TYP, AlertClaims, AlertKind, VerifiedAlert};
+use super::jose::{Jwk, Jws, parse_jws, payload_json, verify_es256};
+
+/// The JWS `typ` of a key rotation statement.
+pub const ROTATION_TYP: &str = "strongroom-key-rotation+jwt";
+
+/// How far issued-at may be from now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimePolicy {
+    /// The most an `iat` may be in the future (clock skew), seconds.
+    pub max_future_s: i64,
+    /// The oldest an alert may be when received, seconds. Events wait on the
+    /// server until acknowledged, so this is days, not minutes.
+    pub max_age_s: i64,
+}
+
+impl Default for TimePolicy {
+    fn default() -> Self {
+        TimePolicy {
+            max_future_s: 5 * 60,
+            max_age_s: 14 * 24 * 3600,
+        }
+    }
+}
+
+impl TimePolicy {
+    fn check(&self, iat: i64, now: i64) -> Result<(), ProtocolError> {
+        if iat > now.saturating_add(self.max_future_s) {
+            return Err(ProtocolError::IssuedInFuture { iat, now });
+        }
+        if iat < now.saturating_sub(self.max_age_s) {
+            return Err(ProtocolError::TooOld { iat, now });
+        }
+        Ok(())
+    }
+}
+
+/// A bank's signing keys as pinned on this device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PinnedKeys {
+    /// The bank's issuer URL.
+    pub issuer: String,
+    /// The keys alerts may be signed with.
+    pub keys: Vec<Jwk>,
+    /// The rotation sequence number of this set (0 when pinned at link).
+    pub version: u64,
+}
+
+/// A signed statement that replaces a bank's pinned keys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyRotation {
+    /// The bank's issuer URL.
+    pub iss: String,
+    /// Issued at, seconds.
+    pub iat: i64,
+    /// Strictly increasing sequence number of key sets.
+    pub seq: u64,
+    /// The complete new set of keys.
+    pub keys: Vec<Jwk>,
+}
+
+impl PinnedKeys {
+    /// Pins a bank's keys (at link time, from its JWKS).
+    ///
+    /// # Errors
+    /// [`ProtocolError::BadKey`] if the set is empty or holds a key that is
+    /// not an ES256 signing key, or two keys share an id.
+    pub fn pin(issuer: &str, keys: Vec<Jwk>) -> Result<Self, ProtocolError> {
+        check_key_set(&keys)?;
+        Ok(PinnedKeys {
+            issuer: issuer.into(),
+            keys,
+            version: 0,
+        })
+    }
+
+    /// Checks the header and the signature of a JWS of type `typ` against the
+    /// pinned keys; returns the id of the key that signed it.
+    fn check_signature(&self, jws: &Jws<'_>, typ: &str) -> Result<String, ProtocolError> {
+        let header = &jws.header;
+        if header.alg != "ES256" {
+            return Err(ProtocolError::UnsupportedAlgorithm(header.alg.clone()));
+        }
+        for (present, name) in [
+            (header.jwk.is_some(), "jwk"),
+            (header.jku.is_some(), "jku"),
+            (header.x5u.is_some(), "x5u"),
+            (header.crit.is_some(), "crit"),
+        ] {
+            if present {
+                return Err(ProtocolError::ForbiddenHeader(name));
+            }
+        }
+        if header.typ.as_deref() != Some(typ) {
+            return Err(ProtocolError::WrongType(header.typ.clone()));
+        }
+        let key = self
+            .keys
+            .iter()
+            .find(|k| Some(&k.kid) == header.kid.as_ref())
+            .ok_or_else(|| ProtocolError::UnknownKey(header.kid.clone()))?;
+        verify_es256(key, jws)?;
+        Ok(key.kid.clone())
+    }
+
+    /// Applies a key rotation statement: it must be signed by a currently
+    /// pinned key, name this bank, be recent, and move the sequence forward.
+    /// Returns the new pinned set; `self` is unchanged.
+    ///
+    /// # Errors
+    /// Any [`ProtocolError`] the checks find.
+    pub fn rotate(
+        &self,
+        compact: &str,
+        now: i64,
+        policy: TimePolicy,
+    ) -> Result<PinnedKeys, ProtocolError> {
+        let jws = parse_jws(compact)?;
+        self.check_signature(&jws, ROTATION_TYP)?;
+        let statement: KeyRotation = payload_json(&jws)?;
+        if statement.iss != self.issuer {
+            return Err(ProtocolError::UnknownIssuer(statement.iss));
+        }
+        policy.check(statement.iat, now)?;
+        if statement.seq <= self.version {
+            return Err(ProtocolError::StaleRotation {
+                got: statement.seq,
+                pinned: self.version,
+            });
+        }
+        check_key_set(&statement.keys)?;
+        Ok(PinnedKeys {
+            issuer: self.issuer.clone(),
+            keys: statement.keys,
+            version: statement.seq,
+        })
+    }
+}
+
+fn check_key_set(keys: &[Jwk]) -> Result<(), ProtocolError> {
+    if keys.is_empty() {
+        return Err(ProtocolError::BadKey("a key set needs at least one key"));
+    }
+    for (i, key) in keys.iter().enumerate() {
+        key.public_point()?;
+        if keys[..i].iter().any(|k| k.kid == key.kid) {
+            return Err(ProtocolError::BadKey("two keys share an id"));
+        }
+    }
+    Ok(())
+}
+
+/// Verifies alerts from one bank and refuses replays.
+///
+/// The replay memory holds the ids seen within the time policy's window;
+/// anything older is refused as too old, so the memory stays bounded. After
+/// a restart the store's unique alert ids play the same role.
+#[derive(Debug, Clone)]
+pub struct AlertVerifier {
+    pinned: PinnedKeys,
+    policy: TimePolicy,
+    seen: HashMap<String, i64>,
+}
+
+impl AlertVerifier {
+    /// A verifier for the bank whose keys are `pinned`.
+    pub fn new(pinned: PinnedKeys, policy: TimePolicy) -> Self {
+        AlertVerifier {
+            pinned,
+            policy,
+            seen: HashMap::new(),
+        }
+    }
+
+    /// The pinned keys in use.
+    pub fn pinned(&self) -> &PinnedKeys {
+        &self.pinned
+    }
+
+    /// Replaces the pinned keys after a verified rotation.
+    pub fn set_pinned(&mut self, pinned: PinnedKeys) {
+        self.pinned = pinned;
+    }
+
+    /// Checks an alert without recording it: signature by a pinned key,
+    /// ES256 only, no self-supplied keys, `secevent+jwt`, the pinned issuer,
+    /// issued-at within the policy, exactly one known event, and not an id
+    /// already accepted.
+    ///
+    /// # Errors
+    /// The first [`ProtocolError`] found. An alert that fails is never to be
+    /// shown as coming from the bank.
+    pub fn check(&self, compact: &str, now: i64) -> Result<VerifiedAlert, ProtocolError> {
+        let jws = parse_jws(compact)?;
+        let key_id = self.pinned.check_signature(&jws, ALERT_TYP)?;
+        let claims: AlertClaims = payload_json(&jws)?;
+        if claims.iss != self.pinned.issuer {
+            return Err(ProtocolError::UnknownIssuer(claims.iss));
+        }
+        self.policy.check(claims.iat, now)?;
+        if claims.jti.is_empty() || claims.jti.len() > 128 {
+            return Err(ProtocolError::Malformed("an alert id is 1 to 128 bytes"));
+        }
+        if self.seen.contains_key(&claims.jti) {
+            return Err(ProtocolError::Replayed(claims.jti));
+        }
+        let mut events = claims.events.into_iter();
+        let (Some((uri, event)), None) = (events.next(), events.next()) else {
+            return Err(ProtocolError::Malformed(
+                "an alert carries exactly one event",
+            ));
+        };
+        let kind =
+            AlertKind::from_uri(&uri).ok_or(ProtocolError::Malformed("unknown event type"))?;
+        Ok(VerifiedAlert {
+            issuer: claims.iss,
+            id: claims.jti,
+            issued_at: claims.iat,
+            kind,
+            event,
+            key_id,
+        })
+    }
+
+    /// [`AlertVerifier::check`], then remembers the id so a replay is refused.
+    ///
+    /// # Errors
+    /// As [`AlertVerifier::check`].
+    pub fn verify(&mut self, compact: &str, now: i64) -> Result<VerifiedAlert, ProtocolError> {
+        let alert = self.check(compact, now)?;
+        let horizon = now.saturating_sub(self.policy.max_age_s);
+        self.seen.retain(|_, iat| *iat >= horizon);
+        self.seen.insert(alert.id.clone(), alert.issued_at);
+        Ok(alert)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::alert::{AlertEvent, AlertSeverity};
+    use crate::protocol::jose::{SigningKey, b64_encode};
+    use ring::rand::SystemRandom;
+
+    const BANK: &str = "https://bank.example";
+    const NOW: i64 = 1_800_000_000;
+
+    fn event() -> AlertEvent {
+        AlertEvent {
+            severity: AlertSeverity::Critical,
+            text: "Did you spend 129.99 EUR at Électro Dépôt?".into(),
+            account_ref: Some("****4321".into()),
+            amount_minor: Some(12_999),
+            currency: Some("EUR".into()),
+            merchant: Some("Électro Dépôt".into()),
+            country: Some("FR".into()),
+            respond_by: Some(NOW + 600),
+        }
+    }
+
+    struct Bank {
+        key: SigningKey,
+        rng: SystemRandom,
+    }
+
+    impl Bank {
+        fn new(kid: &str) -> Self {
+            let rng = SystemRandom::new();
+            let (key, _) = SigningKey::generate(kid, &rng).unwrap();
+            Bank { key, rng }
+        }
+
+        fn alert(&self, jti: &str, iat: i64) -> String {
+            let claims = AlertClaims::new(BANK, jti, iat, AlertKind::FraudCheck, event());
+            self.key.sign(ALERT_TYP, &claims, false, &self.rng).unwrap()
+        }
+
+        fn verifier(&self) -> AlertVerifier {
+            AlertVerifier::new(
+                PinnedKeys::pin(BANK, vec![self.key.jwk()]).unwrap(),
+                TimePolicy::default(),
+            )
+        }
+    }
+
+    fn resign_header(jws: &str, header: serde_json::Value) -> String {
+        let mut parts = jws.split('.');
+        let (_, payload, sig) = (
+            parts.next().unwrap(),
+            parts.next().unwrap(),
+            parts.next().unwrap(),
+        );
+        format!(
+            "{}.{payload}.{sig}",
+            b64_encode(header.to_string().as_bytes())
+        )
+    }
+
+    #[test]
+    fn a_genuine_alert_verifies_once() {
+        let bank = Bank::new("k1");
+        let mut v = bank.verifier();
+        let alert = v.verify(&bank.alert("a1", NOW), NOW).unwrap();
+        assert_eq!(
+            (alert.kind, alert.id.as_str(), alert.key_id.as_str()),
+            (AlertKind::FraudCheck, "a1", "k1")
+        );
+        assert_eq!(alert.event.amount_minor, Some(12_999));
+        assert_eq!(
+            v.verify(&bank.alert("a1", NOW), NOW).unwrap_err(),
+            ProtocolError::Replayed("a1".into())
+        );
+    }
+
+    #[test]
+    fn forged_alerts_are_refused_each_for_its_reason() {
+        let bank = Bank::new("k1");
+        let v = bank.verifier();
+        let good = bank.alert("a1", NOW);
+
+        // Signed by another key that claims the pinned kid.
+        let impostor = Bank::new("k1");
+        assert_eq!(
+            v.check(&impostor.alert("a1", NOW), NOW).unwrap_err(),
+            ProtocolError::BadSignature
+        );
+        // A key that is not pinned.
+        let stranger = Bank::new("k9");
+        assert_eq!(
+            v.check(&stranger.alert("a1", NOW), NOW).unwrap_err(),
+            ProtocolError::UnknownKey(Some("k9".into()))
+        );
+        // A payload changed after signing.
+        let mut parts: Vec<String> = good.split('.').map(str::to_owned).collect();
+        let mut claims: AlertClaims =
+            serde_json::from_slice(&crate::protocol::jose::b64_decode(&parts[1]).unwrap()).unwrap();
+        claims
+            .events
+            .values_mut()
+            .for_each(|e| e.amount_minor = Some(1));
+        parts[1] = b64_encode(&serde_json::to_vec(&claims).unwrap());
+        assert_eq!(
+            v.check(&parts.join("."), NOW).unwrap_err(),
+            ProtocolError::BadSignature
+        );
+        // alg none, HS256, and a header carrying its own key.
+        for alg in ["none", "HS256", "RS256", "ES384"] {
+            let forged = resign_header(
+                &good,
+                serde_json::json!({"alg": alg, "kid": "k1", "typ": ALERT_TYP}),
+            );
+            assert_eq!(
+                v.check(&forged, NOW).unwrap_err(),
+                ProtocolError::UnsupportedAlgorithm(alg.into())
+            );
+        }
+        let none_unsigned = format!(
+            "{}.{}.",
+            b64_encode(br#"{"alg":"none","typ":"secevent+jwt"}"#),
+            good.split('.').nth(1).unwrap()
+        );
+        assert_eq!(
+            v.check(&none_unsigned, NOW).unwrap_err(),
+            ProtocolError::UnsupportedAlgorithm("none".into())
+        );
+        let with_jwk = resign_header(
+            &good,
+            serde_json::json!({"alg": "ES256", "kid": "k1", "typ": ALERT_TYP, "jwk": bank.key.jwk()}),
+        );
+        assert_eq!(
+            v.check(&with_jwk, NOW).unwrap_err(),
+            ProtocolError::ForbiddenHeader("jwk")
+        );
+        let wrong_typ = resign_header(
+            &good,
+            serde_json::json!({"alg": "ES256", "kid": "k1", "typ": "JWT"}),
+        );
+        assert_eq!(
+            v.check(&wrong_typ, NOW).unwrap_err(),
+            ProtocolError::WrongType(Some("JWT".into()))
+        );
+        // Another issuer, even when signed with the pinned key.
+        let other = AlertClaims::new(
+            "https://evil.example",
+            "a2",
+            NOW,
+            AlertKind::Custom,
+            event(),
+        );
+        let other = bank.key.sign(ALERT_TYP, &other, false, &bank.rng).unwrap();
+        assert_eq!(
+            v.check(&other, NOW).unwrap_err(),
+            ProtocolError::UnknownIssuer("https://evil.example".into())
+        );
+        // Time.
+        assert!(matches!(
+            v.check(&bank.alert("a3", NOW + 3600), NOW),
+            Err(ProtocolError::IssuedInFuture { .. })
+        ));
+        assert!(matches!(
+            v.check(&bank.alert("a4", NOW - 30 * 86_400), NOW),
+            Err(ProtocolError::TooOld { .. })
+        ));
+        // Garbage.
+        for junk in ["", "a.b", "a.b.c.d", "!!.??.**", &"x".repeat(20_000)] {
+            assert!(v.check(junk, NOW).is_err(), "{junk:.20} must be refused");
+        }
+    }
+
+    #[test]
+    fn keys_rotate_only_through_a_statement_signed_by_a_pinned_key() {
+        let old = Bank::new("k1");
+        let new = Bank::new("k2");
+        let mut v = old.verifier();
+        let statement = KeyRotation {
+            iss: BANK.into(),
+            iat: NOW,
+            seq: 1,
+            keys: vec![new.key.jwk()],
+        };
+        // Signed by the new key itself: refused.
+        let self_signed = new
+            .key
+            .sign(ROTATION_TYP, &statement, false, &new.rng)
+            .unwrap();
+        assert_eq!(
+            v.pinned()
+                .rotate(&self_signed, NOW, TimePolicy::default())
+                .unwrap_err(),
+            ProtocolError::UnknownKey(Some("k2".into()))
+        );
+        // An alert is not a rotation statement.
+        assert!(matches!(
+            v.pinned()
+                .rotate(&old.alert("x", NOW), NOW, TimePolicy::default()),
+            Err(ProtocolError::WrongType(_))
+        ));
+        let signed = old
+            .key
+            .sign(ROTATION_TYP, &statement, false, &old.rng)
+            .unwrap();
+        let rotated = v
+            .pinned()
+            .rotate(&signed, NOW, TimePolicy::default())
+            .unwrap();
+        assert_eq!(rotated.version, 1);
+        // Replaying the statement: its signer is no longer pinned.
+        assert_eq!(
+            rotated.rotate(&signed, NOW, TimePolicy::default()).unwrap_err(),
+            ProtocolError::UnknownKey(Some("k1".into()))
+        );
+        // A statement from the new key that does not move the sequence on.
+        let stale = new.key.sign(ROTATION_TYP, &statement, false, &new.rng).unwrap();
+        assert_eq!(
+            rotated.rotate(&stale, NOW, TimePolicy::default()).unwrap_err(),
+            ProtocolError::StaleRotation { got: 1, pinned: 1 }
+        );
+        v.set_pinned(rotated);
+        assert!(v.check(&new.alert("b1", NOW), NOW).is_ok());
+        assert_eq!(
+            v.check(&old.alert("b2", NOW), NOW).unwrap_err(),
+            ProtocolError::UnknownKey(Some("k1".into()))
+        );
+        // An empty key set is refused.
+        let empty = KeyRotation {
+            iss: BANK.into(),
+            iat: NOW,
+            seq: 2,
+            keys: vec![],
+        };
+        let empty = new.key.sign(ROTATION_TYP, &empty, false, &new.rng).unwrap();
+        assert!(matches!(
+            v.pinned().rotate(&empty, NOW, TimePolicy::default()),
+            Err(ProtocolError::BadKey(_))
+        ));
+    }
+}
