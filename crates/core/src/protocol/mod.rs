@@ -5,6 +5,7 @@
 
 pub mod alert;
 pub mod frames;
+pub mod fuzzing;
 pub mod jose;
 pub mod sync;
 pub mod verify;

@@ -453,13 +453,20 @@ mod tests {
         assert_eq!(rotated.version, 1);
         // Replaying the statement: its signer is no longer pinned.
         assert_eq!(
-            rotated.rotate(&signed, NOW, TimePolicy::default()).unwrap_err(),
+            rotated
+                .rotate(&signed, NOW, TimePolicy::default())
+                .unwrap_err(),
             ProtocolError::UnknownKey(Some("k1".into()))
         );
         // A statement from the new key that does not move the sequence on.
-        let stale = new.key.sign(ROTATION_TYP, &statement, false, &new.rng).unwrap();
+        let stale = new
+            .key
+            .sign(ROTATION_TYP, &statement, false, &new.rng)
+            .unwrap();
         assert_eq!(
-            rotated.rotate(&stale, NOW, TimePolicy::default()).unwrap_err(),
+            rotated
+                .rotate(&stale, NOW, TimePolicy::default())
+                .unwrap_err(),
             ProtocolError::StaleRotation { got: 1, pinned: 1 }
         );
         v.set_pinned(rotated);
