@@ -119,4 +119,3 @@ fn mutated_frames_and_rotations_never_panic() {
     fuzzing::decode_frames(&vec![b'['; 1 << 20]);
     fuzzing::verify_alert(&"a.".repeat(1 << 16));
 }
-

@@ -4,6 +4,7 @@
 //! implement from; this module is its reference implementation.
 
 pub mod alert;
+pub mod dpop;
 pub mod frames;
 pub mod fuzzing;
 pub mod jose;
