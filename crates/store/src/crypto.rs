@@ -141,6 +141,18 @@ impl MasterKeys {
     pub(crate) fn key(&self, version: u32) -> Option<&Sensitive<[u8; KEY_LEN]>> {
         self.keys.get(&version)
     }
+
+    /// A value that shows whether a master key version is the one a
+    /// database was written with, without revealing the key.
+    pub(crate) fn check_value(&self, version: u32) -> Option<Vec<u8>> {
+        let key = self.keys.get(&version)?;
+        let mac = hmac::Key::new(hmac::HMAC_SHA256, key.expose());
+        Some(
+            hmac::sign(&mac, b"strongroom/store/master-check")
+                .as_ref()
+                .to_vec(),
+        )
+    }
 }
 
 /// A fresh random 256-bit key, for a master key version or an account's
@@ -163,12 +175,15 @@ pub(crate) struct FieldRef {
     pub column: &'static str,
     pub account: AccountId,
     pub row: i64,
+    /// The row's place in the structure: the conversation of a message (so a
+    /// message moved to another conversation fails to open), 0 elsewhere.
+    pub context: i64,
 }
 
 /// Room for the longest associated data: the prefix (14), a table and a
 /// column name (static identifiers, at most 30 bytes each, checked by a test),
-/// two separators and 20 bytes of numbers.
-const AAD_MAX: usize = 14 + 30 + 1 + 30 + 1 + 20;
+/// two separators and 28 bytes of numbers.
+const AAD_MAX: usize = 14 + 30 + 1 + 30 + 1 + 28;
 
 /// Associated data, built on the stack: it is made for every field opened.
 pub(crate) struct AadBuf {
@@ -205,6 +220,7 @@ impl FieldRef {
         aad.push(&[0]);
         aad.push(&self.account.get().to_be_bytes());
         aad.push(&self.row.to_be_bytes());
+        aad.push(&self.context.to_be_bytes());
         aad.push(&version.to_be_bytes());
         aad
     }
@@ -344,6 +360,7 @@ mod tests {
             column: "content",
             account: AccountId::from_random([1; 8]),
             row,
+            context: 0,
         }
     }
 

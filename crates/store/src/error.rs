@@ -39,6 +39,11 @@ pub enum StoreError {
     /// not hold.
     #[error("master key version {0} is needed but not available")]
     MissingKeyVersion(u32),
+    /// The master key supplied is not the one this database was written
+    /// with (for example the keychain was reset): nothing can be read, and
+    /// nothing was changed.
+    #[error("master key version {0} is not the key this database was written with")]
+    WrongMasterKey(u32),
     /// The master key entry is not in Strongroom's format.
     #[error("the master key entry is malformed")]
     BadMasterKey,
@@ -53,6 +58,12 @@ pub enum StoreError {
     /// A key rotation was asked for with keys that do not move forward.
     #[error("a key rotation needs a newer master key version than {0}")]
     RotationNotForward(u32),
+    /// Another Strongroom already has this database open.
+    #[error("the database is already open in another Strongroom window or process")]
+    InUse,
+    /// A file next to the database could not be used.
+    #[error("file error: {0}")]
+    Io(String),
     /// The system random source failed.
     #[error("the system random source failed")]
     Random,
@@ -81,9 +92,12 @@ impl StoreError {
             StoreError::UnknownAccount(_) => "store_unknown_account",
             StoreError::NotFound { .. } => "store_not_found",
             StoreError::MissingKeyVersion(_) => "store_missing_key_version",
+            StoreError::WrongMasterKey(_) => "store_wrong_master_key",
             StoreError::BadMasterKey => "store_bad_master_key",
             StoreError::NewerSchema { .. } => "store_newer_schema",
             StoreError::RotationNotForward(_) => "store_rotation_not_forward",
+            StoreError::InUse => "store_in_use",
+            StoreError::Io(_) => "store_io",
             StoreError::Random => "store_random_failed",
             StoreError::Database(_) => "store_database",
         }

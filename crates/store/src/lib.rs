@@ -47,19 +47,33 @@ pub struct UnlockReport {
 }
 
 /// How far a key rotation has come.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RotationProgress {
     /// Rows re-sealed by this step.
     pub resealed: usize,
-    /// True when no row is sealed under an older key version: the older
-    /// master key versions may now be retired from the keychain.
+    /// True when every row has been visited. If `skipped` is empty the older
+    /// master key versions may be retired from the keychain; otherwise they
+    /// must be kept for the rows listed there.
     pub done: bool,
+    /// Rows that could not be re-sealed (damaged, or of a locked account),
+    /// as `(table, row)`, since the rotation started or the store opened.
+    pub skipped: Vec<(&'static str, i64)>,
+}
+
+/// Where a rotation is, in memory: a cursor per sealed table and the rows
+/// passed over. A reopen starts again from the first row, which retries them.
+#[derive(Debug, Default)]
+struct RotationCursor {
+    cursor: [i64; 4],
+    skipped: Vec<(&'static str, i64)>,
 }
 
 /// A table with sealed columns, for key rotation.
 struct SealedTable {
     table: &'static str,
     account_column: &'static str,
+    /// The column bound as the seal's context (see `FieldRef::context`).
+    context_column: &'static str,
     columns: &'static [&'static str],
 }
 
@@ -67,21 +81,25 @@ const SEALED_TABLES: &[SealedTable] = &[
     SealedTable {
         table: "accounts",
         account_column: "id",
+        context_column: "0",
         columns: &["bank", "display_name"],
     },
     SealedTable {
         table: "conversations",
         account_column: "account_id",
+        context_column: "0",
         columns: &["title"],
     },
     SealedTable {
         table: "messages",
         account_column: "account_id",
+        context_column: "conversation_id",
         columns: &["content"],
     },
     SealedTable {
         table: "alerts",
         account_column: "account_id",
+        context_column: "0",
         columns: &["details", "payload", "answer"],
     },
 ];
@@ -89,6 +107,8 @@ const SEALED_TABLES: &[SealedTable] = &[
 /// The encrypted store. One per database file; not shared between threads
 /// (wrap it in a mutex).
 pub struct Store {
+    /// Held (locked) for the store's lifetime; see `open_at`.
+    _lock: std::fs::File,
     conn: Connection,
     path: PathBuf,
     schema: u32,
@@ -97,6 +117,7 @@ pub struct Store {
     conversation_accounts: HashMap<ConversationId, AccountId>,
     index: SearchIndex,
     timelines: Timelines,
+    rotation: RotationCursor,
     rng: SystemRandom,
     next_conversation: i64,
     next_message: i64,
@@ -144,6 +165,20 @@ impl Store {
     }
 
     fn open_at(path: &Path, master: MasterKeys, schema: u32) -> Result<Self, StoreError> {
+        // One writer per file: ids are allocated in memory, so a second store
+        // on the same file (a second app instance) is refused up front.
+        let mut lock_path = path.as_os_str().to_owned();
+        lock_path.push(".lock");
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| StoreError::Io(e.to_string()))?;
+        lock.try_lock().map_err(|e| match e {
+            std::fs::TryLockError::WouldBlock => StoreError::InUse,
+            std::fs::TryLockError::Error(e) => StoreError::Io(e.to_string()),
+        })?;
         let mut conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -153,6 +188,7 @@ impl Store {
         configure(&conn)?;
         migrate::migrate(&mut conn, schema)?;
         let mut store = Store {
+            _lock: lock,
             conn,
             path: path.to_path_buf(),
             schema,
@@ -161,17 +197,50 @@ impl Store {
             conversation_accounts: HashMap::new(),
             index: SearchIndex::default(),
             timelines: Timelines::default(),
+            rotation: RotationCursor::default(),
             rng: SystemRandom::new(),
             next_conversation: 0,
             next_message: 0,
             next_alert: 0,
         };
+        if schema >= 3 {
+            store.check_master_keys()?;
+        }
         store.next_conversation = store.next_id("conversations")?;
         store.next_message = store.next_id("messages")?;
         if schema >= 2 {
             store.next_alert = store.next_id("alerts")?;
         }
         Ok(store)
+    }
+
+    /// Compares every master key version held with the check value the
+    /// database recorded for it, and records the values of new versions.
+    fn check_master_keys(&self) -> Result<(), StoreError> {
+        for version in self.master.versions() {
+            let Some(check) = self.master.check_value(version) else {
+                continue;
+            };
+            let stored: Option<Vec<u8>> = self
+                .conn
+                .query_row(
+                    "SELECT check_value FROM master_keys WHERE version = ?1",
+                    [version],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            match stored {
+                Some(stored) if stored != check => return Err(StoreError::WrongMasterKey(version)),
+                Some(_) => {}
+                None => {
+                    self.conn.execute(
+                        "INSERT INTO master_keys (version, check_value) VALUES (?1, ?2)",
+                        params![version, check],
+                    )?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The first unused id of an AUTOINCREMENT table. Ids are chosen before
@@ -232,6 +301,7 @@ impl Store {
             column,
             account,
             row,
+            context: 0,
         };
         self.keys(account)?
             .seal(&self.rng, self.master.current_version(), field, plaintext)
@@ -251,6 +321,7 @@ impl Store {
             column,
             account,
             row,
+            context: 0,
         };
         self.keys(account)?.open(version, field, sealed)
     }
@@ -349,12 +420,18 @@ impl Store {
             return Err(StoreError::WrongAccountKey(id));
         }
         self.accounts.insert(id, keys);
-        if let Err(err) = self.account(id) {
-            self.accounts.remove(&id);
-            return Err(err);
+        let mut report = UnlockReport::default();
+        // The key is proven right by the key check; a damaged account row
+        // (its name or bank) is reported, and the history stays readable.
+        match self.account(id) {
+            Ok(_) => {}
+            Err(err) if err.is_row_failure() => report.tampered.push(("accounts", id.get())),
+            Err(err) => {
+                self.accounts.remove(&id);
+                return Err(err);
+            }
         }
         self.index.remove_account(id);
-        let mut report = UnlockReport::default();
         self.timelines.remove_account(id);
         let conversations: Vec<i64> = self
             .conn
@@ -624,9 +701,10 @@ impl Store {
         let tx = self.conn.unchecked_transaction()?;
         {
             let mut insert = tx.prepare_cached(
-                "INSERT OR IGNORE INTO messages (id, account_id, conversation_id, content, \
+                "INSERT INTO messages (id, account_id, conversation_id, content, \
                  sent_at, received_at, delivery, client_id_hash, bank_id_hash, key_version) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
+                 ON CONFLICT(client_id_hash) DO NOTHING ON CONFLICT(bank_id_hash) DO NOTHING",
             )?;
             for (m, &account) in messages.iter().zip(&accounts) {
                 let keys = self.keys(account)?;
@@ -644,8 +722,10 @@ impl Store {
                     column: "content",
                     account,
                     row: id,
+                    context: m.conversation.0,
                 };
-                let plain = Sensitive::new(encode_content(m.direction, &m.author, &m.body));
+                let author = display_author(&m.author);
+                let plain = Sensitive::new(encode_content(m.direction, author, &m.body));
                 let content = keys.seal(&self.rng, version, field, plain.expose())?;
                 let changed = insert.execute(params![
                     id,
@@ -673,7 +753,7 @@ impl Store {
                         account,
                         conversation: m.conversation,
                         direction: m.direction,
-                        author: m.author.clone(),
+                        author: display_author(&m.author).to_owned(),
                         body: m.body.clone(),
                         sent_at: m.sent_at,
                         received_at: m.received_at,
@@ -767,7 +847,14 @@ impl Store {
         let id: i64 = row.get(0)?;
         let account = account_of(row, 1)?;
         let version: u32 = row.get(7)?;
-        let content = self.open_content(account, id, version, blob(row, 3, "messages", id)?)?;
+        let conversation: i64 = row.get(2)?;
+        let content = self.open_content(
+            account,
+            id,
+            conversation,
+            version,
+            blob(row, 3, "messages", id)?,
+        )?;
         Ok(Message {
             id: MessageId(id),
             account,
@@ -785,10 +872,18 @@ impl Store {
         &self,
         account: AccountId,
         id: i64,
+        conversation: i64,
         version: u32,
         sealed: &[u8],
     ) -> Result<Content, StoreError> {
-        let plain = self.open_field(account, "messages", "content", id, version, sealed)?;
+        let field = FieldRef {
+            table: "messages",
+            column: "content",
+            account,
+            row: id,
+            context: conversation,
+        };
+        let plain = self.keys(account)?.open(version, field, sealed)?;
         decode_content(plain).ok_or(StoreError::Tampered {
             table: "messages",
             row: id,
@@ -826,26 +921,57 @@ impl Store {
     /// # Errors
     /// [`StoreError::AccountLocked`], [`StoreError::Tampered`] or
     /// [`StoreError::Database`].
-    pub fn outbox(&self, account: AccountId) -> Result<Vec<OutboxItem>, StoreError> {
+    pub fn outbox(&self, account: AccountId) -> Result<Page<OutboxItem>, StoreError> {
+        let keys = self.keys(account)?;
         let mut stmt = self.conn.prepare_cached(
-            "SELECT message_id, client_id, attempts, next_attempt_at FROM outbox \
-             WHERE account_id = ?1 ORDER BY created_at, message_id",
+            "SELECT o.message_id, o.client_id, o.attempts, o.next_attempt_at, m.client_id_hash \
+             FROM outbox o LEFT JOIN messages m ON m.id = o.message_id \
+             WHERE o.account_id = ?1 ORDER BY o.created_at, o.message_id",
         )?;
         let rows = stmt
             .query_map([account.get()], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
             })?
-            .collect::<Result<Vec<(i64, String, u32, i64)>, _>>()?;
-        rows.into_iter()
-            .map(|(message, client_id, attempts, next_attempt_at)| {
-                Ok(OutboxItem {
-                    message: self.message(MessageId(message))?,
-                    client_id,
-                    attempts,
-                    next_attempt_at,
+            .collect::<Result<Vec<(i64, String, u32, i64, Option<Vec<u8>>)>, _>>()?;
+        let mut page = Page::default();
+        for (message, client_id, attempts, next_attempt_at, client_hash) in rows {
+            // The outbox row's clear columns are checked against the sealed
+            // message: it must be this account's, under this idempotency key.
+            let result = self.message(MessageId(message)).and_then(|m| {
+                let genuine = m.account == account
+                    && client_hash.as_deref()
+                        == Some(
+                            keys.lookup_hash("client-id", client_id.as_bytes())
+                                .as_slice(),
+                        );
+                if genuine {
+                    Ok(OutboxItem {
+                        message: m,
+                        client_id,
+                        attempts,
+                        next_attempt_at,
+                    })
+                } else {
+                    Err(StoreError::Tampered {
+                        table: "outbox",
+                        row: message,
+                    })
+                }
+            });
+            let table = if matches!(
+                result,
+                Err(StoreError::Tampered {
+                    table: "outbox",
+                    ..
                 })
-            })
-            .collect()
+            ) {
+                "outbox"
+            } else {
+                "messages"
+            };
+            page.push(result, table, message)?;
+        }
+        Ok(page)
     }
 
     /// Records a failed send attempt and when to try again.
@@ -899,24 +1025,47 @@ impl Store {
                 table: "outbox",
                 row: 0,
             })?;
-        let changed = tx.execute(
-            "UPDATE messages SET delivery = ?1, bank_id_hash = ?2 WHERE id = ?3 AND delivery = ?4",
+        // The bank may have echoed the message on the stream before this
+        // acknowledgement, without our idempotency key: that echo was stored
+        // as a message of its own. The queued row is the one to keep.
+        let echo: Option<(i64, i64)> = tx
+            .query_row(
+                "SELECT id, conversation_id FROM messages WHERE bank_id_hash = ?1 AND id != ?2",
+                params![bank_hash, id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        if let Some((echo_id, _)) = echo {
+            tx.execute("DELETE FROM messages WHERE id = ?1", [echo_id])?;
+        }
+        // Record the bank's id whatever the delivery state, and move a queued
+        // message to sent (a later state, delivered or read, is kept).
+        tx.execute(
+            "UPDATE messages SET bank_id_hash = ?1, \
+             delivery = CASE WHEN delivery = ?2 THEN ?3 ELSE delivery END WHERE id = ?4",
             params![
-                Delivery::Sent.to_sql(),
                 bank_hash,
-                id,
-                Delivery::Queued.to_sql()
+                Delivery::Queued.to_sql(),
+                Delivery::Sent.to_sql(),
+                id
             ],
         )?;
         tx.execute("DELETE FROM outbox WHERE message_id = ?1", [id])?;
+        let delivery: i64 =
+            tx.query_row("SELECT delivery FROM messages WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })?;
         tx.commit()?;
-        if changed == 1 {
-            self.timelines.set_delivery(
-                ConversationId(conversation),
-                MessageId(id),
-                Delivery::Sent,
-            );
+        if let Some((echo_id, echo_conversation)) = echo {
+            self.index.remove(SearchHit::Message(MessageId(echo_id)));
+            self.timelines
+                .remove(ConversationId(echo_conversation), MessageId(echo_id));
         }
+        self.timelines.set_delivery(
+            ConversationId(conversation),
+            MessageId(id),
+            Delivery::from_sql(delivery, id)?,
+        );
         Ok(MessageId(id))
     }
 
@@ -935,8 +1084,9 @@ impl Store {
         let details = self.seal(account, "alerts", "details", id, &details)?;
         let payload = self.seal(account, "alerts", "payload", id, alert.raw_jws.as_bytes())?;
         let changed = self.conn.execute(
-            "INSERT OR IGNORE INTO alerts (id, account_id, details, payload, answer, issued_at, \
-             received_at, alert_id_hash, key_version) VALUES (?1, ?2, ?3, ?4, NULL, ?5, ?6, ?7, ?8)",
+            "INSERT INTO alerts (id, account_id, details, payload, answer, issued_at, \
+             received_at, alert_id_hash, key_version) VALUES (?1, ?2, ?3, ?4, NULL, ?5, ?6, ?7, ?8) \
+             ON CONFLICT(alert_id_hash) DO NOTHING",
             params![
                 id,
                 account.get(),
@@ -1123,6 +1273,14 @@ impl Store {
         if let Some(missing) = self.master.versions().find(|v| new_keys.key(*v).is_none()) {
             return Err(StoreError::MissingKeyVersion(missing));
         }
+        self.rotation = RotationCursor::default();
+        let previous = std::mem::replace(&mut self.master, new_keys.clone());
+        if self.schema >= 3
+            && let Err(err) = self.check_master_keys()
+        {
+            self.master = previous;
+            return Err(err);
+        }
         self.rekey(new_keys)
     }
 
@@ -1147,42 +1305,69 @@ impl Store {
     pub fn rotation_step(&mut self, batch: usize) -> Result<RotationProgress, StoreError> {
         let target = self.master.current_version();
         let batch = i64::try_from(batch).unwrap_or(i64::MAX);
-        let mut progress = RotationProgress::default();
+        let mut resealed = 0usize;
+        let mut more = false;
         let tx = self.conn.unchecked_transaction()?;
-        for spec in SEALED_TABLES {
+        for (t, spec) in SEALED_TABLES.iter().enumerate() {
             if spec.table == "alerts" && self.schema < 2 {
                 continue;
             }
-            let left = batch - i64::try_from(progress.resealed).unwrap_or(i64::MAX);
+            let left = batch - i64::try_from(resealed).unwrap_or(i64::MAX);
             if left <= 0 {
+                more = true;
                 break;
             }
+            // Rows are visited in id order from a cursor, so a row that cannot
+            // be re-sealed is passed over (and reported) instead of being
+            // selected again forever.
             let columns = spec.columns.join(", ");
             let sql = format!(
-                "SELECT id, {}, key_version, {columns} FROM {} WHERE key_version != ?1 LIMIT ?2",
-                spec.account_column, spec.table
+                "SELECT id, {}, {}, key_version, {columns} FROM {} \
+                 WHERE key_version != ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+                spec.account_column, spec.context_column, spec.table
             );
             let mut select = tx.prepare(&sql)?;
-            let mut rows = select.query(params![target, left])?;
+            let mut rows = select.query(params![target, self.rotation.cursor[t], left])?;
             let mut updates = Vec::new();
             while let Some(row) = rows.next()? {
                 let id: i64 = row.get(0)?;
+                self.rotation.cursor[t] = id;
                 let account = account_of(row, 1)?;
-                let version: u32 = row.get(2)?;
+                let context: i64 = row.get(2)?;
+                let version: u32 = row.get(3)?;
                 let mut values = Vec::with_capacity(spec.columns.len());
+                let mut failed = false;
                 for (i, column) in spec.columns.iter().enumerate() {
-                    let value = match blob_or_null(row, 3 + i, spec.table, id)? {
-                        None => None,
-                        Some(sealed) => {
-                            let plain = Sensitive::new(
-                                self.open_field(account, spec.table, column, id, version, sealed)?,
-                            );
-                            Some(self.seal(account, spec.table, column, id, plain.expose())?)
-                        }
+                    let field = FieldRef {
+                        table: spec.table,
+                        column,
+                        account,
+                        row: id,
+                        context,
                     };
-                    values.push(value);
+                    let resealed = blob_or_null(row, 4 + i, spec.table, id).and_then(|sealed| {
+                        sealed
+                            .map(|sealed| {
+                                let keys = self.keys(account)?;
+                                let plain = Sensitive::new(keys.open(version, field, sealed)?);
+                                keys.seal(&self.rng, target, field, plain.expose())
+                            })
+                            .transpose()
+                    });
+                    match resealed {
+                        Ok(value) => values.push(value),
+                        Err(StoreError::Database(e)) => return Err(StoreError::Database(e)),
+                        Err(_) => {
+                            failed = true;
+                            break;
+                        }
+                    }
                 }
-                updates.push((id, version, values));
+                if failed {
+                    self.rotation.skipped.push((spec.table, id));
+                } else {
+                    updates.push((id, version, values));
+                }
             }
             drop(rows);
             drop(select);
@@ -1209,12 +1394,15 @@ impl Store {
                     None => rusqlite::types::Value::Null,
                 }));
                 stmt.execute(rusqlite::params_from_iter(args))?;
-                progress.resealed += 1;
+                resealed += 1;
             }
         }
         tx.commit()?;
-        progress.done = self.versions_in_use()?.iter().all(|v| *v == target);
-        Ok(progress)
+        Ok(RotationProgress {
+            resealed,
+            done: !more && resealed == 0,
+            skipped: self.rotation.skipped.clone(),
+        })
     }
 
     /// Drops master key versions no row uses any more, once a rotation is
@@ -1285,7 +1473,13 @@ fn configure(conn: &Connection) -> Result<(), StoreError> {
     // client acknowledges to the bank survives a power cut; secure_delete so
     // that erased rows are overwritten; temp_store in memory so that sorts and
     // temporary indexes never spill anything to a temp file.
-    conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))?;
+    let mode: String = conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        // Without WAL the crash guarantees documented here do not hold.
+        return Err(StoreError::Database(rusqlite::Error::InvalidParameterName(
+            format!("journal_mode is {mode}, WAL is required"),
+        )));
+    }
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     conn.pragma_update(None, "secure_delete", "ON")?;
@@ -1301,15 +1495,20 @@ struct Content {
     body: String,
 }
 
-/// `direction (I|O) || author length (u16 BE) || author || body`.
-fn encode_content(direction: Direction, author: &str, body: &str) -> Vec<u8> {
-    // Authors are display names; a longer one is cut on a character boundary
-    // rather than refused.
+/// Authors are display names: one longer than the 65,535 bytes the content
+/// format holds is cut on a character boundary rather than refused. Used for
+/// both the file and the in-memory window so they always agree.
+fn display_author(author: &str) -> &str {
     let mut cut = author.len().min(usize::from(u16::MAX));
     while !author.is_char_boundary(cut) {
         cut -= 1;
     }
-    let author = &author[..cut];
+    &author[..cut]
+}
+
+/// `direction (I|O) || author length (u16 BE) || author || body`, with an
+/// author already cut by [`display_author`].
+fn encode_content(direction: Direction, author: &str, body: &str) -> Vec<u8> {
     let mut out = Vec::with_capacity(3 + author.len() + body.len());
     out.push(match direction {
         Direction::Incoming => b'I',
@@ -1368,8 +1567,9 @@ mod aad_tests {
                     column,
                     account: AccountId::from_random([1; 8]),
                     row: 1,
+                    context: 1,
                 };
-                let expected = 14 + spec.table.len() + 1 + column.len() + 1 + 20;
+                let expected = 14 + spec.table.len() + 1 + column.len() + 1 + 28;
                 assert_eq!(
                     field.aad(1).as_slice().len(),
                     expected,

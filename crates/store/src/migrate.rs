@@ -10,6 +10,7 @@ use crate::error::StoreError;
 pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_initial.sql"),
     include_str!("../migrations/0002_alerts.sql"),
+    include_str!("../migrations/0003_master_check.sql"),
 ];
 
 /// The schema version this build writes.

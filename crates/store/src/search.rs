@@ -49,9 +49,21 @@ pub(crate) fn words(text: &str) -> Vec<String> {
             .map(str::to_ascii_lowercase)
             .collect();
     }
+    // Case first (so that "İ" loses its dot with the other marks), then
+    // compatibility decomposition, then marks dropped; ß and final sigma fold
+    // as full case folding would.
+    let lowered: String = text
+        .chars()
+        .flat_map(char::to_lowercase)
+        .flat_map(|c| match c {
+            'ß' | 'ẞ' => ['s', 's'].into_iter().take(2),
+            'ς' => ['σ', ' '].into_iter().take(1),
+            other => [other, ' '].into_iter().take(1),
+        })
+        .collect();
     let mut out = Vec::new();
     let mut current = String::new();
-    for c in text.nfkd() {
+    for c in lowered.nfkd() {
         if is_combining_mark(c) {
             continue;
         }
@@ -115,9 +127,9 @@ impl SearchIndex {
         for hit in hits {
             self.remove(hit);
         }
-        if self.dead > self.docs.len() / 2 {
-            self.compact();
-        }
+        // Compact now, not lazily: the words of a locked or erased account
+        // must not stay in memory.
+        self.compact();
     }
 
     /// Drops dead documents from the posting lists.
@@ -229,8 +241,11 @@ mod tests {
     fn folds_case_and_accents() {
         assert_eq!(
             words("Café CRÈME, ﬁnal-Straße 42"),
-            ["cafe", "creme", "final", "straße", "42"]
+            ["cafe", "creme", "final", "strasse", "42"]
         );
+        assert_eq!(words("STRASSE"), words("straße"));
+        assert_eq!(words("ΟΔΟΣ"), words("οδος"));
+        assert_eq!(words("İstanbul"), ["istanbul"]);
     }
 
     #[test]

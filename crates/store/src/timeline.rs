@@ -113,6 +113,15 @@ impl Timelines {
         }
     }
 
+    /// A message was deleted (an echo merged into the message it echoes).
+    /// A window that was not complete can then no longer answer for its full
+    /// length, which `latest` already accounts for.
+    pub(crate) fn remove(&mut self, conversation: ConversationId, id: MessageId) {
+        if let Some(timeline) = self.by_conversation.get_mut(&conversation) {
+            timeline.messages.retain(|m| m.id != id);
+        }
+    }
+
     /// Drops every window of an account (lock, erase).
     pub(crate) fn remove_account(&mut self, account: AccountId) {
         self.by_conversation.retain(|_, t| t.account != account);

@@ -205,7 +205,7 @@ fn conformance(reopen: bool) {
     assert_eq!(dup, Inserted::Duplicate(queued.id()));
     store.record_attempt(queued.id(), 9_000).unwrap();
     store = cycle(store);
-    let outbox = store.outbox(fx.account).unwrap();
+    let outbox = store.outbox(fx.account).unwrap().items;
     assert_eq!(outbox.len(), 1);
     assert_eq!(
         (
@@ -223,7 +223,7 @@ fn conformance(reopen: bool) {
         .acknowledge_outgoing(fx.account, "client-42", "bank-msg-77")
         .unwrap();
     store = cycle(store);
-    assert!(store.outbox(fx.account).unwrap().is_empty());
+    assert!(store.outbox(fx.account).unwrap().items.is_empty());
     assert_eq!(store.message(queued.id()).unwrap().delivery, Delivery::Sent);
     assert_window_matches_file(&store, conv);
     // The bank echoing our message back is deduplicated by its bank id.
@@ -394,20 +394,11 @@ fn wrong_master_key_cannot_read_anything() {
         .add_conversation(fx.account, "secret title", 1)
         .unwrap();
     drop(store);
-    let mut other = Store::open(fx.path(), MasterKeys::generate().unwrap()).unwrap();
-    // The key check is keyed by the account key alone, so unlock passes, but
-    // every sealed field refuses to open under another master key.
-    let err = other.unlock_account(fx.account, &fx.key).unwrap_err();
-    assert!(
-        matches!(
-            err,
-            StoreError::Tampered {
-                table: "accounts",
-                ..
-            }
-        ),
-        "got {err:?}"
-    );
+    let err = Store::open(fx.path(), MasterKeys::generate().unwrap()).unwrap_err();
+    assert!(matches!(err, StoreError::WrongMasterKey(1)), "got {err:?}");
+    // Nothing was changed: the right key still opens everything.
+    let store = fx.reopen();
+    assert_eq!(store.account(fx.account).unwrap().display_name, "Everyday");
 }
 
 // ---- tamper evidence ------------------------------------------------------
@@ -752,8 +743,15 @@ fn key_rotation_reseals_everything_and_resumes_after_a_crash() {
     // The old key alone no longer opens anything.
     drop(store);
     let mut old = Store::open(fx.path(), fx.master.clone()).unwrap();
+    let report = old.unlock_account(fx.account, &fx.key).unwrap();
+    assert_eq!(report.indexed, 0, "nothing opens with the retired key");
+    assert_eq!(
+        report.tampered.len(),
+        1 + 300 + 1,
+        "account, messages and alert reported"
+    );
     assert!(matches!(
-        old.unlock_account(fx.account, &fx.key),
+        old.account(fx.account),
         Err(StoreError::MissingKeyVersion(2))
     ));
 }
@@ -1055,5 +1053,183 @@ fn kill_test_sigkill_at_random_points() {
     println!(
         "kill test: {KILL_ROUNDS} SIGKILLs ({killed_mid_write} while running), {} messages reported committed, all present once, integrity ok",
         committed.len()
+    );
+}
+
+// ---- review follow-ups: structure tampering, echo order, rotation skips ----
+
+#[test]
+fn a_message_moved_to_another_conversation_is_reported() {
+    let t = tamper_setup();
+    let mut store = t.fx.reopen();
+    let other = store.add_conversation(t.fx.account, "other", 2).unwrap();
+    drop(store);
+    let conn = raw(&t.fx.path());
+    conn.execute(
+        "UPDATE messages SET conversation_id = ?1 WHERE id = ?2",
+        [other.0, t.ids[0].0],
+    )
+    .unwrap();
+    drop(conn);
+    let mut store = t.fx.open();
+    let report = store.unlock_account(t.fx.account, &t.fx.key).unwrap();
+    assert_eq!(report.tampered, vec![("messages", t.ids[0].0)]);
+    let page = store.latest_messages(other, 10).unwrap();
+    assert!(
+        page.items.is_empty(),
+        "the moved message must not show in the other conversation"
+    );
+    assert_eq!(page.tampered, vec![("messages", t.ids[0].0)]);
+}
+
+#[test]
+fn an_outbox_row_relabelled_to_another_account_or_key_is_reported() {
+    let fx = Fixture::new();
+    let mut store = fx.new_store();
+    let b = AccountId::from_random([5; 8]);
+    store
+        .add_account(b, &random_key().unwrap(), "https://b.example", "B", 2)
+        .unwrap();
+    let conv = store.add_conversation(fx.account, "t", 1).unwrap();
+    let m1 = store
+        .queue_outgoing(conv, "Me", "one", "c-1", 10)
+        .unwrap()
+        .id();
+    let m2 = store
+        .queue_outgoing(conv, "Me", "two", "c-2", 11)
+        .unwrap()
+        .id();
+    let m3 = store
+        .queue_outgoing(conv, "Me", "three", "c-3", 12)
+        .unwrap()
+        .id();
+    drop(store);
+    let conn = raw(&fx.path());
+    conn.execute(
+        "UPDATE outbox SET account_id = ?1 WHERE message_id = ?2",
+        [b.get(), m1.0],
+    )
+    .unwrap();
+    conn.execute(
+        "UPDATE outbox SET client_id = 'c-9' WHERE message_id = ?1",
+        [m2.0],
+    )
+    .unwrap();
+    drop(conn);
+    let mut store = fx.reopen();
+    let mine = store.outbox(fx.account).unwrap();
+    assert_eq!(
+        mine.items.iter().map(|o| o.message.id).collect::<Vec<_>>(),
+        vec![m3]
+    );
+    assert_eq!(mine.tampered, vec![("outbox", m2.0)]);
+    store.unlock_account(b, &random_key().unwrap()).unwrap_err();
+}
+
+#[test]
+fn an_echo_that_arrives_before_the_acknowledgement_is_merged_once() {
+    let fx = Fixture::new();
+    let mut store = fx.new_store();
+    let conv = store.add_conversation(fx.account, "t", 1).unwrap();
+    let queued = store
+        .queue_outgoing(conv, "Me", "block my card", "c-1", 10)
+        .unwrap()
+        .id();
+    // The bank's echo, without our idempotency key, arrives first...
+    let echo = incoming(conv, "block my card", 11, "bank-77");
+    assert!(matches!(
+        store.insert_messages(&[echo]).unwrap()[0],
+        Inserted::New(_)
+    ));
+    // ...then a read receipt, then the acknowledgement.
+    store.set_delivery(queued, Delivery::Read).unwrap();
+    store
+        .acknowledge_outgoing(fx.account, "c-1", "bank-77")
+        .unwrap();
+    let page = store.latest_messages(conv, 10).unwrap();
+    assert_eq!(page.items.len(), 1, "one message, not two: {page:?}");
+    assert_eq!(
+        (page.items[0].id, page.items[0].delivery),
+        (queued, Delivery::Read)
+    );
+    assert!(store.outbox(fx.account).unwrap().items.is_empty());
+    assert_window_matches_file(&store, conv);
+    assert_eq!(store.search("block", 10), vec![SearchHit::Message(queued)]);
+    // A later echo dedups against the recorded bank id.
+    let again = incoming(conv, "block my card", 12, "bank-77");
+    assert_eq!(
+        store.insert_messages(&[again]).unwrap(),
+        vec![Inserted::Duplicate(queued)]
+    );
+}
+
+#[test]
+fn rotation_passes_over_a_damaged_row_and_keeps_the_old_key_for_it() {
+    let t = tamper_setup();
+    let conn = raw(&t.fx.path());
+    let mut content: Vec<u8> = conn
+        .query_row(
+            "SELECT content FROM messages WHERE id = ?1",
+            [t.ids[1].0],
+            |r| r.get(0),
+        )
+        .unwrap();
+    content[20] ^= 4;
+    conn.execute(
+        "UPDATE messages SET content = ?1 WHERE id = ?2",
+        rusqlite::params![content, t.ids[1].0],
+    )
+    .unwrap();
+    drop(conn);
+    let mut store = t.fx.reopen();
+    store
+        .start_rotation(t.fx.master.with_new_version().unwrap())
+        .unwrap();
+    let mut progress = store.rotation_step(2).unwrap();
+    let mut steps = 0;
+    while !progress.done {
+        progress = store.rotation_step(2).unwrap();
+        steps += 1;
+        assert!(steps < 50, "the rotation must finish");
+    }
+    assert_eq!(progress.skipped, vec![("messages", t.ids[1].0)]);
+    assert_eq!(store.versions_in_use().unwrap(), vec![1, 2]);
+    assert!(
+        store.retire_old_versions().is_err(),
+        "the old key is still needed"
+    );
+    assert_eq!(store.message(t.ids[0]).unwrap().body, "first message");
+}
+
+#[test]
+fn a_damaged_account_row_does_not_lock_the_history() {
+    let t = tamper_setup();
+    let conn = raw(&t.fx.path());
+    conn.execute("UPDATE accounts SET display_name = x'00'", [])
+        .unwrap();
+    drop(conn);
+    let mut store = t.fx.open();
+    let report = store.unlock_account(t.fx.account, &t.fx.key).unwrap();
+    assert_eq!(report.tampered, vec![("accounts", t.fx.account.get())]);
+    assert!(matches!(
+        store.account(t.fx.account),
+        Err(StoreError::Tampered {
+            table: "accounts",
+            ..
+        })
+    ));
+    assert_eq!(store.latest_messages(t.conv, 10).unwrap().items.len(), 3);
+}
+
+#[test]
+fn a_second_store_on_the_same_file_is_refused() {
+    let fx = Fixture::new();
+    let store = fx.new_store();
+    let err = Store::open(fx.path(), fx.master.clone()).unwrap_err();
+    assert!(matches!(err, StoreError::InUse), "got {err:?}");
+    drop(store);
+    assert!(
+        Store::open(fx.path(), fx.master.clone()).is_ok(),
+        "free again once closed"
     );
 }
