@@ -34,6 +34,13 @@ pub enum ClientError {
         /// Why.
         source: std::io::Error,
     },
+    /// The database exists but the keychain holds no master key for it (the
+    /// keychain was reset or is another one). Nothing is created or changed.
+    #[error("the keychain holds no master key for the existing history in {0}")]
+    MasterKeyMissing(PathBuf),
+    /// A key rotation could not re-seal some rows; the older key is kept.
+    #[error("{0} rows could not be re-sealed; the older master key is kept for them")]
+    RotationIncomplete(usize),
     /// A linked account's store key is missing from the keychain.
     #[error("the keychain holds no store key for account {0}")]
     MissingAccountKey(AccountId),
@@ -63,6 +70,18 @@ impl From<&ClientError> for ErrorReport {
                 code: "data_folder".into(),
                 message: err.to_string(),
             },
+            ClientError::MasterKeyMissing(_) => ErrorReport {
+                code: "master_key_missing".into(),
+                message: format!(
+                    "{err}. Strongroom did not touch it. If you restored or reset your keychain, \
+                     restore the entry \"store/master-key\" of the service \"strongroom\"; \
+                     otherwise move the folder away and link your banks again."
+                ),
+            },
+            ClientError::RotationIncomplete(_) => ErrorReport {
+                code: "rotation_incomplete".into(),
+                message: err.to_string(),
+            },
             ClientError::MissingAccountKey(_) => ErrorReport {
                 code: "account_key_missing".into(),
                 message: format!(
@@ -88,6 +107,8 @@ pub struct StartupStatus {
     pub locked_accounts: Vec<ErrorReport>,
     /// The store's schema version.
     pub schema_version: u32,
+    /// Why an interrupted master key rotation could not be finished, if so.
+    pub rotation_error: Option<ErrorReport>,
 }
 
 /// Opens the device for the app, turning any failure into a status the start
@@ -107,6 +128,7 @@ pub fn start(data_dir: &Path, vault: Vault) -> (Option<Device>, StartupStatus) {
                 linked_accounts,
                 locked_accounts,
                 schema_version: strongroom_store::SCHEMA_VERSION,
+                rotation_error: device.rotation_error().cloned(),
             };
             (Some(device), status)
         }
@@ -118,6 +140,7 @@ pub fn start(data_dir: &Path, vault: Vault) -> (Option<Device>, StartupStatus) {
                 linked_accounts: 0,
                 locked_accounts: Vec::new(),
                 schema_version: strongroom_store::SCHEMA_VERSION,
+                rotation_error: None,
             },
         ),
     }
@@ -151,8 +174,12 @@ impl Device {
     /// anywhere else), [`ClientError::Store`] or [`ClientError::DataFolder`].
     pub fn open(data_dir: &Path, vault: Vault) -> Result<Self, ClientError> {
         vault.self_check()?;
+        let database = data_dir.join(DATABASE_FILE);
         let master = match vault.master_key()? {
             Some(bytes) => MasterKeys::from_bytes(bytes.expose())?,
+            // The key is always stored before the database is created, so a
+            // database without a key means the key was lost: never replace it.
+            None if database.exists() => return Err(ClientError::MasterKeyMissing(database)),
             None => {
                 let keys = MasterKeys::generate()?;
                 vault.put_master_key(&keys.to_bytes())?;
@@ -163,7 +190,7 @@ impl Device {
             path: data_dir.to_path_buf(),
             source,
         })?;
-        let store = Store::open(data_dir.join(DATABASE_FILE), master)?;
+        let store = Store::open(&database, master)?;
         let mut device = Device {
             vault,
             store,
@@ -253,6 +280,12 @@ impl Device {
     /// # Errors
     /// [`ClientError::Store`] or [`ClientError::Vault`].
     pub fn erase_account(&mut self, id: AccountId) -> Result<(), ClientError> {
+        // The store key goes first: from that moment no copy of the database
+        // can be read for this account, whatever happens next. An interrupted
+        // erase leaves a row whose key is missing, listed at the next open
+        // (`account_key_missing`), and running the erase again finishes it.
+        self.vault.delete(id, SecretKind::StoreKey)?;
+        self.store.lock_account(id);
         self.store.erase_account(id)?;
         self.vault.forget_account(id)?;
         Ok(())
@@ -273,7 +306,15 @@ impl Device {
     }
 
     fn finish_rotation(&mut self) -> Result<(), ClientError> {
-        while !self.store.rotation_step(500)?.done {}
+        let mut progress = self.store.rotation_step(500)?;
+        while !progress.done {
+            progress = self.store.rotation_step(500)?;
+        }
+        if !progress.skipped.is_empty() {
+            // Damaged rows, or rows of a locked account, still need the older
+            // key: keep every version in the keychain.
+            return Err(ClientError::RotationIncomplete(progress.skipped.len()));
+        }
         let retired = self.store.retire_old_versions()?;
         self.vault.put_master_key(&retired.to_bytes())?;
         Ok(())

@@ -144,3 +144,59 @@ fn master_key_rotation_through_the_keychain_loses_nothing() {
     );
     device.erase_account(account).unwrap();
 }
+
+#[test]
+fn a_lost_master_key_is_reported_and_never_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = test_vault();
+    let mut device = Device::open(dir.path(), vault.clone()).unwrap();
+    let account = device
+        .add_account("https://bank.example", "Everyday", 1)
+        .unwrap();
+    drop(device);
+    let before = std::fs::read(dir.path().join(DATABASE_FILE)).unwrap();
+    // The keychain is reset: the same data folder meets an empty keychain.
+    let reset = test_vault();
+    let err = Device::open(dir.path(), reset.clone()).unwrap_err();
+    assert!(
+        matches!(err, strongroom_client::ClientError::MasterKeyMissing(_)),
+        "got {err:?}"
+    );
+    assert_eq!(
+        strongroom_client::ErrorReport::from(&err).code,
+        "master_key_missing"
+    );
+    assert_eq!(reset.master_key().unwrap(), None, "no new key was made");
+    assert_eq!(
+        std::fs::read(dir.path().join(DATABASE_FILE)).unwrap(),
+        before,
+        "nothing changed"
+    );
+    // With the right keychain everything is still there.
+    let mut device = Device::open(dir.path(), vault).unwrap();
+    assert_eq!(device.store().account_ids().unwrap(), vec![account]);
+    device.erase_account(account).unwrap();
+}
+
+#[test]
+fn an_interrupted_erase_is_finished_by_running_it_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let vault = test_vault();
+    let mut device = Device::open(dir.path(), vault.clone()).unwrap();
+    let account = device
+        .add_account("https://bank.example", "Everyday", 1)
+        .unwrap();
+    let conv = device.store().add_conversation(account, "Help", 2).unwrap();
+    device
+        .store()
+        .insert_messages(&[message(conv, "half erased", 3)])
+        .unwrap();
+    // The erase stopped right after destroying the store key.
+    vault.delete(account, SecretKind::StoreKey).unwrap();
+    drop(device);
+    let mut device = Device::open(dir.path(), vault.clone()).unwrap();
+    let report = &device.unlock_reports()[0];
+    assert_eq!(report.1.as_ref().unwrap_err().code, "account_key_missing");
+    device.erase_account(account).unwrap();
+    assert!(device.store().account_ids().unwrap().is_empty());
+}
