@@ -12,8 +12,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use strongroom_core::AccountId;
-use unicode_normalization::UnicodeNormalization;
-use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::char::{decompose_compatible, is_combining_mark};
 
 use crate::model::{Millis, SearchHit};
 
@@ -51,26 +50,32 @@ pub(crate) fn words(text: &str) -> Vec<String> {
     }
     // Case first (so that "İ" loses its dot with the other marks), then
     // compatibility decomposition, then marks dropped; ß and final sigma fold
-    // as full case folding would.
-    let lowered: String = text
-        .chars()
-        .flat_map(char::to_lowercase)
-        .flat_map(|c| match c {
-            'ß' | 'ẞ' => ['s', 's'].into_iter().take(2),
-            'ς' => ['σ', ' '].into_iter().take(1),
-            other => [other, ' '].into_iter().take(1),
-        })
-        .collect();
+    // as full case folding would. Char by char, without building any
+    // intermediate string: this runs for every message written.
     let mut out = Vec::new();
     let mut current = String::new();
-    for c in lowered.nfkd() {
-        if is_combining_mark(c) {
+    let mut push = |d: char, current: &mut String| {
+        if is_combining_mark(d) {
+        } else if d.is_alphanumeric() {
+            current.extend(d.to_lowercase());
+        } else if !current.is_empty() {
+            out.push(std::mem::take(current));
+        }
+    };
+    for c in text.chars() {
+        if c.is_ascii() {
+            push(c.to_ascii_lowercase(), &mut current);
             continue;
         }
-        if c.is_alphanumeric() {
-            current.extend(c.to_lowercase());
-        } else if !current.is_empty() {
-            out.push(std::mem::take(&mut current));
+        for lower in c.to_lowercase() {
+            match lower {
+                'ß' => {
+                    push('s', &mut current);
+                    push('s', &mut current);
+                }
+                'ς' => push('σ', &mut current),
+                other => decompose_compatible(other, |d| push(d, &mut current)),
+            }
         }
     }
     if !current.is_empty() {

@@ -188,7 +188,11 @@ fn run_child(test: &str, shell: &str) -> (bool, String) {
         String::from_utf8_lossy(&out.stderr)
     );
     // Show what the child saw, so the run's output documents each case.
-    for line in text.lines().filter(|l| l.starts_with("vault:")) {
+    // (libtest may print "test <name> ... " on the same line first.)
+    for line in text
+        .lines()
+        .filter_map(|l| l.find("vault:").map(|at| &l[at..]))
+    {
         println!("{line}");
     }
     (out.status.success(), text)
