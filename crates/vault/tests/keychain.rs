@@ -90,7 +90,9 @@ fn put_get_delete_per_account_and_kind_in_the_real_keychain() {
             && listed.contains(&format!("account/{a}/device-key")),
         "secret-tool must see the entries in gnome-keyring, saw:\n{listed}"
     );
-    println!("vault: secret-tool sees Strongroom's entries in the real Secret Service");
+    println!(
+        "vault: entries confirmed out of process (libsecret CLI search) in the real keychain service"
+    );
 
     assert_eq!(
         vault.get(a, SecretKind::RefreshToken).unwrap().unwrap(),
