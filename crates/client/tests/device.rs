@@ -27,6 +27,30 @@ fn message(conversation: strongroom_store::ConversationId, body: &str, at: i64) 
     }
 }
 
+/// A device in a fresh folder with one linked account, one conversation and
+/// one message in it: the starting point of most tests here.
+fn device_with_message(
+    vault: &Vault,
+    body: &str,
+) -> (
+    tempfile::TempDir,
+    Device,
+    strongroom_core::AccountId,
+    strongroom_store::ConversationId,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut device = Device::open(dir.path(), vault.clone()).unwrap();
+    let account = device
+        .add_account("https://bank.example", "Everyday", 1)
+        .unwrap();
+    let conv = device.store().add_conversation(account, "Help", 2).unwrap();
+    device
+        .store()
+        .insert_messages(&[message(conv, body, 3)])
+        .unwrap();
+    (dir, device, account, conv)
+}
+
 #[test]
 fn first_run_creates_the_master_key_in_the_keychain_and_history_survives_restart() {
     let dir = tempfile::tempdir().unwrap();
@@ -57,17 +81,8 @@ fn first_run_creates_the_master_key_in_the_keychain_and_history_survives_restart
 
 #[test]
 fn unlinking_destroys_the_keys_so_an_old_copy_of_the_file_is_unreadable() {
-    let dir = tempfile::tempdir().unwrap();
     let vault = test_vault();
-    let mut device = Device::open(dir.path(), vault.clone()).unwrap();
-    let account = device
-        .add_account("https://bank.example", "Everyday", 1)
-        .unwrap();
-    let conv = device.store().add_conversation(account, "Help", 2).unwrap();
-    device
-        .store()
-        .insert_messages(&[message(conv, "secret balance talk", 3)])
-        .unwrap();
+    let (dir, mut device, account, conv) = device_with_message(&vault, "secret balance talk");
     device.store().checkpoint().unwrap();
     let copy_dir = tempfile::tempdir().unwrap();
     std::fs::copy(
@@ -180,17 +195,8 @@ fn a_lost_master_key_is_reported_and_never_replaced() {
 
 #[test]
 fn an_interrupted_erase_is_finished_by_running_it_again() {
-    let dir = tempfile::tempdir().unwrap();
     let vault = test_vault();
-    let mut device = Device::open(dir.path(), vault.clone()).unwrap();
-    let account = device
-        .add_account("https://bank.example", "Everyday", 1)
-        .unwrap();
-    let conv = device.store().add_conversation(account, "Help", 2).unwrap();
-    device
-        .store()
-        .insert_messages(&[message(conv, "half erased", 3)])
-        .unwrap();
+    let (dir, device, account, _conv) = device_with_message(&vault, "half erased");
     // The erase stopped right after destroying the store key.
     vault.delete(account, SecretKind::StoreKey).unwrap();
     drop(device);

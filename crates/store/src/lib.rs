@@ -753,7 +753,7 @@ impl Store {
                         account,
                         conversation: m.conversation,
                         direction: m.direction,
-                        author: display_author(&m.author).to_owned(),
+                        author: author.to_owned(),
                         body: m.body.clone(),
                         sent_at: m.sent_at,
                         received_at: m.received_at,
