@@ -64,7 +64,7 @@ pub struct RotationProgress {
 /// passed over. A reopen starts again from the first row, which retries them.
 #[derive(Debug, Default)]
 struct RotationCursor {
-    cursor: [i64; 4],
+    cursor: [i64; 5],
     skipped: Vec<(&'static str, i64)>,
 }
 
@@ -102,7 +102,23 @@ const SEALED_TABLES: &[SealedTable] = &[
         context_column: "0",
         columns: &["details", "payload", "answer"],
     },
+    SealedTable {
+        table: "bank_links",
+        account_column: "account_id",
+        context_column: "0",
+        columns: &["details"],
+    },
 ];
+
+/// Whether the open schema has a table (older schemas are opened by the
+/// fixture tests).
+fn table_in_schema(table: &str, schema: u32) -> bool {
+    match table {
+        "alerts" => schema >= 2,
+        "bank_links" => schema >= 4,
+        _ => true,
+    }
+}
 
 /// The encrypted store. One per database file; not shared between threads
 /// (wrap it in a mutex).
@@ -532,6 +548,9 @@ impl Store {
     pub fn erase_account(&mut self, id: AccountId) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         tx.execute("DELETE FROM outbox WHERE account_id = ?1", [id.get()])?;
+        if self.schema >= 4 {
+            tx.execute("DELETE FROM bank_links WHERE account_id = ?1", [id.get()])?;
+        }
         if self.schema >= 2 {
             tx.execute("DELETE FROM alerts WHERE account_id = ?1", [id.get()])?;
         }
@@ -1242,6 +1261,91 @@ impl Store {
         Ok(())
     }
 
+    // ---- bank links -----------------------------------------------------
+
+    /// Records (or replaces) how an account is linked to its bank, sealed.
+    ///
+    /// # Errors
+    /// [`StoreError::AccountLocked`] or [`StoreError::Database`].
+    pub fn set_bank_link(&mut self, account: AccountId, link: &BankLink) -> Result<(), StoreError> {
+        let plain = serde_json::to_vec(link).map_err(|_| StoreError::Random)?;
+        let sealed = self.seal(account, "bank_links", "details", account.get(), &plain)?;
+        self.conn.execute(
+            "INSERT INTO bank_links (id, account_id, details, acked_seq, key_version) \
+             VALUES (?1, ?1, ?2, 0, ?3) \
+             ON CONFLICT(id) DO UPDATE SET details = excluded.details, \
+             key_version = excluded.key_version",
+            params![account.get(), sealed, self.master.current_version()],
+        )?;
+        Ok(())
+    }
+
+    /// How an account is linked to its bank, if it is.
+    ///
+    /// # Errors
+    /// [`StoreError::AccountLocked`], [`StoreError::Tampered`] or
+    /// [`StoreError::Database`].
+    pub fn bank_link(&self, account: AccountId) -> Result<Option<BankLink>, StoreError> {
+        self.keys(account)?;
+        let row: Option<(Vec<u8>, u32)> = self
+            .conn
+            .query_row(
+                "SELECT details, key_version FROM bank_links WHERE id = ?1",
+                [account.get()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((sealed, version)) = row else {
+            return Ok(None);
+        };
+        let plain = self.open_field(
+            account,
+            "bank_links",
+            "details",
+            account.get(),
+            version,
+            &sealed,
+        )?;
+        serde_json::from_slice(&plain)
+            .map(Some)
+            .map_err(|_| StoreError::Tampered {
+                table: "bank_links",
+                row: account.get(),
+            })
+    }
+
+    /// The highest delivery sequence number whose event is durably stored
+    /// for this account (0 before the first event).
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub fn acked_seq(&self, account: AccountId) -> Result<u64, StoreError> {
+        let seq: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT acked_seq FROM bank_links WHERE id = ?1",
+                [account.get()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(seq.map_or(0, |s| u64::try_from(s).unwrap_or(0)))
+    }
+
+    /// Records that every event up to `seq` is stored. Never moves backwards,
+    /// so a late or repeated call is harmless. Committed with
+    /// `synchronous=FULL` before the bank is told.
+    ///
+    /// # Errors
+    /// [`StoreError::Database`].
+    pub fn set_acked_seq(&mut self, account: AccountId, seq: u64) -> Result<(), StoreError> {
+        let seq = i64::try_from(seq).unwrap_or(i64::MAX);
+        self.conn.execute(
+            "UPDATE bank_links SET acked_seq = MAX(acked_seq, ?1) WHERE id = ?2",
+            params![seq, account.get()],
+        )?;
+        Ok(())
+    }
+
     // ---- search ---------------------------------------------------------
 
     /// Messages and alerts of unlocked accounts whose text contains every
@@ -1309,7 +1413,7 @@ impl Store {
         let mut more = false;
         let tx = self.conn.unchecked_transaction()?;
         for (t, spec) in SEALED_TABLES.iter().enumerate() {
-            if spec.table == "alerts" && self.schema < 2 {
+            if !table_in_schema(spec.table, self.schema) {
                 continue;
             }
             let left = batch - i64::try_from(resealed).unwrap_or(i64::MAX);
@@ -1428,7 +1532,7 @@ impl Store {
     pub fn versions_in_use(&self) -> Result<Vec<u32>, StoreError> {
         let mut versions = Vec::new();
         for spec in SEALED_TABLES {
-            if spec.table == "alerts" && self.schema < 2 {
+            if !table_in_schema(spec.table, self.schema) {
                 continue;
             }
             let mut stmt = self

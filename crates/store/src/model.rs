@@ -310,3 +310,31 @@ pub enum SearchHit {
     /// An alert matched.
     Alert(AlertId),
 }
+
+/// How an account is linked to its bank: everything the client needs to talk
+/// to it again after a restart, except the secrets (those are in the
+/// keychain). Sealed as one field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BankLink {
+    /// The bank's issuer URL, as discovered and checked at link time.
+    pub issuer: String,
+    /// The bank's name as shown to the customer.
+    pub bank_name: String,
+    /// The OAuth client id the device used.
+    pub client_id: String,
+    /// The scopes the customer consented to.
+    pub scope: String,
+    /// Token endpoint (refresh).
+    pub token_endpoint: String,
+    /// Revocation endpoint (unlink).
+    pub revocation_endpoint: String,
+    /// The `wss` delivery stream.
+    pub stream_endpoint: String,
+    /// Base URL of the device's requests (chat, fraud answers).
+    pub api_base: String,
+    /// The conversation with this bank's staff.
+    pub conversation: ConversationId,
+    /// The pilot features the bank switched on for this customer.
+    #[serde(default)]
+    pub flags: std::collections::BTreeMap<String, bool>,
+}

@@ -258,3 +258,90 @@ fn migration_0003_records_the_master_key_check_and_refuses_a_wrong_key() {
     ));
     assert!(Store::open(&path, master).is_ok());
 }
+
+/// Writes `tests/fixtures/v3.sqlite3`: schema version 3 with an account, a
+/// message and an alert. Run by hand when adding a migration:
+/// `cargo test -p strongroom-store -- --ignored write_v3_fixture`.
+#[test]
+#[ignore = "writes the committed fixture; run by hand when adding a migration"]
+fn write_v3_fixture() {
+    let path = fixture_dir().join("v3.sqlite3");
+    let _ = std::fs::remove_file(&path);
+    let (master, key, account) = fixture_keys();
+    let mut store = Store::open_at(&path, master, 3).unwrap();
+    store
+        .add_account(
+            account,
+            &key,
+            "https://bank.example",
+            "Current account",
+            1_000,
+        )
+        .unwrap();
+    let conv = store.add_conversation(account, "Chat", 2_000).unwrap();
+    store
+        .insert_messages(&[NewMessage {
+            conversation: conv,
+            direction: Direction::Incoming,
+            author: "Ana".into(),
+            body: "Version three message".into(),
+            sent_at: 3_000,
+            received_at: Some(3_001),
+            delivery: Delivery::Delivered,
+            client_id: None,
+            bank_message_id: Some("v3-1".into()),
+        }])
+        .unwrap();
+    store.checkpoint().unwrap();
+    drop(store);
+    for suffix in ["-wal", "-shm", ".lock"] {
+        let _ = std::fs::remove_file(fixture_dir().join(format!("v3.sqlite3{suffix}")));
+    }
+}
+
+#[test]
+fn migration_0004_adds_bank_links_keeps_version_3_rows_and_rotates_them() {
+    let (_dir, path) = copy_fixture("v3.sqlite3");
+    let (master, key, account) = fixture_keys();
+    let mut store = Store::open(&path, master).unwrap();
+    store.unlock_account(account, &key).unwrap();
+    let conv = store.conversations(account).unwrap().items[0].id;
+    assert_eq!(
+        store.latest_messages(conv, 5).unwrap().items[0].body,
+        "Version three message"
+    );
+    assert_eq!(store.bank_link(account).unwrap(), None);
+    assert_eq!(store.acked_seq(account).unwrap(), 0);
+    let link = BankLink {
+        issuer: "https://bank.example".into(),
+        bank_name: "Example Bank".into(),
+        client_id: "strongroom-desktop".into(),
+        scope: "alerts chat".into(),
+        token_endpoint: "https://bank.example/oauth/token".into(),
+        revocation_endpoint: "https://bank.example/oauth/revoke".into(),
+        stream_endpoint: "wss://bank.example/v1/stream".into(),
+        api_base: "https://bank.example/v1".into(),
+        conversation: conv,
+        flags: Default::default(),
+    };
+    store.set_bank_link(account, &link).unwrap();
+    store.set_acked_seq(account, 7).unwrap();
+    store.set_acked_seq(account, 3).unwrap();
+    assert_eq!(
+        store.acked_seq(account).unwrap(),
+        7,
+        "never moves backwards"
+    );
+    // The sealed link survives a master key rotation.
+    let next = store.master_keys().with_new_version().unwrap();
+    store.start_rotation(next).unwrap();
+    while !store.rotation_step(100).unwrap().done {}
+    store.retire_old_versions().unwrap();
+    assert_eq!(store.bank_link(account).unwrap(), Some(link));
+    store.erase_account(account).unwrap();
+    let left: i64 = store
+        .conn
+        .query_row("SELECT COUNT(*) FROM bank_links", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(left, 0, "erasing an account erases its link");
+}
