@@ -1,10 +1,18 @@
 //! Strongroom's client core.
 //!
-//! Today it joins the two foundations: it checks the OS keychain, loads (or
+//! [`Device`] joins the two foundations: it checks the OS keychain, loads (or
 //! on first run creates) the store's master key there, opens the encrypted
 //! store and unlocks each linked account with its store key from the
-//! keychain. Linking a bank over the network builds on this.
+//! keychain. [`Client`] puts it online: it links banks ([`net`] speaks
+//! OAuth, DPoP and TLS), keeps one delivery stream per linked bank, verifies
+//! and stores what arrives, and sends chat and fraud answers.
 #![deny(missing_docs)]
+
+pub mod net;
+mod service;
+
+pub use service::{AccountSummary, AlertView, Client, ClientEvent, PendingLink};
+pub use strongroom_core::protocol::frames::FraudAnswerValue;
 
 use ring::rand::{SecureRandom, SystemRandom};
 use serde::Serialize;
@@ -44,6 +52,82 @@ pub enum ClientError {
     /// A linked account's store key is missing from the keychain.
     #[error("the keychain holds no store key for account {0}")]
     MissingAccountKey(AccountId),
+    /// The bank could not be reached (connection, TLS handshake, timeout).
+    #[error("cannot reach {url}: {detail}")]
+    Network {
+        /// Where.
+        url: String,
+        /// What failed.
+        detail: String,
+    },
+    /// TLS could not be set up (for example an unreadable CA file).
+    #[error("TLS: {0}")]
+    Tls(String),
+    /// The bank's answer breaks the protocol, or it lacks something
+    /// Strongroom needs.
+    #[error("the bank's answer is not usable: {0}")]
+    BankProtocol(String),
+    /// The bank refused a request (an RFC 9457 problem, or a bare status).
+    #[error("the bank refused: {title} ({status}): {detail}")]
+    Refused {
+        /// HTTP status.
+        status: u16,
+        /// Short title.
+        title: String,
+        /// What was wrong.
+        detail: String,
+    },
+    /// The authorization server answered with an OAuth error.
+    #[error("the bank's authorization server said {error}{}", description.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
+    OAuth {
+        /// The OAuth error code.
+        error: String,
+        /// Its description, if given.
+        description: Option<String>,
+    },
+    /// Linking: the code expired before the customer approved it.
+    #[error("the link code expired before it was approved; start again")]
+    LinkExpired,
+    /// Linking: the customer (or the bank) denied the link.
+    #[error("the link was denied at the bank")]
+    LinkDenied,
+    /// The bank no longer accepts this device (revoked or expired grant).
+    #[error("the bank no longer accepts this device's link; link the account again")]
+    LinkRevoked,
+    /// Signed data from the bank failed its checks.
+    #[error(transparent)]
+    Protocol(#[from] strongroom_core::protocol::ProtocolError),
+    /// No linked account by this name.
+    #[error("no linked account {0}")]
+    NotLinked(String),
+    /// No verified fraud check has this id.
+    #[error("no fraud check {0:?} on this account")]
+    UnknownAlert(String),
+}
+
+impl ClientError {
+    /// A stable, machine-readable code.
+    pub fn code(&self) -> String {
+        match self {
+            ClientError::Vault(v) => v.code().into(),
+            ClientError::Store(s) => s.code().into(),
+            ClientError::DataFolder { .. } => "data_folder".into(),
+            ClientError::MasterKeyMissing(_) => "master_key_missing".into(),
+            ClientError::RotationIncomplete(_) => "rotation_incomplete".into(),
+            ClientError::MissingAccountKey(_) => "account_key_missing".into(),
+            ClientError::Network { .. } => "network".into(),
+            ClientError::Tls(_) => "tls".into(),
+            ClientError::BankProtocol(_) => "bank_protocol".into(),
+            ClientError::Refused { .. } => "refused".into(),
+            ClientError::OAuth { error, .. } => format!("oauth_{error}"),
+            ClientError::LinkExpired => "link_expired".into(),
+            ClientError::LinkDenied => "link_denied".into(),
+            ClientError::LinkRevoked => "link_revoked".into(),
+            ClientError::Protocol(p) => p.code().into(),
+            ClientError::NotLinked(_) => "not_linked".into(),
+            ClientError::UnknownAlert(_) => "unknown_alert".into(),
+        }
+    }
 }
 
 /// An error as it crosses to the UI: a stable code and a message for people.
@@ -88,6 +172,10 @@ impl From<&ClientError> for ErrorReport {
                     "{err}. The account's history cannot be read on this device; unlink and \
                      link it again to fetch it from the bank."
                 ),
+            },
+            other => ErrorReport {
+                code: other.code(),
+                message: other.to_string(),
             },
         }
     }

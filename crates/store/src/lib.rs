@@ -1144,6 +1144,29 @@ impl Store {
         );
     }
 
+    /// Finds a stored alert by the bank's id for it (its `jti`).
+    ///
+    /// # Errors
+    /// [`StoreError::AccountLocked`] or [`StoreError::Database`].
+    pub fn find_alert(
+        &self,
+        account: AccountId,
+        bank_alert_id: &str,
+    ) -> Result<Option<AlertId>, StoreError> {
+        let hash = self
+            .keys(account)?
+            .lookup_hash("bank-alert-id", bank_alert_id.as_bytes());
+        let id: Option<i64> = self
+            .conn
+            .query_row(
+                "SELECT id FROM alerts WHERE alert_id_hash = ?1 AND account_id = ?2",
+                params![hash, account.get()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(id.map(AlertId))
+    }
+
     /// The latest `limit` alerts of an account, newest first.
     ///
     /// # Errors
