@@ -532,7 +532,11 @@ impl BankHttp {
     ) -> Result<DeviceAuthorization, ClientError> {
         let url = &metadata.device_authorization_endpoint;
         let reply = self
-            .post_form(url, &[("client_id", CLIENT_ID), ("scope", SCOPE)], Some(key))
+            .post_form(
+                url,
+                &[("client_id", CLIENT_ID), ("scope", SCOPE)],
+                Some(key),
+            )
             .await?;
         if reply.status != 200 {
             return Err(reply.error(url));

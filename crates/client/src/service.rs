@@ -372,9 +372,10 @@ impl Client {
         tokens: Tokens,
     ) -> Result<AccountId, ClientError> {
         let metadata = &pending.metadata;
-        let refresh = tokens.refresh_token.clone().ok_or_else(|| {
-            ClientError::BankProtocol("the bank issued no refresh token".into())
-        })?;
+        let refresh = tokens
+            .refresh_token
+            .clone()
+            .ok_or_else(|| ClientError::BankProtocol("the bank issued no refresh token".into()))?;
         let jwks_uri = metadata.jwks_uri.as_deref().ok_or_else(|| {
             ClientError::BankProtocol("the bank publishes no alert keys (jwks_uri)".into())
         })?;
@@ -396,7 +397,11 @@ impl Client {
                     SecretKind::RefreshToken,
                     &Sensitive::new(refresh.as_bytes().to_vec()),
                 )?;
-                vault.put(account, SecretKind::PinnedKeys, &Sensitive::new(pinned_json))?;
+                vault.put(
+                    account,
+                    SecretKind::PinnedKeys,
+                    &Sensitive::new(pinned_json),
+                )?;
                 let store = device.store();
                 let conversation = store.add_conversation(account, &bank_name, now)?;
                 store.set_bank_link(
@@ -688,8 +693,8 @@ impl Client {
                     sent += 1;
                 }
                 None => {
-                    let delay = Backoff::default()
-                        .delay_ms(item.attempts.min(16), self.random_u32());
+                    let delay =
+                        Backoff::default().delay_ms(item.attempts.min(16), self.random_u32());
                     self.with_device(|d| {
                         d.store().record_attempt(
                             item.message.id,
@@ -894,14 +899,16 @@ impl Client {
             .await
             .map_err(|_| ClientError::BankProtocol("no hello from the bank".into()))?;
         match hello {
-            Some(Ok(WsMessage::Text(text))) => match frames::decode_server_frame(text.as_bytes())? {
-                ServerFrame::Hello { .. } => {}
-                ServerFrame::Event { .. } => {
-                    return Err(ClientError::BankProtocol(
-                        "the bank sent an event before hello".into(),
-                    ));
+            Some(Ok(WsMessage::Text(text))) => {
+                match frames::decode_server_frame(text.as_bytes())? {
+                    ServerFrame::Hello { .. } => {}
+                    ServerFrame::Event { .. } => {
+                        return Err(ClientError::BankProtocol(
+                            "the bank sent an event before hello".into(),
+                        ));
+                    }
                 }
-            },
+            }
             Some(Err(e)) => return Err(stream_err(e)),
             _ => return Err(ClientError::BankProtocol("no hello from the bank".into())),
         }
@@ -1113,8 +1120,10 @@ impl Client {
             }
             DeviceEvent::KeyRotation { jws } => {
                 let current = lock(&linked.verifier).pinned().clone();
-                match current.rotate(&jws, now / 1000, TimePolicy::default()) {
-                    Ok(next) => {
+                // A redelivered statement (already applied) or a refused one
+                // (forged, stale) leaves the pinned keys as they are.
+                if let Ok(next) = current.rotate(&jws, now / 1000, TimePolicy::default()) {
+                    {
                         let json = serde_json::to_vec(&next).map_err(|_| {
                             ClientError::BankProtocol("the pinned keys do not serialize".into())
                         })?;
@@ -1128,9 +1137,6 @@ impl Client {
                         lock(&linked.verifier).set_pinned(next);
                         self.emit(ClientEvent::KeysRotated { account, version });
                     }
-                    // Already applied (a redelivery) or refused (forged,
-                    // stale): the pinned keys stay as they are.
-                    Err(_) => {}
                 }
             }
         }

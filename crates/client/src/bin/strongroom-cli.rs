@@ -1,1 +1,416 @@
-fn main() {}
+//! `strongroom-cli`: Strongroom without a window, for bank staff and
+//! automation. It uses the same client core, store and keychain as the app,
+//! so an account linked here is linked in the app too (not both at once: the
+//! store admits one process).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use strongroom_client::{
+    AccountSummary, AlertView, Client, ClientError, ClientEvent, Device, FraudAnswerValue,
+    net::BankHttp,
+};
+use strongroom_core::AccountId;
+use strongroom_vault::Vault;
+
+const USAGE: &str = "\
+Usage: strongroom-cli [--data-dir DIR] [--ca FILE] [--json] <command>
+
+Commands:
+  link <issuer-url>              Link a bank account (approve the code at your bank)
+  accounts                       List linked accounts
+  alerts [<account>] [--limit N] List alerts, newest first
+  answer <alert-id> me|not-me    Answer a fraud check
+  chat <account> <text>          Send a message to the bank's staff
+  watch                          Stay connected and print alerts and messages live
+  unlink <account>               Revoke the link at the bank and erase it here
+
+<account> is an account id, or the bank's name or issuer URL; it may be left
+out of `alerts` when one account is linked.
+
+Options and environment:
+  --data-dir DIR   (STRONGROOM_DATA_DIR) where the encrypted history lives
+  --ca FILE        (STRONGROOM_CA_FILE) also trust this CA, for pilot and demo banks
+  --json           one JSON object per line instead of text
+  STRONGROOM_KEYCHAIN_SERVICE  keychain service name (default \"strongroom\")
+
+Exit codes: 0 done, 2 usage, 3 keychain, 4 network or TLS, 5 the bank refused
+or broke the protocol, 6 link denied or expired, 7 link revoked, 1 other.";
+
+struct Options {
+    data_dir: PathBuf,
+    ca: Option<PathBuf>,
+    json: bool,
+    command: Vec<String>,
+}
+
+fn default_data_dir() -> PathBuf {
+    // The same folder the desktop app uses (Tauri's app data dir).
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    base.join("app.strongroom.desktop")
+}
+
+fn parse_args() -> Result<Options, String> {
+    let mut options = Options {
+        data_dir: std::env::var_os("STRONGROOM_DATA_DIR")
+            .map_or_else(default_data_dir, PathBuf::from),
+        ca: std::env::var_os("STRONGROOM_CA_FILE").map(PathBuf::from),
+        json: false,
+        command: Vec::new(),
+    };
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--data-dir" => {
+                options.data_dir = args.next().ok_or("--data-dir needs a folder")?.into();
+            }
+            "--ca" => options.ca = Some(args.next().ok_or("--ca needs a file")?.into()),
+            "--json" => options.json = true,
+            "-h" | "--help" => return Err(String::new()),
+            _ => options.command.push(arg),
+        }
+    }
+    if options.command.is_empty() {
+        return Err(String::new());
+    }
+    Ok(options)
+}
+
+fn exit_code(err: &ClientError) -> u8 {
+    match err {
+        ClientError::Vault(_) | ClientError::MasterKeyMissing(_) => 3,
+        ClientError::Network { .. } | ClientError::Tls(_) => 4,
+        ClientError::BankProtocol(_)
+        | ClientError::Refused { .. }
+        | ClientError::OAuth { .. }
+        | ClientError::Protocol(_) => 5,
+        ClientError::LinkDenied | ClientError::LinkExpired => 6,
+        ClientError::LinkRevoked => 7,
+        ClientError::NotLinked(_) | ClientError::UnknownAlert(_) => 2,
+        _ => 1,
+    }
+}
+
+/// Prints a line: JSON when asked, else the text.
+fn say(json: bool, value: &serde_json::Value, text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    // A closed stdout (the reader went away) is not worth a panic.
+    let _ = if json {
+        writeln!(out, "{value}")
+    } else {
+        writeln!(out, "{text}")
+    };
+    let _ = out.flush();
+}
+
+fn money(alert: &AlertView) -> String {
+    match (alert.amount_minor, &alert.currency) {
+        (Some(minor), Some(currency)) => {
+            let sign = if minor < 0 { "-" } else { "" };
+            let minor = minor.unsigned_abs();
+            format!(" {sign}{}.{:02} {currency}", minor / 100, minor % 100)
+        }
+        _ => String::new(),
+    }
+}
+
+fn alert_line(bank: &str, alert: &AlertView) -> String {
+    let badge = if alert.verified {
+        format!("[verified: {bank}]")
+    } else {
+        "[QUARANTINED: not verified, not from your bank]".to_owned()
+    };
+    let answer = match alert.answer {
+        Some(strongroom_store::FraudAnswer::ThisWasMe) => " (answered: this was me)",
+        Some(strongroom_store::FraudAnswer::NotMe) => " (answered: this wasn't me)",
+        None if alert.kind == "fraud_check" && alert.verified => " (awaiting your answer)",
+        None => "",
+    };
+    format!(
+        "{badge} {} {}{}{answer}  id={}",
+        alert.kind,
+        alert.text.replace(['\n', '\r', '\x1b'], " "),
+        money(alert),
+        alert.id
+    )
+}
+
+fn find_account(
+    accounts: &[AccountSummary],
+    name: Option<&str>,
+) -> Result<AccountSummary, ClientError> {
+    let found: Vec<&AccountSummary> = match name {
+        None => accounts.iter().collect(),
+        Some(name) => accounts
+            .iter()
+            .filter(|a| {
+                name.parse::<AccountId>().is_ok_and(|id| id == a.id)
+                    || a.bank_name.eq_ignore_ascii_case(name)
+                    || a.issuer.trim_end_matches('/') == name.trim_end_matches('/')
+            })
+            .collect(),
+    };
+    match found.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => Err(ClientError::NotLinked(
+            name.unwrap_or("(none linked)").to_owned(),
+        )),
+        _ => Err(ClientError::NotLinked(format!(
+            "{}: several accounts match; use the account id",
+            name.unwrap_or("")
+        ))),
+    }
+}
+
+async fn run(options: Options) -> Result<(), ClientError> {
+    let vault = match std::env::var("STRONGROOM_KEYCHAIN_SERVICE") {
+        Ok(service) if !service.is_empty() => Vault::with_service(service),
+        _ => Vault::new(),
+    };
+    let json = options.json;
+    let command: Vec<&str> = options.command.iter().map(String::as_str).collect();
+    let device = Device::open(&options.data_dir, vault)?;
+    let http = BankHttp::new(options.ca.as_deref())?;
+    let client = Client::new(device, http);
+    match command.as_slice() {
+        ["link", issuer] => {
+            let pending = client.start_link(issuer).await?;
+            let link = pending
+                .verification_uri_complete()
+                .unwrap_or(pending.verification_uri());
+            say(
+                json,
+                &serde_json::json!({
+                    "type": "link_pending",
+                    "bank": pending.bank_name(),
+                    "user_code": pending.user_code(),
+                    "verification_uri": pending.verification_uri(),
+                    "verification_uri_complete": pending.verification_uri_complete(),
+                    "scope": pending.scope(),
+                }),
+                &format!(
+                    "To link {}, open {link}\nand confirm the code {}\n\
+                     {} will share with this device: {} (alerts, and chat with its staff).\n\
+                     Waiting for your approval...",
+                    pending.bank_name(),
+                    pending.user_code(),
+                    pending.bank_name(),
+                    pending.scope()
+                ),
+            );
+            let account = client.finish_link(pending).await?;
+            let summary = find_account(&client.accounts()?, Some(&account.to_string()))?;
+            say(
+                json,
+                &serde_json::json!({"type": "linked", "account": account.to_string(), "bank": summary.bank_name}),
+                &format!("Linked {} as account {account}.", summary.bank_name),
+            );
+        }
+        ["accounts"] => {
+            for a in client.accounts()? {
+                say(
+                    json,
+                    &serde_json::json!({"type": "account", "account": a.id.to_string(), "bank": a.bank_name, "issuer": a.issuer, "linked_at": a.linked_at, "flags": a.flags}),
+                    &format!("{}  {}  {}", a.id, a.bank_name, a.issuer),
+                );
+            }
+        }
+        ["alerts", rest @ ..] => {
+            let mut limit = 50usize;
+            let mut name = None;
+            let mut rest = rest.iter();
+            while let Some(arg) = rest.next() {
+                if *arg == "--limit" {
+                    limit = rest
+                        .next()
+                        .and_then(|n| n.parse().ok())
+                        .ok_or_else(|| ClientError::NotLinked("--limit needs a number".into()))?;
+                } else {
+                    name = Some(*arg);
+                }
+            }
+            let account = find_account(&client.accounts()?, name)?;
+            for alert in client.alerts(account.id, limit)? {
+                let line = alert_line(&account.bank_name, &alert);
+                say(
+                    json,
+                    &serde_json::json!({"type": "alert", "account": account.id.to_string(), "alert": alert}),
+                    &line,
+                );
+            }
+        }
+        ["answer", alert_id, answer] => {
+            let answer = match *answer {
+                "me" => FraudAnswerValue::Me,
+                "not-me" => FraudAnswerValue::NotMe,
+                _ => {
+                    return Err(ClientError::UnknownAlert(format!(
+                        "{answer}: answer `me` or `not-me`"
+                    )));
+                }
+            };
+            let mut last = ClientError::UnknownAlert((*alert_id).to_owned());
+            for account in client.accounts()? {
+                match client
+                    .answer_fraud_check(account.id, alert_id, answer)
+                    .await
+                {
+                    Ok(()) => {
+                        say(
+                            json,
+                            &serde_json::json!({"type": "answered", "alert_id": alert_id, "answer": answer}),
+                            &format!(
+                                "Your answer was sent to {} and recorded.",
+                                account.bank_name
+                            ),
+                        );
+                        return Ok(());
+                    }
+                    Err(ClientError::UnknownAlert(_)) => {}
+                    Err(other) => last = other,
+                }
+            }
+            return Err(last);
+        }
+        ["chat", name, text @ ..] if !text.is_empty() => {
+            let account = find_account(&client.accounts()?, Some(name))?;
+            let body = text.join(" ");
+            let client_id = client.send_chat(account.id, &body)?;
+            let sent = client.drain_outbox(account.id).await.unwrap_or(0);
+            say(
+                json,
+                &serde_json::json!({"type": "chat", "client_id": client_id, "sent": sent > 0}),
+                if sent > 0 {
+                    "Sent."
+                } else {
+                    "Queued: it will be sent when the bank is reachable (run `watch`)."
+                },
+            );
+        }
+        ["watch"] => {
+            let accounts = client.accounts()?;
+            let names: std::collections::HashMap<AccountId, String> = accounts
+                .iter()
+                .map(|a| (a.id, a.bank_name.clone()))
+                .collect();
+            let mut events = client.subscribe();
+            let _tasks = client.run_all()?;
+            say(
+                json,
+                &serde_json::json!({"type": "watching", "accounts": accounts.len()}),
+                &format!(
+                    "Watching {} linked account(s). Ctrl-C to stop.",
+                    accounts.len()
+                ),
+            );
+            loop {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => return Ok(()),
+                    event = events.recv() => {
+                        let event = match event {
+                            Ok(event) => event,
+                            // Fell behind: everything is in the store; carry on.
+                            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                            Err(_) => return Ok(()),
+                        };
+                        let text = match &event {
+                            ClientEvent::Alert { account, alert } => {
+                                alert_line(names.get(account).map_or("", String::as_str), alert)
+                            }
+                            ClientEvent::Message { from_bank, author, body, .. } => format!(
+                                "[chat] {}{author}: {}",
+                                if *from_bank { "" } else { "(you, other device) " },
+                                body.replace(['\n', '\r', '\x1b'], " ")
+                            ),
+                            ClientEvent::Connected { account } => {
+                                format!("[connected] {}", names.get(account).map_or("", String::as_str))
+                            }
+                            ClientEvent::Disconnected { reason, retry_in_ms, .. } => {
+                                format!("[disconnected] {reason}; retrying in {retry_in_ms} ms")
+                            }
+                            ClientEvent::ChatAccepted { .. } => "[chat] your message reached the bank".into(),
+                            ClientEvent::Flags { flags, .. } => format!("[pilot features] {flags:?}"),
+                            ClientEvent::KeysRotated { version, .. } => {
+                                format!("[keys] the bank rotated its signing keys (version {version})")
+                            }
+                            ClientEvent::LinkRevoked { account } => {
+                                format!("[revoked] {} no longer accepts this device", names.get(account).map_or("", String::as_str))
+                            }
+                            ClientEvent::Committed { .. } => continue,
+                        };
+                        let value = serde_json::to_value(&event).unwrap_or_default();
+                        say(json, &value, &text);
+                    }
+                }
+            }
+        }
+        ["unlink", name] => {
+            let account = find_account(&client.accounts()?, Some(name))?;
+            let revoked = client.unlink(account.id).await?;
+            say(
+                json,
+                &serde_json::json!({"type": "unlinked", "account": account.id.to_string(), "revoked_at_bank": revoked}),
+                &if revoked {
+                    format!(
+                        "Unlinked {}: the bank revoked this device and its data here is erased.",
+                        account.bank_name
+                    )
+                } else {
+                    format!(
+                        "Unlinked {}: its data here is erased, but the bank could not be reached to revoke the link; revoke this device in your online banking.",
+                        account.bank_name
+                    )
+                },
+            );
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            return Err(ClientError::NotLinked("unknown command".into()));
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let options = match parse_args() {
+        Ok(options) => options,
+        Err(message) => {
+            if !message.is_empty() {
+                eprintln!("strongroom-cli: {message}");
+            }
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let json = options.json;
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("strongroom-cli: cannot start: {err}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(options)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            let report = strongroom_client::ErrorReport::from(&err);
+            if json {
+                eprintln!(
+                    "{}",
+                    serde_json::json!({"type": "error", "code": report.code, "message": report.message})
+                );
+            } else {
+                eprintln!("strongroom-cli: {} ({})", report.message, report.code);
+            }
+            ExitCode::from(exit_code(&err))
+        }
+    }
+}
