@@ -1,0 +1,877 @@
+//! End to end: the real `strongroom-gateway` on loopback over real TLS, the
+//! real client core with the real keychain and a real SQLite file, and the
+//! `strongroom-cli` binary. Runs inside `cargo xtask test` (private D-Bus
+//! session with gnome-keyring).
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::time::Duration;
+use strongroom_client::{ClientError, ClientEvent, FraudAnswerValue, net::BankHttp};
+use strongroom_core::protocol::alert::{AlertClaims, AlertEvent, AlertKind, AlertSeverity};
+use strongroom_core::protocol::jose::{SigningKey, b64_encode};
+use strongroom_vault::{SecretKind, Vault};
+use support::{Gateway, TestDevice, link, wait_for};
+
+fn now_s() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_links_through_the_device_grant_and_alerts_arrive_verified() {
+    let dir = tempfile::tempdir().unwrap();
+    let gateway = Gateway::start(dir.path(), &[]);
+    let device = TestDevice::new("link");
+    let client = device.client(&gateway);
+    let account = link(&client, &gateway, "alice").await;
+    let summary = support::only_account(&client);
+    assert_eq!(summary.issuer, gateway.issuer);
+    // The secrets went to the keychain, not to a file.
+    let vault = Vault::with_service(&device.service);
+    for kind in [
+        SecretKind::DeviceKey,
+        SecretKind::RefreshToken,
+        SecretKind::PinnedKeys,
+    ] {
+        assert!(vault.get(account, kind).unwrap().is_some(), "{kind:?} kept");
+    }
+    let mut events = client.subscribe();
+    let runner = tokio::spawn({
+        let client = client.clone();
+        async move { client.run_account(account).await }
+    });
+    wait_for(&mut events, 20, |e| {
+        matches!(e, ClientEvent::Connected { .. }).then_some(())
+    })
+    .await;
+    // 125.00 GBP at home, card present: over the purchase threshold only.
+    let ids = gateway
+        .transaction("alice", serde_json::json!({"amount_minor": 12_500}))
+        .await;
+    assert_eq!(ids.len(), 1, "one purchase alert");
+    let seen = wait_for(&mut events, 20, |e| match e {
+        ClientEvent::Alert { alert, .. } if alert.id == ids[0] => Some(alert.clone()),
+        _ => None,
+    })
+    .await;
+    assert!(seen.verified, "verified against the pinned keys: {seen:?}");
+    assert_eq!(seen.kind, "purchase");
+    assert_eq!(seen.amount_minor, Some(12_500));
+    // ... and it is in the store, verified, after the acknowledgement.
+    let stored = client.alerts(account, 10).unwrap();
+    assert_eq!(stored.len(), 1);
+    assert!(stored[0].verified);
+    assert_eq!(stored[0].id, ids[0]);
+    runner.abort();
+}
+
+/// Reads the bank's current signing key out of the gateway's database: the
+/// test plays a bank whose own key signs claims that must still be refused.
+fn bank_key(gateway: &Gateway) -> SigningKey {
+    let db = rusqlite::Connection::open_with_flags(
+        gateway.dir.join("gateway.db"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    let (kid, pkcs8): (String, Vec<u8>) = db
+        .query_row(
+            "SELECT kid, pkcs8 FROM signing_keys ORDER BY created_at DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    SigningKey::from_pkcs8(&kid, &pkcs8, &ring::rand::SystemRandom::new()).unwrap()
+}
+
+fn claims(iss: &str, jti: &str, iat: i64) -> AlertClaims {
+    AlertClaims::new(
+        iss,
+        jti,
+        iat,
+        AlertKind::Purchase,
+        AlertEvent {
+            severity: AlertSeverity::Warning,
+            text: "Forged: 999.00 GBP at Evil Corp".into(),
+            account_ref: None,
+            amount_minor: Some(99_900),
+            currency: Some("GBP".into()),
+            merchant: Some("Evil Corp".into()),
+            country: None,
+            respond_by: None,
+        },
+    )
+}
+
+fn unsigned(header: serde_json::Value, claims: &AlertClaims, signature: &[u8]) -> String {
+    format!(
+        "{}.{}.{}",
+        b64_encode(header.to_string().as_bytes()),
+        b64_encode(&serde_json::to_vec(claims).unwrap()),
+        b64_encode(signature)
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_alerts_are_quarantined_and_never_stored_as_verified() {
+    let dir = tempfile::tempdir().unwrap();
+    let gateway = Gateway::start(dir.path(), &[]);
+    let device = TestDevice::new("forged");
+    let client = device.client(&gateway);
+    let account = link(&client, &gateway, "alice").await;
+    let mut events = client.subscribe();
+    let runner = tokio::spawn({
+        let client = client.clone();
+        async move { client.run_account(account).await }
+    });
+    let genuine = gateway
+        .transaction("alice", serde_json::json!({"amount_minor": 20_000}))
+        .await;
+    wait_for(&mut events, 20, |e| match e {
+        ClientEvent::Alert { alert, .. } if alert.id == genuine[0] => Some(()),
+        _ => None,
+    })
+    .await;
+    let genuine_jws = {
+        let db = rusqlite::Connection::open_with_flags(
+            gateway.dir.join("gateway.db"),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .unwrap();
+        db.query_row("SELECT jws FROM alerts WHERE id = ?1", [&genuine[0]], |r| {
+            r.get::<_, String>(0)
+        })
+        .unwrap()
+    };
+    let rng = ring::rand::SystemRandom::new();
+    let bank = bank_key(&gateway);
+    let kid = bank.kid().to_owned();
+    let (impostor, _) = SigningKey::generate(&kid, &rng).unwrap();
+    let (unknown_kid, _) = SigningKey::generate("not-pinned", &rng).unwrap();
+    let now = now_s();
+    let iss = gateway.issuer.clone();
+    let mut flipped = genuine_jws.clone().into_bytes();
+    let last = flipped.len() - 2;
+    flipped[last] = if flipped[last] == b'A' { b'B' } else { b'A' };
+    let flipped = String::from_utf8(flipped).unwrap();
+    let forged: Vec<(&str, String)> = vec![
+        (
+            "wrong key with the pinned kid",
+            impostor
+                .sign("secevent+jwt", &claims(&iss, "f-1", now), false, &rng)
+                .unwrap(),
+        ),
+        (
+            "unknown kid",
+            unknown_kid
+                .sign("secevent+jwt", &claims(&iss, "f-2", now), false, &rng)
+                .unwrap(),
+        ),
+        ("bad signature", flipped),
+        (
+            "alg none",
+            unsigned(
+                serde_json::json!({"alg":"none","typ":"secevent+jwt","kid":kid}),
+                &claims(&iss, "f-4", now),
+                b"",
+            ),
+        ),
+        (
+            "alg HS256",
+            unsigned(
+                serde_json::json!({"alg":"HS256","typ":"secevent+jwt","kid":kid}),
+                &claims(&iss, "f-5", now),
+                &[7u8; 32],
+            ),
+        ),
+        (
+            "embedded jwk",
+            impostor
+                .sign("secevent+jwt", &claims(&iss, "f-6", now), true, &rng)
+                .unwrap(),
+        ),
+        (
+            "unknown issuer, signed by the bank's key",
+            bank.sign(
+                "secevent+jwt",
+                &claims("https://evil.example", "f-7", now),
+                false,
+                &rng,
+            )
+            .unwrap(),
+        ),
+        (
+            "issued an hour in the future",
+            bank.sign(
+                "secevent+jwt",
+                &claims(&iss, "f-8", now + 3600),
+                false,
+                &rng,
+            )
+            .unwrap(),
+        ),
+        (
+            "issued fifteen days ago",
+            bank.sign(
+                "secevent+jwt",
+                &claims(&iss, "f-9", now - 15 * 24 * 3600),
+                false,
+                &rng,
+            )
+            .unwrap(),
+        ),
+        (
+            "wrong typ",
+            bank.sign("JWT", &claims(&iss, "f-10", now), false, &rng)
+                .unwrap(),
+        ),
+    ];
+    for (case, jws) in &forged {
+        let (status, reply) = gateway
+            .bank(
+                "POST",
+                "/bank/v1/signed-alerts",
+                Some(serde_json::json!({"customer": "alice", "jws": jws})),
+            )
+            .await;
+        assert_eq!(status, 201, "{case}: the gateway forwards it: {reply}");
+    }
+    // And a replay of the genuine alert, exactly as signed.
+    let (status, _) = gateway
+        .bank(
+            "POST",
+            "/bank/v1/signed-alerts",
+            Some(serde_json::json!({"customer": "alice", "jws": genuine_jws})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    // Everything was delivered and acknowledged: 1 genuine + 10 forged + the
+    // replay, after the flags event of the link.
+    let mut quarantined = 0;
+    wait_for(&mut events, 30, |e| {
+        if let ClientEvent::Alert { alert, .. } = e {
+            assert!(!alert.verified, "a forged alert passed: {alert:?}");
+            quarantined += 1;
+        }
+        (quarantined == forged.len()).then_some(())
+    })
+    .await;
+    let committed_target = {
+        // Wait until the replay (the last event) is acknowledged too.
+        let (_, deliveries) = gateway
+            .bank(
+                "GET",
+                &format!("/bank/v1/deliveries?alert_id={}", genuine[0]),
+                None,
+            )
+            .await;
+        deliveries.to_string()
+    };
+    assert!(committed_target.contains("seq"), "{committed_target}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let stored = client.alerts(account, 100).unwrap();
+    let verified: Vec<_> = stored.iter().filter(|a| a.verified).collect();
+    assert_eq!(
+        verified.len(),
+        1,
+        "only the genuine alert, once: {stored:#?}"
+    );
+    assert_eq!(verified[0].id, genuine[0]);
+    assert_eq!(stored.len(), 1 + forged.len(), "the replay added no row");
+    for alert in stored.iter().filter(|a| !a.verified) {
+        assert_eq!(alert.kind, "unverified");
+        assert!(
+            !alert.text.contains("Evil Corp"),
+            "a quarantined alert never shows the forger's text as the bank's"
+        );
+    }
+    runner.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chat_goes_both_ways_and_the_outbox_survives_a_disconnect() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut gateway = Gateway::start(dir.path(), &[]);
+    let device = TestDevice::new("chat");
+    let client = device.client(&gateway);
+    let account = link(&client, &gateway, "alice").await;
+    let mut events = client.subscribe();
+    let runner = tokio::spawn({
+        let client = client.clone();
+        async move { client.run_account(account).await }
+    });
+    wait_for(&mut events, 20, |e| {
+        matches!(e, ClientEvent::Connected { .. }).then_some(())
+    })
+    .await;
+    let (status, _) = gateway
+        .bank(
+            "POST",
+            "/bank/v1/chat",
+            Some(serde_json::json!({"customer": "alice", "author": "Ana (Demo Bank)", "body": "Hello Alice, how can we help?"})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    wait_for(&mut events, 20, |e| match e {
+        ClientEvent::Message {
+            from_bank: true,
+            body,
+            ..
+        } if body.contains("how can we help") => Some(()),
+        _ => None,
+    })
+    .await;
+
+    // The bank goes away; the customer writes anyway.
+    gateway.kill();
+    let client_id = client
+        .send_chat(account, "My card was declined at the station")
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let queued = client.with_device(|d| d.store().outbox(account).unwrap().items.len());
+    assert_eq!(queued, 1, "the message waits in the on-disk outbox");
+
+    gateway.restart();
+    let accepted = wait_for(&mut events, 60, |e| match e {
+        ClientEvent::ChatAccepted { client_id: c, .. } => Some(c.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(accepted, client_id);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let left = client.with_device(|d| d.store().outbox(account).unwrap().items.len());
+    assert_eq!(left, 0, "the outbox drained on reconnect");
+    let (_, conversation) = gateway
+        .bank("GET", "/bank/v1/chat?customer=alice", None)
+        .await;
+    let text = conversation.to_string();
+    assert_eq!(
+        text.matches("My card was declined at the station").count(),
+        1,
+        "stored once at the bank: {text}"
+    );
+    runner.abort();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fraud_answer_reaches_the_bank_bound_to_the_device_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let gateway = Gateway::start(dir.path(), &[]);
+    let device = TestDevice::new("fraud");
+    let client = device.client(&gateway);
+    let account = link(&client, &gateway, "alice").await;
+    let mut events = client.subscribe();
+    let runner = tokio::spawn({
+        let client = client.clone();
+        async move { client.run_account(account).await }
+    });
+    let ids = gateway
+        .transaction(
+            "alice",
+            serde_json::json!({"amount_minor": 49_999, "country": "US", "card_present": false, "currency": "USD", "merchant": "Gadgets Online"}),
+        )
+        .await;
+    assert_eq!(ids.len(), 1, "one fraud check instead of separate alerts");
+    let alert = wait_for(&mut events, 20, |e| match e {
+        ClientEvent::Alert { alert, .. } if alert.id == ids[0] => Some(alert.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(alert.kind, "fraud_check");
+    assert!(alert.verified);
+    client
+        .answer_fraud_check(account, &ids[0], FraudAnswerValue::NotMe)
+        .await
+        .unwrap();
+    let (_, answers) = gateway
+        .bank("GET", "/bank/v1/fraud-answers?customer=alice", None)
+        .await;
+    let answer = answers["answers"]
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["alert_id"] == ids[0].as_str()))
+        .cloned()
+        .unwrap_or_else(|| panic!("the bank has the answer: {answers}"));
+    assert_eq!(answer["answer"], "not_me");
+    let key = Vault::with_service(&device.service)
+        .get(account, SecretKind::DeviceKey)
+        .unwrap()
+        .unwrap();
+    let key =
+        SigningKey::from_pkcs8("device", key.expose(), &ring::rand::SystemRandom::new()).unwrap();
+    assert_eq!(
+        answer["device_jkt"],
+        key.jwk().thumbprint().as_str(),
+        "bound to this device's DPoP key"
+    );
+    // The same answer again is fine; changing it is refused.
+    client
+        .answer_fraud_check(account, &ids[0], FraudAnswerValue::NotMe)
+        .await
+        .unwrap();
+    let err = client
+        .answer_fraud_check(account, &ids[0], FraudAnswerValue::Me)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ClientError::Refused { status: 409, .. }),
+        "{err:?}"
+    );
+    let stored = client.alerts(account, 10).unwrap();
+    assert_eq!(stored[0].answer, Some(strongroom_store::FraudAnswer::NotMe));
+    // An alert id that is not a fraud check of this customer is refused here.
+    assert!(matches!(
+        client
+            .answer_fraud_check(account, "no-such-alert", FraudAnswerValue::Me)
+            .await,
+        Err(ClientError::UnknownAlert(_))
+    ));
+    runner.abort();
+}
+
+/// The raw OAuth flow, through the client's HTTP layer: tokens, DPoP
+/// binding, revocation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_are_bound_to_the_device_key_and_revocation_kills_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let gateway = Gateway::start(dir.path(), &[]);
+    let http = BankHttp::new(Some(&gateway.ca)).unwrap();
+    let rng = ring::rand::SystemRandom::new();
+    let metadata = http.discover(&gateway.issuer).await.unwrap();
+    let (key_a, _) = SigningKey::generate("a", &rng).unwrap();
+    let (key_b, _) = SigningKey::generate("b", &rng).unwrap();
+    let auth = http.device_authorization(&metadata, &key_a).await.unwrap();
+    // Before approval: pending; polling again at once: slow down.
+    assert!(matches!(
+        http.poll_token(&metadata.token_endpoint, &auth.device_code, &key_a)
+            .await
+            .unwrap(),
+        strongroom_client::net::Poll::Pending
+    ));
+    assert!(matches!(
+        http.poll_token(&metadata.token_endpoint, &auth.device_code, &key_a)
+            .await
+            .unwrap(),
+        strongroom_client::net::Poll::SlowDown
+    ));
+    gateway
+        .approve(&auth.user_code, "bob", "bob-demo", true)
+        .await;
+    tokio::time::sleep(Duration::from_secs(auth.interval + 5)).await;
+    let tokens = match http
+        .poll_token(&metadata.token_endpoint, &auth.device_code, &key_a)
+        .await
+        .unwrap()
+    {
+        strongroom_client::net::Poll::Approved(t) => t,
+        other => panic!("expected tokens, got {other:?}"),
+    };
+    let history = format!(
+        "{}/history?before=1000&limit=10",
+        metadata.strongroom_api_base.clone().unwrap()
+    );
+    let ok = http
+        .send_authorized("GET", &history, None, &tokens.access_token, &key_a)
+        .await
+        .unwrap();
+    assert_eq!(ok.status, 200, "{}", String::from_utf8_lossy(&ok.body));
+    // The same token with another key's proof: refused.
+    let stolen = http
+        .send_authorized("GET", &history, None, &tokens.access_token, &key_b)
+        .await
+        .unwrap();
+    assert_eq!(stolen.status, 401, "a token used from another device");
+    let refresh = tokens.refresh_token.clone().unwrap();
+    assert!(
+        http.refresh(&metadata.token_endpoint, &refresh, &key_b)
+            .await
+            .is_err(),
+        "a refresh token used with another device's key"
+    );
+    // A denied link.
+    let denied = http.device_authorization(&metadata, &key_b).await.unwrap();
+    gateway
+        .approve(&denied.user_code, "bob", "bob-demo", false)
+        .await;
+    tokio::time::sleep(Duration::from_secs(denied.interval)).await;
+    assert!(matches!(
+        http.poll_token(&metadata.token_endpoint, &denied.device_code, &key_b)
+            .await,
+        Err(ClientError::LinkDenied)
+    ));
+    // Unlink: revoke the grant; both tokens die.
+    http.revoke(metadata.revocation_endpoint.as_deref().unwrap(), &refresh)
+        .await
+        .unwrap();
+    let after = http
+        .send_authorized("GET", &history, None, &tokens.access_token, &key_a)
+        .await
+        .unwrap();
+    assert_eq!(after.status, 401, "the revoked access token is refused");
+    assert!(matches!(
+        http.refresh(&metadata.token_endpoint, &refresh, &key_a)
+            .await,
+        Err(ClientError::LinkRevoked)
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unlink_revokes_at_the_bank_and_erases_the_account_here() {
+    let dir = tempfile::tempdir().unwrap();
+    let gateway = Gateway::start(dir.path(), &[]);
+    let device = TestDevice::new("unlink");
+    let client = device.client(&gateway);
+    let account = link(&client, &gateway, "alice").await;
+    let vault = Vault::with_service(&device.service);
+    let refresh = vault
+        .get(account, SecretKind::RefreshToken)
+        .unwrap()
+        .unwrap();
+    let key = vault.get(account, SecretKind::DeviceKey).unwrap().unwrap();
+    let key =
+        SigningKey::from_pkcs8("device", key.expose(), &ring::rand::SystemRandom::new()).unwrap();
+    assert!(client.unlink(account).await.unwrap(), "the bank confirmed");
+    assert!(client.accounts().unwrap().is_empty());
+    for kind in [
+        SecretKind::DeviceKey,
+        SecretKind::RefreshToken,
+        SecretKind::PinnedKeys,
+        SecretKind::StoreKey,
+    ] {
+        assert!(vault.get(account, kind).unwrap().is_none(), "{kind:?} gone");
+    }
+    let http = BankHttp::new(Some(&gateway.ca)).unwrap();
+    let metadata = http.discover(&gateway.issuer).await.unwrap();
+    let refresh = String::from_utf8(refresh.expose().clone()).unwrap();
+    assert!(matches!(
+        http.refresh(&metadata.token_endpoint, &refresh, &key).await,
+        Err(ClientError::LinkRevoked)
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_and_oversized_requests_get_problem_json_4xx() {
+    let dir = tempfile::tempdir().unwrap();
+    let gateway = Gateway::start(dir.path(), &[]);
+    let device = TestDevice::new("problems");
+    let client = device.client(&gateway);
+    let account = link(&client, &gateway, "alice").await;
+    // A real device's credentials, to reach past authentication.
+    let vault = Vault::with_service(&device.service);
+    let key = vault.get(account, SecretKind::DeviceKey).unwrap().unwrap();
+    let key =
+        SigningKey::from_pkcs8("device", key.expose(), &ring::rand::SystemRandom::new()).unwrap();
+    let refresh = vault
+        .get(account, SecretKind::RefreshToken)
+        .unwrap()
+        .unwrap();
+    let http = BankHttp::new(Some(&gateway.ca)).unwrap();
+    let metadata = http.discover(&gateway.issuer).await.unwrap();
+    let tokens = http
+        .refresh(
+            &metadata.token_endpoint,
+            &String::from_utf8(refresh.expose().clone()).unwrap(),
+            &key,
+        )
+        .await
+        .unwrap();
+    let api = metadata.strongroom_api_base.clone().unwrap();
+    let big = format!(
+        r#"{{"client_id":"x","body":"{}","sent_at":1}}"#,
+        "a".repeat(70 * 1024)
+    );
+    let long_chat = format!(
+        r#"{{"client_id":"x","body":"{}","sent_at":1}}"#,
+        "a".repeat(5 * 1024)
+    );
+    let cases: Vec<(&str, String, Vec<u8>, &[u16])> = vec![
+        (
+            "malformed JSON",
+            format!("{api}/chat"),
+            b"{not json".to_vec(),
+            &[400, 422],
+        ),
+        (
+            "unknown member",
+            format!("{api}/chat"),
+            br#"{"client_id":"x","body":"hi","sent_at":1,"admin":true}"#.to_vec(),
+            &[400, 422],
+        ),
+        (
+            "over 64 KiB",
+            format!("{api}/chat"),
+            big.into_bytes(),
+            &[413],
+        ),
+        (
+            "chat over 4 KiB",
+            format!("{api}/chat"),
+            long_chat.into_bytes(),
+            &[413, 422],
+        ),
+        (
+            "another customer's alert",
+            format!("{api}/fraud-answers"),
+            br#"{"alert_id":"someone-elses","answer":"me","answered_at":1}"#.to_vec(),
+            &[404],
+        ),
+    ];
+    for (case, url, body, allowed) in cases {
+        let reply = http
+            .send_authorized("POST", &url, Some(&body), &tokens.access_token, &key)
+            .await
+            .unwrap();
+        assert!(
+            allowed.contains(&reply.status),
+            "{case}: status {} not in {allowed:?}",
+            reply.status
+        );
+        let problem: serde_json::Value =
+            serde_json::from_slice(&reply.body).unwrap_or_else(|_| panic!("{case}: body is JSON"));
+        for member in ["type", "title", "status", "detail"] {
+            assert!(
+                problem.get(member).is_some(),
+                "{case}: problem has {member}"
+            );
+        }
+    }
+    // Content type and unknown routes, without credentials.
+    for (method, path, expect) in [
+        ("GET", "/no/such/route", 404),
+        ("POST", "/bank/v1/transactions", 401),
+        ("GET", "/v1/history", 401),
+    ] {
+        let url = format!("{}{path}", gateway.issuer);
+        let response = match method {
+            "POST" => gateway.http.post(&url).body("{}"),
+            _ => gateway.http.get(&url),
+        }
+        .send()
+        .await
+        .unwrap();
+        assert_eq!(response.status().as_u16(), expect, "{method} {path}");
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        assert!(
+            content_type.starts_with("application/problem+json"),
+            "{method} {path}: {content_type}"
+        );
+    }
+}
+
+/// Reads JSON lines from a child's stdout on a thread.
+fn json_lines(stdout: std::process::ChildStdout) -> std::sync::mpsc::Receiver<serde_json::Value> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if let Ok(value) = serde_json::from_str(&line)
+                && tx.send(value).is_err()
+            {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+fn next_matching(
+    rx: &std::sync::mpsc::Receiver<serde_json::Value>,
+    secs: u64,
+    pick: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let value = rx
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("no matching line within {secs} s"));
+        if pick(&value) {
+            return value;
+        }
+    }
+}
+
+/// Links with `strongroom-cli link`, approving on the page as the customer.
+async fn cli_link(device: &TestDevice, gateway: &Gateway, username: &str) -> String {
+    let mut child = device
+        .cli(gateway)
+        .args(["link", &gateway.issuer])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = json_lines(child.stdout.take().unwrap());
+    let pending = next_matching(&lines, 30, |v| v["type"] == "link_pending");
+    let code = pending["user_code"].as_str().unwrap().to_owned();
+    gateway
+        .approve(&code, username, &format!("{username}-demo"), true)
+        .await;
+    let linked = tokio::task::spawn_blocking(move || {
+        let linked = next_matching(&lines, 60, |v| v["type"] == "linked");
+        let status = child.wait().unwrap();
+        assert!(status.success(), "link exits 0");
+        linked
+    })
+    .await
+    .unwrap();
+    linked["account"].as_str().unwrap().to_owned()
+}
+
+/// The whole flow a bank's staff member runs from a shell: link, watch the
+/// alerts arrive verified, answer the fraud check, unlink.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_links_watches_answers_and_unlinks() {
+    let dir = tempfile::tempdir().unwrap();
+    let gateway = Gateway::start(dir.path(), &[]);
+    let device = TestDevice::new("cli");
+    let account = cli_link(&device, &gateway, "bob").await;
+    let mut watch = device
+        .cli(&gateway)
+        .arg("watch")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = json_lines(watch.stdout.take().unwrap());
+    next_matching(&lines, 30, |v| v["type"] == "connected");
+    let ids = gateway
+        .transaction(
+            "bob",
+            serde_json::json!({"amount_minor": 80_000, "country": "BR", "card_present": false, "currency": "EUR"}),
+        )
+        .await;
+    let id = ids[0].clone();
+    let shown = tokio::task::spawn_blocking(move || {
+        next_matching(&lines, 30, |v| {
+            v["type"] == "alert" && v["alert"]["id"] == id.as_str()
+        })
+    })
+    .await
+    .unwrap();
+    assert_eq!(shown["alert"]["verified"], true);
+    assert_eq!(shown["alert"]["kind"], "fraud_check");
+    // The store admits one process: stop watching before answering.
+    let _ = watch.kill();
+    let _ = watch.wait();
+    let answer = device
+        .cli(&gateway)
+        .args(["answer", &ids[0], "me"])
+        .output()
+        .unwrap();
+    assert!(
+        answer.status.success(),
+        "{}",
+        String::from_utf8_lossy(&answer.stderr)
+    );
+    let (_, answers) = gateway
+        .bank("GET", "/bank/v1/fraud-answers?customer=bob", None)
+        .await;
+    assert!(
+        answers.to_string().contains(&ids[0]) && answers.to_string().contains("\"me\""),
+        "{answers}"
+    );
+    // A mistake gets a clear error and exit code, not a panic.
+    let wrong = device
+        .cli(&gateway)
+        .args(["answer", &ids[0], "maybe"])
+        .output()
+        .unwrap();
+    assert_eq!(wrong.status.code(), Some(2));
+    let unlink = device
+        .cli(&gateway)
+        .args(["unlink", &account])
+        .output()
+        .unwrap();
+    assert!(unlink.status.success());
+    assert!(String::from_utf8_lossy(&unlink.stdout).contains("\"revoked_at_bank\":true"));
+    let accounts = device.cli(&gateway).arg("accounts").output().unwrap();
+    assert!(accounts.status.success());
+    assert!(accounts.stdout.is_empty(), "no account left");
+}
+
+/// The gateway is SIGKILLed and restarted mid-stream, then the client is
+/// SIGKILLed mid-stream and started again: every alert ends up stored
+/// exactly once, verified.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_is_lost_or_doubled_when_the_gateway_and_the_client_are_killed() {
+    const TOTAL: usize = 120;
+    let dir = tempfile::tempdir().unwrap();
+    let mut gateway = Gateway::start(dir.path(), &[]);
+    let device = TestDevice::new("kill");
+    cli_link(&device, &gateway, "alice").await;
+    let spawn_watch = |gateway: &Gateway| {
+        let mut child = device
+            .cli(gateway)
+            .arg("watch")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let lines = json_lines(child.stdout.take().unwrap());
+        (child, lines)
+    };
+    let (mut watch, lines) = spawn_watch(&gateway);
+    next_matching(&lines, 30, |v| v["type"] == "connected");
+    let mut posted = Vec::new();
+    for i in 0..TOTAL {
+        if i == TOTAL / 3 {
+            gateway.kill();
+            gateway.restart();
+        }
+        if i == 2 * TOTAL / 3 {
+            // SIGKILL: no chance to flush or say goodbye.
+            let _ = watch.kill();
+            let _ = watch.wait();
+            let (w, _) = spawn_watch(&gateway);
+            watch = w;
+        }
+        let ids = gateway
+            .transaction(
+                "alice",
+                serde_json::json!({"amount_minor": 10_000 + i as i64 * 100, "merchant": format!("Shop {i}")}),
+            )
+            .await;
+        posted.extend(ids);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(posted.len(), TOTAL);
+    // Wait until the bank holds the last alert as acknowledged.
+    let last = posted.last().unwrap().clone();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let (_, deliveries) = gateway
+            .bank("GET", &format!("/bank/v1/deliveries?alert_id={last}"), None)
+            .await;
+        if deliveries.to_string().contains("\"acked\":true") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not acknowledged: {deliveries}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let _ = watch.kill();
+    let _ = watch.wait();
+    let out = device
+        .cli(&gateway)
+        .args(["alerts", "--limit", "10000"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let mut stored: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["alert"]["verified"] == true)
+        .filter_map(|v| v["alert"]["id"].as_str().map(str::to_owned))
+        .collect();
+    let all = stored.len();
+    stored.sort();
+    stored.dedup();
+    assert_eq!(all, stored.len(), "no alert stored twice");
+    posted.sort();
+    assert_eq!(stored, posted, "every posted alert stored, verified");
+}

@@ -1,0 +1,362 @@
+//! Shared by the end-to-end tests: a real `strongroom-gateway` process on
+//! loopback with real TLS (its demo CA), the bank's own API, the customer's
+//! side of the verification web page, and a device with a real keychain.
+#![allow(dead_code, missing_docs)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use strongroom_client::{AccountSummary, Client, ClientEvent, Device, net::BankHttp};
+use strongroom_core::AccountId;
+use strongroom_vault::Vault;
+
+/// A built binary of the workspace, beside the test executable's folder.
+pub fn binary(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("the test executable has a path");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps");
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is not built; `cargo xtask test` builds every binary first (or run \
+         `cargo build --workspace --bins`)",
+        path.display()
+    );
+    path
+}
+
+/// A unique keychain service per test, so tests running side by side never
+/// see each other's entries.
+pub fn keychain_service(test: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!("strongroom-e2e-{test}-{}-{nanos}", std::process::id())
+}
+
+/// A running gateway.
+pub struct Gateway {
+    pub dir: PathBuf,
+    pub issuer: String,
+    pub ca: PathBuf,
+    pub api_key: String,
+    pub port: u16,
+    child: Option<Child>,
+    extra_args: Vec<String>,
+    pub http: reqwest::Client,
+}
+
+impl Gateway {
+    /// Starts `strongroom-gateway --demo` in its own folder on a free port,
+    /// with the synthetic stream and the scripted fraud check off (tests
+    /// post their own transactions).
+    pub fn start(dir: &Path, extra: &[&str]) -> Gateway {
+        let extra_args: Vec<String> = extra.iter().map(|s| (*s).to_owned()).collect();
+        let (child, issuer, ca, key_file) = spawn_gateway(dir, "127.0.0.1:0", &extra_args);
+        let port = issuer
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.trim_end_matches('/').parse().ok())
+            .expect("the issuer names its port");
+        let api_key = std::fs::read_to_string(&key_file)
+            .expect("the bank API key file")
+            .trim()
+            .to_owned();
+        let tls = strongroom_client::net::tls_config(Some(&ca)).expect("the demo CA loads");
+        let http = reqwest::Client::builder()
+            .tls_backend_preconfigured((*tls).clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(30))
+            .build()
+            .expect("an HTTP client");
+        Gateway {
+            dir: dir.to_owned(),
+            issuer,
+            ca,
+            api_key,
+            port,
+            child: Some(child),
+            extra_args,
+            http,
+        }
+    }
+
+    /// SIGKILLs the gateway (no graceful anything).
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it again on the same port with the same data.
+    pub fn restart(&mut self) {
+        self.kill();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let (child, issuer, _, _) = spawn_gateway(
+                &self.dir,
+                &format!("127.0.0.1:{}", self.port),
+                &self.extra_args,
+            );
+            if issuer == self.issuer {
+                self.child = Some(child);
+                return;
+            }
+            assert!(Instant::now() < deadline, "the gateway did not restart");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// A call to the bank integration API.
+    pub async fn bank(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let url = format!("{}{path}", self.issuer);
+        let mut request = match method {
+            "POST" => self.http.post(&url),
+            _ => self.http.get(&url),
+        }
+        .header("authorization", format!("Bearer {}", self.api_key));
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body.to_string());
+        }
+        let response = request.send().await.expect("the bank API answers");
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap_or_default();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+        )
+    }
+
+    /// Posts a card transaction for `customer` and returns the alert ids.
+    pub async fn transaction(&self, customer: &str, fields: serde_json::Value) -> Vec<String> {
+        let mut body = serde_json::json!({
+            "customer": customer, "account_ref": "****4321", "amount_minor": 12_500,
+            "currency": "GBP", "merchant": "Corner Shop", "country": "GB",
+            "card_present": true, "status": "approved"
+        });
+        if let (Some(b), Some(f)) = (body.as_object_mut(), fields.as_object()) {
+            for (k, v) in f {
+                b.insert(k.clone(), v.clone());
+            }
+        }
+        let (status, reply) = self.bank("POST", "/bank/v1/transactions", Some(body)).await;
+        assert_eq!(status, 201, "transaction refused: {reply}");
+        reply["alerts"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| x["id"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The customer approves `user_code` on the bank's verification page,
+    /// as a browser would: sign in, then press Approve (or Deny).
+    pub async fn approve(&self, user_code: &str, username: &str, password: &str, approve: bool) {
+        let page = self
+            .http
+            .get(format!("{}/device?user_code={user_code}", self.issuer))
+            .send()
+            .await
+            .expect("the verification page")
+            .text()
+            .await
+            .expect("the page's text");
+        let csrf = hidden_field(&page, "csrf").expect("the sign-in form has a CSRF token");
+        let consent = self
+            .http
+            .post(format!("{}/device", self.issuer))
+            .form(&[
+                ("user_code", user_code),
+                ("username", username),
+                ("password", password),
+                ("csrf", &csrf),
+            ])
+            .send()
+            .await
+            .expect("sign-in answers")
+            .text()
+            .await
+            .expect("the consent page");
+        let decision = hidden_field(&consent, "decision")
+            .unwrap_or_else(|| panic!("the consent page has a decision token: {consent}"));
+        let done = self
+            .http
+            .post(format!("{}/device/decision", self.issuer))
+            .form(&[
+                ("decision", decision.as_str()),
+                ("action", if approve { "approve" } else { "deny" }),
+            ])
+            .send()
+            .await
+            .expect("the decision answers")
+            .text()
+            .await
+            .expect("the result page");
+        let word = if approve { "approved" } else { "denied" };
+        assert!(done.contains(word), "the result page says {word}: {done}");
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn spawn_gateway(dir: &Path, listen: &str, extra: &[String]) -> (Child, String, PathBuf, PathBuf) {
+    let mut child = Command::new(binary("strongroom-gateway"))
+        .args(["--demo", "--data-dir"])
+        .arg(dir)
+        .args([
+            "--listen",
+            listen,
+            "--demo-rate",
+            "0",
+            "--demo-fraud-after",
+            "0",
+        ])
+        .args(extra)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("the gateway starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut line = String::new();
+    BufReader::new(stdout)
+        .read_line(&mut line)
+        .expect("the ready line");
+    let field = |name: &str| {
+        line.split_whitespace()
+            .find_map(|w| w.strip_prefix(&format!("{name}=")))
+            .map(str::to_owned)
+            .unwrap_or_else(|| panic!("the ready line names {name}: {line:?}"))
+    };
+    let issuer = field("issuer");
+    let ca = PathBuf::from(field("ca"));
+    let key = PathBuf::from(field("api_key_file"));
+    (child, issuer, ca, key)
+}
+
+/// The value of a hidden form field in an HTML page.
+pub fn hidden_field(html: &str, name: &str) -> Option<String> {
+    let at = html.find(&format!("name=\"{name}\""))?;
+    let rest = &html[at..];
+    let value = rest.find("value=\"")? + 7;
+    let end = rest[value..].find('"')?;
+    Some(rest[value..value + end].replace("&amp;", "&"))
+}
+
+/// A customer's device: its own data folder and keychain service.
+pub struct TestDevice {
+    pub dir: tempfile::TempDir,
+    pub service: String,
+}
+
+impl TestDevice {
+    pub fn new(test: &str) -> TestDevice {
+        TestDevice {
+            dir: tempfile::tempdir().expect("a temp dir"),
+            service: keychain_service(test),
+        }
+    }
+
+    /// Opens the device as the app would and puts it online.
+    pub fn client(&self, gateway: &Gateway) -> Client {
+        let device = Device::open(self.dir.path(), Vault::with_service(&self.service))
+            .expect("the device opens with the real keychain");
+        Client::new(
+            device,
+            BankHttp::new(Some(&gateway.ca)).expect("TLS with the demo CA"),
+        )
+    }
+
+    /// `strongroom-cli` for this device.
+    pub fn cli(&self, gateway: &Gateway) -> Command {
+        let mut command = Command::new(binary("strongroom-cli"));
+        command
+            .arg("--data-dir")
+            .arg(self.dir.path())
+            .arg("--ca")
+            .arg(&gateway.ca)
+            .arg("--json")
+            .env("STRONGROOM_KEYCHAIN_SERVICE", &self.service)
+            .stdin(Stdio::null());
+        command
+    }
+}
+
+impl Drop for TestDevice {
+    fn drop(&mut self) {
+        // Leave no entries behind in the session keychain.
+        let _ = Command::new("secret-tool")
+            .args(["clear", "service", &self.service])
+            .status();
+    }
+}
+
+/// Links `client` to the gateway's demo customer through the device grant.
+pub async fn link(client: &Client, gateway: &Gateway, username: &str) -> AccountId {
+    let pending = client
+        .start_link(&gateway.issuer)
+        .await
+        .expect("the link starts");
+    gateway
+        .approve(
+            pending.user_code(),
+            username,
+            &format!("{username}-demo"),
+            true,
+        )
+        .await;
+    client
+        .finish_link(pending)
+        .await
+        .expect("the link completes")
+}
+
+/// Waits for an event matching `pick`, up to `secs` seconds.
+pub async fn wait_for<T>(
+    events: &mut tokio::sync::broadcast::Receiver<ClientEvent>,
+    secs: u64,
+    mut pick: impl FnMut(&ClientEvent) -> Option<T>,
+) -> T {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        let event = tokio::time::timeout_at(deadline, events.recv())
+            .await
+            .unwrap_or_else(|_| panic!("no matching event within {secs} s"));
+        match event {
+            Ok(event) => {
+                if let Some(found) = pick(&event) {
+                    return found;
+                }
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+            Err(e) => panic!("event channel closed: {e}"),
+        }
+    }
+}
+
+pub fn only_account(client: &Client) -> AccountSummary {
+    let accounts = client.accounts().expect("accounts");
+    assert_eq!(accounts.len(), 1);
+    accounts[0].clone()
+}
