@@ -1,1 +1,66 @@
-fn main() {}
+//! `strongroom-gateway`: runs the reference bank gateway until SIGTERM or
+//! SIGINT. Prints exactly one line on stdout when ready (tests and scripts
+//! parse it); everything else goes to stderr.
+
+use std::io::Write;
+
+use strongroom_gateway::{Config, start};
+
+fn main() {
+    let config = match Config::from_args(std::env::args().skip(1)) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("strongroom-gateway: {e}");
+            std::process::exit(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("strongroom-gateway: cannot start the runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    let code = runtime.block_on(async {
+        let gateway = match start(config).await {
+            Ok(g) => g,
+            Err(e) => {
+                eprintln!("strongroom-gateway: {e}");
+                return 1;
+            }
+        };
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, "{}", gateway.ready_line());
+        let _ = stdout.flush();
+        drop(stdout);
+        wait_for_signal().await;
+        eprintln!("strongroom-gateway: shutting down");
+        gateway.shutdown().await;
+        0
+    });
+    std::process::exit(code);
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        let _ = tokio::signal::ctrl_c().await;
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() {
+    let _ = tokio::signal::ctrl_c().await;
+}

@@ -1,0 +1,304 @@
+//! The messaging API for linked devices: DPoP-bound access tokens, chat,
+//! fraud answers and history. A device sees only its own customer's data;
+//! anything else is 404.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use rusqlite::{OptionalExtension, params};
+use strongroom_core::protocol::dpop::verify_proof;
+use strongroom_core::protocol::frames::{
+    ChatAuthor, ChatMessage, DeviceEvent, FraudAnswerValue, decode_fraud_answer, decode_send_chat,
+};
+
+use crate::crypto::{now_ms, now_s, random_uuid, sha256};
+use crate::error::{GatewayError, Problem};
+use crate::events::{enqueue, enqueue_for_customer};
+use crate::oauth::dpop_header;
+use crate::state::Shared;
+
+/// A device that proved possession of its token's key.
+#[derive(Debug, Clone)]
+pub struct DeviceAuth {
+    /// The device id.
+    pub device_id: String,
+    /// Its customer's row id.
+    pub customer_id: i64,
+    /// The thumbprint of the key that proved this request.
+    pub jkt: String,
+    /// The scopes granted.
+    pub scope: String,
+}
+
+/// Checks `Authorization: DPoP <token>` and the `DPoP` proof for `method`
+/// and `path`, then the device's request rate.
+///
+/// # Errors
+/// 401 for a missing, expired, revoked or foreign-key token or a bad proof;
+/// 429 over the rate.
+pub async fn authenticate(
+    state: &Shared,
+    headers: &HeaderMap,
+    method: &str,
+    path: &str,
+) -> Result<DeviceAuth, Problem> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("DPoP "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty() && t.len() <= 512)
+        .ok_or_else(|| {
+            Problem::invalid_token("an Authorization: DPoP <access token> header is required")
+        })?
+        .to_owned();
+    let proof = dpop_header(headers)
+        .map_err(Problem::invalid_dpop_proof)?
+        .ok_or_else(|| Problem::invalid_dpop_proof("a DPoP proof is required"))?;
+    let now = now_s();
+    let verified = verify_proof(proof, method, &state.url(path), now, Some(&token))
+        .map_err(|e| Problem::invalid_dpop_proof(e.to_string()))?;
+    if !state.replay.first_use(&verified.jkt, &verified.jti, now) {
+        return Err(Problem::invalid_dpop_proof("this proof was already used"));
+    }
+    let hash = sha256(token.as_bytes());
+    let row = state
+        .db
+        .read(move |c| -> Result<_, GatewayError> {
+            Ok(c.prepare_cached(
+                "SELECT d.id, d.customer_id, d.jkt, d.scope, t.expires_at, t.revoked, d.revoked_at
+                 FROM access_tokens t JOIN devices d ON d.id = t.device_id WHERE t.hash = ?1",
+            )?
+            .query_row([&hash], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    r.get::<_, i64>(4)?,
+                    r.get::<_, bool>(5)?,
+                    r.get::<_, Option<i64>>(6)?,
+                ))
+            })
+            .optional()?)
+        })
+        .await?;
+    let Some((device_id, customer_id, jkt, scope, expires_at, revoked, device_revoked)) = row
+    else {
+        return Err(Problem::invalid_token("unknown access token"));
+    };
+    if revoked || device_revoked.is_some() {
+        return Err(Problem::invalid_token("the access token was revoked"));
+    }
+    if expires_at < now {
+        return Err(Problem::invalid_token("the access token expired"));
+    }
+    if jkt != verified.jkt {
+        return Err(Problem::invalid_token(
+            "the access token is bound to another key",
+        ));
+    }
+    state
+        .limiter
+        .check(&format!("device:{device_id}"))
+        .map_err(Problem::too_many)?;
+    Ok(DeviceAuth {
+        device_id,
+        customer_id,
+        jkt,
+        scope,
+    })
+}
+
+fn require_scope(auth: &DeviceAuth, scope: &str) -> Result<(), Problem> {
+    if auth.scope.split(' ').any(|s| s == scope) {
+        Ok(())
+    } else {
+        Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "insufficient_scope",
+            format!("this link was not granted {scope:?}"),
+        ))
+    }
+}
+
+/// `POST /v1/chat`: stores the customer's message once per client id.
+pub async fn send_chat(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    let auth = authenticate(&state, &headers, "POST", "/v1/chat").await?;
+    require_scope(&auth, "chat")?;
+    let request = decode_send_chat(&body).map_err(|e| Problem::from_protocol(&e))?;
+    let message_id = format!("m-{}", random_uuid(&state.rng));
+    let (id, committed) = state
+        .db
+        .write(move |c| -> Result<_, GatewayError> {
+            let existing: Option<String> = c
+                .query_row(
+                    "SELECT id FROM chat_messages WHERE device_id = ?1 AND client_id = ?2",
+                    params![auth.device_id, request.client_id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(id) = existing {
+                return Ok((id, Vec::new()));
+            }
+            let author: String = c.query_row(
+                "SELECT display_name FROM customers WHERE id = ?1",
+                [auth.customer_id],
+                |r| r.get(0),
+            )?;
+            let sent_at = now_ms();
+            c.execute(
+                "INSERT INTO chat_messages(id, customer_id, device_id, client_id, author_role, author, body, sent_at)
+                 VALUES (?1, ?2, ?3, ?4, 'customer', ?5, ?6, ?7)",
+                params![message_id, auth.customer_id, auth.device_id, request.client_id, author, request.body, sent_at],
+            )?;
+            let accepted = DeviceEvent::ChatAccepted {
+                client_id: request.client_id.clone(),
+                bank_message_id: message_id.clone(),
+            };
+            let seq = enqueue(c, &auth.device_id, &accepted, None)?;
+            let mut committed = vec![(auth.device_id.clone(), seq)];
+            let echo = DeviceEvent::Chat {
+                message: ChatMessage {
+                    bank_message_id: message_id.clone(),
+                    client_id: Some(request.client_id),
+                    from: ChatAuthor::Customer,
+                    author,
+                    body: request.body,
+                    sent_at,
+                },
+            };
+            committed.extend(enqueue_for_customer(
+                c,
+                auth.customer_id,
+                Some(&auth.device_id),
+                &echo,
+                None,
+            )?);
+            Ok((message_id, committed))
+        })
+        .await?;
+    state.hub.notify_all(&committed);
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({ "bank_message_id": id })),
+    )
+        .into_response())
+}
+
+/// `POST /v1/fraud-answers`: records the customer's answer to a fraud check
+/// the bank sent them, with the key that proved it.
+pub async fn fraud_answer(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    let auth = authenticate(&state, &headers, "POST", "/v1/fraud-answers").await?;
+    require_scope(&auth, "alerts")?;
+    let request = decode_fraud_answer(&body).map_err(|e| Problem::from_protocol(&e))?;
+    let answer = match request.answer {
+        FraudAnswerValue::Me => "me",
+        FraudAnswerValue::NotMe => "not_me",
+    };
+    let alert_id = request.alert_id.clone();
+    state
+        .db
+        .write(move |c| -> Result<(), Problem> {
+            let kind: Option<String> = c
+                .query_row(
+                    "SELECT kind FROM alerts WHERE id = ?1 AND customer_id = ?2",
+                    params![request.alert_id, auth.customer_id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if kind.as_deref() != Some("fraud_check") {
+                return Err(Problem::not_found("no fraud check with this id was sent to you"));
+            }
+            let previous: Option<String> = c
+                .query_row(
+                    "SELECT answer FROM fraud_answers WHERE alert_id = ?1",
+                    [&request.alert_id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            match previous {
+                Some(p) if p == answer => Ok(()),
+                Some(_) => Err(Problem::new(
+                    StatusCode::CONFLICT,
+                    "already_answered",
+                    "this fraud check was already answered differently",
+                )),
+                None => {
+                    c.execute(
+                        "INSERT INTO fraud_answers(alert_id, answer, answered_at, device_id, device_jkt, received_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                        params![request.alert_id, answer, request.answered_at, auth.device_id, auth.jkt, now_ms()],
+                    )?;
+                    Ok(())
+                }
+            }
+        })
+        .await?;
+    Ok((
+        StatusCode::OK,
+        Json(serde_json::json!({ "alert_id": alert_id, "answer": answer })),
+    )
+        .into_response())
+}
+
+/// The most events one history page holds.
+pub const MAX_HISTORY_PAGE: u32 = 200;
+
+/// `GET /v1/history?before=<seq>&limit=<n>`: the device's earlier events,
+/// oldest first.
+pub async fn history(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, Problem> {
+    let auth = authenticate(&state, &headers, "GET", "/v1/history").await?;
+    let number = |name: &str| -> Result<Option<u64>, Problem> {
+        query
+            .get(name)
+            .map(|v| {
+                v.parse::<u64>().map_err(|_| {
+                    Problem::bad_request(format!("{name} must be a non-negative integer"))
+                })
+            })
+            .transpose()
+    };
+    let before = number("before")?
+        .unwrap_or(i64::MAX as u64)
+        .min(i64::MAX as u64) as i64;
+    let limit = number("limit")?
+        .unwrap_or(50)
+        .clamp(1, u64::from(MAX_HISTORY_PAGE)) as i64;
+    let events = state
+        .db
+        .read(move |c| -> Result<Vec<serde_json::Value>, GatewayError> {
+            let mut stmt = c.prepare_cached(
+                "SELECT seq, body FROM events WHERE device_id = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3",
+            )?;
+            let rows = stmt.query_map(params![auth.device_id, before, limit], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+            })?;
+            let mut events = Vec::new();
+            for row in rows {
+                let (seq, body) = row?;
+                let event: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+                events.push(serde_json::json!({ "seq": seq, "event": event }));
+            }
+            events.reverse();
+            Ok(events)
+        })
+        .await?;
+    Ok(Json(serde_json::json!({ "events": events })).into_response())
+}

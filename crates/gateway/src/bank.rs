@@ -1,0 +1,625 @@
+//! The bank integration API: what the bank's own systems call, with
+//! `Authorization: Bearer <bank API key>`. Customers, transactions (turned
+//! into alerts by the rules), custom alerts, staff chat, fraud answers,
+//! pilot-feature flags, delivery status and key rotation.
+
+use std::collections::{BTreeMap, HashMap};
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use rusqlite::{OptionalExtension, params};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use strongroom_core::protocol::alert::{AlertEvent, AlertKind, AlertSeverity};
+use strongroom_core::protocol::frames::{
+    ChatAuthor, ChatMessage, DeviceEvent, MAX_CHAT_BODY_BYTES,
+};
+use strongroom_core::protocol::jose::b64_encode;
+
+use crate::crypto::{
+    constant_time_eq, now_ms, now_s, random_bytes, random_token, random_uuid, sha256,
+};
+use crate::error::{GatewayError, Problem};
+use crate::events::{
+    Customer, SignedAlert, customer_by_username, enqueue, enqueue_for_customer, flags_event,
+    sign_alert, store_alert,
+};
+use crate::rules::{AlertSettings, Transaction, alerts_for};
+use crate::state::{AppState, Shared};
+
+/// Refuses bank API calls without the bank API key.
+pub async fn require_bank_key(
+    State(state): State<Shared>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let presented = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|k| sha256(k.trim().as_bytes()));
+    match presented {
+        Some(hash) if constant_time_eq(&hash, &state.bank_key_hash) => next.run(request).await,
+        _ => {
+            let mut response = Problem::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "the bank API needs Authorization: Bearer <bank API key>",
+            )
+            .into_response();
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            response
+        }
+    }
+}
+
+fn json<T: DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
+    serde_json::from_slice(body).map_err(|e| {
+        Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_body",
+            format!("the body is not the expected JSON: {e}"),
+        )
+    })
+}
+
+fn invalid(detail: impl Into<String>) -> Problem {
+    Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", detail)
+}
+
+fn created(body: serde_json::Value) -> Response {
+    (StatusCode::CREATED, Json(body)).into_response()
+}
+
+async fn customer(state: &Shared, username: &str) -> Result<Customer, Problem> {
+    let name = username.to_owned();
+    state
+        .db
+        .read(move |c| customer_by_username(c, &name))
+        .await?
+        .ok_or_else(|| Problem::not_found(format!("no customer {username:?}")))
+}
+
+fn valid_username(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
+        })
+}
+
+fn valid_country(code: &str) -> bool {
+    code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase())
+}
+
+/// A new customer.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewCustomer {
+    /// Sign-in name: lower-case letters, digits, `.`, `_`, `-`.
+    pub username: String,
+    /// Name shown in chat and to staff.
+    pub display_name: String,
+    /// The web banking password (hashed with Argon2id, never stored).
+    pub password: String,
+    /// ISO 3166-1 alpha-2 home country.
+    pub home_country: String,
+    /// Purchases above this raise an alert (default 100.00).
+    #[serde(default)]
+    pub purchase_threshold_minor: Option<i64>,
+    /// A balance below this raises an alert (default 50.00).
+    #[serde(default)]
+    pub balance_low_minor: Option<i64>,
+}
+
+/// Creates a customer; `Ok(false)` if the username is taken.
+///
+/// # Errors
+/// 422 for invalid fields, storage failures.
+pub async fn create_customer(state: &Shared, new: NewCustomer) -> Result<bool, Problem> {
+    if !valid_username(&new.username) {
+        return Err(invalid("username: 1 to 64 of a-z, 0-9, '.', '_', '-'"));
+    }
+    if new.display_name.trim().is_empty() || new.display_name.len() > 128 {
+        return Err(invalid("display_name: 1 to 128 bytes"));
+    }
+    if new.password.len() < 8 || new.password.len() > 1024 {
+        return Err(invalid("password: 8 to 1024 bytes"));
+    }
+    if !valid_country(&new.home_country) {
+        return Err(invalid("home_country: ISO 3166-1 alpha-2, upper case"));
+    }
+    let rng = state.rng.clone();
+    let password = new.password;
+    let phc = tokio::task::spawn_blocking(move || crate::web::hash_password(&password, &rng))
+        .await
+        .map_err(|e| Problem::internal(&e))??;
+    state
+        .db
+        .write(move |c| -> Result<bool, GatewayError> {
+            let n = c.execute(
+                "INSERT OR IGNORE INTO customers(username, display_name, password_hash, home_country,
+                    purchase_threshold_minor, balance_low_minor, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    new.username,
+                    new.display_name,
+                    phc,
+                    new.home_country,
+                    new.purchase_threshold_minor.unwrap_or(10_000),
+                    new.balance_low_minor.unwrap_or(5_000),
+                    now_ms()
+                ],
+            )?;
+            Ok(n == 1)
+        })
+        .await
+        .map_err(Problem::from)
+}
+
+/// `POST /bank/v1/customers`.
+pub async fn post_customer(State(state): State<Shared>, body: Bytes) -> Result<Response, Problem> {
+    let new: NewCustomer = json(&body)?;
+    let username = new.username.clone();
+    if create_customer(&state, new).await? {
+        Ok(created(serde_json::json!({ "username": username })))
+    } else {
+        Err(Problem::new(
+            StatusCode::CONFLICT,
+            "customer_exists",
+            format!("customer {username:?} exists"),
+        ))
+    }
+}
+
+/// Signs and delivers alerts to every device of a customer; returns the
+/// signed alerts.
+///
+/// # Errors
+/// Storage or signing failures.
+pub async fn issue_alerts(
+    state: &AppState,
+    customer_id: i64,
+    alerts: Vec<(AlertKind, AlertEvent)>,
+) -> Result<Vec<SignedAlert>, Problem> {
+    let key = state.signing().current;
+    let mut signed = Vec::with_capacity(alerts.len());
+    for (kind, event) in alerts {
+        signed.push(sign_alert(&key, &state.issuer, kind, event, &state.rng)?);
+    }
+    let to_store = signed.clone();
+    let committed = state
+        .db
+        .write(move |c| -> Result<_, GatewayError> {
+            let mut committed = Vec::new();
+            for alert in &to_store {
+                committed.extend(store_alert(c, customer_id, alert, None)?);
+            }
+            Ok(committed)
+        })
+        .await?;
+    state.hub.notify_all(&committed);
+    Ok(signed)
+}
+
+fn check_transaction(tx: &Transaction) -> Result<(), Problem> {
+    if tx.amount_minor < 0 {
+        return Err(invalid("amount_minor must not be negative"));
+    }
+    if tx.currency.len() != 3 || !tx.currency.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(invalid("currency: ISO 4217, three upper-case letters"));
+    }
+    if !valid_country(&tx.country) {
+        return Err(invalid("country: ISO 3166-1 alpha-2, upper case"));
+    }
+    if tx.merchant.trim().is_empty() || tx.merchant.len() > 200 || tx.account_ref.len() > 64 {
+        return Err(invalid("merchant: 1 to 200 bytes; account_ref: at most 64"));
+    }
+    Ok(())
+}
+
+/// Runs the rules on a transaction and issues the alerts it raises.
+///
+/// # Errors
+/// 404 for an unknown customer, 422 for invalid fields.
+pub async fn record_transaction(
+    state: &Shared,
+    tx: Transaction,
+) -> Result<Vec<SignedAlert>, Problem> {
+    check_transaction(&tx)?;
+    let customer = customer(state, &tx.customer).await?;
+    let settings = AlertSettings {
+        home_country: customer.home_country.clone(),
+        purchase_threshold_minor: customer.purchase_threshold_minor,
+        balance_low_minor: customer.balance_low_minor,
+    };
+    let alerts = alerts_for(&tx, &settings, now_s());
+    issue_alerts(state, customer.id, alerts).await
+}
+
+/// `POST /bank/v1/transactions`.
+pub async fn post_transaction(
+    State(state): State<Shared>,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    let tx: Transaction = json(&body)?;
+    let alerts = record_transaction(&state, tx).await?;
+    let list: Vec<_> = alerts
+        .iter()
+        .map(|a| serde_json::json!({ "id": a.id, "kind": a.kind.name() }))
+        .collect();
+    Ok(created(serde_json::json!({ "alerts": list })))
+}
+
+/// A custom alert from the bank.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewAlert {
+    /// The customer's username.
+    pub customer: String,
+    /// Any alert kind.
+    pub kind: AlertKind,
+    /// How urgent.
+    pub severity: AlertSeverity,
+    /// The text.
+    pub text: String,
+    /// Masked account reference.
+    #[serde(default)]
+    pub account_ref: Option<String>,
+    /// Amount in minor units.
+    #[serde(default)]
+    pub amount_minor: Option<i64>,
+    /// ISO 4217 code.
+    #[serde(default)]
+    pub currency: Option<String>,
+    /// Merchant.
+    #[serde(default)]
+    pub merchant: Option<String>,
+    /// ISO 3166-1 alpha-2 country.
+    #[serde(default)]
+    pub country: Option<String>,
+    /// For fraud checks: answer before (seconds since the epoch).
+    #[serde(default)]
+    pub respond_by: Option<i64>,
+}
+
+/// `POST /bank/v1/alerts`.
+pub async fn post_alert(State(state): State<Shared>, body: Bytes) -> Result<Response, Problem> {
+    let new: NewAlert = json(&body)?;
+    if new.text.trim().is_empty() || new.text.len() > 2048 {
+        return Err(invalid("text: 1 to 2048 bytes"));
+    }
+    let customer = customer(&state, &new.customer).await?;
+    let respond_by = match (new.kind, new.respond_by) {
+        (AlertKind::FraudCheck, None) => Some(now_s() + crate::rules::FRAUD_CHECK_WINDOW_S),
+        (_, r) => r,
+    };
+    let event = AlertEvent {
+        severity: new.severity,
+        text: new.text,
+        account_ref: new.account_ref,
+        amount_minor: new.amount_minor,
+        currency: new.currency,
+        merchant: new.merchant,
+        country: new.country,
+        respond_by,
+    };
+    let signed = issue_alerts(&state, customer.id, vec![(new.kind, event)]).await?;
+    let id = signed.first().map(|a| a.id.clone()).unwrap_or_default();
+    Ok(created(
+        serde_json::json!({ "id": id, "kind": new.kind.name() }),
+    ))
+}
+
+/// A staff chat message.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaffMessage {
+    /// The customer's username.
+    pub customer: String,
+    /// The staff member's display name.
+    pub author: String,
+    /// The text.
+    pub body: String,
+}
+
+/// `POST /bank/v1/chat`: a staff message to every device of the customer.
+pub async fn post_chat(State(state): State<Shared>, body: Bytes) -> Result<Response, Problem> {
+    let message: StaffMessage = json(&body)?;
+    if message.body.trim().is_empty() {
+        return Err(invalid("body must not be empty"));
+    }
+    if message.body.len() > MAX_CHAT_BODY_BYTES {
+        return Err(Problem::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            "a chat message is at most 4 KiB",
+        ));
+    }
+    if message.author.trim().is_empty() || message.author.len() > 128 {
+        return Err(invalid("author: 1 to 128 bytes"));
+    }
+    let customer = customer(&state, &message.customer).await?;
+    let id = format!("m-{}", random_uuid(&state.rng));
+    let message_id = id.clone();
+    let committed = state
+        .db
+        .write(move |c| -> Result<_, GatewayError> {
+            let sent_at = now_ms();
+            c.execute(
+                "INSERT INTO chat_messages(id, customer_id, author_role, author, body, sent_at)
+                 VALUES (?1, ?2, 'staff', ?3, ?4, ?5)",
+                params![
+                    message_id,
+                    customer.id,
+                    message.author,
+                    message.body,
+                    sent_at
+                ],
+            )?;
+            let event = DeviceEvent::Chat {
+                message: ChatMessage {
+                    bank_message_id: message_id.clone(),
+                    client_id: None,
+                    from: ChatAuthor::Staff,
+                    author: message.author,
+                    body: message.body,
+                    sent_at,
+                },
+            };
+            enqueue_for_customer(c, customer.id, None, &event, None)
+        })
+        .await?;
+    state.hub.notify_all(&committed);
+    Ok(created(serde_json::json!({ "bank_message_id": id })))
+}
+
+fn query_customer(query: &HashMap<String, String>) -> Result<String, Problem> {
+    query
+        .get("customer")
+        .filter(|c| !c.is_empty())
+        .cloned()
+        .ok_or_else(|| Problem::bad_request("?customer=<username> is required"))
+}
+
+/// `GET /bank/v1/chat?customer=`: the conversation, oldest first.
+pub async fn get_chat(
+    State(state): State<Shared>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, Problem> {
+    let customer = customer(&state, &query_customer(&query)?).await?;
+    let username = customer.username.clone();
+    let messages = state
+        .db
+        .read(move |c| -> Result<Vec<serde_json::Value>, GatewayError> {
+            let mut stmt = c.prepare(
+                "SELECT id, client_id, author_role, author, body, sent_at, device_id FROM chat_messages
+                 WHERE customer_id = ?1 ORDER BY sent_at, id LIMIT 1000",
+            )?;
+            let rows = stmt.query_map([customer.id], |r| {
+                Ok(serde_json::json!({
+                    "bank_message_id": r.get::<_, String>(0)?,
+                    "client_id": r.get::<_, Option<String>>(1)?,
+                    "from": r.get::<_, String>(2)?,
+                    "author": r.get::<_, String>(3)?,
+                    "body": r.get::<_, String>(4)?,
+                    "sent_at": r.get::<_, i64>(5)?,
+                    "device_id": r.get::<_, Option<String>>(6)?,
+                }))
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await?;
+    Ok(Json(serde_json::json!({ "customer": username, "messages": messages })).into_response())
+}
+
+/// `GET /bank/v1/fraud-answers?customer=`.
+pub async fn get_fraud_answers(
+    State(state): State<Shared>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, Problem> {
+    let customer = customer(&state, &query_customer(&query)?).await?;
+    let answers = state
+        .db
+        .read(move |c| -> Result<Vec<serde_json::Value>, GatewayError> {
+            let mut stmt = c.prepare(
+                "SELECT f.alert_id, f.answer, f.answered_at, f.device_id, f.device_jkt, f.received_at
+                 FROM fraud_answers f JOIN alerts a ON a.id = f.alert_id
+                 WHERE a.customer_id = ?1 ORDER BY f.received_at",
+            )?;
+            let rows = stmt.query_map([customer.id], |r| {
+                Ok(serde_json::json!({
+                    "alert_id": r.get::<_, String>(0)?,
+                    "answer": r.get::<_, String>(1)?,
+                    "answered_at": r.get::<_, i64>(2)?,
+                    "device_id": r.get::<_, String>(3)?,
+                    "device_jkt": r.get::<_, String>(4)?,
+                    "received_at": r.get::<_, i64>(5)?,
+                }))
+            })?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await?;
+    Ok(Json(serde_json::json!({ "answers": answers })).into_response())
+}
+
+/// Pilot features to switch on or off.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlagsUpdate {
+    /// The customer's username.
+    pub customer: String,
+    /// Feature name to on/off; merged into the customer's current set.
+    pub flags: BTreeMap<String, bool>,
+}
+
+/// `POST /bank/v1/flags`: merges and sends the complete set to every device.
+pub async fn post_flags(State(state): State<Shared>, body: Bytes) -> Result<Response, Problem> {
+    let update: FlagsUpdate = json(&body)?;
+    if update.flags.keys().any(|k| k.is_empty() || k.len() > 64) || update.flags.len() > 64 {
+        return Err(invalid("flags: at most 64 names of 1 to 64 bytes"));
+    }
+    let customer = customer(&state, &update.customer).await?;
+    let (flags, committed) = state
+        .db
+        .write(move |c| -> Result<_, GatewayError> {
+            let current: String = c.query_row(
+                "SELECT flags FROM customers WHERE id = ?1",
+                [customer.id],
+                |r| r.get(0),
+            )?;
+            let mut flags: BTreeMap<String, bool> =
+                serde_json::from_str(&current).unwrap_or_default();
+            flags.extend(update.flags);
+            let text = serde_json::to_string(&flags).unwrap_or_else(|_| "{}".into());
+            c.execute(
+                "UPDATE customers SET flags = ?1 WHERE id = ?2",
+                params![text, customer.id],
+            )?;
+            let committed = enqueue_for_customer(c, customer.id, None, &flags_event(&text), None)?;
+            Ok((flags, committed))
+        })
+        .await?;
+    state.hub.notify_all(&committed);
+    Ok(Json(serde_json::json!({ "flags": flags })).into_response())
+}
+
+/// One device's copy of an alert: device id, event number, acknowledged.
+type DeliveryRow = (String, u64, u64);
+
+/// `GET /bank/v1/deliveries?alert_id=`: per device, the event number and
+/// whether it was written to the stream and acknowledged.
+pub async fn get_deliveries(
+    State(state): State<Shared>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Result<Response, Problem> {
+    let alert_id = query
+        .get("alert_id")
+        .filter(|a| !a.is_empty())
+        .cloned()
+        .ok_or_else(|| Problem::bad_request("?alert_id= is required"))?;
+    let id = alert_id.clone();
+    let rows = state
+        .db
+        .read(move |c| -> Result<Option<Vec<DeliveryRow>>, GatewayError> {
+            let exists: Option<i64> = c
+                .query_row("SELECT 1 FROM alerts WHERE id = ?1", [&id], |r| r.get(0))
+                .optional()?;
+            if exists.is_none() {
+                return Ok(None);
+            }
+            let mut stmt = c.prepare(
+                "SELECT e.device_id, e.seq, d.acked_seq FROM events e JOIN devices d ON d.id = e.device_id
+                 WHERE e.alert_id = ?1 ORDER BY e.device_id",
+            )?;
+            let rows = stmt.query_map([&id], |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
+                    u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
+                ))
+            })?;
+            Ok(Some(rows.collect::<Result<_, _>>()?))
+        })
+        .await?
+        .ok_or_else(|| Problem::not_found("no alert with this id"))?;
+    let deliveries: Vec<_> = rows
+        .into_iter()
+        .map(|(device, seq, acked)| {
+            let delivered = seq <= acked.max(state.hub.delivered(&device));
+            serde_json::json!({
+                "device_id": device,
+                "seq": seq,
+                "delivered": delivered,
+                "acked": seq <= acked,
+            })
+        })
+        .collect();
+    Ok(Json(serde_json::json!({ "alert_id": alert_id, "deliveries": deliveries })).into_response())
+}
+
+/// `POST /bank/v1/keys/rotate`: a new signing key, announced to every
+/// device in a statement signed by the current one.
+pub async fn post_rotate(State(state): State<Shared>) -> Result<Response, Problem> {
+    let issuer = state.issuer.clone();
+    let (signing, committed) = state
+        .db
+        .write(move |c| crate::keys::rotate(c, &issuer))
+        .await?;
+    let kid = signing.current.kid().to_owned();
+    let keys = signing.published.clone();
+    state.set_signing(signing);
+    state.hub.notify_all(&committed);
+    Ok(
+        Json(serde_json::json!({ "kid": kid, "keys": keys.keys, "devices": committed.len() }))
+            .into_response(),
+    )
+}
+
+/// A load-test device.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BenchDevice {
+    /// The customer's username.
+    pub customer: String,
+    /// The RFC 7638 thumbprint of the device's DPoP key.
+    pub jkt: String,
+}
+
+/// `POST /bank/v1/bench/devices` (only with `--demo --bench`): enrols a
+/// device without the web page, for load tests. It never exists in a real
+/// deployment.
+pub async fn post_bench_device(
+    State(state): State<Shared>,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    let request: BenchDevice = json(&body)?;
+    if request.jkt.len() != 43 {
+        return Err(invalid("jkt: an RFC 7638 SHA-256 thumbprint, base64url"));
+    }
+    let customer = customer(&state, &request.customer).await?;
+    let device_id = format!("d-{}", b64_encode(&random_bytes::<12>(&state.rng)));
+    let (access, refresh) = (random_token(&state.rng), random_token(&state.rng));
+    let ttl = i64::try_from(state.config.access_token_ttl).unwrap_or(900);
+    let (id, a, r) = (device_id.clone(), access.clone(), refresh.clone());
+    let committed = state
+        .db
+        .write(move |c| -> Result<_, GatewayError> {
+            c.execute(
+                "INSERT INTO devices(id, customer_id, jkt, refresh_hash, scope, created_at)
+                 VALUES (?1, ?2, ?3, ?4, 'alerts chat', ?5)",
+                params![id, customer.id, request.jkt, sha256(r.as_bytes()), now_ms()],
+            )?;
+            c.execute(
+                "INSERT INTO access_tokens(hash, device_id, expires_at) VALUES (?1, ?2, ?3)",
+                params![sha256(a.as_bytes()), id, now_s() + ttl],
+            )?;
+            let seq = enqueue(c, &id, &flags_event(&customer.flags), None)?;
+            Ok(vec![(id, seq)])
+        })
+        .await?;
+    state.hub.notify_all(&committed);
+    Ok(created(serde_json::json!({
+        "access_token": access,
+        "refresh_token": refresh,
+        "device_id": device_id,
+    })))
+}
+
+/// Looks up a customer's id by username (for the demo).
+///
+/// # Errors
+/// Storage failures.
+pub async fn customer_id(state: &Shared, username: &str) -> Result<Option<i64>, GatewayError> {
+    let name = username.to_owned();
+    state
+        .db
+        .read(move |c| Ok(customer_by_username(c, &name)?.map(|c| c.id)))
+        .await
+}

@@ -1,0 +1,188 @@
+//! The command line.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use crate::error::GatewayError;
+
+/// How the gateway was asked to run.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Run the demo bank: seeded customers, a local CA, synthetic transactions.
+    pub demo: bool,
+    /// Where the database, keys and certificates live.
+    pub data_dir: PathBuf,
+    /// The address to listen on (port 0 picks a free port).
+    pub listen: SocketAddr,
+    /// The issuer URL; `https://<bound address>` when absent.
+    pub public_url: Option<String>,
+    /// The server certificate chain (PEM); required without `--demo`.
+    pub cert: Option<PathBuf>,
+    /// The server private key (PEM); required without `--demo`.
+    pub key: Option<PathBuf>,
+    /// Synthetic transactions per second in demo mode (0: none).
+    pub demo_rate: f64,
+    /// Seconds after a customer's first device links until the scripted
+    /// fraud check (0: none).
+    pub demo_fraud_after: f64,
+    /// Access token lifetime, seconds.
+    pub access_token_ttl: u64,
+    /// Requests per second per client IP (OAuth, web page) or per device
+    /// (messaging API); bursts of twice that are allowed.
+    pub rate_limit: f64,
+    /// Enables the load-test-only enrolment endpoint (demo only).
+    pub bench: bool,
+    /// The bank's display name on the consent page and in the metadata.
+    pub bank_name: String,
+}
+
+/// The usage text printed for `--help` and on bad arguments.
+pub const USAGE: &str = "usage: strongroom-gateway [--demo] [--data-dir DIR] [--listen ADDR] \
+[--public-url URL] [--cert PEM --key PEM] [--demo-rate TX_PER_S] [--demo-fraud-after SECS] \
+[--access-token-ttl SECS] [--rate-limit PER_S] [--bank-name NAME] [--bench]";
+
+fn default_data_dir() -> PathBuf {
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    base.join("strongroom-gateway")
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            demo: false,
+            data_dir: default_data_dir(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8443)),
+            public_url: None,
+            cert: None,
+            key: None,
+            demo_rate: 0.5,
+            demo_fraud_after: 15.0,
+            access_token_ttl: 900,
+            rate_limit: 20.0,
+            bench: false,
+            bank_name: "Demo Bank".into(),
+        }
+    }
+}
+
+fn number(flag: &str, value: &str) -> Result<f64, GatewayError> {
+    value
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v >= 0.0)
+        .ok_or_else(|| GatewayError::Config(format!("{flag} needs a number >= 0, not {value:?}")))
+}
+
+impl Config {
+    /// Parses the arguments (without the program name). `--flag value` and
+    /// `--flag=value` are both accepted.
+    ///
+    /// # Errors
+    /// [`GatewayError::Config`] naming the problem.
+    pub fn from_args<I: IntoIterator<Item = String>>(args: I) -> Result<Config, GatewayError> {
+        let mut config = Config::default();
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            let (flag, inline) = match arg.split_once('=') {
+                Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
+                _ => (arg.clone(), None),
+            };
+            let mut value = || -> Result<String, GatewayError> {
+                inline
+                    .clone()
+                    .or_else(|| args.next())
+                    .ok_or_else(|| GatewayError::Config(format!("{flag} needs a value")))
+            };
+            match flag.as_str() {
+                "--demo" => config.demo = true,
+                "--bench" => config.bench = true,
+                "--data-dir" => config.data_dir = PathBuf::from(value()?),
+                "--listen" => {
+                    let v = value()?;
+                    config.listen = v.parse().map_err(|_| {
+                        GatewayError::Config(format!("--listen needs HOST:PORT, not {v:?}"))
+                    })?;
+                }
+                "--public-url" => {
+                    let v = value()?;
+                    let trimmed = v.trim_end_matches('/').to_owned();
+                    if !trimmed.starts_with("https://") || trimmed.contains(['?', '#']) {
+                        return Err(GatewayError::Config(
+                            "--public-url must be an https URL without query or fragment".into(),
+                        ));
+                    }
+                    config.public_url = Some(trimmed);
+                }
+                "--cert" => config.cert = Some(PathBuf::from(value()?)),
+                "--key" => config.key = Some(PathBuf::from(value()?)),
+                "--demo-rate" => config.demo_rate = number(&flag, &value()?)?,
+                "--demo-fraud-after" => config.demo_fraud_after = number(&flag, &value()?)?,
+                "--access-token-ttl" => {
+                    let v = number(&flag, &value()?)?;
+                    if v < 1.0 {
+                        return Err(GatewayError::Config(
+                            "--access-token-ttl must be at least 1".into(),
+                        ));
+                    }
+                    config.access_token_ttl = v as u64;
+                }
+                "--rate-limit" => {
+                    let v = number(&flag, &value()?)?;
+                    if v <= 0.0 {
+                        return Err(GatewayError::Config("--rate-limit must be above 0".into()));
+                    }
+                    config.rate_limit = v;
+                }
+                "--bank-name" => config.bank_name = value()?,
+                "-h" | "--help" => return Err(GatewayError::Config(USAGE.into())),
+                other => {
+                    return Err(GatewayError::Config(format!(
+                        "unknown argument {other:?}\n{USAGE}"
+                    )));
+                }
+            }
+        }
+        if config.bench && !config.demo {
+            return Err(GatewayError::Config(
+                "--bench is a load-test switch and needs --demo".into(),
+            ));
+        }
+        if config.cert.is_some() != config.key.is_some() {
+            return Err(GatewayError::Config("--cert and --key go together".into()));
+        }
+        if !config.demo && config.cert.is_none() {
+            return Err(GatewayError::Config(
+                "without --demo, --cert and --key are required".into(),
+            ));
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Config, GatewayError> {
+        Config::from_args(args.iter().map(|s| s.to_string()))
+    }
+
+    #[test]
+    fn arguments_parse_and_unsafe_combinations_are_refused() {
+        let c = parse(&["--demo", "--listen", "127.0.0.1:0", "--demo-rate=0"]).unwrap();
+        assert!(c.demo);
+        assert_eq!(c.listen.port(), 0);
+        assert_eq!(c.demo_rate, 0.0);
+        assert_eq!(c.access_token_ttl, 900);
+        assert!(parse(&[]).is_err(), "no cert without --demo");
+        assert!(parse(&["--bench"]).is_err(), "--bench needs --demo");
+        assert!(parse(&["--demo", "--cert", "c.pem"]).is_err());
+        assert!(parse(&["--demo", "--public-url", "http://x"]).is_err());
+        assert!(parse(&["--demo", "--rate-limit", "-1"]).is_err());
+        assert!(parse(&["--demo", "--what"]).is_err());
+    }
+}

@@ -1,0 +1,225 @@
+//! The demo bank: seeded customers, a synthetic stream of card transactions
+//! for customers with a linked device, and a scripted suspicious purchase
+//! some seconds after a customer's first device links.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ring::rand::SystemRandom;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::bank::{NewCustomer, create_customer, customer_id, record_transaction};
+use crate::crypto::random_bytes;
+use crate::error::GatewayError;
+use crate::rules::{Transaction, TransactionKind, TransactionStatus};
+use crate::state::Shared;
+
+/// The demo customers: username, password, display name, home country.
+pub const DEMO_CUSTOMERS: [(&str, &str, &str, &str); 2] = [
+    ("alice", "alice-demo", "Alice Example", "GB"),
+    ("bob", "bob-demo", "Bob Beispiel", "DE"),
+];
+
+const MERCHANTS: [(&str, &str); 8] = [
+    ("Corner Grocer", "GB"),
+    ("Bäckerei Schmidt", "DE"),
+    ("Électro Dépôt", "FR"),
+    ("Café Lisboa", "PT"),
+    ("Northern Rail", "GB"),
+    ("Bücherwurm", "DE"),
+    ("Tienda Sol", "ES"),
+    ("Online Games Ltd", "IE"),
+];
+
+/// Creates the demo customers if they do not exist yet.
+///
+/// # Errors
+/// Storage failures.
+pub async fn seed(state: &Shared) -> Result<(), GatewayError> {
+    for (username, password, name, country) in DEMO_CUSTOMERS {
+        if customer_id(state, username).await?.is_some() {
+            continue;
+        }
+        create_customer(
+            state,
+            NewCustomer {
+                username: username.into(),
+                display_name: name.into(),
+                password: password.into(),
+                home_country: country.into(),
+                purchase_threshold_minor: None,
+                balance_low_minor: None,
+            },
+        )
+        .await
+        .map_err(|p| GatewayError::Storage(p.detail))?;
+    }
+    Ok(())
+}
+
+fn pick(rng: &SystemRandom, n: usize) -> usize {
+    let b = random_bytes::<4>(rng);
+    (u32::from_le_bytes(b) as usize) % n.max(1)
+}
+
+fn synthetic(rng: &SystemRandom, username: &str, home: &str) -> Transaction {
+    let (merchant, merchant_country) = MERCHANTS[pick(rng, MERCHANTS.len())];
+    let roll = pick(rng, 100);
+    let foreign = roll < 15;
+    let country = if foreign { merchant_country } else { home };
+    let kind = if roll >= 90 {
+        TransactionKind::Deposit
+    } else {
+        TransactionKind::Purchase
+    };
+    let amount_minor = match kind {
+        TransactionKind::Deposit => 50_000 + (pick(rng, 200_000) as i64),
+        TransactionKind::Purchase => 200 + (pick(rng, 20_000) as i64),
+    };
+    Transaction {
+        customer: username.into(),
+        account_ref: "****4321".into(),
+        amount_minor,
+        currency: if home == "GB" { "GBP" } else { "EUR" }.into(),
+        merchant: if kind == TransactionKind::Deposit {
+            "Employer Payroll".into()
+        } else {
+            merchant.into()
+        },
+        country: country.into(),
+        card_present: !(15..30).contains(&roll),
+        status: if (30..35).contains(&roll) {
+            TransactionStatus::Declined
+        } else {
+            TransactionStatus::Approved
+        },
+        kind,
+        balance_after_minor: Some(2_000 + pick(rng, 300_000) as i64),
+    }
+}
+
+/// The scripted suspicious purchase: abroad, card not present, over the
+/// threshold, so it raises a fraud check.
+fn suspicious(username: &str, home: &str) -> Transaction {
+    let country = if home == "FR" { "ES" } else { "FR" };
+    Transaction {
+        customer: username.into(),
+        account_ref: "****4321".into(),
+        amount_minor: 12_999,
+        currency: "EUR".into(),
+        merchant: "Électro Dépôt".into(),
+        country: country.into(),
+        card_present: false,
+        status: TransactionStatus::Approved,
+        kind: TransactionKind::Purchase,
+        balance_after_minor: None,
+    }
+}
+
+async fn linked_customers(state: &Shared) -> Vec<(String, String)> {
+    state
+        .db
+        .read(|c| -> Result<Vec<(String, String)>, GatewayError> {
+            let mut stmt = c.prepare_cached(
+                "SELECT DISTINCT c.username, c.home_country FROM customers c
+                 JOIN devices d ON d.customer_id = c.id WHERE d.revoked_at IS NULL",
+            )?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })
+        .await
+        .unwrap_or_default()
+}
+
+async fn customer_by_id(state: &Shared, id: i64) -> Option<(String, String)> {
+    state
+        .db
+        .read(move |c| -> Result<(String, String), GatewayError> {
+            Ok(c.query_row(
+                "SELECT username, home_country FROM customers WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?)
+        })
+        .await
+        .ok()
+}
+
+/// Prints the banner and starts the synthetic stream and the scripted fraud
+/// check.
+pub fn spawn(
+    state: Shared,
+    mut links: mpsc::UnboundedReceiver<i64>,
+    ca: Option<PathBuf>,
+) -> JoinHandle<()> {
+    eprintln!(
+        "strongroom-gateway: demo bank {:?} at {}\n  sign in at {}/device as alice / alice-demo (GB) or bob / bob-demo (DE)\n  CA certificate: {}\n  synthetic transactions: {}/s; scripted fraud check {}",
+        state.config.bank_name,
+        state.issuer,
+        state.issuer,
+        ca.map(|p| p.display().to_string())
+            .unwrap_or_else(|| "(certificate given with --cert)".into()),
+        state.config.demo_rate,
+        if state.config.demo_fraud_after > 0.0 {
+            format!(
+                "{} s after a customer's first device links",
+                state.config.demo_fraud_after
+            )
+        } else {
+            "off".into()
+        },
+    );
+    tokio::spawn(async move {
+        let mut shutdown = state.shutdown.clone();
+        let rate = state.config.demo_rate;
+        let period = if rate > 0.0 {
+            Duration::from_secs_f64((1.0 / rate).min(86_400.0))
+        } else {
+            Duration::from_secs(86_400)
+        };
+        let mut ticker = tokio::time::interval(period);
+        ticker.tick().await;
+        let mut scheduled: HashSet<i64> = HashSet::new();
+        loop {
+            tokio::select! {
+                _ = shutdown.changed() => return,
+                _ = ticker.tick(), if rate > 0.0 => {
+                    let customers = linked_customers(&state).await;
+                    if customers.is_empty() {
+                        continue;
+                    }
+                    let (username, home) = &customers[pick(&state.rng, customers.len())];
+                    let tx = synthetic(&state.rng, username, home);
+                    if let Err(e) = record_transaction(&state, tx).await {
+                        eprintln!("strongroom-gateway: demo transaction failed: {}", e.detail);
+                    }
+                }
+                Some(customer) = links.recv() => {
+                    let after = state.config.demo_fraud_after;
+                    if after <= 0.0 || !scheduled.insert(customer) {
+                        continue;
+                    }
+                    let state = Arc::clone(&state);
+                    tokio::spawn(async move {
+                        tokio::time::sleep(Duration::from_secs_f64(after)).await;
+                        if *state.shutdown.borrow() {
+                            return;
+                        }
+                        if let Some((username, home)) = customer_by_id(&state, customer).await {
+                            match record_transaction(&state, suspicious(&username, &home)).await {
+                                Ok(alerts) => eprintln!(
+                                    "strongroom-gateway: demo fraud check {} sent to {username}",
+                                    alerts.first().map(|a| a.id.as_str()).unwrap_or("-")
+                                ),
+                                Err(e) => eprintln!("strongroom-gateway: demo fraud check failed: {}", e.detail),
+                            }
+                        }
+                    });
+                }
+            }
+        }
+    })
+}

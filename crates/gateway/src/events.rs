@@ -1,0 +1,186 @@
+//! Numbering and storing device events; signing and fanning out alerts.
+//! These run on the writer thread, inside its transaction.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use strongroom_core::protocol::alert::{ALERT_TYP, AlertClaims, AlertEvent, AlertKind};
+use strongroom_core::protocol::frames::{DeviceEvent, encode};
+use strongroom_core::protocol::jose::SigningKey;
+
+use crate::crypto::{now_ms, now_s, random_uuid};
+use crate::error::GatewayError;
+
+/// Device events committed by one write: (device id, seq), to wake streams
+/// once the commit is durable.
+pub type Committed = Vec<(String, u64)>;
+
+/// Appends `event` to `device_id`'s events with the next number.
+///
+/// # Errors
+/// [`GatewayError::Storage`].
+pub fn enqueue(
+    conn: &Connection,
+    device_id: &str,
+    event: &DeviceEvent,
+    alert_id: Option<&str>,
+) -> Result<u64, GatewayError> {
+    let seq: i64 = conn
+        .prepare_cached(
+            "UPDATE devices SET last_seq = last_seq + 1 WHERE id = ?1 RETURNING last_seq",
+        )?
+        .query_row([device_id], |r| r.get(0))?;
+    conn.prepare_cached(
+        "INSERT INTO events(device_id, seq, body, alert_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![device_id, seq, encode(event), alert_id, now_ms()])?;
+    Ok(u64::try_from(seq).unwrap_or(0))
+}
+
+/// The ids of a customer's linked (not revoked) devices.
+///
+/// # Errors
+/// [`GatewayError::Storage`].
+pub fn customer_devices(conn: &Connection, customer_id: i64) -> Result<Vec<String>, GatewayError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id FROM devices WHERE customer_id = ?1 AND revoked_at IS NULL ORDER BY created_at, id",
+    )?;
+    let rows = stmt.query_map([customer_id], |r| r.get::<_, String>(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Appends `event` to every linked device of `customer_id` except `except`.
+///
+/// # Errors
+/// [`GatewayError::Storage`].
+pub fn enqueue_for_customer(
+    conn: &Connection,
+    customer_id: i64,
+    except: Option<&str>,
+    event: &DeviceEvent,
+    alert_id: Option<&str>,
+) -> Result<Committed, GatewayError> {
+    let mut committed = Vec::new();
+    for device in customer_devices(conn, customer_id)? {
+        if Some(device.as_str()) == except {
+            continue;
+        }
+        let seq = enqueue(conn, &device, event, alert_id)?;
+        committed.push((device, seq));
+    }
+    Ok(committed)
+}
+
+/// A signed alert, ready to store.
+#[derive(Debug, Clone)]
+pub struct SignedAlert {
+    /// Its `jti`.
+    pub id: String,
+    /// Its kind.
+    pub kind: AlertKind,
+    /// The compact JWS.
+    pub jws: String,
+}
+
+/// Signs one alert with the current key: a fresh `jti`, `iat` now, no `aud`
+/// (the same JWS goes to every device of the customer).
+///
+/// # Errors
+/// [`GatewayError::Storage`] if signing fails (it does not with a valid key).
+pub fn sign_alert(
+    key: &SigningKey,
+    issuer: &str,
+    kind: AlertKind,
+    event: AlertEvent,
+    rng: &ring::rand::SystemRandom,
+) -> Result<SignedAlert, GatewayError> {
+    let id = random_uuid(rng);
+    let claims = AlertClaims::new(issuer, &id, now_s(), kind, event);
+    let jws = key
+        .sign(ALERT_TYP, &claims, false, rng)
+        .map_err(|e| GatewayError::Storage(format!("signing an alert: {e}")))?;
+    Ok(SignedAlert { id, kind, jws })
+}
+
+/// Stores a signed alert and enqueues it to every linked device of the
+/// customer (except `except`).
+///
+/// # Errors
+/// [`GatewayError::Storage`].
+pub fn store_alert(
+    conn: &Connection,
+    customer_id: i64,
+    alert: &SignedAlert,
+    except: Option<&str>,
+) -> Result<Committed, GatewayError> {
+    conn.prepare_cached(
+        "INSERT INTO alerts(id, customer_id, kind, jws, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        alert.id,
+        customer_id,
+        alert.kind.name(),
+        alert.jws,
+        now_ms()
+    ])?;
+    enqueue_for_customer(
+        conn,
+        customer_id,
+        except,
+        &DeviceEvent::Alert {
+            jws: alert.jws.clone(),
+        },
+        Some(&alert.id),
+    )
+}
+
+/// A customer as the rules and pages need it.
+#[derive(Debug, Clone)]
+pub struct Customer {
+    /// Row id.
+    pub id: i64,
+    /// Sign-in name.
+    pub username: String,
+    /// Name shown to staff and in chat.
+    pub display_name: String,
+    /// ISO 3166 alpha-2 home country.
+    pub home_country: String,
+    /// Purchases above this (minor units) raise an alert.
+    pub purchase_threshold_minor: i64,
+    /// A balance below this (minor units) raises an alert.
+    pub balance_low_minor: i64,
+    /// The pilot features switched on, as a JSON object.
+    pub flags: String,
+}
+
+/// Looks a customer up by username.
+///
+/// # Errors
+/// [`GatewayError::Storage`].
+pub fn customer_by_username(
+    conn: &Connection,
+    username: &str,
+) -> Result<Option<Customer>, GatewayError> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT id, username, display_name, home_country, purchase_threshold_minor,
+                    balance_low_minor, flags FROM customers WHERE username = ?1",
+        )?
+        .query_row([username], |r| {
+            Ok(Customer {
+                id: r.get(0)?,
+                username: r.get(1)?,
+                display_name: r.get(2)?,
+                home_country: r.get(3)?,
+                purchase_threshold_minor: r.get(4)?,
+                balance_low_minor: r.get(5)?,
+                flags: r.get(6)?,
+            })
+        })
+        .optional()?)
+}
+
+/// The flags event for a customer's current pilot features.
+pub fn flags_event(flags_json: &str) -> DeviceEvent {
+    DeviceEvent::Flags {
+        flags: serde_json::from_str(flags_json).unwrap_or_default(),
+    }
+}

@@ -1,0 +1,41 @@
+//! Strongroom's reference bank gateway.
+//!
+//! One process that is, for a bank piloting Strongroom:
+//! - an OAuth 2.0 authorization server for the desktop app: metadata
+//!   (RFC 8414), the device authorization grant (RFC 8628) with a web page
+//!   where the customer signs in and approves, DPoP-bound tokens
+//!   (RFC 9449), refresh and revocation (RFC 7009), and the alert signing
+//!   keys;
+//! - the messaging API of `docs/protocol.md`: the delivery stream
+//!   (WebSocket), chat, fraud answers and history;
+//! - the bank integration API the bank's own systems call: customers,
+//!   transactions turned into signed alerts, custom alerts, staff chat,
+//!   flags, delivery status and key rotation;
+//! - with `--demo`, a demo bank with seeded customers and synthetic
+//!   transactions.
+//!
+//! Storage is one SQLite file written by a single group-committing thread.
+#![deny(missing_docs)]
+
+pub mod api;
+pub mod bank;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod events;
+pub mod hub;
+pub mod keys;
+pub mod limits;
+pub mod oauth;
+pub mod rules;
+pub mod server;
+pub mod state;
+pub mod stream;
+pub mod tls;
+pub mod web;
+
+pub use config::Config;
+pub use error::GatewayError;
+pub use server::{RunningGateway, start};

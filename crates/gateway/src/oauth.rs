@@ -1,0 +1,592 @@
+//! The OAuth 2.0 authorization server: metadata (RFC 8414), the device
+//! authorization grant (RFC 8628), DPoP-bound tokens (RFC 9449), refresh,
+//! revocation (RFC 7009) and the alert signing keys.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use rusqlite::{OptionalExtension, params};
+use strongroom_core::protocol::alert::{AlertEvent, AlertKind, AlertSeverity};
+use strongroom_core::protocol::dpop::{VerifiedProof, verify_proof};
+use strongroom_core::protocol::jose::b64_encode;
+
+use crate::crypto::{now_ms, now_s, random_bytes, random_token, sha256};
+use crate::error::OAuthError;
+use crate::events::{Committed, enqueue, flags_event, sign_alert, store_alert};
+use crate::state::{AppState, Shared};
+
+/// The device code grant type URI (RFC 8628).
+pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+/// The scopes this bank grants.
+pub const SCOPES: [&str; 2] = ["alerts", "chat"];
+/// The letters user codes are made of: no vowels (no words), no look-alikes.
+pub const USER_CODE_ALPHABET: &[u8; 20] = b"BCDFGHJKLMNPQRSTVWXZ";
+/// How long a device code lives, seconds.
+pub const DEVICE_CODE_TTL_S: i64 = 600;
+/// The polling interval first granted, seconds.
+pub const POLL_INTERVAL_S: i64 = 5;
+
+/// Makes a user code: 8 letters from [`USER_CODE_ALPHABET`], shown as
+/// `XXXX-XXXX`.
+pub fn new_user_code(rng: &ring::rand::SystemRandom) -> String {
+    let mut letters = Vec::with_capacity(8);
+    while letters.len() < 8 {
+        for byte in random_bytes::<16>(rng) {
+            // 240 is the largest multiple of 20 below 256: no modulo bias.
+            if byte < 240 && letters.len() < 8 {
+                letters.push(USER_CODE_ALPHABET[usize::from(byte % 20)]);
+            }
+        }
+    }
+    let text = String::from_utf8_lossy(&letters).into_owned();
+    format!("{}-{}", &text[..4], &text[4..])
+}
+
+/// The stored form of a user code the customer typed: upper case, no dash
+/// or spaces. `None` if it cannot be a user code.
+pub fn normalize_user_code(input: &str) -> Option<String> {
+    let code: String = input
+        .chars()
+        .filter(|c| !matches!(c, '-' | ' ' | '\t'))
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    (code.len() == 8 && code.bytes().all(|b| USER_CODE_ALPHABET.contains(&b))).then_some(code)
+}
+
+/// Shows a stored user code as `XXXX-XXXX`.
+pub fn display_user_code(code: &str) -> String {
+    if code.len() == 8 && code.is_ascii() {
+        format!("{}-{}", &code[..4], &code[4..])
+    } else {
+        code.to_owned()
+    }
+}
+
+/// Parses an `application/x-www-form-urlencoded` body; a repeated
+/// parameter is an error (RFC 6749 section 3.1).
+///
+/// # Errors
+/// `invalid_request`.
+pub fn parse_form(body: &[u8]) -> Result<HashMap<String, String>, OAuthError> {
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
+        .map_err(|_| OAuthError::new("invalid_request").describe("the body is not a form"))?;
+    let mut form = HashMap::new();
+    for (k, v) in pairs {
+        if form.insert(k, v).is_some() {
+            return Err(OAuthError::new("invalid_request").describe("a parameter is repeated"));
+        }
+    }
+    Ok(form)
+}
+
+fn required<'a>(form: &'a HashMap<String, String>, name: &str) -> Result<&'a str, OAuthError> {
+    form.get(name)
+        .map(String::as_str)
+        .filter(|v| !v.is_empty() && v.len() <= 4096)
+        .ok_or_else(|| OAuthError::new("invalid_request").describe(format!("{name} is required")))
+}
+
+/// The one `DPoP` header of a request, if there is exactly one.
+pub fn dpop_header(headers: &HeaderMap) -> Result<Option<&str>, &'static str> {
+    let mut values = headers.get_all("dpop").iter();
+    match (values.next(), values.next()) {
+        (None, _) => Ok(None),
+        (Some(v), None) => v
+            .to_str()
+            .map(Some)
+            .map_err(|_| "the DPoP header is not text"),
+        (Some(_), Some(_)) => Err("more than one DPoP header"),
+    }
+}
+
+/// Verifies a DPoP proof for the token endpoint: valid, carrying this
+/// server's current nonce, never seen before.
+fn token_endpoint_proof(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<VerifiedProof, OAuthError> {
+    let now = now_s();
+    let bad = |why: String| OAuthError::new("invalid_dpop_proof").describe(why);
+    let proof = dpop_header(headers)
+        .map_err(|e| bad(e.into()))?
+        .ok_or_else(|| bad("a DPoP proof is required".into()))?;
+    let verified = verify_proof(proof, "POST", &state.url("/oauth/token"), now, None)
+        .map_err(|e| bad(e.to_string()))?;
+    if !verified
+        .nonce
+        .as_deref()
+        .is_some_and(|n| state.nonces.valid(n, now))
+    {
+        return Err(OAuthError {
+            dpop_nonce: Some(state.nonces.current(now)),
+            ..OAuthError::new("use_dpop_nonce")
+                .describe("the proof must carry the server's DPoP-Nonce")
+        });
+    }
+    if !state.replay.first_use(&verified.jkt, &verified.jti, now) {
+        return Err(bad("this proof was already used".into()));
+    }
+    Ok(verified)
+}
+
+fn json_response(status: StatusCode, body: serde_json::Value) -> Response {
+    let mut response = (status, Json(body)).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// `GET /.well-known/oauth-authorization-server`.
+pub async fn metadata(State(state): State<Shared>) -> Response {
+    let iss = &state.issuer;
+    let stream = format!(
+        "wss://{}/v1/stream",
+        iss.strip_prefix("https://").unwrap_or(iss)
+    );
+    json_response(
+        StatusCode::OK,
+        serde_json::json!({
+            "issuer": iss,
+            "device_authorization_endpoint": format!("{iss}/oauth/device_authorization"),
+            "token_endpoint": format!("{iss}/oauth/token"),
+            "revocation_endpoint": format!("{iss}/oauth/revoke"),
+            "jwks_uri": format!("{iss}/oauth/jwks"),
+            "grant_types_supported": [DEVICE_CODE_GRANT, "refresh_token"],
+            "response_types_supported": [],
+            "dpop_signing_alg_values_supported": ["ES256"],
+            "token_endpoint_auth_methods_supported": ["none"],
+            "revocation_endpoint_auth_methods_supported": ["none"],
+            "scopes_supported": SCOPES,
+            "strongroom_stream_endpoint": stream,
+            "strongroom_api_base": format!("{iss}/v1"),
+            "strongroom_bank_name": state.config.bank_name,
+        }),
+    )
+}
+
+/// `GET /oauth/jwks`: the published alert signing keys.
+pub async fn jwks(State(state): State<Shared>) -> Response {
+    let set = state.signing().published;
+    json_response(
+        StatusCode::OK,
+        serde_json::to_value(set).unwrap_or_default(),
+    )
+}
+
+/// `POST /oauth/device_authorization` (RFC 8628 section 3.1).
+pub async fn device_authorization(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, OAuthError> {
+    let form = parse_form(&body)?;
+    let client_id = required(&form, "client_id")?.to_owned();
+    if client_id.len() > 128 {
+        return Err(OAuthError::new("invalid_client").describe("client_id is too long"));
+    }
+    let requested = form
+        .get("scope")
+        .map(String::as_str)
+        .unwrap_or("alerts chat");
+    let mut scopes: Vec<&str> = Vec::new();
+    for scope in requested.split(' ').filter(|s| !s.is_empty()) {
+        if !SCOPES.contains(&scope) {
+            return Err(
+                OAuthError::new("invalid_scope").describe(format!("unknown scope {scope:?}"))
+            );
+        }
+        if !scopes.contains(&scope) {
+            scopes.push(scope);
+        }
+    }
+    if scopes.is_empty() {
+        scopes = SCOPES.to_vec();
+    }
+    let scope = SCOPES
+        .iter()
+        .filter(|s| scopes.contains(s))
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ");
+    // A proof here binds the device code to the key that will redeem it.
+    let now = now_s();
+    let jkt = match dpop_header(&headers) {
+        Err(e) => return Err(OAuthError::new("invalid_dpop_proof").describe(e)),
+        Ok(None) => None,
+        Ok(Some(proof)) => {
+            let verified = verify_proof(
+                proof,
+                "POST",
+                &state.url("/oauth/device_authorization"),
+                now,
+                None,
+            )
+            .map_err(|e| OAuthError::new("invalid_dpop_proof").describe(e.to_string()))?;
+            if !state.replay.first_use(&verified.jkt, &verified.jti, now) {
+                return Err(
+                    OAuthError::new("invalid_dpop_proof").describe("this proof was already used")
+                );
+            }
+            Some(verified.jkt)
+        }
+    };
+    let device_code = random_token(&state.rng);
+    let code_hash = sha256(device_code.as_bytes());
+    let mut user_code = new_user_code(&state.rng);
+    for _ in 0..5 {
+        let stored = user_code.replace('-', "");
+        let (hash, client, sc, key) = (
+            code_hash.clone(),
+            client_id.clone(),
+            scope.clone(),
+            jkt.clone(),
+        );
+        let inserted = state
+            .db
+            .write(move |c| -> Result<bool, OAuthError> {
+                let now = now_s();
+                c.execute(
+                    "DELETE FROM device_codes WHERE expires_at < ?1 AND status != 'redeemed'",
+                    [now - 3600],
+                )
+                .map_err(crate::error::GatewayError::from)?;
+                let n = c
+                    .execute(
+                        "INSERT OR IGNORE INTO device_codes(hash, user_code, client_id, scope, jkt,
+                            expires_at, interval_s, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending')",
+                        params![hash, stored, client, sc, key, now + DEVICE_CODE_TTL_S, POLL_INTERVAL_S],
+                    )
+                    .map_err(crate::error::GatewayError::from)?;
+                Ok(n == 1)
+            })
+            .await?;
+        if inserted {
+            let verification_uri = state.url("/device");
+            return Ok(json_response(
+                StatusCode::OK,
+                serde_json::json!({
+                    "device_code": device_code,
+                    "user_code": user_code,
+                    "verification_uri": verification_uri,
+                    "verification_uri_complete": format!("{verification_uri}?user_code={user_code}"),
+                    "expires_in": DEVICE_CODE_TTL_S,
+                    "interval": POLL_INTERVAL_S,
+                }),
+            ));
+        }
+        user_code = new_user_code(&state.rng);
+    }
+    Err(OAuthError {
+        status: StatusCode::SERVICE_UNAVAILABLE,
+        ..OAuthError::new("temporarily_unavailable")
+    })
+}
+
+/// What a device code poll comes to.
+enum Poll {
+    Error(&'static str, &'static str),
+    Issued {
+        access_token: String,
+        refresh_token: String,
+        scope: String,
+        customer_id: i64,
+        committed: Committed,
+    },
+}
+
+fn token_response(state: &AppState, access: &str, refresh: &str, scope: &str) -> Response {
+    let mut response = json_response(
+        StatusCode::OK,
+        serde_json::json!({
+            "access_token": access,
+            "token_type": "DPoP",
+            "expires_in": state.config.access_token_ttl,
+            "refresh_token": refresh,
+            "scope": scope,
+        }),
+    );
+    if let Ok(nonce) = HeaderValue::from_str(&state.nonces.current(now_s())) {
+        response.headers_mut().insert("dpop-nonce", nonce);
+    }
+    response
+}
+
+fn insert_access_token(
+    c: &rusqlite::Connection,
+    device_id: &str,
+    token: &str,
+    ttl: u64,
+) -> Result<(), crate::error::GatewayError> {
+    c.prepare_cached("INSERT INTO access_tokens(hash, device_id, expires_at) VALUES (?1, ?2, ?3)")?
+        .execute(params![
+            sha256(token.as_bytes()),
+            device_id,
+            now_s() + i64::try_from(ttl).unwrap_or(i64::MAX / 2)
+        ])?;
+    Ok(())
+}
+
+/// `POST /oauth/token`: the device code and refresh token grants.
+pub async fn token(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, OAuthError> {
+    let form = parse_form(&body)?;
+    let grant_type = required(&form, "grant_type")?.to_owned();
+    if grant_type != DEVICE_CODE_GRANT && grant_type != "refresh_token" {
+        return Err(OAuthError::new("unsupported_grant_type"));
+    }
+    let proof = token_endpoint_proof(&state, &headers)?;
+    if grant_type == "refresh_token" {
+        return refresh(&state, &form, proof).await;
+    }
+    let code_hash = sha256(required(&form, "device_code")?.as_bytes());
+    let client_id = required(&form, "client_id")?.to_owned();
+    let signing = state.signing();
+    let issuer = state.issuer.clone();
+    let ttl = state.config.access_token_ttl;
+    let (access, refresh_token) = (random_token(&state.rng), random_token(&state.rng));
+    let device_id = format!("d-{}", b64_encode(&random_bytes::<12>(&state.rng)));
+    let rng = state.rng.clone();
+    let outcome = state
+        .db
+        .write(move |c| -> Result<Poll, crate::error::GatewayError> {
+            let row = c
+                .query_row(
+                    "SELECT client_id, scope, jkt, expires_at, interval_s, last_poll_ms, status, customer_id
+                     FROM device_codes WHERE hash = ?1",
+                    [&code_hash],
+                    |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, Option<String>>(2)?,
+                            r.get::<_, i64>(3)?,
+                            r.get::<_, i64>(4)?,
+                            r.get::<_, Option<i64>>(5)?,
+                            r.get::<_, String>(6)?,
+                            r.get::<_, Option<i64>>(7)?,
+                        ))
+                    },
+                )
+                .optional()?;
+            let Some((client, scope, bound_jkt, expires_at, interval, last_poll, status, customer)) = row
+            else {
+                return Ok(Poll::Error("invalid_grant", "unknown device code"));
+            };
+            if client != client_id {
+                return Ok(Poll::Error("invalid_grant", "the device code belongs to another client"));
+            }
+            if bound_jkt.as_deref().is_some_and(|k| k != proof.jkt) {
+                return Ok(Poll::Error("invalid_grant", "the device code is bound to another key"));
+            }
+            if status == "redeemed" {
+                return Ok(Poll::Error("invalid_grant", "the device code was already used"));
+            }
+            if now_s() > expires_at {
+                return Ok(Poll::Error("expired_token", "the device code expired"));
+            }
+            let now = now_ms();
+            // A second of tolerance for timer jitter on a client that waits
+            // exactly the interval.
+            if last_poll.is_some_and(|last| now - last < (interval - 1) * 1000) {
+                c.execute(
+                    "UPDATE device_codes SET last_poll_ms = ?1, interval_s = interval_s + 5 WHERE hash = ?2",
+                    params![now, code_hash],
+                )?;
+                return Ok(Poll::Error("slow_down", "poll less often: the interval grew by 5 seconds"));
+            }
+            c.execute(
+                "UPDATE device_codes SET last_poll_ms = ?1 WHERE hash = ?2",
+                params![now, code_hash],
+            )?;
+            match (status.as_str(), customer) {
+                ("denied", _) => Ok(Poll::Error("access_denied", "the customer denied the request")),
+                ("approved", Some(customer_id)) => {
+                    c.execute(
+                        "INSERT INTO devices(id, customer_id, jkt, refresh_hash, scope, created_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                        params![device_id, customer_id, proof.jkt, sha256(refresh_token.as_bytes()), scope, now],
+                    )?;
+                    insert_access_token(c, &device_id, &access, ttl)?;
+                    c.execute(
+                        "UPDATE device_codes SET status = 'redeemed', device_id = ?1 WHERE hash = ?2",
+                        params![device_id, code_hash],
+                    )?;
+                    let flags: String = c.query_row(
+                        "SELECT flags FROM customers WHERE id = ?1",
+                        [customer_id],
+                        |r| r.get(0),
+                    )?;
+                    let mut committed = Vec::new();
+                    let seq = enqueue(c, &device_id, &flags_event(&flags), None)?;
+                    committed.push((device_id.clone(), seq));
+                    let others: i64 = c.query_row(
+                        "SELECT count(*) FROM devices WHERE customer_id = ?1 AND id != ?2 AND revoked_at IS NULL",
+                        params![customer_id, device_id],
+                        |r| r.get(0),
+                    )?;
+                    if others > 0 {
+                        let alert = sign_alert(
+                            &signing.current,
+                            &issuer,
+                            AlertKind::NewDeviceSignIn,
+                            AlertEvent {
+                                severity: AlertSeverity::Warning,
+                                text: "A new device was linked to your account. If this was not you, call the bank."
+                                    .into(),
+                                account_ref: None,
+                                amount_minor: None,
+                                currency: None,
+                                merchant: None,
+                                country: None,
+                                respond_by: None,
+                            },
+                            &rng,
+                        )?;
+                        committed.extend(store_alert(c, customer_id, &alert, Some(&device_id))?);
+                    }
+                    Ok(Poll::Issued {
+                        access_token: access,
+                        refresh_token,
+                        scope,
+                        customer_id,
+                        committed,
+                    })
+                }
+                _ => Ok(Poll::Error("authorization_pending", "the customer has not answered yet")),
+            }
+        })
+        .await?;
+    match outcome {
+        Poll::Error(error, description) => Err(OAuthError::new(error).describe(description)),
+        Poll::Issued {
+            access_token,
+            refresh_token,
+            scope,
+            customer_id,
+            committed,
+        } => {
+            state.hub.notify_all(&committed);
+            let _ = state.links.send(customer_id);
+            Ok(token_response(
+                &state,
+                &access_token,
+                &refresh_token,
+                &scope,
+            ))
+        }
+    }
+}
+
+async fn refresh(
+    state: &Shared,
+    form: &HashMap<String, String>,
+    proof: VerifiedProof,
+) -> Result<Response, OAuthError> {
+    let refresh_token = required(form, "refresh_token")?.to_owned();
+    let hash = sha256(refresh_token.as_bytes());
+    let access = random_token(&state.rng);
+    let ttl = state.config.access_token_ttl;
+    let issued = state
+        .db
+        .write(move |c| -> Result<Option<(String, String)>, crate::error::GatewayError> {
+            let row = c
+                .query_row(
+                    "SELECT id, jkt, scope FROM devices WHERE refresh_hash = ?1 AND revoked_at IS NULL",
+                    [&hash],
+                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)),
+                )
+                .optional()?;
+            match row {
+                Some((device_id, jkt, scope)) if jkt == proof.jkt => {
+                    c.execute(
+                        "DELETE FROM access_tokens WHERE device_id = ?1 AND expires_at < ?2",
+                        params![device_id, now_s() - 86_400],
+                    )?;
+                    insert_access_token(c, &device_id, &access, ttl)?;
+                    Ok(Some((access, scope)))
+                }
+                _ => Ok(None),
+            }
+        })
+        .await?;
+    match issued {
+        Some((access, scope)) => Ok(token_response(state, &access, &refresh_token, &scope)),
+        None => Err(OAuthError::new("invalid_grant")
+            .describe("unknown or revoked refresh token, or a proof from another key")),
+    }
+}
+
+/// `POST /oauth/revoke` (RFC 7009): a refresh token revokes the whole grant
+/// and closes the device's stream; an access token revokes itself.
+pub async fn revoke(State(state): State<Shared>, body: Bytes) -> Result<Response, OAuthError> {
+    let form = parse_form(&body)?;
+    let hash = sha256(required(&form, "token")?.as_bytes());
+    let revoked_device = state
+        .db
+        .write(move |c| -> Result<Option<String>, crate::error::GatewayError> {
+            let device: Option<String> = c
+                .query_row(
+                    "UPDATE devices SET revoked_at = ?1 WHERE refresh_hash = ?2 AND revoked_at IS NULL RETURNING id",
+                    params![now_ms(), hash],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            match &device {
+                Some(id) => {
+                    c.execute("UPDATE access_tokens SET revoked = 1 WHERE device_id = ?1", [id])?;
+                }
+                None => {
+                    c.execute("UPDATE access_tokens SET revoked = 1 WHERE hash = ?1", [&hash])?;
+                }
+            }
+            Ok(device)
+        })
+        .await?;
+    if let Some(device) = revoked_device {
+        state.hub.revoke(&device);
+    }
+    Ok(json_response(StatusCode::OK, serde_json::json!({})))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_codes_have_eight_consonants_and_compare_loosely() {
+        let rng = ring::rand::SystemRandom::new();
+        for _ in 0..200 {
+            let code = new_user_code(&rng);
+            assert_eq!(code.len(), 9, "{code}");
+            assert_eq!(&code[4..5], "-");
+            let stored = normalize_user_code(&code).unwrap();
+            assert!(stored.bytes().all(|b| USER_CODE_ALPHABET.contains(&b)));
+            assert_eq!(
+                normalize_user_code(&code.to_lowercase()),
+                Some(stored.clone())
+            );
+            assert_eq!(display_user_code(&stored), code);
+        }
+        assert_eq!(normalize_user_code("bcdf ghjk"), Some("BCDFGHJK".into()));
+        assert_eq!(
+            normalize_user_code("ABCD-EFGH"),
+            None,
+            "vowels are never used"
+        );
+        assert_eq!(normalize_user_code("BCDF-GHJ"), None);
+    }
+
+    #[test]
+    fn forms_refuse_repeated_parameters() {
+        assert!(parse_form(b"a=1&b=2").is_ok());
+        assert_eq!(parse_form(b"a=1&a=2").unwrap_err().error, "invalid_request");
+    }
+}

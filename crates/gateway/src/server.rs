@@ -1,0 +1,336 @@
+//! Starting and stopping the gateway: data directory, TLS, database, keys,
+//! the router and its limits.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use ring::rand::SystemRandom;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+use crate::config::Config;
+use crate::crypto::{random_bytes, random_token, sha256};
+use crate::db::Db;
+use crate::error::{GatewayError, PROBLEM_JSON, Problem};
+use crate::hub::Hub;
+use crate::keys::{get_setting, put_setting};
+use crate::limits::{NonceIssuer, RateLimiter, ReplayCache, SignInLimiter};
+use crate::state::{AppState, Shared, client_ip};
+use crate::tls::{
+    ensure_demo_certificates, install_ring_provider, server_config, write_private_file,
+};
+use crate::web::PageTokens;
+use crate::{api, bank, demo, oauth, stream, web};
+
+/// The largest request body accepted, in bytes (protocol section 3).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// The bank API key's file name in the data directory.
+pub const BANK_API_KEY_FILE: &str = "bank-api-key";
+
+/// A gateway that is accepting connections.
+#[derive(Debug)]
+pub struct RunningGateway {
+    /// The issuer URL.
+    pub issuer: String,
+    /// The address actually bound.
+    pub local_addr: SocketAddr,
+    /// The demo CA certificate, when the gateway made its own.
+    pub ca_file: Option<PathBuf>,
+    /// Where the bank API key was written.
+    pub api_key_file: PathBuf,
+    state: Shared,
+    handle: axum_server::Handle,
+    shutdown: watch::Sender<bool>,
+    server: JoinHandle<std::io::Result<()>>,
+    demo: Option<JoinHandle<()>>,
+}
+
+impl RunningGateway {
+    /// The one line printed on stdout when ready; tests parse it.
+    pub fn ready_line(&self) -> String {
+        format!(
+            "strongroom-gateway ready issuer={} ca={} api_key_file={}",
+            self.issuer,
+            self.ca_file
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "-".into()),
+            self.api_key_file.display()
+        )
+    }
+
+    /// How many devices have a stream open now.
+    pub fn open_streams(&self) -> usize {
+        self.state.hub.open_streams()
+    }
+
+    /// Stops gracefully: streams are closed with 1001, requests in flight
+    /// get up to five seconds, then the database writer drains and stops.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        self.handle.graceful_shutdown(Some(Duration::from_secs(5)));
+        let _ = self.server.await;
+        if let Some(demo) = self.demo {
+            demo.abort();
+            let _ = demo.await;
+        }
+        let db = Arc::clone(&self.state.db);
+        drop(self.state);
+        let _ = tokio::task::spawn_blocking(move || db.close()).await;
+    }
+}
+
+fn create_private_dir(dir: &Path) -> Result<(), GatewayError> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder
+        .create(dir)
+        .map_err(|e| GatewayError::io(format!("creating {}", dir.display()), e))
+}
+
+/// The bank API key: made on first run (or when its file is gone), written
+/// to `<data-dir>/bank-api-key` (0600); only its SHA-256 is stored.
+async fn bank_key_hash(
+    db: &Arc<Db>,
+    data_dir: &Path,
+    rng: &SystemRandom,
+) -> Result<Vec<u8>, GatewayError> {
+    let file = data_dir.join(BANK_API_KEY_FILE);
+    let stored = db
+        .read(|c| get_setting(c, "bank_api_key_sha256"))
+        .await?
+        .and_then(|h| strongroom_core::protocol::jose::b64_decode(&h).ok());
+    if let Some(hash) = stored
+        && file.exists()
+    {
+        return Ok(hash);
+    }
+    let key = format!("srk_{}", random_token(rng));
+    let hash = sha256(key.as_bytes());
+    write_private_file(&file, format!("{key}\n").as_bytes())?;
+    let encoded = strongroom_core::protocol::jose::b64_encode(&hash);
+    db.write(move |c| put_setting(c, "bank_api_key_sha256", &encoded))
+        .await?;
+    Ok(hash)
+}
+
+/// Rewrites error responses that are not already JSON or HTML (axum's own
+/// rejections: unknown route, wrong method, body too large, bad
+/// extractors) as RFC 9457 problems, keeping the status.
+async fn problems_for_plain_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if content_type.starts_with("application/json")
+        || content_type.starts_with(PROBLEM_JSON)
+        || content_type.starts_with("text/html")
+    {
+        return response;
+    }
+    let (code, detail) = match status {
+        StatusCode::NOT_FOUND => ("not_found", "no such resource"),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "this method is not allowed here"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("too_large", "request bodies are at most 64 KiB"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "wrong content type"),
+        StatusCode::UNPROCESSABLE_ENTITY => {
+            ("invalid_body", "the body is not what this endpoint takes")
+        }
+        s if s.is_server_error() => ("internal", "the gateway could not complete the request"),
+        _ => ("bad_request", "the request is malformed"),
+    };
+    let allow = response.headers().get(header::ALLOW).cloned();
+    let mut problem = Problem::new(status, code, detail).into_response();
+    if let Some(allow) = allow {
+        problem.headers_mut().insert(header::ALLOW, allow);
+    }
+    problem
+}
+
+/// Token bucket per client IP for the OAuth endpoints and the web page.
+async fn limit_by_ip(State(state): State<Shared>, request: Request, next: Next) -> Response {
+    let ip = client_ip(&request);
+    match state.limiter.check(&format!("ip:{ip}")) {
+        Ok(()) => next.run(request).await,
+        Err(wait) => Problem::too_many(wait).into_response(),
+    }
+}
+
+async fn not_found() -> Response {
+    Problem::not_found("no such resource").into_response()
+}
+
+/// The gateway's routes.
+pub fn router(state: Shared) -> Router {
+    let public = Router::new()
+        .route(
+            "/oauth/device_authorization",
+            post(oauth::device_authorization),
+        )
+        .route("/oauth/token", post(oauth::token))
+        .route("/oauth/revoke", post(oauth::revoke))
+        .route("/device", get(web::show).post(web::sign_in))
+        .route("/device/decision", post(web::decide))
+        .route("/device/style.css", get(web::style))
+        .route_layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            limit_by_ip,
+        ));
+    let mut bank_api = Router::new()
+        .route("/bank/v1/customers", post(bank::post_customer))
+        .route("/bank/v1/transactions", post(bank::post_transaction))
+        .route("/bank/v1/alerts", post(bank::post_alert))
+        .route("/bank/v1/chat", get(bank::get_chat).post(bank::post_chat))
+        .route("/bank/v1/fraud-answers", get(bank::get_fraud_answers))
+        .route("/bank/v1/flags", post(bank::post_flags))
+        .route("/bank/v1/deliveries", get(bank::get_deliveries))
+        .route("/bank/v1/keys/rotate", post(bank::post_rotate));
+    if state.config.bench {
+        bank_api = bank_api.route("/bank/v1/bench/devices", post(bank::post_bench_device));
+    }
+    let bank_api = bank_api.route_layer(middleware::from_fn_with_state(
+        Arc::clone(&state),
+        bank::require_bank_key,
+    ));
+    Router::new()
+        .route(
+            "/.well-known/oauth-authorization-server",
+            get(oauth::metadata),
+        )
+        .route("/oauth/jwks", get(oauth::jwks))
+        .route("/v1/stream", get(stream::upgrade))
+        .route("/v1/chat", post(api::send_chat))
+        .route("/v1/fraud-answers", post(api::fraud_answer))
+        .route("/v1/history", get(api::history))
+        .merge(public)
+        .merge(bank_api)
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(problems_for_plain_errors))
+        .with_state(state)
+}
+
+/// Starts the gateway: everything up to accepting connections.
+///
+/// # Errors
+/// Any [`GatewayError`] on the way (bad certificate, unwritable data
+/// directory, port in use...).
+pub async fn start(config: Config) -> Result<RunningGateway, GatewayError> {
+    install_ring_provider();
+    // Thousands of streams need thousands of descriptors; a failure here
+    // only lowers how many the gateway can hold.
+    let _ = rlimit::increase_nofile_limit(u64::MAX);
+    create_private_dir(&config.data_dir)?;
+    let data_dir = std::fs::canonicalize(&config.data_dir)
+        .map_err(|e| GatewayError::io(format!("resolving {}", config.data_dir.display()), e))?;
+
+    let (ca_file, cert, key) = match (&config.cert, &config.key) {
+        (Some(cert), Some(key)) => (None, cert.clone(), key.clone()),
+        _ => {
+            let (ca, cert, key) = ensure_demo_certificates(&data_dir)?;
+            (Some(ca), cert, key)
+        }
+    };
+    let tls = server_config(&cert, &key)?;
+
+    let db = Arc::new(Db::open(&data_dir.join("gateway.db"))?);
+    let signing = db.write(crate::keys::load_or_create).await?;
+    let rng = SystemRandom::new();
+    let bank_key_hash = bank_key_hash(&db, &data_dir, &rng).await?;
+    let dummy_password = random_token(&rng);
+    let hash_rng = rng.clone();
+    let dummy_password_hash =
+        tokio::task::spawn_blocking(move || crate::web::hash_password(&dummy_password, &hash_rng))
+            .await
+            .map_err(|e| GatewayError::Config(e.to_string()))??;
+
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| GatewayError::io(format!("listening on {}", config.listen), e))?;
+    let local_addr = listener
+        .local_addr()
+        .map_err(|e| GatewayError::io("reading the bound address", e))?;
+    let listener = listener
+        .into_std()
+        .map_err(|e| GatewayError::io("preparing the listener", e))?;
+    let issuer = match &config.public_url {
+        Some(url) => url.clone(),
+        None if local_addr.ip().is_unspecified() => {
+            format!("https://localhost:{}", local_addr.port())
+        }
+        None => format!("https://{local_addr}"),
+    };
+
+    let (shutdown_tx, shutdown_rx) = watch::channel(false);
+    let (links_tx, links_rx) = mpsc::unbounded_channel();
+    let state: Shared = Arc::new(AppState {
+        limiter: RateLimiter::new(config.rate_limit),
+        config: config.clone(),
+        issuer: issuer.clone(),
+        db,
+        hub: Arc::new(Hub::default()),
+        rng: rng.clone(),
+        signing: RwLock::new(signing),
+        nonces: NonceIssuer::new(&random_bytes::<32>(&rng)),
+        replay: ReplayCache::default(),
+        sign_ins: SignInLimiter::default(),
+        pages: PageTokens::default(),
+        bank_key_hash,
+        links: links_tx,
+        shutdown: shutdown_rx,
+        dummy_password_hash,
+    });
+
+    if config.demo {
+        demo::seed(&state).await?;
+    }
+
+    let handle = axum_server::Handle::new();
+    let app = router(Arc::clone(&state)).into_make_service_with_connect_info::<SocketAddr>();
+    let server = tokio::spawn(
+        axum_server::from_tcp_rustls(
+            listener,
+            axum_server::tls_rustls::RustlsConfig::from_config(tls),
+        )
+        .handle(handle.clone())
+        .serve(app),
+    );
+    // `serve` binds nothing (the listener is ours), but wait until it runs.
+    let _ = handle.listening().await;
+
+    let demo = config
+        .demo
+        .then(|| demo::spawn(Arc::clone(&state), links_rx, ca_file.clone()));
+
+    Ok(RunningGateway {
+        issuer,
+        local_addr,
+        ca_file,
+        api_key_file: data_dir.join(BANK_API_KEY_FILE),
+        state,
+        handle,
+        shutdown: shutdown_tx,
+        server,
+        demo,
+    })
+}

@@ -1,0 +1,93 @@
+//! What every request handler shares.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, RwLock};
+
+use axum::extract::ConnectInfo;
+use axum::http::Request;
+use ring::rand::SystemRandom;
+use tokio::sync::{mpsc, watch};
+
+use crate::config::Config;
+use crate::db::Db;
+use crate::hub::Hub;
+use crate::keys::SigningState;
+use crate::limits::{NonceIssuer, RateLimiter, ReplayCache, SignInLimiter};
+use crate::web::PageTokens;
+
+/// The gateway's shared state.
+#[derive(Debug)]
+pub struct AppState {
+    /// How it was started.
+    pub config: Config,
+    /// The issuer URL (the public URL, no trailing slash).
+    pub issuer: String,
+    /// The database.
+    pub db: Arc<Db>,
+    /// Wakes open streams.
+    pub hub: Arc<Hub>,
+    /// The random source for tokens and signatures.
+    pub rng: SystemRandom,
+    /// The alert signing keys.
+    pub signing: RwLock<SigningState>,
+    /// DPoP nonces for the token endpoint.
+    pub nonces: NonceIssuer,
+    /// DPoP proof ids recently seen.
+    pub replay: ReplayCache,
+    /// Request rate per client IP or device.
+    pub limiter: RateLimiter,
+    /// Failed sign-ins.
+    pub sign_ins: SignInLimiter,
+    /// The verification page's one-time tokens.
+    pub pages: PageTokens,
+    /// SHA-256 of the bank API key.
+    pub bank_key_hash: Vec<u8>,
+    /// Customer ids whose device just linked (the demo's scripted fraud
+    /// check listens).
+    pub links: mpsc::UnboundedSender<i64>,
+    /// Becomes true when the gateway shuts down; streams close.
+    pub shutdown: watch::Receiver<bool>,
+    /// An Argon2id hash of a random password, checked when a username is
+    /// unknown so that timing does not reveal which usernames exist.
+    pub dummy_password_hash: String,
+}
+
+/// The shared state as handlers get it.
+pub type Shared = Arc<AppState>;
+
+impl AppState {
+    /// The current signing state.
+    pub fn signing(&self) -> SigningState {
+        match self.signing.read() {
+            Ok(s) => s.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Replaces the signing state after a rotation.
+    pub fn set_signing(&self, state: SigningState) {
+        match self.signing.write() {
+            Ok(mut s) => *s = state,
+            Err(poisoned) => *poisoned.into_inner() = state,
+        }
+    }
+
+    /// The hash to check a password against when the username is unknown.
+    pub fn dummy_hash(&self) -> String {
+        self.dummy_password_hash.clone()
+    }
+
+    /// The full URL of `path` on this gateway, as DPoP `htu` expects it.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.issuer)
+    }
+}
+
+/// The client's IP address, from the connection.
+pub fn client_ip<B>(request: &Request<B>) -> IpAddr {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        .unwrap_or(IpAddr::from([0, 0, 0, 0]))
+}

@@ -1,0 +1,430 @@
+//! The verification page (RFC 8628 section 3.3): the customer signs in with
+//! the bank password, confirms the user code, then approves or denies what
+//! the app asks for. Plain HTML, no script, strict headers; every value
+//! shown is escaped.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use axum::body::Bytes;
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use rusqlite::{OptionalExtension, params};
+
+use crate::crypto::{html_escape, now_s, random_bytes, random_token};
+use crate::error::GatewayError;
+use crate::oauth::{display_user_code, normalize_user_code};
+use crate::state::{Shared, client_ip};
+
+/// How long a sign-in form or a consent decision stays usable.
+const PAGE_TOKEN_TTL: Duration = Duration::from_secs(10 * 60);
+
+/// The OWASP minimum for Argon2id: 19 MiB, 2 passes, 1 lane.
+fn argon2() -> Argon2<'static> {
+    let params = Params::new(19_456, 2, 1, None).unwrap_or_default();
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// Hashes a password with Argon2id (PHC string). Slow on purpose: call it
+/// off the async runtime.
+///
+/// # Errors
+/// [`GatewayError::Config`] if hashing fails.
+pub fn hash_password(
+    password: &str,
+    rng: &ring::rand::SystemRandom,
+) -> Result<String, GatewayError> {
+    let salt = SaltString::encode_b64(&random_bytes::<16>(rng))
+        .map_err(|e| GatewayError::Config(format!("password salt: {e}")))?;
+    argon2()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| GatewayError::Config(format!("password hash: {e}")))
+}
+
+/// Checks a password against a PHC string; false for a malformed hash.
+pub fn verify_password(password: &str, phc: &str) -> bool {
+    PasswordHash::new(phc)
+        .map(|h| argon2().verify_password(password.as_bytes(), &h).is_ok())
+        .unwrap_or(false)
+}
+
+/// A consent waiting for the customer's decision.
+#[derive(Debug)]
+struct PendingDecision {
+    user_code: String,
+    customer_id: i64,
+    created: Instant,
+}
+
+/// The page's one-time tokens, server side: sign-in form tokens (CSRF) and
+/// consent decision tokens. A token works once and expires in 10 minutes.
+#[derive(Debug, Default)]
+pub struct PageTokens {
+    csrf: Mutex<HashMap<String, Instant>>,
+    decisions: Mutex<HashMap<String, PendingDecision>>,
+}
+
+impl PageTokens {
+    fn new_csrf(&self, rng: &ring::rand::SystemRandom) -> String {
+        let token = random_token(rng);
+        if let Ok(mut m) = self.csrf.lock() {
+            m.retain(|_, at| at.elapsed() < PAGE_TOKEN_TTL);
+            m.insert(token.clone(), Instant::now());
+        }
+        token
+    }
+
+    fn take_csrf(&self, token: &str) -> bool {
+        self.csrf
+            .lock()
+            .ok()
+            .and_then(|mut m| m.remove(token))
+            .is_some_and(|at| at.elapsed() < PAGE_TOKEN_TTL)
+    }
+
+    fn new_decision(
+        &self,
+        rng: &ring::rand::SystemRandom,
+        user_code: String,
+        customer_id: i64,
+    ) -> String {
+        let token = random_token(rng);
+        if let Ok(mut m) = self.decisions.lock() {
+            m.retain(|_, d| d.created.elapsed() < PAGE_TOKEN_TTL);
+            m.insert(
+                token.clone(),
+                PendingDecision {
+                    user_code,
+                    customer_id,
+                    created: Instant::now(),
+                },
+            );
+        }
+        token
+    }
+
+    fn take_decision(&self, token: &str) -> Option<PendingDecision> {
+        self.decisions
+            .lock()
+            .ok()
+            .and_then(|mut m| m.remove(token))
+            .filter(|d| d.created.elapsed() < PAGE_TOKEN_TTL)
+    }
+}
+
+/// The page's style sheet (served from the gateway so the CSP can stay
+/// `style-src 'self'`).
+pub const STYLE_CSS: &str = "body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#1b1f24}
+h1{font-size:1.4rem}label{display:block;margin:.8rem 0 .2rem}
+input[type=text],input[type=password]{width:100%;padding:.5rem;font-size:1rem;box-sizing:border-box}
+button{margin:1rem .5rem 0 0;padding:.5rem 1.2rem;font-size:1rem}
+.error{color:#a40000;font-weight:600}.code{font-family:monospace;font-size:1.3rem;letter-spacing:.1rem}
+ul{line-height:1.6}";
+
+/// `GET /device/style.css`.
+pub async fn style() -> Response {
+    let mut response = STYLE_CSS.into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn page(status: StatusCode, title: &str, body: &str) -> Response {
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width\">\
+         <title>{}</title><link rel=\"stylesheet\" href=\"/device/style.css\"></head>\
+         <body>{body}</body></html>",
+        html_escape(title)
+    );
+    let mut response = (status, html).into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn sign_in_page(
+    state: &Shared,
+    status: StatusCode,
+    user_code: &str,
+    error: Option<&str>,
+) -> Response {
+    let csrf = state.pages.new_csrf(&state.rng);
+    let bank = html_escape(&state.config.bank_name);
+    let error = error
+        .map(|e| format!("<p class=\"error\">{}</p>", html_escape(e)))
+        .unwrap_or_default();
+    page(
+        status,
+        &format!("{} - link Strongroom", state.config.bank_name),
+        &format!(
+            "<h1>{bank}: link the Strongroom app</h1>{error}\
+             <p>Sign in with your {bank} username and password, and enter the code the app shows.</p>\
+             <form method=\"post\" action=\"/device\">\
+             <label for=\"user_code\">Code from the app</label>\
+             <input type=\"text\" id=\"user_code\" name=\"user_code\" value=\"{}\" autocomplete=\"off\" required>\
+             <label for=\"username\">Username</label>\
+             <input type=\"text\" id=\"username\" name=\"username\" autocomplete=\"username\" required>\
+             <label for=\"password\">Password</label>\
+             <input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"current-password\" required>\
+             <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+             <button type=\"submit\">Sign in</button></form>",
+            html_escape(user_code),
+            html_escape(&csrf)
+        ),
+    )
+}
+
+/// `GET /device[?user_code=XXXX-XXXX]`: the sign-in form.
+pub async fn show(
+    State(state): State<Shared>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let code = query.get("user_code").map(String::as_str).unwrap_or("");
+    let code: String = code.chars().take(16).collect();
+    sign_in_page(&state, StatusCode::OK, &code, None)
+}
+
+fn form(body: &[u8]) -> HashMap<String, String> {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+        .map(|pairs| pairs.into_iter().collect())
+        .unwrap_or_default()
+}
+
+/// `POST /device`: checks the form token, the password and the user code,
+/// then shows the consent page.
+pub async fn sign_in(State(state): State<Shared>, request: Request) -> Response {
+    let ip = client_ip(&request).to_string();
+    let body = match axum::body::to_bytes(request.into_body(), 64 * 1024).await {
+        Ok(b) => b,
+        Err(_) => {
+            return sign_in_page(
+                &state,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "",
+                Some("The form is too large."),
+            );
+        }
+    };
+    let fields = form(&body);
+    let get = |name: &str| fields.get(name).map(String::as_str).unwrap_or("");
+    let typed_code: String = get("user_code").chars().take(16).collect();
+    if !state.pages.take_csrf(get("csrf")) {
+        return sign_in_page(
+            &state,
+            StatusCode::BAD_REQUEST,
+            &typed_code,
+            Some("This form expired or was already used. Please try again."),
+        );
+    }
+    let username = get("username").trim().to_owned();
+    let password = get("password").to_owned();
+    if username.is_empty() || username.len() > 64 || password.is_empty() || password.len() > 1024 {
+        return sign_in_page(
+            &state,
+            StatusCode::BAD_REQUEST,
+            &typed_code,
+            Some("Enter your username and password."),
+        );
+    }
+    if !state.sign_ins.allowed(&username, &ip) {
+        return sign_in_page(
+            &state,
+            StatusCode::TOO_MANY_REQUESTS,
+            &typed_code,
+            Some("Too many failed sign-ins. Wait 15 minutes and try again."),
+        );
+    }
+    let lookup = username.clone();
+    let customer = state
+        .db
+        .read(move |c| -> Result<Option<(i64, String)>, GatewayError> {
+            Ok(c.query_row(
+                "SELECT id, password_hash FROM customers WHERE username = ?1",
+                [&lookup],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+        })
+        .await;
+    let customer = match customer {
+        Ok(c) => c,
+        Err(e) => {
+            return page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Error",
+                &format!("<p>{}</p>", html_escape(&e.to_string())),
+            );
+        }
+    };
+    let phc = customer.as_ref().map(|(_, h)| h.clone());
+    // An unknown username costs the same hashing time as a wrong password,
+    // so response times do not tell which usernames exist.
+    let dummy = state.dummy_hash();
+    let ok = tokio::task::spawn_blocking(move || {
+        let matches = verify_password(&password, phc.as_deref().unwrap_or(&dummy));
+        matches && phc.is_some()
+    })
+    .await
+    .unwrap_or(false);
+    let Some((customer_id, _)) = customer.filter(|_| ok) else {
+        state.sign_ins.failed(&username, &ip);
+        return sign_in_page(
+            &state,
+            StatusCode::UNAUTHORIZED,
+            &typed_code,
+            Some("The username or password is not right."),
+        );
+    };
+    state.sign_ins.succeeded(&username);
+    let Some(code) = normalize_user_code(&typed_code) else {
+        return sign_in_page(
+            &state,
+            StatusCode::BAD_REQUEST,
+            &typed_code,
+            Some("That code is not right. Check the code the app shows."),
+        );
+    };
+    let lookup = code.clone();
+    let pending = state
+        .db
+        .read(move |c| -> Result<Option<String>, GatewayError> {
+            Ok(c.query_row(
+                "SELECT scope FROM device_codes WHERE user_code = ?1 AND status = 'pending' AND expires_at >= ?2",
+                params![lookup, now_s()],
+                |r| r.get(0),
+            )
+            .optional()?)
+        })
+        .await
+        .ok()
+        .flatten();
+    let Some(scope) = pending else {
+        return sign_in_page(
+            &state,
+            StatusCode::BAD_REQUEST,
+            &typed_code,
+            Some("That code is not right or has expired. Check the code the app shows."),
+        );
+    };
+    let decision = state
+        .pages
+        .new_decision(&state.rng, code.clone(), customer_id);
+    let bank = html_escape(&state.config.bank_name);
+    let mut items = String::new();
+    for s in scope.split(' ') {
+        let text = match s {
+            "alerts" => {
+                "Receive alerts signed by the bank: transactions, balance, security events and fraud checks, and send your answers to fraud checks."
+            }
+            "chat" => "Send and receive chat messages with the bank's staff.",
+            _ => continue,
+        };
+        items.push_str(&format!("<li>{}</li>", html_escape(text)));
+    }
+    page(
+        StatusCode::OK,
+        &format!("{} - allow Strongroom", state.config.bank_name),
+        &format!(
+            "<h1>Allow the Strongroom app to use your {bank} account?</h1>\
+             <p>Code <span class=\"code\">{}</span>. Only continue if this code is shown in your own Strongroom app.</p>\
+             <p>The app will be able to:</p><ul>{items}</ul>\
+             <p>It will not see your password, and cannot make payments. You can unlink it at any time.</p>\
+             <form method=\"post\" action=\"/device/decision\">\
+             <input type=\"hidden\" name=\"decision\" value=\"{}\">\
+             <button type=\"submit\" name=\"action\" value=\"approve\">Approve</button>\
+             <button type=\"submit\" name=\"action\" value=\"deny\">Deny</button></form>",
+            html_escape(&display_user_code(&code)),
+            html_escape(&decision)
+        ),
+    )
+}
+
+/// `POST /device/decision`: records Approve or Deny for the user code.
+pub async fn decide(State(state): State<Shared>, body: Bytes) -> Response {
+    let fields = form(&body);
+    let action = fields.get("action").map(String::as_str).unwrap_or("");
+    let approve = match action {
+        "approve" => true,
+        "deny" => false,
+        _ => {
+            return page(
+                StatusCode::BAD_REQUEST,
+                "Error",
+                "<h1>Choose Approve or Deny.</h1>",
+            );
+        }
+    };
+    let Some(decision) = fields
+        .get("decision")
+        .and_then(|t| state.pages.take_decision(t))
+    else {
+        return page(
+            StatusCode::BAD_REQUEST,
+            "Expired",
+            "<h1>This page expired or was already used.</h1><p>Start again from the code in the app.</p>",
+        );
+    };
+    let status = if approve { "approved" } else { "denied" };
+    let updated = state
+        .db
+        .write(move |c| -> Result<usize, GatewayError> {
+            Ok(c.execute(
+                "UPDATE device_codes SET status = ?1, customer_id = ?2
+                 WHERE user_code = ?3 AND status = 'pending' AND expires_at >= ?4",
+                params![status, decision.customer_id, decision.user_code, now_s()],
+            )?)
+        })
+        .await;
+    match updated {
+        Ok(1) if approve => page(
+            StatusCode::OK,
+            "Access approved",
+            "<h1>Access approved</h1><p>You can go back to the Strongroom app; it finishes linking by itself.</p>",
+        ),
+        Ok(1) => page(
+            StatusCode::OK,
+            "Access denied",
+            "<h1>Access denied</h1><p>The app was not linked. If you did not start this, tell the bank.</p>",
+        ),
+        Ok(_) => page(
+            StatusCode::BAD_REQUEST,
+            "Expired",
+            "<h1>This code has expired or was already used.</h1><p>Start again from the app.</p>",
+        ),
+        Err(_) => page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Error",
+            "<h1>Something went wrong. Try again.</h1>",
+        ),
+    }
+}
