@@ -5,7 +5,7 @@
 //!   `cargo clippy --all-targets -- -D warnings` and every test inside a
 //!   private D-Bus session with an unlocked gnome-keyring (a real Secret
 //!   Service) whose data lives in a temporary folder.
-//! - `bench NAME [--json]`: runs a benchmark (`store`).
+//! - `bench NAME [--json]`: runs a benchmark (`store`, `delivery`).
 //!
 //! Installs are idempotent: a package or tool that is present is left alone.
 //! This crate uses only the standard library so that it builds in seconds.
@@ -66,7 +66,7 @@ fn main() -> ExitCode {
 }
 
 fn usage() -> String {
-    "usage: cargo xtask <demo | test | bench store [--json]>".into()
+    "usage: cargo xtask <demo | test | bench (store | delivery) [--json]>".into()
 }
 
 fn root() -> PathBuf {
@@ -180,21 +180,13 @@ fn test() -> Result {
     // One build (the dev profile) serves every test layer below.
     step("build the tests");
     run(Command::new(cargo()).args(["test", "--workspace", "--no-run"]))?;
+    // The end-to-end tests start the gateway and the CLI as processes.
+    run(Command::new(cargo()).args(["build", "--workspace", "--bins"]))?;
 
     step("tests, inside a private D-Bus session with an unlocked gnome-keyring");
-    let keyring_home = temp_dir("strongroom-keyring")?;
-    let script = r#"
-set -e
-printf %s strongroom-test | XDG_DATA_HOME="$KEYRING_HOME" gnome-keyring-daemon --unlock --components=secrets >/dev/null
-echo "Secret Service: gnome-keyring $(gnome-keyring-daemon --version | head -n1 | awk '{print $2}') on private bus $DBUS_SESSION_BUS_ADDRESS"
-exec "$CARGO_BIN" test --workspace -- --nocapture --test-threads=2
-"#;
-    let result = run_counting(
-        Command::new("dbus-run-session")
-            .args(["--", "bash", "-c", script])
-            .env("KEYRING_HOME", &keyring_home)
-            .env("CARGO_BIN", cargo()),
-    );
+    let (mut cmd, keyring_home) =
+        keyring_session(r#""$CARGO_BIN" test --workspace -- --nocapture --test-threads=2"#)?;
+    let result = run_counting(&mut cmd);
     let _ = std::fs::remove_dir_all(&keyring_home);
     let totals = result?;
     println!(
@@ -206,6 +198,28 @@ exec "$CARGO_BIN" test --workspace -- --nocapture --test-threads=2
         totals.passed, totals.failed, totals.ignored
     );
     Ok(())
+}
+
+/// A command that runs `command_line` (bash, with `$CARGO_BIN` set) inside a
+/// private D-Bus session with an unlocked gnome-keyring whose data lives in
+/// a fresh temporary folder (returned, for removal afterwards).
+fn keyring_session(command_line: &str) -> Result<(Command, PathBuf)> {
+    let keyring_home = temp_dir("strongroom-keyring")?;
+    let script = format!(
+        r#"
+set -e
+printf %s strongroom-test | XDG_DATA_HOME="$KEYRING_HOME" gnome-keyring-daemon --unlock --components=secrets >/dev/null
+echo "Secret Service: gnome-keyring $(gnome-keyring-daemon --version | head -n1 | awk '{{print $2}}') on private bus $DBUS_SESSION_BUS_ADDRESS" >&2
+# The end-to-end tests and the delivery benchmark hold many sockets.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+exec {command_line}
+"#
+    );
+    let mut cmd = Command::new("dbus-run-session");
+    cmd.args(["--", "bash", "-c", &script])
+        .env("KEYRING_HOME", &keyring_home)
+        .env("CARGO_BIN", cargo());
+    Ok((cmd, keyring_home))
 }
 
 /// Test counts summed over every `test result:` line cargo printed.
@@ -285,6 +299,7 @@ fn bench(args: &[String]) -> Result {
     let json = args.iter().any(|a| a == "--json");
     match args.first().map(String::as_str) {
         Some("store") => bench_store(json),
+        Some("delivery") => bench_delivery(json),
         _ => Err(usage()),
     }
 }
@@ -324,4 +339,51 @@ fn bench_store(json: bool) -> Result {
         cmd.arg("--json");
     }
     run(&mut cmd)
+}
+
+/// Builds the gateway in release, then runs the delivery benchmark (one real
+/// device with its store and keychain, then 10,000 load connections) inside
+/// a private D-Bus session with an unlocked gnome-keyring.
+fn bench_delivery(json: bool) -> Result {
+    ensure_packages(&[
+        "build-essential",
+        "pkg-config",
+        "dbus",
+        "gnome-keyring",
+        "libsecret-tools",
+    ])?;
+    let quiet: &[&str] = if json { &["--quiet"] } else { &[] };
+    if !json {
+        step("building the gateway and the benchmark (release)");
+    }
+    run(Command::new(cargo())
+        .args([
+            "build",
+            "--release",
+            "--package",
+            "strongroom-gateway",
+            "--bins",
+        ])
+        .args(quiet))?;
+    run(Command::new(cargo())
+        .args([
+            "bench",
+            "--package",
+            "strongroom-client",
+            "--bench",
+            "delivery",
+            "--no-run",
+        ])
+        .args(quiet))?;
+    if !json {
+        step("running the delivery benchmark");
+    }
+    let line = format!(
+        r#""$CARGO_BIN" bench --quiet --package strongroom-client --bench delivery -- {}"#,
+        if json { "--json" } else { "" }
+    );
+    let (mut cmd, keyring_home) = keyring_session(&line)?;
+    let result = run(&mut cmd);
+    let _ = std::fs::remove_dir_all(&keyring_home);
+    result
 }
