@@ -200,6 +200,7 @@ pub fn router(state: Shared) -> Router {
         .route("/bank/v1/customers", post(bank::post_customer))
         .route("/bank/v1/transactions", post(bank::post_transaction))
         .route("/bank/v1/alerts", post(bank::post_alert))
+        .route("/bank/v1/signed-alerts", post(bank::post_signed_alert))
         .route("/bank/v1/chat", get(bank::get_chat).post(bank::post_chat))
         .route("/bank/v1/fraud-answers", get(bank::get_fraud_answers))
         .route("/bank/v1/flags", post(bank::post_flags))

@@ -1,0 +1,972 @@
+//! The gateway in process, over real TLS on loopback with its demo CA:
+//! the link flow with DPoP and nonces, the verification page, the stream,
+//! signed alerts from the rules, key rotation, revocation, problem+json for
+//! bad input, rate limits, and a restart on the same data.
+#![allow(missing_docs)]
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use ring::rand::SystemRandom;
+use rustls_pki_types::pem::PemObject;
+use strongroom_core::protocol::alert::AlertKind;
+use strongroom_core::protocol::dpop::make_proof;
+use strongroom_core::protocol::frames::{
+    ClientFrame, DeviceEvent, ServerFrame, decode_server_frame, encode,
+};
+use strongroom_core::protocol::jose::{JwkSet, SigningKey};
+use strongroom_core::protocol::verify::{AlertVerifier, PinnedKeys, TimePolicy};
+use strongroom_gateway::{Config, RunningGateway};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+fn now_s() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+async fn start(dir: &Path, listen: &str, rate_limit: f64) -> RunningGateway {
+    let mut config = Config::from_args(
+        [
+            "--demo",
+            "--listen",
+            listen,
+            "--demo-rate",
+            "0",
+            "--demo-fraud-after",
+            "0",
+        ]
+        .iter()
+        .map(|s| s.to_string()),
+    )
+    .expect("arguments parse");
+    config.data_dir = dir.to_owned();
+    config.rate_limit = rate_limit;
+    strongroom_gateway::start(config)
+        .await
+        .expect("the gateway starts")
+}
+
+/// A minimal HTTPS client: one request per connection, HTTP/1.1, trusting
+/// only the demo CA. Enough to see exact statuses, headers and bodies.
+struct Http {
+    tls: Arc<rustls::ClientConfig>,
+    addr: std::net::SocketAddr,
+    api_key: String,
+}
+
+struct Reply {
+    status: u16,
+    headers: HashMap<String, String>,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|_| {
+            panic!(
+                "status {} body is not JSON: {}",
+                self.status,
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(String::as_str)
+    }
+}
+
+fn client_tls(ca: &Path) -> Arc<rustls::ClientConfig> {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls_pki_types::CertificateDer::pem_file_iter(ca).unwrap() {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    Arc::new(
+        rustls::ClientConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth(),
+    )
+}
+
+impl Http {
+    fn new(gateway: &RunningGateway) -> Http {
+        Http {
+            tls: client_tls(gateway.ca_file.as_ref().expect("demo CA")),
+            addr: gateway.local_addr,
+            api_key: std::fs::read_to_string(&gateway.api_key_file)
+                .unwrap()
+                .trim()
+                .to_owned(),
+        }
+    }
+
+    async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, String)],
+        body: &[u8],
+    ) -> Reply {
+        let tcp = tokio::net::TcpStream::connect(self.addr).await.unwrap();
+        let connector = tokio_rustls::TlsConnector::from(Arc::clone(&self.tls));
+        let name = rustls_pki_types::ServerName::try_from("127.0.0.1").unwrap();
+        let mut tls = connector.connect(name, tcp).await.unwrap();
+        let mut head = format!(
+            "{method} {path} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\ncontent-length: {}\r\n",
+            body.len()
+        );
+        for (k, v) in headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
+        }
+        head.push_str("\r\n");
+        tls.write_all(head.as_bytes()).await.unwrap();
+        tls.write_all(body).await.unwrap();
+        let mut raw = Vec::new();
+        let _ = tls.read_to_end(&mut raw).await;
+        let split = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("a complete response head");
+        let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+        let mut lines = head.split("\r\n");
+        let status: u16 = lines
+            .next()
+            .and_then(|l| l.split(' ').nth(1))
+            .and_then(|s| s.parse().ok())
+            .unwrap();
+        let headers: HashMap<String, String> = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_lowercase(), v.trim().to_owned()))
+            .collect();
+        let mut body = raw[split + 4..].to_vec();
+        if headers
+            .get("transfer-encoding")
+            .is_some_and(|t| t == "chunked")
+        {
+            body = dechunk(&body);
+        }
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    async fn bank(&self, method: &str, path: &str, body: serde_json::Value) -> Reply {
+        let body = if body.is_null() {
+            Vec::new()
+        } else {
+            body.to_string().into_bytes()
+        };
+        self.send(
+            method,
+            path,
+            &[
+                ("authorization", format!("Bearer {}", self.api_key)),
+                ("content-type", "application/json".into()),
+            ],
+            &body,
+        )
+        .await
+    }
+
+    async fn form(&self, path: &str, fields: &[(&str, &str)], dpop: Option<String>) -> Reply {
+        let body = serde_urlencoded_encode(fields);
+        let mut headers = vec![(
+            "content-type",
+            "application/x-www-form-urlencoded".to_owned(),
+        )];
+        if let Some(proof) = dpop {
+            headers.push(("dpop", proof));
+        }
+        self.send("POST", path, &headers, body.as_bytes()).await
+    }
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(eol) = data.windows(2).position(|w| w == b"\r\n") {
+        let size =
+            usize::from_str_radix(String::from_utf8_lossy(&data[..eol]).trim(), 16).unwrap_or(0);
+        if size == 0 {
+            break;
+        }
+        out.extend_from_slice(&data[eol + 2..eol + 2 + size]);
+        data = &data[eol + 2 + size + 2..];
+    }
+    out
+}
+
+fn serde_urlencoded_encode(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(k, v)| {
+            let enc = |s: &str| {
+                s.bytes()
+                    .map(|b| match b {
+                        b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                            (b as char).to_string()
+                        }
+                        _ => format!("%{b:02X}"),
+                    })
+                    .collect::<String>()
+            };
+            format!("{}={}", enc(k), enc(v))
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn hidden_field(html: &str, name: &str) -> Option<String> {
+    let at = html.find(&format!("name=\"{name}\""))?;
+    let rest = &html[at..];
+    let value = rest.find("value=\"")? + 7;
+    let end = rest[value..].find('"')?;
+    Some(rest[value..value + end].to_owned())
+}
+
+fn assert_problem(reply: &Reply, status: u16, what: &str) {
+    assert_eq!(reply.status, status, "{what}: {}", reply.text());
+    assert!(
+        reply
+            .header("content-type")
+            .is_some_and(|c| c.starts_with("application/problem+json")),
+        "{what}: content type {:?}",
+        reply.header("content-type")
+    );
+    let body = reply.json();
+    for member in ["type", "title", "status", "detail"] {
+        assert!(
+            body.get(member).is_some(),
+            "{what}: problem has {member}: {body}"
+        );
+    }
+    assert_eq!(body["status"], status, "{what}");
+}
+
+/// A device key and its tokens.
+struct Device {
+    key: SigningKey,
+    access: String,
+    refresh: String,
+}
+
+struct Linker<'a> {
+    http: &'a Http,
+    issuer: String,
+    rng: SystemRandom,
+}
+
+impl Linker<'_> {
+    fn proof(
+        &self,
+        key: &SigningKey,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        nonce: Option<&str>,
+    ) -> String {
+        make_proof(
+            key,
+            method,
+            &format!("{}{path}", self.issuer),
+            now_s(),
+            token,
+            nonce,
+            &self.rng,
+        )
+        .unwrap()
+    }
+
+    async fn device_authorization(&self, key: &SigningKey) -> serde_json::Value {
+        let reply = self
+            .http
+            .form(
+                "/oauth/device_authorization",
+                &[
+                    ("client_id", "strongroom-desktop"),
+                    ("scope", "alerts chat"),
+                ],
+                Some(self.proof(key, "POST", "/oauth/device_authorization", None, None)),
+            )
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        reply.json()
+    }
+
+    /// Polls once, fetching a nonce first when asked.
+    async fn poll(&self, key: &SigningKey, device_code: &str) -> Reply {
+        let fields = [
+            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+            ("device_code", device_code),
+            ("client_id", "strongroom-desktop"),
+        ];
+        let first = self
+            .http
+            .form(
+                "/oauth/token",
+                &fields,
+                Some(self.proof(key, "POST", "/oauth/token", None, None)),
+            )
+            .await;
+        assert_eq!(first.status, 400);
+        assert_eq!(
+            first.json()["error"],
+            "use_dpop_nonce",
+            "a nonce is required"
+        );
+        let nonce = first
+            .header("dpop-nonce")
+            .expect("a DPoP-Nonce header")
+            .to_owned();
+        self.http
+            .form(
+                "/oauth/token",
+                &fields,
+                Some(self.proof(key, "POST", "/oauth/token", None, Some(&nonce))),
+            )
+            .await
+    }
+
+    async fn approve(
+        &self,
+        user_code: &str,
+        username: &str,
+        password: &str,
+        action: &str,
+    ) -> Reply {
+        let page = self
+            .http
+            .send("GET", &format!("/device?user_code={user_code}"), &[], b"")
+            .await;
+        assert_eq!(page.status, 200);
+        let csp = page.header("content-security-policy").unwrap_or_default();
+        assert!(
+            csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"),
+            "{csp}"
+        );
+        assert_eq!(page.header("x-frame-options"), Some("DENY"));
+        assert_eq!(page.header("cache-control"), Some("no-store"));
+        let csrf = hidden_field(&page.text(), "csrf").expect("a CSRF token");
+        let consent = self
+            .http
+            .form(
+                "/device",
+                &[
+                    ("user_code", user_code),
+                    ("username", username),
+                    ("password", password),
+                    ("csrf", &csrf),
+                ],
+                None,
+            )
+            .await;
+        let Some(decision) = hidden_field(&consent.text(), "decision") else {
+            return consent;
+        };
+        assert!(
+            consent.text().contains("Demo Bank"),
+            "the consent page names the bank"
+        );
+        self.http
+            .form(
+                "/device/decision",
+                &[("decision", &decision), ("action", action)],
+                None,
+            )
+            .await
+    }
+
+    async fn link(&self, username: &str) -> Device {
+        let (key, _) = SigningKey::generate("device", &self.rng).unwrap();
+        let auth = self.device_authorization(&key).await;
+        let user_code = auth["user_code"].as_str().unwrap().to_owned();
+        let done = self
+            .approve(&user_code, username, &format!("{username}-demo"), "approve")
+            .await;
+        assert!(done.text().contains("approved"), "{}", done.text());
+        let reply = self.poll(&key, auth["device_code"].as_str().unwrap()).await;
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        let tokens = reply.json();
+        assert_eq!(tokens["token_type"], "DPoP");
+        Device {
+            key,
+            access: tokens["access_token"].as_str().unwrap().to_owned(),
+            refresh: tokens["refresh_token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    async fn api(
+        &self,
+        device: &Device,
+        key: &SigningKey,
+        method: &str,
+        path: &str,
+        body: &[u8],
+    ) -> Reply {
+        let htu = path.split('?').next().unwrap_or(path);
+        self.http
+            .send(
+                method,
+                path,
+                &[
+                    ("authorization", format!("DPoP {}", device.access)),
+                    (
+                        "dpop",
+                        self.proof(key, method, htu, Some(&device.access), None),
+                    ),
+                    ("content-type", "application/json".into()),
+                ],
+                body,
+            )
+            .await
+    }
+}
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn open_stream(linker: &Linker<'_>, device: &Device, after: u64) -> (Ws, u64) {
+    let url = format!("wss://{}/v1/stream", linker.http.addr);
+    let mut request = url.as_str().into_client_request().unwrap();
+    let proof = linker.proof(&device.key, "GET", "/v1/stream", Some(&device.access), None);
+    request.headers_mut().insert(
+        "authorization",
+        format!("DPoP {}", device.access).parse().unwrap(),
+    );
+    request.headers_mut().insert("dpop", proof.parse().unwrap());
+    let (mut ws, _) = tokio_tungstenite::connect_async_tls_with_config(
+        request,
+        None,
+        false,
+        Some(tokio_tungstenite::Connector::Rustls(Arc::clone(
+            &linker.http.tls,
+        ))),
+    )
+    .await
+    .expect("the stream opens");
+    let hello = next_frame(&mut ws).await;
+    let ServerFrame::Hello { acked } = hello else {
+        panic!("hello first, got {hello:?}")
+    };
+    ws.send(Message::text(encode(&ClientFrame::Resume { after })))
+        .await
+        .unwrap();
+    (ws, acked)
+}
+
+async fn next_frame(ws: &mut Ws) -> ServerFrame {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("a frame within 10 s")
+            .expect("the stream is open")
+            .expect("a valid message");
+        if let Message::Text(text) = message {
+            return decode_server_frame(text.as_bytes()).expect("a valid server frame");
+        }
+    }
+}
+
+async fn next_event(ws: &mut Ws) -> (u64, DeviceEvent) {
+    match next_frame(ws).await {
+        ServerFrame::Event { seq, event } => (seq, event),
+        other => panic!("expected an event, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn link_stream_signed_alerts_fraud_answers_rotation_and_revocation() {
+    let dir = tempfile::tempdir().unwrap();
+    let gateway = start(dir.path(), "127.0.0.1:0", 1000.0).await;
+    let line = gateway.ready_line();
+    assert!(
+        line.starts_with("strongroom-gateway ready issuer=https://127.0.0.1:"),
+        "{line}"
+    );
+    assert!(
+        line.contains(" ca=/") && line.contains(" api_key_file=/"),
+        "{line}"
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        for file in ["bank-api-key", "demo-ca-key.pem", "demo-server-key.pem"] {
+            let mode = std::fs::metadata(dir.path().join(file))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{file} is private");
+        }
+    }
+    let http = Http::new(&gateway);
+    let linker = Linker {
+        http: &http,
+        issuer: gateway.issuer.clone(),
+        rng: SystemRandom::new(),
+    };
+    let metadata = http
+        .send("GET", "/.well-known/oauth-authorization-server", &[], b"")
+        .await
+        .json();
+    assert_eq!(metadata["issuer"], gateway.issuer);
+    assert_eq!(
+        metadata["strongroom_api_base"],
+        format!("{}/v1", gateway.issuer)
+    );
+    assert_eq!(
+        metadata["strongroom_stream_endpoint"],
+        format!("wss://{}/v1/stream", gateway.local_addr)
+    );
+    let jwks: JwkSet =
+        serde_json::from_slice(&http.send("GET", "/oauth/jwks", &[], b"").await.body).unwrap();
+    let mut verifier = AlertVerifier::new(
+        PinnedKeys::pin(&gateway.issuer, jwks.keys).unwrap(),
+        TimePolicy::default(),
+    );
+
+    // Pending, then polling again at once: slow down.
+    let (slow_key, _) = SigningKey::generate("slow", &linker.rng).unwrap();
+    let auth = linker.device_authorization(&slow_key).await;
+    let code = auth["user_code"].as_str().unwrap();
+    assert_eq!(code.len(), 9);
+    assert!(
+        code.chars()
+            .all(|c| c == '-' || "BCDFGHJKLMNPQRSTVWXZ".contains(c)),
+        "{code}"
+    );
+    assert_eq!(
+        auth["verification_uri"],
+        format!("{}/device", gateway.issuer)
+    );
+    assert_eq!(auth["interval"], 5);
+    let device_code = auth["device_code"].as_str().unwrap();
+    assert_eq!(
+        linker.poll(&slow_key, device_code).await.json()["error"],
+        "authorization_pending"
+    );
+    assert_eq!(
+        linker.poll(&slow_key, device_code).await.json()["error"],
+        "slow_down"
+    );
+    // A wrong password never reaches the consent page; a denial is final.
+    let wrong = linker
+        .approve(code, "alice", "not-her-password", "approve")
+        .await;
+    assert_eq!(wrong.status, 401);
+    assert!(hidden_field(&wrong.text(), "decision").is_none());
+    let denied = linker.approve(code, "alice", "alice-demo", "deny").await;
+    assert!(denied.text().contains("denied"), "{}", denied.text());
+
+    let phone = linker.link("alice").await;
+    let (mut ws, acked) = open_stream(&linker, &phone, 0).await;
+    assert_eq!(acked, 0);
+    let (seq, event) = next_event(&mut ws).await;
+    assert_eq!(seq, 1);
+    assert!(matches!(event, DeviceEvent::Flags { .. }), "{event:?}");
+
+    // A second device: the first hears of it in a signed alert.
+    let laptop = linker.link("alice").await;
+    let (seq, event) = next_event(&mut ws).await;
+    let DeviceEvent::Alert { jws } = event else {
+        panic!("{event:?}")
+    };
+    assert_eq!(seq, 2);
+    assert_eq!(
+        verifier.verify(&jws, now_s()).unwrap().kind,
+        AlertKind::NewDeviceSignIn
+    );
+
+    // The rules: a suspicious purchase is one fraud check, signed.
+    let reply = http
+        .bank(
+            "POST",
+            "/bank/v1/transactions",
+            serde_json::json!({"customer": "alice", "account_ref": "****4321", "amount_minor": 12999,
+                "currency": "EUR", "merchant": "Électro Dépôt", "country": "FR",
+                "card_present": false, "status": "approved"}),
+        )
+        .await;
+    assert_eq!(reply.status, 201, "{}", reply.text());
+    let alerts = reply.json()["alerts"].clone();
+    assert_eq!(alerts.as_array().unwrap().len(), 1, "{alerts}");
+    assert_eq!(alerts[0]["kind"], "fraud_check");
+    let alert_id = alerts[0]["id"].as_str().unwrap().to_owned();
+    let (seq, event) = next_event(&mut ws).await;
+    let DeviceEvent::Alert { jws } = event else {
+        panic!("{event:?}")
+    };
+    let alert = verifier
+        .verify(&jws, now_s())
+        .expect("the alert verifies with the pinned keys");
+    assert_eq!(
+        (alert.id.as_str(), alert.kind),
+        (alert_id.as_str(), AlertKind::FraudCheck)
+    );
+    assert_eq!(
+        alert.event.text,
+        "Did you spend 129.99 EUR at Électro Dépôt?"
+    );
+    ws.send(Message::text(encode(&ClientFrame::Ack { seq })))
+        .await
+        .unwrap();
+
+    // Delivery status: acknowledged by the phone, not yet by the laptop.
+    let mut acked_by_phone = false;
+    for _ in 0..50 {
+        let d = http
+            .bank(
+                "GET",
+                &format!("/bank/v1/deliveries?alert_id={alert_id}"),
+                serde_json::Value::Null,
+            )
+            .await
+            .json();
+        let rows = d["deliveries"].as_array().unwrap().clone();
+        assert_eq!(rows.len(), 2, "{d}");
+        if rows.iter().any(|r| r["acked"] == true) {
+            assert_eq!(rows.iter().filter(|r| r["acked"] == true).count(), 1, "{d}");
+            acked_by_phone = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(acked_by_phone, "the ack was recorded");
+
+    // Fraud answer: bound to the alert, idempotent, a change is a conflict.
+    let answer = |a: &str| format!(r#"{{"alert_id":"{alert_id}","answer":"{a}","answered_at":1}}"#);
+    let r = linker
+        .api(
+            &phone,
+            &phone.key,
+            "POST",
+            "/v1/fraud-answers",
+            answer("not_me").as_bytes(),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = linker
+        .api(
+            &phone,
+            &phone.key,
+            "POST",
+            "/v1/fraud-answers",
+            answer("not_me").as_bytes(),
+        )
+        .await;
+    assert_eq!(r.status, 200, "the same answer again");
+    let r = linker
+        .api(
+            &phone,
+            &phone.key,
+            "POST",
+            "/v1/fraud-answers",
+            answer("me").as_bytes(),
+        )
+        .await;
+    assert_problem(&r, 409, "a different answer");
+    let r = linker
+        .api(
+            &phone,
+            &phone.key,
+            "POST",
+            "/v1/fraud-answers",
+            br#"{"alert_id":"nope","answer":"me","answered_at":1}"#,
+        )
+        .await;
+    assert_problem(&r, 404, "an alert never sent");
+    let answers = http
+        .bank(
+            "GET",
+            "/bank/v1/fraud-answers?customer=alice",
+            serde_json::Value::Null,
+        )
+        .await
+        .json();
+    assert_eq!(answers["answers"][0]["answer"], "not_me");
+    assert_eq!(
+        answers["answers"][0]["device_jkt"],
+        phone.key.jwk().thumbprint()
+    );
+
+    // Bob's device cannot answer Alice's fraud check.
+    let bobs = linker.link("bob").await;
+    let r = linker
+        .api(
+            &bobs,
+            &bobs.key,
+            "POST",
+            "/v1/fraud-answers",
+            answer("me").as_bytes(),
+        )
+        .await;
+    assert_problem(&r, 404, "another customer's alert");
+
+    // A token with a proof from another key, and a replayed proof: refused.
+    let r = linker
+        .api(&phone, &laptop.key, "GET", "/v1/history?limit=5", b"")
+        .await;
+    assert_problem(&r, 401, "another key's proof");
+    assert!(
+        r.header("www-authenticate")
+            .is_some_and(|w| w.starts_with("DPoP"))
+    );
+    let proof = linker.proof(&phone.key, "GET", "/v1/history", Some(&phone.access), None);
+    let headers = [
+        ("authorization", format!("DPoP {}", phone.access)),
+        ("dpop", proof),
+    ];
+    assert_eq!(
+        http.send("GET", "/v1/history", &headers, b"").await.status,
+        200
+    );
+    assert_problem(
+        &http.send("GET", "/v1/history", &headers, b"").await,
+        401,
+        "a replayed proof",
+    );
+
+    // History: the device's own events, oldest first.
+    let history = linker
+        .api(
+            &phone,
+            &phone.key,
+            "GET",
+            "/v1/history?before=100&limit=2",
+            b"",
+        )
+        .await
+        .json();
+    let seqs: Vec<u64> = history["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["seq"].as_u64().unwrap())
+        .collect();
+    assert_eq!(seqs, [2, 3]);
+
+    // Chat: idempotent per client id; accepted on the stream.
+    let chat = br#"{"client_id":"c-1","body":"Hello bank","sent_at":1}"#;
+    let first = linker
+        .api(&phone, &phone.key, "POST", "/v1/chat", chat)
+        .await;
+    assert_eq!(first.status, 202, "{}", first.text());
+    let again = linker
+        .api(&phone, &phone.key, "POST", "/v1/chat", chat)
+        .await;
+    assert_eq!(
+        again.json()["bank_message_id"],
+        first.json()["bank_message_id"]
+    );
+    let (_, event) = next_event(&mut ws).await;
+    assert!(
+        matches!(event, DeviceEvent::ChatAccepted { ref client_id, .. } if client_id == "c-1"),
+        "{event:?}"
+    );
+    let convo = http
+        .bank(
+            "GET",
+            "/bank/v1/chat?customer=alice",
+            serde_json::Value::Null,
+        )
+        .await
+        .json();
+    assert_eq!(
+        convo["messages"].as_array().unwrap().len(),
+        1,
+        "stored once: {convo}"
+    );
+
+    // Key rotation: a statement signed by the pinned key, then alerts under the new key.
+    let rotated = http
+        .bank("POST", "/bank/v1/keys/rotate", serde_json::Value::Null)
+        .await;
+    assert_eq!(rotated.status, 200, "{}", rotated.text());
+    let (_, event) = next_event(&mut ws).await;
+    let DeviceEvent::KeyRotation { jws } = event else {
+        panic!("{event:?}")
+    };
+    let pinned = verifier
+        .pinned()
+        .rotate(&jws, now_s(), TimePolicy::default())
+        .expect("the rotation verifies");
+    assert_eq!(pinned.version, 1);
+    verifier.set_pinned(pinned);
+    let r = http
+        .bank("POST", "/bank/v1/alerts", serde_json::json!({"customer": "alice", "kind": "payment_due", "severity": "info", "text": "Card bill due"}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let (_, event) = next_event(&mut ws).await;
+    let DeviceEvent::Alert { jws } = event else {
+        panic!("{event:?}")
+    };
+    let alert = verifier
+        .verify(&jws, now_s())
+        .expect("signed with the new key");
+    assert_eq!(alert.key_id, "k2");
+
+    // Revoking the refresh token closes the stream and kills the tokens.
+    let r = http
+        .form(
+            "/oauth/revoke",
+            &[
+                ("token", &phone.refresh),
+                ("token_type_hint", "refresh_token"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                Some(Ok(_)) => continue,
+                _ => return None,
+            }
+        }
+    })
+    .await
+    .expect("the stream closes");
+    assert_eq!(closed, Some(1008));
+    let r = linker
+        .api(&phone, &phone.key, "GET", "/v1/history", b"")
+        .await;
+    assert_problem(&r, 401, "a revoked token");
+    let other = linker
+        .api(&laptop, &laptop.key, "GET", "/v1/history", b"")
+        .await;
+    assert_eq!(other.status, 200, "the other device's grant is untouched");
+
+    // A restart on the same data keeps the key, the devices and their events.
+    let addr = gateway.local_addr.to_string();
+    let issuer = gateway.issuer.clone();
+    gateway.shutdown().await;
+    let gateway = start(dir.path(), &addr, 1000.0).await;
+    assert_eq!(gateway.issuer, issuer);
+    let http = Http::new(&gateway);
+    assert_eq!(
+        http.api_key, linker.http.api_key,
+        "the bank API key is kept"
+    );
+    let linker = Linker {
+        http: &http,
+        issuer,
+        rng: SystemRandom::new(),
+    };
+    let history = linker
+        .api(&laptop, &laptop.key, "GET", "/v1/history?limit=200", b"")
+        .await
+        .json();
+    assert!(
+        history["events"].as_array().unwrap().len() >= 3,
+        "{history}"
+    );
+    gateway.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_problem_details_and_floods_get_429() {
+    let dir = tempfile::tempdir().unwrap();
+    let gateway = start(dir.path(), "127.0.0.1:0", 2.0).await;
+    let http = Http::new(&gateway);
+    assert_problem(
+        &http.send("GET", "/no/such/route", &[], b"").await,
+        404,
+        "unknown route",
+    );
+    let r = http.send("DELETE", "/oauth/token", &[], b"").await;
+    assert_problem(&r, 405, "wrong method");
+    assert_problem(
+        &http.send("POST", "/bank/v1/transactions", &[], b"{}").await,
+        401,
+        "no bank API key",
+    );
+    assert_problem(
+        &http.send("GET", "/v1/history", &[], b"").await,
+        401,
+        "no access token",
+    );
+    assert_problem(
+        &http
+            .bank(
+                "POST",
+                "/bank/v1/alerts",
+                serde_json::json!("x".repeat(70 * 1024)),
+            )
+            .await,
+        413,
+        "over 64 KiB",
+    );
+    let malformed = http
+        .send(
+            "POST",
+            "/bank/v1/transactions",
+            &[("authorization", format!("Bearer {}", http.api_key))],
+            b"{not json",
+        )
+        .await;
+    assert_problem(&malformed, 422, "malformed JSON");
+    let unknown = http
+        .bank("POST", "/bank/v1/transactions", serde_json::json!({"customer": "nobody", "account_ref": "x",
+            "amount_minor": 1, "currency": "EUR", "merchant": "m", "country": "FR", "card_present": true,
+            "status": "approved"}))
+        .await;
+    assert_problem(&unknown, 404, "unknown customer");
+    let long_chat = http
+        .bank(
+            "POST",
+            "/bank/v1/chat",
+            serde_json::json!({"customer": "alice", "author": "Ana", "body": "x".repeat(5000)}),
+        )
+        .await;
+    assert_problem(&long_chat, 413, "chat over 4 KiB");
+    // The OAuth endpoints speak RFC 6749 errors...
+    let r = http
+        .form("/oauth/token", &[("grant_type", "password")], None)
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["error"], "unsupported_grant_type");
+    // ...and past the rate, 429 with Retry-After (the bank API is exempt).
+    let mut limited = None;
+    for _ in 0..20 {
+        let r = http
+            .form("/oauth/device_authorization", &[("client_id", "x")], None)
+            .await;
+        if r.status == 429 {
+            limited = Some(r);
+            break;
+        }
+    }
+    let limited = limited.expect("the flood is limited");
+    assert_problem(&limited, 429, "flood");
+    assert!(
+        limited
+            .header("retry-after")
+            .and_then(|v| v.parse::<u64>().ok())
+            .is_some_and(|s| s >= 1)
+    );
+    for _ in 0..10 {
+        let r = http
+            .bank(
+                "GET",
+                "/bank/v1/chat?customer=alice",
+                serde_json::Value::Null,
+            )
+            .await;
+        assert_eq!(r.status, 200, "the bank API is not limited");
+    }
+    gateway.shutdown().await;
+}
