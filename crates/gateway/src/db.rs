@@ -24,6 +24,11 @@ const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_initial.sql")];
 /// The most jobs one commit covers; bounds the latency a batch adds.
 const MAX_BATCH: usize = 512;
 
+/// Reads running at once, and read connections kept. Bounding them keeps
+/// every read on a warm connection when thousands of streams wake at once,
+/// instead of opening a connection (and a blocking thread) per stream.
+const READERS: usize = 8;
+
 /// What a job hands back after running: whether it succeeded (else its
 /// savepoint is rolled back), and the function that reports to its caller
 /// once the commit's outcome is known.
@@ -35,6 +40,7 @@ type Job = Box<dyn FnOnce(&Connection) -> (bool, Completion) + Send>;
 pub struct Db {
     writer: Mutex<Option<mpsc::Sender<Job>>>,
     readers: Mutex<Vec<Connection>>,
+    read_slots: tokio::sync::Semaphore,
     path: PathBuf,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
@@ -140,6 +146,7 @@ impl Db {
         Ok(Db {
             writer: Mutex::new(Some(tx)),
             readers: Mutex::new(Vec::new()),
+            read_slots: tokio::sync::Semaphore::new(READERS),
             path: path.to_owned(),
             thread: Mutex::new(Some(thread)),
         })
@@ -199,6 +206,11 @@ impl Db {
         E: From<GatewayError> + Send + 'static,
         F: FnOnce(&Connection) -> Result<R, E> + Send + 'static,
     {
+        let Ok(_slot) = self.read_slots.acquire().await else {
+            return Err(E::from(GatewayError::Storage(
+                "the database is closed".into(),
+            )));
+        };
         let db = std::sync::Arc::clone(self);
         tokio::task::spawn_blocking(move || {
             let pooled = db.readers.lock().ok().and_then(|mut pool| pool.pop());
@@ -208,7 +220,7 @@ impl Db {
             };
             let result = f(&conn);
             if let Ok(mut pool) = db.readers.lock()
-                && pool.len() < 16
+                && pool.len() < READERS
             {
                 pool.push(conn);
             }
