@@ -110,7 +110,7 @@ pub struct NewCustomer {
     pub password: String,
     /// ISO 3166-1 alpha-2 home country.
     pub home_country: String,
-    /// Purchases above this raise an alert (default 100.00).
+    /// Purchases at or above this raise an alert (default 100.00).
     #[serde(default)]
     pub purchase_threshold_minor: Option<i64>,
     /// A balance below this raises an alert (default 50.00).

@@ -143,7 +143,7 @@ pub struct Customer {
     pub display_name: String,
     /// ISO 3166 alpha-2 home country.
     pub home_country: String,
-    /// Purchases above this (minor units) raise an alert.
+    /// Purchases at or above this (minor units) raise an alert.
     pub purchase_threshold_minor: i64,
     /// A balance below this (minor units) raises an alert.
     pub balance_low_minor: i64,

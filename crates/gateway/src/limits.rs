@@ -115,7 +115,10 @@ impl SignInLimiter {
 /// twice is refused.
 #[derive(Debug, Default)]
 pub struct ReplayCache {
-    seen: Mutex<HashMap<String, i64>>,
+    /// Proof key and id to the time it may be forgotten, and the size at
+    /// which to sweep expired entries next (doubling, so a burst of fresh
+    /// proofs never costs a sweep per request).
+    seen: Mutex<(HashMap<String, i64>, usize)>,
 }
 
 impl ReplayCache {
@@ -125,11 +128,13 @@ impl ReplayCache {
         // A proof is valid within 60 s either side of now; keep ids a bit
         // longer than the window a proof can be accepted in.
         const KEEP_S: i64 = 2 * strongroom_core::protocol::dpop::DPOP_MAX_SKEW_S + 10;
-        let Ok(mut seen) = self.seen.lock() else {
+        let Ok(mut guard) = self.seen.lock() else {
             return false;
         };
-        if seen.len() > 10_000 {
+        let (seen, sweep_at) = &mut *guard;
+        if seen.len() >= (*sweep_at).max(10_000) {
             seen.retain(|_, expiry| *expiry > now);
+            *sweep_at = seen.len() * 2;
         }
         let key = format!("{jkt}.{jti}");
         match seen.get(&key) {

@@ -61,7 +61,7 @@ pub struct Transaction {
 pub struct AlertSettings {
     /// ISO 3166-1 alpha-2 home country.
     pub home_country: String,
-    /// Purchases above this raise a `purchase` alert.
+    /// Purchases at or above this raise a `purchase` alert.
     pub purchase_threshold_minor: i64,
     /// A balance below this raises `balance_low`.
     pub balance_low_minor: i64,
@@ -94,7 +94,7 @@ pub fn format_amount(amount_minor: i64, currency: &str) -> String {
 }
 
 /// The alerts a transaction raises, in order. A suspicious purchase (card
-/// not present, abroad and over the threshold) raises one fraud check
+/// not present, abroad and at or over the threshold) raises one fraud check
 /// instead of the separate purchase, card-not-present and foreign alerts.
 pub fn alerts_for(
     tx: &Transaction,
@@ -122,7 +122,9 @@ pub fn alerts_for(
             ),
         )),
         TransactionKind::Purchase => {
-            let over = tx.amount_minor > settings.purchase_threshold_minor;
+            // At the threshold counts: "alert me for purchases of 100.00"
+            // includes 100.00.
+            let over = tx.amount_minor >= settings.purchase_threshold_minor;
             let foreign = !tx.country.eq_ignore_ascii_case(&settings.home_country);
             let not_present = !tx.card_present;
             if over && foreign && not_present {
@@ -237,6 +239,12 @@ mod tests {
             "small home card-present: quiet"
         );
         assert_eq!(kinds(&tx(12_999, "GB", true)), [AlertKind::Purchase]);
+        assert_eq!(
+            kinds(&tx(10_000, "GB", true)),
+            [AlertKind::Purchase],
+            "at the threshold"
+        );
+        assert!(kinds(&tx(9_999, "GB", true)).is_empty(), "just under it");
         assert_eq!(kinds(&tx(500, "GB", false)), [AlertKind::CardNotPresent]);
         assert_eq!(kinds(&tx(500, "FR", true)), [AlertKind::ForeignTransaction]);
         let mut declined = tx(500, "GB", true);
