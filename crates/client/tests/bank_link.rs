@@ -699,13 +699,15 @@ fn next_matching(
 
 /// Links with `strongroom-cli link`, approving on the page as the customer.
 async fn cli_link(device: &TestDevice, gateway: &Gateway, username: &str) -> String {
-    let mut child = device
-        .cli(gateway)
-        .args(["link", &gateway.issuer])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let lines = json_lines(child.stdout.take().unwrap());
+    let mut child = support::Guard(
+        device
+            .cli(gateway)
+            .args(["link", &gateway.issuer])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let lines = json_lines(child.0.stdout.take().unwrap());
     let pending = next_matching(&lines, 30, |v| v["type"] == "link_pending");
     let code = pending["user_code"].as_str().unwrap().to_owned();
     gateway
@@ -713,7 +715,7 @@ async fn cli_link(device: &TestDevice, gateway: &Gateway, username: &str) -> Str
         .await;
     let linked = tokio::task::spawn_blocking(move || {
         let linked = next_matching(&lines, 60, |v| v["type"] == "linked");
-        let status = child.wait().unwrap();
+        let status = child.0.wait().unwrap();
         assert!(status.success(), "link exits 0");
         linked
     })
@@ -730,13 +732,15 @@ async fn the_cli_links_watches_answers_and_unlinks() {
     let gateway = Gateway::start(dir.path(), &[]);
     let device = TestDevice::new("cli");
     let account = cli_link(&device, &gateway, "bob").await;
-    let mut watch = device
-        .cli(&gateway)
-        .arg("watch")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let lines = json_lines(watch.stdout.take().unwrap());
+    let mut watch = support::Guard(
+        device
+            .cli(&gateway)
+            .arg("watch")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let lines = json_lines(watch.0.stdout.take().unwrap());
     next_matching(&lines, 30, |v| v["type"] == "connected");
     let ids = gateway
         .transaction(
@@ -755,8 +759,7 @@ async fn the_cli_links_watches_answers_and_unlinks() {
     assert_eq!(shown["alert"]["verified"], true);
     assert_eq!(shown["alert"]["kind"], "fraud_check");
     // The store admits one process: stop watching before answering.
-    let _ = watch.kill();
-    let _ = watch.wait();
+    watch.kill();
     let answer = device
         .cli(&gateway)
         .args(["answer", &ids[0], "me"])
@@ -811,7 +814,7 @@ async fn nothing_is_lost_or_doubled_when_the_gateway_and_the_client_are_killed()
             .spawn()
             .unwrap();
         let lines = json_lines(child.stdout.take().unwrap());
-        (child, lines)
+        (support::Guard(child), lines)
     };
     let (mut watch, lines) = spawn_watch(&gateway);
     next_matching(&lines, 30, |v| v["type"] == "connected");
@@ -823,8 +826,7 @@ async fn nothing_is_lost_or_doubled_when_the_gateway_and_the_client_are_killed()
         }
         if i == 2 * TOTAL / 3 {
             // SIGKILL: no chance to flush or say goodbye.
-            let _ = watch.kill();
-            let _ = watch.wait();
+            watch.kill();
             let (w, _) = spawn_watch(&gateway);
             watch = w;
         }
@@ -854,8 +856,7 @@ async fn nothing_is_lost_or_doubled_when_the_gateway_and_the_client_are_killed()
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    let _ = watch.kill();
-    let _ = watch.wait();
+    watch.kill();
     let out = device
         .cli(&gateway)
         .args(["alerts", "--limit", "10000"])

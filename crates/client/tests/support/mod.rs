@@ -360,3 +360,21 @@ pub fn only_account(client: &Client) -> AccountSummary {
     assert_eq!(accounts.len(), 1);
     accounts[0].clone()
 }
+
+/// A child process that is killed when the test ends, pass or panic, so a
+/// failed test never leaves a `watch` reconnecting forever.
+pub struct Guard(pub Child);
+
+impl Guard {
+    /// SIGKILLs it now.
+    pub fn kill(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
