@@ -38,6 +38,18 @@ const REFRESH_MARGIN: Duration = Duration::from_secs(30);
 /// How long the bank has to send `hello` after the stream opens.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(15);
 
+/// A stream silent for this long is dead (the bank pings every 30 s; a
+/// laptop that slept or changed networks would otherwise wait forever).
+const SILENCE_LIMIT: Duration = Duration::from_secs(75);
+
+/// The longest lifetime taken from a bank's `expires_in` or `interval`: a
+/// hostile or broken server must not overflow the clock arithmetic.
+const MAX_BANK_SECONDS: u64 = 24 * 3600;
+
+fn bank_seconds(secs: u64) -> Duration {
+    Duration::from_secs(secs.clamp(1, MAX_BANK_SECONDS))
+}
+
 fn now_ms() -> Millis {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -343,8 +355,9 @@ impl Client {
     /// error of the steps; nothing is recorded unless all of them succeed.
     pub async fn finish_link(&self, pending: PendingLink) -> Result<AccountId, ClientError> {
         let http = &self.inner.http;
-        let mut interval = Duration::from_secs(pending.authorization.interval.max(1));
-        let deadline = pending.started + Duration::from_secs(pending.authorization.expires_in);
+        let mut interval = bank_seconds(pending.authorization.interval);
+        let deadline = pending.started + bank_seconds(pending.authorization.expires_in);
+        let mut retry = 0u32;
         let tokens = loop {
             tokio::time::sleep(interval).await;
             if Instant::now() > deadline {
@@ -356,11 +369,25 @@ impl Client {
                     &pending.authorization.device_code,
                     &pending.key,
                 )
-                .await?
+                .await
             {
-                Poll::Pending => {}
-                Poll::SlowDown => interval += Duration::from_secs(5),
-                Poll::Approved(tokens) => break tokens,
+                Ok(Poll::Pending) => retry = 0,
+                Ok(Poll::SlowDown) => {
+                    interval = (interval + Duration::from_secs(5)).min(bank_seconds(u64::MAX));
+                }
+                Ok(Poll::Approved(tokens)) => break tokens,
+                // The customer may already have approved: a network blip, a
+                // busy server (429) or a server error is not a reason to
+                // give up the link. Wait longer and poll again.
+                Err(ClientError::Network { .. }) => retry += 1,
+                Err(ClientError::Refused { status, .. }) if status == 429 || status >= 500 => {
+                    retry += 1;
+                }
+                Err(other) => return Err(other),
+            }
+            if retry > 0 {
+                let extra = Backoff::default().delay_ms(retry, self.random_u32());
+                tokio::time::sleep(Duration::from_millis(extra)).await;
             }
         };
         self.record_link(pending, tokens).await
@@ -438,8 +465,7 @@ impl Client {
             key: pending.key,
             access: tokio::sync::Mutex::new(Some(AccessToken {
                 token: tokens.access_token.clone(),
-                expires: Instant::now()
-                    + Duration::from_secs(tokens.expires_in.unwrap_or(300).max(1)),
+                expires: Instant::now() + bank_seconds(tokens.expires_in.unwrap_or(300)),
             })),
             verifier: Mutex::new(AlertVerifier::new(pinned, TimePolicy::default())),
             outbox: Notify::new(),
@@ -524,7 +550,7 @@ impl Client {
         }
         *access = Some(AccessToken {
             token: tokens.access_token.clone(),
-            expires: Instant::now() + Duration::from_secs(tokens.expires_in.unwrap_or(300).max(1)),
+            expires: Instant::now() + bank_seconds(tokens.expires_in.unwrap_or(300)),
         });
         Ok(tokens.access_token)
     }
@@ -596,8 +622,13 @@ impl Client {
                 .items
                 .iter()
                 .map(|a| {
-                    let jti = alert_jti(&a.raw_jws);
-                    let mut view = AlertView::new(&jti, &a.details, a.issued_at);
+                    // A quarantined alert is named by the fingerprint of its
+                    // bytes, never by the id its (unverified) payload claims.
+                    let id = match a.details.verification {
+                        Verification::Verified { .. } => alert_jti(&a.raw_jws),
+                        Verification::Failed { .. } => quarantine_id(&a.raw_jws),
+                    };
+                    let mut view = AlertView::new(&id, &a.details, a.issued_at);
                     view.answer = a.answer.map(|(answer, _)| answer);
                     view
                 })
@@ -898,10 +929,10 @@ impl Client {
         let hello = tokio::time::timeout(HELLO_TIMEOUT, ws.next())
             .await
             .map_err(|_| ClientError::BankProtocol("no hello from the bank".into()))?;
-        match hello {
+        let bank_acked = match hello {
             Some(Ok(WsMessage::Text(text))) => {
                 match frames::decode_server_frame(text.as_bytes())? {
-                    ServerFrame::Hello { .. } => {}
+                    ServerFrame::Hello { acked } => acked,
                     ServerFrame::Event { .. } => {
                         return Err(ClientError::BankProtocol(
                             "the bank sent an event before hello".into(),
@@ -911,8 +942,13 @@ impl Client {
             }
             Some(Err(e)) => return Err(stream_err(e)),
             _ => return Err(ClientError::BankProtocol("no hello from the bank".into())),
-        }
-        let acked = self.with_device(|d| d.store().acked_seq(account))?;
+        };
+        // The stored position is a counter in clear: a tampered file could
+        // push it far ahead so that the bank sends nothing. Resume from the
+        // lower of ours and the bank's; anything sent twice is deduplicated.
+        let acked = self
+            .with_device(|d| d.store().acked_seq(account))?
+            .min(bank_acked);
         let mut position = StreamPosition::resume(acked);
         ws.send(WsMessage::text(frames::encode(&ClientFrame::Resume {
             after: acked,
@@ -928,8 +964,17 @@ impl Client {
             let client = self.clone();
             let linked = linked.clone();
             tokio::spawn(async move {
+                let mut failures = 0u32;
                 loop {
-                    let _ = client.drain_outbox(account).await;
+                    // A failure before any attempt was recorded (no token,
+                    // keychain locked) must not turn into a busy loop.
+                    if client.drain_outbox(account).await.is_err() {
+                        failures = failures.saturating_add(1);
+                        let delay = Backoff::default().delay_ms(failures, client.random_u32());
+                        tokio::time::sleep(Duration::from_millis(delay)).await;
+                        continue;
+                    }
+                    failures = 0;
                     let next = client
                         .with_device(|d| d.store().outbox(account))
                         .ok()
@@ -963,7 +1008,19 @@ impl Client {
         S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
     {
         let protocol_violation = |detail: String| ClientError::BankProtocol(detail);
-        while let Some(message) = ws.next().await {
+        loop {
+            let Ok(next) = tokio::time::timeout(SILENCE_LIMIT, ws.next()).await else {
+                return Err(ClientError::Network {
+                    url: "stream".into(),
+                    detail: format!(
+                        "nothing from the bank for {} s; reconnecting",
+                        SILENCE_LIMIT.as_secs()
+                    ),
+                });
+            };
+            let Some(message) = next else {
+                return Ok(());
+            };
             let message = message.map_err(|e| ClientError::Network {
                 url: "stream".into(),
                 detail: e.to_string(),
@@ -1018,7 +1075,6 @@ impl Client {
                 self.emit(ClientEvent::Committed { account, seq: ack });
             }
         }
-        Ok(())
     }
 
     /// Stores one event (committed before this returns) and announces it.
@@ -1161,6 +1217,16 @@ fn alert_jti(jws: &str) -> String {
         .unwrap_or_default()
 }
 
+/// The id a quarantined alert is stored and shown under: a fingerprint of
+/// its exact bytes.
+fn quarantine_id(jws: &str) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, jws.as_bytes());
+    format!(
+        "quarantine:{}",
+        strongroom_core::protocol::jose::b64_encode(digest.as_ref())
+    )
+}
+
 /// What a quarantined alert is stored as: never the bank's claims as if
 /// they were true, only a warning with the reason and a fingerprint of the
 /// exact bytes (so a forged copy of a real alert's id cannot block the real
@@ -1170,11 +1236,7 @@ fn quarantined(
     err: &strongroom_core::protocol::ProtocolError,
     now: Millis,
 ) -> (String, AlertDetails, Millis) {
-    let digest = ring::digest::digest(&ring::digest::SHA256, jws.as_bytes());
-    let id = format!(
-        "quarantine:{}",
-        strongroom_core::protocol::jose::b64_encode(digest.as_ref())
-    );
+    let id = quarantine_id(jws);
     let details = AlertDetails {
         kind: "unverified".into(),
         severity: Severity::Warning,

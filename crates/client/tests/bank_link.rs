@@ -876,3 +876,30 @@ async fn nothing_is_lost_or_doubled_when_the_gateway_and_the_client_are_killed()
     posted.sort();
     assert_eq!(stored, posted, "every posted alert stored, verified");
 }
+
+/// The stored stream position is a counter in clear; pushing it far ahead
+/// in the file must not make the client skip what the bank sends next.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tampered_stream_position_cannot_hide_new_alerts() {
+    let dir = tempfile::tempdir().unwrap();
+    let gateway = Gateway::start(dir.path(), &[]);
+    let device = TestDevice::new("position");
+    let client = device.client(&gateway);
+    let account = link(&client, &gateway, "alice").await;
+    client.with_device(|d| d.store().set_acked_seq(account, 1 << 40).unwrap());
+    let mut events = client.subscribe();
+    let runner = tokio::spawn({
+        let client = client.clone();
+        async move { client.run_account(account).await }
+    });
+    let ids = gateway
+        .transaction("alice", serde_json::json!({"amount_minor": 30_000}))
+        .await;
+    let alert = wait_for(&mut events, 20, |e| match e {
+        ClientEvent::Alert { alert, .. } if alert.id == ids[0] => Some(alert.clone()),
+        _ => None,
+    })
+    .await;
+    assert!(alert.verified);
+    runner.abort();
+}

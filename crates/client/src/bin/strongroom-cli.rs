@@ -107,12 +107,43 @@ fn say(json: bool, value: &serde_json::Value, text: &str) {
     let _ = out.flush();
 }
 
+/// Text from a bank or a forger, made safe for a terminal: every control
+/// character (C0, DEL, C1 such as U+009B CSI) becomes a space, so no escape
+/// sequence can redraw the screen (for example over a quarantine badge).
+fn clean(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// Digits after the decimal point for an ISO 4217 currency.
+fn minor_digits(currency: &str) -> u32 {
+    match currency {
+        "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
+        | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
+        "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
+        _ => 2,
+    }
+}
+
 fn money(alert: &AlertView) -> String {
     match (alert.amount_minor, &alert.currency) {
         (Some(minor), Some(currency)) => {
             let sign = if minor < 0 { "-" } else { "" };
             let minor = minor.unsigned_abs();
-            format!(" {sign}{}.{:02} {currency}", minor / 100, minor % 100)
+            let currency = clean(currency);
+            match minor_digits(&currency) {
+                0 => format!(" {sign}{minor} {currency}"),
+                digits => {
+                    let unit = 10u64.pow(digits);
+                    format!(
+                        " {sign}{}.{:0width$} {currency}",
+                        minor / unit,
+                        minor % unit,
+                        width = digits as usize
+                    )
+                }
+            }
         }
         _ => String::new(),
     }
@@ -132,10 +163,10 @@ fn alert_line(bank: &str, alert: &AlertView) -> String {
     };
     format!(
         "{badge} {} {}{}{answer}  id={}",
-        alert.kind,
-        alert.text.replace(['\n', '\r', '\x1b'], " "),
+        clean(&alert.kind),
+        clean(&alert.text),
         money(alert),
-        alert.id
+        clean(&alert.id)
     )
 }
 
@@ -196,9 +227,9 @@ async fn run(options: Options) -> Result<(), ClientError> {
                     "To link {}, open {link}\nand confirm the code {}\n\
                      {} will share with this device: {} (alerts, and chat with its staff).\n\
                      Waiting for your approval...",
-                    pending.bank_name(),
-                    pending.user_code(),
-                    pending.bank_name(),
+                    clean(pending.bank_name()),
+                    clean(pending.user_code()),
+                    clean(pending.bank_name()),
                     pending.scope()
                 ),
             );
@@ -207,7 +238,7 @@ async fn run(options: Options) -> Result<(), ClientError> {
             say(
                 json,
                 &serde_json::json!({"type": "linked", "account": account.to_string(), "bank": summary.bank_name}),
-                &format!("Linked {} as account {account}.", summary.bank_name),
+                &format!("Linked {} as account {account}.", clean(&summary.bank_name)),
             );
         }
         ["accounts"] => {
@@ -215,7 +246,7 @@ async fn run(options: Options) -> Result<(), ClientError> {
                 say(
                     json,
                     &serde_json::json!({"type": "account", "account": a.id.to_string(), "bank": a.bank_name, "issuer": a.issuer, "linked_at": a.linked_at, "flags": a.flags}),
-                    &format!("{}  {}  {}", a.id, a.bank_name, a.issuer),
+                    &format!("{}  {}  {}", a.id, clean(&a.bank_name), clean(&a.issuer)),
                 );
             }
         }
@@ -235,7 +266,7 @@ async fn run(options: Options) -> Result<(), ClientError> {
             }
             let account = find_account(&client.accounts()?, name)?;
             for alert in client.alerts(account.id, limit)? {
-                let line = alert_line(&account.bank_name, &alert);
+                let line = alert_line(&clean(&account.bank_name), &alert);
                 say(
                     json,
                     &serde_json::json!({"type": "alert", "account": account.id.to_string(), "alert": alert}),
@@ -295,7 +326,7 @@ async fn run(options: Options) -> Result<(), ClientError> {
             let accounts = client.accounts()?;
             let names: std::collections::HashMap<AccountId, String> = accounts
                 .iter()
-                .map(|a| (a.id, a.bank_name.clone()))
+                .map(|a| (a.id, clean(&a.bank_name)))
                 .collect();
             let mut events = client.subscribe();
             let _tasks = client.run_all()?;
@@ -322,18 +353,21 @@ async fn run(options: Options) -> Result<(), ClientError> {
                                 alert_line(names.get(account).map_or("", String::as_str), alert)
                             }
                             ClientEvent::Message { from_bank, author, body, .. } => format!(
-                                "[chat] {}{author}: {}",
+                                "[chat] {}{}: {}",
                                 if *from_bank { "" } else { "(you, other device) " },
-                                body.replace(['\n', '\r', '\x1b'], " ")
+                                clean(author),
+                                clean(body)
                             ),
                             ClientEvent::Connected { account } => {
                                 format!("[connected] {}", names.get(account).map_or("", String::as_str))
                             }
                             ClientEvent::Disconnected { reason, retry_in_ms, .. } => {
-                                format!("[disconnected] {reason}; retrying in {retry_in_ms} ms")
+                                format!("[disconnected] {}; retrying in {retry_in_ms} ms", clean(reason))
                             }
                             ClientEvent::ChatAccepted { .. } => "[chat] your message reached the bank".into(),
-                            ClientEvent::Flags { flags, .. } => format!("[pilot features] {flags:?}"),
+                            ClientEvent::Flags { flags, .. } => {
+                                format!("[pilot features] {}", clean(&format!("{flags:?}")))
+                            }
                             ClientEvent::KeysRotated { version, .. } => {
                                 format!("[keys] the bank rotated its signing keys (version {version})")
                             }
@@ -412,5 +446,43 @@ fn main() -> ExitCode {
             }
             ExitCode::from(exit_code(&err))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn terminal_output_carries_no_control_characters() {
+        let hostile = "\x1b[2K\r[verified: Demo Bank]\u{9b}31m\n\u{7f}x";
+        let shown = clean(hostile);
+        assert!(!shown.chars().any(char::is_control), "{shown:?}");
+        assert!(shown.ends_with('x'));
+    }
+
+    #[test]
+    fn amounts_use_the_currency_s_minor_unit() {
+        let mut alert = AlertView {
+            id: "a".into(),
+            kind: "purchase".into(),
+            severity: strongroom_store::Severity::Info,
+            text: String::new(),
+            amount_minor: Some(12_999),
+            currency: Some("EUR".into()),
+            merchant: None,
+            verified: true,
+            verification: "k1".into(),
+            issued_at: 0,
+            answer: None,
+        };
+        assert_eq!(money(&alert), " 129.99 EUR");
+        alert.currency = Some("JPY".into());
+        assert_eq!(money(&alert), " 12999 JPY");
+        alert.currency = Some("KWD".into());
+        assert_eq!(money(&alert), " 12.999 KWD");
+        alert.amount_minor = Some(-5);
+        alert.currency = Some("GBP".into());
+        assert_eq!(money(&alert), " -0.05 GBP");
     }
 }

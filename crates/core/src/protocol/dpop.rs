@@ -125,7 +125,9 @@ pub fn verify_proof(
     if claims.htm != method || claims.htu != htu(url) {
         return Err(ProtocolError::Malformed("the proof is for another request"));
     }
-    if (claims.iat - now).abs() > DPOP_MAX_SKEW_S {
+    // abs_diff: a hostile iat near i64::MIN must not overflow (or wrap past
+    // the check in release builds).
+    if claims.iat.abs_diff(now) > DPOP_MAX_SKEW_S.unsigned_abs() {
         return Err(if claims.iat > now {
             ProtocolError::IssuedInFuture {
                 iat: claims.iat,
