@@ -8,6 +8,7 @@
 //! and stores what arrives, and sends chat and fraud answers.
 #![deny(missing_docs)]
 
+pub mod app;
 pub mod net;
 mod service;
 

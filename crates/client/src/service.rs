@@ -155,6 +155,10 @@ pub struct AlertView {
     pub issued_at: Millis,
     /// The customer's answer, for fraud checks.
     pub answer: Option<FraudAnswer>,
+    /// When the customer answered (ms).
+    pub answered_at: Option<Millis>,
+    /// The account's balance after this event, when the bank said.
+    pub balance_minor: Option<i64>,
 }
 
 impl AlertView {
@@ -175,6 +179,8 @@ impl AlertView {
             verification,
             issued_at,
             answer: None,
+            answered_at: None,
+            balance_minor: details.balance_minor,
         }
     }
 }
@@ -630,6 +636,7 @@ impl Client {
                     };
                     let mut view = AlertView::new(&id, &a.details, a.issued_at);
                     view.answer = a.answer.map(|(answer, _)| answer);
+                    view.answered_at = a.answer.map(|(_, at)| at);
                     view
                 })
                 .collect())
@@ -1102,6 +1109,7 @@ impl Client {
                             verification: Verification::Verified {
                                 key_id: alert.key_id.clone(),
                             },
+                            balance_minor: None,
                         },
                         alert.issued_at.saturating_mul(1000),
                     ),
@@ -1209,7 +1217,7 @@ async fn http_jwks(
 
 /// The `jti` of a stored alert's JWS, read without trusting it (it was
 /// checked when it arrived; this is only to name it).
-fn alert_jti(jws: &str) -> String {
+pub(crate) fn alert_jti(jws: &str) -> String {
     strongroom_core::protocol::jose::parse_jws(jws)
         .ok()
         .and_then(|j| serde_json::from_slice::<serde_json::Value>(&j.payload).ok())
@@ -1249,6 +1257,7 @@ fn quarantined(
         verification: Verification::Failed {
             reason: format!("{} ({})", err, err.code()),
         },
+        balance_minor: None,
     };
     (id, details, now)
 }

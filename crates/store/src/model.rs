@@ -251,6 +251,10 @@ pub struct AlertDetails {
     pub text: String,
     /// The verification result.
     pub verification: Verification,
+    /// The account's balance after the event, when the bank said (minor
+    /// units of `currency`). Absent in alerts stored before it existed.
+    #[serde(default)]
+    pub balance_minor: Option<i64>,
 }
 
 /// An alert to store.

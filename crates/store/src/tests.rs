@@ -139,6 +139,7 @@ fn migration_0002_adds_alerts_and_keeps_every_version_1_row() {
             verification: Verification::Verified {
                 key_id: "k1".into(),
             },
+            balance_minor: None,
         },
         raw_jws: "a.b.c".into(),
         issued_at: 5_000,

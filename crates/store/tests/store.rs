@@ -95,6 +95,7 @@ fn alert(account: AccountId, jti: &str, text: &str, at: i64) -> NewAlert {
             verification: Verification::Verified {
                 key_id: "bank-2026".into(),
             },
+            balance_minor: None,
         },
         raw_jws: format!("eyJhbGciOiJFUzI1NiJ9.{jti}.sig"),
         issued_at: at,

@@ -64,7 +64,8 @@ impl SecretKind {
 
 /// The OS keychain, seen through Strongroom's entries only.
 ///
-/// Entry names are `account/<id>/<kind>` and `store/master-key`, under the
+/// Entry names are `account/<id>/<kind>`, `store/master-key` and
+/// `app/passphrase` (the optional passphrase's verifier), under the
 /// service [`SERVICE`] (or another service name given to
 /// [`Vault::with_service`], which keeps test runs apart).
 #[derive(Debug, Clone)]
@@ -193,6 +194,32 @@ impl Vault {
         self.write(MASTER_KEY_ENTRY, key)
     }
 
+    /// Reads the app passphrase's verifier (salt and PBKDF2 output); `None`
+    /// when no passphrase is set.
+    ///
+    /// # Errors
+    /// A [`VaultError`] when the keychain cannot be used.
+    pub fn passphrase_verifier(&self) -> Result<Option<Sensitive<Vec<u8>>>, VaultError> {
+        self.read(PASSPHRASE_ENTRY)
+    }
+
+    /// Stores the app passphrase's verifier, or removes it with `None`.
+    ///
+    /// # Errors
+    /// A [`VaultError`] when the keychain cannot be used.
+    pub fn put_passphrase_verifier(
+        &self,
+        verifier: Option<&Sensitive<Vec<u8>>>,
+    ) -> Result<(), VaultError> {
+        match verifier {
+            Some(v) => self.write(PASSPHRASE_ENTRY, v),
+            None => match self.entry(PASSPHRASE_ENTRY)?.delete_credential() {
+                Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+                Err(err) => Err(VaultError::from_keyring(err)),
+            },
+        }
+    }
+
     fn entry(&self, name: &str) -> Result<keyring::Entry, VaultError> {
         keyring::Entry::new(&self.service, name).map_err(VaultError::from_keyring)
     }
@@ -227,6 +254,7 @@ impl Vault {
 }
 
 const MASTER_KEY_ENTRY: &str = "store/master-key";
+const PASSPHRASE_ENTRY: &str = "app/passphrase";
 
 fn account_entry(account: AccountId, kind: SecretKind) -> String {
     format!("account/{account}/{}", kind.label())

@@ -23,6 +23,7 @@ Commands:
   chat <account> <text>          Send a message to the bank's staff
   watch                          Stay connected and print alerts and messages live
   unlink <account>               Revoke the link at the bank and erase it here
+  verify-transcript <file>       Check an exported alert transcript offline
 
 <account> is an account id, or the bank's name or issuer URL; it may be left
 out of `alerts` when one account is linked.
@@ -204,6 +205,10 @@ async fn run(options: Options) -> Result<(), ClientError> {
     };
     let json = options.json;
     let command: Vec<&str> = options.command.iter().map(String::as_str).collect();
+    if let ["verify-transcript", path] = command.as_slice() {
+        // Offline: no keychain, no store, no network.
+        return verify_transcript(json, path);
+    }
     let device = Device::open(&options.data_dir, vault)?;
     let http = BankHttp::new(options.ca.as_deref())?;
     let client = Client::new(device, http);
@@ -409,6 +414,36 @@ async fn run(options: Options) -> Result<(), ClientError> {
     Ok(())
 }
 
+fn verify_transcript(json: bool, path: &str) -> Result<(), ClientError> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| ClientError::BankProtocol(format!("cannot read {path}: {e}")))?;
+    let (count, failures) = strongroom_client::app::verify_transcript(&bytes)
+        .map_err(|r| ClientError::BankProtocol(r.message))?;
+    say(
+        json,
+        &serde_json::json!({"type": "transcript", "alerts": count, "failed": failures.len()}),
+        &format!(
+            "{} of {count} alerts verify against the bank's pinned keys.",
+            count - failures.len()
+        ),
+    );
+    for (i, why) in &failures {
+        say(
+            json,
+            &serde_json::json!({"type": "transcript_failure", "index": i, "reason": why}),
+            &format!("  alert {i} does NOT verify: {}", clean(why)),
+        );
+    }
+    if failures.is_empty() {
+        Ok(())
+    } else {
+        Err(ClientError::BankProtocol(format!(
+            "{} alerts in the transcript do not verify",
+            failures.len()
+        )))
+    }
+}
+
 fn main() -> ExitCode {
     let options = match parse_args() {
         Ok(options) => options,
@@ -475,6 +510,8 @@ mod tests {
             verification: "k1".into(),
             issued_at: 0,
             answer: None,
+            answered_at: None,
+            balance_minor: None,
         };
         assert_eq!(money(&alert), " 129.99 EUR");
         alert.currency = Some("JPY".into());
