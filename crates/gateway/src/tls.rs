@@ -12,9 +12,11 @@ use crate::error::GatewayError;
 
 /// The demo CA certificate's file name in the data directory.
 pub const DEMO_CA_FILE: &str = "demo-ca.pem";
-const DEMO_CA_KEY_FILE: &str = "demo-ca-key.pem";
+/// Where earlier versions kept the demo CA's private key; removed on start.
+const OLD_DEMO_CA_KEY_FILE: &str = "demo-ca-key.pem";
 const DEMO_SERVER_CERT_FILE: &str = "demo-server.pem";
-const DEMO_SERVER_KEY_FILE: &str = "demo-server-key.pem";
+/// The demo server key's file name in the data directory (0600).
+pub const DEMO_SERVER_KEY_FILE: &str = "demo-server-key.pem";
 
 /// Installs ring as the process's rustls provider. Idempotent: a provider
 /// already installed (by a test harness, say) is left in place.
@@ -56,6 +58,13 @@ fn write_public_file(path: &Path, contents: &[u8]) -> Result<(), GatewayError> {
 /// and `::1` on first run; later runs reuse them. Returns the paths of the
 /// CA certificate, the server chain and the server key.
 ///
+/// The CA signs the server certificate when it is made and its private key
+/// is then dropped, never written: when the server certificate has to be
+/// made again (a file is missing), a new CA is made with it, and the app
+/// must be given the new `demo-ca.pem`. The CA is name-constrained to
+/// `localhost`, 127.0.0.0/8 and ::1, so even a copy of it in a trust store
+/// vouches for nothing else.
+///
 /// # Errors
 /// [`GatewayError::Tls`] or [`GatewayError::Io`].
 pub fn ensure_demo_certificates(
@@ -64,6 +73,13 @@ pub fn ensure_demo_certificates(
     let ca_path = data_dir.join(DEMO_CA_FILE);
     let cert_path = data_dir.join(DEMO_SERVER_CERT_FILE);
     let key_path = data_dir.join(DEMO_SERVER_KEY_FILE);
+    // Earlier versions kept the CA key; nothing reads it, so it only risks
+    // leaking.
+    let old_ca_key = data_dir.join(OLD_DEMO_CA_KEY_FILE);
+    if old_ca_key.exists() {
+        std::fs::remove_file(&old_ca_key)
+            .map_err(|e| GatewayError::io(format!("removing {}", old_ca_key.display()), e))?;
+    }
     if ca_path.exists() && cert_path.exists() && key_path.exists() {
         return Ok((ca_path, cert_path, key_path));
     }
@@ -79,6 +95,17 @@ pub fn ensure_demo_certificates(
         rcgen::KeyUsagePurpose::CrlSign,
         rcgen::KeyUsagePurpose::DigitalSignature,
     ];
+    ca_params.name_constraints = Some(rcgen::NameConstraints {
+        permitted_subtrees: vec![
+            rcgen::GeneralSubtree::DnsName("localhost".into()),
+            rcgen::GeneralSubtree::IpAddress(rcgen::CidrSubnet::V4([127, 0, 0, 0], [255, 0, 0, 0])),
+            rcgen::GeneralSubtree::IpAddress(rcgen::CidrSubnet::V6(
+                std::net::Ipv6Addr::LOCALHOST.octets(),
+                [0xff; 16],
+            )),
+        ],
+        excluded_subtrees: Vec::new(),
+    });
     let ca = rcgen::CertifiedIssuer::self_signed(ca_params, ca_key).map_err(tls)?;
 
     let server_key = rcgen::KeyPair::generate().map_err(tls)?;
@@ -94,10 +121,6 @@ pub fn ensure_demo_certificates(
     params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::ServerAuth];
     let server = params.signed_by(&server_key, &ca).map_err(tls)?;
 
-    write_private_file(
-        &data_dir.join(DEMO_CA_KEY_FILE),
-        ca.key().serialize_pem().as_bytes(),
-    )?;
     write_private_file(&key_path, server_key.serialize_pem().as_bytes())?;
     write_public_file(
         &cert_path,
@@ -105,6 +128,7 @@ pub fn ensure_demo_certificates(
     )?;
     // Written last: its presence says the set is complete.
     write_public_file(&ca_path, ca.pem().as_bytes())?;
+    // `ca` (and its key) is dropped here: it has signed all it ever will.
     Ok((ca_path, cert_path, key_path))
 }
 
