@@ -14,10 +14,11 @@ use strongroom_core::protocol::dpop::verify_proof;
 use strongroom_core::protocol::frames::{
     ChatAuthor, ChatMessage, DeviceEvent, FraudAnswerValue, decode_fraud_answer, decode_send_chat,
 };
+use strongroom_core::protocol::jose::{b64_decode, b64_encode};
 
 use crate::crypto::{now_ms, now_s, random_uuid, sha256};
 use crate::error::{GatewayError, Problem};
-use crate::events::{enqueue, enqueue_for_customer};
+use crate::events::{enqueue, enqueue_for_customer, has_scope};
 use crate::oauth::dpop_header;
 use crate::state::Shared;
 
@@ -32,10 +33,14 @@ pub struct DeviceAuth {
     pub jkt: String,
     /// The scopes granted.
     pub scope: String,
+    /// When the access token expires, seconds since the epoch.
+    pub expires_at: i64,
 }
 
 /// Checks `Authorization: DPoP <token>` and the `DPoP` proof for `method`
-/// and `path`, then the device's request rate.
+/// and `path`, then the device's request rate. (The client IP's rate is
+/// checked before this, by the router.) The proof's `jti` is recorded only
+/// once the token is known, live and bound to the proof's key.
 ///
 /// # Errors
 /// 401 for a missing, expired, revoked or foreign-key token or a bad proof;
@@ -62,9 +67,6 @@ pub async fn authenticate(
     let now = now_s();
     let verified = verify_proof(proof, method, &state.url(path), now, Some(&token))
         .map_err(|e| Problem::invalid_dpop_proof(e.to_string()))?;
-    if !state.replay.first_use(&verified.jkt, &verified.jti, now) {
-        return Err(Problem::invalid_dpop_proof("this proof was already used"));
-    }
     let hash = sha256(token.as_bytes());
     let row = state
         .db
@@ -102,6 +104,11 @@ pub async fn authenticate(
             "the access token is bound to another key",
         ));
     }
+    // Only now, with a live token bound to the proof's key, is the proof's
+    // id remembered: proofs from strangers never grow the replay cache.
+    if !state.replay.first_use(&verified.jkt, &verified.jti, now) {
+        return Err(Problem::invalid_dpop_proof("this proof was already used"));
+    }
     state
         .limiter
         .check(&format!("device:{device_id}"))
@@ -111,11 +118,12 @@ pub async fn authenticate(
         customer_id,
         jkt,
         scope,
+        expires_at,
     })
 }
 
 fn require_scope(auth: &DeviceAuth, scope: &str) -> Result<(), Problem> {
-    if auth.scope.split(' ').any(|s| s == scope) {
+    if has_scope(&auth.scope, scope) {
         Ok(())
     } else {
         Err(Problem::new(
@@ -165,7 +173,8 @@ pub async fn send_chat(
                 bank_message_id: message_id.clone(),
             };
             let seq = enqueue(c, &auth.device_id, &accepted, None)?;
-            let mut committed = vec![(auth.device_id.clone(), seq)];
+            let mut committed: Vec<(String, u64)> =
+                seq.map(|seq| (auth.device_id.clone(), seq)).into_iter().collect();
             let echo = DeviceEvent::Chat {
                 message: ChatMessage {
                     bank_message_id: message_id.clone(),
@@ -257,48 +266,148 @@ pub async fn fraud_answer(
 /// The most events one history page holds.
 pub const MAX_HISTORY_PAGE: u32 = 200;
 
-/// `GET /v1/history?before=<seq>&limit=<n>`: the device's earlier events,
-/// oldest first.
+/// Where a history page starts: strictly older than this (time, kind, id).
+type HistoryCursor = (i64, String, String);
+
+fn encode_cursor(cursor: &HistoryCursor) -> String {
+    b64_encode(format!("{}:{}:{}", cursor.0, cursor.1, cursor.2).as_bytes())
+}
+
+fn decode_cursor(text: &str) -> Option<HistoryCursor> {
+    let raw = String::from_utf8(b64_decode(text).ok()?).ok()?;
+    let mut parts = raw.splitn(3, ':');
+    let at = parts.next()?.parse().ok()?;
+    let kind = parts.next()?;
+    let id = parts.next()?;
+    matches!(kind, "alert" | "chat").then(|| (at, kind.to_owned(), id.to_owned()))
+}
+
+/// One row of the history query: kind, id, time, and the columns each kind
+/// needs.
+struct HistoryRow {
+    kind: String,
+    id: String,
+    at: i64,
+    body: String,
+    client_id: Option<String>,
+    role: Option<String>,
+    author: Option<String>,
+}
+
+impl HistoryRow {
+    fn event(self) -> DeviceEvent {
+        if self.kind == "alert" {
+            return DeviceEvent::Alert { jws: self.body };
+        }
+        DeviceEvent::Chat {
+            message: ChatMessage {
+                bank_message_id: self.id,
+                client_id: self.client_id,
+                from: if self.role.as_deref() == Some("staff") {
+                    ChatAuthor::Staff
+                } else {
+                    ChatAuthor::Customer
+                },
+                author: self.author.unwrap_or_default(),
+                body: self.body,
+                sent_at: self.at,
+            },
+        }
+    }
+}
+
+/// `GET /v1/history?cursor=<next>&limit=<n>`: the customer's alerts (with
+/// the `alerts` scope) and chat messages (with `chat`), newest first, each
+/// as the stream's event object with its time; `next` is the cursor of the
+/// following (older) page, or null after the oldest.
 pub async fn history(
     State(state): State<Shared>,
     headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, Problem> {
     let auth = authenticate(&state, &headers, "GET", "/v1/history").await?;
-    let number = |name: &str| -> Result<Option<u64>, Problem> {
-        query
-            .get(name)
-            .map(|v| {
-                v.parse::<u64>().map_err(|_| {
-                    Problem::bad_request(format!("{name} must be a non-negative integer"))
-                })
-            })
-            .transpose()
-    };
-    let before = number("before")?
-        .unwrap_or(i64::MAX as u64)
-        .min(i64::MAX as u64) as i64;
-    let limit = number("limit")?
+    let limit = query
+        .get("limit")
+        .map(|v| {
+            v.parse::<u32>()
+                .map_err(|_| Problem::bad_request("limit must be an integer from 1 to 200"))
+        })
+        .transpose()?
         .unwrap_or(50)
-        .clamp(1, u64::from(MAX_HISTORY_PAGE)) as i64;
-    let events = state
+        .clamp(1, MAX_HISTORY_PAGE);
+    let cursor = match query.get("cursor") {
+        Some(text) => decode_cursor(text)
+            .ok_or_else(|| Problem::bad_request("cursor must be a `next` value from history"))?,
+        None => (i64::MAX, String::new(), String::new()),
+    };
+    let alerts = has_scope(&auth.scope, "alerts");
+    let chat = has_scope(&auth.scope, "chat");
+    let customer_id = auth.customer_id;
+    let mut rows = state
         .db
-        .read(move |c| -> Result<Vec<serde_json::Value>, GatewayError> {
+        .read(move |c| -> Result<Vec<HistoryRow>, GatewayError> {
             let mut stmt = c.prepare_cached(
-                "SELECT seq, body FROM events WHERE device_id = ?1 AND seq < ?2 ORDER BY seq DESC LIMIT ?3",
+                "SELECT k, id, at, body, client_id, role, author FROM (
+                     SELECT 'alert' AS k, id, created_at AS at, jws AS body,
+                            NULL AS client_id, NULL AS role, NULL AS author
+                       FROM alerts WHERE customer_id = ?1 AND ?2
+                     UNION ALL
+                     SELECT 'chat', id, sent_at, body, client_id, author_role, author
+                       FROM chat_messages WHERE customer_id = ?1 AND ?3
+                 ) WHERE (at, k, id) < (?4, ?5, ?6)
+                 ORDER BY at DESC, k DESC, id DESC LIMIT ?7",
             )?;
-            let rows = stmt.query_map(params![auth.device_id, before, limit], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-            })?;
-            let mut events = Vec::new();
-            for row in rows {
-                let (seq, body) = row?;
-                let event: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
-                events.push(serde_json::json!({ "seq": seq, "event": event }));
-            }
-            events.reverse();
-            Ok(events)
+            let rows = stmt.query_map(
+                params![
+                    customer_id,
+                    alerts,
+                    chat,
+                    cursor.0,
+                    cursor.1,
+                    cursor.2,
+                    i64::from(limit) + 1
+                ],
+                |r| {
+                    Ok(HistoryRow {
+                        kind: r.get(0)?,
+                        id: r.get(1)?,
+                        at: r.get(2)?,
+                        body: r.get(3)?,
+                        client_id: r.get(4)?,
+                        role: r.get(5)?,
+                        author: r.get(6)?,
+                    })
+                },
+            )?;
+            Ok(rows.collect::<Result<_, _>>()?)
         })
         .await?;
-    Ok(Json(serde_json::json!({ "events": events })).into_response())
+    let more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let next = more
+        .then(|| rows.last())
+        .flatten()
+        .map(|r| encode_cursor(&(r.at, r.kind.clone(), r.id.clone())));
+    let events: Vec<serde_json::Value> = rows
+        .into_iter()
+        .map(|row| {
+            let at = row.at;
+            serde_json::json!({ "at": at, "event": row.event() })
+        })
+        .collect();
+    Ok(Json(serde_json::json!({ "events": events, "next": next })).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn history_cursors_round_trip_and_junk_is_refused() {
+        let cursor = (1_800_000_000_000, "chat".to_owned(), "m-a:b".to_owned());
+        assert_eq!(decode_cursor(&encode_cursor(&cursor)), Some(cursor));
+        assert_eq!(decode_cursor("%%%"), None);
+        assert_eq!(decode_cursor(&b64_encode(b"12:event:x")), None);
+        assert_eq!(decode_cursor(&b64_encode(b"x:chat:y")), None);
+    }
 }

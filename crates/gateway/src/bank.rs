@@ -4,6 +4,7 @@
 //! pilot-feature flags, delivery status and key rotation.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -18,7 +19,7 @@ use strongroom_core::protocol::alert::{AlertEvent, AlertKind, AlertSeverity};
 use strongroom_core::protocol::frames::{
     ChatAuthor, ChatMessage, DeviceEvent, MAX_CHAT_BODY_BYTES,
 };
-use strongroom_core::protocol::jose::b64_encode;
+use strongroom_core::protocol::jose::{MAX_JWS_BYTES, b64_encode};
 
 use crate::crypto::{
     constant_time_eq, now_ms, now_s, random_bytes, random_token, random_uuid, sha256,
@@ -135,11 +136,26 @@ pub async fn create_customer(state: &Shared, new: NewCustomer) -> Result<bool, P
     if !valid_country(&new.home_country) {
         return Err(invalid("home_country: ISO 3166-1 alpha-2, upper case"));
     }
+    if let Some(threshold) = new.purchase_threshold_minor {
+        check_amount("purchase_threshold_minor", threshold, false)?;
+    }
+    if let Some(threshold) = new.balance_low_minor {
+        check_amount("balance_low_minor", threshold, true)?;
+    }
     let rng = state.rng.clone();
     let password = new.password;
-    let phc = tokio::task::spawn_blocking(move || crate::web::hash_password(&password, &rng))
+    // The bank's own calls wait for a slot rather than being refused.
+    let permit = Arc::clone(&state.password_checks)
+        .acquire_owned()
         .await
-        .map_err(|e| Problem::internal(&e))??;
+        .map_err(|e| Problem::internal(&e))?;
+    let phc = tokio::task::spawn_blocking(move || {
+        let phc = crate::web::hash_password(&password, &rng);
+        drop(permit);
+        phc
+    })
+    .await
+    .map_err(|e| Problem::internal(&e))??;
     state
         .db
         .write(move |c| -> Result<bool, GatewayError> {
@@ -178,11 +194,12 @@ pub async fn post_customer(State(state): State<Shared>, body: Bytes) -> Result<R
     }
 }
 
-/// Signs and delivers alerts to every device of a customer; returns the
-/// signed alerts.
+/// Checks, signs and delivers alerts to every device of a customer; returns
+/// the signed alerts.
 ///
 /// # Errors
-/// Storage or signing failures.
+/// 422 for an invalid field or an alert whose JWS would exceed
+/// [`MAX_JWS_BYTES`]; storage or signing failures.
 pub async fn issue_alerts(
     state: &AppState,
     customer_id: i64,
@@ -191,7 +208,17 @@ pub async fn issue_alerts(
     let key = state.signing().current;
     let mut signed = Vec::with_capacity(alerts.len());
     for (kind, event) in alerts {
-        signed.push(sign_alert(&key, &state.issuer, kind, event, &state.rng)?);
+        check_alert_event(&event)?;
+        let alert = sign_alert(&key, &state.issuer, kind, event, &state.rng)?;
+        // A device refuses a larger alert, and would be sent it again after
+        // every reconnect: refuse it here instead.
+        if alert.jws.len() > MAX_JWS_BYTES {
+            return Err(invalid(format!(
+                "the signed alert would be {} bytes; alerts are at most {MAX_JWS_BYTES}",
+                alert.jws.len()
+            )));
+        }
+        signed.push(alert);
     }
     let to_store = signed.clone();
     let committed = state
@@ -208,19 +235,97 @@ pub async fn issue_alerts(
     Ok(signed)
 }
 
-fn check_transaction(tx: &Transaction) -> Result<(), Problem> {
-    if tx.amount_minor < 0 {
-        return Err(invalid("amount_minor must not be negative"));
+/// The longest alert text, in bytes.
+pub const MAX_ALERT_TEXT_BYTES: usize = 1024;
+/// The longest merchant or account reference, in bytes.
+pub const MAX_REF_BYTES: usize = 128;
+/// The largest amount (or balance, either sign) accepted, in minor units:
+/// 10^15, ten trillion in a two-decimal currency.
+pub const MAX_AMOUNT_MINOR: i64 = 1_000_000_000_000_000;
+/// The latest `respond_by` accepted: a year from now.
+const MAX_RESPOND_WINDOW_S: i64 = 366 * 24 * 3600;
+
+fn valid_currency(code: &str) -> bool {
+    code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase())
+}
+
+/// A short label (merchant, account reference, author): 1 to `max` bytes,
+/// not blank, no control characters.
+fn check_label(name: &str, value: &str, max: usize) -> Result<(), Problem> {
+    if value.trim().is_empty() || value.len() > max || value.chars().any(char::is_control) {
+        return Err(invalid(format!(
+            "{name}: 1 to {max} bytes, not blank, no control characters"
+        )));
     }
-    if tx.currency.len() != 3 || !tx.currency.bytes().all(|b| b.is_ascii_uppercase()) {
+    Ok(())
+}
+
+fn check_amount(name: &str, value: i64, negative_allowed: bool) -> Result<(), Problem> {
+    let low = if negative_allowed {
+        -MAX_AMOUNT_MINOR
+    } else {
+        0
+    };
+    if !(low..=MAX_AMOUNT_MINOR).contains(&value) {
+        return Err(invalid(format!(
+            "{name}: minor units from {low} to {MAX_AMOUNT_MINOR}"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks every member of an alert event before it is signed.
+fn check_alert_event(event: &AlertEvent) -> Result<(), Problem> {
+    if event.text.trim().is_empty()
+        || event.text.len() > MAX_ALERT_TEXT_BYTES
+        || event.text.chars().any(|c| c.is_control() && c != '\n')
+    {
+        return Err(invalid(format!(
+            "text: 1 to {MAX_ALERT_TEXT_BYTES} bytes, no control characters but newlines"
+        )));
+    }
+    if let Some(account_ref) = &event.account_ref {
+        check_label("account_ref", account_ref, MAX_REF_BYTES)?;
+    }
+    if let Some(merchant) = &event.merchant {
+        check_label("merchant", merchant, MAX_REF_BYTES)?;
+    }
+    if let Some(amount) = event.amount_minor {
+        check_amount("amount_minor", amount, true)?;
+    }
+    if event
+        .currency
+        .as_deref()
+        .is_some_and(|c| !valid_currency(c))
+    {
+        return Err(invalid("currency: ISO 4217, three upper-case letters"));
+    }
+    if event.country.as_deref().is_some_and(|c| !valid_country(c)) {
+        return Err(invalid("country: ISO 3166-1 alpha-2, upper case"));
+    }
+    if let Some(respond_by) = event.respond_by
+        && !(1..=now_s() + MAX_RESPOND_WINDOW_S).contains(&respond_by)
+    {
+        return Err(invalid(
+            "respond_by: seconds since the epoch, at most a year from now",
+        ));
+    }
+    Ok(())
+}
+
+fn check_transaction(tx: &Transaction) -> Result<(), Problem> {
+    check_amount("amount_minor", tx.amount_minor, false)?;
+    if let Some(balance) = tx.balance_after_minor {
+        check_amount("balance_after_minor", balance, true)?;
+    }
+    if !valid_currency(&tx.currency) {
         return Err(invalid("currency: ISO 4217, three upper-case letters"));
     }
     if !valid_country(&tx.country) {
         return Err(invalid("country: ISO 3166-1 alpha-2, upper case"));
     }
-    if tx.merchant.trim().is_empty() || tx.merchant.len() > 200 || tx.account_ref.len() > 64 {
-        return Err(invalid("merchant: 1 to 200 bytes; account_ref: at most 64"));
-    }
+    check_label("merchant", &tx.merchant, MAX_REF_BYTES)?;
+    check_label("account_ref", &tx.account_ref, MAX_REF_BYTES)?;
     Ok(())
 }
 
@@ -292,9 +397,6 @@ pub struct NewAlert {
 /// `POST /bank/v1/alerts`.
 pub async fn post_alert(State(state): State<Shared>, body: Bytes) -> Result<Response, Problem> {
     let new: NewAlert = json(&body)?;
-    if new.text.trim().is_empty() || new.text.len() > 2048 {
-        return Err(invalid("text: 1 to 2048 bytes"));
-    }
     let customer = customer(&state, &new.customer).await?;
     let respond_by = match (new.kind, new.respond_by) {
         (AlertKind::FraudCheck, None) => Some(now_s() + crate::rules::FRAUD_CHECK_WINDOW_S),
@@ -327,6 +429,29 @@ pub struct SignedAlertForward {
     pub jws: String,
 }
 
+/// Refuses what devices would refuse on sight (protocol section 4.3 step
+/// 1): over [`MAX_JWS_BYTES`], or not three non-empty base64url parts.
+fn check_compact_jws(jws: &str) -> Result<(), Problem> {
+    if jws.len() > MAX_JWS_BYTES {
+        return Err(invalid(format!(
+            "jws: {} bytes; alerts are at most {MAX_JWS_BYTES}",
+            jws.len()
+        )));
+    }
+    let parts: Vec<&str> = jws.split('.').collect();
+    let base64url = |p: &&str| {
+        !p.is_empty()
+            && p.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    };
+    if parts.len() != 3 || !parts.iter().all(base64url) {
+        return Err(invalid(
+            "jws: a compact JWS, three non-empty base64url parts",
+        ));
+    }
+    Ok(())
+}
+
 /// `POST /bank/v1/signed-alerts`: delivers a JWS the bank signed elsewhere
 /// to every device of the customer, unchanged. The gateway checks only its
 /// shape (the devices verify it); when its payload names an alert id and
@@ -336,8 +461,9 @@ pub async fn post_signed_alert(
     body: Bytes,
 ) -> Result<Response, Problem> {
     let forward: SignedAlertForward = json(&body)?;
+    check_compact_jws(&forward.jws)?;
     let jws = strongroom_core::protocol::jose::parse_jws(&forward.jws)
-        .map_err(|e| Problem::from_protocol(&e))?;
+        .map_err(|e| invalid(format!("jws: {e}")))?;
     let claims: Option<strongroom_core::protocol::alert::AlertClaims> =
         serde_json::from_slice(&jws.payload).ok();
     let recorded = claims.and_then(|c| {
@@ -400,9 +526,7 @@ pub async fn post_chat(State(state): State<Shared>, body: Bytes) -> Result<Respo
             "a chat message is at most 4 KiB",
         ));
     }
-    if message.author.trim().is_empty() || message.author.len() > 128 {
-        return Err(invalid("author: 1 to 128 bytes"));
-    }
+    check_label("author", &message.author, MAX_REF_BYTES)?;
     let customer = customer(&state, &message.customer).await?;
     let id = format!("m-{}", random_uuid(&state.rng));
     let message_id = id.clone();
@@ -507,6 +631,9 @@ pub async fn get_fraud_answers(
     Ok(Json(serde_json::json!({ "answers": answers })).into_response())
 }
 
+/// The most pilot features a customer's set holds.
+pub const MAX_FLAGS: usize = 64;
+
 /// Pilot features to switch on or off.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -526,7 +653,7 @@ pub async fn post_flags(State(state): State<Shared>, body: Bytes) -> Result<Resp
     let customer = customer(&state, &update.customer).await?;
     let (flags, committed) = state
         .db
-        .write(move |c| -> Result<_, GatewayError> {
+        .write(move |c| -> Result<_, Problem> {
             let current: String = c.query_row(
                 "SELECT flags FROM customers WHERE id = ?1",
                 [customer.id],
@@ -535,6 +662,14 @@ pub async fn post_flags(State(state): State<Shared>, body: Bytes) -> Result<Resp
             let mut flags: BTreeMap<String, bool> =
                 serde_json::from_str(&current).unwrap_or_default();
             flags.extend(update.flags);
+            // The complete set goes in every flags event: keep it small.
+            if flags.len() > MAX_FLAGS {
+                return Err(Problem::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_field",
+                    format!("flags: a customer has at most {MAX_FLAGS} pilot features"),
+                ));
+            }
             let text = serde_json::to_string(&flags).unwrap_or_else(|_| "{}".into());
             c.execute(
                 "UPDATE customers SET flags = ?1 WHERE id = ?2",
@@ -677,7 +812,7 @@ pub async fn post_bench_device(
                 params![sha256(a.as_bytes()), id, now_s() + ttl],
             )?;
             let seq = enqueue(c, &id, &flags_event(&customer.flags), None)?;
-            Ok(vec![(id, seq)])
+            Ok(seq.map(|seq| (id, seq)).into_iter().collect::<Vec<_>>())
         })
         .await?;
     state.hub.notify_all(&committed);

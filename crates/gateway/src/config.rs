@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::error::GatewayError;
 
@@ -34,6 +35,12 @@ pub struct Config {
     pub bench: bool,
     /// The bank's display name on the consent page and in the metadata.
     pub bank_name: String,
+    /// How often an open stream is pinged (30 s; not a command-line option,
+    /// tests shorten it).
+    pub stream_ping_interval: Duration,
+    /// A stream whose device sent nothing (no frame, no pong) for this long
+    /// is closed (90 s; not a command-line option, tests shorten it).
+    pub stream_idle_timeout: Duration,
 }
 
 /// The usage text printed for `--help` and on bad arguments.
@@ -65,6 +72,8 @@ impl Default for Config {
             rate_limit: 20.0,
             bench: false,
             bank_name: "Demo Bank".into(),
+            stream_ping_interval: Duration::from_secs(30),
+            stream_idle_timeout: Duration::from_secs(90),
         }
     }
 }

@@ -19,7 +19,10 @@ use crate::error::GatewayError;
 
 /// The migrations, applied in order; `PRAGMA user_version` counts how many
 /// have run.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_initial.sql"),
+    include_str!("../migrations/0002_history_index.sql"),
+];
 
 /// The most jobs one commit covers; bounds the latency a batch adds.
 const MAX_BATCH: usize = 512;

@@ -27,6 +27,10 @@ pub enum GatewayError {
     /// Certificates or keys for TLS could not be made or loaded.
     #[error("tls: {0}")]
     Tls(String),
+    /// Data from a request cannot be stored or delivered as asked (an event
+    /// over the frame limit, say): the caller's mistake, a 422.
+    #[error("{0}")]
+    Invalid(String),
 }
 
 impl GatewayError {
@@ -136,7 +140,12 @@ impl Problem {
 
 impl From<GatewayError> for Problem {
     fn from(e: GatewayError) -> Self {
-        Problem::internal(&e)
+        match e {
+            GatewayError::Invalid(detail) => {
+                Problem::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", detail)
+            }
+            other => Problem::internal(&other),
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 
 use rusqlite::{Connection, OptionalExtension, params};
 use strongroom_core::protocol::alert::{ALERT_TYP, AlertClaims, AlertEvent, AlertKind};
-use strongroom_core::protocol::frames::{DeviceEvent, encode};
+use strongroom_core::protocol::frames::{DeviceEvent, MAX_FRAME_BYTES, encode};
 use strongroom_core::protocol::jose::SigningKey;
 
 use crate::crypto::{now_ms, now_s, random_uuid};
@@ -13,26 +13,74 @@ use crate::error::GatewayError;
 /// once the commit is durable.
 pub type Committed = Vec<(String, u64)>;
 
-/// Appends `event` to `device_id`'s events with the next number.
+/// The scope a device must have been granted to receive `event`: alerts,
+/// key rotations and pilot features need `alerts`; chat needs `chat`.
+pub fn required_scope(event: &DeviceEvent) -> &'static str {
+    match event {
+        DeviceEvent::Alert { .. } | DeviceEvent::KeyRotation { .. } | DeviceEvent::Flags { .. } => {
+            "alerts"
+        }
+        DeviceEvent::Chat { .. } | DeviceEvent::ChatAccepted { .. } => "chat",
+    }
+}
+
+/// Whether a space-separated scope list grants `scope`.
+pub fn has_scope(granted: &str, scope: &str) -> bool {
+    granted.split(' ').any(|s| s == scope)
+}
+
+/// The bytes a stream frame adds around an event body:
+/// `{"type":"event","seq":<up to 20 digits>,"event":` and `}`.
+const FRAME_OVERHEAD: usize = r#"{"type":"event","seq":,"event":}"#.len() + 20;
+
+/// Encodes `event` for storage, refusing one whose stream frame would
+/// exceed the protocol's 64 KiB frame limit (the device would refuse the
+/// frame, reconnect, and get the same one again, forever).
 ///
 /// # Errors
-/// [`GatewayError::Storage`].
+/// [`GatewayError::Invalid`] for an event too large to deliver.
+pub fn encode_event(event: &DeviceEvent) -> Result<String, GatewayError> {
+    let body = encode(event);
+    if body.len() + FRAME_OVERHEAD > MAX_FRAME_BYTES {
+        return Err(GatewayError::Invalid(format!(
+            "the event would be a {} byte frame; frames are at most {MAX_FRAME_BYTES} bytes",
+            body.len() + FRAME_OVERHEAD
+        )));
+    }
+    Ok(body)
+}
+
+/// Appends `event` to `device_id`'s events with the next number, if the
+/// device was granted the scope the event needs (see [`required_scope`]);
+/// `None` when it was not (or the device does not exist), so numbers stay
+/// gapless and a device never holds events it may not see.
+///
+/// # Errors
+/// [`GatewayError::Storage`], or [`GatewayError::Invalid`] for an event over
+/// the frame limit.
 pub fn enqueue(
     conn: &Connection,
     device_id: &str,
     event: &DeviceEvent,
     alert_id: Option<&str>,
-) -> Result<u64, GatewayError> {
-    let seq: i64 = conn
+) -> Result<Option<u64>, GatewayError> {
+    let body = encode_event(event)?;
+    let seq: Option<i64> = conn
         .prepare_cached(
-            "UPDATE devices SET last_seq = last_seq + 1 WHERE id = ?1 RETURNING last_seq",
+            "UPDATE devices SET last_seq = last_seq + 1
+             WHERE id = ?1 AND instr(' ' || scope || ' ', ' ' || ?2 || ' ') > 0
+             RETURNING last_seq",
         )?
-        .query_row([device_id], |r| r.get(0))?;
+        .query_row(params![device_id, required_scope(event)], |r| r.get(0))
+        .optional()?;
+    let Some(seq) = seq else {
+        return Ok(None);
+    };
     conn.prepare_cached(
         "INSERT INTO events(device_id, seq, body, alert_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
-    .execute(params![device_id, seq, encode(event), alert_id, now_ms()])?;
-    Ok(u64::try_from(seq).unwrap_or(0))
+    .execute(params![device_id, seq, body, alert_id, now_ms()])?;
+    Ok(Some(u64::try_from(seq).unwrap_or(0)))
 }
 
 /// The ids of a customer's linked (not revoked) devices.
@@ -47,7 +95,8 @@ pub fn customer_devices(conn: &Connection, customer_id: i64) -> Result<Vec<Strin
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Appends `event` to every linked device of `customer_id` except `except`.
+/// Appends `event` to every linked device of `customer_id` except `except`
+/// that was granted the scope it needs.
 ///
 /// # Errors
 /// [`GatewayError::Storage`].
@@ -63,8 +112,9 @@ pub fn enqueue_for_customer(
         if Some(device.as_str()) == except {
             continue;
         }
-        let seq = enqueue(conn, &device, event, alert_id)?;
-        committed.push((device, seq));
+        if let Some(seq) = enqueue(conn, &device, event, alert_id)? {
+            committed.push((device, seq));
+        }
     }
     Ok(committed)
 }

@@ -137,8 +137,9 @@ pub fn rotate(conn: &Connection, issuer: &str) -> Result<(SigningState, Committe
     let event = DeviceEvent::KeyRotation { jws };
     let mut committed = Vec::new();
     for device in devices {
-        let seq = enqueue(conn, &device, &event, None)?;
-        committed.push((device, seq));
+        if let Some(seq) = enqueue(conn, &device, &event, None)? {
+            committed.push((device, seq));
+        }
     }
     Ok((
         SigningState {

@@ -66,47 +66,49 @@ pub const MAX_IP_FAILURES: usize = 20;
 pub const SIGN_IN_WINDOW: Duration = Duration::from_secs(15 * 60);
 
 impl SignInLimiter {
-    fn count(&self, key: &str) -> usize {
+    /// Counts an attempt for `username` from `ip` before the password is
+    /// checked, if the limits allow one more; false (nothing counted) if
+    /// they do not. Checking and counting happen under one lock, so
+    /// parallel attempts cannot all pass the check before any is counted.
+    /// A successful attempt is taken back with [`SignInLimiter::succeeded`].
+    pub fn begin(&self, username: &str, ip: &str) -> bool {
         let now = Instant::now();
-        self.failures
-            .lock()
-            .map(|f| {
-                f.get(key)
-                    .map(|v| {
-                        v.iter()
-                            .filter(|t| now.duration_since(**t) < SIGN_IN_WINDOW)
-                            .count()
-                    })
-                    .unwrap_or(0)
-            })
-            .unwrap_or(0)
-    }
-
-    /// Whether another attempt for `username` from `ip` may be tried.
-    pub fn allowed(&self, username: &str, ip: &str) -> bool {
-        self.count(&format!("u:{}", username.to_lowercase())) < MAX_USER_FAILURES
-            && self.count(&format!("ip:{ip}")) < MAX_IP_FAILURES
-    }
-
-    /// Records a failed attempt.
-    pub fn failed(&self, username: &str, ip: &str) {
-        let now = Instant::now();
-        if let Ok(mut f) = self.failures.lock() {
-            if f.len() > 100_000 {
-                f.retain(|_, v| v.iter().any(|t| now.duration_since(*t) < SIGN_IN_WINDOW));
-            }
-            for key in [format!("u:{}", username.to_lowercase()), format!("ip:{ip}")] {
-                let v = f.entry(key).or_default();
+        let Ok(mut f) = self.failures.lock() else {
+            return false;
+        };
+        if f.len() > 100_000 {
+            f.retain(|_, v| v.iter().any(|t| now.duration_since(*t) < SIGN_IN_WINDOW));
+        }
+        let keys = [
+            (format!("u:{}", username.to_lowercase()), MAX_USER_FAILURES),
+            (format!("ip:{ip}"), MAX_IP_FAILURES),
+        ];
+        for (key, max) in &keys {
+            if let Some(v) = f.get_mut(key) {
                 v.retain(|t| now.duration_since(*t) < SIGN_IN_WINDOW);
-                v.push(now);
+                if v.len() >= *max {
+                    return false;
+                }
             }
         }
+        for (key, _) in keys {
+            f.entry(key).or_default().push(now);
+        }
+        true
     }
 
-    /// Forgets a username's failures after it signs in.
-    pub fn succeeded(&self, username: &str) {
+    /// Forgets a username's failures after it signs in, and takes back the
+    /// attempt [`SignInLimiter::begin`] counted for the IP.
+    pub fn succeeded(&self, username: &str, ip: &str) {
         if let Ok(mut f) = self.failures.lock() {
             f.remove(&format!("u:{}", username.to_lowercase()));
+            let key = format!("ip:{ip}");
+            if let Some(v) = f.get_mut(&key) {
+                v.pop();
+                if v.is_empty() {
+                    f.remove(&key);
+                }
+            }
         }
     }
 }
@@ -122,6 +124,17 @@ pub struct ReplayCache {
 }
 
 impl ReplayCache {
+    /// How many proof ids are remembered now (expired ones included until
+    /// the next sweep).
+    pub fn len(&self) -> usize {
+        self.seen.lock().map(|g| g.0.len()).unwrap_or(0)
+    }
+
+    /// Whether no proof id is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Records `jti` (with the key thumbprint, so ids from different keys
     /// never collide); false if it was already seen and has not expired.
     pub fn first_use(&self, jkt: &str, jti: &str, now: i64) -> bool {
@@ -204,14 +217,21 @@ mod tests {
     }
 
     #[test]
-    fn sign_in_failures_lock_the_username() {
+    fn sign_in_attempts_are_counted_before_checking_and_lock_the_username() {
         let limiter = SignInLimiter::default();
+        // Five attempts in flight at once: the sixth is refused before any
+        // of them has finished.
         for _ in 0..MAX_USER_FAILURES {
-            assert!(limiter.allowed("Alice", "1.2.3.4"));
-            limiter.failed("Alice", "1.2.3.4");
+            assert!(limiter.begin("Alice", "1.2.3.4"));
         }
-        assert!(!limiter.allowed("alice", "5.6.7.8"), "per username, any IP");
-        assert!(limiter.allowed("bob", "5.6.7.8"));
+        assert!(!limiter.begin("alice", "5.6.7.8"), "per username, any IP");
+        assert!(limiter.begin("bob", "5.6.7.8"));
+        limiter.succeeded("bob", "5.6.7.8");
+        limiter.succeeded("alice", "1.2.3.4");
+        assert!(
+            limiter.begin("alice", "1.2.3.4"),
+            "a success clears the name"
+        );
     }
 
     #[test]

@@ -425,8 +425,9 @@ pub async fn token(
                         |r| r.get(0),
                     )?;
                     let mut committed = Vec::new();
-                    let seq = enqueue(c, &device_id, &flags_event(&flags), None)?;
-                    committed.push((device_id.clone(), seq));
+                    if let Some(seq) = enqueue(c, &device_id, &flags_event(&flags), None)? {
+                        committed.push((device_id.clone(), seq));
+                    }
                     let others: i64 = c.query_row(
                         "SELECT count(*) FROM devices WHERE customer_id = ?1 AND id != ?2 AND revoked_at IS NULL",
                         params![customer_id, device_id],

@@ -73,6 +73,11 @@ impl RunningGateway {
         self.state.hub.open_streams()
     }
 
+    /// How many DPoP proof ids the replay cache holds now.
+    pub fn remembered_proofs(&self) -> usize {
+        self.state.replay.len()
+    }
+
     /// Stops gracefully: streams are closed with 1001, requests in flight
     /// get up to five seconds, then the database writer drains and stops.
     pub async fn shutdown(self) {
@@ -99,7 +104,67 @@ fn create_private_dir(dir: &Path) -> Result<(), GatewayError> {
     }
     builder
         .create(dir)
-        .map_err(|e| GatewayError::io(format!("creating {}", dir.display()), e))
+        .map_err(|e| GatewayError::io(format!("creating {}", dir.display()), e))?;
+    // An existing directory keeps whatever mode it had: make it private
+    // too, or refuse to start (the database holds the signing keys).
+    set_mode(dir, 0o700)
+}
+
+/// Sets `path`'s permission bits (Unix; elsewhere nothing to do).
+fn set_mode(path: &Path, mode: u32) -> Result<(), GatewayError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).map_err(|e| {
+            GatewayError::io(
+                format!(
+                    "making {} private (mode {mode:o}); fix its owner or permissions",
+                    path.display()
+                ),
+                e,
+            )
+        })?;
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+    Ok(())
+}
+
+/// The files in the data directory that hold secrets: the database (alert
+/// signing keys, token hashes) with its WAL and shared memory, the bank API
+/// key and the demo server key.
+const PRIVATE_FILES: &[&str] = &[
+    "gateway.db",
+    "gateway.db-wal",
+    "gateway.db-shm",
+    BANK_API_KEY_FILE,
+    crate::tls::DEMO_SERVER_KEY_FILE,
+];
+
+/// Makes every secret file that exists in the data directory 0600. The
+/// database is created 0600 before SQLite opens it, so its WAL and shared
+/// memory (which SQLite creates with the database's mode) are too.
+fn make_files_private(data_dir: &Path) -> Result<(), GatewayError> {
+    let db = data_dir.join("gateway.db");
+    if !db.exists() {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        options
+            .open(&db)
+            .map_err(|e| GatewayError::io(format!("creating {}", db.display()), e))?;
+    }
+    for name in PRIVATE_FILES {
+        let path = data_dir.join(name);
+        if path.exists() {
+            set_mode(&path, 0o600)?;
+        }
+    }
+    Ok(())
 }
 
 /// The bank API key: made on first run (or when its file is gone), written
@@ -167,7 +232,8 @@ async fn problems_for_plain_errors(request: Request, next: Next) -> Response {
     problem
 }
 
-/// Token bucket per client IP for the OAuth endpoints and the web page.
+/// Token bucket per client IP for the OAuth endpoints, the web page and the
+/// messaging API (`--rate-limit` per second, bursts of twice that).
 async fn limit_by_ip(State(state): State<Shared>, request: Request, next: Next) -> Response {
     let ip = client_ip(&request);
     match state.limiter.check(&format!("ip:{ip}")) {
@@ -196,6 +262,18 @@ pub fn router(state: Shared) -> Router {
             Arc::clone(&state),
             limit_by_ip,
         ));
+    // The messaging API: the per-IP limit first (before any signature is
+    // checked or any database read is made), then `authenticate` applies
+    // the per-device limit.
+    let messaging = Router::new()
+        .route("/v1/stream", get(stream::upgrade))
+        .route("/v1/chat", post(api::send_chat))
+        .route("/v1/fraud-answers", post(api::fraud_answer))
+        .route("/v1/history", get(api::history))
+        .route_layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            limit_by_ip,
+        ));
     let mut bank_api = Router::new()
         .route("/bank/v1/customers", post(bank::post_customer))
         .route("/bank/v1/transactions", post(bank::post_transaction))
@@ -219,11 +297,8 @@ pub fn router(state: Shared) -> Router {
             get(oauth::metadata),
         )
         .route("/oauth/jwks", get(oauth::jwks))
-        .route("/v1/stream", get(stream::upgrade))
-        .route("/v1/chat", post(api::send_chat))
-        .route("/v1/fraud-answers", post(api::fraud_answer))
-        .route("/v1/history", get(api::history))
         .merge(public)
+        .merge(messaging)
         .merge(bank_api)
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -254,6 +329,7 @@ pub async fn start(config: Config) -> Result<RunningGateway, GatewayError> {
     };
     let tls = server_config(&cert, &key)?;
 
+    make_files_private(&data_dir)?;
     let db = Arc::new(Db::open(&data_dir.join("gateway.db"))?);
     let signing = db.write(crate::keys::load_or_create).await?;
     let rng = SystemRandom::new();
@@ -295,6 +371,9 @@ pub async fn start(config: Config) -> Result<RunningGateway, GatewayError> {
         nonces: NonceIssuer::new(&random_bytes::<32>(&rng)),
         replay: ReplayCache::default(),
         sign_ins: SignInLimiter::default(),
+        password_checks: Arc::new(tokio::sync::Semaphore::new(
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+        )),
         pages: PageTokens::default(),
         bank_key_hash,
         links: links_tx,

@@ -38,6 +38,8 @@ pub struct AppState {
     pub limiter: RateLimiter,
     /// Failed sign-ins.
     pub sign_ins: SignInLimiter,
+    /// Argon2 password checks running at once (19 MiB each): one per CPU.
+    pub password_checks: Arc<tokio::sync::Semaphore>,
     /// The verification page's one-time tokens.
     pub pages: PageTokens,
     /// SHA-256 of the bank API key.

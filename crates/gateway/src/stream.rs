@@ -6,6 +6,9 @@
 
 use std::time::Duration;
 
+use tokio::time::Instant;
+
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade, close_code};
 use axum::http::HeaderMap;
@@ -16,6 +19,7 @@ use strongroom_core::protocol::frames::{
 };
 
 use crate::api::{DeviceAuth, authenticate};
+use crate::crypto::now_s;
 use crate::error::{GatewayError, Problem};
 use crate::state::Shared;
 
@@ -45,17 +49,25 @@ pub async fn upgrade(
                 Ended::Closed => return,
                 Ended::Violation(reason) => (close_code::POLICY, reason),
                 Ended::Revoked => (close_code::POLICY, "the link was revoked"),
+                Ended::Silent => (close_code::POLICY, "nothing heard from the device"),
+                Ended::TokenExpired => (TOKEN_EXPIRED, "token expired"),
                 Ended::ShuttingDown => (close_code::AWAY, "the gateway is restarting"),
                 Ended::Failed => (close_code::ERROR, "the gateway failed"),
             };
-            let _ = socket
-                .send(Message::Close(Some(CloseFrame {
-                    code,
-                    reason: Utf8Bytes::from_static(reason),
-                })))
-                .await;
+            let close = Message::Close(Some(CloseFrame {
+                code,
+                reason: Utf8Bytes::from_static(reason),
+            }));
+            let _ = tokio::time::timeout(CLOSE_TIMEOUT, socket.send(close)).await;
         }))
 }
+
+/// The close code for a stream whose access token expired: the device
+/// refreshes its token and reconnects.
+pub const TOKEN_EXPIRED: u16 = 4401;
+
+/// How long the close frame may take to go out.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Why a stream ended.
 enum Ended {
@@ -65,25 +77,41 @@ enum Ended {
     Violation(&'static str),
     /// The grant was revoked.
     Revoked,
+    /// The device sent nothing (not even a pong) for the idle timeout.
+    Silent,
+    /// The access token that opened the stream expired: close 4401.
+    TokenExpired,
     /// The gateway is stopping.
     ShuttingDown,
     /// Storage failed.
     Failed,
 }
 
-async fn acked_seq(state: &Shared, device_id: &str) -> Result<u64, GatewayError> {
+/// What the stream needs of its device row when it starts.
+struct DeviceRow {
+    acked_seq: u64,
+    last_seq: u64,
+    revoked: bool,
+}
+
+async fn device_row(state: &Shared, device_id: &str) -> Result<DeviceRow, GatewayError> {
     let id = device_id.to_owned();
     state
         .db
-        .read(move |c| -> Result<i64, GatewayError> {
-            Ok(
-                c.query_row("SELECT acked_seq FROM devices WHERE id = ?1", [id], |r| {
-                    r.get(0)
-                })?,
-            )
+        .read(move |c| -> Result<DeviceRow, GatewayError> {
+            Ok(c.query_row(
+                "SELECT acked_seq, last_seq, revoked_at FROM devices WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok(DeviceRow {
+                        acked_seq: u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
+                        last_seq: u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
+                        revoked: r.get::<_, Option<i64>>(2)?.is_some(),
+                    })
+                },
+            )?)
         })
         .await
-        .map(|v| u64::try_from(v).unwrap_or(0))
 }
 
 async fn events_after(
@@ -128,20 +156,93 @@ fn classify(message: Option<Result<Message, axum::Error>>) -> Incoming {
     }
 }
 
+/// The timers of one stream: pings, the idle limit and the token's expiry.
+/// Three instants, so 10,000 streams cost nothing worth counting; one sleep
+/// at a time is armed, until the earliest.
+struct Liveness {
+    ping_every: Duration,
+    idle_after: Duration,
+    next_ping: Instant,
+    last_heard: Instant,
+    token_expires: Instant,
+}
+
+/// What the earliest deadline means.
+enum Due {
+    Ping,
+    Silent,
+    TokenExpired,
+}
+
+impl Liveness {
+    fn new(state: &Shared, auth: &DeviceAuth) -> Self {
+        let now = Instant::now();
+        let left = u64::try_from(auth.expires_at.saturating_sub(now_s())).unwrap_or(0);
+        Liveness {
+            ping_every: state.config.stream_ping_interval,
+            idle_after: state.config.stream_idle_timeout,
+            next_ping: now + state.config.stream_ping_interval,
+            last_heard: now,
+            token_expires: now + Duration::from_secs(left),
+        }
+    }
+
+    fn heard(&mut self) {
+        self.last_heard = Instant::now();
+    }
+
+    fn next(&self) -> (Instant, Due) {
+        let silent = self.last_heard + self.idle_after;
+        let mut due = (self.next_ping, Due::Ping);
+        if silent <= due.0 {
+            due = (silent, Due::Silent);
+        }
+        if self.token_expires <= due.0 {
+            due = (self.token_expires, Due::TokenExpired);
+        }
+        due
+    }
+}
+
+/// Sends one message, giving up (as if the connection dropped) when the
+/// device does not take it within the idle timeout.
+async fn send(socket: &mut WebSocket, message: Message, within: Duration) -> bool {
+    matches!(
+        tokio::time::timeout(within, socket.send(message)).await,
+        Ok(Ok(()))
+    )
+}
+
 async fn run(state: &Shared, auth: &DeviceAuth, socket: &mut WebSocket) -> Ended {
-    // Subscribe before the first read so no commit can slip between them.
+    // Subscribe before the first read so no commit or revocation can slip
+    // between them.
     let mut subscription = state.hub.subscribe(&auth.device_id);
     let mut shutdown = state.shutdown.clone();
     if *shutdown.borrow() {
         return Ended::ShuttingDown;
     }
-    let Ok(mut acked) = acked_seq(state, &auth.device_id).await else {
+    let mut live = Liveness::new(state, auth);
+    // Read after subscribing: a revocation between `authenticate` and the
+    // subscription did not wake us, but it is in the row.
+    let Ok(device) = device_row(state, &auth.device_id).await else {
         return Ended::Failed;
     };
-    if socket
-        .send(Message::Text(encode(&ServerFrame::Hello { acked }).into()))
-        .await
-        .is_err()
+    if device.revoked {
+        return Ended::Revoked;
+    }
+    let mut acked = device.acked_seq;
+    // The highest number that exists for this device: `resume` and `ack`
+    // cannot go past it.
+    let last_seq = |subscription: &crate::hub::Subscription| {
+        device.last_seq.max(subscription.signal.borrow().last_seq)
+    };
+    let idle = live.idle_after;
+    if !send(
+        socket,
+        Message::Text(encode(&ServerFrame::Hello { acked }).into()),
+        idle,
+    )
+    .await
     {
         return Ended::Closed;
     }
@@ -149,7 +250,9 @@ async fn run(state: &Shared, auth: &DeviceAuth, socket: &mut WebSocket) -> Ended
         match tokio::time::timeout(RESUME_TIMEOUT, socket.recv()).await {
             Err(_) => return Ended::Violation("no resume frame"),
             Ok(message) => match classify(message) {
-                Incoming::Frame(ClientFrame::Resume { after }) => break after,
+                Incoming::Frame(ClientFrame::Resume { after }) => {
+                    break after.min(last_seq(&subscription));
+                }
                 Incoming::Frame(ClientFrame::Ack { .. }) => {
                     return Ended::Violation("resume must come first");
                 }
@@ -159,6 +262,7 @@ async fn run(state: &Shared, auth: &DeviceAuth, socket: &mut WebSocket) -> Ended
             },
         }
     };
+    live.heard();
     loop {
         // Catch up with everything committed after `sent`.
         loop {
@@ -168,7 +272,7 @@ async fn run(state: &Shared, auth: &DeviceAuth, socket: &mut WebSocket) -> Ended
             let full = page.len() as i64 == PAGE;
             for (seq, body) in page {
                 let frame = format!(r#"{{"type":"event","seq":{seq},"event":{body}}}"#);
-                if socket.send(Message::Text(frame.into())).await.is_err() {
+                if !send(socket, Message::Text(frame.into()), idle).await {
                     return Ended::Closed;
                 }
                 sent = seq;
@@ -178,41 +282,60 @@ async fn run(state: &Shared, auth: &DeviceAuth, socket: &mut WebSocket) -> Ended
                 break;
             }
         }
+        let (deadline, due) = live.next();
         tokio::select! {
-            message = socket.recv() => match classify(message) {
-                Incoming::Frame(ClientFrame::Ack { seq }) => {
-                    if seq > sent {
-                        return Ended::Violation("acknowledged an event not sent");
-                    }
-                    if seq > acked {
-                        let id = auth.device_id.clone();
-                        let stored = state
-                            .db
-                            .write(move |c| -> Result<(), GatewayError> {
-                                c.prepare_cached(
-                                    "UPDATE devices SET acked_seq = max(acked_seq, ?1) WHERE id = ?2",
-                                )?
-                                .execute(params![i64::try_from(seq).unwrap_or(0), id])?;
-                                Ok(())
-                            })
-                            .await;
-                        if stored.is_err() {
-                            return Ended::Failed;
+            message = socket.recv() => {
+                live.heard();
+                match classify(message) {
+                    Incoming::Frame(ClientFrame::Ack { seq }) => {
+                        // `sent` never passes the device's last number, so
+                        // this also refuses numbers that do not exist.
+                        if seq > sent {
+                            return Ended::Violation("acknowledged an event not sent");
                         }
-                        acked = seq;
+                        if seq > acked {
+                            let id = auth.device_id.clone();
+                            let stored = state
+                                .db
+                                .write(move |c| -> Result<(), GatewayError> {
+                                    c.prepare_cached(
+                                        "UPDATE devices SET acked_seq = max(acked_seq, min(?1, last_seq)) WHERE id = ?2",
+                                    )?
+                                    .execute(params![i64::try_from(seq).unwrap_or(0), id])?;
+                                    Ok(())
+                                })
+                                .await;
+                            if stored.is_err() {
+                                return Ended::Failed;
+                            }
+                            acked = seq;
+                        }
                     }
+                    // A second resume restarts delivery from the number
+                    // given, never past the last one that exists.
+                    Incoming::Frame(ClientFrame::Resume { after }) => {
+                        sent = after.min(last_seq(&subscription));
+                    }
+                    Incoming::Ignore => {}
+                    Incoming::Closed => return Ended::Closed,
+                    Incoming::Violation(why) => return Ended::Violation(why),
                 }
-                // A second resume restarts delivery from the number given.
-                Incoming::Frame(ClientFrame::Resume { after }) => sent = after,
-                Incoming::Ignore => {}
-                Incoming::Closed => return Ended::Closed,
-                Incoming::Violation(why) => return Ended::Violation(why),
             },
             changed = subscription.signal.changed() => {
                 if changed.is_err() || subscription.signal.borrow_and_update().revoked {
                     return Ended::Revoked;
                 }
             }
+            () = tokio::time::sleep_until(deadline) => match due {
+                Due::Ping => {
+                    if !send(socket, Message::Ping(Bytes::new()), idle).await {
+                        return Ended::Closed;
+                    }
+                    live.next_ping = Instant::now() + live.ping_every;
+                }
+                Due::Silent => return Ended::Silent,
+                Due::TokenExpired => return Ended::TokenExpired,
+            },
             _ = shutdown.changed() => return Ended::ShuttingDown,
         }
     }

@@ -4,7 +4,7 @@
 //! shown is escaped.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -256,7 +256,22 @@ pub async fn sign_in(State(state): State<Shared>, request: Request) -> Response 
             Some("Enter your username and password."),
         );
     }
-    if !state.sign_ins.allowed(&username, &ip) {
+    // Each check holds 19 MiB for a while: at most one per CPU at a time,
+    // and the rest are told to come back rather than queued.
+    let Ok(permit) = Arc::clone(&state.password_checks).try_acquire_owned() else {
+        let mut busy = sign_in_page(
+            &state,
+            StatusCode::TOO_MANY_REQUESTS,
+            &typed_code,
+            Some("The bank is busy. Try again in a moment."),
+        );
+        busy.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return busy;
+    };
+    // Counted before hashing, so parallel attempts cannot all slip under
+    // the limit; taken back on success.
+    if !state.sign_ins.begin(&username, &ip) {
         return sign_in_page(
             &state,
             StatusCode::TOO_MANY_REQUESTS,
@@ -292,12 +307,12 @@ pub async fn sign_in(State(state): State<Shared>, request: Request) -> Response 
     let dummy = state.dummy_hash();
     let ok = tokio::task::spawn_blocking(move || {
         let matches = verify_password(&password, phc.as_deref().unwrap_or(&dummy));
+        drop(permit);
         matches && phc.is_some()
     })
     .await
     .unwrap_or(false);
     let Some((customer_id, _)) = customer.filter(|_| ok) else {
-        state.sign_ins.failed(&username, &ip);
         return sign_in_page(
             &state,
             StatusCode::UNAUTHORIZED,
@@ -305,7 +320,7 @@ pub async fn sign_in(State(state): State<Shared>, request: Request) -> Response 
             Some("The username or password is not right."),
         );
     };
-    state.sign_ins.succeeded(&username);
+    state.sign_ins.succeeded(&username, &ip);
     let Some(code) = normalize_user_code(&typed_code) else {
         return sign_in_page(
             &state,

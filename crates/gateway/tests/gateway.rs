@@ -31,6 +31,15 @@ fn now_s() -> i64 {
 }
 
 async fn start(dir: &Path, listen: &str, rate_limit: f64) -> RunningGateway {
+    start_with(dir, listen, rate_limit, |_| {}).await
+}
+
+async fn start_with(
+    dir: &Path,
+    listen: &str,
+    rate_limit: f64,
+    adjust: impl FnOnce(&mut Config),
+) -> RunningGateway {
     let mut config = Config::from_args(
         [
             "--demo",
@@ -47,6 +56,7 @@ async fn start(dir: &Path, listen: &str, rate_limit: f64) -> RunningGateway {
     .expect("arguments parse");
     config.data_dir = dir.to_owned();
     config.rate_limit = rate_limit;
+    adjust(&mut config);
     strongroom_gateway::start(config)
         .await
         .expect("the gateway starts")
@@ -195,6 +205,13 @@ impl Http {
     }
 }
 
+/// The `jti` of a compact JWS (signature not checked).
+fn jti_of(jws: &str) -> String {
+    let parsed = strongroom_core::protocol::jose::parse_jws(jws).unwrap();
+    let claims: serde_json::Value = serde_json::from_slice(&parsed.payload).unwrap();
+    claims["jti"].as_str().unwrap().to_owned()
+}
+
 fn dechunk(mut data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     while let Some(eol) = data.windows(2).position(|w| w == b"\r\n") {
@@ -291,14 +308,15 @@ impl Linker<'_> {
     }
 
     async fn device_authorization(&self, key: &SigningKey) -> serde_json::Value {
+        self.device_authorization_for(key, "alerts chat").await
+    }
+
+    async fn device_authorization_for(&self, key: &SigningKey, scope: &str) -> serde_json::Value {
         let reply = self
             .http
             .form(
                 "/oauth/device_authorization",
-                &[
-                    ("client_id", "strongroom-desktop"),
-                    ("scope", "alerts chat"),
-                ],
+                &[("client_id", "strongroom-desktop"), ("scope", scope)],
                 Some(self.proof(key, "POST", "/oauth/device_authorization", None, None)),
             )
             .await;
@@ -390,8 +408,12 @@ impl Linker<'_> {
     }
 
     async fn link(&self, username: &str) -> Device {
+        self.link_with_scope(username, "alerts chat").await
+    }
+
+    async fn link_with_scope(&self, username: &str, scope: &str) -> Device {
         let (key, _) = SigningKey::generate("device", &self.rng).unwrap();
-        let auth = self.device_authorization(&key).await;
+        let auth = self.device_authorization_for(&key, scope).await;
         let user_code = auth["user_code"].as_str().unwrap().to_owned();
         let done = self
             .approve(&user_code, username, &format!("{username}-demo"), "approve")
@@ -503,7 +525,11 @@ async fn link_stream_signed_alerts_fraud_answers_rotation_and_revocation() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        for file in ["bank-api-key", "demo-ca-key.pem", "demo-server-key.pem"] {
+        assert!(
+            !dir.path().join("demo-ca-key.pem").exists(),
+            "the demo CA key is never written"
+        );
+        for file in ["bank-api-key", "demo-server-key.pem", "gateway.db"] {
             let mode = std::fs::metadata(dir.path().join(file))
                 .unwrap()
                 .permissions()
@@ -738,24 +764,66 @@ async fn link_stream_signed_alerts_fraud_answers_rotation_and_revocation() {
         "a replayed proof",
     );
 
-    // History: the device's own events, oldest first.
+    // History: the customer's alerts, newest first, in pages.
     let history = linker
+        .api(&phone, &phone.key, "GET", "/v1/history?limit=1", b"")
+        .await
+        .json();
+    let events = history["events"].as_array().unwrap();
+    assert_eq!(events.len(), 1, "{history}");
+    assert_eq!(events[0]["event"]["type"], "alert", "{history}");
+    assert_eq!(
+        jti_of(events[0]["event"]["jws"].as_str().unwrap()),
+        alert_id,
+        "the newest first: {history}"
+    );
+    let cursor = history["next"].as_str().expect("a next page").to_owned();
+    let older = linker
         .api(
             &phone,
             &phone.key,
             "GET",
-            "/v1/history?before=100&limit=2",
+            &format!("/v1/history?limit=200&cursor={cursor}"),
             b"",
         )
         .await
         .json();
-    let seqs: Vec<u64> = history["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["seq"].as_u64().unwrap())
-        .collect();
-    assert_eq!(seqs, [2, 3]);
+    assert_eq!(older["events"].as_array().unwrap().len(), 1, "{older}");
+    assert!(older["next"].is_null(), "{older}");
+    assert_problem(
+        &linker
+            .api(&phone, &phone.key, "GET", "/v1/history?cursor=junk", b"")
+            .await,
+        400,
+        "a cursor history never gave",
+    );
+
+    // Proofs from strangers, or for a token bound to another key, are not
+    // remembered: only an authenticated proof's id enters the cache.
+    let remembered = gateway.remembered_proofs();
+    for _ in 0..5 {
+        let (stranger, _) = SigningKey::generate("x", &linker.rng).unwrap();
+        let r = http
+            .send(
+                "GET",
+                "/v1/history",
+                &[
+                    ("authorization", "DPoP not-a-token".to_owned()),
+                    (
+                        "dpop",
+                        linker.proof(&stranger, "GET", "/v1/history", Some("not-a-token"), None),
+                    ),
+                ],
+                b"",
+            )
+            .await;
+        assert_problem(&r, 401, "an unknown token");
+        let r = linker
+            .api(&phone, &laptop.key, "GET", "/v1/history", b"")
+            .await;
+        assert_problem(&r, 401, "another key's proof");
+    }
+    assert_eq!(gateway.remembered_proofs(), remembered);
 
     // Chat: idempotent per client id; accepted on the stream.
     let chat = br#"{"client_id":"c-1","body":"Hello bank","sent_at":1}"#;
@@ -933,6 +1001,105 @@ async fn bad_input_gets_problem_details_and_floods_get_429() {
         )
         .await;
     assert_problem(&long_chat, 413, "chat over 4 KiB");
+    // Every alert field is bounded and well-formed: nothing can make a JWS
+    // or a frame a device would refuse forever.
+    let tx = |field: &str, value: serde_json::Value| {
+        let mut body = serde_json::json!({"customer": "alice", "account_ref": "****4321",
+            "amount_minor": 12999, "currency": "EUR", "merchant": "Shop", "country": "FR",
+            "card_present": true, "status": "approved"});
+        body[field] = value;
+        body
+    };
+    for (field, value) in [
+        ("merchant", serde_json::json!("m".repeat(60 * 1024))),
+        ("merchant", serde_json::json!("m".repeat(129))),
+        ("merchant", serde_json::json!(" ")),
+        ("account_ref", serde_json::json!("a".repeat(129))),
+        ("currency", serde_json::json!("eur")),
+        ("currency", serde_json::json!("EURO")),
+        ("country", serde_json::json!("FRA")),
+        ("country", serde_json::json!("fr")),
+        ("amount_minor", serde_json::json!(i64::MAX)),
+        ("amount_minor", serde_json::json!(-1)),
+        ("balance_after_minor", serde_json::json!(i64::MIN)),
+    ] {
+        let r = http
+            .bank("POST", "/bank/v1/transactions", tx(field, value))
+            .await;
+        assert_problem(&r, 422, &format!("transaction {field}"));
+    }
+    let ok = http
+        .bank(
+            "POST",
+            "/bank/v1/transactions",
+            tx("merchant", serde_json::json!("m".repeat(128))),
+        )
+        .await;
+    assert_eq!(ok.status, 201, "128 bytes is allowed: {}", ok.text());
+    let alert = |field: &str, value: serde_json::Value| {
+        let mut body = serde_json::json!({"customer": "alice", "kind": "custom",
+            "severity": "info", "text": "Hello"});
+        body[field] = value;
+        body
+    };
+    for (field, value) in [
+        ("text", serde_json::json!("t".repeat(1025))),
+        ("text", serde_json::json!("")),
+        ("merchant", serde_json::json!("m".repeat(60 * 1024))),
+        ("account_ref", serde_json::json!("a".repeat(129))),
+        ("currency", serde_json::json!("E1R")),
+        ("country", serde_json::json!("F")),
+        ("amount_minor", serde_json::json!(i64::MIN)),
+        ("respond_by", serde_json::json!(-5)),
+    ] {
+        let r = http
+            .bank("POST", "/bank/v1/alerts", alert(field, value))
+            .await;
+        assert_problem(&r, 422, &format!("custom alert {field}"));
+    }
+    for jws in [
+        "a.b".to_owned(),
+        "a.b.c.d".to_owned(),
+        "a..c".to_owned(),
+        "a.b.c!".to_owned(),
+        "eyJhbGciOiJFUzI1NiJ9.e30.c2ln".to_owned() + &"A".repeat(17 * 1024),
+    ] {
+        let r = http
+            .bank(
+                "POST",
+                "/bank/v1/signed-alerts",
+                serde_json::json!({"customer": "alice", "jws": jws}),
+            )
+            .await;
+        assert_problem(&r, 422, "a signed alert devices would refuse");
+    }
+    let r = http
+        .bank(
+            "POST",
+            "/bank/v1/chat",
+            serde_json::json!({"customer": "alice", "author": "A".repeat(129), "body": "hi"}),
+        )
+        .await;
+    assert_problem(&r, 422, "a staff author over 128 bytes");
+    // The merged pilot-feature set is bounded too (it goes whole in every
+    // flags event).
+    for round in 0..2 {
+        let flags: serde_json::Map<String, serde_json::Value> = (0..40)
+            .map(|i| (format!("f{round}-{i}"), serde_json::Value::Bool(true)))
+            .collect();
+        let r = http
+            .bank(
+                "POST",
+                "/bank/v1/flags",
+                serde_json::json!({"customer": "alice", "flags": flags}),
+            )
+            .await;
+        if round == 0 {
+            assert_eq!(r.status, 200, "{}", r.text());
+        } else {
+            assert_problem(&r, 422, "more than 64 pilot features");
+        }
+    }
     // The OAuth endpoints speak RFC 6749 errors...
     let r = http
         .form("/oauth/token", &[("grant_type", "password")], None)
@@ -952,6 +1119,13 @@ async fn bad_input_gets_problem_details_and_floods_get_429() {
     }
     let limited = limited.expect("the flood is limited");
     assert_problem(&limited, 429, "flood");
+    // The messaging API shares the per-IP limit: unauthenticated requests
+    // are refused before any proof is checked.
+    assert_problem(
+        &http.send("GET", "/v1/history", &[], b"").await,
+        429,
+        "the messaging API is limited per IP too",
+    );
     assert!(
         limited
             .header("retry-after")
@@ -968,5 +1142,363 @@ async fn bad_input_gets_problem_details_and_floods_get_429() {
             .await;
         assert_eq!(r.status, 200, "the bank API is not limited");
     }
+    gateway.shutdown().await;
+}
+
+async fn close_code(ws: &mut Ws, within: Duration) -> Option<u16> {
+    tokio::time::timeout(within, async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Close(frame))) => return frame.map(|f| u16::from(f.code)),
+                Some(Ok(_)) => continue,
+                _ => return None,
+            }
+        }
+    })
+    .await
+    .expect("the stream closes in time")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn streams_are_pinged_silent_ones_closed_and_none_outlives_its_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let gateway = start_with(dir.path(), "127.0.0.1:0", 1000.0, |c| {
+        c.stream_ping_interval = Duration::from_millis(500);
+        c.stream_idle_timeout = Duration::from_secs(2);
+        c.access_token_ttl = 6;
+    })
+    .await;
+    let http = Http::new(&gateway);
+    let linker = Linker {
+        http: &http,
+        issuer: gateway.issuer.clone(),
+        rng: SystemRandom::new(),
+    };
+
+    // A device that answers pings stays connected past the idle timeout,
+    // until its token expires: then 4401 "token expired".
+    let phone = linker.link("alice").await;
+    let opened = std::time::Instant::now();
+    let (mut ws, _) = open_stream(&linker, &phone, 0).await;
+    let mut pings = 0;
+    let closed = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            match ws.next().await {
+                Some(Ok(Message::Ping(_))) => pings += 1,
+                Some(Ok(Message::Close(frame))) => {
+                    return frame.map(|f| (u16::from(f.code), f.reason.to_string()));
+                }
+                Some(Ok(_)) => continue,
+                _ => return None,
+            }
+        }
+    })
+    .await
+    .expect("the stream ends with its token");
+    assert_eq!(closed, Some((4401, "token expired".to_owned())));
+    assert!(pings >= 3, "pinged every 500 ms: {pings}");
+    assert!(
+        opened.elapsed() > Duration::from_secs(3),
+        "kept open past the idle timeout while answering pings: {:?}",
+        opened.elapsed()
+    );
+
+    // A device that sends nothing (not reading, so not answering pings) is
+    // closed after the idle timeout.
+    let laptop = linker.link("alice").await;
+    let (mut ws, _) = open_stream(&linker, &laptop, 0).await;
+    ws.flush().await.unwrap();
+    assert_eq!(gateway.open_streams(), 1);
+    // Unread, its pings are never answered; the gateway gives up on it.
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    assert_eq!(gateway.open_streams(), 0, "the silent stream was closed");
+    drop(ws);
+    gateway.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delivery_follows_the_granted_scope_and_history_serves_new_devices() {
+    let dir = tempfile::tempdir().unwrap();
+    let gateway = start(dir.path(), "127.0.0.1:0", 1000.0).await;
+    let http = Http::new(&gateway);
+    let linker = Linker {
+        http: &http,
+        issuer: gateway.issuer.clone(),
+        rng: SystemRandom::new(),
+    };
+    // Earlier traffic, before any device of Bob's exists.
+    let r = http
+        .bank("POST", "/bank/v1/alerts", serde_json::json!({"customer": "bob", "kind": "payment_due", "severity": "info", "text": "Bill due"}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+    let early_alert = r.json()["id"].as_str().unwrap().to_owned();
+    let r = http
+        .bank(
+            "POST",
+            "/bank/v1/chat",
+            serde_json::json!({"customer": "bob", "author": "Ana", "body": "Welcome"}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text());
+
+    let alerts_only = linker.link_with_scope("bob", "alerts").await;
+    let chat_only = linker.link_with_scope("bob", "chat").await;
+    let both = linker.link("bob").await;
+
+    // History for a brand-new device: the customer's earlier alerts and
+    // chat, newest first, as far as its scope reaches.
+    let kinds = |h: &serde_json::Value| -> Vec<String> {
+        h["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["event"]["type"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let h = linker
+        .api(&both, &both.key, "GET", "/v1/history", b"")
+        .await
+        .json();
+    // Bob's alerts: the payment reminder, then a new-device alert for each
+    // of the second and third links; the chat came after the reminder.
+    assert_eq!(kinds(&h), ["alert", "alert", "chat", "alert"], "{h}");
+    assert_eq!(h["events"][2]["event"]["message"]["body"], "Welcome");
+    assert_eq!(h["events"][2]["event"]["message"]["from"], "staff");
+    assert_eq!(
+        jti_of(h["events"][3]["event"]["jws"].as_str().unwrap()),
+        early_alert
+    );
+    let at: Vec<i64> = h["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["at"].as_i64().unwrap())
+        .collect();
+    assert!(at.windows(2).all(|w| w[0] >= w[1]), "newest first: {at:?}");
+    let h = linker
+        .api(&alerts_only, &alerts_only.key, "GET", "/v1/history", b"")
+        .await
+        .json();
+    assert_eq!(kinds(&h), ["alert", "alert", "alert"], "{h}");
+    let h = linker
+        .api(&chat_only, &chat_only.key, "GET", "/v1/history", b"")
+        .await
+        .json();
+    assert_eq!(kinds(&h), ["chat"], "{h}");
+    // Walking the pages one by one visits every item once.
+    let mut cursor: Option<String> = None;
+    let mut walked = 0;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/v1/history?limit=1&cursor={c}"),
+            None => "/v1/history?limit=1".to_owned(),
+        };
+        let page = linker.api(&both, &both.key, "GET", &path, b"").await.json();
+        walked += page["events"].as_array().unwrap().len();
+        match page["next"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(walked, 4);
+
+    // Live delivery follows the scope too, and so does sending chat.
+    let (mut a_ws, _) = open_stream(&linker, &alerts_only, 0).await;
+    let (mut c_ws, _) = open_stream(&linker, &chat_only, 0).await;
+    let r = http
+        .bank(
+            "POST",
+            "/bank/v1/chat",
+            serde_json::json!({"customer": "bob", "author": "Ana", "body": "Anything else?"}),
+        )
+        .await;
+    assert_eq!(r.status, 201);
+    let r = http
+        .bank("POST", "/bank/v1/alerts", serde_json::json!({"customer": "bob", "kind": "custom", "severity": "info", "text": "Later"}))
+        .await;
+    assert_eq!(r.status, 201);
+    let later = r.json()["id"].as_str().unwrap().to_owned();
+    let mut seen = Vec::new();
+    loop {
+        let (_, event) = next_event(&mut a_ws).await;
+        assert!(
+            !matches!(
+                event,
+                DeviceEvent::Chat { .. } | DeviceEvent::ChatAccepted { .. }
+            ),
+            "{event:?}"
+        );
+        if let DeviceEvent::Alert { jws } = &event
+            && jti_of(jws) == later
+        {
+            break;
+        }
+        seen.push(event);
+    }
+    loop {
+        let (_, event) = next_event(&mut c_ws).await;
+        assert!(
+            matches!(event, DeviceEvent::Chat { .. }),
+            "only chat: {event:?}"
+        );
+        if let DeviceEvent::Chat { message } = &event
+            && message.body == "Anything else?"
+        {
+            break;
+        }
+    }
+    let r = linker
+        .api(
+            &alerts_only,
+            &alerts_only.key,
+            "POST",
+            "/v1/chat",
+            br#"{"client_id":"c","body":"hi","sent_at":1}"#,
+        )
+        .await;
+    assert_problem(&r, 403, "chat without the chat scope");
+    let r = linker
+        .api(
+            &chat_only,
+            &chat_only.key,
+            "POST",
+            "/v1/chat",
+            br#"{"client_id":"c","body":"hi","sent_at":1}"#,
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.text());
+
+    // `resume` past the last event is clamped: the next event still comes,
+    // and acknowledging a number that does not exist closes with 1008.
+    drop(a_ws);
+    let (mut ws, _) = open_stream(&linker, &alerts_only, 1_000_000).await;
+    let r = http
+        .bank("POST", "/bank/v1/alerts", serde_json::json!({"customer": "bob", "kind": "custom", "severity": "info", "text": "After resume"}))
+        .await;
+    assert_eq!(r.status, 201);
+    let newest = r.json()["id"].as_str().unwrap().to_owned();
+    let (seq, event) = next_event(&mut ws).await;
+    let DeviceEvent::Alert { jws } = event else {
+        panic!("{event:?}")
+    };
+    assert_eq!(jti_of(&jws), newest);
+    ws.send(Message::text(encode(&ClientFrame::Ack { seq: seq + 1000 })))
+        .await
+        .unwrap();
+    assert_eq!(
+        close_code(&mut ws, Duration::from_secs(5)).await,
+        Some(1008)
+    );
+    gateway.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_sign_ins_cannot_pass_the_per_username_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let gateway = start(dir.path(), "127.0.0.1:0", 1000.0).await;
+    let http = Http::new(&gateway);
+    let mut forms = Vec::new();
+    for _ in 0..12 {
+        let page = http.send("GET", "/device", &[], b"").await;
+        forms.push(hidden_field(&page.text(), "csrf").unwrap());
+    }
+    let attempts = forms.iter().map(|csrf| async {
+        http.form(
+            "/device",
+            &[
+                ("user_code", "BCDF-GHJK"),
+                ("username", "bob"),
+                ("password", "not-bobs-password"),
+                ("csrf", csrf),
+            ],
+            None,
+        )
+        .await
+    });
+    let replies = futures_util::future::join_all(attempts).await;
+    let checked = replies.iter().filter(|r| r.status == 401).count();
+    let refused = replies.iter().filter(|r| r.status == 429).count();
+    assert!(
+        checked <= 5,
+        "at most five wrong passwords are checked: {checked}"
+    );
+    assert_eq!(checked + refused, 12);
+    // The right password is refused too now: the username is locked.
+    let page = http.send("GET", "/device", &[], b"").await;
+    let csrf = hidden_field(&page.text(), "csrf").unwrap();
+    if checked == 5 {
+        let r = http
+            .form(
+                "/device",
+                &[
+                    ("user_code", "BCDF-GHJK"),
+                    ("username", "bob"),
+                    ("password", "bob-demo"),
+                    ("csrf", &csrf),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(r.status, 429, "{}", r.text());
+    }
+    gateway.shutdown().await;
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn secrets_are_private_on_start_and_the_demo_ca_is_constrained() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let gateway = start(&data, "127.0.0.1:0", 1000.0).await;
+    let ca = std::fs::read(gateway.ca_file.as_ref().unwrap()).unwrap();
+    gateway.shutdown().await;
+    // An older layout: world-readable files and a stored CA key.
+    for file in ["gateway.db", "bank-api-key", "demo-server-key.pem"] {
+        std::fs::set_permissions(data.join(file), std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    std::fs::write(data.join("demo-ca-key.pem"), "old").unwrap();
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let gateway = start(&data, "127.0.0.1:0", 1000.0).await;
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700, "the data directory");
+    for file in [
+        "gateway.db",
+        "gateway.db-wal",
+        "gateway.db-shm",
+        "bank-api-key",
+        "demo-server-key.pem",
+    ] {
+        let path = data.join(file);
+        if path.exists() {
+            assert_eq!(mode(&path), 0o600, "{file}");
+        } else {
+            assert!(
+                file.ends_with("-wal") || file.ends_with("-shm"),
+                "{file} exists"
+            );
+        }
+    }
+    assert!(
+        !data.join("demo-ca-key.pem").exists(),
+        "the old CA key is removed"
+    );
+    // The CA is reused (its key is gone, so it could not make another
+    // certificate) and carries name constraints (id-ce-nameConstraints,
+    // 2.5.29.30).
+    assert_eq!(
+        std::fs::read(gateway.ca_file.as_ref().unwrap()).unwrap(),
+        ca
+    );
+    let der = rustls_pki_types::CertificateDer::from_pem_slice(&ca).unwrap();
+    assert!(
+        der.windows(5).any(|w| w == [0x06, 0x03, 0x55, 0x1d, 0x1e]),
+        "the demo CA has name constraints"
+    );
+    // And the server certificate still verifies under them.
+    let http = Http::new(&gateway);
+    assert_eq!(http.send("GET", "/oauth/jwks", &[], b"").await.status, 200);
     gateway.shutdown().await;
 }
