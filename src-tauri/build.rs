@@ -6,7 +6,28 @@
 fn main() {
     let attributes = tauri_build::Attributes::new()
         .capabilities_path_pattern("./src-tauri/capabilities/**/*")
-        .app_manifest(tauri_build::AppManifest::new().commands(&["status"]));
+        .app_manifest(tauri_build::AppManifest::new().commands(&[
+            "status",
+            "retry",
+            "lock",
+            "unlock",
+            "set_passphrase",
+            "settings",
+            "save_settings",
+            "link_start",
+            "link_finish",
+            "link_cancel",
+            "accounts",
+            "alerts",
+            "conversation",
+            "search",
+            "privacy_ledger",
+            "answer_fraud_check",
+            "send_chat",
+            "unlink",
+            "export_transcript",
+            "subscribe",
+        ]));
     if let Err(error) = tauri_build::try_build(attributes) {
         // A build script reports by failing; the message names the bad file.
         eprintln!("tauri build configuration failed: {error:#}");

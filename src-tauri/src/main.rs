@@ -1,18 +1,153 @@
-//! Strongroom's desktop shell: a window and the commands it may call.
+//! Strongroom's desktop shell: a window, a tray icon, notifications, and the
+//! commands the window may call.
 //!
 //! Thin on purpose: every command is a plain function over the client core
-//! (`strongroom-client`); no SQL, crypto, keychain or network code lives here.
+//! (`strongroom_client::app::AppCore`); no SQL, crypto, keychain or network
+//! code lives here.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
 
+use std::path::PathBuf;
+use std::sync::Arc;
+use strongroom_client::app::{AppCore, LiveEvent, parse_deep_link};
+use strongroom_vault::Vault;
+use tauri::Manager;
+use tauri_plugin_deep_link::DeepLinkExt;
+use tauri_plugin_notification::NotificationExt;
+
+/// The core, configured from the environment the way `cargo xtask demo`
+/// and the tests set it.
+fn core(app: &tauri::App) -> Result<Arc<AppCore>, Box<dyn std::error::Error>> {
+    let data_dir = match std::env::var_os("STRONGROOM_DATA_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => app.path().app_data_dir()?,
+    };
+    let vault = match std::env::var("STRONGROOM_KEYCHAIN_SERVICE") {
+        Ok(service) if !service.is_empty() => Vault::with_service(service),
+        _ => Vault::new(),
+    };
+    let extra_ca = std::env::var_os("STRONGROOM_CA_FILE").map(PathBuf::from);
+    let demo = std::env::var("STRONGROOM_DEMO_ISSUER")
+        .ok()
+        .filter(|s| !s.is_empty());
+    Ok(AppCore::new(data_dir, vault, extra_ca, demo))
+}
+
+fn show_main(app: &tauri::AppHandle) {
+    if let Some(window) = app.get_webview_window("main") {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
+    }
+}
+
+fn deep_links(core: &AppCore, urls: impl IntoIterator<Item = String>) {
+    for url in urls {
+        if let Some(issuer) = parse_deep_link(&url) {
+            core.announce(LiveEvent::DeepLink { issuer });
+        }
+    }
+}
+
+/// Notifications and the tray's unread count follow the live events.
+fn follow_events(app: tauri::AppHandle, core: Arc<AppCore>) {
+    let mut events = core.subscribe();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            let event = match events.recv().await {
+                Ok(event) => event,
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(_) => return,
+            };
+            if let Some((title, body)) = core.notification_for(&event) {
+                let _ = app.notification().builder().title(title).body(body).show();
+            }
+            if let Some(tray) = app.tray_by_id("main") {
+                let unread = core.unread_total();
+                let text = if unread == 0 {
+                    "Strongroom".to_owned()
+                } else {
+                    format!("Strongroom: {unread} unread")
+                };
+                let _ = tray.set_tooltip(Some(&text));
+                let _ = tray.set_title(Some(if unread == 0 {
+                    String::new()
+                } else {
+                    unread.to_string()
+                }));
+            }
+        }
+    });
+}
+
 fn main() {
     let result = tauri::Builder::default()
+        // First: a second launch (or a strongroom:// link) goes to the
+        // running app instead of opening a second store.
+        .plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
+            show_main(app);
+            if let Some(core) = app.try_state::<Arc<AppCore>>() {
+                deep_links(&core, argv);
+            }
+        }))
+        .plugin(tauri_plugin_deep_link::init())
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_window_state::Builder::default().build())
         .setup(|app| {
-            commands::start(app)?;
+            let core = core(app)?;
+            app.manage(core.clone());
+            {
+                let core = core.clone();
+                tauri::async_runtime::block_on(async move { core.open() });
+            }
+            let tray_core = core.clone();
+            tauri::tray::TrayIconBuilder::with_id("main")
+                .tooltip("Strongroom")
+                .icon(
+                    app.default_window_icon()
+                        .cloned()
+                        .ok_or("the app has no icon")?,
+                )
+                .on_tray_icon_event(move |tray, event| {
+                    if let tauri::tray::TrayIconEvent::Click { .. } = event {
+                        tray_core.touch();
+                        show_main(tray.app_handle());
+                    }
+                })
+                .build(app)?;
+            let link_core = core.clone();
+            app.deep_link().on_open_url(move |event| {
+                deep_links(&link_core, event.urls().iter().map(ToString::to_string));
+            });
+            if let Ok(Some(urls)) = app.deep_link().get_current() {
+                deep_links(&core, urls.iter().map(ToString::to_string));
+            }
+            follow_events(app.handle().clone(), core);
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![commands::status])
+        .invoke_handler(tauri::generate_handler![
+            commands::status,
+            commands::retry,
+            commands::lock,
+            commands::unlock,
+            commands::set_passphrase,
+            commands::settings,
+            commands::save_settings,
+            commands::link_start,
+            commands::link_finish,
+            commands::link_cancel,
+            commands::accounts,
+            commands::alerts,
+            commands::conversation,
+            commands::search,
+            commands::privacy_ledger,
+            commands::answer_fraud_check,
+            commands::send_chat,
+            commands::unlink,
+            commands::export_transcript,
+            commands::subscribe,
+        ])
         .run(tauri::generate_context!());
     if let Err(error) = result {
         eprintln!("Strongroom could not start: {error}");

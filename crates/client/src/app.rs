@@ -1357,3 +1357,62 @@ mod tests {
         assert!(!kind_label("purchase").chars().any(|c| c.is_ascii_digit()));
     }
 }
+
+/// The bank to link from a `strongroom://link?issuer=<https URL>` deep link;
+/// `None` for anything else (a link can only start linking, which the
+/// customer then confirms on the consent screen).
+pub fn parse_deep_link(url: &str) -> Option<String> {
+    let query = url.strip_prefix("strongroom://link?")?;
+    for pair in query.split('&') {
+        if let Some(value) = pair.strip_prefix("issuer=") {
+            let issuer = percent_decode(value)?;
+            return crate::net::require_secure(&issuer, "https")
+                .ok()
+                .map(|()| issuer);
+        }
+    }
+    None
+}
+
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = text.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod deep_link_tests {
+    use super::parse_deep_link;
+
+    #[test]
+    fn only_https_issuers_come_from_a_deep_link() {
+        assert_eq!(
+            parse_deep_link("strongroom://link?issuer=https%3A%2F%2Fbank.example"),
+            Some("https://bank.example".into())
+        );
+        assert_eq!(
+            parse_deep_link("strongroom://link?issuer=http%3A%2F%2Fevil"),
+            None
+        );
+        assert_eq!(parse_deep_link("strongroom://pay?to=x"), None);
+        assert_eq!(parse_deep_link("strongroom://link?issuer=%zz"), None);
+    }
+}
