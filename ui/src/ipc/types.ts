@@ -1,0 +1,109 @@
+// The TypeScript side of docs/ipc.md. Field names are the shell's (snake_case in
+// returned data); command arguments are camelCase (Tauri converts them).
+
+export type IpcError = { code: string; message: string };
+
+export type Status = {
+  ready: boolean;
+  locked: boolean;
+  first_run: boolean;
+  passphrase_set: boolean;
+  error: IpcError | null;
+  linked_accounts: number;
+  demo_issuer: string | null;
+};
+
+export type NotificationPrivacy = "full" | "hide_amounts" | "nothing";
+
+export type Settings = {
+  notification_privacy: NotificationPrivacy;
+  auto_lock_minutes: number;
+  first_run_done: boolean;
+};
+
+export type PendingLinkView = {
+  link_id: string;
+  bank_name: string;
+  issuer: string;
+  user_code: string;
+  verification_uri: string;
+  verification_uri_complete: string | null;
+  expires_at: number;
+  shares: string[];
+};
+
+export type LinkReceipt = {
+  account: string;
+  bank_name: string;
+  issuer: string;
+  linked_at: number;
+  shares: string[];
+};
+
+export type Balance = { minor: number; currency: string; at: number };
+
+export type AccountView = {
+  id: string;
+  bank_name: string;
+  issuer: string;
+  linked_at: number;
+  flags: Record<string, boolean>;
+  connected: boolean;
+  balance: Balance | null;
+  balance_history: { at: number; minor: number }[];
+  unread: number;
+};
+
+export type Severity = "Info" | "Warning" | "Critical";
+export type FraudAnswer = "ThisWasMe" | "NotMe";
+
+export type AlertItem = {
+  account: string;
+  bank_name: string;
+  id: string;
+  kind: string;
+  severity: Severity;
+  text: string;
+  amount_minor: number | null;
+  currency: string | null;
+  merchant: string | null;
+  verified: boolean;
+  verification: string;
+  issued_at: number;
+  answer: FraudAnswer | null;
+};
+
+export type Delivery = "Queued" | "Sent" | "Delivered" | "Read";
+
+export type MessageView = {
+  id: number;
+  direction: "Incoming" | "Outgoing";
+  author: string;
+  body: string;
+  sent_at: number;
+  delivery: Delivery;
+};
+
+export type SearchResult = {
+  kind: "message" | "alert";
+  account: string;
+  bank_name: string;
+  text: string;
+  at: number;
+  highlights: [number, number][];
+  alert_id: string | null;
+};
+
+export type LedgerEntry = { at: number; bank_name: string; what: string };
+
+export type LiveEvent =
+  | { type: "connected"; account: string }
+  | { type: "disconnected"; account: string; reason: string; retry_in_ms: number }
+  | { type: "alert"; account: string; alert: AlertItem }
+  | { type: "message"; account: string }
+  | { type: "chat_accepted"; account: string; client_id: string }
+  | { type: "flags"; account: string; flags: Record<string, boolean> }
+  | { type: "link_revoked"; account: string }
+  | { type: "open_alert"; account: string; alert_id: string }
+  | { type: "locked" }
+  | { type: "deep_link"; issuer: string };
