@@ -28,6 +28,8 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
 }
 
 export const status = () => call<Status>("status");
+/** Tries again to open the keychain and the store after the person fixed the problem. */
+export const retry = () => call<Status>("retry");
 export const lock = () => call<null>("lock");
 export const unlock = (passphrase: string | null) => call<Status>("unlock", { passphrase });
 export const setPassphrase = (current: string | null, next: string | null) =>
