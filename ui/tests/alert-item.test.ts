@@ -1,11 +1,11 @@
-import { flushSync, mount, unmount } from "svelte";
+import { flushSync, mount, unmount, type ComponentProps } from "svelte";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import AlertItem from "../src/components/AlertItem.svelte";
 import { alert } from "./fixtures";
 
 let mounted: Record<string, unknown> | null = null;
 
-function render(props: Parameters<typeof mount<typeof AlertItem>>[1]["props"]) {
+function render(props: ComponentProps<typeof AlertItem>) {
   const target = document.createElement("div");
   document.body.appendChild(target);
   mounted = mount(AlertItem, { target, props });
