@@ -1109,7 +1109,7 @@ impl Client {
                             verification: Verification::Verified {
                                 key_id: alert.key_id.clone(),
                             },
-                            balance_minor: None,
+                            balance_minor: alert.event.balance_minor,
                         },
                         alert.issued_at.saturating_mul(1000),
                     ),

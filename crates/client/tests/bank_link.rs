@@ -101,6 +101,7 @@ fn claims(iss: &str, jti: &str, iat: i64) -> AlertClaims {
             merchant: Some("Evil Corp".into()),
             country: None,
             respond_by: None,
+            balance_minor: None,
         },
     )
 }

@@ -411,6 +411,7 @@ pub async fn post_alert(State(state): State<Shared>, body: Bytes) -> Result<Resp
         merchant: new.merchant,
         country: new.country,
         respond_by,
+        balance_minor: None,
     };
     let signed = issue_alerts(&state, customer.id, vec![(new.kind, event)]).await?;
     let id = signed.first().map(|a| a.id.clone()).unwrap_or_default();

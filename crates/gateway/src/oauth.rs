@@ -448,6 +448,7 @@ pub async fn token(
                                 merchant: None,
                                 country: None,
                                 respond_by: None,
+                                balance_minor: None,
                             },
                             &rng,
                         )?;

@@ -111,6 +111,7 @@ pub fn alerts_for(
         merchant: Some(tx.merchant.clone()),
         country: Some(tx.country.clone()),
         respond_by: None,
+        balance_minor: tx.balance_after_minor,
     };
     let mut alerts = Vec::new();
     match tx.kind {

@@ -120,6 +120,10 @@ pub struct AlertEvent {
     /// For fraud checks: answer before this time (seconds since the epoch).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub respond_by: Option<i64>,
+    /// The account's balance after the event, in minor units of `currency`
+    /// (for the app's balance and its chart).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub balance_minor: Option<i64>,
 }
 
 /// The claims of an alert (an RFC 8417 Security Event Token).

@@ -41,6 +41,7 @@ pub fn valid_alert() -> String {
             merchant: Some("Shop".into()),
             country: None,
             respond_by: None,
+            balance_minor: None,
         },
     );
     bank_key()

@@ -262,6 +262,7 @@ mod tests {
             merchant: Some("Électro Dépôt".into()),
             country: Some("FR".into()),
             respond_by: Some(NOW + 600),
+            balance_minor: None,
         }
     }
 
