@@ -1,6 +1,8 @@
 //! Strongroom's project commands, run as `cargo xtask <command>`.
 //!
-//! - `demo`: installs what is missing and starts the app.
+//! - `demo`: installs what is missing, starts the demo bank
+//!   (`strongroom-gateway --demo` on 127.0.0.1:8443) and the app pointed at
+//!   it with the demo CA trusted.
 //! - `test`: installs what is missing, then runs `cargo fmt --check`,
 //!   `cargo clippy --all-targets -- -D warnings` and every test inside a
 //!   private D-Bus session with an unlocked gnome-keyring (a real Secret
@@ -158,11 +160,56 @@ fn ensure_packages(packages: &[&str]) -> Result {
     apt(&install)
 }
 
+/// Installs the UI's npm modules when they are missing or older than the
+/// lock file (`npm ci`, exactly the locked versions), then builds the UI
+/// into `ui/dist`, which the app embeds at compile time.
+fn build_ui() -> Result {
+    if !have("npm") {
+        return Err("npm is missing: install Node.js 20 or later".into());
+    }
+    let ui = root().join("ui");
+    let installed = ui.join("node_modules/.package-lock.json");
+    let stale = match (
+        std::fs::metadata(&installed).and_then(|m| m.modified()),
+        std::fs::metadata(ui.join("package-lock.json")).and_then(|m| m.modified()),
+    ) {
+        (Ok(have), Ok(want)) => have < want,
+        _ => true,
+    };
+    if stale {
+        step("npm ci (the UI's locked modules)");
+        run(Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&ui))?;
+    } else {
+        println!("npm modules: present");
+    }
+    step("build the UI (vite)");
+    run(Command::new("npm").args(["run", "build"]).current_dir(&ui))
+}
+
+/// tauri-driver bridges WebDriver to the app's WebKitGTK window.
+fn ensure_tauri_driver() -> Result {
+    let home = env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
+    if have("tauri-driver") || home.join(".cargo/bin/tauri-driver").exists() {
+        println!("tauri-driver: present");
+        return Ok(());
+    }
+    step("installing tauri-driver");
+    run(Command::new(cargo()).args(["install", "tauri-driver", "--version", "^2", "--locked"]))
+}
+
 fn test() -> Result {
     let started = std::time::Instant::now();
     let mut packages = BUILD_PACKAGES.to_vec();
     packages.extend_from_slice(RUN_PACKAGES);
     ensure_packages(&packages)?;
+    ensure_tauri_driver()?;
+    build_ui()?;
+    step("UI: type check and unit tests (svelte-check, vitest)");
+    let ui = root().join("ui");
+    run(Command::new("npm").args(["run", "check"]).current_dir(&ui))?;
+    run(Command::new("npm").args(["test"]).current_dir(&ui))?;
 
     step("cargo fmt --check");
     run(Command::new(cargo()).args(["fmt", "--all", "--", "--check"]))?;
@@ -291,8 +338,44 @@ fn demo() -> Result {
                 .into(),
         );
     }
-    step("starting Strongroom");
-    run(Command::new(cargo()).args(["run", "--package", "strongroom"]))
+    build_ui()?;
+    step("building the demo bank and the app");
+    run(Command::new(cargo()).args(["build", "--workspace", "--bins"]))?;
+    let target = env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"));
+    step("starting the demo bank (strongroom-gateway --demo) on https://127.0.0.1:8443");
+    let mut gateway = Command::new(target.join("debug/strongroom-gateway"))
+        .args(["--demo", "--listen", "127.0.0.1:8443"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start the demo bank: {e}"))?;
+    let mut ready = String::new();
+    if let Some(out) = gateway.stdout.take() {
+        use std::io::BufRead;
+        let _ = std::io::BufReader::new(out).read_line(&mut ready);
+    }
+    let field = |name: &str| {
+        ready
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix(&format!("{name}=")))
+            .map(str::to_owned)
+    };
+    let (Some(issuer), Some(ca)) = (field("issuer"), field("ca")) else {
+        let _ = gateway.kill();
+        return Err(format!(
+            "the demo bank did not start (is port 8443 taken?): {ready:?}"
+        ));
+    };
+    step(&format!(
+        "starting Strongroom against {issuer}: link the demo bank, sign in as alice / alice-demo"
+    ));
+    let result = run(Command::new(target.join("debug/strongroom"))
+        .env("STRONGROOM_CA_FILE", &ca)
+        .env("STRONGROOM_DEMO_ISSUER", &issuer));
+    let _ = gateway.kill();
+    let _ = gateway.wait();
+    result
 }
 
 fn bench(args: &[String]) -> Result {
