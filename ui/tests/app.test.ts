@@ -1,0 +1,184 @@
+import { flushSync, mount, unmount } from "svelte";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { fake, waitFor } from "./fake-backend";
+import { ACCOUNT, alert } from "./fixtures";
+
+vi.mock("@tauri-apps/api/core", async () => (await import("./fake-backend")).tauriCoreMock);
+
+const { default: App } = await import("../src/App.svelte");
+
+let app: Record<string, unknown> | null = null;
+const $ = (sel: string) => document.querySelector<HTMLElement>(sel);
+const $$ = (sel: string) => [...document.querySelectorAll<HTMLElement>(sel)];
+const tid = (id: string) => $(`[data-testid="${id}"]`);
+/** The element with this test id, or a throw (so waitFor retries). */
+const need = (id: string) => {
+  const el = tid(id);
+  if (!el) throw new Error(`no element with data-testid=${id}`);
+  return el;
+};
+
+async function start() {
+  const target = document.createElement("div");
+  document.body.appendChild(target);
+  app = mount(App, { target });
+  flushSync();
+}
+
+beforeEach(() => fake.reset());
+afterEach(() => {
+  if (app) unmount(app);
+  app = null;
+  document.body.innerHTML = "";
+});
+
+describe("start", () => {
+  it("shows only the keychain guidance when the keychain is locked, and Retry recovers", async () => {
+    fake.state.status = {
+      ...fake.state.status,
+      ready: false,
+      error: { code: "keychain_locked", message: "The login keyring is locked." },
+    };
+    await start();
+    const screen = await waitFor(() => need("keychain-error"));
+    expect(screen.textContent).toContain("The login keyring is locked.");
+    expect(screen.textContent).toContain("GNOME");
+    expect(tid("nav-home")).toBeNull();
+
+    fake.state.status = { ...fake.state.status, ready: true, error: null };
+    tid("retry")!.click();
+    await waitFor(() => expect(tid("nav-home")).not.toBeNull());
+    expect(fake.calls.some((c) => c.cmd === "retry")).toBe(true);
+  });
+});
+
+describe("home", () => {
+  it("lists accounts and the alert feed newest first, quarantined alerts behind the warning", async () => {
+    await start();
+    await waitFor(() => expect($$('[data-testid="alert-item"]').length).toBe(3));
+    expect($$('[data-testid="account-card"]').length).toBe(1);
+    expect(tid("account-card")!.textContent).toContain("1,234.56");
+    expect(tid("account-card")!.querySelector("svg polyline")?.getAttribute("points")).toMatch(/\d/);
+    const ids = $$('[data-testid="alert-item"]').map((e) => e.dataset.alertId);
+    expect(ids).toEqual(["a-new", "quarantine:ff00", "a-old"]);
+    const q = $('[data-alert-id="quarantine:ff00"]')!;
+    expect(q.dataset.verified).toBe("false");
+    expect(q.querySelector('[data-testid="quarantine-warning"]')).not.toBeNull();
+    expect(q.textContent).not.toContain("Verified by");
+  });
+
+  it("answers a fraud check and shows the answered state", async () => {
+    await start();
+    const btn = await waitFor(() => need("fraud-not-me"));
+    btn.click();
+    await waitFor(() => expect(tid("fraud-answered")).not.toBeNull());
+    expect(fake.calls.find((c) => c.cmd === "answer_fraud_check")?.args).toEqual({
+      account: ACCOUNT,
+      alertId: "a-new",
+      answer: "not_me",
+    });
+  });
+
+  it("puts a live alert on top and announces it", async () => {
+    await start();
+    await waitFor(() => expect(fake.channel).not.toBeNull());
+    fake.emit({ type: "alert", account: ACCOUNT, alert: alert({ id: "live-1", issued_at: Date.UTC(2026, 0, 20) }) });
+    await waitFor(() => expect($$('[data-testid="alert-item"]')[0].dataset.alertId).toBe("live-1"));
+    await waitFor(() => expect($('[role="status"][aria-live="polite"]')!.textContent).toContain("New alert from Demo Bank"));
+  });
+
+  it("focuses the alert a clicked notification names", async () => {
+    await start();
+    await waitFor(() => expect(fake.channel).not.toBeNull());
+    tid("nav-settings")!.click();
+    fake.emit({ type: "open_alert", account: ACCOUNT, alert_id: "a-old" });
+    await waitFor(() => expect(document.activeElement?.getAttribute("data-alert-id")).toBe("a-old"));
+  });
+
+  it("locks on the locked event and unlocks with the passphrase", async () => {
+    await start();
+    await waitFor(() => expect(fake.channel).not.toBeNull());
+    fake.emit({ type: "locked" });
+    await waitFor(() => expect(tid("lock-screen")).not.toBeNull());
+    const input = tid("unlock-passphrase") as HTMLInputElement;
+    input.value = "wrong";
+    input.dispatchEvent(new Event("input"));
+    flushSync();
+    tid("unlock-submit")!.click();
+    await waitFor(() => expect(tid("lock-screen")!.textContent).toContain("not right"));
+    input.value = "correct horse";
+    input.dispatchEvent(new Event("input"));
+    flushSync();
+    tid("unlock-submit")!.click();
+    await waitFor(() => expect(tid("nav-home")).not.toBeNull());
+  });
+
+  it("opens the link screen with the issuer of a deep link", async () => {
+    await start();
+    await waitFor(() => expect(fake.channel).not.toBeNull());
+    fake.emit({ type: "deep_link", issuer: "https://bank.example" });
+    await waitFor(() => expect((tid("link-issuer-input") as HTMLInputElement).value).toBe("https://bank.example"));
+  });
+});
+
+describe("search", () => {
+  it("marks the highlighted ranges with <mark> and shows bank text as text", async () => {
+    fake.state.search = [
+      { kind: "message", account: ACCOUNT, bank_name: "Demo Bank", text: "old card <b>x</b>", at: 1, highlights: [[4, 8]], alert_id: null },
+      { kind: "alert", account: ACCOUNT, bank_name: "Demo Bank", text: "new card 😀", at: 2, highlights: [[4, 8], [9, 10]], alert_id: "a-new" },
+    ];
+    await start();
+    (await waitFor(() => need("nav-search"))).click();
+    flushSync();
+    const input = tid("search-input") as HTMLInputElement;
+    input.value = "card";
+    input.dispatchEvent(new Event("input"));
+    const results = await waitFor(() => {
+      const r = $$('[data-testid="search-result"]');
+      expect(r.length).toBe(2);
+      return r;
+    });
+    expect(results[0].textContent).toContain("new card 😀");
+    expect([...results[0].querySelectorAll("mark")].map((m) => m.textContent)).toEqual(["card", "😀"]);
+    expect(results[1].querySelector("b")).toBeNull();
+    expect(results[1].textContent).toContain("<b>x</b>");
+  });
+});
+
+describe("chat", () => {
+  it("shows bubbles with delivery states and sends on Enter, not Shift+Enter", async () => {
+    await start();
+    (await waitFor(() => need("nav-chat"))).click();
+    flushSync();
+    tid(`chat-account-${ACCOUNT}`)!.click();
+    await waitFor(() => expect($$('[data-testid="chat-message"]').length).toBe(2));
+    expect($$('[data-testid="chat-message"]').map((m) => m.dataset.direction)).toEqual(["Incoming", "Outgoing"]);
+    expect(tid("chat-delivery")!.textContent).toContain("Waiting to send");
+
+    const box = tid("chat-input") as HTMLTextAreaElement;
+    box.value = "line one";
+    box.dispatchEvent(new Event("input"));
+    flushSync();
+    box.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", shiftKey: true, bubbles: true }));
+    expect(fake.calls.some((c) => c.cmd === "send_chat")).toBe(false);
+    box.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
+    await waitFor(() => expect($$('[data-testid="chat-message"]').length).toBe(3));
+    expect(fake.calls.find((c) => c.cmd === "send_chat")?.args).toEqual({ account: ACCOUNT, body: "line one" });
+  });
+
+  it("refuses a message over 4096 bytes", async () => {
+    await start();
+    (await waitFor(() => need("nav-chat"))).click();
+    flushSync();
+    tid(`chat-account-${ACCOUNT}`)!.click();
+    const box = await waitFor(() => need("chat-input") as HTMLTextAreaElement);
+    box.value = "€".repeat(1366); // 4098 bytes
+    box.dispatchEvent(new Event("input"));
+    flushSync();
+    expect((tid("chat-send") as HTMLButtonElement).disabled).toBe(true);
+    box.value = "€".repeat(1365); // 4095 bytes
+    box.dispatchEvent(new Event("input"));
+    flushSync();
+    expect((tid("chat-send") as HTMLButtonElement).disabled).toBe(false);
+  });
+});

@@ -1,0 +1,133 @@
+// A fake Rust shell for Vitest only: it answers the commands of docs/ipc.md from
+// memory and lets a test push live events. It is never part of the app build.
+import { vi } from "vitest";
+import type { AccountView, AlertItem, LiveEvent, MessageView, SearchResult, Settings, Status } from "../src/ipc/types";
+import { account, alert } from "./fixtures";
+
+export type FakeState = {
+  status: Status;
+  settings: Settings;
+  accounts: AccountView[];
+  alerts: AlertItem[];
+  messages: MessageView[];
+  search: SearchResult[];
+};
+
+export function initialState(): FakeState {
+  return {
+    status: {
+      ready: true,
+      locked: false,
+      first_run: false,
+      passphrase_set: true,
+      error: null,
+      linked_accounts: 1,
+      demo_issuer: "https://127.0.0.1:8443",
+    },
+    settings: { notification_privacy: "full", auto_lock_minutes: 5, first_run_done: true },
+    accounts: [account()],
+    alerts: [
+      alert({ id: "a-old", issued_at: Date.UTC(2026, 0, 10) }),
+      alert({ id: "a-new", kind: "fraud_check", issued_at: Date.UTC(2026, 0, 14) }),
+      alert({
+        id: "quarantine:ff00",
+        kind: "unverified",
+        verified: false,
+        verification: "bad signature",
+        issued_at: Date.UTC(2026, 0, 12),
+      }),
+    ],
+    messages: [
+      { id: 1, direction: "Incoming", author: "Sam at Demo Bank", body: "Hello! How can we help?", sent_at: 1, delivery: "Delivered" },
+      { id: 2, direction: "Outgoing", author: "me", body: "Is my card blocked?", sent_at: 2, delivery: "Queued" },
+    ],
+    search: [],
+  };
+}
+
+export const fake = {
+  state: initialState(),
+  channel: null as null | { onmessage: (e: LiveEvent) => void },
+  calls: [] as { cmd: string; args: Record<string, unknown> | undefined }[],
+  overrides: new Map<string, (args: Record<string, unknown> | undefined) => unknown>(),
+  reset() {
+    this.state = initialState();
+    this.channel = null;
+    this.calls = [];
+    this.overrides.clear();
+  },
+  emit(e: LiveEvent) {
+    this.channel?.onmessage(e);
+  },
+};
+
+function handle(cmd: string, args: Record<string, unknown> | undefined): unknown {
+  const s = fake.state;
+  const o = fake.overrides.get(cmd);
+  if (o) return o(args);
+  switch (cmd) {
+    case "status":
+    case "retry":
+      return s.status;
+    case "settings":
+      return s.settings;
+    case "save_settings":
+      s.settings = args!.settings as Settings;
+      return s.settings;
+    case "accounts":
+      return s.accounts;
+    case "alerts":
+      return s.alerts;
+    case "conversation":
+      return s.messages;
+    case "search":
+      return s.search;
+    case "privacy_ledger":
+      return [{ at: Date.UTC(2026, 0, 1), bank_name: "Demo Bank", what: "Your name" }];
+    case "lock":
+      s.status = { ...s.status, locked: true };
+      return null;
+    case "unlock":
+      if (s.status.passphrase_set && args!.passphrase !== "correct horse") {
+        throw { code: "wrong_passphrase", message: "Wrong passphrase." };
+      }
+      s.status = { ...s.status, locked: false };
+      return s.status;
+    case "send_chat":
+      s.messages = [
+        ...s.messages,
+        { id: s.messages.length + 1, direction: "Outgoing", author: "me", body: args!.body as string, sent_at: 3, delivery: "Queued" },
+      ];
+      return { client_id: "c1" };
+    case "answer_fraud_check":
+      return null;
+    case "subscribe":
+      fake.channel = args!.channel as typeof fake.channel;
+      return null;
+    default:
+      throw { code: "unknown_command", message: `fake shell has no ${cmd}` };
+  }
+}
+
+export const tauriCoreMock = {
+  invoke: vi.fn(async (cmd: string, args?: Record<string, unknown>) => {
+    fake.calls.push({ cmd, args });
+    return handle(cmd, args);
+  }),
+  Channel: class {
+    onmessage: (e: unknown) => void = () => {};
+  },
+};
+
+/** Polls until `check` passes (for debounced and async UI updates). */
+export async function waitFor<T>(check: () => T, ms = 1500): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      return check();
+    } catch (e) {
+      if (Date.now() > end) throw e;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+}
