@@ -71,6 +71,10 @@ export type AlertItem = {
   verification: string;
   issued_at: number;
   answer: FraudAnswer | null;
+  /** Sent by the shell beyond docs/ipc.md: when the fraud check was answered. */
+  answered_at?: number | null;
+  /** Sent by the shell beyond docs/ipc.md: the balance the alert reports, if any. */
+  balance_minor?: number | null;
 };
 
 export type Delivery = "Queued" | "Sent" | "Delivered" | "Read";
