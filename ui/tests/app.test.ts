@@ -182,3 +182,29 @@ describe("chat", () => {
     expect((tid("chat-send") as HTMLButtonElement).disabled).toBe(false);
   });
 });
+
+describe("link", () => {
+  it("fills in the demo bank, then Continue asks for consent with exactly the shares", async () => {
+    fake.overrides.set("link_start", (args) => ({
+      link_id: "L1",
+      bank_name: "Demo Bank",
+      issuer: args!.issuer,
+      user_code: "WDJB-MJHT",
+      verification_uri: "https://127.0.0.1:8443/device",
+      verification_uri_complete: null,
+      expires_at: Date.now() + 600_000,
+      shares: ["Your device's public key", "Your answers to fraud checks"],
+    }));
+    await start();
+    (await waitFor(() => need("nav-link"))).click();
+    (await waitFor(() => need("link-demo-bank"))).click();
+    flushSync();
+    expect((need("link-issuer-input") as HTMLInputElement).value).toBe("https://127.0.0.1:8443");
+    need("link-submit").click();
+    await waitFor(() => need("link-consent-accept"));
+    expect(fake.calls.find((c) => c.cmd === "link_start")?.args).toEqual({ issuer: "https://127.0.0.1:8443" });
+    expect($$("li").map((l) => l.textContent)).toEqual(
+      expect.arrayContaining(["Your device's public key", "Your answers to fraud checks"]),
+    );
+  });
+});
