@@ -149,9 +149,9 @@ describe("chat", () => {
   it("shows bubbles with delivery states and sends on Enter, not Shift+Enter", async () => {
     await start();
     (await waitFor(() => need("nav-chat"))).click();
-    flushSync();
-    tid(`chat-account-${ACCOUNT}`)!.click();
+    // Opens straight into the only conversation.
     await waitFor(() => expect($$('[data-testid="chat-message"]').length).toBe(2));
+    expect(need(`chat-account-${ACCOUNT}`).getAttribute("aria-current")).toBe("true");
     expect($$('[data-testid="chat-message"]').map((m) => m.dataset.direction)).toEqual(["Incoming", "Outgoing"]);
     expect(tid("chat-delivery")!.textContent).toContain("Waiting to send");
 
