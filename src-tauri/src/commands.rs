@@ -23,8 +23,8 @@ pub fn status(core: Core<'_>) -> Status {
 
 /// Tries to open again after a keychain problem was fixed.
 #[tauri::command]
-pub fn retry(core: Core<'_>) -> Answer<Status> {
-    core.retry()
+pub async fn retry(core: Core<'_>) -> Answer<Status> {
+    core.retry().await
 }
 
 /// Locks now: keys leave memory.
@@ -35,8 +35,8 @@ pub fn lock(core: Core<'_>) {
 
 /// Unlocks (with the passphrase when one is set).
 #[tauri::command]
-pub fn unlock(core: Core<'_>, passphrase: Option<String>) -> Answer<Status> {
-    core.unlock(passphrase.as_deref())
+pub async fn unlock(core: Core<'_>, passphrase: Option<String>) -> Answer<Status> {
+    core.unlock(passphrase.as_deref()).await
 }
 
 /// Sets, changes or removes the app passphrase.

@@ -98,8 +98,10 @@ fn main() {
             let core = core(app)?;
             app.manage(core.clone());
             {
+                // In the background: a keychain waiting for the user to
+                // unlock it must not keep the window from opening.
                 let core = core.clone();
-                tauri::async_runtime::block_on(async move { core.open() });
+                tauri::async_runtime::spawn(async move { core.open() });
             }
             let tray_core = core.clone();
             tauri::tray::TrayIconBuilder::with_id("main")

@@ -24,6 +24,10 @@ use crate::net::BankHttp;
 use crate::service::{AlertView, Client, ClientEvent, PendingLink};
 use crate::{ClientError, Device, ErrorReport, FraudAnswerValue};
 
+/// How long the keychain may take to answer at start before the app says
+/// so (it may be showing the desktop's unlock prompt).
+const KEYCHAIN_TIMEOUT: Duration = Duration::from_secs(45);
+
 /// PBKDF2 iterations for the app passphrase (OWASP 2023 for SHA-256).
 const PASSPHRASE_ITERATIONS: u32 = 600_000;
 
@@ -308,6 +312,7 @@ struct Online {
 #[derive(Default)]
 struct State {
     online: Option<Online>,
+    passphrase_set: bool,
     error: Option<ErrorReport>,
     locked: bool,
     pending: HashMap<String, PendingLink>,
@@ -364,25 +369,50 @@ impl AppCore {
         })
     }
 
-    /// Opens the device and goes online, unless a passphrase is set (then
-    /// the app starts locked). Must run inside the tokio runtime. Failures
-    /// (keychain missing or locked) are kept for [`AppCore::status`].
+    /// Opens the device and goes online in the background, unless a
+    /// passphrase is set (then the app starts locked). Must run inside the
+    /// tokio runtime. Until the keychain answers, [`AppCore::status`] says
+    /// not ready without an error; failures (keychain missing, locked, or
+    /// silent) are kept for it.
     pub fn open(self: &Arc<Self>) {
-        match self.vault.passphrase_verifier() {
-            Ok(Some(_)) => lock(&self.state).locked = true,
-            Ok(None) => {
-                let _ = self.go_online();
+        let core = self.clone();
+        tokio::spawn(async move {
+            let vault = core.vault.clone();
+            let probe = tokio::task::spawn_blocking(move || vault.passphrase_verifier());
+            match tokio::time::timeout(KEYCHAIN_TIMEOUT, probe).await {
+                Ok(Ok(Ok(Some(_)))) => {
+                    let mut state = lock(&core.state);
+                    state.passphrase_set = true;
+                    state.locked = true;
+                }
+                Ok(Ok(Ok(None))) => {
+                    let _ = core.go_online().await;
+                }
+                Ok(Ok(Err(err))) => {
+                    lock(&core.state).error = Some(ErrorReport::from(&ClientError::from(err)));
+                }
+                Ok(Err(_)) | Err(_) => lock(&core.state).error = Some(keychain_silent()),
             }
-            Err(err) => lock(&self.state).error = Some(ErrorReport::from(&ClientError::from(err))),
-        }
+        });
         self.start_auto_lock();
     }
 
-    fn go_online(self: &Arc<Self>) -> Result<(), ErrorReport> {
-        let device = match Device::open(&self.data_dir, self.vault.clone()) {
-            Ok(device) => device,
-            Err(err) => {
+    async fn go_online(self: &Arc<Self>) -> Result<(), ErrorReport> {
+        let (data_dir, vault) = (self.data_dir.clone(), self.vault.clone());
+        let opened = tokio::time::timeout(
+            KEYCHAIN_TIMEOUT,
+            tokio::task::spawn_blocking(move || Device::open(&data_dir, vault)),
+        )
+        .await;
+        let device = match opened {
+            Ok(Ok(Ok(device))) => device,
+            Ok(Ok(Err(err))) => {
                 let r = ErrorReport::from(&err);
+                lock(&self.state).error = Some(r.clone());
+                return Err(r);
+            }
+            Ok(Err(_)) | Err(_) => {
+                let r = keychain_silent();
                 lock(&self.state).error = Some(r.clone());
                 return Err(r);
             }
@@ -554,7 +584,7 @@ impl AppCore {
 
     /// Where the app stands.
     pub fn status(&self) -> Status {
-        let passphrase_set = matches!(self.vault.passphrase_verifier(), Ok(Some(_)));
+        let passphrase_set = lock(&self.state).passphrase_set;
         let linked = self
             .client()
             .ok()
@@ -576,9 +606,10 @@ impl AppCore {
     ///
     /// # Errors
     /// The same problem, if it is still there.
-    pub fn retry(self: &Arc<Self>) -> Result<Status, ErrorReport> {
+    pub async fn retry(self: &Arc<Self>) -> Result<Status, ErrorReport> {
         if lock(&self.state).online.is_none() && !lock(&self.state).locked {
-            self.go_online()?;
+            lock(&self.state).error = None;
+            self.go_online().await?;
         }
         Ok(self.status())
     }
@@ -606,7 +637,7 @@ impl AppCore {
     ///
     /// # Errors
     /// `wrong_passphrase`, or a keychain or store error.
-    pub fn unlock(self: &Arc<Self>, passphrase: Option<&str>) -> Result<Status, ErrorReport> {
+    pub async fn unlock(self: &Arc<Self>, passphrase: Option<&str>) -> Result<Status, ErrorReport> {
         let verifier = self
             .vault
             .passphrase_verifier()
@@ -621,7 +652,7 @@ impl AppCore {
             }
         }
         if lock(&self.state).online.is_none() {
-            self.go_online()?;
+            self.go_online().await?;
         }
         self.touch();
         Ok(self.status())
@@ -646,7 +677,7 @@ impl AppCore {
                 "The current passphrase is not right.",
             ));
         }
-        match next {
+        let result = match next {
             None => self.vault.put_passphrase_verifier(None).map_err(keychain),
             Some(p) if p.chars().count() < 8 => Err(report(
                 "weak_passphrase",
@@ -658,7 +689,11 @@ impl AppCore {
                     .put_passphrase_verifier(Some(&verifier))
                     .map_err(keychain)
             }
+        };
+        if result.is_ok() {
+            lock(&self.state).passphrase_set = next.is_some();
         }
+        result
     }
 
     // ---- linking ------------------------------------------------------------
@@ -1093,6 +1128,19 @@ impl AppCore {
             NotificationPrivacy::Full => (alert.bank_name.clone(), alert.alert.text.clone()),
         })
     }
+}
+
+fn keychain_silent() -> ErrorReport {
+    report(
+        "keychain_timeout",
+        format!(
+            "The system keychain did not answer within {} seconds. It may be locked and waiting \
+             for you to unlock it, or its service may be stuck. Unlock your keyring (on GNOME: \
+             Passwords and Keys; on KDE: KWallet), or log out and in again, then choose Retry. \
+             Nothing was written.",
+            KEYCHAIN_TIMEOUT.as_secs()
+        ),
+    )
 }
 
 /// The words for an alert kind, without any amount or merchant.

@@ -967,7 +967,10 @@ impl Client {
 
         // The outbox drains on every (re)connect and whenever a message is
         // queued, on its own task so sending never delays receiving.
-        let drainer = {
+        // Aborted when this connection ends in any way, including when the
+        // task running it is aborted (lock): a drainer left behind would
+        // keep the store, and its keys, alive.
+        let _drainer = AbortOnDrop({
             let client = self.clone();
             let linked = linked.clone();
             tokio::spawn(async move {
@@ -995,11 +998,10 @@ impl Client {
                     }
                 }
             })
-        };
+        });
         let result = self
             .serve_stream(account, &linked, &mut ws, &mut position)
             .await;
-        drainer.abort();
         let _ = ws.close(None).await;
         result
     }
@@ -1205,6 +1207,15 @@ impl Client {
             }
         }
         Ok(())
+    }
+}
+
+/// Aborts a task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
