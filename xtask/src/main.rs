@@ -178,14 +178,12 @@ fn build_ui() -> Result {
     };
     if stale {
         step("npm ci (the UI's locked modules)");
-        run(Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund"])
-            .current_dir(&ui))?;
+        run(Command::new("npm").args(["ci", "--prefix", "ui", "--no-audit", "--no-fund"]))?;
     } else {
         println!("npm modules: present");
     }
     step("build the UI (vite)");
-    run(Command::new("npm").args(["run", "build"]).current_dir(&ui))
+    run(Command::new("npm").args(["--prefix", "ui", "run", "build"]))
 }
 
 /// tauri-driver bridges WebDriver to the app's WebKitGTK window.
@@ -207,9 +205,8 @@ fn test() -> Result {
     ensure_tauri_driver()?;
     build_ui()?;
     step("UI: type check and unit tests (svelte-check, vitest)");
-    let ui = root().join("ui");
-    run(Command::new("npm").args(["run", "check"]).current_dir(&ui))?;
-    run(Command::new("npm").args(["test"]).current_dir(&ui))?;
+    run(Command::new("npm").args(["--prefix", "ui", "run", "check"]))?;
+    run(Command::new("npm").args(["--prefix", "ui", "test"]))?;
 
     step("cargo fmt --check");
     run(Command::new(cargo()).args(["fmt", "--all", "--", "--check"]))?;
