@@ -150,10 +150,6 @@ impl Driver {
         )
         .await
     }
-
-    async fn quit(&self) {
-        self.call("DELETE", "", None).await;
-    }
 }
 
 fn free_port() -> u16 {
