@@ -15,6 +15,10 @@ use support::{Gateway, Guard};
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
+/// One app at a time: two WebKit windows, two drivers and a gateway each
+/// would fight over two cores (and the screenshots' display).
+static ONE_APP_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// A few W3C WebDriver calls over plain HTTP on loopback.
 struct Driver {
     http: reqwest::Client,
@@ -49,7 +53,7 @@ impl Driver {
             .build()
             .expect("an HTTP client");
         let base = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let deadline = Instant::now() + Duration::from_secs(90);
         loop {
             let reply = http
                 .post(format!("{base}/session"))
@@ -296,6 +300,7 @@ fn screenshot(display: &str, name: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_app_links_the_demo_bank_and_does_what_a_customer_needs() {
+    let _one = ONE_APP_AT_A_TIME.lock().await;
     let (_x, display) = xvfb();
     let gw_dir = tempfile::tempdir().unwrap();
     let gateway = Gateway::start(gw_dir.path(), &[]);
@@ -449,6 +454,7 @@ async fn the_app_links_the_demo_bank_and_does_what_a_customer_needs() {
 /// Lock, unlock, quit and restart with the history kept.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn locking_unlocking_and_restarting_keep_the_history() {
+    let _one = ONE_APP_AT_A_TIME.lock().await;
     let (_x, display) = xvfb();
     let gw_dir = tempfile::tempdir().unwrap();
     let gateway = Gateway::start(gw_dir.path(), &[]);
@@ -503,6 +509,7 @@ async fn locking_unlocking_and_restarting_keep_the_history() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_locked_keychain_at_start_shows_the_guidance_screen() {
+    let _one = ONE_APP_AT_A_TIME.lock().await;
     let (_x, display) = xvfb();
     // A login keyring with a password, then a session where it is locked.
     let keyring = tempfile::tempdir().unwrap();
