@@ -298,6 +298,37 @@ fn screenshot(display: &str, name: &str) {
     assert!(status.success(), "screenshot {name}");
 }
 
+/// Links the demo bank through the window: first run, consent, user code,
+/// and the customer's approval on the bank's page. Screenshots each step
+/// when `shots` is set.
+async fn link_demo_bank(d: &Driver, gateway: &Gateway, display: &str, shots: bool) {
+    let shot = |name: &str| {
+        if shots {
+            screenshot(display, name);
+        }
+    };
+    d.wait("[data-testid=first-run-continue]", None, 60).await;
+    shot("first-run");
+    d.click("[data-testid=first-run-continue]").await;
+    d.click("[data-testid=nav-link]").await;
+    d.click("[data-testid=link-demo-bank]").await;
+    d.click("[data-testid=link-submit]").await;
+    d.wait("[data-testid=link-consent-accept]", None, 30).await;
+    shot("link-consent");
+    d.click("[data-testid=link-consent-accept]").await;
+    let code_el = d.wait("[data-testid=link-user-code]", None, 30).await;
+    let user_code = d.text(&code_el).await.trim().to_owned();
+    assert!(user_code.len() >= 8, "a user code is shown: {user_code:?}");
+    shot("link-code");
+    gateway
+        .approve(&user_code, "alice", "alice-demo", true)
+        .await;
+    d.wait("[data-testid=link-receipt]", Some("Demo Bank"), 60)
+        .await;
+    shot("link-receipt");
+    d.click("[data-testid=link-done]").await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_app_links_the_demo_bank_and_does_what_a_customer_needs() {
     let _one = ONE_APP_AT_A_TIME.lock().await;
@@ -317,26 +348,7 @@ async fn the_app_links_the_demo_bank_and_does_what_a_customer_needs() {
     let d = &app.driver;
 
     // First run, then link the demo bank.
-    d.wait("[data-testid=first-run-continue]", None, 60).await;
-    screenshot(&display, "first-run");
-    d.click("[data-testid=first-run-continue]").await;
-    d.click("[data-testid=nav-link]").await;
-    d.click("[data-testid=link-demo-bank]").await;
-    d.click("[data-testid=link-submit]").await;
-    d.wait("[data-testid=link-consent-accept]", None, 30).await;
-    screenshot(&display, "link-consent");
-    d.click("[data-testid=link-consent-accept]").await;
-    let code_el = d.wait("[data-testid=link-user-code]", None, 30).await;
-    let user_code = d.text(&code_el).await.trim().to_owned();
-    assert!(user_code.len() >= 8, "a user code is shown: {user_code:?}");
-    screenshot(&display, "link-code");
-    gateway
-        .approve(&user_code, "alice", "alice-demo", true)
-        .await;
-    d.wait("[data-testid=link-receipt]", Some("Demo Bank"), 60)
-        .await;
-    screenshot(&display, "link-receipt");
-    d.click("[data-testid=link-done]").await;
+    link_demo_bank(d, &gateway, &display, true).await;
 
     // Alerts arrive live, verified.
     let ids = gateway
@@ -469,17 +481,7 @@ async fn locking_unlocking_and_restarting_keep_the_history() {
     ];
     let app = launch(&display, &env, None).await;
     let d = &app.driver;
-    d.click("[data-testid=first-run-continue]").await;
-    d.click("[data-testid=nav-link]").await;
-    d.click("[data-testid=link-demo-bank]").await;
-    d.click("[data-testid=link-submit]").await;
-    d.click("[data-testid=link-consent-accept]").await;
-    let code_el = d.wait("[data-testid=link-user-code]", None, 30).await;
-    let user_code = d.text(&code_el).await.trim().to_owned();
-    gateway
-        .approve(&user_code, "alice", "alice-demo", true)
-        .await;
-    d.click("[data-testid=link-done]").await;
+    link_demo_bank(d, &gateway, &display, false).await;
     let ids = gateway
         .transaction("alice", json!({"amount_minor": 14_250}))
         .await;

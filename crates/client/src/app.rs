@@ -1367,7 +1367,8 @@ impl Client {
     }
 }
 
-/// Where the desktop app keeps its data when nothing overrides it.
+/// Where the desktop app (Tauri's app data folder for its identifier) and
+/// `strongroom-cli` keep their data when nothing overrides it.
 pub fn default_data_dir() -> PathBuf {
     let base = std::env::var_os("XDG_DATA_HOME")
         .map(PathBuf::from)

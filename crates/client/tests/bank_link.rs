@@ -12,7 +12,7 @@ use strongroom_client::{ClientError, ClientEvent, FraudAnswerValue, net::BankHtt
 use strongroom_core::protocol::alert::{AlertClaims, AlertEvent, AlertKind, AlertSeverity};
 use strongroom_core::protocol::jose::{SigningKey, b64_encode};
 use strongroom_vault::{SecretKind, Vault};
-use support::{Gateway, TestDevice, link, wait_for};
+use support::{Gateway, Linked, TestDevice, link, wait_for};
 
 fn now_s() -> i64 {
     std::time::SystemTime::now()
@@ -117,20 +117,12 @@ fn unsigned(header: serde_json::Value, claims: &AlertClaims, signature: &[u8]) -
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn forged_alerts_are_quarantined_and_never_stored_as_verified() {
-    let dir = tempfile::tempdir().unwrap();
-    let gateway = Gateway::start(dir.path(), &[]);
-    let device = TestDevice::new("forged");
-    let client = device.client(&gateway);
-    let account = link(&client, &gateway, "alice").await;
-    let mut events = client.subscribe();
-    let runner = tokio::spawn({
-        let client = client.clone();
-        async move { client.run_account(account).await }
-    });
+    let mut t = Linked::start("forged", true).await;
+    let (gateway, client, account, events) = (&t.gateway, &t.client, t.account, &mut t.events);
     let genuine = gateway
         .transaction("alice", serde_json::json!({"amount_minor": 20_000}))
         .await;
-    wait_for(&mut events, 20, |e| match e {
+    wait_for(events, 20, |e| match e {
         ClientEvent::Alert { alert, .. } if alert.id == genuine[0] => Some(()),
         _ => None,
     })
@@ -147,7 +139,7 @@ async fn forged_alerts_are_quarantined_and_never_stored_as_verified() {
         .unwrap()
     };
     let rng = ring::rand::SystemRandom::new();
-    let bank = bank_key(&gateway);
+    let bank = bank_key(gateway);
     let kid = bank.kid().to_owned();
     let (impostor, _) = SigningKey::generate(&kid, &rng).unwrap();
     let (unknown_kid, _) = SigningKey::generate("not-pinned", &rng).unwrap();
@@ -253,7 +245,7 @@ async fn forged_alerts_are_quarantined_and_never_stored_as_verified() {
     // Everything was delivered and acknowledged: 1 genuine + 10 forged + the
     // replay, after the flags event of the link.
     let mut quarantined = 0;
-    wait_for(&mut events, 30, |e| {
+    wait_for(events, 30, |e| {
         if let ClientEvent::Alert { alert, .. } = e {
             assert!(!alert.verified, "a forged alert passed: {alert:?}");
             quarantined += 1;
@@ -290,22 +282,13 @@ async fn forged_alerts_are_quarantined_and_never_stored_as_verified() {
             "a quarantined alert never shows the forger's text as the bank's"
         );
     }
-    runner.abort();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chat_goes_both_ways_and_the_outbox_survives_a_disconnect() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut gateway = Gateway::start(dir.path(), &[]);
-    let device = TestDevice::new("chat");
-    let client = device.client(&gateway);
-    let account = link(&client, &gateway, "alice").await;
-    let mut events = client.subscribe();
-    let runner = tokio::spawn({
-        let client = client.clone();
-        async move { client.run_account(account).await }
-    });
-    wait_for(&mut events, 20, |e| {
+    let mut t = Linked::start("chat", true).await;
+    let (gateway, client, account, events) = (&mut t.gateway, &t.client, t.account, &mut t.events);
+    wait_for(events, 20, |e| {
         matches!(e, ClientEvent::Connected { .. }).then_some(())
     })
     .await;
@@ -317,7 +300,7 @@ async fn chat_goes_both_ways_and_the_outbox_survives_a_disconnect() {
         )
         .await;
     assert_eq!(status, 201);
-    wait_for(&mut events, 20, |e| match e {
+    wait_for(events, 20, |e| match e {
         ClientEvent::Message {
             from_bank: true,
             body,
@@ -337,7 +320,7 @@ async fn chat_goes_both_ways_and_the_outbox_survives_a_disconnect() {
     assert_eq!(queued, 1, "the message waits in the on-disk outbox");
 
     gateway.restart();
-    let accepted = wait_for(&mut events, 60, |e| match e {
+    let accepted = wait_for(events, 60, |e| match e {
         ClientEvent::ChatAccepted { client_id: c, .. } => Some(c.clone()),
         _ => None,
     })
@@ -355,21 +338,12 @@ async fn chat_goes_both_ways_and_the_outbox_survives_a_disconnect() {
         1,
         "stored once at the bank: {text}"
     );
-    runner.abort();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fraud_answer_reaches_the_bank_bound_to_the_device_key() {
-    let dir = tempfile::tempdir().unwrap();
-    let gateway = Gateway::start(dir.path(), &[]);
-    let device = TestDevice::new("fraud");
-    let client = device.client(&gateway);
-    let account = link(&client, &gateway, "alice").await;
-    let mut events = client.subscribe();
-    let runner = tokio::spawn({
-        let client = client.clone();
-        async move { client.run_account(account).await }
-    });
+    let mut t = Linked::start("fraud", true).await;
+    let (gateway, client, account, events) = (&t.gateway, &t.client, t.account, &mut t.events);
     let ids = gateway
         .transaction(
             "alice",
@@ -377,7 +351,7 @@ async fn a_fraud_answer_reaches_the_bank_bound_to_the_device_key() {
         )
         .await;
     assert_eq!(ids.len(), 1, "one fraud check instead of separate alerts");
-    let alert = wait_for(&mut events, 20, |e| match e {
+    let alert = wait_for(events, 20, |e| match e {
         ClientEvent::Alert { alert, .. } if alert.id == ids[0] => Some(alert.clone()),
         _ => None,
     })
@@ -397,12 +371,7 @@ async fn a_fraud_answer_reaches_the_bank_bound_to_the_device_key() {
         .cloned()
         .unwrap_or_else(|| panic!("the bank has the answer: {answers}"));
     assert_eq!(answer["answer"], "not_me");
-    let key = Vault::with_service(&device.service)
-        .get(account, SecretKind::DeviceKey)
-        .unwrap()
-        .unwrap();
-    let key =
-        SigningKey::from_pkcs8("device", key.expose(), &ring::rand::SystemRandom::new()).unwrap();
+    let (key, _) = t.credentials();
     assert_eq!(
         answer["device_jkt"],
         key.jwk().thumbprint().as_str(),
@@ -430,7 +399,6 @@ async fn a_fraud_answer_reaches_the_bank_bound_to_the_device_key() {
             .await,
         Err(ClientError::UnknownAlert(_))
     ));
-    runner.abort();
 }
 
 /// The raw OAuth flow, through the client's HTTP layer: tokens, DPoP
@@ -521,19 +489,10 @@ async fn tokens_are_bound_to_the_device_key_and_revocation_kills_them() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unlink_revokes_at_the_bank_and_erases_the_account_here() {
-    let dir = tempfile::tempdir().unwrap();
-    let gateway = Gateway::start(dir.path(), &[]);
-    let device = TestDevice::new("unlink");
-    let client = device.client(&gateway);
-    let account = link(&client, &gateway, "alice").await;
-    let vault = Vault::with_service(&device.service);
-    let refresh = vault
-        .get(account, SecretKind::RefreshToken)
-        .unwrap()
-        .unwrap();
-    let key = vault.get(account, SecretKind::DeviceKey).unwrap().unwrap();
-    let key =
-        SigningKey::from_pkcs8("device", key.expose(), &ring::rand::SystemRandom::new()).unwrap();
+    let t = Linked::start("unlink", false).await;
+    let (gateway, client, account) = (&t.gateway, &t.client, t.account);
+    let vault = Vault::with_service(&t.device.service);
+    let (key, refresh) = t.credentials();
     assert!(client.unlink(account).await.unwrap(), "the bank confirmed");
     assert!(client.accounts().unwrap().is_empty());
     for kind in [
@@ -546,7 +505,6 @@ async fn unlink_revokes_at_the_bank_and_erases_the_account_here() {
     }
     let http = BankHttp::new(Some(&gateway.ca)).unwrap();
     let metadata = http.discover(&gateway.issuer).await.unwrap();
-    let refresh = String::from_utf8(refresh.expose().clone()).unwrap();
     assert!(matches!(
         http.refresh(&metadata.token_endpoint, &refresh, &key).await,
         Err(ClientError::LinkRevoked)
@@ -555,28 +513,14 @@ async fn unlink_revokes_at_the_bank_and_erases_the_account_here() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malformed_and_oversized_requests_get_problem_json_4xx() {
-    let dir = tempfile::tempdir().unwrap();
-    let gateway = Gateway::start(dir.path(), &[]);
-    let device = TestDevice::new("problems");
-    let client = device.client(&gateway);
-    let account = link(&client, &gateway, "alice").await;
+    let t = Linked::start("problems", false).await;
+    let gateway = &t.gateway;
     // A real device's credentials, to reach past authentication.
-    let vault = Vault::with_service(&device.service);
-    let key = vault.get(account, SecretKind::DeviceKey).unwrap().unwrap();
-    let key =
-        SigningKey::from_pkcs8("device", key.expose(), &ring::rand::SystemRandom::new()).unwrap();
-    let refresh = vault
-        .get(account, SecretKind::RefreshToken)
-        .unwrap()
-        .unwrap();
+    let (key, refresh) = t.credentials();
     let http = BankHttp::new(Some(&gateway.ca)).unwrap();
     let metadata = http.discover(&gateway.issuer).await.unwrap();
     let tokens = http
-        .refresh(
-            &metadata.token_endpoint,
-            &String::from_utf8(refresh.expose().clone()).unwrap(),
-            &key,
-        )
+        .refresh(&metadata.token_endpoint, &refresh, &key)
         .await
         .unwrap();
     let api = metadata.strongroom_api_base.clone().unwrap();

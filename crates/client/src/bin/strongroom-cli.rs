@@ -44,20 +44,10 @@ struct Options {
     command: Vec<String>,
 }
 
-fn default_data_dir() -> PathBuf {
-    // The same folder the desktop app uses (Tauri's app data dir).
-    let base = std::env::var_os("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-        .unwrap_or_else(|| PathBuf::from("."));
-    base.join("app.strongroom.desktop")
-}
-
 fn parse_args() -> Result<Options, String> {
     let mut options = Options {
         data_dir: std::env::var_os("STRONGROOM_DATA_DIR")
-            .map_or_else(default_data_dir, PathBuf::from),
+            .map_or_else(strongroom_client::app::default_data_dir, PathBuf::from),
         ca: std::env::var_os("STRONGROOM_CA_FILE").map(PathBuf::from),
         json: false,
         command: Vec::new(),

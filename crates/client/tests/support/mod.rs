@@ -378,3 +378,78 @@ impl Drop for Guard {
         self.kill();
     }
 }
+
+/// A customer linked to a fresh gateway through the device grant, with the
+/// client's delivery stream running (when asked). Everything stops and is
+/// cleaned up when it is dropped.
+pub struct Linked {
+    /// The connected client.
+    pub client: Client,
+    /// The linked account.
+    pub account: AccountId,
+    /// Live events, subscribed before the stream started.
+    pub events: tokio::sync::broadcast::Receiver<ClientEvent>,
+    runner: Option<tokio::task::JoinHandle<()>>,
+    /// The device (its folder and keychain service).
+    pub device: TestDevice,
+    /// The bank.
+    pub gateway: Gateway,
+    _dir: tempfile::TempDir,
+}
+
+impl Linked {
+    /// Links `alice` for the test `name`, and runs the stream if `running`.
+    pub async fn start(name: &str, running: bool) -> Linked {
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let gateway = Gateway::start(dir.path(), &[]);
+        let device = TestDevice::new(name);
+        let client = device.client(&gateway);
+        let account = link(&client, &gateway, "alice").await;
+        let events = client.subscribe();
+        let runner = running.then(|| {
+            let client = client.clone();
+            tokio::spawn(async move { client.run_account(account).await })
+        });
+        Linked {
+            client,
+            account,
+            events,
+            runner,
+            device,
+            gateway,
+            _dir: dir,
+        }
+    }
+
+    /// The device's DPoP key and refresh token, read from the keychain as
+    /// the client keeps them.
+    pub fn credentials(&self) -> (strongroom_core::protocol::jose::SigningKey, String) {
+        let vault = Vault::with_service(&self.device.service);
+        let key = vault
+            .get(self.account, strongroom_vault::SecretKind::DeviceKey)
+            .expect("the keychain answers")
+            .expect("a device key");
+        let key = strongroom_core::protocol::jose::SigningKey::from_pkcs8(
+            "device",
+            key.expose(),
+            &ring::rand::SystemRandom::new(),
+        )
+        .expect("a P-256 key");
+        let refresh = vault
+            .get(self.account, strongroom_vault::SecretKind::RefreshToken)
+            .expect("the keychain answers")
+            .expect("a refresh token");
+        (
+            key,
+            String::from_utf8(refresh.expose().clone()).expect("UTF-8"),
+        )
+    }
+}
+
+impl Drop for Linked {
+    fn drop(&mut self) {
+        if let Some(runner) = self.runner.take() {
+            runner.abort();
+        }
+    }
+}
