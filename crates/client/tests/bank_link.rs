@@ -850,3 +850,34 @@ async fn a_tampered_stream_position_cannot_hide_new_alerts() {
     assert!(alert.verified);
     runner.abort();
 }
+
+/// The signed transcript the app exports verifies offline, and a doctored
+/// one does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_exported_transcript_verifies_offline_and_a_doctored_one_does_not() {
+    let mut t = Linked::start("transcript", true).await;
+    let (gateway, client, account, events) = (&t.gateway, &t.client, t.account, &mut t.events);
+    let ids = gateway
+        .transaction("alice", serde_json::json!({"amount_minor": 25_000}))
+        .await;
+    wait_for(events, 20, |e| match e {
+        ClientEvent::Alert { alert, .. } if alert.id == ids[0] => Some(()),
+        _ => None,
+    })
+    .await;
+    let transcript = client.transcript(account).unwrap();
+    let bytes = serde_json::to_vec(&transcript).unwrap();
+    let (count, failures) = strongroom_client::app::verify_transcript(&bytes).unwrap();
+    assert_eq!((count, failures.len()), (1, 0), "{failures:?}");
+    // Change one character of the signed payload: it must no longer verify.
+    let mut doctored = transcript.clone();
+    let jws = &doctored.alerts[0];
+    let dot = jws.find('.').unwrap() + 5;
+    let mut chars: Vec<char> = jws.chars().collect();
+    chars[dot] = if chars[dot] == 'A' { 'B' } else { 'A' };
+    doctored.alerts[0] = chars.into_iter().collect();
+    let (count, failures) =
+        strongroom_client::app::verify_transcript(&serde_json::to_vec(&doctored).unwrap()).unwrap();
+    assert_eq!((count, failures.len()), (1, 1));
+    assert!(strongroom_client::app::verify_transcript(b"{\"not\":\"a transcript\"}").is_err());
+}
