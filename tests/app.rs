@@ -298,6 +298,51 @@ fn screenshot(display: &str, name: &str) {
     assert!(status.success(), "screenshot {name}");
 }
 
+/// What the app tests run against: an X server, a demo gateway, and the
+/// app's environment (its own data folder and keychain service, the demo
+/// CA and issuer). The keychain entries go when it is dropped.
+struct DemoRun {
+    display: String,
+    gateway: Gateway,
+    env: Vec<(&'static str, String)>,
+    service: String,
+    _x: Guard,
+    _dirs: [tempfile::TempDir; 2],
+}
+
+impl DemoRun {
+    fn new(name: &str) -> DemoRun {
+        let (x, display) = xvfb();
+        let gw_dir = tempfile::tempdir().unwrap();
+        let gateway = Gateway::start(gw_dir.path(), &[]);
+        let data = tempfile::tempdir().unwrap();
+        let service = support::keychain_service(name);
+        let env = vec![
+            ("STRONGROOM_DATA_DIR", data.path().display().to_string()),
+            ("STRONGROOM_KEYCHAIN_SERVICE", service.clone()),
+            ("STRONGROOM_CA_FILE", gateway.ca.display().to_string()),
+            ("STRONGROOM_DEMO_ISSUER", gateway.issuer.clone()),
+            ("HOME", data.path().display().to_string()),
+        ];
+        DemoRun {
+            display,
+            gateway,
+            env,
+            service,
+            _x: x,
+            _dirs: [gw_dir, data],
+        }
+    }
+}
+
+impl Drop for DemoRun {
+    fn drop(&mut self) {
+        let _ = Command::new("secret-tool")
+            .args(["clear", "service", &self.service])
+            .status();
+    }
+}
+
 /// Links the demo bank through the window: first run, consent, user code,
 /// and the customer's approval on the bank's page. Screenshots each step
 /// when `shots` is set.
@@ -332,23 +377,13 @@ async fn link_demo_bank(d: &Driver, gateway: &Gateway, display: &str, shots: boo
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_app_links_the_demo_bank_and_does_what_a_customer_needs() {
     let _one = ONE_APP_AT_A_TIME.lock().await;
-    let (_x, display) = xvfb();
-    let gw_dir = tempfile::tempdir().unwrap();
-    let gateway = Gateway::start(gw_dir.path(), &[]);
-    let data = tempfile::tempdir().unwrap();
-    let service = support::keychain_service("app");
-    let env = vec![
-        ("STRONGROOM_DATA_DIR", data.path().display().to_string()),
-        ("STRONGROOM_KEYCHAIN_SERVICE", service.clone()),
-        ("STRONGROOM_CA_FILE", gateway.ca.display().to_string()),
-        ("STRONGROOM_DEMO_ISSUER", gateway.issuer.clone()),
-        ("HOME", data.path().display().to_string()),
-    ];
-    let app = launch(&display, &env, None).await;
+    let demo = DemoRun::new("app");
+    let (display, gateway, env) = (&demo.display, &demo.gateway, &demo.env);
+    let app = launch(display, env, None).await;
     let d = &app.driver;
 
     // First run, then link the demo bank.
-    link_demo_bank(d, &gateway, &display, true).await;
+    link_demo_bank(d, gateway, display, true).await;
 
     // Alerts arrive live, verified.
     let ids = gateway
@@ -370,7 +405,7 @@ async fn the_app_links_the_demo_bank_and_does_what_a_customer_needs() {
         .await;
     d.wait(&format!("[data-alert-id=\"{}\"]", fraud[0]), None, 30)
         .await;
-    screenshot(&display, "home");
+    screenshot(display, "home");
     d.click(&format!(
         "[data-alert-id=\"{}\"] [data-testid=fraud-not-me]",
         fraud[0]
@@ -436,7 +471,7 @@ async fn the_app_links_the_demo_bank_and_does_what_a_customer_needs() {
         assert!(Instant::now() < deadline, "the bank never got the message");
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    screenshot(&display, "chat");
+    screenshot(display, "chat");
 
     // Search finds the message, highlighted.
     d.click("[data-testid=nav-search]").await;
@@ -449,39 +484,26 @@ async fn the_app_links_the_demo_bank_and_does_what_a_customer_needs() {
         .await;
     assert!(marks.as_u64().unwrap_or(0) >= 1, "the match is highlighted");
     let _ = result;
-    screenshot(&display, "search");
+    screenshot(display, "search");
 
     d.click("[data-testid=nav-settings]").await;
     d.wait("[data-testid=privacy-full]", None, 20).await;
-    screenshot(&display, "settings");
+    screenshot(display, "settings");
 
     // Ending the process group ends the app and its WebDriver session
     // (WebKitWebDriver's own session delete hangs under Xvfb here).
     drop(app);
-    let _ = Command::new("secret-tool")
-        .args(["clear", "service", &service])
-        .status();
 }
 
 /// Lock, unlock, quit and restart with the history kept.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn locking_unlocking_and_restarting_keep_the_history() {
     let _one = ONE_APP_AT_A_TIME.lock().await;
-    let (_x, display) = xvfb();
-    let gw_dir = tempfile::tempdir().unwrap();
-    let gateway = Gateway::start(gw_dir.path(), &[]);
-    let data = tempfile::tempdir().unwrap();
-    let service = support::keychain_service("lock");
-    let env = vec![
-        ("STRONGROOM_DATA_DIR", data.path().display().to_string()),
-        ("STRONGROOM_KEYCHAIN_SERVICE", service.clone()),
-        ("STRONGROOM_CA_FILE", gateway.ca.display().to_string()),
-        ("STRONGROOM_DEMO_ISSUER", gateway.issuer.clone()),
-        ("HOME", data.path().display().to_string()),
-    ];
-    let app = launch(&display, &env, None).await;
+    let demo = DemoRun::new("lock");
+    let (display, gateway, env) = (&demo.display, &demo.gateway, &demo.env);
+    let app = launch(display, env, None).await;
     let d = &app.driver;
-    link_demo_bank(d, &gateway, &display, false).await;
+    link_demo_bank(d, gateway, display, false).await;
     let ids = gateway
         .transaction("alice", json!({"amount_minor": 14_250}))
         .await;
@@ -490,7 +512,7 @@ async fn locking_unlocking_and_restarting_keep_the_history() {
     // Lock and unlock.
     d.click("[data-testid=lock-now]").await;
     d.wait("[data-testid=lock-screen]", None, 20).await;
-    screenshot(&display, "lock");
+    screenshot(display, "lock");
     d.click("[data-testid=unlock-submit]").await;
     d.click("[data-testid=nav-home]").await;
     d.wait(&format!("[data-alert-id=\"{}\"]", ids[0]), None, 30)
@@ -498,15 +520,12 @@ async fn locking_unlocking_and_restarting_keep_the_history() {
 
     // Quit and start again: the history is still there.
     drop(app);
-    let again = launch(&display, &env, None).await;
+    let again = launch(display, env, None).await;
     again
         .driver
         .wait(&format!("[data-alert-id=\"{}\"]", ids[0]), None, 60)
         .await;
     drop(again);
-    let _ = Command::new("secret-tool")
-        .args(["clear", "service", &service])
-        .status();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

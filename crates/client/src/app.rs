@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::num::NonZeroU32;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use strongroom_core::protocol::jose::b64_encode;
 use strongroom_core::protocol::verify::{AlertVerifier, PinnedKeys, TimePolicy};
@@ -21,7 +21,7 @@ use tokio::sync::broadcast;
 use unicode_normalization::UnicodeNormalization;
 
 use crate::net::BankHttp;
-use crate::service::{AlertView, Client, ClientEvent, PendingLink};
+use crate::service::{AlertView, Client, ClientEvent, PendingLink, lock, now_ms};
 use crate::{ClientError, Device, ErrorReport, FraudAnswerValue};
 
 /// How long the keychain may take to answer at start before the app says
@@ -30,16 +30,6 @@ const KEYCHAIN_TIMEOUT: Duration = Duration::from_secs(45);
 
 /// PBKDF2 iterations for the app passphrase (OWASP 2023 for SHA-256).
 const PASSPHRASE_ITERATIONS: u32 = 600_000;
-
-fn now_ms() -> Millis {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
 
 fn report(code: &str, message: impl Into<String>) -> ErrorReport {
     ErrorReport {

@@ -50,7 +50,8 @@ fn bank_seconds(secs: u64) -> Duration {
     Duration::from_secs(secs.clamp(1, MAX_BANK_SECONDS))
 }
 
-fn now_ms() -> Millis {
+/// Now, in milliseconds since the epoch (0 if the clock is before it).
+pub(crate) fn now_ms() -> Millis {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
@@ -289,7 +290,7 @@ fn severity(s: AlertSeverity) -> Severity {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding the lock cannot leave the store half-written
     // (SQLite transactions), so the data is still good to use.
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
