@@ -6,297 +6,23 @@
 
 #[path = "../crates/client/tests/support/mod.rs"]
 mod support;
+mod window;
 
-use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use serde_json::json;
+use std::path::PathBuf;
+use std::process::Command;
 use std::time::{Duration, Instant};
 use support::{Gateway, Guard};
+use window::desktop::Desktop;
+use window::{Driver, launch, screenshot, xvfb};
 
-const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+fn app_binary() -> PathBuf {
+    support::binary("strongroom")
+}
 
 /// One app at a time: two WebKit windows, two drivers and a gateway each
 /// would fight over two cores (and the screenshots' display).
 static ONE_APP_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-/// A few W3C WebDriver calls over plain HTTP on loopback.
-struct Driver {
-    http: reqwest::Client,
-    base: String,
-    session: String,
-}
-
-impl Driver {
-    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
-        let url = format!("{}/session/{}{path}", self.base, self.session);
-        let request = match method {
-            "GET" => self.http.get(&url),
-            "DELETE" => self.http.delete(&url),
-            _ => self.http.post(&url).json(&body.unwrap_or(json!({}))),
-        };
-        let reply: Value = request
-            .send()
-            .await
-            .expect("webdriver answers")
-            .json()
-            .await
-            .expect("webdriver JSON");
-        reply["value"].clone()
-    }
-
-    async fn start(port: u16, application: &Path) -> Driver {
-        // Plain HTTP on loopback; reqwest still wants its TLS set up.
-        let tls = strongroom_client::net::tls_config(None).expect("system roots");
-        let http = reqwest::Client::builder()
-            .tls_backend_preconfigured((*tls).clone())
-            .timeout(Duration::from_secs(120))
-            .build()
-            .expect("an HTTP client");
-        let base = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(90);
-        loop {
-            let reply = http
-                .post(format!("{base}/session"))
-                .json(&json!({"capabilities": {"alwaysMatch": {
-                    "tauri:options": {"application": application}
-                }}}))
-                .send()
-                .await;
-            if let Ok(reply) = reply {
-                let value: Value = reply.json().await.unwrap_or_default();
-                if let Some(id) = value["value"]["sessionId"].as_str() {
-                    return Driver {
-                        http,
-                        base,
-                        session: id.to_owned(),
-                    };
-                }
-                panic!("no session: {value}");
-            }
-            assert!(Instant::now() < deadline, "tauri-driver did not come up");
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        }
-    }
-
-    /// Waits for an element matching `css` (and, if given, whose text
-    /// contains `text`) and returns its id.
-    async fn wait(&self, css: &str, text: Option<&str>, secs: u64) -> String {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        loop {
-            let found = self
-                .call(
-                    "POST",
-                    "/elements",
-                    Some(json!({"using": "css selector", "value": css})),
-                )
-                .await;
-            if let Some(list) = found.as_array() {
-                for e in list {
-                    let Some(id) = e[ELEMENT].as_str() else {
-                        continue;
-                    };
-                    match text {
-                        None => return id.to_owned(),
-                        Some(t) => {
-                            if self.text(id).await.contains(t) {
-                                return id.to_owned();
-                            }
-                        }
-                    }
-                }
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no element {css} {text:?} within {secs} s"
-            );
-            tokio::time::sleep(Duration::from_millis(200)).await;
-        }
-    }
-
-    async fn text(&self, element: &str) -> String {
-        self.call("GET", &format!("/element/{element}/text"), None)
-            .await
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
-    }
-
-    async fn attribute(&self, element: &str, name: &str) -> Option<String> {
-        self.call("GET", &format!("/element/{element}/attribute/{name}"), None)
-            .await
-            .as_str()
-            .map(str::to_owned)
-    }
-
-    async fn click(&self, css: &str) {
-        let id = self.wait(css, None, 20).await;
-        self.call("POST", &format!("/element/{id}/click"), None)
-            .await;
-    }
-
-    async fn type_into(&self, css: &str, text: &str) {
-        let id = self.wait(css, None, 20).await;
-        self.call("POST", &format!("/element/{id}/clear"), None)
-            .await;
-        self.call(
-            "POST",
-            &format!("/element/{id}/value"),
-            Some(json!({"text": text})),
-        )
-        .await;
-    }
-
-    async fn script(&self, script: &str) -> Value {
-        self.call(
-            "POST",
-            "/execute/sync",
-            Some(json!({"script": script, "args": []})),
-        )
-        .await
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-fn tauri_driver() -> PathBuf {
-    let home = std::env::var_os("HOME")
-        .map(PathBuf::from)
-        .unwrap_or_default();
-    let cargo_bin = home.join(".cargo/bin/tauri-driver");
-    if cargo_bin.exists() {
-        cargo_bin
-    } else {
-        PathBuf::from("tauri-driver")
-    }
-}
-
-/// An X server of our own for the test's windows.
-fn xvfb() -> (Guard, String) {
-    for n in 90..140 {
-        if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() {
-            continue;
-        }
-        let display = format!(":{n}");
-        let child = Command::new("Xvfb")
-            .args([&display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Xvfb starts (apt install xvfb)");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() {
-            assert!(Instant::now() < deadline, "Xvfb did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        return (Guard(child), display);
-    }
-    panic!("no free X display");
-}
-
-/// A process group (tauri-driver, WebKitWebDriver, the app, and any D-Bus
-/// session around them), killed as a whole when the test ends.
-struct Group(Child);
-
-impl Drop for Group {
-    fn drop(&mut self) {
-        let pid = self.0.id();
-        // Kill the whole group only when the child really leads its own
-        // group: a group kill of the test's own group would take the test
-        // runner with it.
-        let leads_group = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .ok()
-            .and_then(|stat| {
-                let after_name = stat.rsplit_once(')')?.1.to_owned();
-                after_name.split_whitespace().nth(2)?.parse::<u32>().ok()
-            })
-            == Some(pid);
-        let target = if leads_group {
-            format!("-{pid}")
-        } else {
-            pid.to_string()
-        };
-        let _ = Command::new("kill").args(["-KILL", "--", &target]).status();
-        let _ = self.0.wait();
-    }
-}
-
-struct AppRun {
-    driver: Driver,
-    _processes: Group,
-}
-
-/// Starts tauri-driver (and through it the app) with the app's
-/// environment. `wrap` runs tauri-driver inside another shell command (a
-/// D-Bus session with a locked keyring).
-async fn launch(display: &str, env: &[(&str, String)], wrap: Option<&str>) -> AppRun {
-    let port = free_port();
-    let native = free_port();
-    let driver_line = format!(
-        "{} --port {port} --native-port {native}",
-        tauri_driver().display()
-    );
-    let mut command = match wrap {
-        None => {
-            let mut c = Command::new(tauri_driver());
-            c.args([
-                "--port",
-                &port.to_string(),
-                "--native-port",
-                &native.to_string(),
-            ]);
-            c
-        }
-        Some(wrapper) => {
-            let mut c = Command::new("bash");
-            c.arg("-c").arg(wrapper.replace("{DRIVER}", &driver_line));
-            c
-        }
-    };
-    std::os::unix::process::CommandExt::process_group(&mut command, 0);
-    command
-        .env("DISPLAY", display)
-        .env("NO_AT_BRIDGE", "1")
-        .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit());
-    for (k, v) in env {
-        command.env(k, v);
-    }
-    let child: Child = command.spawn().expect("tauri-driver starts");
-    let driver = Driver::start(port, &support::binary("strongroom")).await;
-    AppRun {
-        driver,
-        _processes: Group(child),
-    }
-}
-
-/// Saves the app's window under `docs/screenshots/` (WebKitWebDriver's own
-/// screenshot hangs under Xvfb, so the X server is asked; with no window
-/// manager the window sits at the top left at its configured size).
-fn screenshot(display: &str, name: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("docs/screenshots")
-        .join(format!("{name}.png"));
-    let status = Command::new("import")
-        .args([
-            "-display",
-            display,
-            "-window",
-            "root",
-            "-crop",
-            "960x680+0+0",
-            "+repage",
-        ])
-        .arg(&path)
-        .status()
-        .expect("imagemagick import");
-    assert!(status.success(), "screenshot {name}");
-}
 
 /// What the app tests run against: an X server, a demo gateway, and the
 /// app's environment (its own data folder and keychain service, the demo
@@ -332,6 +58,13 @@ impl DemoRun {
             _x: x,
             _dirs: [gw_dir, data],
         }
+    }
+}
+
+impl DemoRun {
+    /// The app's data folder.
+    fn data_dir(&self) -> PathBuf {
+        self._dirs[1].path().to_owned()
     }
 }
 
@@ -379,7 +112,7 @@ async fn the_app_links_the_demo_bank_and_does_what_a_customer_needs() {
     let _one = ONE_APP_AT_A_TIME.lock().await;
     let demo = DemoRun::new("app");
     let (display, gateway, env) = (&demo.display, &demo.gateway, &demo.env);
-    let app = launch(display, env, None).await;
+    let app = launch(display, &app_binary(), env, None).await;
     let d = &app.driver;
 
     // First run, then link the demo bank.
@@ -490,6 +223,42 @@ async fn the_app_links_the_demo_bank_and_does_what_a_customer_needs() {
     d.wait("[data-testid=privacy-full]", None, 20).await;
     screenshot(display, "settings");
 
+    // The light theme when the desktop asks for no dark one.
+    let background = d
+        .script("return getComputedStyle(document.body).backgroundColor;")
+        .await;
+    assert!(
+        brightness(background.as_str().unwrap_or_default()) > 600,
+        "a light background by default: {background}"
+    );
+
+    // Export the signed alert transcript from the window; the CLI verifies
+    // it offline (no keychain, no store, no network).
+    d.click("[data-testid=export-transcript]").await;
+    let path_el = d.wait("[data-testid=export-path]", Some(".json"), 30).await;
+    let shown = d.text(&path_el).await;
+    let path = shown
+        .split_whitespace()
+        .find(|w| w.ends_with(".json"))
+        .unwrap_or_else(|| panic!("the export names its file: {shown}"));
+    let verified = Command::new(support::binary("strongroom-cli"))
+        .args(["--json", "verify-transcript", path])
+        .env(
+            "STRONGROOM_KEYCHAIN_SERVICE",
+            "strongroom-no-keychain-needed",
+        )
+        .output()
+        .expect("strongroom-cli runs");
+    let report = String::from_utf8_lossy(&verified.stdout);
+    assert!(
+        verified.status.success(),
+        "the transcript verifies: {report}"
+    );
+    assert!(
+        report.contains("\"failed\":0") && !report.contains("\"alerts\":0"),
+        "every exported alert verifies: {report}"
+    );
+
     // Ending the process group ends the app and its WebDriver session
     // (WebKitWebDriver's own session delete hangs under Xvfb here).
     drop(app);
@@ -501,7 +270,7 @@ async fn locking_unlocking_and_restarting_keep_the_history() {
     let _one = ONE_APP_AT_A_TIME.lock().await;
     let demo = DemoRun::new("lock");
     let (display, gateway, env) = (&demo.display, &demo.gateway, &demo.env);
-    let app = launch(display, env, None).await;
+    let app = launch(display, &app_binary(), env, None).await;
     let d = &app.driver;
     link_demo_bank(d, gateway, display, false).await;
     let ids = gateway
@@ -520,7 +289,7 @@ async fn locking_unlocking_and_restarting_keep_the_history() {
 
     // Quit and start again: the history is still there.
     drop(app);
-    let again = launch(display, env, None).await;
+    let again = launch(display, &app_binary(), env, None).await;
     again
         .driver
         .wait(&format!("[data-alert-id=\"{}\"]", ids[0]), None, 60)
@@ -561,7 +330,7 @@ async fn a_locked_keychain_at_start_shows_the_guidance_screen() {
     let wrapper = format!(
         "exec env -u DISPLAY dbus-run-session -- bash -c 'XDG_DATA_HOME={k} gnome-keyring-daemon --start --components=secrets >/dev/null; DISPLAY={display} exec {{DRIVER}}'"
     );
-    let app = launch(&display, &env, Some(&wrapper)).await;
+    let app = launch(&display, &app_binary(), &env, Some(&wrapper)).await;
     let error = app
         .driver
         .wait("[data-testid=keychain-error]", None, 60)
@@ -577,4 +346,328 @@ async fn a_locked_keychain_at_start_shows_the_guidance_screen() {
         !data.path().join("app").join("strongroom.sqlite3").exists(),
         "nothing was written in clear"
     );
+}
+
+/// The sum of the red, green and blue of a CSS `rgb(…)` colour (0 to 765).
+fn brightness(css: &str) -> u32 {
+    css.trim_start_matches("rgba(")
+        .trim_start_matches("rgb(")
+        .trim_end_matches(')')
+        .split(',')
+        .take(3)
+        .filter_map(|c| c.trim().parse::<f64>().ok())
+        .map(|c| c as u32)
+        .sum()
+}
+
+/// The id of the alert that has keyboard focus, if any.
+async fn focused_alert(d: &Driver) -> Option<String> {
+    d.script("return document.activeElement && document.activeElement.dataset ? (document.activeElement.dataset.alertId || null) : null;")
+        .await
+        .as_str()
+        .map(str::to_owned)
+}
+
+/// Notifications go to the desktop's notification service, say only what
+/// the privacy setting allows, never carry bank text as markup, and a click
+/// brings the window up on that alert.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notifications_follow_the_privacy_setting_and_a_click_opens_the_alert() {
+    let _one = ONE_APP_AT_A_TIME.lock().await;
+    let demo = DemoRun::new("notify");
+    let (display, gateway, env) = (&demo.display, &demo.gateway, &demo.env);
+    // The desktop's notification service, before the app starts.
+    let server = Desktop::serve();
+    let app = launch(display, &app_binary(), env, None).await;
+    let d = &app.driver;
+    link_demo_bank(d, gateway, display, false).await;
+    // Away from the alert feed, so arriving alerts stay unread.
+    d.click("[data-testid=nav-chat]").await;
+
+    // Full: bank, amount and merchant; a merchant name made of markup is
+    // escaped (the server reads bodies as markup).
+    let first = gateway
+        .transaction(
+            "alice",
+            json!({"amount_minor": 4_321, "merchant": "<a href=\"https://evil.example\">Evil</a> Shop"}),
+        )
+        .await;
+    let full = server.wait(30, |s| s.body.contains("Evil"));
+    assert_eq!(full.summary, "Demo Bank");
+    assert_eq!(full.app_name, "Strongroom");
+    assert!(
+        full.body
+            .contains("&lt;a href=&quot;https://evil.example&quot;&gt;")
+            && !full.body.contains("<a"),
+        "bank text is escaped for a markup server: {:?}",
+        full.body
+    );
+    assert!(full.body.contains("43.21"), "the amount: {:?}", full.body);
+    assert_eq!(full.actions, ["default", "Open"], "a click opens the alert");
+    // The tray icon counts it.
+    server.wait_tray("XAyatanaLabel", "1", 20);
+
+    // Hide amounts: the bank and the kind only.
+    d.click("[data-testid=nav-settings]").await;
+    d.click("[data-testid=privacy-hide-amounts]").await;
+    wait_for_setting(&demo, "\"hide_amounts\"").await;
+    gateway
+        .transaction(
+            "alice",
+            json!({"amount_minor": 5_555, "merchant": "Hidden Merchant"}),
+        )
+        .await;
+    let hidden = server.wait(30, |s| s.id > full.id);
+    assert_eq!(hidden.summary, "Demo Bank");
+    assert_eq!(hidden.body, "Card purchase");
+    server.wait_tray("XAyatanaLabel", "2", 20);
+
+    // Nothing: not even the bank.
+    d.click("[data-testid=privacy-nothing]").await;
+    wait_for_setting(&demo, "\"nothing\"").await;
+    gateway
+        .transaction(
+            "alice",
+            json!({"amount_minor": 6_666, "merchant": "Secret Merchant"}),
+        )
+        .await;
+    let nothing = server.wait(30, |s| s.id > hidden.id);
+    assert_eq!(
+        (nothing.summary.as_str(), nothing.body.as_str()),
+        ("Strongroom", "New activity")
+    );
+    for shown in server.shown() {
+        assert!(
+            !shown.body.contains("Secret") && !shown.body.contains("66.66"),
+            "nothing of the alert leaks: {shown:?}"
+        );
+    }
+
+    server.wait_tray("XAyatanaLabel", "3", 20);
+
+    // Clicking the first notification, while the chat is open, opens that
+    // alert on the home screen with the keyboard focus on it.
+    d.click("[data-testid=nav-chat]").await;
+    server.click(full.id);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while focused_alert(d).await.as_deref() != Some(first[0].as_str()) {
+        assert!(
+            Instant::now() < deadline,
+            "the clicked alert did not open (focused: {:?})",
+            focused_alert(d).await
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Seen: the tray's count clears.
+    server.wait_tray("XAyatanaLabel", "", 20);
+    drop(app);
+}
+
+/// Waits until the saved settings file holds `needle`.
+async fn wait_for_setting(demo: &DemoRun, needle: &str) {
+    let file = demo.data_dir().join("settings.json");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !std::fs::read_to_string(&file).is_ok_and(|s| s.contains(needle)) {
+        assert!(Instant::now() < deadline, "{needle} was never saved");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// An app passphrase from the first run, auto-lock, a wrong and a right
+/// passphrase, a restart that starts locked; the dark theme and keyboard
+/// navigation along the way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn passphrase_auto_lock_dark_theme_and_keyboard() {
+    let _one = ONE_APP_AT_A_TIME.lock().await;
+    let demo = DemoRun::new("passphrase");
+    let display = &demo.display;
+    // The desktop asks for a dark theme.
+    let mut env = demo.env.clone();
+    env.push(("GTK_THEME", "Adwaita:dark".to_owned()));
+    let app = launch(display, &app_binary(), &env, None).await;
+    let d = &app.driver;
+    let passphrase = "correct horse battery staple";
+    d.wait("[data-testid=first-run-continue]", None, 60).await;
+    d.type_into("[data-testid=passphrase-input]", passphrase)
+        .await;
+    d.click("[data-testid=first-run-continue]").await;
+    d.wait("[data-testid=nav-settings]", None, 30).await;
+
+    let background = d
+        .script("return getComputedStyle(document.body).backgroundColor;")
+        .await;
+    assert!(
+        brightness(background.as_str().unwrap_or_default()) < 200,
+        "a dark background when the desktop is dark: {background}"
+    );
+    // Every control has a name a screen reader can say.
+    let unnamed = d
+        .script(
+            "return [...document.querySelectorAll('button, input, select, textarea, a[href]')]
+               .filter(e => !(e.getAttribute('aria-label') || e.getAttribute('aria-labelledby')
+                 || (e.labels && e.labels.length) || e.textContent.trim() || e.title))
+               .map(e => e.outerHTML.slice(0, 80));",
+        )
+        .await;
+    assert_eq!(unnamed, json!([]), "controls without an accessible name");
+    // Keyboard: Tab reaches the navigation, Enter opens Settings.
+    let nav = d.wait("[data-testid=nav-settings]", None, 10).await;
+    d.call(
+        "POST",
+        &format!("/element/{nav}/value"),
+        Some(json!({"text": "\u{E007}"})),
+    )
+    .await;
+    let minutes = d.wait("[data-testid=auto-lock-minutes]", None, 10).await;
+    // The focus moves to the new screen's heading, and Tab goes on from
+    // there into the screen's controls.
+    let focused = d
+        .script("const e = document.activeElement; return [e.tagName, e.textContent.trim()];")
+        .await;
+    assert_eq!(focused, json!(["H1", "Settings"]), "focus on the heading");
+    let heading = d.wait("main h1", None, 10).await;
+    d.call(
+        "POST",
+        &format!("/element/{heading}/value"),
+        Some(json!({"text": "\u{E004}"})),
+    )
+    .await;
+    let next = d
+        .script(
+            "const e = document.activeElement; return e.tagName !== 'H1' && !!e.closest('main') && e.matches('button, input, select, textarea, a[href]');",
+        )
+        .await;
+    assert_eq!(next, true, "Tab reaches the first control of the screen");
+
+    // Auto-lock after one idle minute (the app checks every 15 s).
+    d.call("POST", &format!("/element/{minutes}/clear"), None)
+        .await;
+    d.call(
+        "POST",
+        &format!("/element/{minutes}/value"),
+        Some(json!({"text": "1\u{E004}"})),
+    )
+    .await;
+    wait_for_setting(&demo, "\"auto_lock_minutes\":1").await;
+    d.wait("[data-testid=lock-screen]", None, 120).await;
+
+    // A wrong passphrase is refused and says so; the right one unlocks.
+    d.type_into("[data-testid=unlock-passphrase]", "wrong guess")
+        .await;
+    d.click("[data-testid=unlock-submit]").await;
+    d.wait("#unlock-error", Some("not right"), 20).await;
+    d.type_into("[data-testid=unlock-passphrase]", passphrase)
+        .await;
+    d.click("[data-testid=unlock-submit]").await;
+    d.wait("[data-testid=nav-settings]", None, 30).await;
+    drop(app);
+
+    // A restart starts locked, and the passphrase opens it.
+    let again = launch(display, &app_binary(), &env, None).await;
+    let d = &again.driver;
+    d.wait("[data-testid=lock-screen]", None, 60).await;
+    d.type_into("[data-testid=unlock-passphrase]", passphrase)
+        .await;
+    d.click("[data-testid=unlock-submit]").await;
+    d.wait("[data-testid=nav-settings]", None, 30).await;
+    drop(again);
+}
+
+/// A second launch with a `strongroom://` link goes to the running app,
+/// which opens the link screen for that bank; SIGTERM quits cleanly and
+/// the window comes back at the size it had.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn single_instance_deep_link_and_window_state() {
+    let _one = ONE_APP_AT_A_TIME.lock().await;
+    let demo = DemoRun::new("instance");
+    let (display, env) = (&demo.display, &demo.env);
+    let app = launch(display, &app_binary(), env, None).await;
+    let d = &app.driver;
+    d.click("[data-testid=first-run-continue]").await;
+    d.wait("[data-testid=nav-settings]", None, 30).await;
+
+    // The customer clicks a link on their bank's website.
+    let second = Command::new(app_binary())
+        .arg("strongroom://link?issuer=https%3A%2F%2Fbank.example%2F")
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .env("DISPLAY", display)
+        .env("NO_AT_BRIDGE", "1")
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .expect("a second launch starts");
+    let mut second = support::Guard(second);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Ok(Some(status)) = second.0.try_wait() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the second launch kept running instead of handing over"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(status.success(), "the second launch hands over: {status}");
+    let input = d.wait("[data-testid=link-issuer-input]", None, 20).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let value = d
+            .script("return document.querySelector('[data-testid=link-issuer-input]').value;")
+            .await;
+        if value == "https://bank.example/" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the link screen shows the bank from the link: {value} ({input})"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // The link alone starts nothing: the customer must still submit.
+    let consent = d
+        .script("return document.querySelectorAll('[data-testid=link-consent-accept], [data-testid=link-waiting]').length;")
+        .await;
+    assert_eq!(consent, 0, "a deep link never goes past the address screen");
+
+    // Resize, then quit with SIGTERM (as a logout does).
+    d.call(
+        "POST",
+        "/window/rect",
+        Some(json!({"width": 1100, "height": 740})),
+    )
+    .await;
+    let rect = d.call("GET", "/window/rect", None).await;
+    assert_eq!(
+        (rect["width"].as_u64(), rect["height"].as_u64()),
+        (Some(1100), Some(740)),
+        "the window was resized: {rect}"
+    );
+    let pid = window::app_pid(app.processes.0.id(), &app_binary()).expect("the app's process");
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .is_ok_and(|s| s.success())
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::path::Path::new(&format!("/proc/{pid}")).exists()
+        && !std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z "))
+    {
+        assert!(Instant::now() < deadline, "SIGTERM did not end the app");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    drop(app);
+
+    let again = launch(display, &app_binary(), env, None).await;
+    again
+        .driver
+        .wait("[data-testid=nav-settings]", None, 60)
+        .await;
+    let rect = again.driver.call("GET", "/window/rect", None).await;
+    assert_eq!(
+        (rect["width"].as_u64(), rect["height"].as_u64()),
+        (Some(1100), Some(740)),
+        "the window came back at its size: {rect}"
+    );
+    drop(again);
 }

@@ -7,6 +7,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
+mod notify;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -14,7 +15,6 @@ use strongroom_client::app::{AppCore, LiveEvent, parse_deep_link};
 use strongroom_vault::Vault;
 use tauri::Manager;
 use tauri_plugin_deep_link::DeepLinkExt;
-use tauri_plugin_notification::NotificationExt;
 
 /// The core, configured from the environment the way `cargo xtask demo`
 /// and the tests set it.
@@ -50,9 +50,20 @@ fn deep_links(core: &AppCore, urls: impl IntoIterator<Item = String>) {
     }
 }
 
-/// Notifications and the tray's unread count follow the live events.
+/// Notifications and the tray's unread count follow the live events. A
+/// click on a notification brings the window up on that alert.
 fn follow_events(app: tauri::AppHandle, core: Arc<AppCore>) {
     let mut events = core.subscribe();
+    let click_app = app.clone();
+    let click_core = core.clone();
+    let notifier = notify::Notifier::new(
+        &app,
+        Arc::new(move |account, alert_id| {
+            click_core.touch();
+            show_main(&click_app);
+            click_core.announce(LiveEvent::OpenAlert { account, alert_id });
+        }),
+    );
     tauri::async_runtime::spawn(async move {
         loop {
             let event = match events.recv().await {
@@ -61,7 +72,13 @@ fn follow_events(app: tauri::AppHandle, core: Arc<AppCore>) {
                 Err(_) => return,
             };
             if let Some((title, body)) = core.notification_for(&event) {
-                let _ = app.notification().builder().title(title).body(body).show();
+                let target = match &event {
+                    LiveEvent::Alert { account, alert } => {
+                        Some((account.clone(), alert.alert.id.clone()))
+                    }
+                    _ => None,
+                };
+                notifier.show(&title, &body, target);
             }
             if let Some(tray) = app.tray_by_id("main") {
                 let unread = core.unread_total();
@@ -79,6 +96,29 @@ fn follow_events(app: tauri::AppHandle, core: Arc<AppCore>) {
             }
         }
     });
+}
+
+/// SIGTERM (a logout, a package upgrade, `kill`) and SIGINT quit the way
+/// closing the window does: the window's size and place are saved and the
+/// store closes cleanly.
+fn quit_on_signals(app: tauri::AppHandle) {
+    #[cfg(unix)]
+    tauri::async_runtime::spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+        app.exit(0);
+    });
+    #[cfg(not(unix))]
+    let _ = app;
 }
 
 fn main() {
@@ -126,6 +166,7 @@ fn main() {
                 deep_links(&core, urls.iter().map(ToString::to_string));
             }
             follow_events(app.handle().clone(), core);
+            quit_on_signals(app.handle().clone());
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![

@@ -7,7 +7,7 @@
 //!   `cargo clippy --all-targets -- -D warnings` and every test inside a
 //!   private D-Bus session with an unlocked gnome-keyring (a real Secret
 //!   Service) whose data lives in a temporary folder.
-//! - `bench NAME [--json]`: runs a benchmark (`store`, `delivery`).
+//! - `bench NAME [--json]`: runs a benchmark (`store`, `delivery`, `app`).
 //!
 //! Installs are idempotent: a package or tool that is present is left alone.
 //! This crate uses only the standard library so that it builds in seconds.
@@ -68,7 +68,7 @@ fn main() -> ExitCode {
 }
 
 fn usage() -> String {
-    "usage: cargo xtask <demo | test | bench (store | delivery) [--json]>".into()
+    "usage: cargo xtask <demo | test | bench (store | delivery | app) [--json]>".into()
 }
 
 fn root() -> PathBuf {
@@ -380,6 +380,7 @@ fn bench(args: &[String]) -> Result {
     match args.first().map(String::as_str) {
         Some("store") => bench_store(json),
         Some("delivery") => bench_delivery(json),
+        Some("app") => bench_app(json),
         _ => Err(usage()),
     }
 }
@@ -460,6 +461,55 @@ fn bench_delivery(json: bool) -> Result {
     }
     let line = format!(
         r#""$CARGO_BIN" bench --quiet --package strongroom-client --bench delivery -- {}"#,
+        if json { "--json" } else { "" }
+    );
+    let (mut cmd, keyring_home) = keyring_session(&line)?;
+    let result = run(&mut cmd);
+    let _ = std::fs::remove_dir_all(&keyring_home);
+    result
+}
+
+/// Builds the release app (with its bundled front end), the hello-world
+/// baseline window and the gateway, then runs the app benchmark under a
+/// private D-Bus session with an unlocked gnome-keyring: startup with
+/// 100,000 messages, and idle memory against the hello-world window.
+fn bench_app(json: bool) -> Result {
+    let mut packages = BUILD_PACKAGES.to_vec();
+    packages.extend_from_slice(RUN_PACKAGES);
+    ensure_packages(&packages)?;
+    ensure_tauri_driver()?;
+    build_ui()?;
+    let quiet: &[&str] = if json { &["--quiet"] } else { &[] };
+    if !json {
+        step("building the app, the hello-world window and the gateway (release)");
+    }
+    run(Command::new(cargo())
+        .args([
+            "build",
+            "--release",
+            "--package",
+            "strongroom-gateway",
+            "--bins",
+        ])
+        .args(quiet))?;
+    // One feature set for all three, so nothing is built twice (`cargo
+    // bench` builds with the release settings into the same folder).
+    let app_build = ["--package", "strongroom", "--features", "custom-protocol"];
+    run(Command::new(cargo())
+        .args(["build", "--release"])
+        .args(app_build)
+        .args(["--bins", "--example", "hello-world"])
+        .args(quiet))?;
+    run(Command::new(cargo())
+        .arg("bench")
+        .args(app_build)
+        .args(["--bench", "app", "--no-run"])
+        .args(quiet))?;
+    if !json {
+        step("running the app benchmark");
+    }
+    let line = format!(
+        r#""$CARGO_BIN" bench --quiet --package strongroom --features custom-protocol --bench app -- {}"#,
         if json { "--json" } else { "" }
     );
     let (mut cmd, keyring_home) = keyring_session(&line)?;

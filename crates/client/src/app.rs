@@ -287,6 +287,11 @@ pub enum LiveEvent {
     },
     /// The app locked itself.
     Locked,
+    /// The number of unread alerts changed (the tray shows it).
+    Unread {
+        /// Unread alerts over all accounts.
+        total: u32,
+    },
     /// `strongroom://link?issuer=...` was opened.
     DeepLink {
         /// The bank to link.
@@ -849,6 +854,8 @@ impl AppCore {
         let accounts = client.accounts().map_err(|e| ErrorReport::from(&e))?;
         let wanted = account.map(account_id).transpose()?;
         let mut out = Vec::new();
+        // Showing alerts marks them read.
+        let mut seen = false;
         for a in accounts
             .into_iter()
             .filter(|a| wanted.is_none_or(|w| w == a.id))
@@ -863,7 +870,18 @@ impl AppCore {
                     alert,
                 });
             }
-            lock(&self.state).unread.remove(&a.id);
+            if lock(&self.state)
+                .unread
+                .remove(&a.id)
+                .is_some_and(|n| n > 0)
+            {
+                seen = true;
+            }
+        }
+        if seen {
+            self.announce(LiveEvent::Unread {
+                total: self.unread_total(),
+            });
         }
         out.sort_by_key(|x| std::cmp::Reverse(x.alert.issued_at));
         out.truncate(limit);

@@ -151,6 +151,9 @@ impl std::fmt::Debug for Store {
 
 /// Builds a message query; a macro so the SQL is a compile-time constant and
 /// the statement cache is hit without formatting a string per call.
+/// How many messages the unlock pass opens at a time.
+const UNLOCK_CHUNK: i64 = 2_000;
+
 macro_rules! message_query {
     ($tail:literal) => {
         concat!(
@@ -460,17 +463,58 @@ impl Store {
             self.timelines.start(ConversationId(conversation), id);
         }
         // One pass opens every message: for the search index, and to keep the
-        // newest of each conversation in its in-memory window.
-        let mut stmt = self.conn.prepare(message_query!("WHERE account_id = ?1"))?;
-        let mut rows = stmt.query([id.get()])?;
-        let mut opened = Vec::new();
+        // newest of each conversation in its in-memory window. In chunks, so
+        // that at most one chunk of opened messages is held at a time: a
+        // large history must not leave a large freed heap behind.
+        let mut after = i64::MIN;
+        loop {
+            let chunk = self.open_message_chunk(id, after)?;
+            let Some(&(last, _, _)) = chunk.last() else {
+                break;
+            };
+            after = last;
+            self.index_message_chunk(id, chunk, &mut report)?;
+        }
+        if self.schema >= 2 {
+            let page = self.alerts(id, usize::MAX)?;
+            for alert in page.items {
+                self.index_alert(&alert);
+                report.indexed += 1;
+            }
+            report.tampered.extend(page.tampered);
+        }
+        Ok(report)
+    }
+
+    /// Opens up to [`UNLOCK_CHUNK`] of an account's messages after row `after`.
+    #[allow(clippy::type_complexity)]
+    fn open_message_chunk(
+        &self,
+        account: AccountId,
+        after: i64,
+    ) -> Result<Vec<(i64, ConversationId, Result<Message, StoreError>)>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(message_query!(
+            "WHERE account_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
+        ))?;
+        let mut rows = stmt.query(params![account.get(), after, UNLOCK_CHUNK])?;
+        let mut opened = Vec::with_capacity(UNLOCK_CHUNK as usize);
         while let Some(row) = rows.next()? {
             let message_id: i64 = row.get(0)?;
             let conversation = ConversationId(row.get(2)?);
             opened.push((message_id, conversation, self.message_from_row(row)));
         }
-        drop(rows);
-        drop(stmt);
+        Ok(opened)
+    }
+
+    /// Indexes opened messages and keeps the newest in their windows;
+    /// damaged rows go to the report.
+    #[allow(clippy::type_complexity)]
+    fn index_message_chunk(
+        &mut self,
+        id: AccountId,
+        opened: Vec<(i64, ConversationId, Result<Message, StoreError>)>,
+        report: &mut UnlockReport,
+    ) -> Result<(), StoreError> {
         for (row, conversation, result) in opened {
             match result {
                 Ok(message) => {
@@ -490,15 +534,7 @@ impl Store {
                 Err(other) => return Err(other),
             }
         }
-        if self.schema >= 2 {
-            let page = self.alerts(id, usize::MAX)?;
-            for alert in page.items {
-                self.index_alert(&alert);
-                report.indexed += 1;
-            }
-            report.tampered.extend(page.tampered);
-        }
-        Ok(report)
+        Ok(())
     }
 
     /// Forgets an account's key from memory (the account stays linked).

@@ -110,4 +110,5 @@ export type LiveEvent =
   | { type: "link_revoked"; account: string }
   | { type: "open_alert"; account: string; alert_id: string }
   | { type: "locked" }
+  | { type: "unread"; total: number }
   | { type: "deep_link"; issuer: string };

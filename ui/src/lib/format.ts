@@ -4,14 +4,35 @@ export function userLocale(): string {
   return (typeof navigator !== "undefined" && navigator.language) || "en-US";
 }
 
+// Intl formatters are costly to make (ICU data, tens of KB each) and a feed
+// formats hundreds of amounts and dates: each distinct one is made once.
+const numberFormats = new Map<string, Intl.NumberFormat>();
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+const digitsByCurrency = new Map<string, number | null>();
+
+function numberFormat(locale: string, options: Intl.NumberFormatOptions): Intl.NumberFormat {
+  const key = `${locale}\u0000${JSON.stringify(options)}`;
+  let f = numberFormats.get(key);
+  if (!f) {
+    f = new Intl.NumberFormat(locale, options); // may throw: callers fall back
+    numberFormats.set(key, f);
+  }
+  return f;
+}
+
 /** How many minor-unit digits a currency has (JPY 0, EUR 2, BHD 3), per Intl's ISO 4217 data. */
 export function currencyDigits(currency: string): number | null {
+  const known = digitsByCurrency.get(currency);
+  if (known !== undefined) return known;
+  let digits: number | null;
   try {
-    const f = new Intl.NumberFormat("en", { style: "currency", currency });
-    return f.resolvedOptions().maximumFractionDigits ?? 2;
+    const f = numberFormat("en", { style: "currency", currency });
+    digits = f.resolvedOptions().maximumFractionDigits ?? 2;
   } catch {
-    return null;
+    digits = null;
   }
+  digitsByCurrency.set(currency, digits);
+  return digits;
 }
 
 /**
@@ -23,28 +44,34 @@ export function formatAmount(minor: number, currency: string, locale = userLocal
   const code = currency.trim().toUpperCase();
   const digits = currencyDigits(code);
   if (digits === null || !Number.isFinite(minor)) {
-    const n = Number.isFinite(minor) ? new Intl.NumberFormat(locale).format(minor) : "?";
+    const n = Number.isFinite(minor) ? numberFormat(locale, {}).format(minor) : "?";
     return `${n} ${code}`.trim();
   }
   const major = minor / 10 ** digits;
   try {
-    return new Intl.NumberFormat(locale, {
+    return numberFormat(locale, {
       style: "currency",
       currency: code,
       minimumFractionDigits: digits,
       maximumFractionDigits: digits,
     }).format(major);
   } catch {
-    return new Intl.NumberFormat("en-US", { style: "currency", currency: code }).format(major);
+    return numberFormat("en-US", { style: "currency", currency: code }).format(major);
   }
 }
 
 function safeDateFormat(locale: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
-  try {
-    return new Intl.DateTimeFormat(locale, options);
-  } catch {
-    return new Intl.DateTimeFormat("en-US", options);
+  const key = `${locale}\u0000${JSON.stringify(options)}`;
+  let f = dateFormats.get(key);
+  if (!f) {
+    try {
+      f = new Intl.DateTimeFormat(locale, options);
+    } catch {
+      f = new Intl.DateTimeFormat("en-US", options);
+    }
+    dateFormats.set(key, f);
   }
+  return f;
 }
 
 /** Date and time of an event (ms since the epoch). */

@@ -1,0 +1,236 @@
+//! Desktop notifications that open their alert when clicked.
+//!
+//! On Linux the notification plugin fires and forgets (notify-rust drops the
+//! handle), so a click never reaches the app. Here we speak the freedesktop
+//! notification protocol ourselves on one session-bus connection: `Notify`
+//! with a `default` action, and a listener for `ActionInvoked` and
+//! `NotificationClosed` on the same connection (some servers send those
+//! signals only to the connection that asked). Elsewhere the plugin shows
+//! the notification.
+//!
+//! Bank text may reach the body. Servers that advertise `body-markup`
+//! interpret `<a href>`, `<b>` and entities, so the body is escaped for them:
+//! a merchant name cannot turn into a link in a notification.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// Called with an alert's account and id when its notification is clicked.
+pub type OnClick = Arc<dyn Fn(String, String) + Send + Sync>;
+
+/// The alert a notification opens: its account and id.
+pub type Target = (String, String);
+
+/// Shows notifications; remembers which alert each one is for.
+pub struct Notifier {
+    #[cfg(target_os = "linux")]
+    bus: Option<linux::Bus>,
+    #[cfg(not(target_os = "linux"))]
+    app: tauri::AppHandle,
+}
+
+impl Notifier {
+    /// Connects to the desktop's notification service (on Linux, the session
+    /// bus). Without one, notifications are skipped, not an error: the app
+    /// still shows everything in its window and tray.
+    pub fn new(app: &tauri::AppHandle, on_click: OnClick) -> Notifier {
+        #[cfg(target_os = "linux")]
+        {
+            let _ = app;
+            Notifier {
+                bus: linux::Bus::connect(on_click),
+            }
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            let _ = on_click;
+            Notifier { app: app.clone() }
+        }
+    }
+
+    /// Shows one notification; `alert` is the alert a click opens.
+    pub fn show(&self, title: &str, body: &str, alert: Option<Target>) {
+        #[cfg(target_os = "linux")]
+        if let Some(bus) = &self.bus {
+            bus.show(title, body, alert);
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            use tauri_plugin_notification::NotificationExt;
+            let _ = alert;
+            let _ = self
+                .app
+                .notification()
+                .builder()
+                .title(title)
+                .body(body)
+                .show();
+        }
+    }
+}
+
+/// Escapes text for a server that reads the body as markup.
+pub fn escape_markup(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// How many shown notifications are remembered for clicks; older ones are
+/// forgotten (the server has usually dropped them long before).
+const REMEMBERED: usize = 256;
+
+#[cfg(target_os = "linux")]
+mod linux {
+    use super::{HashMap, OnClick, REMEMBERED, Target, escape_markup, lock};
+    use std::sync::{Arc, Mutex};
+    use zbus::zvariant::Value;
+
+    const NAME: &str = "org.freedesktop.Notifications";
+    const PATH: &str = "/org/freedesktop/Notifications";
+
+    /// Shown notification id → its alert, and the ids oldest first for
+    /// trimming.
+    type Shown = Arc<Mutex<(HashMap<u32, Target>, std::collections::VecDeque<u32>)>>;
+
+    pub struct Bus {
+        conn: zbus::blocking::Connection,
+        markup: bool,
+        shown: Shown,
+    }
+
+    impl Bus {
+        pub fn connect(on_click: OnClick) -> Option<Bus> {
+            let conn = zbus::blocking::Connection::session().ok()?;
+            let markup = conn
+                .call_method(Some(NAME), PATH, Some(NAME), "GetCapabilities", &())
+                .ok()
+                .and_then(|reply| reply.body().deserialize::<Vec<String>>().ok())
+                .is_some_and(|caps| caps.iter().any(|c| c == "body-markup"));
+            let shown: Shown = Arc::default();
+            listen(&conn, shown.clone(), on_click);
+            Some(Bus {
+                conn,
+                markup,
+                shown,
+            })
+        }
+
+        pub fn show(&self, title: &str, body: &str, alert: Option<Target>) {
+            let body = if self.markup {
+                escape_markup(body)
+            } else {
+                body.to_owned()
+            };
+            let actions: Vec<&str> = if alert.is_some() {
+                vec!["default", "Open"]
+            } else {
+                Vec::new()
+            };
+            let mut hints: HashMap<&str, Value<'_>> = HashMap::new();
+            hints.insert("desktop-entry", Value::from("strongroom"));
+            hints.insert("category", Value::from("im.received"));
+            let reply = self.conn.call_method(
+                Some(NAME),
+                PATH,
+                Some(NAME),
+                "Notify",
+                &(
+                    "Strongroom",
+                    0u32,
+                    "strongroom",
+                    title,
+                    body.as_str(),
+                    actions,
+                    hints,
+                    -1i32,
+                ),
+            );
+            let id = reply
+                .ok()
+                .and_then(|reply| reply.body().deserialize::<u32>().ok());
+            if let (Some(id), Some(alert)) = (id, alert) {
+                let mut shown = lock(&self.shown);
+                let (map, order) = &mut *shown;
+                map.insert(id, alert);
+                order.push_back(id);
+                while order.len() > REMEMBERED {
+                    if let Some(old) = order.pop_front() {
+                        map.remove(&old);
+                    }
+                }
+            }
+        }
+    }
+
+    /// One thread per app: clicks and closes of our notifications.
+    fn listen(conn: &zbus::blocking::Connection, shown: Shown, on_click: OnClick) {
+        let Ok(rule) = zbus::MatchRule::builder()
+            .msg_type(zbus::message::Type::Signal)
+            .interface(NAME)
+            .map(|b| b.build())
+        else {
+            return;
+        };
+        let Ok(iterator) = zbus::blocking::MessageIterator::for_match_rule(rule, conn, None) else {
+            return;
+        };
+        let spawned = std::thread::Builder::new()
+            .name("notification-clicks".into())
+            .spawn(move || {
+                for message in iterator.flatten() {
+                    let header = message.header();
+                    let member = header.member().map(|m| m.as_str().to_owned());
+                    match member.as_deref() {
+                        Some("ActionInvoked") => {
+                            let Ok((id, action)) = message.body().deserialize::<(u32, String)>()
+                            else {
+                                continue;
+                            };
+                            let alert = lock(&shown).0.get(&id).cloned();
+                            if let (Some((account, alert)), "default") = (alert, action.as_str()) {
+                                on_click(account, alert);
+                            }
+                        }
+                        Some("NotificationClosed") => {
+                            if let Ok((id, _reason)) = message.body().deserialize::<(u32, u32)>() {
+                                let mut shown = lock(&shown);
+                                let (map, order) = &mut *shown;
+                                map.remove(&id);
+                                order.retain(|x| *x != id);
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            });
+        drop(spawned);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_markup;
+
+    #[test]
+    fn markup_in_bank_text_is_escaped() {
+        assert_eq!(
+            escape_markup(r#"<a href="https://evil.example">Shop</a> & 'co'"#),
+            "&lt;a href=&quot;https://evil.example&quot;&gt;Shop&lt;/a&gt; &amp; &apos;co&apos;"
+        );
+        assert_eq!(escape_markup("£12.50 at Café"), "£12.50 at Café");
+    }
+}

@@ -1,0 +1,441 @@
+//! `cargo xtask bench app`: how fast the desktop app shows history with
+//! 100,000 messages in its store, and how much memory it holds when idle,
+//! each read against a hello-world Tauri window measured in the same run.
+//!
+//! Set-up (real parts throughout): a release `strongroom-gateway --demo` on
+//! loopback over TLS; a device linked to its demo customer through the
+//! device grant with the real keychain (the private gnome-keyring session
+//! xtask provides); 200 alerts the gateway signed, delivered over the
+//! stream and verified; then 100,000 chat messages written into the same
+//! encrypted store in batches.
+//!
+//! Measured, under Xvfb, through tauri-driver and WebKitWebDriver:
+//! - `startup_ms`: from the WebDriver request that launches the release app
+//!   to the first alert of the history on screen (polled every 5 ms), the
+//!   median of several launches after one warm-up. The app opens the
+//!   keychain, the 100,000-message store and the stream on the way.
+//! - `conversation_ms`: from the click on Messages to the newest messages
+//!   of the 100,000-message conversation on screen.
+//! - Idle memory: the proportional set size (PSS) of the app process and
+//!   every process under it (WebKit's web and network processes), 10 s
+//!   after the history appeared. The hello-world window
+//!   (`src-tauri/examples/hello_world.rs`, same Tauri build) is launched and
+//!   measured the same way; `pss_vs_hello_world` is the ratio.
+//!
+//! Launches of the two alternate, so drift on a noisy machine hits both.
+
+#[path = "../../crates/client/tests/support/mod.rs"]
+mod support;
+#[path = "../window/mod.rs"]
+mod window;
+
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+use strongroom_client::{Client, Device, net::BankHttp};
+use strongroom_store::{Delivery, Direction, NewMessage};
+use strongroom_vault::Vault;
+use support::Gateway;
+use window::{Driver, app_pid, descends_from, launch, parents, xvfb};
+
+const MESSAGES: usize = 100_000;
+const ALERTS: usize = 200;
+const LAUNCHES: usize = 5;
+const IDLE: Duration = Duration::from_secs(10);
+const STARTUP_TARGET_MS: f64 = 1000.0;
+const PSS_TARGET: f64 = 1.2;
+
+/// Words for the seeded messages, so search and rendering see real text.
+const WORDS: &[&str] = &[
+    "payment",
+    "card",
+    "transfer",
+    "account",
+    "statement",
+    "limit",
+    "travel",
+    "refund",
+    "merchant",
+    "pending",
+    "approved",
+    "branch",
+    "mortgage",
+    "savings",
+    "interest",
+    "loan",
+    "direct",
+    "debit",
+    "standing",
+    "order",
+    "thank",
+    "you",
+    "please",
+    "confirm",
+    "today",
+    "tomorrow",
+    "received",
+    "balance",
+    "overdraft",
+    "fee",
+    "waived",
+    "call",
+    "back",
+];
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// One field of `/proc/<pid>/smaps_rollup`, in KiB.
+fn smaps_kib(pid: u32, field: &str) -> Option<u64> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
+    text.lines()
+        .find(|l| l.split(':').next() == Some(field))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+}
+
+/// A process's PSS, and the anonymous part of it (heap, JIT, buffers: what
+/// the program made, rather than the libraries it maps).
+#[derive(Debug, Clone)]
+struct Part {
+    name: String,
+    pss_kib: u64,
+    anon_kib: u64,
+}
+
+/// The PSS of the process running `binary` under `root` (tauri-driver) and
+/// of every process under it.
+fn tree_pss(root: u32, binary: &Path) -> (u64, Vec<Part>) {
+    let parents = parents();
+    let app = app_pid(root, binary)
+        .unwrap_or_else(|| panic!("no {} process under {root}", binary.display()));
+    let mut total = 0;
+    let mut parts = Vec::new();
+    for &pid in parents.keys() {
+        if descends_from(pid, app, &parents) {
+            let pss_kib = smaps_kib(pid, "Pss")
+                .unwrap_or_else(|| panic!("cannot read the PSS of {pid} (same user?)"));
+            let name = std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .unwrap_or_default()
+                .trim()
+                .to_owned();
+            total += pss_kib;
+            parts.push(Part {
+                name,
+                pss_kib,
+                anon_kib: smaps_kib(pid, "Pss_Anon").unwrap_or(0),
+            });
+        }
+    }
+    parts.sort_by(|a, b| a.name.cmp(&b.name));
+    (total, parts)
+}
+
+/// Links a device to the demo customer, lets 200 signed alerts arrive over
+/// the stream, then writes 100,000 messages into its conversation.
+async fn seed(gateway: &Gateway, data: &Path, service: &str) {
+    let device = Device::open(data, Vault::with_service(service)).expect("the device opens");
+    let client = Client::new(
+        device,
+        BankHttp::new(Some(&gateway.ca)).expect("TLS with the demo CA"),
+    );
+    let account = support::link(&client, gateway, "alice").await;
+    let running = client.run_all().expect("the stream starts");
+    let mut posted = 0;
+    for i in 0..ALERTS {
+        // Card purchases from 100.00 up alert; every one here does.
+        posted += gateway
+            .transaction(
+                "alice",
+                json!({"amount_minor": 10_000 + i * 37, "merchant": format!("Shop {i}"),
+                       "balance_after_minor": 500_000 - i * 1_000}),
+            )
+            .await
+            .len();
+    }
+    assert!(posted >= ALERTS, "the bank raised {posted} alerts");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let stored = client.alerts(account, 1_000).expect("alerts");
+        if stored.len() >= posted {
+            assert!(stored.iter().all(|a| a.verified), "every alert verified");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} of {posted} alerts arrived",
+            stored.len()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for task in running {
+        task.abort();
+    }
+    let conversation = client
+        .with_device(|d| d.store().conversations(account))
+        .expect("conversations")
+        .items
+        .first()
+        .expect("the bank's conversation")
+        .id;
+    let started = Instant::now();
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    let mut word = || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        WORDS[(seed % WORDS.len() as u64) as usize]
+    };
+    for batch in 0..MESSAGES / 1_000 {
+        let messages: Vec<NewMessage> = (0..1_000)
+            .map(|i| {
+                let n = batch * 1_000 + i;
+                let incoming = n % 2 == 0;
+                let length = 6 + n % 20;
+                let body = (0..length).map(|_| word()).collect::<Vec<_>>().join(" ");
+                // Two years of history, oldest first, the newest a minute ago.
+                let sent_at = now_ms - 60_000 - ((MESSAGES - n) as i64) * 630_000;
+                NewMessage {
+                    conversation,
+                    direction: if incoming {
+                        Direction::Incoming
+                    } else {
+                        Direction::Outgoing
+                    },
+                    author: if incoming { "Ana (Demo Bank)" } else { "You" }.to_owned(),
+                    body: format!("#{n} {body}"),
+                    sent_at,
+                    received_at: Some(sent_at + 150),
+                    delivery: if incoming {
+                        Delivery::Delivered
+                    } else {
+                        Delivery::Read
+                    },
+                    client_id: (!incoming).then(|| format!("seed-{n}")),
+                    bank_message_id: incoming.then(|| format!("seed-{n}")),
+                }
+            })
+            .collect();
+        client
+            .with_device(|d| d.store().insert_messages(&messages))
+            .expect("messages stored");
+    }
+    println!(
+        "seeded: {ALERTS} verified alerts over the stream, {MESSAGES} messages written in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// Polls (every 5 ms) until `css` matches, then returns when it did.
+async fn appears(driver: &Driver, css: &str, secs: u64) -> Instant {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let found = driver
+            .call(
+                "POST",
+                "/elements",
+                Some(json!({"using": "css selector", "value": css})),
+            )
+            .await;
+        if found.as_array().is_some_and(|a| !a.is_empty()) {
+            return Instant::now();
+        }
+        assert!(Instant::now() < deadline, "no {css} within {secs} s");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+struct Launch {
+    startup_ms: f64,
+    conversation_ms: Option<f64>,
+    pss_kib: Option<(u64, Vec<Part>)>,
+}
+
+/// One launch: time to `ready`, and on request the conversation and the
+/// idle memory. The app and its processes are killed afterwards.
+async fn one_launch(
+    display: &str,
+    binary: &Path,
+    env: &[(&str, String)],
+    ready: &str,
+    conversation: bool,
+    measure_memory: bool,
+) -> Launch {
+    let run = launch(display, binary, env, None).await;
+    let shown = appears(&run.driver, ready, 60).await;
+    let startup_ms = shown.duration_since(run.launched).as_secs_f64() * 1000.0;
+    let mut conversation_ms = None;
+    if conversation {
+        let nav = run.driver.wait("[data-testid=nav-chat]", None, 10).await;
+        let clicked = Instant::now();
+        run.driver
+            .call("POST", &format!("/element/{nav}/click"), None)
+            .await;
+        let shown = appears(&run.driver, "[data-testid=chat-message]", 60).await;
+        conversation_ms = Some(shown.duration_since(clicked).as_secs_f64() * 1000.0);
+        // Back home, so both windows idle on the screen they start on.
+        run.driver.click("[data-testid=nav-home]").await;
+        run.driver.wait(ready, None, 10).await;
+    }
+    let pss_kib = if measure_memory {
+        tokio::time::sleep(IDLE).await;
+        Some(tree_pss(run.processes.0.id(), binary))
+    } else {
+        None
+    };
+    drop(run);
+    // Let the store's lock and the sockets go before the next launch.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    Launch {
+        startup_ms,
+        conversation_ms,
+        pss_kib,
+    }
+}
+
+fn release_binary(relative: &str) -> PathBuf {
+    let path = support::binary("strongroom")
+        .parent()
+        .map(|dir| dir.join(relative))
+        .expect("the target folder");
+    assert!(
+        path.exists(),
+        "{} is not built (`cargo xtask bench app` builds it)",
+        path.display()
+    );
+    path
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let as_json = std::env::args().any(|a| a == "--json");
+    let app = support::binary("strongroom");
+    let hello = release_binary("examples/hello-world");
+    let (_x, display) = xvfb();
+    let gw_dir = tempfile::tempdir().expect("a temp dir");
+    let gateway = Gateway::start(gw_dir.path(), &[]);
+    let data = tempfile::tempdir().expect("a temp dir");
+    let service = support::keychain_service("bench-app");
+    seed(&gateway, data.path(), &service).await;
+    if std::env::args().any(|a| a == "--seed-only") {
+        // For looking into one figure by hand: keep the seeded device.
+        let kept = data.keep();
+        println!(
+            "STRONGROOM_DATA_DIR={} STRONGROOM_KEYCHAIN_SERVICE={service}",
+            kept.display()
+        );
+        return;
+    }
+
+    let app_env = vec![
+        ("STRONGROOM_DATA_DIR", data.path().display().to_string()),
+        ("STRONGROOM_KEYCHAIN_SERVICE", service.clone()),
+        ("STRONGROOM_CA_FILE", gateway.ca.display().to_string()),
+        ("STRONGROOM_DEMO_ISSUER", gateway.issuer.clone()),
+        ("HOME", data.path().display().to_string()),
+    ];
+    let hello_home = tempfile::tempdir().expect("a temp dir");
+    let hello_env = vec![("HOME", hello_home.path().display().to_string())];
+    const APP_READY: &str = "[data-testid=alert-item]";
+    const HELLO_READY: &str = "#hello";
+
+    // One warm-up launch of each (disk cache, fontconfig), not counted.
+    one_launch(&display, &app, &app_env, APP_READY, false, false).await;
+    one_launch(&display, &hello, &hello_env, HELLO_READY, false, false).await;
+    let (mut app_ms, mut hello_ms, mut conversation_ms) = (vec![], vec![], vec![]);
+    for _ in 0..LAUNCHES {
+        let a = one_launch(&display, &app, &app_env, APP_READY, true, false).await;
+        let h = one_launch(&display, &hello, &hello_env, HELLO_READY, false, false).await;
+        app_ms.push(a.startup_ms);
+        hello_ms.push(h.startup_ms);
+        conversation_ms.extend(a.conversation_ms);
+    }
+    // Idle memory: each launched and left alone on its first screen.
+    let app_pss = one_launch(&display, &app, &app_env, APP_READY, false, true)
+        .await
+        .pss_kib;
+    let hello_pss = one_launch(&display, &hello, &hello_env, HELLO_READY, false, true)
+        .await
+        .pss_kib;
+    let _ = std::process::Command::new("secret-tool")
+        .args(["clear", "service", &service])
+        .status();
+
+    let (app_pss, app_parts) = app_pss.expect("measured on the last launch");
+    let (hello_pss, hello_parts) = hello_pss.expect("measured on the last launch");
+    let startup_ms = median(app_ms.clone());
+    let hello_startup_ms = median(hello_ms.clone());
+    let conversation_ms = median(conversation_ms);
+    let ratio = app_pss as f64 / hello_pss as f64;
+    let mib = |kib: u64| kib as f64 / 1024.0;
+    if as_json {
+        println!(
+            "{}",
+            json!({
+                "messages": MESSAGES,
+                "alerts": ALERTS,
+                "launches": LAUNCHES,
+                "startup_ms": (startup_ms * 10.0).round() / 10.0,
+                "hello_world_startup_ms": (hello_startup_ms * 10.0).round() / 10.0,
+                "startup_vs_hello_world": (startup_ms / hello_startup_ms * 100.0).round() / 100.0,
+                "conversation_ms": (conversation_ms * 10.0).round() / 10.0,
+                "pss_mib": (mib(app_pss) * 10.0).round() / 10.0,
+                "hello_world_pss_mib": (mib(hello_pss) * 10.0).round() / 10.0,
+                "pss_vs_hello_world": (ratio * 1000.0).round() / 1000.0,
+            })
+        );
+    } else {
+        let fmt = |v: &[f64]| {
+            v.iter()
+                .map(|x| format!("{x:.0}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        println!(
+            "\nStrongroom with {MESSAGES} messages and {ALERTS} alerts, {LAUNCHES} launches each:"
+        );
+        println!(
+            "  startup to first history: median {startup_ms:.0} ms (runs: {}), target <= {STARTUP_TARGET_MS:.0} ms: {}",
+            fmt(&app_ms),
+            if startup_ms <= STARTUP_TARGET_MS {
+                "met"
+            } else {
+                "MISSED"
+            }
+        );
+        println!(
+            "  hello-world to first paint: median {hello_startup_ms:.0} ms (runs: {}); ratio {:.2}",
+            fmt(&hello_ms),
+            startup_ms / hello_startup_ms
+        );
+        println!("  open the 100,000-message conversation: median {conversation_ms:.0} ms");
+        let parts = |p: &[Part]| {
+            p.iter()
+                .map(|x| {
+                    format!(
+                        "{} {:.1} (anon {:.1})",
+                        x.name,
+                        mib(x.pss_kib),
+                        mib(x.anon_kib)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        println!(
+            "  idle PSS: Strongroom {:.1} MiB ({}), hello world {:.1} MiB ({})",
+            mib(app_pss),
+            parts(&app_parts),
+            mib(hello_pss),
+            parts(&hello_parts)
+        );
+        println!(
+            "  pss_vs_hello_world {ratio:.3}, target <= {PSS_TARGET}: {}",
+            if ratio <= PSS_TARGET { "met" } else { "MISSED" }
+        );
+    }
+}

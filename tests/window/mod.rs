@@ -1,0 +1,357 @@
+//! The real window, shared by the app tests (`tests/app.rs`) and the app
+//! benchmark (`tests/bench/app.rs`): a private Xvfb display, tauri-driver
+//! with WebKitWebDriver, a minimal W3C WebDriver client, and process groups
+//! that die with the run.
+#![allow(dead_code, missing_docs)]
+
+use crate::support::Guard;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub mod desktop;
+
+pub const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+/// A few W3C WebDriver calls over plain HTTP on loopback.
+pub struct Driver {
+    http: reqwest::Client,
+    base: String,
+    session: String,
+}
+
+impl Driver {
+    pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}/session/{}{path}", self.base, self.session);
+        let request = match method {
+            "GET" => self.http.get(&url),
+            "DELETE" => self.http.delete(&url),
+            _ => self.http.post(&url).json(&body.unwrap_or(json!({}))),
+        };
+        let reply: Value = request
+            .send()
+            .await
+            .expect("webdriver answers")
+            .json()
+            .await
+            .expect("webdriver JSON");
+        reply["value"].clone()
+    }
+
+    /// Opens a session, which launches `application`. Also returns when
+    /// the request that launched it was sent (for the startup benchmark).
+    pub async fn start(port: u16, application: &Path) -> (Driver, Instant) {
+        // Plain HTTP on loopback; reqwest still wants its TLS set up.
+        let tls = strongroom_client::net::tls_config(None).expect("system roots");
+        let http = reqwest::Client::builder()
+            .tls_backend_preconfigured((*tls).clone())
+            .timeout(Duration::from_secs(120))
+            .build()
+            .expect("an HTTP client");
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            let sent = Instant::now();
+            let reply = http
+                .post(format!("{base}/session"))
+                .json(&json!({"capabilities": {"alwaysMatch": {
+                    "tauri:options": {"application": application}
+                }}}))
+                .send()
+                .await;
+            if let Ok(reply) = reply {
+                let value: Value = reply.json().await.unwrap_or_default();
+                if let Some(id) = value["value"]["sessionId"].as_str() {
+                    let driver = Driver {
+                        http,
+                        base,
+                        session: id.to_owned(),
+                    };
+                    return (driver, sent);
+                }
+                panic!("no session: {value}");
+            }
+            assert!(Instant::now() < deadline, "tauri-driver did not come up");
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    /// Waits for an element matching `css` (and, if given, whose text
+    /// contains `text`) and returns its id.
+    pub async fn wait(&self, css: &str, text: Option<&str>, secs: u64) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let found = self
+                .call(
+                    "POST",
+                    "/elements",
+                    Some(json!({"using": "css selector", "value": css})),
+                )
+                .await;
+            if let Some(list) = found.as_array() {
+                for e in list {
+                    let Some(id) = e[ELEMENT].as_str() else {
+                        continue;
+                    };
+                    match text {
+                        None => return id.to_owned(),
+                        Some(t) => {
+                            if self.text(id).await.contains(t) {
+                                return id.to_owned();
+                            }
+                        }
+                    }
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no element {css} {text:?} within {secs} s"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    pub async fn text(&self, element: &str) -> String {
+        self.call("GET", &format!("/element/{element}/text"), None)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    pub async fn attribute(&self, element: &str, name: &str) -> Option<String> {
+        self.call("GET", &format!("/element/{element}/attribute/{name}"), None)
+            .await
+            .as_str()
+            .map(str::to_owned)
+    }
+
+    pub async fn click(&self, css: &str) {
+        let id = self.wait(css, None, 20).await;
+        self.call("POST", &format!("/element/{id}/click"), None)
+            .await;
+    }
+
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let id = self.wait(css, None, 20).await;
+        self.call("POST", &format!("/element/{id}/clear"), None)
+            .await;
+        self.call(
+            "POST",
+            &format!("/element/{id}/value"),
+            Some(json!({"text": text})),
+        )
+        .await;
+    }
+
+    pub async fn script(&self, script: &str) -> Value {
+        self.call(
+            "POST",
+            "/execute/sync",
+            Some(json!({"script": script, "args": []})),
+        )
+        .await
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+pub fn tauri_driver() -> PathBuf {
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    let cargo_bin = home.join(".cargo/bin/tauri-driver");
+    if cargo_bin.exists() {
+        cargo_bin
+    } else {
+        PathBuf::from("tauri-driver")
+    }
+}
+
+/// An X server of our own for the test's windows.
+pub fn xvfb() -> (Guard, String) {
+    for n in 90..140 {
+        if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() {
+            continue;
+        }
+        let display = format!(":{n}");
+        let child = Command::new("Xvfb")
+            .args([&display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb starts (apt install xvfb)");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() {
+            assert!(Instant::now() < deadline, "Xvfb did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        return (Guard(child), display);
+    }
+    panic!("no free X display");
+}
+
+/// A process group (tauri-driver, WebKitWebDriver, the app, and any D-Bus
+/// session around them), killed as a whole when the test ends.
+pub struct Group(pub Child);
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        let pid = self.0.id();
+        // Kill the whole group only when the child really leads its own
+        // group: a group kill of the test's own group would take the test
+        // runner with it.
+        let leads_group = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|stat| {
+                let after_name = stat.rsplit_once(')')?.1.to_owned();
+                after_name.split_whitespace().nth(2)?.parse::<u32>().ok()
+            })
+            == Some(pid);
+        let target = if leads_group {
+            format!("-{pid}")
+        } else {
+            pid.to_string()
+        };
+        let _ = Command::new("kill").args(["-KILL", "--", &target]).status();
+        let _ = self.0.wait();
+    }
+}
+
+pub struct AppRun {
+    pub driver: Driver,
+    pub processes: Group,
+    /// When the WebDriver request that launched the app was sent.
+    pub launched: Instant,
+}
+
+/// Starts tauri-driver (and through it `application`) with the app's
+/// environment. `wrap` runs tauri-driver inside another shell command (a
+/// D-Bus session with a locked keyring).
+pub async fn launch(
+    display: &str,
+    application: &Path,
+    env: &[(&str, String)],
+    wrap: Option<&str>,
+) -> AppRun {
+    let port = free_port();
+    let native = free_port();
+    let driver_line = format!(
+        "{} --port {port} --native-port {native}",
+        tauri_driver().display()
+    );
+    let mut command = match wrap {
+        None => {
+            let mut c = Command::new(tauri_driver());
+            c.args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native.to_string(),
+            ]);
+            c
+        }
+        Some(wrapper) => {
+            let mut c = Command::new("bash");
+            c.arg("-c").arg(wrapper.replace("{DRIVER}", &driver_line));
+            c
+        }
+    };
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    command
+        .env("DISPLAY", display)
+        .env("NO_AT_BRIDGE", "1")
+        .env("WEBKIT_DISABLE_DMABUF_RENDERER", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit());
+    for (k, v) in env {
+        command.env(k, v);
+    }
+    let child: Child = command.spawn().expect("tauri-driver starts");
+    let processes = Group(child);
+    let (driver, launched) = Driver::start(port, application).await;
+    AppRun {
+        driver,
+        processes,
+        launched,
+    }
+}
+
+/// Saves the app's window under `docs/screenshots/` (WebKitWebDriver's own
+/// screenshot hangs under Xvfb, so the X server is asked; with no window
+/// manager the window sits at the top left at its configured size).
+pub fn screenshot(display: &str, name: &str) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("docs/screenshots")
+        .join(format!("{name}.png"));
+    let status = Command::new("import")
+        .args([
+            "-display",
+            display,
+            "-window",
+            "root",
+            "-crop",
+            "960x680+0+0",
+            "+repage",
+        ])
+        .arg(&path)
+        .status()
+        .expect("imagemagick import");
+    assert!(status.success(), "screenshot {name}");
+}
+
+/// Parent of every process, from `/proc/<pid>/stat`.
+pub fn parents() -> HashMap<u32, u32> {
+    let mut map = HashMap::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return map;
+    };
+    for entry in entries.flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // The name is in parentheses and may hold spaces; the parent is the
+        // second field after it.
+        if let Some(ppid) = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse().ok())
+        {
+            map.insert(pid, ppid);
+        }
+    }
+    map
+}
+
+pub fn descends_from(pid: u32, ancestor: u32, parents: &HashMap<u32, u32>) -> bool {
+    let mut at = pid;
+    for _ in 0..64 {
+        if at == ancestor {
+            return true;
+        }
+        match parents.get(&at) {
+            Some(&p) if p != 0 && p != at => at = p,
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// The process running `binary` somewhere under `root` (tauri-driver).
+pub fn app_pid(root: u32, binary: &Path) -> Option<u32> {
+    let parents = parents();
+    parents.keys().copied().find(|&pid| {
+        descends_from(pid, root, &parents)
+            && std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == binary)
+    })
+}
