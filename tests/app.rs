@@ -370,7 +370,8 @@ async fn focused_alert(d: &Driver) -> Option<String> {
 
 /// Notifications go to the desktop's notification service, say only what
 /// the privacy setting allows, never carry bank text as markup, and a click
-/// brings the window up on that alert.
+/// brings the window up on that alert. The tray icon counts what is
+/// unread until it is seen.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn notifications_follow_the_privacy_setting_and_a_click_opens_the_alert() {
     let _one = ONE_APP_AT_A_TIME.lock().await;
@@ -381,15 +382,18 @@ async fn notifications_follow_the_privacy_setting_and_a_click_opens_the_alert() 
     let app = launch(display, &app_binary(), env, None).await;
     let d = &app.driver;
     link_demo_bank(d, gateway, display, false).await;
-    // Away from the alert feed, so arriving alerts stay unread.
-    d.click("[data-testid=nav-chat]").await;
+    // The default hides amounts; the customer chooses to see everything.
+    // (On the settings screen, away from the feed: new alerts stay unread.)
+    d.click("[data-testid=nav-settings]").await;
+    d.click("[data-testid=privacy-full]").await;
+    wait_for_setting(&demo, "notification_privacy", json!("full")).await;
 
     // Full: bank, amount and merchant; a merchant name made of markup is
     // escaped (the server reads bodies as markup).
     let first = gateway
         .transaction(
             "alice",
-            json!({"amount_minor": 4_321, "merchant": "<a href=\"https://evil.example\">Evil</a> Shop"}),
+            json!({"amount_minor": 43_210, "merchant": "<a href=\"https://evil.example\">Evil</a> Shop"}),
         )
         .await;
     let full = server.wait(30, |s| s.body.contains("Evil"));
@@ -402,19 +406,18 @@ async fn notifications_follow_the_privacy_setting_and_a_click_opens_the_alert() 
         "bank text is escaped for a markup server: {:?}",
         full.body
     );
-    assert!(full.body.contains("43.21"), "the amount: {:?}", full.body);
+    assert!(full.body.contains("432.10"), "the amount: {:?}", full.body);
     assert_eq!(full.actions, ["default", "Open"], "a click opens the alert");
     // The tray icon counts it.
     server.wait_tray("XAyatanaLabel", "1", 20);
 
     // Hide amounts: the bank and the kind only.
-    d.click("[data-testid=nav-settings]").await;
     d.click("[data-testid=privacy-hide-amounts]").await;
-    wait_for_setting(&demo, "\"hide_amounts\"").await;
+    wait_for_setting(&demo, "notification_privacy", json!("hide_amounts")).await;
     gateway
         .transaction(
             "alice",
-            json!({"amount_minor": 5_555, "merchant": "Hidden Merchant"}),
+            json!({"amount_minor": 55_550, "merchant": "Hidden Merchant"}),
         )
         .await;
     let hidden = server.wait(30, |s| s.id > full.id);
@@ -424,11 +427,11 @@ async fn notifications_follow_the_privacy_setting_and_a_click_opens_the_alert() 
 
     // Nothing: not even the bank.
     d.click("[data-testid=privacy-nothing]").await;
-    wait_for_setting(&demo, "\"nothing\"").await;
+    wait_for_setting(&demo, "notification_privacy", json!("nothing")).await;
     gateway
         .transaction(
             "alice",
-            json!({"amount_minor": 6_666, "merchant": "Secret Merchant"}),
+            json!({"amount_minor": 66_660, "merchant": "Secret Merchant"}),
         )
         .await;
     let nothing = server.wait(30, |s| s.id > hidden.id);
@@ -438,7 +441,7 @@ async fn notifications_follow_the_privacy_setting_and_a_click_opens_the_alert() 
     );
     for shown in server.shown() {
         assert!(
-            !shown.body.contains("Secret") && !shown.body.contains("66.66"),
+            !shown.body.contains("Secret") && !shown.body.contains("666.60"),
             "nothing of the alert leaks: {shown:?}"
         );
     }
@@ -463,12 +466,21 @@ async fn notifications_follow_the_privacy_setting_and_a_click_opens_the_alert() 
     drop(app);
 }
 
-/// Waits until the saved settings file holds `needle`.
-async fn wait_for_setting(demo: &DemoRun, needle: &str) {
+/// Waits until the saved settings have `key` set to `want`.
+async fn wait_for_setting(demo: &DemoRun, key: &str, want: serde_json::Value) {
     let file = demo.data_dir().join("settings.json");
     let deadline = Instant::now() + Duration::from_secs(20);
-    while !std::fs::read_to_string(&file).is_ok_and(|s| s.contains(needle)) {
-        assert!(Instant::now() < deadline, "{needle} was never saved");
+    loop {
+        let saved: Option<serde_json::Value> = std::fs::read(&file)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok());
+        if saved.as_ref().map(|s| &s[key]) == Some(&want) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{key} = {want} was never saved: {saved:?}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -548,7 +560,7 @@ async fn passphrase_auto_lock_dark_theme_and_keyboard() {
         Some(json!({"text": "1\u{E004}"})),
     )
     .await;
-    wait_for_setting(&demo, "\"auto_lock_minutes\":1").await;
+    wait_for_setting(&demo, "auto_lock_minutes", json!(1)).await;
     d.wait("[data-testid=lock-screen]", None, 120).await;
 
     // A wrong passphrase is refused and says so; the right one unlocks.

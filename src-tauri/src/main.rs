@@ -144,8 +144,47 @@ fn main() {
                 tauri::async_runtime::spawn(async move { core.open() });
             }
             let tray_core = core.clone();
+            let menu_core = core.clone();
+            // A menu is what makes the icon appear on Linux (an Ayatana
+            // indicator without one is never shown), and it is where a tray
+            // app's Quit belongs.
+            let menu = tauri::menu::Menu::with_items(
+                app,
+                &[
+                    &tauri::menu::MenuItem::with_id(
+                        app,
+                        "open",
+                        "Open Strongroom",
+                        true,
+                        None::<&str>,
+                    )?,
+                    &tauri::menu::MenuItem::with_id(app, "lock", "Lock now", true, None::<&str>)?,
+                    &tauri::menu::PredefinedMenuItem::separator(app)?,
+                    &tauri::menu::MenuItem::with_id(
+                        app,
+                        "quit",
+                        "Quit Strongroom",
+                        true,
+                        None::<&str>,
+                    )?,
+                ],
+            )?;
             tauri::tray::TrayIconBuilder::with_id("main")
                 .tooltip("Strongroom")
+                .menu(&menu)
+                .show_menu_on_left_click(false)
+                .on_menu_event(move |app, event| match event.id().as_ref() {
+                    "open" => {
+                        menu_core.touch();
+                        show_main(app);
+                    }
+                    "lock" => {
+                        menu_core.lock_now();
+                        menu_core.announce(LiveEvent::Locked);
+                    }
+                    "quit" => app.exit(0),
+                    _ => {}
+                })
                 .icon(
                     app.default_window_icon()
                         .cloned()

@@ -114,7 +114,13 @@ mod linux {
 
     impl Bus {
         pub fn connect(on_click: OnClick) -> Option<Bus> {
-            let conn = zbus::blocking::Connection::session().ok()?;
+            let conn = match zbus::blocking::Connection::session() {
+                Ok(conn) => conn,
+                Err(e) => {
+                    eprintln!("strongroom: no session bus, so no notifications: {e}");
+                    return None;
+                }
+            };
             let markup = conn
                 .call_method(Some(NAME), PATH, Some(NAME), "GetCapabilities", &())
                 .ok()
@@ -159,9 +165,15 @@ mod linux {
                     -1i32,
                 ),
             );
-            let id = reply
-                .ok()
-                .and_then(|reply| reply.body().deserialize::<u32>().ok());
+            let id = match reply {
+                Ok(reply) => reply.body().deserialize::<u32>().ok(),
+                Err(e) => {
+                    // No notification service (a bare X session), or it
+                    // refused: the window and tray still show everything.
+                    eprintln!("strongroom: a notification could not be shown: {e}");
+                    None
+                }
+            };
             if let (Some(id), Some(alert)) = (id, alert) {
                 let mut shown = lock(&self.shown);
                 let (map, order) = &mut *shown;

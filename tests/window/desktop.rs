@@ -202,32 +202,39 @@ impl Desktop {
             .unwrap_or_else(PoisonError::into_inner)
             .last()
             .cloned()?;
-        let reply = self
-            .conn
-            .call_method(
-                Some(bus_name.as_str()),
-                path.as_str(),
-                Some("org.freedesktop.DBus.Properties"),
-                "Get",
-                &("org.kde.StatusNotifierItem", name),
-            )
-            .ok()?;
-        let value: OwnedValue = reply.body().deserialize().ok()?;
-        String::try_from(value).ok()
+        // D-Bus calls have no deadline of their own: one that is never
+        // answered must fail the test, not hang it.
+        let (conn, name) = (self.conn.clone(), name.to_owned());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let value = conn
+                .call_method(
+                    Some(bus_name.as_str()),
+                    path.as_str(),
+                    Some("org.freedesktop.DBus.Properties"),
+                    "Get",
+                    &("org.kde.StatusNotifierItem", name.as_str()),
+                )
+                .ok()
+                .and_then(|reply| reply.body().deserialize::<OwnedValue>().ok())
+                .and_then(|value| String::try_from(value).ok());
+            let _ = tx.send(value);
+        });
+        rx.recv_timeout(Duration::from_secs(5)).ok().flatten()
     }
 
     /// Waits until the tray icon's `name` property is `want`.
     pub fn wait_tray(&self, name: &str, want: &str, secs: u64) {
         wait_until(
             || {
-                format!(
-                    "tray {name} = {want:?} (registered: {:?}, now {:?})",
-                    self.items
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .clone(),
-                    self.tray_property(name)
-                )
+                // One lock at a time: tray_property takes it too.
+                let registered = self
+                    .items
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .clone();
+                let now = self.tray_property(name);
+                format!("tray {name} = {want:?} (registered: {registered:?}, now {now:?})")
             },
             secs,
             || (self.tray_property(name).as_deref() == Some(want)).then_some(()),

@@ -175,27 +175,35 @@ pub fn tauri_driver() -> PathBuf {
     }
 }
 
-/// An X server of our own for the test's windows.
+/// An X server of our own for the test's windows. Xvfb picks a free
+/// display itself (`-displayfd`, which also steps over the stale lock of an
+/// X server that was killed) and says which once it accepts clients.
 pub fn xvfb() -> (Guard, String) {
-    for n in 90..140 {
-        if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() {
-            continue;
-        }
-        let display = format!(":{n}");
-        let child = Command::new("Xvfb")
-            .args([&display, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Xvfb starts (apt install xvfb)");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() {
-            assert!(Instant::now() < deadline, "Xvfb did not start");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        return (Guard(child), display);
+    use std::io::BufRead;
+    let mut child = Command::new("Xvfb")
+        .args([
+            "-displayfd",
+            "1",
+            "-screen",
+            "0",
+            "1280x800x24",
+            "-nolisten",
+            "tcp",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("Xvfb starts (apt install xvfb)");
+    let mut line = String::new();
+    if let Some(out) = child.stdout.take() {
+        let _ = std::io::BufReader::new(out).read_line(&mut line);
     }
-    panic!("no free X display");
+    let guard = Guard(child);
+    let n: u32 = line
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("Xvfb did not start: {line:?}"));
+    (guard, format!(":{n}"))
 }
 
 /// A process group (tauri-driver, WebKitWebDriver, the app, and any D-Bus
