@@ -279,6 +279,10 @@ impl Device {
             path: data_dir.to_path_buf(),
             source,
         })?;
+        owner_only(data_dir, &database).map_err(|source| ClientError::DataFolder {
+            path: data_dir.to_path_buf(),
+            source,
+        })?;
         let store = Store::open(&database, master)?;
         let mut device = Device {
             vault,
@@ -408,4 +412,28 @@ impl Device {
         self.vault.put_master_key(&retired.to_bytes())?;
         Ok(())
     }
+}
+
+/// The data folder is the user's alone (0700), and so is the database
+/// (0600; SQLite gives its WAL and shared-memory files the database's
+/// mode). The fields are sealed anyway, but another local user should not
+/// even see how much history there is or when it was written.
+#[cfg(unix)]
+fn owner_only(dir: &Path, database: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    // Created here, owner-only, before SQLite opens it.
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(database)?;
+    std::fs::set_permissions(database, std::fs::Permissions::from_mode(0o600))
+}
+
+#[cfg(not(unix))]
+fn owner_only(_dir: &Path, _database: &Path) -> std::io::Result<()> {
+    // Elsewhere the per-user profile folder's own permissions apply.
+    Ok(())
 }

@@ -206,3 +206,26 @@ fn an_interrupted_erase_is_finished_by_running_it_again() {
     device.erase_account(account).unwrap();
     assert!(device.store().account_ids().unwrap().is_empty());
 }
+
+#[test]
+fn the_data_folder_and_its_files_are_the_users_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let vault = test_vault();
+    let (dir, device, account, _) = device_with_message(&vault, "statement ready");
+    // A folder made world-readable (as a umask of 022 leaves a new one)
+    // is closed again at the next open.
+    let data = dir.path();
+    std::fs::set_permissions(data, std::fs::Permissions::from_mode(0o755)).unwrap();
+    drop(device);
+    let mut device = Device::open(data, vault.clone()).unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(data), 0o700, "the data folder");
+    for entry in std::fs::read_dir(data).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with(DATABASE_FILE) {
+            assert_eq!(mode(&path), 0o600, "{name}");
+        }
+    }
+    device.erase_account(account).unwrap();
+}

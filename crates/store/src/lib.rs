@@ -188,10 +188,11 @@ impl Store {
         // on the same file (a second app instance) is refused up front.
         let mut lock_path = path.as_os_str().to_owned();
         lock_path.push(".lock");
-        let lock = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).truncate(false).write(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let lock = options
             .open(&lock_path)
             .map_err(|e| StoreError::Io(e.to_string()))?;
         lock.try_lock().map_err(|e| match e {
