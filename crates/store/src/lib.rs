@@ -484,6 +484,7 @@ impl Store {
             }
             report.tampered.extend(page.tampered);
         }
+        self.index.shrink();
         Ok(report)
     }
 

@@ -11,6 +11,7 @@
 //! word matches as a prefix; all query words must match.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 use strongroom_core::AccountId;
 use unicode_normalization::char::{decompose_compatible, is_combining_mark};
 
@@ -24,6 +25,54 @@ struct Doc {
     live: bool,
 }
 
+/// The documents a word is in. Most words of a long history (numbers,
+/// names, references) are in one document only, which needs no allocation
+/// of its own.
+#[derive(Debug, Clone)]
+enum Postings {
+    One(u32),
+    Many(Vec<u32>),
+}
+
+impl Postings {
+    fn push(&mut self, ordinal: u32) {
+        match self {
+            Postings::One(first) => *self = Postings::Many(vec![*first, ordinal]),
+            Postings::Many(list) => list.push(ordinal),
+        }
+    }
+
+    fn as_slice(&self) -> &[u32] {
+        match self {
+            Postings::One(ordinal) => std::slice::from_ref(ordinal),
+            Postings::Many(list) => list,
+        }
+    }
+
+    /// Renumbers after a compaction; false when no document is left.
+    fn renumber(&mut self, renumber: &[u32]) -> bool {
+        match self {
+            Postings::One(ordinal) => {
+                *ordinal = renumber[*ordinal as usize];
+                *ordinal != u32::MAX
+            }
+            Postings::Many(list) => {
+                list.retain_mut(|o| {
+                    *o = renumber[*o as usize];
+                    *o != u32::MAX
+                });
+                !list.is_empty()
+            }
+        }
+    }
+
+    fn shrink(&mut self) {
+        if let Postings::Many(list) = self {
+            list.shrink_to_fit();
+        }
+    }
+}
+
 /// An inverted index from folded words to documents.
 #[derive(Default)]
 pub(crate) struct SearchIndex {
@@ -31,10 +80,10 @@ pub(crate) struct SearchIndex {
     by_hit: HashMap<SearchHit, u32>,
     /// Postings by exact word: the hot path of every insert is one hash
     /// lookup per word.
-    words: HashMap<Box<str>, Vec<u32>>,
+    words: HashMap<Arc<str>, Postings>,
     /// The same words in order, for prefix queries; touched only when a word
-    /// is seen for the first time.
-    ordered: BTreeSet<Box<str>>,
+    /// is seen for the first time. Shares each word's text with `words`.
+    ordered: BTreeSet<Arc<str>>,
     dead: usize,
 }
 
@@ -103,12 +152,23 @@ impl SearchIndex {
             match self.words.get_mut(w.as_str()) {
                 Some(list) => list.push(ordinal),
                 None => {
-                    let w = w.into_boxed_str();
+                    let w: Arc<str> = Arc::from(w);
                     self.ordered.insert(w.clone());
-                    self.words.insert(w, vec![ordinal]);
+                    self.words.insert(w, Postings::One(ordinal));
                 }
             }
         }
+    }
+
+    /// Gives back the spare capacity that growing left behind, after a bulk
+    /// build (an unlock).
+    pub(crate) fn shrink(&mut self) {
+        for list in self.words.values_mut() {
+            list.shrink();
+        }
+        self.words.shrink_to_fit();
+        self.docs.shrink_to_fit();
+        self.by_hit.shrink_to_fit();
     }
 
     /// Forgets a document.
@@ -147,15 +207,9 @@ impl SearchIndex {
                 docs.push(*doc);
             }
         }
-        self.words.retain(|_, list| {
-            list.retain_mut(|o| {
-                *o = renumber[*o as usize];
-                *o != u32::MAX
-            });
-            !list.is_empty()
-        });
+        self.words.retain(|_, list| list.renumber(&renumber));
         let words = &self.words;
-        self.ordered.retain(|w| words.contains_key(w));
+        self.ordered.retain(|w| words.contains_key(w.as_ref()));
         self.by_hit = docs
             .iter()
             .enumerate()
@@ -184,7 +238,12 @@ impl SearchIndex {
                 ))
                 .take_while(|w| w.starts_with(term.as_str()))
             {
-                for &o in self.words.get(word).map(Vec::as_slice).unwrap_or_default() {
+                for &o in self
+                    .words
+                    .get(word.as_ref())
+                    .map(Postings::as_slice)
+                    .unwrap_or_default()
+                {
                     set[o as usize / 64] |= 1 << (o % 64);
                 }
             }
@@ -293,5 +352,43 @@ mod tests {
         index.remove_account(acct());
         assert_eq!(index.len(), 0);
         assert!(index.search("pay", 10).is_empty());
+    }
+
+    #[test]
+    fn words_in_one_document_and_in_many_survive_compaction() {
+        let other = AccountId::from_random([4; 8]);
+        let mut index = SearchIndex::default();
+        for i in 0..5 {
+            let account = if i % 2 == 0 { acct() } else { other };
+            index.add(
+                SearchHit::Message(MessageId(i)),
+                account,
+                i,
+                &format!("statement ref{i}"),
+            );
+        }
+        index.shrink();
+        assert_eq!(
+            index.search("ref3", 10),
+            vec![SearchHit::Message(MessageId(3))]
+        );
+        assert_eq!(index.search("statement", 10).len(), 5);
+        // Compaction renumbers single and shared postings alike.
+        index.remove_account(acct());
+        assert_eq!(index.len(), 2);
+        assert_eq!(
+            index.search("statement", 10),
+            [3, 1].map(|i| SearchHit::Message(MessageId(i))).to_vec()
+        );
+        assert_eq!(
+            index.search("ref1", 10),
+            vec![SearchHit::Message(MessageId(1))]
+        );
+        assert!(index.search("ref2", 10).is_empty());
+        index.add(SearchHit::Message(MessageId(9)), other, 9, "ref1 again");
+        assert_eq!(
+            index.search("ref1", 10),
+            [9, 1].map(|i| SearchHit::Message(MessageId(i))).to_vec()
+        );
     }
 }
