@@ -437,15 +437,7 @@ fn bench_delivery(json: bool) -> Result {
     if !json {
         step("building the gateway and the benchmark (release)");
     }
-    run(Command::new(cargo())
-        .args([
-            "build",
-            "--release",
-            "--package",
-            "strongroom-gateway",
-            "--bins",
-        ])
-        .args(quiet))?;
+    build_release_gateway(quiet)?;
     run(Command::new(cargo())
         .args([
             "bench",
@@ -483,15 +475,7 @@ fn bench_app(json: bool) -> Result {
     if !json {
         step("building the app, the hello-world window and the gateway (release)");
     }
-    run(Command::new(cargo())
-        .args([
-            "build",
-            "--release",
-            "--package",
-            "strongroom-gateway",
-            "--bins",
-        ])
-        .args(quiet))?;
+    build_release_gateway(quiet)?;
     // One feature set for all three, so nothing is built twice (`cargo
     // bench` builds with the release settings into the same folder).
     let app_build = ["--package", "strongroom", "--features", "custom-protocol"];
@@ -516,4 +500,17 @@ fn bench_app(json: bool) -> Result {
     let result = run(&mut cmd);
     let _ = std::fs::remove_dir_all(&keyring_home);
     result
+}
+
+/// The gateway in release, for the benchmarks that start it as a process.
+fn build_release_gateway(quiet: &[&str]) -> Result {
+    run(Command::new(cargo())
+        .args([
+            "build",
+            "--release",
+            "--package",
+            "strongroom-gateway",
+            "--bins",
+        ])
+        .args(quiet))
 }
