@@ -56,7 +56,7 @@ fn follow_events(app: tauri::AppHandle, core: Arc<AppCore>) {
     let mut events = core.subscribe();
     let click_app = app.clone();
     let click_core = core.clone();
-    let notifier = notify::Notifier::new(
+    let notifier = notify::Notifier::start(
         &app,
         Arc::new(move |account, alert_id| {
             click_core.touch();

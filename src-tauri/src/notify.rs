@@ -21,51 +21,71 @@ pub type OnClick = Arc<dyn Fn(String, String) + Send + Sync>;
 /// The alert a notification opens: its account and id.
 pub type Target = (String, String);
 
-/// Shows notifications; remembers which alert each one is for.
+/// One notification to show.
+struct Note {
+    title: String,
+    body: String,
+    alert: Option<Target>,
+}
+
+/// How many notifications may wait for a slow notification service before
+/// new ones are dropped (the window and the tray still show everything).
+const BACKLOG: usize = 64;
+
+/// Shows notifications from a thread of its own: a notification service
+/// that is slow or stuck must never hold up the window or the async
+/// runtime. Remembers which alert each notification is for.
 pub struct Notifier {
-    #[cfg(target_os = "linux")]
-    bus: Option<linux::Bus>,
-    #[cfg(not(target_os = "linux"))]
-    app: tauri::AppHandle,
+    queue: std::sync::mpsc::SyncSender<Note>,
 }
 
 impl Notifier {
-    /// Connects to the desktop's notification service (on Linux, the session
-    /// bus). Without one, notifications are skipped, not an error: the app
-    /// still shows everything in its window and tray.
-    pub fn new(app: &tauri::AppHandle, on_click: OnClick) -> Notifier {
-        #[cfg(target_os = "linux")]
-        {
-            let _ = app;
-            Notifier {
-                bus: linux::Bus::connect(on_click),
-            }
+    /// Starts the notification thread. It connects to the desktop's
+    /// notification service (on Linux, over the session bus); without one,
+    /// notifications are skipped, not an error.
+    pub fn start(app: &tauri::AppHandle, on_click: OnClick) -> Notifier {
+        let (queue, notes) = std::sync::mpsc::sync_channel::<Note>(BACKLOG);
+        let app = app.clone();
+        let spawned = std::thread::Builder::new()
+            .name("notifications".into())
+            .spawn(move || {
+                #[cfg(target_os = "linux")]
+                {
+                    let _ = app;
+                    let Some(bus) = linux::Bus::connect(on_click) else {
+                        return;
+                    };
+                    for note in notes {
+                        bus.show(&note.title, &note.body, note.alert);
+                    }
+                }
+                #[cfg(not(target_os = "linux"))]
+                {
+                    use tauri_plugin_notification::NotificationExt;
+                    let _ = on_click;
+                    for note in notes {
+                        let _ = app
+                            .notification()
+                            .builder()
+                            .title(note.title)
+                            .body(note.body)
+                            .show();
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            eprintln!("strongroom: notifications are off: {e}");
         }
-        #[cfg(not(target_os = "linux"))]
-        {
-            let _ = on_click;
-            Notifier { app: app.clone() }
-        }
+        Notifier { queue }
     }
 
-    /// Shows one notification; `alert` is the alert a click opens.
+    /// Queues one notification; `alert` is the alert a click opens.
     pub fn show(&self, title: &str, body: &str, alert: Option<Target>) {
-        #[cfg(target_os = "linux")]
-        if let Some(bus) = &self.bus {
-            bus.show(title, body, alert);
-        }
-        #[cfg(not(target_os = "linux"))]
-        {
-            use tauri_plugin_notification::NotificationExt;
-            let _ = alert;
-            let _ = self
-                .app
-                .notification()
-                .builder()
-                .title(title)
-                .body(body)
-                .show();
-        }
+        let _ = self.queue.try_send(Note {
+            title: title.to_owned(),
+            body: body.to_owned(),
+            alert,
+        });
     }
 }
 
