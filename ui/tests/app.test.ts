@@ -87,6 +87,39 @@ describe("home", () => {
     await waitFor(() => expect($('[role="status"][aria-live="polite"]')!.textContent).toContain("New alert from Demo Bank"));
   });
 
+  it("draws a long feed a page at a time", async () => {
+    fake.state.alerts = Array.from({ length: 120 }, (_, i) =>
+      alert({ id: `a-${i}`, kind: "purchase", issued_at: Date.UTC(2026, 0, 1) + i * 60_000 }),
+    );
+    await start();
+    await waitFor(() => expect($$('[data-testid="alert-item"]').length).toBe(50));
+    expect($$('[data-testid="alert-item"]')[0].dataset.alertId).toBe("a-119");
+    need("alerts-more").click();
+    await waitFor(() => expect($$('[data-testid="alert-item"]').length).toBe(100));
+    need("alerts-more").click();
+    await waitFor(() => expect($$('[data-testid="alert-item"]').length).toBe(120));
+    expect(tid("alerts-more")).toBeNull();
+  });
+
+  it("keeps a live alert that arrives while the feed is read from the store", async () => {
+    await start();
+    await waitFor(() => expect(fake.channel).not.toBeNull());
+    await waitFor(() => expect($$('[data-testid="alert-item"]').length).toBe(3));
+    // The next read of the feed is slow and was taken before the alert arrived.
+    const stored = [...fake.state.alerts];
+    let release: () => void = () => {};
+    fake.overrides.set("alerts", () => new Promise((r) => (release = () => r(stored))));
+    tid("nav-home")!.click();
+    await waitFor(() => expect(fake.calls.filter((c) => c.cmd === "alerts").length).toBe(2));
+    fake.emit({ type: "alert", account: ACCOUNT, alert: alert({ id: "live-2", issued_at: Date.UTC(2026, 0, 21) }) });
+    await waitFor(() => expect($$('[data-testid="alert-item"]')[0].dataset.alertId).toBe("live-2"));
+    release();
+    await new Promise((r) => setTimeout(r, 50));
+    const ids = $$('[data-testid="alert-item"]').map((e) => e.dataset.alertId);
+    expect(ids[0]).toBe("live-2");
+    expect(ids.length).toBe(4);
+  });
+
   it("focuses the alert a clicked notification names", async () => {
     await start();
     await waitFor(() => expect(fake.channel).not.toBeNull());
