@@ -12,6 +12,9 @@
 //! interpret `<a href>`, `<b>` and entities, so the body is escaped for them:
 //! a merchant name cannot turn into a link in a notification.
 
+// The bookkeeping for clicks is Linux's; elsewhere the plugin shows them.
+#![cfg_attr(not(target_os = "linux"), allow(dead_code, unused_imports))]
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -130,6 +133,7 @@ mod linux {
         conn: zbus::blocking::Connection,
         markup: bool,
         shown: Shown,
+        warned: std::sync::atomic::AtomicBool,
     }
 
     impl Bus {
@@ -152,6 +156,7 @@ mod linux {
                 conn,
                 markup,
                 shown,
+                warned: std::sync::atomic::AtomicBool::new(false),
             })
         }
 
@@ -190,7 +195,10 @@ mod linux {
                 Err(e) => {
                     // No notification service (a bare X session), or it
                     // refused: the window and tray still show everything.
-                    eprintln!("strongroom: a notification could not be shown: {e}");
+                    // Said once, not for every alert.
+                    if !self.warned.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                        eprintln!("strongroom: notifications could not be shown: {e}");
+                    }
                     None
                 }
             };
