@@ -87,6 +87,13 @@ describe("home", () => {
     await waitFor(() => expect($('[role="status"][aria-live="polite"]')!.textContent).toContain("New alert from Demo Bank"));
   });
 
+  it("counts unread alerts on Home, not on Chats", async () => {
+    fake.state.accounts = [{ ...fake.state.accounts[0], unread: 2 }];
+    await start();
+    await waitFor(() => expect(need("nav-home").textContent).toContain("2\u00a0unread alerts"));
+    expect(need("nav-chat").textContent).not.toMatch(/\d/);
+  });
+
   it("draws a long feed a page at a time", async () => {
     fake.state.alerts = Array.from({ length: 120 }, (_, i) =>
       alert({ id: `a-${i}`, kind: "purchase", issued_at: Date.UTC(2026, 0, 1) + i * 60_000 }),
