@@ -43,13 +43,7 @@ impl DemoRun {
         let gateway = Gateway::start(gw_dir.path(), &[]);
         let data = tempfile::tempdir().unwrap();
         let service = support::keychain_service(name);
-        let env = vec![
-            ("STRONGROOM_DATA_DIR", data.path().display().to_string()),
-            ("STRONGROOM_KEYCHAIN_SERVICE", service.clone()),
-            ("STRONGROOM_CA_FILE", gateway.ca.display().to_string()),
-            ("STRONGROOM_DEMO_ISSUER", gateway.issuer.clone()),
-            ("HOME", data.path().display().to_string()),
-        ];
+        let env = window::app_env(data.path(), &service, &gateway);
         DemoRun {
             display,
             gateway,

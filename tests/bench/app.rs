@@ -39,7 +39,7 @@ use strongroom_client::{Client, Device, net::BankHttp};
 use strongroom_store::{Delivery, Direction, NewMessage};
 use strongroom_vault::Vault;
 use support::Gateway;
-use window::{Driver, app_pid, descends_from, launch, parents, xvfb};
+use window::{Driver, app_pid_among, descends_from, launch, parents, xvfb};
 
 const MESSAGES: usize = 100_000;
 const ALERTS: usize = 200;
@@ -111,7 +111,7 @@ struct Part {
 /// of every process under it.
 fn tree_pss(root: u32, binary: &Path) -> (u64, Vec<Part>) {
     let parents = parents();
-    let app = app_pid(root, binary)
+    let app = app_pid_among(&parents, root, binary)
         .unwrap_or_else(|| panic!("no {} process under {root}", binary.display()));
     let mut total = 0;
     let mut parts = Vec::new();
@@ -236,20 +236,11 @@ async fn seed(gateway: &Gateway, data: &Path, service: &str) {
 /// Polls (every 5 ms) until `css` matches, then returns when it did.
 async fn appears(driver: &Driver, css: &str, secs: u64) -> Instant {
     let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        let found = driver
-            .call(
-                "POST",
-                "/elements",
-                Some(json!({"using": "css selector", "value": css})),
-            )
-            .await;
-        if found.as_array().is_some_and(|a| !a.is_empty()) {
-            return Instant::now();
-        }
+    while driver.elements(css).await.is_empty() {
         assert!(Instant::now() < deadline, "no {css} within {secs} s");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+    Instant::now()
 }
 
 struct Launch {
@@ -356,13 +347,7 @@ async fn main() {
         return;
     }
 
-    let app_env = vec![
-        ("STRONGROOM_DATA_DIR", data.path().display().to_string()),
-        ("STRONGROOM_KEYCHAIN_SERVICE", service.clone()),
-        ("STRONGROOM_CA_FILE", gateway.ca.display().to_string()),
-        ("STRONGROOM_DEMO_ISSUER", gateway.issuer.clone()),
-        ("HOME", data.path().display().to_string()),
-    ];
+    let app_env = window::app_env(data.path(), &service, &gateway);
     let hello_home = tempfile::tempdir().expect("a temp dir");
     let hello_env = vec![("HOME", hello_home.path().display().to_string())];
     const APP_READY: &str = "[data-testid=alert-item]";

@@ -4,7 +4,7 @@
 //! that die with the run.
 #![allow(dead_code, missing_docs)]
 
-use crate::support::Guard;
+use crate::support::{Gateway, Guard};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -78,29 +78,36 @@ impl Driver {
         }
     }
 
+    /// The ids of the elements matching `css` now.
+    pub async fn elements(&self, css: &str) -> Vec<String> {
+        let found = self
+            .call(
+                "POST",
+                "/elements",
+                Some(json!({"using": "css selector", "value": css})),
+            )
+            .await;
+        found
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .filter_map(|e| e[ELEMENT].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     /// Waits for an element matching `css` (and, if given, whose text
     /// contains `text`) and returns its id.
     pub async fn wait(&self, css: &str, text: Option<&str>, secs: u64) -> String {
         let deadline = Instant::now() + Duration::from_secs(secs);
         loop {
-            let found = self
-                .call(
-                    "POST",
-                    "/elements",
-                    Some(json!({"using": "css selector", "value": css})),
-                )
-                .await;
-            if let Some(list) = found.as_array() {
-                for e in list {
-                    let Some(id) = e[ELEMENT].as_str() else {
-                        continue;
-                    };
-                    match text {
-                        None => return id.to_owned(),
-                        Some(t) => {
-                            if self.text(id).await.contains(t) {
-                                return id.to_owned();
-                            }
+            for id in self.elements(css).await {
+                match text {
+                    None => return id,
+                    Some(t) => {
+                        if self.text(&id).await.contains(t) {
+                            return id;
                         }
                     }
                 }
@@ -357,9 +364,26 @@ pub fn descends_from(pid: u32, ancestor: u32, parents: &HashMap<u32, u32>) -> bo
 
 /// The process running `binary` somewhere under `root` (tauri-driver).
 pub fn app_pid(root: u32, binary: &Path) -> Option<u32> {
-    let parents = parents();
+    app_pid_among(&parents(), root, binary)
+}
+
+/// [`app_pid`] over a process table already read.
+pub fn app_pid_among(parents: &HashMap<u32, u32>, root: u32, binary: &Path) -> Option<u32> {
     parents.keys().copied().find(|&pid| {
-        descends_from(pid, root, &parents)
+        descends_from(pid, root, parents)
             && std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == binary)
     })
+}
+
+/// The app's environment for a test or benchmark run: its own data folder
+/// (also its HOME, so nothing lands in the real one) and keychain service,
+/// and the demo gateway's CA and issuer.
+pub fn app_env(data: &Path, service: &str, gateway: &Gateway) -> Vec<(&'static str, String)> {
+    vec![
+        ("STRONGROOM_DATA_DIR", data.display().to_string()),
+        ("STRONGROOM_KEYCHAIN_SERVICE", service.to_owned()),
+        ("STRONGROOM_CA_FILE", gateway.ca.display().to_string()),
+        ("STRONGROOM_DEMO_ISSUER", gateway.issuer.clone()),
+        ("HOME", data.display().to_string()),
+    ]
 }

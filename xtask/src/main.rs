@@ -451,14 +451,7 @@ fn bench_delivery(json: bool) -> Result {
     if !json {
         step("running the delivery benchmark");
     }
-    let line = format!(
-        r#""$CARGO_BIN" bench --quiet --package strongroom-client --bench delivery -- {}"#,
-        if json { "--json" } else { "" }
-    );
-    let (mut cmd, keyring_home) = keyring_session(&line)?;
-    let result = run(&mut cmd);
-    let _ = std::fs::remove_dir_all(&keyring_home);
-    result
+    run_bench_in_keyring("--package strongroom-client --bench delivery", json)
 }
 
 /// Builds the release app (with its bundled front end), the hello-world
@@ -492,14 +485,10 @@ fn bench_app(json: bool) -> Result {
     if !json {
         step("running the app benchmark");
     }
-    let line = format!(
-        r#""$CARGO_BIN" bench --quiet --package strongroom --features custom-protocol --bench app -- {}"#,
-        if json { "--json" } else { "" }
-    );
-    let (mut cmd, keyring_home) = keyring_session(&line)?;
-    let result = run(&mut cmd);
-    let _ = std::fs::remove_dir_all(&keyring_home);
-    result
+    run_bench_in_keyring(
+        "--package strongroom --features custom-protocol --bench app",
+        json,
+    )
 }
 
 /// The gateway in release, for the benchmarks that start it as a process.
@@ -513,4 +502,17 @@ fn build_release_gateway(quiet: &[&str]) -> Result {
             "--bins",
         ])
         .args(quiet))
+}
+
+/// Runs `cargo bench <target> [-- --json]` (already built) inside a private
+/// D-Bus session with an unlocked gnome-keyring, then removes the keyring.
+fn run_bench_in_keyring(target: &str, json: bool) -> Result {
+    let line = format!(
+        r#""$CARGO_BIN" bench --quiet {target} -- {}"#,
+        if json { "--json" } else { "" }
+    );
+    let (mut cmd, keyring_home) = keyring_session(&line)?;
+    let result = run(&mut cmd);
+    let _ = std::fs::remove_dir_all(&keyring_home);
+    result
 }
