@@ -945,7 +945,12 @@ impl AppCore {
             .map(|a| (a.id, a.bank_name))
             .collect();
         client.with_device(|d| {
-            let hits = d.store().search(query, 100);
+            // The first search after an unlock builds the index (about
+            // 0.6 s per 100,000 messages); the window shows it searching.
+            let hits = d
+                .store()
+                .search(query, 100)
+                .map_err(|e| ErrorReport::from(&ClientError::from(e)))?;
             let mut out = Vec::new();
             for hit in hits {
                 match hit {

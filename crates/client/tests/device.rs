@@ -73,7 +73,7 @@ fn first_run_creates_the_master_key_in_the_keychain_and_history_survives_restart
 
     let mut device = Device::open(dir.path(), vault.clone()).unwrap();
     assert!(device.unlock_reports().iter().all(|(_, r)| r.is_ok()));
-    assert_eq!(device.store().search("card way", 5).len(), 1);
+    assert_eq!(device.store().search("card way", 5).unwrap().len(), 1);
     let page = device.store().latest_messages(conv, 10).unwrap();
     assert_eq!(page.items[0].body, "your new card is on its way");
     device.erase_account(account).unwrap();
@@ -114,7 +114,7 @@ fn unlinking_destroys_the_keys_so_an_old_copy_of_the_file_is_unreadable() {
         old.store().latest_messages(conv, 10),
         Err(StoreError::AccountLocked(_))
     ));
-    assert!(old.store().search("secret", 10).is_empty());
+    assert!(old.store().search("secret", 10).unwrap().is_empty());
 }
 
 #[test]
@@ -152,7 +152,7 @@ fn master_key_rotation_through_the_keychain_loses_nothing() {
         1200
     );
     assert_eq!(
-        device.store().search("rotation 1199", 5),
+        device.store().search("rotation 1199", 5).unwrap(),
         vec![SearchHit::Message(
             device.store().latest_messages(conv, 1).unwrap().items[0].id
         )]

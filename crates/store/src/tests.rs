@@ -102,7 +102,7 @@ fn migration_0002_adds_alerts_and_keeps_every_version_1_row() {
     let mut store = Store::open(&path, master).unwrap();
     let report = store.unlock_account(account, &key).unwrap();
     assert_eq!(
-        report.indexed, 4,
+        report.opened, 4,
         "three fixture messages and the queued one"
     );
     assert!(report.tampered.is_empty());
@@ -120,7 +120,7 @@ fn migration_0002_adds_alerts_and_keeps_every_version_1_row() {
         "client-1"
     );
     assert_eq!(
-        store.search("CAFE", 10).len(),
+        store.search("CAFE", 10).unwrap().len(),
         3,
         "version 1 bodies are searchable"
     );
@@ -345,4 +345,49 @@ fn migration_0004_adds_bank_links_keeps_version_3_rows_and_rotates_them() {
         .query_row("SELECT COUNT(*) FROM bank_links", [], |r| r.get(0))
         .unwrap();
     assert_eq!(left, 0, "erasing an account erases its link");
+}
+
+/// The index exists only between the first search after an unlock and the
+/// moment the last account locks, and answers the same either way.
+#[test]
+fn the_search_index_is_built_at_the_first_search_and_dropped_at_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("s.sqlite3");
+    let (master, key, account) = fixture_keys();
+    let mut store = Store::open(&path, master.clone()).unwrap();
+    store
+        .add_account(account, &key, "https://bank.example", "Everyday", 1)
+        .unwrap();
+    let conv = store.add_conversation(account, "Card help", 2).unwrap();
+    let message = |i: i64, body: &str| NewMessage {
+        conversation: conv,
+        direction: Direction::Incoming,
+        author: "Ana at the bank".into(),
+        body: body.into(),
+        sent_at: 10 + i,
+        received_at: None,
+        delivery: Delivery::Delivered,
+        client_id: None,
+        bank_message_id: Some(format!("bank-{i}")),
+    };
+    store
+        .insert_messages(&[message(1, "your card is blocked")])
+        .unwrap();
+    assert!(store.index.is_none(), "writes alone build no index");
+    // The first search reads what was written before it.
+    assert_eq!(store.search("block", 10).unwrap().len(), 1);
+    assert!(store.index.is_some());
+    // Once built, later writes go straight into it.
+    store
+        .insert_messages(&[message(2, "card unblocked")])
+        .unwrap();
+    assert_eq!(store.search("card", 10).unwrap().len(), 2);
+    store.lock_account(account);
+    assert!(store.index.is_none(), "no words stay in memory once locked");
+    assert!(store.search("card", 10).unwrap().is_empty());
+    // Unlocking builds nothing; the next search finds both again.
+    let report = store.unlock_account(account, &key).unwrap();
+    assert_eq!(report.opened, 2);
+    assert!(store.index.is_none());
+    assert_eq!(store.search("card", 10).unwrap().len(), 2);
 }

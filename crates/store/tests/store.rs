@@ -280,21 +280,21 @@ fn conformance(reopen: bool) {
     // Search: words and prefixes, case and accents folded, newest first,
     // across messages and alerts.
     assert_eq!(
-        store.search("did electro DEPO", 10),
+        store.search("did electro DEPO", 10).unwrap(),
         vec![SearchHit::Alert(a1.id())]
     );
     assert_eq!(
-        store.search("electro", 10),
+        store.search("electro", 10).unwrap(),
         vec![SearchHit::Alert(a2.id()), SearchHit::Alert(a1.id())]
     );
-    let hits = store.search("sav", 3);
+    let hits = store.search("sav", 3).unwrap();
     assert_eq!(hits.len(), 3);
     assert_eq!(hits[0], SearchHit::Message(inserted[119].id()));
     assert_eq!(
-        store.search("block card", 10),
+        store.search("block card", 10).unwrap(),
         vec![SearchHit::Message(queued.id())]
     );
-    assert!(store.search("nothing-like-this", 10).is_empty());
+    assert!(store.search("nothing-like-this", 10).unwrap().is_empty());
 }
 
 #[test]
@@ -378,13 +378,13 @@ fn locked_and_unknown_accounts_and_wrong_keys_are_typed_errors() {
         Err(StoreError::UnknownAccount(_))
     ));
     assert!(
-        store.search("hello", 10).is_empty(),
+        store.search("hello", 10).unwrap().is_empty(),
         "a locked account's words are not searchable"
     );
     store.unlock_account(fx.account, &fx.key).unwrap();
-    assert_eq!(store.search("hello", 10).len(), 1);
+    assert_eq!(store.search("hello", 10).unwrap().len(), 1);
     store.lock_account(fx.account);
-    assert!(store.search("hello", 10).is_empty());
+    assert!(store.search("hello", 10).unwrap().is_empty());
 }
 
 #[test]
@@ -656,8 +656,8 @@ fn erasing_an_account_deletes_its_rows_and_old_copies_cannot_be_read() {
 
     store.erase_account(fx.account).unwrap();
     assert_eq!(store.account_ids().unwrap(), vec![other_account]);
-    assert!(store.search("erase", 10).is_empty());
-    assert_eq!(store.search("keep", 10).len(), 1);
+    assert!(store.search("erase", 10).unwrap().is_empty());
+    assert_eq!(store.search("keep", 10).unwrap().len(), 1);
     drop(store);
     let conn = raw(&fx.path());
     for table in ["messages", "alerts", "outbox", "conversations"] {
@@ -677,7 +677,7 @@ fn erasing_an_account_deletes_its_rows_and_old_copies_cannot_be_read() {
         let mut old = Store::open(&copy, fx.master.clone()).unwrap();
         old.unlock_account(fx.account, &fx.key).unwrap();
         assert_eq!(
-            old.search("erase", 10).len(),
+            old.search("erase", 10).unwrap().len(),
             3,
             "the copy predates the erase"
         );
@@ -693,10 +693,10 @@ fn erasing_an_account_deletes_its_rows_and_old_copies_cannot_be_read() {
         old.unlock_account(fx.account, &random_key().unwrap()),
         Err(StoreError::WrongAccountKey(_))
     ));
-    assert!(old.search("erase", 10).is_empty());
+    assert!(old.search("erase", 10).unwrap().is_empty());
     old.unlock_account(other_account, &other_key).unwrap();
     assert_eq!(
-        old.search("keep", 10).len(),
+        old.search("keep", 10).unwrap().len(),
         1,
         "other accounts are unaffected"
     );
@@ -755,7 +755,7 @@ fn key_rotation_reseals_everything_and_resumes_after_a_crash() {
     drop(store);
     let mut old = Store::open(fx.path(), fx.master.clone()).unwrap();
     let report = old.unlock_account(fx.account, &fx.key).unwrap();
-    assert_eq!(report.indexed, 0, "nothing opens with the retired key");
+    assert_eq!(report.opened, 0, "nothing opens with the retired key");
     assert_eq!(
         report.tampered.len(),
         1 + 300 + 1,
@@ -832,10 +832,10 @@ fn canary_no_plaintext_word_prefix_or_body_reaches_the_disk() {
         .insert_alert(&alert(fx.account, "j", "zqcanaryalert merchant", 100))
         .unwrap();
     for c in &canaries {
-        assert_eq!(store.search(c, 5).len(), 1, "{c} must be found");
-        assert_eq!(store.search(&c[..9], 100).len(), 50);
+        assert_eq!(store.search(c, 5).unwrap().len(), 1, "{c} must be found");
+        assert_eq!(store.search(&c[..9], 100).unwrap().len(), 50);
     }
-    assert_eq!(store.search("zqcanaryale", 5).len(), 1);
+    assert_eq!(store.search("zqcanaryale", 5).unwrap().len(), 1);
     // Do not checkpoint: the WAL must be scanned while it holds the writes.
     let mut scanned = Vec::new();
     let mut needles: Vec<&[u8]> = canaries.iter().map(|c| c.as_bytes()).collect();
@@ -1196,7 +1196,10 @@ fn an_echo_that_arrives_before_the_acknowledgement_is_merged_once() {
     );
     assert!(store.outbox(fx.account).unwrap().items.is_empty());
     assert_window_matches_file(&store, conv);
-    assert_eq!(store.search("block", 10), vec![SearchHit::Message(queued)]);
+    assert_eq!(
+        store.search("block", 10).unwrap(),
+        vec![SearchHit::Message(queued)]
+    );
     // A later echo dedups against the recorded bank id.
     let again = incoming(conv, "block my card", 12, "bank-77");
     assert_eq!(
