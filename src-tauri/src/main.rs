@@ -121,8 +121,42 @@ fn quit_on_signals(app: tauri::AppHandle) {
     let _ = app;
 }
 
+/// Linux: starts the window's JavaScript engine without its JIT compilers.
+///
+/// The window runs one small interface, never a heavy computation, and
+/// shows text written by banks and their staff. Without the JIT the engine
+/// only interprets: the largest part of its attack surface is gone (as in
+/// Safari's Lockdown Mode), and the web process holds about 11 MiB less
+/// (`docs/benchmarks.md`). WebKit reads `JSC_useJIT` in the web process,
+/// which inherits our environment; changing our own environment once
+/// threads may run is unsound, so the shell starts itself again with the
+/// variable set, before anything else. Setting `JSC_useJIT` yourself (for
+/// example to 1) is respected.
+#[cfg(target_os = "linux")]
+fn without_jit() {
+    use std::os::unix::process::CommandExt;
+    const JIT: &str = "JSC_useJIT";
+    if std::env::var_os(JIT).is_some() {
+        return;
+    }
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    let mut args = std::env::args_os();
+    let err = std::process::Command::new(exe)
+        .arg0(args.next().unwrap_or_default())
+        .args(args)
+        .env(JIT, "0")
+        .exec();
+    // Still here: the restart failed. Going on with the JIT is safe, only
+    // less hardened; say so.
+    eprintln!("strongroom: could not restart without the JavaScript JIT ({err})");
+}
+
 fn main() {
-    let result = tauri::Builder::default()
+    #[cfg(target_os = "linux")]
+    without_jit();
+    let builder = tauri::Builder::default()
         // First: a second launch (or a strongroom:// link) goes to the
         // running app instead of opening a second store.
         .plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
@@ -132,8 +166,11 @@ fn main() {
             }
         }))
         .plugin(tauri_plugin_deep_link::init())
-        .plugin(tauri_plugin_notification::init())
-        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_window_state::Builder::default().build());
+    // On Linux notifications go over the session bus directly (notify.rs).
+    #[cfg(not(target_os = "linux"))]
+    let builder = builder.plugin(tauri_plugin_notification::init());
+    let result = builder
         .setup(|app| {
             let core = core(app)?;
             app.manage(core.clone());
