@@ -95,16 +95,16 @@ describe("home", () => {
   });
 
   it("draws a long feed a page at a time", async () => {
-    fake.state.alerts = Array.from({ length: 120 }, (_, i) =>
+    fake.state.alerts = Array.from({ length: 50 }, (_, i) =>
       alert({ id: `a-${i}`, kind: "purchase", issued_at: Date.UTC(2026, 0, 1) + i * 60_000 }),
     );
     await start();
+    await waitFor(() => expect($$('[data-testid="alert-item"]').length).toBe(20));
+    expect($$('[data-testid="alert-item"]')[0].dataset.alertId).toBe("a-49");
+    need("alerts-more").click();
+    await waitFor(() => expect($$('[data-testid="alert-item"]').length).toBe(40));
+    need("alerts-more").click();
     await waitFor(() => expect($$('[data-testid="alert-item"]').length).toBe(50));
-    expect($$('[data-testid="alert-item"]')[0].dataset.alertId).toBe("a-119");
-    need("alerts-more").click();
-    await waitFor(() => expect($$('[data-testid="alert-item"]').length).toBe(100));
-    need("alerts-more").click();
-    await waitFor(() => expect($$('[data-testid="alert-item"]').length).toBe(120));
     expect(tid("alerts-more")).toBeNull();
   });
 
