@@ -48,7 +48,8 @@ pub const USAGE: &str = "usage: strongroom-gateway [--demo] [--data-dir DIR] [--
 [--public-url URL] [--cert PEM --key PEM] [--demo-rate TX_PER_S] [--demo-fraud-after SECS] \
 [--access-token-ttl SECS] [--rate-limit PER_S] [--bank-name NAME] [--bench]";
 
-fn default_data_dir() -> PathBuf {
+/// `$XDG_DATA_HOME/strongroom-gateway`, else `~/.local/share/strongroom-gateway`.
+pub fn default_data_dir() -> PathBuf {
     let base = std::env::var_os("XDG_DATA_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)

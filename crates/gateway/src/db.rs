@@ -22,6 +22,7 @@ use crate::error::GatewayError;
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_initial.sql"),
     include_str!("../migrations/0002_history_index.sql"),
+    include_str!("../migrations/0003_staff.sql"),
 ];
 
 /// The most jobs one commit covers; bounds the latency a batch adds.
@@ -64,6 +65,16 @@ fn open_writer(path: &Path) -> Result<Connection, GatewayError> {
     )?;
     migrate(&conn)?;
     Ok(conn)
+}
+
+/// Opens the database for an administration command run beside (or
+/// instead of) the gateway, migrating it first. WAL and the busy timeout
+/// let it share the file with a running gateway.
+///
+/// # Errors
+/// [`GatewayError::Storage`] if the file cannot be opened or migrated.
+pub fn open_for_admin(path: &Path) -> Result<Connection, GatewayError> {
+    open_writer(path)
 }
 
 fn open_reader(path: &Path) -> Result<Connection, GatewayError> {

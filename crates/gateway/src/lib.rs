@@ -31,6 +31,7 @@ pub mod limits;
 pub mod oauth;
 pub mod rules;
 pub mod server;
+pub mod staff;
 pub mod state;
 pub mod stream;
 pub mod tls;

@@ -7,7 +7,21 @@ use std::io::Write;
 use strongroom_gateway::{Config, start};
 
 fn main() {
-    let config = match Config::from_args(std::env::args().skip(1)) {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("staff") {
+        // Staff accounts for the agent console; no server is started.
+        match strongroom_gateway::staff::command(&args[1..], &mut std::io::stdin().lock()) {
+            Ok(out) => {
+                println!("{out}");
+                std::process::exit(0);
+            }
+            Err(e) => {
+                eprintln!("strongroom-gateway staff: {e}");
+                std::process::exit(2);
+            }
+        }
+    }
+    let config = match Config::from_args(args) {
         Ok(config) => config,
         Err(e) => {
             eprintln!("strongroom-gateway: {e}");

@@ -1,0 +1,664 @@
+//! Bank staff: their accounts, their console sessions, and the audit log of
+//! everything they do.
+//!
+//! Plain functions over a SQLite connection, so that the console (through
+//! the database writer) and the `strongroom-gateway staff` administration
+//! command share one implementation. Passwords are Argon2id (the same
+//! parameters as the customers' web banking passwords, `web.rs`); a session
+//! token is 256 random bits of which only the SHA-256 is stored; sessions
+//! end after [`SESSION_IDLE_S`] without use or [`SESSION_MAX_S`] in all;
+//! the audit log refuses updates and deletes at the database level.
+
+use ring::rand::SystemRandom;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::crypto::{now_ms, now_s, random_token, sha256};
+use crate::error::GatewayError;
+use crate::web::{hash_password, verify_password};
+
+/// A session ends after this long without a request.
+pub const SESSION_IDLE_S: i64 = 30 * 60;
+/// A session ends this long after sign-in, used or not.
+pub const SESSION_MAX_S: i64 = 8 * 60 * 60;
+/// The shortest password a staff account may have.
+pub const MIN_PASSWORD_LEN: usize = 12;
+
+/// What a staff member may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Answers customers and sends alerts.
+    Agent,
+    /// Also manages staff accounts and pilot flags.
+    Admin,
+}
+
+impl Role {
+    /// The name stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Agent => "agent",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// Parses `agent` or `admin`.
+    ///
+    /// # Errors
+    /// [`GatewayError::Invalid`] for anything else.
+    pub fn parse(text: &str) -> Result<Role, GatewayError> {
+        match text {
+            "agent" => Ok(Role::Agent),
+            "admin" => Ok(Role::Admin),
+            other => Err(GatewayError::Invalid(format!(
+                "a role is agent or admin, not {other:?}"
+            ))),
+        }
+    }
+}
+
+/// A staff account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffMember {
+    /// Row id.
+    pub id: i64,
+    /// What they sign in with.
+    pub username: String,
+    /// What customers and the audit log see.
+    pub display_name: String,
+    /// What they may do.
+    pub role: Role,
+    /// When the account was disabled (seconds since the epoch), if it was.
+    pub disabled_at: Option<i64>,
+}
+
+/// A signed-in console session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// The cookie's value. Only its hash is stored.
+    pub token: String,
+    /// The token every form of this session must carry (CSRF).
+    pub csrf: String,
+    /// Who signed in.
+    pub staff: StaffMember,
+}
+
+/// One line of the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// Position in the log.
+    pub id: i64,
+    /// When, in milliseconds since the epoch.
+    pub at_ms: i64,
+    /// Who (a username, or `admin-command` for the command line).
+    pub staff_username: String,
+    /// What, as a stable dotted name (`staff.add`, `console.sign_in`).
+    pub action: String,
+    /// The particulars.
+    pub detail: String,
+}
+
+/// The name the audit log gives to the administration command.
+pub const ADMIN_COMMAND: &str = "admin-command";
+
+fn role_from_row(text: &str) -> Role {
+    // The CHECK constraint allows only these two; anything else is read as
+    // the lesser role.
+    Role::parse(text).unwrap_or(Role::Agent)
+}
+
+const STAFF_COLUMNS: &str = "id, username, display_name, role, disabled_at";
+
+fn staff_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<StaffMember> {
+    let role: String = row.get(3)?;
+    Ok(StaffMember {
+        id: row.get(0)?,
+        username: row.get(1)?,
+        display_name: row.get(2)?,
+        role: role_from_row(&role),
+        disabled_at: row.get(4)?,
+    })
+}
+
+/// Appends to the audit log.
+///
+/// # Errors
+/// [`GatewayError::Storage`].
+pub fn audit(
+    conn: &Connection,
+    by: Option<&StaffMember>,
+    action: &str,
+    detail: &str,
+) -> Result<(), GatewayError> {
+    conn.execute(
+        "INSERT INTO audit_log (at_ms, staff_id, staff_username, action, detail)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            now_ms(),
+            by.map(|s| s.id),
+            by.map_or(ADMIN_COMMAND, |s| s.username.as_str()),
+            action,
+            detail
+        ],
+    )?;
+    Ok(())
+}
+
+/// The audit log, newest first, at most `limit` lines.
+///
+/// # Errors
+/// [`GatewayError::Storage`].
+pub fn audit_entries(conn: &Connection, limit: usize) -> Result<Vec<AuditEntry>, GatewayError> {
+    let mut stmt = conn.prepare(
+        "SELECT id, at_ms, staff_username, action, detail FROM audit_log
+         ORDER BY id DESC LIMIT ?1",
+    )?;
+    let rows = stmt.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+        Ok(AuditEntry {
+            id: r.get(0)?,
+            at_ms: r.get(1)?,
+            staff_username: r.get(2)?,
+            action: r.get(3)?,
+            detail: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+fn valid_username(username: &str) -> bool {
+    (3..=64).contains(&username.len())
+        && username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+}
+
+/// Creates a staff account (slow: hashes the password). `by` is the admin
+/// doing it, or `None` for the administration command.
+///
+/// # Errors
+/// [`GatewayError::Invalid`] for a bad username, an empty name, a short
+/// password or a username already taken; [`GatewayError::Storage`].
+pub fn add(
+    conn: &Connection,
+    rng: &SystemRandom,
+    by: Option<&StaffMember>,
+    username: &str,
+    display_name: &str,
+    role: Role,
+    password: &str,
+) -> Result<StaffMember, GatewayError> {
+    if !valid_username(username) {
+        return Err(GatewayError::Invalid(
+            "a username is 3 to 64 letters, digits, '.', '-' or '_'".into(),
+        ));
+    }
+    let display_name = display_name.trim();
+    if display_name.is_empty() || display_name.chars().count() > 100 {
+        return Err(GatewayError::Invalid(
+            "a display name is 1 to 100 characters".into(),
+        ));
+    }
+    if password.chars().count() < MIN_PASSWORD_LEN {
+        return Err(GatewayError::Invalid(format!(
+            "a staff password has at least {MIN_PASSWORD_LEN} characters"
+        )));
+    }
+    let taken: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM staff WHERE username = ?1)",
+        [username],
+        |r| r.get(0),
+    )?;
+    if taken {
+        return Err(GatewayError::Invalid(format!(
+            "the username {username:?} is taken"
+        )));
+    }
+    let hash = hash_password(password, rng)?;
+    conn.execute(
+        "INSERT INTO staff (username, display_name, role, password_hash, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![username, display_name, role.as_str(), hash, now_s()],
+    )?;
+    let member = StaffMember {
+        id: conn.last_insert_rowid(),
+        username: username.to_owned(),
+        display_name: display_name.to_owned(),
+        role,
+        disabled_at: None,
+    };
+    audit(
+        conn,
+        by,
+        "staff.add",
+        &format!("{username} ({})", role.as_str()),
+    )?;
+    Ok(member)
+}
+
+/// Every staff account, in username order.
+///
+/// # Errors
+/// [`GatewayError::Storage`].
+pub fn list(conn: &Connection) -> Result<Vec<StaffMember>, GatewayError> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {STAFF_COLUMNS} FROM staff ORDER BY username"
+    ))?;
+    let rows = stmt.query_map([], staff_from_row)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Disables an account and ends its sessions at once. The account and its
+/// audit trail stay.
+///
+/// # Errors
+/// [`GatewayError::Invalid`] for an unknown username;
+/// [`GatewayError::Storage`].
+pub fn disable(
+    conn: &Connection,
+    by: Option<&StaffMember>,
+    username: &str,
+) -> Result<(), GatewayError> {
+    let id: Option<i64> = conn
+        .query_row(
+            "SELECT id FROM staff WHERE username = ?1",
+            [username],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let id = id.ok_or_else(|| GatewayError::Invalid(format!("no staff account {username:?}")))?;
+    conn.execute(
+        "UPDATE staff SET disabled_at = COALESCE(disabled_at, ?1) WHERE id = ?2",
+        params![now_s(), id],
+    )?;
+    conn.execute("DELETE FROM staff_sessions WHERE staff_id = ?1", [id])?;
+    audit(conn, by, "staff.disable", username)
+}
+
+/// Checks a username and password and opens a session. A wrong password,
+/// an unknown username and a disabled account all answer `None` after the
+/// same Argon2 work (`dummy_hash` stands in for a missing account), and
+/// each attempt is in the audit log.
+///
+/// # Errors
+/// [`GatewayError::Storage`].
+pub fn sign_in(
+    conn: &Connection,
+    rng: &SystemRandom,
+    dummy_hash: &str,
+    username: &str,
+    password: &str,
+) -> Result<Option<Session>, GatewayError> {
+    let found: Option<(StaffMember, String)> = conn
+        .query_row(
+            &format!("SELECT {STAFF_COLUMNS}, password_hash FROM staff WHERE username = ?1"),
+            [username],
+            |r| Ok((staff_from_row(r)?, r.get(5)?)),
+        )
+        .optional()?;
+    let hash = found.as_ref().map_or(dummy_hash, |(_, h)| h.as_str());
+    let password_ok = verify_password(password, hash);
+    let member = match found {
+        Some((member, _)) if password_ok && member.disabled_at.is_none() => member,
+        _ => {
+            // The username as typed, bounded: the log shows who was tried.
+            let shown: String = username.chars().take(64).collect();
+            audit(conn, None, "console.sign_in_refused", &shown)?;
+            return Ok(None);
+        }
+    };
+    let token = random_token(rng);
+    let csrf = random_token(rng);
+    let now = now_s();
+    conn.execute(
+        "INSERT INTO staff_sessions (token_hash, staff_id, csrf, created_at, last_seen_at)
+         VALUES (?1, ?2, ?3, ?4, ?4)",
+        params![sha256(token.as_bytes()), member.id, csrf, now],
+    )?;
+    audit(conn, Some(&member), "console.sign_in", "")?;
+    Ok(Some(Session {
+        token,
+        csrf,
+        staff: member,
+    }))
+}
+
+/// The session a cookie's token belongs to, if it is still valid at `now`
+/// (seconds); a valid session's idle clock restarts. An expired session is
+/// removed.
+///
+/// # Errors
+/// [`GatewayError::Storage`].
+pub fn session(conn: &Connection, token: &str, now: i64) -> Result<Option<Session>, GatewayError> {
+    let hash = sha256(token.as_bytes());
+    let found: Option<(StaffMember, String, i64, i64)> = conn
+        .query_row(
+            "SELECT s.id, s.username, s.display_name, s.role, s.disabled_at,
+                    x.csrf, x.created_at, x.last_seen_at
+             FROM staff_sessions x JOIN staff s ON s.id = x.staff_id
+             WHERE x.token_hash = ?1",
+            [&hash],
+            |r| Ok((staff_from_row(r)?, r.get(5)?, r.get(6)?, r.get(7)?)),
+        )
+        .optional()?;
+    let Some((staff, csrf, created, last_seen)) = found else {
+        return Ok(None);
+    };
+    if staff.disabled_at.is_some()
+        || now - last_seen > SESSION_IDLE_S
+        || now - created > SESSION_MAX_S
+    {
+        conn.execute("DELETE FROM staff_sessions WHERE token_hash = ?1", [&hash])?;
+        return Ok(None);
+    }
+    conn.execute(
+        "UPDATE staff_sessions SET last_seen_at = ?1 WHERE token_hash = ?2",
+        params![now, hash],
+    )?;
+    Ok(Some(Session {
+        token: token.to_owned(),
+        csrf,
+        staff,
+    }))
+}
+
+/// Ends a session.
+///
+/// # Errors
+/// [`GatewayError::Storage`].
+pub fn sign_out(conn: &Connection, session: &Session) -> Result<(), GatewayError> {
+    conn.execute(
+        "DELETE FROM staff_sessions WHERE token_hash = ?1",
+        [sha256(session.token.as_bytes())],
+    )?;
+    audit(conn, Some(&session.staff), "console.sign_out", "")
+}
+
+/// Usage of the `staff` administration command.
+pub const COMMAND_USAGE: &str = "usage: strongroom-gateway staff add --username NAME --name \"DISPLAY NAME\" --role agent|admin [--data-dir DIR]  (password on stdin)
+       strongroom-gateway staff list [--data-dir DIR]
+       strongroom-gateway staff disable --username NAME [--data-dir DIR]";
+
+/// Runs `strongroom-gateway staff ...` (the arguments after `staff`) on
+/// the database in the data folder, reading a new password from `stdin`.
+/// Returns what to print.
+///
+/// # Errors
+/// [`GatewayError::Config`] for bad arguments (with the usage),
+/// [`GatewayError::Invalid`] for a refused account, and storage errors.
+pub fn command(args: &[String], stdin: &mut dyn std::io::BufRead) -> Result<String, GatewayError> {
+    let usage = || GatewayError::Config(COMMAND_USAGE.into());
+    let (verb, rest) = args.split_first().ok_or_else(usage)?;
+    let mut data_dir = crate::config::default_data_dir();
+    let (mut username, mut name, mut role) = (None, None, None);
+    let mut it = rest.iter();
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().cloned().ok_or_else(usage);
+        match flag.as_str() {
+            "--data-dir" => data_dir = value()?.into(),
+            "--username" => username = Some(value()?),
+            "--name" => name = Some(value()?),
+            "--role" => role = Some(Role::parse(&value()?)?),
+            _ => return Err(usage()),
+        }
+    }
+    let conn = crate::db::open_for_admin(&data_dir.join("gateway.db"))?;
+    match verb.as_str() {
+        "add" => {
+            let (Some(username), Some(role)) = (username, role) else {
+                return Err(usage());
+            };
+            let name = name.unwrap_or_else(|| username.clone());
+            let mut line = String::new();
+            stdin
+                .read_line(&mut line)
+                .map_err(|e| GatewayError::io("reading the password from stdin", e))?;
+            let password = line.trim_end_matches(['\r', '\n']);
+            let member = add(
+                &conn,
+                &SystemRandom::new(),
+                None,
+                &username,
+                &name,
+                role,
+                password,
+            )?;
+            Ok(format!(
+                "added {} ({}, {})",
+                member.username,
+                member.display_name,
+                member.role.as_str()
+            ))
+        }
+        "list" => Ok(list(&conn)?
+            .iter()
+            .map(|m| {
+                format!(
+                    "{}\t{}\t{}{}",
+                    m.username,
+                    m.role.as_str(),
+                    m.display_name,
+                    if m.disabled_at.is_some() {
+                        "\tdisabled"
+                    } else {
+                        ""
+                    }
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")),
+        "disable" => {
+            let username = username.ok_or_else(usage)?;
+            disable(&conn, None, &username)?;
+            Ok(format!("disabled {username}; its sessions are over"))
+        }
+        _ => Err(usage()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conn() -> (tempfile::TempDir, Connection) {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = crate::db::open_for_admin(&dir.path().join("g.db")).unwrap();
+        (dir, conn)
+    }
+
+    #[test]
+    fn accounts_are_checked_and_every_step_is_audited() {
+        let (_dir, conn) = conn();
+        let rng = SystemRandom::new();
+        let dummy = hash_password("not anyone's password", &rng).unwrap();
+        for (username, name, password) in [
+            ("a", "Ana", "long enough password"),
+            ("ana", " ", "long enough password"),
+            ("ana", "Ana", "short"),
+            ("ana;drop", "Ana", "long enough password"),
+        ] {
+            let refused = add(&conn, &rng, None, username, name, Role::Agent, password);
+            assert!(
+                matches!(refused, Err(GatewayError::Invalid(_))),
+                "{username:?} / {name:?} must be refused"
+            );
+        }
+        let ana = add(
+            &conn,
+            &rng,
+            None,
+            "ana",
+            "Ana Silva",
+            Role::Agent,
+            "correct horse battery",
+        )
+        .unwrap();
+        assert!(matches!(
+            add(
+                &conn,
+                &rng,
+                None,
+                "ana",
+                "Other",
+                Role::Admin,
+                "correct horse battery"
+            ),
+            Err(GatewayError::Invalid(_))
+        ));
+        assert_eq!(list(&conn).unwrap(), vec![ana.clone()]);
+
+        assert!(
+            sign_in(&conn, &rng, &dummy, "ana", "wrong password!!")
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            sign_in(&conn, &rng, &dummy, "nobody", "correct horse battery")
+                .unwrap()
+                .is_none()
+        );
+        let session = sign_in(&conn, &rng, &dummy, "ana", "correct horse battery")
+            .unwrap()
+            .expect("the right password signs in");
+        assert_eq!(session.staff, ana);
+        assert_ne!(session.token, session.csrf);
+        // Only the token's hash is stored.
+        let stored: Vec<u8> = conn
+            .query_row("SELECT token_hash FROM staff_sessions", [], |r| r.get(0))
+            .unwrap();
+        assert_ne!(stored, session.token.as_bytes());
+
+        let actions: Vec<(String, String)> = audit_entries(&conn, 10)
+            .unwrap()
+            .into_iter()
+            .rev()
+            .map(|e| (e.staff_username, e.action))
+            .collect();
+        assert_eq!(
+            actions,
+            [
+                (ADMIN_COMMAND, "staff.add"),
+                (ADMIN_COMMAND, "console.sign_in_refused"),
+                (ADMIN_COMMAND, "console.sign_in_refused"),
+                ("ana", "console.sign_in"),
+            ]
+            .map(|(a, b)| (a.to_owned(), b.to_owned()))
+        );
+    }
+
+    #[test]
+    fn sessions_expire_idle_or_old_and_end_when_the_account_is_disabled() {
+        let (_dir, conn) = conn();
+        let rng = SystemRandom::new();
+        let dummy = hash_password("not anyone's password", &rng).unwrap();
+        add(
+            &conn,
+            &rng,
+            None,
+            "ana",
+            "Ana",
+            Role::Admin,
+            "correct horse battery",
+        )
+        .unwrap();
+        let s = sign_in(&conn, &rng, &dummy, "ana", "correct horse battery")
+            .unwrap()
+            .unwrap();
+        let t0 = now_s();
+        // Used every 29 minutes it lives on, until its eighth hour.
+        let mut t = t0;
+        while t + SESSION_IDLE_S - 60 < t0 + SESSION_MAX_S {
+            t += SESSION_IDLE_S - 60;
+            assert!(
+                session(&conn, &s.token, t).unwrap().is_some(),
+                "alive at {}",
+                t - t0
+            );
+        }
+        assert!(
+            session(&conn, &s.token, t0 + SESSION_MAX_S + 1)
+                .unwrap()
+                .is_none()
+        );
+        // Gone for good once expired.
+        assert!(session(&conn, &s.token, t0).unwrap().is_none());
+
+        let idle = sign_in(&conn, &rng, &dummy, "ana", "correct horse battery")
+            .unwrap()
+            .unwrap();
+        assert!(
+            session(&conn, &idle.token, now_s() + SESSION_IDLE_S + 1)
+                .unwrap()
+                .is_none()
+        );
+
+        let live = sign_in(&conn, &rng, &dummy, "ana", "correct horse battery")
+            .unwrap()
+            .unwrap();
+        assert!(session(&conn, "not a token", now_s()).unwrap().is_none());
+        disable(&conn, None, "ana").unwrap();
+        assert!(session(&conn, &live.token, now_s()).unwrap().is_none());
+        assert!(
+            sign_in(&conn, &rng, &dummy, "ana", "correct horse battery")
+                .unwrap()
+                .is_none(),
+            "a disabled account cannot sign in"
+        );
+    }
+
+    #[test]
+    fn the_audit_log_refuses_changes() {
+        let (_dir, conn) = conn();
+        audit(&conn, None, "flags.set", "beta for cohort pilot-1").unwrap();
+        for sql in [
+            "UPDATE audit_log SET detail = 'nothing happened'",
+            "DELETE FROM audit_log",
+        ] {
+            let err = conn.execute(sql, []).expect_err(sql);
+            assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+        }
+        assert_eq!(audit_entries(&conn, 10).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn the_command_adds_lists_and_disables() {
+        let dir = tempfile::tempdir().unwrap();
+        let args = |line: &str| -> Vec<String> {
+            line.split(' ')
+                .map(str::to_owned)
+                .chain(["--data-dir".to_owned(), dir.path().display().to_string()])
+                .collect()
+        };
+        let added = command(
+            &args("add --username ana --name Ana --role admin"),
+            &mut &b"correct horse battery\n"[..],
+        )
+        .unwrap();
+        assert_eq!(added, "added ana (Ana, admin)");
+        assert!(matches!(
+            command(
+                &args("add --username bo --role agent"),
+                &mut &b"short\n"[..]
+            ),
+            Err(GatewayError::Invalid(_))
+        ));
+        assert!(matches!(
+            command(&args("add --username bo --role boss"), &mut &b""[..]),
+            Err(GatewayError::Invalid(_))
+        ));
+        assert!(matches!(
+            command(&args("remove --username ana"), &mut &b""[..]),
+            Err(GatewayError::Config(_))
+        ));
+        assert_eq!(
+            command(&args("list"), &mut &b""[..]).unwrap(),
+            "ana\tadmin\tAna"
+        );
+        command(&args("disable --username ana"), &mut &b""[..]).unwrap();
+        assert_eq!(
+            command(&args("list"), &mut &b""[..]).unwrap(),
+            "ana\tadmin\tAna\tdisabled"
+        );
+        // The password itself is nowhere in the database.
+        let db = std::fs::read(dir.path().join("gateway.db")).unwrap();
+        assert!(!db.windows(21).any(|w| w == b"correct horse battery"));
+    }
+}
