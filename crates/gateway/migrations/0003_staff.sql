@@ -35,3 +35,11 @@ CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+
+-- A conversation a staff member marked resolved. A customer message sent
+-- after `resolved_at` puts it back in the queue.
+CREATE TABLE conversation_states (
+    customer_id INTEGER PRIMARY KEY REFERENCES customers(id),
+    resolved_at INTEGER NOT NULL,
+    resolved_by INTEGER NOT NULL REFERENCES staff(id)
+);

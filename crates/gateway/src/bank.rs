@@ -517,18 +517,35 @@ pub struct StaffMessage {
 /// `POST /bank/v1/chat`: a staff message to every device of the customer.
 pub async fn post_chat(State(state): State<Shared>, body: Bytes) -> Result<Response, Problem> {
     let message: StaffMessage = json(&body)?;
-    if message.body.trim().is_empty() {
+    let customer = customer(&state, &message.customer).await?;
+    let id = send_staff_message(&state, customer.id, message.author, message.body).await?;
+    Ok(created(serde_json::json!({ "bank_message_id": id })))
+}
+
+/// Stores a staff message in a customer's conversation and puts it on the
+/// stream of every device of theirs (the bank API and the agent console).
+/// Returns its `bank_message_id`.
+///
+/// # Errors
+/// A [`Problem`] for an empty or oversized body or a bad author, or a
+/// storage failure.
+pub async fn send_staff_message(
+    state: &Shared,
+    customer_id: i64,
+    author: String,
+    body: String,
+) -> Result<String, Problem> {
+    if body.trim().is_empty() {
         return Err(invalid("body must not be empty"));
     }
-    if message.body.len() > MAX_CHAT_BODY_BYTES {
+    if body.len() > MAX_CHAT_BODY_BYTES {
         return Err(Problem::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             "too_large",
             "a chat message is at most 4 KiB",
         ));
     }
-    check_label("author", &message.author, MAX_REF_BYTES)?;
-    let customer = customer(&state, &message.customer).await?;
+    check_label("author", &author, MAX_REF_BYTES)?;
     let id = format!("m-{}", random_uuid(&state.rng));
     let message_id = id.clone();
     let committed = state
@@ -538,29 +555,23 @@ pub async fn post_chat(State(state): State<Shared>, body: Bytes) -> Result<Respo
             c.execute(
                 "INSERT INTO chat_messages(id, customer_id, author_role, author, body, sent_at)
                  VALUES (?1, ?2, 'staff', ?3, ?4, ?5)",
-                params![
-                    message_id,
-                    customer.id,
-                    message.author,
-                    message.body,
-                    sent_at
-                ],
+                params![message_id, customer_id, author, body, sent_at],
             )?;
             let event = DeviceEvent::Chat {
                 message: ChatMessage {
                     bank_message_id: message_id.clone(),
                     client_id: None,
                     from: ChatAuthor::Staff,
-                    author: message.author,
-                    body: message.body,
+                    author,
+                    body,
                     sent_at,
                 },
             };
-            enqueue_for_customer(c, customer.id, None, &event, None)
+            enqueue_for_customer(c, customer_id, None, &event, None)
         })
         .await?;
     state.hub.notify_all(&committed);
-    Ok(created(serde_json::json!({ "bank_message_id": id })))
+    Ok(id)
 }
 
 fn query_customer(query: &HashMap<String, String>) -> Result<String, Problem> {

@@ -20,6 +20,7 @@
 pub mod api;
 pub mod bank;
 pub mod config;
+pub mod console;
 pub mod crypto;
 pub mod db;
 pub mod demo;

@@ -17,6 +17,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::config::Config;
+use crate::console;
 use crate::crypto::{random_bytes, random_token, sha256};
 use crate::db::Db;
 use crate::error::{GatewayError, PROBLEM_JSON, Problem};
@@ -258,6 +259,14 @@ pub fn router(state: Shared) -> Router {
         .route("/device", get(web::show).post(web::sign_in))
         .route("/device/decision", post(web::decide))
         .route("/device/style.css", get(web::style))
+        .route("/console", get(console::home))
+        .route("/console/sign-in", post(console::sign_in))
+        .route("/console/sign-out", post(console::sign_out))
+        .route("/console/c/{customer}", get(console::conversation))
+        .route("/console/c/{customer}/reply", post(console::reply))
+        .route("/console/c/{customer}/resolve", post(console::resolve))
+        .route("/console/audit", get(console::audit_page))
+        .route("/console/audit.csv", get(console::audit_csv))
         .route_layer(middleware::from_fn_with_state(
             Arc::clone(&state),
             limit_by_ip,

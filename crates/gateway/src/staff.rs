@@ -276,7 +276,9 @@ pub fn disable(
 /// Checks a username and password and opens a session. A wrong password,
 /// an unknown username and a disabled account all answer `None` after the
 /// same Argon2 work (`dummy_hash` stands in for a missing account), and
-/// each attempt is in the audit log.
+/// each attempt is in the audit log. The console does the same in three
+/// steps ([`sign_in_candidate`], the hash check off the runtime, then
+/// [`open_session`] or [`refuse_sign_in`]).
 ///
 /// # Errors
 /// [`GatewayError::Storage`].
@@ -287,24 +289,52 @@ pub fn sign_in(
     username: &str,
     password: &str,
 ) -> Result<Option<Session>, GatewayError> {
-    let found: Option<(StaffMember, String)> = conn
+    let found = sign_in_candidate(conn, username)?;
+    let hash = found.as_ref().map_or(dummy_hash, |(_, h)| h.as_str());
+    let password_ok = verify_password(password, hash);
+    match found {
+        Some((member, _)) if password_ok && member.disabled_at.is_none() => {
+            open_session(conn, rng, &member).map(Some)
+        }
+        _ => refuse_sign_in(conn, username).map(|()| None),
+    }
+}
+
+/// The account a sign-in names and its password hash, if it exists.
+///
+/// # Errors
+/// [`GatewayError::Storage`].
+pub fn sign_in_candidate(
+    conn: &Connection,
+    username: &str,
+) -> Result<Option<(StaffMember, String)>, GatewayError> {
+    Ok(conn
         .query_row(
             &format!("SELECT {STAFF_COLUMNS}, password_hash FROM staff WHERE username = ?1"),
             [username],
             |r| Ok((staff_from_row(r)?, r.get(5)?)),
         )
-        .optional()?;
-    let hash = found.as_ref().map_or(dummy_hash, |(_, h)| h.as_str());
-    let password_ok = verify_password(password, hash);
-    let member = match found {
-        Some((member, _)) if password_ok && member.disabled_at.is_none() => member,
-        _ => {
-            // The username as typed, bounded: the log shows who was tried.
-            let shown: String = username.chars().take(64).collect();
-            audit(conn, None, "console.sign_in_refused", &shown)?;
-            return Ok(None);
-        }
-    };
+        .optional()?)
+}
+
+/// Records a refused sign-in (the username as typed, bounded).
+///
+/// # Errors
+/// [`GatewayError::Storage`].
+pub fn refuse_sign_in(conn: &Connection, username: &str) -> Result<(), GatewayError> {
+    let shown: String = username.chars().take(64).collect();
+    audit(conn, None, "console.sign_in_refused", &shown)
+}
+
+/// Opens a session for an account whose password was checked.
+///
+/// # Errors
+/// [`GatewayError::Storage`].
+pub fn open_session(
+    conn: &Connection,
+    rng: &SystemRandom,
+    member: &StaffMember,
+) -> Result<Session, GatewayError> {
     let token = random_token(rng);
     let csrf = random_token(rng);
     let now = now_s();
@@ -313,12 +343,12 @@ pub fn sign_in(
          VALUES (?1, ?2, ?3, ?4, ?4)",
         params![sha256(token.as_bytes()), member.id, csrf, now],
     )?;
-    audit(conn, Some(&member), "console.sign_in", "")?;
-    Ok(Some(Session {
+    audit(conn, Some(member), "console.sign_in", "")?;
+    Ok(Session {
         token,
         csrf,
-        staff: member,
-    }))
+        staff: member.clone(),
+    })
 }
 
 /// The session a cookie's token belongs to, if it is still valid at `now`

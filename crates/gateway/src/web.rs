@@ -70,7 +70,8 @@ pub struct PageTokens {
 }
 
 impl PageTokens {
-    fn new_csrf(&self, rng: &ring::rand::SystemRandom) -> String {
+    /// A one-time form token (CSRF) for a page shown before sign-in.
+    pub(crate) fn new_csrf(&self, rng: &ring::rand::SystemRandom) -> String {
         let token = random_token(rng);
         if let Ok(mut m) = self.csrf.lock() {
             m.retain(|_, at| at.elapsed() < PAGE_TOKEN_TTL);
@@ -79,7 +80,8 @@ impl PageTokens {
         token
     }
 
-    fn take_csrf(&self, token: &str) -> bool {
+    /// Uses up a one-time form token; false if unknown, used or expired.
+    pub(crate) fn take_csrf(&self, token: &str) -> bool {
         self.csrf
             .lock()
             .ok()
@@ -142,7 +144,8 @@ pub async fn style() -> Response {
     response
 }
 
-fn page(status: StatusCode, title: &str, body: &str) -> Response {
+/// An HTML page with the strict headers every page of the gateway sends.
+pub(crate) fn page(status: StatusCode, title: &str, body: &str) -> Response {
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width\">\
@@ -214,7 +217,8 @@ pub async fn show(
     sign_in_page(&state, StatusCode::OK, &code, None)
 }
 
-fn form(body: &[u8]) -> HashMap<String, String> {
+/// The fields of an `application/x-www-form-urlencoded` body.
+pub(crate) fn form(body: &[u8]) -> HashMap<String, String> {
     serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
         .map(|pairs| pairs.into_iter().collect())
         .unwrap_or_default()

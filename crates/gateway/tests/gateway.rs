@@ -1502,3 +1502,251 @@ async fn secrets_are_private_on_start_and_the_demo_ca_is_constrained() {
     assert_eq!(http.send("GET", "/oauth/jwks", &[], b"").await.status, 200);
     gateway.shutdown().await;
 }
+
+/// Signs a staff member in through the console's form; returns the
+/// session cookie (`__Host-console=...`).
+async fn console_sign_in(http: &Http, username: &str, password: &str) -> Reply {
+    let page = http.send("GET", "/console", &[], b"").await;
+    assert_eq!(page.status, 200);
+    let csrf = hidden_field(&page.text(), "csrf").expect("a form token");
+    http.form(
+        "/console/sign-in",
+        &[
+            ("username", username),
+            ("password", password),
+            ("csrf", &csrf),
+        ],
+        None,
+    )
+    .await
+}
+
+fn session_cookie(reply: &Reply) -> String {
+    let set = reply.header("set-cookie").expect("a session cookie");
+    for attribute in ["Path=/", "Secure", "HttpOnly", "SameSite=Strict"] {
+        assert!(set.contains(attribute), "{attribute} missing from {set}");
+    }
+    set.split(';').next().unwrap().to_owned()
+}
+
+async fn console_get(http: &Http, path: &str, cookie: &str) -> Reply {
+    http.send("GET", path, &[("cookie", cookie.to_owned())], b"")
+        .await
+}
+
+async fn console_post(http: &Http, path: &str, cookie: &str, fields: &[(&str, &str)]) -> Reply {
+    let body = serde_urlencoded_encode(fields);
+    http.send(
+        "POST",
+        path,
+        &[
+            ("cookie", cookie.to_owned()),
+            (
+                "content-type",
+                "application/x-www-form-urlencoded".to_owned(),
+            ),
+        ],
+        body.as_bytes(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn the_agent_console_signs_in_answers_resolves_and_audits() {
+    let dir = tempfile::tempdir().unwrap();
+    let gateway = start(dir.path(), "127.0.0.1:0", 1000.0).await;
+    let http = Http::new(&gateway);
+    let linker = Linker {
+        http: &http,
+        issuer: gateway.issuer.clone(),
+        rng: SystemRandom::new(),
+    };
+    // Staff accounts come from the administration command.
+    let data_dir = dir.path().display().to_string();
+    for (username, name, role) in [
+        ("ana", "Ana Silva", "agent"),
+        ("root", "Rui Admin", "admin"),
+    ] {
+        strongroom_gateway::staff::command(
+            &[
+                "add",
+                "--username",
+                username,
+                "--name",
+                name,
+                "--role",
+                role,
+                "--data-dir",
+                &data_dir,
+            ]
+            .map(str::to_owned),
+            &mut &b"correct horse battery staple\n"[..],
+        )
+        .unwrap();
+    }
+    // A customer writes from the app; the body is a script-injection attempt.
+    let phone = linker.link("alice").await;
+    let payload = "Is my card blocked? <script>alert(1)</script>";
+    let chat = serde_json::json!({"client_id": "c-1", "body": payload, "sent_at": 1}).to_string();
+    let r = linker
+        .api(&phone, &phone.key, "POST", "/v1/chat", chat.as_bytes())
+        .await;
+    assert_eq!(r.status, 202, "{}", r.text());
+
+    // Wrong passwords and replayed forms are refused.
+    let refused = console_sign_in(&http, "ana", "not the password at all").await;
+    assert_eq!(refused.status, 401);
+    assert!(refused.header("set-cookie").is_none());
+    let replay = http
+        .form(
+            "/console/sign-in",
+            &[
+                ("username", "ana"),
+                ("password", "correct horse battery staple"),
+                ("csrf", "made-up"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(replay.status, 400);
+
+    let signed_in = console_sign_in(&http, "ana", "correct horse battery staple").await;
+    assert_eq!(signed_in.status, 303, "{}", signed_in.text());
+    let ana = session_cookie(&signed_in);
+
+    // The queue: Alice is waiting.
+    let queue = console_get(&http, "/console", &ana).await;
+    let html = queue.text();
+    assert!(html.contains("data-customer=\"alice\""), "{html}");
+    assert!(html.contains("waiting"));
+    assert_eq!(
+        queue.header("content-security-policy"),
+        Some(
+            "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        )
+    );
+    let href = html
+        .split("href=\"/console/c/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a link to the conversation");
+    let conversation = format!("/console/c/{href}");
+    let page = console_get(&http, &conversation, &ana).await;
+    let html = page.text();
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt;") && !html.contains("<script>"),
+        "a customer's text is shown as text"
+    );
+    let csrf = hidden_field(&html, "csrf").expect("the session's form token");
+
+    // A reply without the session's token is refused; with it, it reaches
+    // the customer's device.
+    let forged = console_post(
+        &http,
+        &format!("{conversation}/reply"),
+        &ana,
+        &[("body", "forged"), ("csrf", "not-it")],
+    )
+    .await;
+    assert_eq!(forged.status, 403);
+    let sent = console_post(
+        &http,
+        &format!("{conversation}/reply"),
+        &ana,
+        &[("body", "No, it is fine. Ana"), ("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(sent.status, 303, "{}", sent.text());
+    let history = linker
+        .api(&phone, &phone.key, "GET", "/v1/history", b"")
+        .await;
+    assert_eq!(history.status, 200, "{}", history.text());
+    let text = history.text();
+    assert!(
+        text.contains("No, it is fine. Ana") && text.contains("Ana Silva"),
+        "the device's history has the reply: {text}"
+    );
+    assert!(
+        !console_get(&http, "/console", &ana)
+            .await
+            .text()
+            .contains("<strong>waiting</strong>"),
+        "answered, no longer waiting"
+    );
+
+    // Resolved: out of the queue until Alice writes again.
+    let resolved = console_post(
+        &http,
+        &format!("{conversation}/resolve"),
+        &ana,
+        &[("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(resolved.status, 303);
+    assert!(
+        !console_get(&http, "/console", &ana)
+            .await
+            .text()
+            .contains("alice")
+    );
+    let again =
+        serde_json::json!({"client_id": "c-2", "body": "One more thing", "sent_at": 2}).to_string();
+    let r = linker
+        .api(&phone, &phone.key, "POST", "/v1/chat", again.as_bytes())
+        .await;
+    assert_eq!(r.status, 202);
+    assert!(
+        console_get(&http, "/console", &ana)
+            .await
+            .text()
+            .contains("data-customer=\"alice\"")
+    );
+
+    // Agents do not see the audit log; admins see and export it.
+    assert_eq!(console_get(&http, "/console/audit", &ana).await.status, 403);
+    assert_eq!(
+        console_get(&http, "/console/audit.csv", &ana).await.status,
+        403
+    );
+    let root =
+        session_cookie(&console_sign_in(&http, "root", "correct horse battery staple").await);
+    let audit = console_get(&http, "/console/audit", &root).await;
+    assert_eq!(audit.status, 200);
+    let csv = console_get(&http, "/console/audit.csv", &root).await;
+    assert_eq!(csv.status, 200);
+    assert!(
+        csv.header("content-disposition")
+            .unwrap()
+            .starts_with("attachment")
+    );
+    let actions: Vec<String> = csv
+        .text()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(4).unwrap().trim_matches('"').to_owned())
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "staff.add",
+            "staff.add",
+            "console.sign_in_refused",
+            "console.sign_in",
+            "chat.reply",
+            "chat.resolve",
+            "console.sign_in",
+            "audit.export"
+        ]
+    );
+
+    // Signed out, the cookie is cleared and worth nothing.
+    let csrf = hidden_field(&console_get(&http, "/console", &ana).await.text(), "csrf").unwrap();
+    let out = console_post(&http, "/console/sign-out", &ana, &[("csrf", &csrf)]).await;
+    assert_eq!(out.status, 303);
+    assert!(out.header("set-cookie").unwrap().contains("Max-Age=0"));
+    let after = console_get(&http, "/console", &ana).await.text();
+    assert!(
+        after.contains("action=\"/console/sign-in\""),
+        "back to the sign-in form"
+    );
+}

@@ -1,0 +1,702 @@
+//! The agent console: web pages for bank staff, served by the gateway.
+//!
+//! Staff sign in with an account made by `strongroom-gateway staff add`
+//! (`staff.rs`). The session cookie is `__Host-console` (Secure, HttpOnly,
+//! SameSite=Strict, path /), and every form carries the session's CSRF
+//! token as well; a sign-in form carries a one-time token. Pages are plain
+//! HTML with no script under the same strict headers as the customers'
+//! verification page, and every value shown is escaped: a customer's
+//! message is text, never markup. Every action is in the audit log.
+//!
+//! What is here: sign-in and sign-out, the queue of open conversations
+//! (newest waiting first), a conversation with its reply form, resolving
+//! a conversation, and (for admins) the audit log, viewable and exported
+//! as CSV.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use rusqlite::{OptionalExtension, params};
+
+use crate::bank::send_staff_message;
+use crate::crypto::{constant_time_eq, html_escape, now_ms, now_s};
+use crate::error::GatewayError;
+use crate::staff::{self, Role, Session};
+use crate::state::{Shared, client_ip};
+use crate::web::{form, page, verify_password};
+
+/// The session cookie's name. `__Host-` makes the browser refuse it unless
+/// it is Secure, has no Domain and has path /.
+const COOKIE: &str = "__Host-console";
+
+/// A customer's conversation in the queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueItem {
+    /// The customer's row id.
+    pub customer_id: i64,
+    /// The customer's username.
+    pub username: String,
+    /// The customer's name.
+    pub display_name: String,
+    /// The newest message, in milliseconds since the epoch.
+    pub last_at: i64,
+    /// True when the customer wrote last: they are waiting for the bank.
+    pub waiting: bool,
+}
+
+/// Open conversations (never resolved, or written to by the customer since
+/// they were): the waiting ones first, newest first, then the rest.
+///
+/// # Errors
+/// [`GatewayError::Storage`].
+pub fn queue(conn: &rusqlite::Connection) -> Result<Vec<QueueItem>, GatewayError> {
+    let mut stmt = conn.prepare(
+        "SELECT c.id, c.username, c.display_name, MAX(m.sent_at),
+                MAX(CASE WHEN m.author_role = 'customer' THEN m.sent_at END),
+                (SELECT author_role FROM chat_messages WHERE customer_id = c.id
+                 ORDER BY sent_at DESC, id DESC LIMIT 1),
+                s.resolved_at
+         FROM customers c JOIN chat_messages m ON m.customer_id = c.id
+         LEFT JOIN conversation_states s ON s.customer_id = c.id
+         GROUP BY c.id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        let last_customer: Option<i64> = r.get(4)?;
+        let last_role: String = r.get(5)?;
+        let resolved: Option<i64> = r.get(6)?;
+        let open = match resolved {
+            None => true,
+            Some(at) => last_customer.is_some_and(|c| c > at),
+        };
+        Ok(open.then(|| QueueItem {
+            customer_id: r.get(0).unwrap_or_default(),
+            username: r.get(1).unwrap_or_default(),
+            display_name: r.get(2).unwrap_or_default(),
+            last_at: r.get(3).unwrap_or_default(),
+            waiting: last_role == "customer",
+        }))
+    })?;
+    let mut items: Vec<QueueItem> = rows
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .flatten()
+        .collect();
+    items.sort_by(|a, b| b.waiting.cmp(&a.waiting).then(b.last_at.cmp(&a.last_at)));
+    Ok(items)
+}
+
+fn cookie_token(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value.to_owned())
+        .filter(|v| !v.is_empty() && v.len() <= 128)
+}
+
+/// The signed-in session of a request, if any (and restarts its idle
+/// clock).
+async fn current(state: &Shared, headers: &HeaderMap) -> Result<Option<Session>, GatewayError> {
+    let Some(token) = cookie_token(headers) else {
+        return Ok(None);
+    };
+    state
+        .db
+        .write(move |c| staff::session(c, &token, now_s()))
+        .await
+}
+
+fn error_page(status: StatusCode, message: &str) -> Response {
+    page(
+        status,
+        "Agent console",
+        &format!(
+            "<h1>Agent console</h1><p class=\"error\">{}</p><p><a href=\"/console\">Back</a></p>",
+            html_escape(message)
+        ),
+    )
+}
+
+fn storage_error(e: &GatewayError) -> Response {
+    eprintln!("strongroom-gateway: console: {e}");
+    error_page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong on the gateway. Try again.",
+    )
+}
+
+fn see_other(to: &str) -> Response {
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(to) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r
+}
+
+fn sign_in_page(state: &Shared, status: StatusCode, error: Option<&str>) -> Response {
+    let csrf = state.pages.new_csrf(&state.rng);
+    let error = error
+        .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", html_escape(e)))
+        .unwrap_or_default();
+    page(
+        status,
+        "Agent console: sign in",
+        &format!(
+            "<h1>{}: agent console</h1>{error}\
+             <form method=\"post\" action=\"/console/sign-in\">\
+             <label for=\"username\">Username</label>\
+             <input type=\"text\" id=\"username\" name=\"username\" autocomplete=\"username\" required>\
+             <label for=\"password\">Password</label>\
+             <input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"current-password\" required>\
+             <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+             <button type=\"submit\">Sign in</button></form>",
+            html_escape(&state.config.bank_name),
+            html_escape(&csrf)
+        ),
+    )
+}
+
+/// The bar at the top of every signed-in page.
+fn header_bar(session: &Session) -> String {
+    let audit = if session.staff.role == Role::Admin {
+        " · <a href=\"/console/audit\">Audit log</a>"
+    } else {
+        ""
+    };
+    format!(
+        "<p class=\"bar\">{} ({}) · <a href=\"/console\">Queue</a>{audit}</p>\
+         <form method=\"post\" action=\"/console/sign-out\" class=\"inline\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{}\"><button type=\"submit\">Sign out</button></form>",
+        html_escape(&session.staff.display_name),
+        session.staff.role.as_str(),
+        html_escape(&session.csrf)
+    )
+}
+
+fn when(ms: i64) -> String {
+    // UTC, to the second: the same for every agent, wherever they sit.
+    let secs = ms.div_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// Days since 1970-01-01 to a calendar date (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = u32::try_from(doy - (153 * mp + 2) / 5 + 1).unwrap_or(1);
+    let m = u32::try_from(if mp < 10 { mp + 3 } else { mp - 9 }).unwrap_or(1);
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+/// `GET /console`: the sign-in page, or the queue.
+pub async fn home(State(state): State<Shared>, headers: HeaderMap) -> Response {
+    let session = match current(&state, &headers).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return sign_in_page(&state, StatusCode::OK, None),
+        Err(e) => return storage_error(&e),
+    };
+    let items = match state.db.read(queue).await {
+        Ok(items) => items,
+        Err(e) => return storage_error(&e),
+    };
+    let rows: String = items
+        .iter()
+        .map(|i| {
+            format!(
+                "<li data-customer=\"{}\"><a href=\"/console/c/{}\">{}</a> ({}) · {} · {}</li>",
+                html_escape(&i.username),
+                i.customer_id,
+                html_escape(&i.display_name),
+                html_escape(&i.username),
+                if i.waiting {
+                    "<strong>waiting</strong>"
+                } else {
+                    "answered"
+                },
+                when(i.last_at)
+            )
+        })
+        .collect();
+    let list = if items.is_empty() {
+        "<p>No open conversations.</p>".to_owned()
+    } else {
+        format!("<ol class=\"queue\">{rows}</ol>")
+    };
+    page(
+        StatusCode::OK,
+        "Agent console: queue",
+        &format!("{}<h1>Open conversations</h1>{list}", header_bar(&session)),
+    )
+}
+
+/// `POST /console/sign-in`.
+pub async fn sign_in(State(state): State<Shared>, request: Request) -> Response {
+    let ip = client_ip(&request).to_string();
+    let Ok(body) = axum::body::to_bytes(request.into_body(), 16 * 1024).await else {
+        return sign_in_page(
+            &state,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            Some("The form is too large."),
+        );
+    };
+    let fields = form(&body);
+    let get = |name: &str| fields.get(name).map(String::as_str).unwrap_or("");
+    if !state.pages.take_csrf(get("csrf")) {
+        return sign_in_page(
+            &state,
+            StatusCode::BAD_REQUEST,
+            Some("This form expired or was already used. Please try again."),
+        );
+    }
+    let username = get("username").trim().to_owned();
+    let password = get("password").to_owned();
+    if username.is_empty() || username.len() > 64 || password.is_empty() || password.len() > 1024 {
+        return sign_in_page(
+            &state,
+            StatusCode::BAD_REQUEST,
+            Some("Enter your username and password."),
+        );
+    }
+    let Ok(permit) = Arc::clone(&state.password_checks).try_acquire_owned() else {
+        return sign_in_page(
+            &state,
+            StatusCode::TOO_MANY_REQUESTS,
+            Some("The gateway is busy. Try again in a moment."),
+        );
+    };
+    // Staff and customers share the failed-attempt limiter, apart.
+    let limiter_key = format!("staff:{username}");
+    if !state.sign_ins.begin(&limiter_key, &ip) {
+        return sign_in_page(
+            &state,
+            StatusCode::TOO_MANY_REQUESTS,
+            Some("Too many failed sign-ins. Wait 15 minutes and try again."),
+        );
+    }
+    let lookup = username.clone();
+    let candidate = match state
+        .db
+        .read(move |c| staff::sign_in_candidate(c, &lookup))
+        .await
+    {
+        Ok(found) => found,
+        Err(e) => return storage_error(&e),
+    };
+    let phc = candidate.as_ref().map(|(_, h)| h.clone());
+    let dummy = state.dummy_hash();
+    let password_ok = tokio::task::spawn_blocking(move || {
+        let ok = verify_password(&password, phc.as_deref().unwrap_or(&dummy));
+        drop(permit);
+        ok && phc.is_some()
+    })
+    .await
+    .unwrap_or(false);
+    let member = candidate
+        .map(|(m, _)| m)
+        .filter(|m| password_ok && m.disabled_at.is_none());
+    let rng = state.rng.clone();
+    let opened = state
+        .db
+        .write(move |c| match member {
+            Some(m) => staff::open_session(c, &rng, &m).map(Some),
+            None => staff::refuse_sign_in(c, &username).map(|()| None),
+        })
+        .await;
+    match opened {
+        Ok(Some(session)) => {
+            state.sign_ins.succeeded(&limiter_key, &ip);
+            let mut r = see_other("/console");
+            let cookie = format!(
+                "{COOKIE}={}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age={}",
+                session.token,
+                staff::SESSION_MAX_S
+            );
+            if let Ok(v) = HeaderValue::from_str(&cookie) {
+                r.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            r
+        }
+        Ok(None) => sign_in_page(
+            &state,
+            StatusCode::UNAUTHORIZED,
+            Some("The username or password is not right."),
+        ),
+        Err(e) => storage_error(&e),
+    }
+}
+
+/// A signed-in form post: the session and the form's fields, or the page
+/// to answer with. The form must carry the session's CSRF token.
+async fn signed_in_form(
+    state: &Shared,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<(Session, std::collections::HashMap<String, String>), Response> {
+    let session = match current(state, headers).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return Err(see_other("/console")),
+        Err(e) => return Err(storage_error(&e)),
+    };
+    let fields = form(body);
+    let csrf = fields.get("csrf").map(String::as_str).unwrap_or("");
+    if !constant_time_eq(csrf.as_bytes(), session.csrf.as_bytes()) {
+        return Err(error_page(
+            StatusCode::FORBIDDEN,
+            "This form did not come from your console session. Reload the page and try again.",
+        ));
+    }
+    Ok((session, fields))
+}
+
+/// `POST /console/sign-out`.
+pub async fn sign_out(State(state): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    let (session, _) = match signed_in_form(&state, &headers, &body).await {
+        Ok(ok) => ok,
+        Err(page) => return page,
+    };
+    if let Err(e) = state.db.write(move |c| staff::sign_out(c, &session)).await {
+        return storage_error(&e);
+    }
+    let mut r = see_other("/console");
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static(
+            "__Host-console=; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age=0",
+        ),
+    );
+    r
+}
+
+/// A customer's name and username by row id.
+async fn customer_names(state: &Shared, id: i64) -> Result<Option<(String, String)>, GatewayError> {
+    state
+        .db
+        .read(move |c| {
+            Ok(c.query_row(
+                "SELECT username, display_name FROM customers WHERE id = ?1",
+                [id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+        })
+        .await
+}
+
+/// `GET /console/c/{customer}`: a conversation, oldest first, with the
+/// reply form.
+pub async fn conversation(
+    State(state): State<Shared>,
+    Path(customer_id): Path<i64>,
+    headers: HeaderMap,
+) -> Response {
+    let session = match current(&state, &headers).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return see_other("/console"),
+        Err(e) => return storage_error(&e),
+    };
+    let (username, name) = match customer_names(&state, customer_id).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return error_page(StatusCode::NOT_FOUND, "No such customer."),
+        Err(e) => return storage_error(&e),
+    };
+    let messages = state
+        .db
+        .read(
+            move |c| -> Result<Vec<(String, String, String, i64)>, GatewayError> {
+                let mut stmt = c.prepare(
+                    "SELECT author_role, author, body, sent_at FROM (
+                     SELECT author_role, author, body, sent_at, id FROM chat_messages
+                     WHERE customer_id = ?1 ORDER BY sent_at DESC, id DESC LIMIT 200)
+                 ORDER BY sent_at, id",
+                )?;
+                let rows = stmt.query_map([customer_id], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                })?;
+                Ok(rows.collect::<Result<_, _>>()?)
+            },
+        )
+        .await;
+    let messages = match messages {
+        Ok(m) => m,
+        Err(e) => return storage_error(&e),
+    };
+    let list: String = messages
+        .iter()
+        .map(|(role, author, body, at)| {
+            format!(
+                "<li class=\"msg {}\"><span class=\"who\">{}</span> <span class=\"muted\">{}</span><p class=\"body\">{}</p></li>",
+                if role == "customer" { "from-customer" } else { "from-staff" },
+                html_escape(author),
+                when(*at),
+                html_escape(body)
+            )
+        })
+        .collect();
+    let csrf = html_escape(&session.csrf);
+    page(
+        StatusCode::OK,
+        &format!("Agent console: {name}"),
+        &format!(
+            "{}<h1>{} ({})</h1><ol class=\"chat\">{list}</ol>\
+             <form method=\"post\" action=\"/console/c/{customer_id}/reply\">\
+             <label for=\"body\">Reply as {}</label>\
+             <textarea id=\"body\" name=\"body\" rows=\"4\" maxlength=\"4096\" required></textarea>\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <button type=\"submit\">Send</button></form>\
+             <form method=\"post\" action=\"/console/c/{customer_id}/resolve\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+             <button type=\"submit\">Mark resolved</button></form>",
+            header_bar(&session),
+            html_escape(&name),
+            html_escape(&username),
+            html_escape(&session.staff.display_name),
+        ),
+    )
+}
+
+/// `POST /console/c/{customer}/reply`: sends the reply to every device of
+/// the customer.
+pub async fn reply(
+    State(state): State<Shared>,
+    Path(customer_id): Path<i64>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (session, fields) = match signed_in_form(&state, &headers, &body).await {
+        Ok(ok) => ok,
+        Err(page) => return page,
+    };
+    let username = match customer_names(&state, customer_id).await {
+        Ok(Some((username, _))) => username,
+        Ok(None) => return error_page(StatusCode::NOT_FOUND, "No such customer."),
+        Err(e) => return storage_error(&e),
+    };
+    let text = fields.get("body").cloned().unwrap_or_default();
+    let sent = send_staff_message(
+        &state,
+        customer_id,
+        session.staff.display_name.clone(),
+        text.replace("\r\n", "\n"),
+    )
+    .await;
+    let id = match sent {
+        Ok(id) => id,
+        Err(problem) => {
+            return error_page(problem.status, &format!("Not sent: {}.", problem.detail));
+        }
+    };
+    let logged = state
+        .db
+        .write(move |c| {
+            staff::audit(
+                c,
+                Some(&session.staff),
+                "chat.reply",
+                &format!("customer {username}, message {id}"),
+            )
+        })
+        .await;
+    if let Err(e) = logged {
+        return storage_error(&e);
+    }
+    see_other(&format!("/console/c/{customer_id}"))
+}
+
+/// `POST /console/c/{customer}/resolve`: takes the conversation out of the
+/// queue until the customer writes again.
+pub async fn resolve(
+    State(state): State<Shared>,
+    Path(customer_id): Path<i64>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (session, _) = match signed_in_form(&state, &headers, &body).await {
+        Ok(ok) => ok,
+        Err(page) => return page,
+    };
+    let username = match customer_names(&state, customer_id).await {
+        Ok(Some((username, _))) => username,
+        Ok(None) => return error_page(StatusCode::NOT_FOUND, "No such customer."),
+        Err(e) => return storage_error(&e),
+    };
+    let done = state
+        .db
+        .write(move |c| {
+            c.execute(
+                "INSERT INTO conversation_states (customer_id, resolved_at, resolved_by)
+                 VALUES (?1, ?2, ?3)
+                 ON CONFLICT (customer_id) DO UPDATE SET resolved_at = ?2, resolved_by = ?3",
+                params![customer_id, now_ms(), session.staff.id],
+            )?;
+            staff::audit(
+                c,
+                Some(&session.staff),
+                "chat.resolve",
+                &format!("customer {username}"),
+            )
+        })
+        .await;
+    match done {
+        Ok(()) => see_other("/console"),
+        Err(e) => storage_error(&e),
+    }
+}
+
+/// The signed-in admin of a request, or the page to answer with.
+async fn admin(state: &Shared, headers: &HeaderMap) -> Result<Session, Response> {
+    match current(state, headers).await {
+        Ok(Some(s)) if s.staff.role == Role::Admin => Ok(s),
+        Ok(Some(_)) => Err(error_page(
+            StatusCode::FORBIDDEN,
+            "Only an admin can see the audit log.",
+        )),
+        Ok(None) => Err(see_other("/console")),
+        Err(e) => Err(storage_error(&e)),
+    }
+}
+
+/// How many audit lines a page shows and an export holds.
+const AUDIT_LINES: usize = 10_000;
+
+/// `GET /console/audit` (admins): the audit log, newest first.
+pub async fn audit_page(State(state): State<Shared>, headers: HeaderMap) -> Response {
+    let session = match admin(&state, &headers).await {
+        Ok(s) => s,
+        Err(page) => return page,
+    };
+    let entries = match state
+        .db
+        .read(|c| staff::audit_entries(c, AUDIT_LINES))
+        .await
+    {
+        Ok(e) => e,
+        Err(e) => return storage_error(&e),
+    };
+    let rows: String = entries
+        .iter()
+        .map(|e| {
+            format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                when(e.at_ms),
+                html_escape(&e.staff_username),
+                html_escape(&e.action),
+                html_escape(&e.detail)
+            )
+        })
+        .collect();
+    page(
+        StatusCode::OK,
+        "Agent console: audit log",
+        &format!(
+            "{}<h1>Audit log</h1><p><a href=\"/console/audit.csv\">Export (CSV)</a></p>\
+             <table class=\"audit\"><thead><tr><th>When</th><th>Who</th><th>Action</th><th>Detail</th></tr></thead>\
+             <tbody>{rows}</tbody></table>",
+            header_bar(&session)
+        ),
+    )
+}
+
+/// One CSV field: quoted, quotes doubled, and a leading `=`, `+`, `-` or
+/// `@` defused so a spreadsheet does not run it as a formula.
+fn csv_field(text: &str) -> String {
+    let text = if text.starts_with(['=', '+', '-', '@']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    };
+    format!("\"{}\"", text.replace('"', "\"\""))
+}
+
+/// `GET /console/audit.csv` (admins): the audit log as CSV, oldest first.
+pub async fn audit_csv(State(state): State<Shared>, headers: HeaderMap) -> Response {
+    let session = match admin(&state, &headers).await {
+        Ok(s) => s,
+        Err(page) => return page,
+    };
+    let entries = state
+        .db
+        .write(move |c| {
+            staff::audit(c, Some(&session.staff), "audit.export", "")?;
+            staff::audit_entries(c, AUDIT_LINES)
+        })
+        .await;
+    let entries = match entries {
+        Ok(e) => e,
+        Err(e) => return storage_error(&e),
+    };
+    let mut csv = String::from("id,at_ms,at,who,action,detail\r\n");
+    for e in entries.iter().rev() {
+        csv.push_str(&format!(
+            "{},{},{},{},{},{}\r\n",
+            e.id,
+            e.at_ms,
+            csv_field(&when(e.at_ms)),
+            csv_field(&e.staff_username),
+            csv_field(&e.action),
+            csv_field(&e.detail)
+        ));
+    }
+    let mut r = (StatusCode::OK, csv).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"strongroom-audit.csv\""),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_and_csv_fields() {
+        assert_eq!(when(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(
+            when(1_795_996_800_000 + 3_723_000),
+            "2026-11-30 01:02:03 UTC"
+        );
+        assert_eq!(csv_field("a \"b\""), "\"a \"\"b\"\"\"");
+        assert_eq!(csv_field("=HYPERLINK(1)"), "\"'=HYPERLINK(1)\"");
+    }
+
+    #[test]
+    fn the_cookie_is_found_among_others() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; __Host-console=tok; b=2"),
+        );
+        assert_eq!(cookie_token(&headers).as_deref(), Some("tok"));
+        headers.insert(header::COOKIE, HeaderValue::from_static("console=tok"));
+        assert_eq!(cookie_token(&headers), None);
+    }
+}
