@@ -126,7 +126,12 @@ h1{font-size:1.4rem}label{display:block;margin:.8rem 0 .2rem}
 input[type=text],input[type=password]{width:100%;padding:.5rem;font-size:1rem;box-sizing:border-box}
 button{margin:1rem .5rem 0 0;padding:.5rem 1.2rem;font-size:1rem}
 .error{color:#a40000;font-weight:600}.code{font-family:monospace;font-size:1.3rem;letter-spacing:.1rem}
-ul{line-height:1.6}";
+ul{line-height:1.6}
+textarea{width:100%;box-sizing:border-box;font:inherit;padding:.5rem}
+.bar{color:#4a5560}form.inline button{margin-top:0}
+.chat{list-style:none;padding:0}.msg{border:1px solid #d0d7de;border-radius:6px;padding:.5rem .7rem;margin:.5rem 0}
+.from-staff{background:#f3f6fa}.who{font-weight:600}.muted{color:#57606a;font-size:.9rem}.body{white-space:pre-wrap;margin:.3rem 0 0}
+table{border-collapse:collapse;font-size:.9rem}th,td{border:1px solid #d0d7de;padding:.3rem .5rem;text-align:left;vertical-align:top}";
 
 /// `GET /device/style.css`.
 pub async fn style() -> Response {
