@@ -15,12 +15,24 @@ use crate::bank::{NewCustomer, create_customer, customer_id, record_transaction}
 use crate::crypto::random_bytes;
 use crate::error::GatewayError;
 use crate::rules::{Transaction, TransactionKind, TransactionStatus};
+use crate::staff::{self, Role};
 use crate::state::Shared;
 
 /// The demo customers: username, password, display name, home country.
 pub const DEMO_CUSTOMERS: [(&str, &str, &str, &str); 2] = [
     ("alice", "alice-demo", "Alice Example", "GB"),
     ("bob", "bob-demo", "Bob Beispiel", "DE"),
+];
+
+/// The demo's agent console accounts: username, password, name, role.
+pub const DEMO_STAFF: [(&str, &str, &str, Role); 2] = [
+    ("ana", "ana-console-demo", "Ana (Demo Bank)", Role::Agent),
+    (
+        "admin",
+        "admin-console-demo",
+        "Demo Bank admin",
+        Role::Admin,
+    ),
 ];
 
 const MERCHANTS: [(&str, &str); 8] = [
@@ -34,7 +46,8 @@ const MERCHANTS: [(&str, &str); 8] = [
     ("Online Games Ltd", "IE"),
 ];
 
-/// Creates the demo customers if they do not exist yet.
+/// Creates the demo customers and console accounts if they do not exist
+/// yet.
 ///
 /// # Errors
 /// Storage failures.
@@ -57,7 +70,19 @@ pub async fn seed(state: &Shared) -> Result<(), GatewayError> {
         .await
         .map_err(|p| GatewayError::Storage(p.detail))?;
     }
-    Ok(())
+    let rng = state.rng.clone();
+    state
+        .db
+        .write(move |c| {
+            let existing = staff::list(c)?;
+            for (username, password, name, role) in DEMO_STAFF {
+                if !existing.iter().any(|m| m.username == username) {
+                    staff::add(c, &rng, None, username, name, role, password)?;
+                }
+            }
+            Ok::<_, GatewayError>(())
+        })
+        .await
 }
 
 fn pick(rng: &SystemRandom, n: usize) -> usize {
@@ -156,8 +181,9 @@ pub fn spawn(
     ca: Option<PathBuf>,
 ) -> JoinHandle<()> {
     eprintln!(
-        "strongroom-gateway: demo bank {:?} at {}\n  sign in at {}/device as alice / alice-demo (GB) or bob / bob-demo (DE)\n  CA certificate: {}\n  synthetic transactions: {}/s; scripted fraud check {}",
+        "strongroom-gateway: demo bank {:?} at {}\n  sign in at {}/device as alice / alice-demo (GB) or bob / bob-demo (DE)\n  agent console at {}/console as ana / ana-console-demo (agent) or admin / admin-console-demo\n  CA certificate: {}\n  synthetic transactions: {}/s; scripted fraud check {}",
         state.config.bank_name,
+        state.issuer,
         state.issuer,
         state.issuer,
         ca.map(|p| p.display().to_string())
