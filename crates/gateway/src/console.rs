@@ -10,8 +10,8 @@
 //!
 //! What is here: sign-in and sign-out, the queue of open conversations
 //! (newest waiting first), a conversation with its reply form, resolving
-//! a conversation, and (for admins) the audit log, viewable and exported
-//! as CSV.
+//! a conversation, composing a signed alert to the customer, and (for
+//! admins) the audit log, viewable and exported as CSV.
 
 use std::sync::Arc;
 
@@ -21,7 +21,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use rusqlite::{OptionalExtension, params};
 
-use crate::bank::send_staff_message;
+use strongroom_core::protocol::alert::{AlertEvent, AlertKind, AlertSeverity};
+
+use crate::bank::{issue_alerts, send_staff_message};
 use crate::crypto::{constant_time_eq, html_escape, now_ms, now_s};
 use crate::error::GatewayError;
 use crate::staff::{self, Role, Session};
@@ -464,13 +466,134 @@ pub async fn conversation(
              <button type=\"submit\">Send</button></form>\
              <form method=\"post\" action=\"/console/c/{customer_id}/resolve\">\
              <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-             <button type=\"submit\">Mark resolved</button></form>",
+             <button type=\"submit\">Mark resolved</button></form>{}",
             header_bar(&session),
             html_escape(&name),
             html_escape(&username),
             html_escape(&session.staff.display_name),
+            compose_form(customer_id, &session.csrf),
         ),
     )
+}
+
+/// The form that sends a signed alert to the customer.
+fn compose_form(customer_id: i64, csrf: &str) -> String {
+    let kinds: String = AlertKind::ALL
+        .iter()
+        .map(|k| format!("<option value=\"{0}\">{0}</option>", k.name()))
+        .collect();
+    format!(
+        "<h2>Send an alert</h2>\
+         <form method=\"post\" action=\"/console/c/{customer_id}/alert\">\
+         <label for=\"kind\">Kind</label><select id=\"kind\" name=\"kind\">{kinds}</select>\
+         <label for=\"severity\">Severity</label><select id=\"severity\" name=\"severity\">\
+         <option value=\"info\">info</option><option value=\"warning\">warning</option>\
+         <option value=\"critical\">critical</option></select>\
+         <label for=\"text\">Text</label><textarea id=\"text\" name=\"text\" rows=\"2\" maxlength=\"1024\" required></textarea>\
+         <label for=\"amount\">Amount (optional, e.g. 12.50)</label><input type=\"text\" id=\"amount\" name=\"amount\" inputmode=\"decimal\">\
+         <label for=\"currency\">Currency</label><input type=\"text\" id=\"currency\" name=\"currency\" value=\"GBP\" maxlength=\"3\">\
+         <label for=\"merchant\">Merchant (optional)</label><input type=\"text\" id=\"merchant\" name=\"merchant\" maxlength=\"128\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+         <button type=\"submit\">Sign and send</button></form>",
+        html_escape(csrf)
+    )
+}
+
+/// An amount typed by staff ("12", "12.5", "12.50") in minor units of a
+/// two-decimal currency.
+fn parse_amount(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+    if whole.is_empty()
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || fraction.len() > 2
+        || !fraction.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let cents = format!("{fraction:0<2}").parse::<i64>().ok()?;
+    whole
+        .parse::<i64>()
+        .ok()?
+        .checked_mul(100)?
+        .checked_add(cents)
+}
+
+/// `POST /console/c/{customer}/alert`: signs an alert with the bank's
+/// current key and delivers it to every device of the customer, exactly as
+/// `POST /bank/v1/alerts` does.
+pub async fn compose(
+    State(state): State<Shared>,
+    Path(customer_id): Path<i64>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (session, fields) = match signed_in_form(&state, &headers, &body).await {
+        Ok(ok) => ok,
+        Err(page) => return page,
+    };
+    let username = match customer_names(&state, customer_id).await {
+        Ok(Some((username, _))) => username,
+        Ok(None) => return error_page(StatusCode::NOT_FOUND, "No such customer."),
+        Err(e) => return storage_error(&e),
+    };
+    let get = |name: &str| fields.get(name).map(|v| v.trim()).unwrap_or("");
+    let Some(kind) = AlertKind::ALL.into_iter().find(|k| k.name() == get("kind")) else {
+        return error_page(StatusCode::BAD_REQUEST, "Choose a kind of alert.");
+    };
+    let severity = match get("severity") {
+        "info" => AlertSeverity::Info,
+        "warning" => AlertSeverity::Warning,
+        "critical" => AlertSeverity::Critical,
+        _ => return error_page(StatusCode::BAD_REQUEST, "Choose a severity."),
+    };
+    let amount_minor = match get("amount") {
+        "" => None,
+        typed => match parse_amount(typed) {
+            Some(minor) => Some(minor),
+            None => {
+                return error_page(
+                    StatusCode::BAD_REQUEST,
+                    "An amount is digits with at most two decimals, like 12.50.",
+                );
+            }
+        },
+    };
+    let optional = |name: &str| Some(get(name).to_owned()).filter(|v| !v.is_empty());
+    let event = AlertEvent {
+        severity,
+        text: get("text").replace("\r\n", "\n"),
+        account_ref: None,
+        amount_minor,
+        currency: amount_minor.and(optional("currency").map(|c| c.to_ascii_uppercase())),
+        merchant: optional("merchant"),
+        country: None,
+        respond_by: (kind == AlertKind::FraudCheck)
+            .then(|| now_s() + crate::rules::FRAUD_CHECK_WINDOW_S),
+        balance_minor: None,
+    };
+    let signed = match issue_alerts(&state, customer_id, vec![(kind, event)]).await {
+        Ok(signed) => signed,
+        Err(problem) => {
+            return error_page(problem.status, &format!("Not sent: {}.", problem.detail));
+        }
+    };
+    let id = signed.first().map(|a| a.id.clone()).unwrap_or_default();
+    let logged = state
+        .db
+        .write(move |c| {
+            staff::audit(
+                c,
+                Some(&session.staff),
+                "alert.send",
+                &format!("customer {username}, {} alert {id}", kind.name()),
+            )
+        })
+        .await;
+    if let Err(e) = logged {
+        return storage_error(&e);
+    }
+    see_other(&format!("/console/c/{customer_id}"))
 }
 
 /// `POST /console/c/{customer}/reply`: sends the reply to every device of
@@ -686,6 +809,24 @@ mod tests {
         );
         assert_eq!(csv_field("a \"b\""), "\"a \"\"b\"\"\"");
         assert_eq!(csv_field("=HYPERLINK(1)"), "\"'=HYPERLINK(1)\"");
+    }
+
+    #[test]
+    fn amounts_are_digits_with_two_decimals_at_most() {
+        assert_eq!(parse_amount("12"), Some(1200));
+        assert_eq!(parse_amount("12.5"), Some(1250));
+        assert_eq!(parse_amount(" 0.07 "), Some(7));
+        for bad in [
+            "",
+            "-1",
+            "1.234",
+            "1,50",
+            "1e3",
+            ".5",
+            "99999999999999999999",
+        ] {
+            assert_eq!(parse_amount(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

@@ -1675,6 +1675,60 @@ async fn the_agent_console_signs_in_answers_resolves_and_audits() {
         "answered, no longer waiting"
     );
 
+    // An alert composed in the console arrives signed by the bank's key,
+    // and the app's verifier accepts it with the fields typed.
+    let composed = console_post(
+        &http,
+        &format!("{conversation}/alert"),
+        &ana,
+        &[
+            ("kind", "fraud_check"),
+            ("severity", "critical"),
+            ("text", "Did you try to pay Électro Dépôt?"),
+            ("amount", "249.99"),
+            ("currency", "eur"),
+            ("merchant", "Électro Dépôt"),
+            ("csrf", &csrf),
+        ],
+    )
+    .await;
+    assert_eq!(composed.status, 303, "{}", composed.text());
+    let bad_amount = console_post(
+        &http,
+        &format!("{conversation}/alert"),
+        &ana,
+        &[
+            ("kind", "purchase"),
+            ("severity", "info"),
+            ("text", "x"),
+            ("amount", "12.345"),
+            ("csrf", &csrf),
+        ],
+    )
+    .await;
+    assert_eq!(bad_amount.status, 400);
+    let jwks: JwkSet =
+        serde_json::from_slice(&http.send("GET", "/oauth/jwks", &[], b"").await.body).unwrap();
+    let mut verifier = AlertVerifier::new(
+        PinnedKeys::pin(&gateway.issuer, jwks.keys).unwrap(),
+        TimePolicy::default(),
+    );
+    let history = linker
+        .api(&phone, &phone.key, "GET", "/v1/history?limit=1", b"")
+        .await
+        .json();
+    let jws = history["events"][0]["event"]["jws"]
+        .as_str()
+        .expect("the newest event is the alert")
+        .to_owned();
+    let verified = verifier.verify(&jws, now_s()).expect("signed by the bank");
+    assert_eq!(verified.kind, AlertKind::FraudCheck);
+    let event = &verified.event;
+    assert_eq!(event.amount_minor, Some(24_999));
+    assert_eq!(event.currency.as_deref(), Some("EUR"));
+    assert_eq!(event.merchant.as_deref(), Some("Électro Dépôt"));
+    assert!(event.respond_by.is_some(), "a fraud check has a deadline");
+
     // Resolved: out of the queue until Alice writes again.
     let resolved = console_post(
         &http,
@@ -1736,6 +1790,7 @@ async fn the_agent_console_signs_in_answers_resolves_and_audits() {
             "console.sign_in_refused",
             "console.sign_in",
             "chat.reply",
+            "alert.send",
             "chat.resolve",
             "console.sign_in",
             "audit.export"
