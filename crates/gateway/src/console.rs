@@ -10,7 +10,8 @@
 //!
 //! What is here: sign-in and sign-out, the queue of open conversations
 //! (newest waiting first), a conversation with its reply form, resolving
-//! a conversation, composing a signed alert to the customer, and (for
+//! a conversation, composing a signed alert to the customer, each alert's
+//! delivery (delivered, acknowledged and answered, with times), and (for
 //! admins) the audit log, viewable and exported as CSV.
 
 use std::sync::Arc;
@@ -466,7 +467,8 @@ pub async fn conversation(
              <button type=\"submit\">Send</button></form>\
              <form method=\"post\" action=\"/console/c/{customer_id}/resolve\">\
              <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
-             <button type=\"submit\">Mark resolved</button></form>{}",
+             <button type=\"submit\">Mark resolved</button></form>\
+             <p><a href=\"/console/c/{customer_id}/alerts\">Alerts sent to this customer, and their delivery</a></p>{}",
             header_bar(&session),
             html_escape(&name),
             html_escape(&username),
@@ -594,6 +596,147 @@ pub async fn compose(
         return storage_error(&e);
     }
     see_other(&format!("/console/c/{customer_id}"))
+}
+
+/// One alert in the delivery view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlertDelivery {
+    /// The alert's id (its `jti`).
+    pub id: String,
+    /// Its kind's name.
+    pub kind: String,
+    /// When the gateway signed it, in milliseconds.
+    pub sent_at: i64,
+    /// Per device: its id, whether the stream wrote the alert to it, and
+    /// when the device acknowledged it (milliseconds).
+    pub devices: Vec<(String, bool, Option<i64>)>,
+    /// The fraud check's answer and when it was given (milliseconds).
+    pub answer: Option<(String, i64)>,
+}
+
+/// A customer's newest alerts and their delivery. `delivered` reports
+/// what the stream wrote since this gateway started (kept in memory, as
+/// for `GET /bank/v1/deliveries`); an acknowledgement implies delivery.
+///
+/// # Errors
+/// [`GatewayError::Storage`].
+pub fn alert_deliveries(
+    conn: &rusqlite::Connection,
+    customer_id: i64,
+    delivered: &dyn Fn(&str) -> u64,
+) -> Result<Vec<AlertDelivery>, GatewayError> {
+    let mut alerts = conn.prepare(
+        "SELECT a.id, a.kind, a.created_at, f.answer, f.answered_at
+         FROM alerts a LEFT JOIN fraud_answers f ON f.alert_id = a.id
+         WHERE a.customer_id = ?1 ORDER BY a.created_at DESC, a.id LIMIT 50",
+    )?;
+    let mut per_device = conn.prepare(
+        "SELECT e.device_id, e.seq, e.acked_at, d.acked_seq
+         FROM events e JOIN devices d ON d.id = e.device_id
+         WHERE e.alert_id = ?1 ORDER BY e.device_id",
+    )?;
+    let rows = alerts.query_map([customer_id], |r| {
+        let answer: Option<String> = r.get(3)?;
+        let answered_at: Option<i64> = r.get(4)?;
+        Ok(AlertDelivery {
+            id: r.get(0)?,
+            kind: r.get(1)?,
+            sent_at: r.get(2)?,
+            devices: Vec::new(),
+            answer: answer.zip(answered_at),
+        })
+    })?;
+    let mut out = Vec::new();
+    for row in rows {
+        let mut alert = row?;
+        let devices = per_device.query_map([&alert.id], |r| {
+            let device: String = r.get(0)?;
+            let seq: i64 = r.get(1)?;
+            let acked_at: Option<i64> = r.get(2)?;
+            let acked_seq: i64 = r.get(3)?;
+            let acked = seq <= acked_seq;
+            let written = u64::try_from(seq).is_ok_and(|s| s <= delivered(&device));
+            Ok((device, acked || written, acked_at.filter(|_| acked)))
+        })?;
+        alert.devices = devices.collect::<Result<_, _>>()?;
+        out.push(alert);
+    }
+    Ok(out)
+}
+
+/// `GET /console/c/{customer}/alerts`: the customer's newest 50 alerts,
+/// each with its delivery per device and its answer.
+pub async fn alerts(
+    State(state): State<Shared>,
+    Path(customer_id): Path<i64>,
+    headers: HeaderMap,
+) -> Response {
+    let session = match current(&state, &headers).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return see_other("/console"),
+        Err(e) => return storage_error(&e),
+    };
+    let (username, name) = match customer_names(&state, customer_id).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return error_page(StatusCode::NOT_FOUND, "No such customer."),
+        Err(e) => return storage_error(&e),
+    };
+    let hub = Arc::clone(&state.hub);
+    let found = state
+        .db
+        .read(move |c| alert_deliveries(c, customer_id, &|d| hub.delivered(d)))
+        .await;
+    let found = match found {
+        Ok(found) => found,
+        Err(e) => return storage_error(&e),
+    };
+    let rows: String = found
+        .iter()
+        .map(|a| {
+            let devices: String = if a.devices.is_empty() {
+                "no device linked".to_owned()
+            } else {
+                a.devices
+                    .iter()
+                    .map(|(device, delivered, acked_at)| {
+                        let short: String = device.chars().take(8).collect();
+                        format!(
+                            "{}: {}{}",
+                            html_escape(&short),
+                            if *delivered { "delivered" } else { "waiting" },
+                            acked_at
+                                .map(|t| format!(", acknowledged {}", when(t)))
+                                .unwrap_or_default()
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("<br>")
+            };
+            let answer = match &a.answer {
+                Some((answer, at)) => format!("{} at {}", html_escape(answer), when(*at)),
+                None if a.kind == "fraud_check" => "not answered".to_owned(),
+                None => String::new(),
+            };
+            format!(
+                "<tr data-alert=\"{}\"><td>{}</td><td>{}</td><td>{devices}</td><td class=\"answer\">{answer}</td></tr>",
+                html_escape(&a.id),
+                html_escape(&a.kind),
+                when(a.sent_at),
+            )
+        })
+        .collect();
+    page(
+        StatusCode::OK,
+        &format!("Agent console: alerts for {name}"),
+        &format!(
+            "{}<h1>Alerts for {} ({})</h1><p><a href=\"/console/c/{customer_id}\">Back to the conversation</a></p>\
+             <table class=\"audit\"><thead><tr><th>Kind</th><th>Sent</th><th>Devices</th><th>Answer</th></tr></thead>\
+             <tbody>{rows}</tbody></table>",
+            header_bar(&session),
+            html_escape(&name),
+            html_escape(&username),
+        ),
+    )
 }
 
 /// `POST /console/c/{customer}/reply`: sends the reply to every device of

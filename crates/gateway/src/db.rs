@@ -23,6 +23,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_initial.sql"),
     include_str!("../migrations/0002_history_index.sql"),
     include_str!("../migrations/0003_staff.sql"),
+    include_str!("../migrations/0004_ack_times.sql"),
 ];
 
 /// The most jobs one commit covers; bounds the latency a batch adds.

@@ -266,6 +266,7 @@ pub fn router(state: Shared) -> Router {
         .route("/console/c/{customer}/reply", post(console::reply))
         .route("/console/c/{customer}/resolve", post(console::resolve))
         .route("/console/c/{customer}/alert", post(console::compose))
+        .route("/console/c/{customer}/alerts", get(console::alerts))
         .route("/console/audit", get(console::audit_page))
         .route("/console/audit.csv", get(console::audit_csv))
         .route_layer(middleware::from_fn_with_state(

@@ -19,7 +19,7 @@ use strongroom_core::protocol::frames::{
 };
 
 use crate::api::{DeviceAuth, authenticate};
-use crate::crypto::now_s;
+use crate::crypto::{now_ms, now_s};
 use crate::error::{GatewayError, Problem};
 use crate::state::Shared;
 
@@ -295,13 +295,22 @@ async fn run(state: &Shared, auth: &DeviceAuth, socket: &mut WebSocket) -> Ended
                         }
                         if seq > acked {
                             let id = auth.device_id.clone();
+                            let previous = i64::try_from(acked).unwrap_or(0);
                             let stored = state
                                 .db
                                 .write(move |c| -> Result<(), GatewayError> {
+                                    let seq = i64::try_from(seq).unwrap_or(0);
                                     c.prepare_cached(
                                         "UPDATE devices SET acked_seq = max(acked_seq, min(?1, last_seq)) WHERE id = ?2",
                                     )?
-                                    .execute(params![i64::try_from(seq).unwrap_or(0), id])?;
+                                    .execute(params![seq, id])?;
+                                    // The time of each alert's acknowledgement,
+                                    // for the agent console.
+                                    c.prepare_cached(
+                                        "UPDATE events SET acked_at = ?1 WHERE device_id = ?2
+                                         AND seq > ?3 AND seq <= ?4 AND alert_id IS NOT NULL",
+                                    )?
+                                    .execute(params![now_ms(), id, previous, seq])?;
                                     Ok(())
                                 })
                                 .await;

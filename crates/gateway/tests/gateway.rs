@@ -1729,6 +1729,59 @@ async fn the_agent_console_signs_in_answers_resolves_and_audits() {
     assert_eq!(event.merchant.as_deref(), Some("Électro Dépôt"));
     assert!(event.respond_by.is_some(), "a fraud check has a deadline");
 
+    // The delivery view: waiting, then delivered and acknowledged by the
+    // phone, then answered, each with its time.
+    let deliveries = format!("{conversation}/alerts");
+    let row = |html: &str| -> String {
+        let at = html
+            .find(&format!("data-alert=\"{}\"", verified.id))
+            .expect("the alert's row");
+        html[at..].split("</tr>").next().unwrap().to_owned()
+    };
+    let before = row(&console_get(&http, &deliveries, &ana).await.text());
+    assert!(
+        before.contains("fraud_check") && before.contains("not answered"),
+        "{before}"
+    );
+    assert!(!before.contains("acknowledged"), "{before}");
+    let (mut ws, _) = open_stream(&linker, &phone, 0).await;
+    loop {
+        let (seq, event) = next_event(&mut ws).await;
+        if matches!(&event, DeviceEvent::Alert { jws: got } if *got == jws) {
+            ws.send(Message::text(encode(&ClientFrame::Ack { seq })))
+                .await
+                .unwrap();
+            break;
+        }
+    }
+    let answer = format!(
+        r#"{{"alert_id":"{}","answer":"not_me","answered_at":{}}}"#,
+        verified.id,
+        now_s() * 1000
+    );
+    let r = linker
+        .api(
+            &phone,
+            &phone.key,
+            "POST",
+            "/v1/fraud-answers",
+            answer.as_bytes(),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let mut after = String::new();
+    for _ in 0..100 {
+        after = row(&console_get(&http, &deliveries, &ana).await.text());
+        if after.contains("acknowledged") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        after.contains("delivered, acknowledged 20") && after.contains("not_me at 20"),
+        "{after}"
+    );
+
     // Resolved: out of the queue until Alice writes again.
     let resolved = console_post(
         &http,
