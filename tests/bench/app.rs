@@ -252,19 +252,31 @@ struct Launch {
     after_search: Option<(f64, u64)>,
 }
 
-/// One launch: time to `ready`, and on request the conversation, the idle
-/// memory, and the first search with the idle memory after it (the search
-/// index is built at the first search). The app and its processes are
-/// killed afterwards.
+/// What a launch measures besides its startup.
+#[derive(Debug, Clone, Copy, Default)]
+struct Measure {
+    /// Open the conversation and time it.
+    conversation: bool,
+    /// Idle PSS.
+    memory: bool,
+    /// The first search (the index is built then) and the idle PSS after it.
+    search: bool,
+}
+
+/// One launch: time to `ready`, and what `measure` asks for. The app and
+/// its processes are killed afterwards.
 async fn one_launch(
     display: &str,
     binary: &Path,
     env: &[(&str, String)],
     ready: &str,
-    conversation: bool,
-    measure_memory: bool,
-    search: bool,
+    measure: Measure,
 ) -> Launch {
+    let Measure {
+        conversation,
+        memory: measure_memory,
+        search,
+    } = measure;
     let run = launch(display, binary, env, None).await;
     let shown = appears(&run.driver, ready, 60).await;
     let startup_ms = shown.duration_since(run.launched).as_secs_f64() * 1000.0;
@@ -375,28 +387,34 @@ async fn main() {
     const HELLO_READY: &str = "#hello";
 
     // One warm-up launch of each (disk cache, fontconfig), not counted.
-    one_launch(&display, &app, &app_env, APP_READY, false, false, false).await;
+    one_launch(&display, &app, &app_env, APP_READY, Measure::default()).await;
     one_launch(
         &display,
         &hello,
         &hello_env,
         HELLO_READY,
-        false,
-        false,
-        false,
+        Measure::default(),
     )
     .await;
     let (mut app_ms, mut hello_ms, mut conversation_ms) = (vec![], vec![], vec![]);
     for _ in 0..LAUNCHES {
-        let a = one_launch(&display, &app, &app_env, APP_READY, true, false, false).await;
+        let a = one_launch(
+            &display,
+            &app,
+            &app_env,
+            APP_READY,
+            Measure {
+                conversation: true,
+                ..Measure::default()
+            },
+        )
+        .await;
         let h = one_launch(
             &display,
             &hello,
             &hello_env,
             HELLO_READY,
-            false,
-            false,
-            false,
+            Measure::default(),
         )
         .await;
         app_ms.push(a.startup_ms);
@@ -408,7 +426,18 @@ async fn main() {
     // automation session to both).
     let app_plain = plain_idle_pss(&display, &app, &app_env).await;
     let hello_plain = plain_idle_pss(&display, &hello, &hello_env).await;
-    let driven = one_launch(&display, &app, &app_env, APP_READY, false, true, true).await;
+    let driven = one_launch(
+        &display,
+        &app,
+        &app_env,
+        APP_READY,
+        Measure {
+            memory: true,
+            search: true,
+            ..Measure::default()
+        },
+    )
+    .await;
     let app_pss = driven.pss_kib;
     let (search_ms, after_search_pss) = driven.after_search.expect("searched under WebDriver");
     let hello_pss = one_launch(
@@ -416,9 +445,10 @@ async fn main() {
         &hello,
         &hello_env,
         HELLO_READY,
-        false,
-        true,
-        false,
+        Measure {
+            memory: true,
+            ..Measure::default()
+        },
     )
     .await
     .pss_kib;

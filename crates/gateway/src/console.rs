@@ -29,7 +29,7 @@ use crate::crypto::{constant_time_eq, html_escape, now_ms, now_s};
 use crate::error::GatewayError;
 use crate::staff::{self, Role, Session};
 use crate::state::{Shared, client_ip};
-use crate::web::{form, page, verify_password};
+use crate::web::{check_password, form, page};
 
 /// The session cookie's name. `__Host-` makes the browser refuse it unless
 /// it is Secure, has no Domain and has path /.
@@ -305,14 +305,7 @@ pub async fn sign_in(State(state): State<Shared>, request: Request) -> Response 
         Err(e) => return storage_error(&e),
     };
     let phc = candidate.as_ref().map(|(_, h)| h.clone());
-    let dummy = state.dummy_hash();
-    let password_ok = tokio::task::spawn_blocking(move || {
-        let ok = verify_password(&password, phc.as_deref().unwrap_or(&dummy));
-        drop(permit);
-        ok && phc.is_some()
-    })
-    .await
-    .unwrap_or(false);
+    let password_ok = check_password(&state, permit, password, phc).await;
     let member = candidate
         .map(|(m, _)| m)
         .filter(|m| password_ok && m.disabled_at.is_none());
@@ -404,6 +397,41 @@ async fn customer_names(state: &Shared, id: i64) -> Result<Option<(String, Strin
         .await
 }
 
+/// The session and the customer of a signed-in page about a customer:
+/// `(session, username, name)`, or the page to answer with.
+async fn viewing(
+    state: &Shared,
+    headers: &HeaderMap,
+    customer_id: i64,
+) -> Result<(Session, String, String), Response> {
+    let session = match current(state, headers).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return Err(see_other("/console")),
+        Err(e) => return Err(storage_error(&e)),
+    };
+    match customer_names(state, customer_id).await {
+        Ok(Some((username, name))) => Ok((session, username, name)),
+        Ok(None) => Err(error_page(StatusCode::NOT_FOUND, "No such customer.")),
+        Err(e) => Err(storage_error(&e)),
+    }
+}
+
+/// The session, the form's fields and the customer's username of a
+/// signed-in form post about a customer, or the page to answer with.
+async fn acting_on(
+    state: &Shared,
+    headers: &HeaderMap,
+    body: &Bytes,
+    customer_id: i64,
+) -> Result<(Session, std::collections::HashMap<String, String>, String), Response> {
+    let (session, fields) = signed_in_form(state, headers, body).await?;
+    match customer_names(state, customer_id).await {
+        Ok(Some((username, _))) => Ok((session, fields, username)),
+        Ok(None) => Err(error_page(StatusCode::NOT_FOUND, "No such customer.")),
+        Err(e) => Err(storage_error(&e)),
+    }
+}
+
 /// `GET /console/c/{customer}`: a conversation, oldest first, with the
 /// reply form.
 pub async fn conversation(
@@ -411,15 +439,9 @@ pub async fn conversation(
     Path(customer_id): Path<i64>,
     headers: HeaderMap,
 ) -> Response {
-    let session = match current(&state, &headers).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return see_other("/console"),
-        Err(e) => return storage_error(&e),
-    };
-    let (username, name) = match customer_names(&state, customer_id).await {
-        Ok(Some(found)) => found,
-        Ok(None) => return error_page(StatusCode::NOT_FOUND, "No such customer."),
-        Err(e) => return storage_error(&e),
+    let (session, username, name) = match viewing(&state, &headers, customer_id).await {
+        Ok(found) => found,
+        Err(page) => return page,
     };
     let messages = state
         .db
@@ -530,14 +552,9 @@ pub async fn compose(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (session, fields) = match signed_in_form(&state, &headers, &body).await {
-        Ok(ok) => ok,
+    let (session, fields, username) = match acting_on(&state, &headers, &body, customer_id).await {
+        Ok(found) => found,
         Err(page) => return page,
-    };
-    let username = match customer_names(&state, customer_id).await {
-        Ok(Some((username, _))) => username,
-        Ok(None) => return error_page(StatusCode::NOT_FOUND, "No such customer."),
-        Err(e) => return storage_error(&e),
     };
     let get = |name: &str| fields.get(name).map(|v| v.trim()).unwrap_or("");
     let Some(kind) = AlertKind::ALL.into_iter().find(|k| k.name() == get("kind")) else {
@@ -671,15 +688,9 @@ pub async fn alerts(
     Path(customer_id): Path<i64>,
     headers: HeaderMap,
 ) -> Response {
-    let session = match current(&state, &headers).await {
-        Ok(Some(s)) => s,
-        Ok(None) => return see_other("/console"),
-        Err(e) => return storage_error(&e),
-    };
-    let (username, name) = match customer_names(&state, customer_id).await {
-        Ok(Some(found)) => found,
-        Ok(None) => return error_page(StatusCode::NOT_FOUND, "No such customer."),
-        Err(e) => return storage_error(&e),
+    let (session, username, name) = match viewing(&state, &headers, customer_id).await {
+        Ok(found) => found,
+        Err(page) => return page,
     };
     let hub = Arc::clone(&state.hub);
     let found = state
@@ -747,14 +758,9 @@ pub async fn reply(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (session, fields) = match signed_in_form(&state, &headers, &body).await {
-        Ok(ok) => ok,
+    let (session, fields, username) = match acting_on(&state, &headers, &body, customer_id).await {
+        Ok(found) => found,
         Err(page) => return page,
-    };
-    let username = match customer_names(&state, customer_id).await {
-        Ok(Some((username, _))) => username,
-        Ok(None) => return error_page(StatusCode::NOT_FOUND, "No such customer."),
-        Err(e) => return storage_error(&e),
     };
     let text = fields.get("body").cloned().unwrap_or_default();
     let sent = send_staff_message(
@@ -795,14 +801,9 @@ pub async fn resolve(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (session, _) = match signed_in_form(&state, &headers, &body).await {
-        Ok(ok) => ok,
+    let (session, _, username) = match acting_on(&state, &headers, &body, customer_id).await {
+        Ok(found) => found,
         Err(page) => return page,
-    };
-    let username = match customer_names(&state, customer_id).await {
-        Ok(Some((username, _))) => username,
-        Ok(None) => return error_page(StatusCode::NOT_FOUND, "No such customer."),
-        Err(e) => return storage_error(&e),
     };
     let done = state
         .db

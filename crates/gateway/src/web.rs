@@ -53,6 +53,26 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// Checks a password on the blocking pool, holding `permit` (one of the
+/// Argon2 slots) while it runs. Without a hash (an unknown username) the
+/// dummy hash is checked instead and the answer is false: the same time
+/// either way, so response times do not tell which usernames exist.
+pub(crate) async fn check_password(
+    state: &Shared,
+    permit: tokio::sync::OwnedSemaphorePermit,
+    password: String,
+    phc: Option<String>,
+) -> bool {
+    let dummy = state.dummy_hash();
+    tokio::task::spawn_blocking(move || {
+        let matches = verify_password(&password, phc.as_deref().unwrap_or(&dummy));
+        drop(permit);
+        matches && phc.is_some()
+    })
+    .await
+    .unwrap_or(false)
+}
+
 /// A consent waiting for the customer's decision.
 #[derive(Debug)]
 struct PendingDecision {
@@ -311,16 +331,7 @@ pub async fn sign_in(State(state): State<Shared>, request: Request) -> Response 
         }
     };
     let phc = customer.as_ref().map(|(_, h)| h.clone());
-    // An unknown username costs the same hashing time as a wrong password,
-    // so response times do not tell which usernames exist.
-    let dummy = state.dummy_hash();
-    let ok = tokio::task::spawn_blocking(move || {
-        let matches = verify_password(&password, phc.as_deref().unwrap_or(&dummy));
-        drop(permit);
-        matches && phc.is_some()
-    })
-    .await
-    .unwrap_or(false);
+    let ok = check_password(&state, permit, password, phc).await;
     let Some((customer_id, _)) = customer.filter(|_| ok) else {
         return sign_in_page(
             &state,
