@@ -186,6 +186,20 @@ describe("search", () => {
 });
 
 describe("chat", () => {
+  it("shows the quick-replies pilot only while the bank has it switched on", async () => {
+    await start();
+    (await waitFor(() => need("nav-chat"))).click();
+    await waitFor(() => need("chat-input"));
+    expect(tid("quick-replies")).toBeNull();
+    fake.emit({ type: "flags", account: ACCOUNT, flags: { quick_replies: true } });
+    const chips = await waitFor(() => need("quick-replies"));
+    const first = chips.querySelector("button")!;
+    first.click();
+    await waitFor(() => expect((tid("chat-input") as HTMLTextAreaElement).value).toBe("Yes, that was me."));
+    fake.emit({ type: "flags", account: ACCOUNT, flags: { quick_replies: false } });
+    await waitFor(() => expect(tid("quick-replies")).toBeNull());
+  });
+
   it("shows bubbles with delivery states and sends on Enter, not Shift+Enter", async () => {
     await start();
     (await waitFor(() => need("nav-chat"))).click();

@@ -665,34 +665,45 @@ pub async fn post_flags(State(state): State<Shared>, body: Bytes) -> Result<Resp
     let customer = customer(&state, &update.customer).await?;
     let (flags, committed) = state
         .db
-        .write(move |c| -> Result<_, Problem> {
-            let current: String = c.query_row(
-                "SELECT flags FROM customers WHERE id = ?1",
-                [customer.id],
-                |r| r.get(0),
-            )?;
-            let mut flags: BTreeMap<String, bool> =
-                serde_json::from_str(&current).unwrap_or_default();
-            flags.extend(update.flags);
-            // The complete set goes in every flags event: keep it small.
-            if flags.len() > MAX_FLAGS {
-                return Err(Problem::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid_field",
-                    format!("flags: a customer has at most {MAX_FLAGS} pilot features"),
-                ));
-            }
-            let text = serde_json::to_string(&flags).unwrap_or_else(|_| "{}".into());
-            c.execute(
-                "UPDATE customers SET flags = ?1 WHERE id = ?2",
-                params![text, customer.id],
-            )?;
-            let committed = enqueue_for_customer(c, customer.id, None, &flags_event(&text), None)?;
-            Ok((flags, committed))
-        })
+        .write(move |c| merge_flags(c, customer.id, &update.flags))
         .await?;
     state.hub.notify_all(&committed);
     Ok(Json(serde_json::json!({ "flags": flags })).into_response())
+}
+
+/// Merges `changes` into a customer's pilot flags, stores the set and puts
+/// it on the stream of every device of theirs (the bank API and the
+/// console's cohorts). Returns the complete set and the events to notify.
+///
+/// # Errors
+/// 422 past [`MAX_FLAGS`] flags; storage failures.
+pub fn merge_flags(
+    c: &rusqlite::Connection,
+    customer_id: i64,
+    changes: &BTreeMap<String, bool>,
+) -> Result<(BTreeMap<String, bool>, crate::events::Committed), Problem> {
+    let current: String = c.query_row(
+        "SELECT flags FROM customers WHERE id = ?1",
+        [customer_id],
+        |r| r.get(0),
+    )?;
+    let mut flags: BTreeMap<String, bool> = serde_json::from_str(&current).unwrap_or_default();
+    flags.extend(changes.iter().map(|(k, v)| (k.clone(), *v)));
+    // The complete set goes in every flags event: keep it small.
+    if flags.len() > MAX_FLAGS {
+        return Err(Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            format!("flags: a customer has at most {MAX_FLAGS} pilot features"),
+        ));
+    }
+    let text = serde_json::to_string(&flags).unwrap_or_else(|_| "{}".into());
+    c.execute(
+        "UPDATE customers SET flags = ?1 WHERE id = ?2",
+        params![text, customer_id],
+    )?;
+    let committed = enqueue_for_customer(c, customer_id, None, &flags_event(&text), None)?;
+    Ok((flags, committed))
 }
 
 /// One device's copy of an alert: device id, event number, acknowledged.

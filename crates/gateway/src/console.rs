@@ -11,8 +11,9 @@
 //! What is here: sign-in and sign-out, the queue of open conversations
 //! (newest waiting first), a conversation with its reply form, resolving
 //! a conversation, composing a signed alert to the customer, each alert's
-//! delivery (delivered, acknowledged and answered, with times), and (for
-//! admins) the audit log, viewable and exported as CSV.
+//! delivery (delivered, acknowledged and answered, with times), and for
+//! admins the pilot cohorts and their flags, and the audit log, viewable
+//! and exported as CSV.
 
 use std::sync::Arc;
 
@@ -24,7 +25,7 @@ use rusqlite::{OptionalExtension, params};
 
 use strongroom_core::protocol::alert::{AlertEvent, AlertKind, AlertSeverity};
 
-use crate::bank::{issue_alerts, send_staff_message};
+use crate::bank::{issue_alerts, merge_flags, send_staff_message};
 use crate::crypto::{constant_time_eq, html_escape, now_ms, now_s};
 use crate::error::GatewayError;
 use crate::staff::{self, Role, Session};
@@ -168,7 +169,7 @@ fn sign_in_page(state: &Shared, status: StatusCode, error: Option<&str>) -> Resp
 /// The bar at the top of every signed-in page.
 fn header_bar(session: &Session) -> String {
     let audit = if session.staff.role == Role::Admin {
-        " · <a href=\"/console/audit\">Audit log</a>"
+        " · <a href=\"/console/flags\">Pilot flags</a> · <a href=\"/console/audit\">Audit log</a>"
     } else {
         ""
     };
@@ -838,6 +839,274 @@ async fn admin(state: &Shared, headers: &HeaderMap) -> Result<Session, Response>
         )),
         Ok(None) => Err(see_other("/console")),
         Err(e) => Err(storage_error(&e)),
+    }
+}
+
+/// A cohort as the flags page shows it: name, member usernames, flags.
+type CohortView = (String, Vec<String>, Vec<(String, bool)>);
+
+fn cohorts(conn: &rusqlite::Connection) -> Result<Vec<CohortView>, GatewayError> {
+    let mut out = Vec::new();
+    let mut stmt = conn.prepare("SELECT id, name FROM cohorts ORDER BY name")?;
+    let list: Vec<(i64, String)> = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut members = conn.prepare(
+        "SELECT c.username FROM cohort_members m JOIN customers c ON c.id = m.customer_id
+         WHERE m.cohort_id = ?1 ORDER BY c.username",
+    )?;
+    let mut flags =
+        conn.prepare("SELECT flag, enabled FROM cohort_flags WHERE cohort_id = ?1 ORDER BY flag")?;
+    for (id, name) in list {
+        let m = members
+            .query_map([id], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let f = flags
+            .query_map([id], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? != 0)))?
+            .collect::<Result<_, _>>()?;
+        out.push((name, m, f));
+    }
+    Ok(out)
+}
+
+/// `GET /console/flags` (admins): the pilot cohorts, their members and
+/// flags, with the forms that change them.
+pub async fn flags_page(State(state): State<Shared>, headers: HeaderMap) -> Response {
+    let session = match admin(&state, &headers).await {
+        Ok(s) => s,
+        Err(page) => return page,
+    };
+    let list = match state.db.read(cohorts).await {
+        Ok(list) => list,
+        Err(e) => return storage_error(&e),
+    };
+    let csrf = html_escape(&session.csrf);
+    let rows: String = list
+        .iter()
+        .map(|(name, members, flags)| {
+            let flags: Vec<String> = flags
+                .iter()
+                .map(|(f, on)| format!("{} {}", html_escape(f), if *on { "on" } else { "off" }))
+                .collect();
+            format!(
+                "<tr data-cohort=\"{0}\"><td>{0}</td><td>{1}</td><td>{2}</td></tr>",
+                html_escape(name),
+                html_escape(&members.join(", ")),
+                flags.join(", ")
+            )
+        })
+        .collect();
+    page(
+        StatusCode::OK,
+        "Agent console: pilot flags",
+        &format!(
+            "{}<h1>Pilot flags</h1>\
+             <table class=\"audit\"><thead><tr><th>Cohort</th><th>Customers</th><th>Flags</th></tr></thead>\
+             <tbody>{rows}</tbody></table>\
+             <h2>Add customers to a cohort</h2>\
+             <form method=\"post\" action=\"/console/flags/members\">\
+             <label for=\"m-cohort\">Cohort (made if new)</label><input type=\"text\" id=\"m-cohort\" name=\"cohort\" required maxlength=\"64\">\
+             <label for=\"m-customers\">Customer usernames, separated by spaces</label><input type=\"text\" id=\"m-customers\" name=\"customers\" required>\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><button type=\"submit\">Add</button></form>\
+             <h2>Switch a flag for a cohort</h2>\
+             <form method=\"post\" action=\"/console/flags/set\">\
+             <label for=\"f-cohort\">Cohort</label><input type=\"text\" id=\"f-cohort\" name=\"cohort\" required maxlength=\"64\">\
+             <label for=\"f-flag\">Flag</label><input type=\"text\" id=\"f-flag\" name=\"flag\" required maxlength=\"64\">\
+             <label for=\"f-state\">State</label><select id=\"f-state\" name=\"state\"><option value=\"on\">on</option><option value=\"off\">off</option></select>\
+             <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><button type=\"submit\">Switch</button></form>",
+            header_bar(&session)
+        ),
+    )
+}
+
+/// A cohort or flag name: 1 to 64 letters, digits, '-', '_' or '.'.
+fn valid_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// A signed-in admin's form post, or the page to answer with.
+async fn admin_form(
+    state: &Shared,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> Result<(Session, std::collections::HashMap<String, String>), Response> {
+    let (session, fields) = signed_in_form(state, headers, body).await?;
+    if session.staff.role != Role::Admin {
+        return Err(error_page(
+            StatusCode::FORBIDDEN,
+            "Only an admin can change pilot flags.",
+        ));
+    }
+    Ok((session, fields))
+}
+
+fn cohort_id(
+    c: &rusqlite::Connection,
+    name: &str,
+    create: bool,
+) -> Result<Option<i64>, GatewayError> {
+    if create {
+        c.execute(
+            "INSERT INTO cohorts (name, created_at) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+            params![name, now_s()],
+        )?;
+    }
+    Ok(
+        c.query_row("SELECT id FROM cohorts WHERE name = ?1", [name], |r| {
+            r.get(0)
+        })
+        .optional()?,
+    )
+}
+
+/// `POST /console/flags/members` (admins): adds customers to a cohort (made
+/// if new); each receives the cohort's flags at once.
+pub async fn add_members(State(state): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    let (session, fields) = match admin_form(&state, &headers, &body).await {
+        Ok(ok) => ok,
+        Err(page) => return page,
+    };
+    let cohort = fields
+        .get("cohort")
+        .map(|v| v.trim().to_owned())
+        .unwrap_or_default();
+    let usernames: Vec<String> = fields
+        .get("customers")
+        .map(|v| v.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default();
+    if !valid_name(&cohort) || usernames.is_empty() || usernames.len() > 1000 {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "Name a cohort (letters, digits, '-', '_', '.') and at least one customer.",
+        );
+    }
+    let outcome = state
+        .db
+        .write(move |c| -> Result<crate::events::Committed, GatewayError> {
+            let mut ids = Vec::new();
+            for username in &usernames {
+                match crate::events::customer_by_username(c, username)? {
+                    Some(customer) => ids.push(customer.id),
+                    None => {
+                        return Err(GatewayError::Invalid(format!("No customer {username:?}.")));
+                    }
+                }
+            }
+            let Some(cohort_id) = cohort_id(c, &cohort, true)? else {
+                return Err(GatewayError::Invalid(
+                    "The cohort could not be made.".into(),
+                ));
+            };
+            let flags: std::collections::BTreeMap<String, bool> = c
+                .prepare("SELECT flag, enabled FROM cohort_flags WHERE cohort_id = ?1")?
+                .query_map([cohort_id], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? != 0)))?
+                .collect::<Result<_, _>>()?;
+            let mut committed = Vec::new();
+            for id in ids {
+                c.execute(
+                    "INSERT INTO cohort_members (cohort_id, customer_id) VALUES (?1, ?2)
+                     ON CONFLICT DO NOTHING",
+                    params![cohort_id, id],
+                )?;
+                if !flags.is_empty() {
+                    match merge_flags(c, id, &flags) {
+                        Ok((_, events)) => committed.extend(events),
+                        Err(problem) => return Err(GatewayError::Invalid(problem.detail)),
+                    }
+                }
+            }
+            staff::audit(
+                c,
+                Some(&session.staff),
+                "cohort.add_members",
+                &format!("{cohort}: {}", usernames.join(" ")),
+            )?;
+            Ok(committed)
+        })
+        .await;
+    flags_outcome(&state, outcome)
+}
+
+/// `POST /console/flags/set` (admins): switches a flag on or off for every
+/// customer of a cohort, and remembers it for customers who join later.
+pub async fn set_flag(State(state): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    let (session, fields) = match admin_form(&state, &headers, &body).await {
+        Ok(ok) => ok,
+        Err(page) => return page,
+    };
+    let get = |name: &str| {
+        fields
+            .get(name)
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_default()
+    };
+    let (cohort, flag) = (get("cohort"), get("flag"));
+    let enabled = match get("state").as_str() {
+        "on" => true,
+        "off" => false,
+        _ => return error_page(StatusCode::BAD_REQUEST, "A flag is switched on or off."),
+    };
+    if !valid_name(&cohort) || !valid_name(&flag) {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "Cohort and flag names are 1 to 64 letters, digits, '-', '_' or '.'.",
+        );
+    }
+    let outcome = state
+        .db
+        .write(move |c| -> Result<crate::events::Committed, GatewayError> {
+            let Some(cohort_id) = cohort_id(c, &cohort, false)? else {
+                return Err(GatewayError::Invalid(format!("No cohort {cohort:?}.")));
+            };
+            c.execute(
+                "INSERT INTO cohort_flags (cohort_id, flag, enabled) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (cohort_id, flag) DO UPDATE SET enabled = ?3",
+                params![cohort_id, flag, enabled],
+            )?;
+            let members: Vec<i64> = c
+                .prepare("SELECT customer_id FROM cohort_members WHERE cohort_id = ?1")?
+                .query_map([cohort_id], |r| r.get(0))?
+                .collect::<Result<_, _>>()?;
+            let change = std::collections::BTreeMap::from([(flag.clone(), enabled)]);
+            let mut committed = Vec::new();
+            for id in members {
+                match merge_flags(c, id, &change) {
+                    Ok((_, events)) => committed.extend(events),
+                    Err(problem) => return Err(GatewayError::Invalid(problem.detail)),
+                }
+            }
+            staff::audit(
+                c,
+                Some(&session.staff),
+                "flags.set",
+                &format!(
+                    "{flag} {} for cohort {cohort}",
+                    if enabled { "on" } else { "off" }
+                ),
+            )?;
+            Ok(committed)
+        })
+        .await;
+    flags_outcome(&state, outcome)
+}
+
+/// The answer to a flags change: back to the page once it is committed
+/// (and the devices are told), or why it was refused. A refusal is an error
+/// of the write job, so nothing of the change is kept.
+fn flags_outcome(
+    state: &Shared,
+    outcome: Result<crate::events::Committed, GatewayError>,
+) -> Response {
+    match outcome {
+        Ok(committed) => {
+            state.hub.notify_all(&committed);
+            see_other("/console/flags")
+        }
+        Err(GatewayError::Invalid(why)) => error_page(StatusCode::BAD_REQUEST, &why),
+        Err(e) => storage_error(&e),
     }
 }
 

@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_history_index.sql"),
     include_str!("../migrations/0003_staff.sql"),
     include_str!("../migrations/0004_ack_times.sql"),
+    include_str!("../migrations/0005_cohorts.sql"),
 ];
 
 /// The most jobs one commit covers; bounds the latency a batch adds.

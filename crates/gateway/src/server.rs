@@ -267,6 +267,9 @@ pub fn router(state: Shared) -> Router {
         .route("/console/c/{customer}/resolve", post(console::resolve))
         .route("/console/c/{customer}/alert", post(console::compose))
         .route("/console/c/{customer}/alerts", get(console::alerts))
+        .route("/console/flags", get(console::flags_page))
+        .route("/console/flags/members", post(console::add_members))
+        .route("/console/flags/set", post(console::set_flag))
         .route("/console/audit", get(console::audit_page))
         .route("/console/audit.csv", get(console::audit_csv))
         .route_layer(middleware::from_fn_with_state(

@@ -1818,6 +1818,75 @@ async fn the_agent_console_signs_in_answers_resolves_and_audits() {
     );
     let root =
         session_cookie(&console_sign_in(&http, "root", "correct horse battery staple").await);
+
+    // Pilot flags: admins only. A cohort's flag reaches its customers'
+    // devices; a refused change keeps nothing.
+    assert_eq!(console_get(&http, "/console/flags", &ana).await.status, 403);
+    let flags_page = console_get(&http, "/console/flags", &root).await;
+    assert_eq!(flags_page.status, 200);
+    let admin_csrf = hidden_field(&flags_page.text(), "csrf").unwrap();
+    let agent_try = console_post(
+        &http,
+        "/console/flags/set",
+        &ana,
+        &[
+            ("cohort", "pilot-1"),
+            ("flag", "quick_replies"),
+            ("state", "on"),
+            ("csrf", &csrf),
+        ],
+    )
+    .await;
+    assert_eq!(agent_try.status, 403, "an agent cannot switch flags");
+    let refused = console_post(
+        &http,
+        "/console/flags/members",
+        &root,
+        &[
+            ("cohort", "pilot-1"),
+            ("customers", "alice nobody"),
+            ("csrf", &admin_csrf),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status, 400);
+    assert!(
+        !console_get(&http, "/console/flags", &root)
+            .await
+            .text()
+            .contains("data-cohort")
+    );
+    for (path, fields) in [
+        (
+            "/console/flags/members",
+            [("cohort", "pilot-1"), ("customers", "alice"), ("state", "")],
+        ),
+        (
+            "/console/flags/set",
+            [
+                ("cohort", "pilot-1"),
+                ("flag", "quick_replies"),
+                ("state", "on"),
+            ],
+        ),
+    ] {
+        let mut fields = fields.to_vec();
+        fields.push(("csrf", &admin_csrf));
+        let r = console_post(&http, path, &root, &fields).await;
+        assert_eq!(r.status, 303, "{path}: {}", r.text());
+    }
+    let flags = loop {
+        if let (_, DeviceEvent::Flags { flags }) = next_event(&mut ws).await {
+            break flags;
+        }
+    };
+    assert_eq!(flags.get("quick_replies"), Some(&true), "{flags:?}");
+    let listed = console_get(&http, "/console/flags", &root).await.text();
+    assert!(
+        listed.contains("quick_replies on") && listed.contains("<td>alice</td>"),
+        "{listed}"
+    );
+
     let audit = console_get(&http, "/console/audit", &root).await;
     assert_eq!(audit.status, 200);
     let csv = console_get(&http, "/console/audit.csv", &root).await;
@@ -1846,6 +1915,8 @@ async fn the_agent_console_signs_in_answers_resolves_and_audits() {
             "alert.send",
             "chat.resolve",
             "console.sign_in",
+            "cohort.add_members",
+            "flags.set",
             "audit.export"
         ]
     );
