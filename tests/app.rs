@@ -112,6 +112,29 @@ async fn the_app_links_the_demo_bank_and_does_what_a_customer_needs() {
     // First run, then link the demo bank.
     link_demo_bank(d, gateway, display, true).await;
 
+    // The window's JavaScript engine runs without its JIT (the shell starts
+    // itself again with JSC_useJIT=0; see src-tauri/src/main.rs).
+    let parents = window::parents();
+    let pid = window::app_pid_among(&parents, app.processes.0.id(), &app_binary())
+        .expect("the app's process");
+    let web: Vec<u32> = parents
+        .keys()
+        .copied()
+        .filter(|&p| {
+            window::descends_from(p, pid, &parents)
+                && std::fs::read_to_string(format!("/proc/{p}/comm"))
+                    .is_ok_and(|c| c.starts_with("WebKitWebProces"))
+        })
+        .collect();
+    assert!(!web.is_empty(), "the app has a WebKit web process");
+    for p in web {
+        let environ = std::fs::read(format!("/proc/{p}/environ")).unwrap_or_default();
+        assert!(
+            environ.split(|&b| b == 0).any(|v| v == b"JSC_useJIT=0"),
+            "web process {p} runs with the JIT"
+        );
+    }
+
     // Alerts arrive live, verified.
     let ids = gateway
         .transaction("alice", json!({"amount_minor": 14_250, "merchant": "Corner Café", "balance_after_minor": 182_000}))
