@@ -43,6 +43,17 @@ impl Driver {
     /// Opens a session, which launches `application`. Also returns when
     /// the request that launched it was sent (for the startup benchmark).
     pub async fn start(port: u16, application: &Path) -> (Driver, Instant) {
+        Driver::session(
+            port,
+            json!({"tauri:options": {"application": application}}),
+            "tauri-driver",
+        )
+        .await
+    }
+
+    /// Opens a session with `capabilities` on the WebDriver server at
+    /// `port` (tauri-driver, chromedriver), waiting for it to come up.
+    pub async fn session(port: u16, capabilities: Value, server: &str) -> (Driver, Instant) {
         // Plain HTTP on loopback; reqwest still wants its TLS set up.
         let tls = strongroom_client::net::tls_config(None).expect("system roots");
         let http = reqwest::Client::builder()
@@ -56,9 +67,7 @@ impl Driver {
             let sent = Instant::now();
             let reply = http
                 .post(format!("{base}/session"))
-                .json(&json!({"capabilities": {"alwaysMatch": {
-                    "tauri:options": {"application": application}
-                }}}))
+                .json(&json!({"capabilities": {"alwaysMatch": capabilities}}))
                 .send()
                 .await;
             if let Ok(reply) = reply {
@@ -73,7 +82,7 @@ impl Driver {
                 }
                 panic!("no session: {value}");
             }
-            assert!(Instant::now() < deadline, "tauri-driver did not come up");
+            assert!(Instant::now() < deadline, "{server} did not come up");
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
     }

@@ -33,7 +33,9 @@ const BUILD_PACKAGES: &[&str] = &[
 
 /// Packages needed to run the app and its tests headless: a real Secret
 /// Service (gnome-keyring) in a private D-Bus session, libsecret's
-/// `secret-tool` to look into it from outside, and an X server.
+/// `secret-tool` to look into it from outside, an X server, and headless
+/// Chromium with its WebDriver for the agent console (`certutil` puts the
+/// demo CA into the browser's trust store).
 const RUN_PACKAGES: &[&str] = &[
     "dbus",
     "dbus-x11",
@@ -46,6 +48,9 @@ const RUN_PACKAGES: &[&str] = &[
     "gnome-keyring",
     "libsecret-tools",
     "keyutils",
+    "chromium",
+    "chromium-driver",
+    "libnss3-tools",
 ];
 
 type Result<T = ()> = std::result::Result<T, String>;

@@ -1,0 +1,246 @@
+//! The agent console in a real browser: headless Chromium (Debian's
+//! `chromium` and `chromium-driver`) through WebDriver, against a real
+//! gateway over TLS, with a real linked device on the other side.
+//!
+//! The browser trusts the demo CA the way a bank's staff would be set up:
+//! the CA is in the NSS database of the browser's (temporary) home, not
+//! waved through with a certificate-error switch.
+
+#[path = "../crates/client/tests/support/mod.rs"]
+mod support;
+mod window;
+
+use serde_json::json;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use strongroom_client::ClientEvent;
+use support::{Gateway, TestDevice, wait_for};
+use window::{Driver, Group, free_port};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+/// A browser home whose NSS database trusts `ca`.
+fn browser_home(ca: &Path) -> tempfile::TempDir {
+    let home = tempfile::tempdir().expect("a temp dir");
+    let db = home.path().join(".pki/nssdb");
+    std::fs::create_dir_all(&db).expect("the NSS folder");
+    let db = format!("sql:{}", db.display());
+    let ok = Command::new("certutil")
+        .args(["-d", &db, "-N", "--empty-password"])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "certutil (libnss3-tools) makes the NSS database");
+    let ok = Command::new("certutil")
+        .args([
+            "-d",
+            &db,
+            "-A",
+            "-t",
+            "C,,",
+            "-n",
+            "strongroom-demo-ca",
+            "-i",
+        ])
+        .arg(ca)
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "the demo CA goes into the NSS database");
+    home
+}
+
+/// Starts chromedriver and a headless Chromium session with `home`.
+async fn browser(home: &Path) -> (Group, Driver) {
+    let port = free_port();
+    let mut command = Command::new(CHROMEDRIVER);
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    let driver = Group(
+        command
+            .arg(format!("--port={port}"))
+            .env("HOME", home)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts (apt package chromium-driver)"),
+    );
+    let profile = home.join("profile");
+    let (session, _) = Driver::session(
+        port,
+        json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                "args": [
+                    "--headless=new",
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-dev-shm-usage",
+                    format!("--user-data-dir={}", profile.display()),
+                ]
+            }
+        }),
+        "chromedriver",
+    )
+    .await;
+    (driver, session)
+}
+
+async fn go(d: &Driver, url: &str) {
+    d.call("POST", "/url", Some(json!({"url": url}))).await;
+}
+
+async fn sign_in(d: &Driver, gateway: &Gateway, username: &str, password: &str) {
+    go(d, &format!("{}/console", gateway.issuer)).await;
+    d.type_into("#username", username).await;
+    d.type_into("#password", password).await;
+    d.click("button[type=submit]").await;
+    d.wait("p.bar", None, 20).await;
+}
+
+/// Adds a staff account with the gateway's administration command.
+fn add_staff(gateway: &Gateway, username: &str, name: &str, role: &str, password: &str) {
+    let mut child = Command::new(support::binary("strongroom-gateway"))
+        .args([
+            "staff",
+            "add",
+            "--username",
+            username,
+            "--name",
+            name,
+            "--role",
+            role,
+        ])
+        .arg("--data-dir")
+        .arg(&gateway.dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("the gateway binary runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(format!("{password}\n").as_bytes())
+        .expect("the password is written");
+    assert!(
+        child.wait().is_ok_and(|s| s.success()),
+        "staff add succeeds"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_answer_send_alerts_and_switch_pilot_flags_from_the_console_in_chromium() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let gateway = Gateway::start(dir.path(), &[]);
+    add_staff(
+        &gateway,
+        "silva",
+        "Ana Silva",
+        "agent",
+        "correct horse battery staple",
+    );
+
+    // The customer's side: a real device (store, keychain, stream).
+    let device = TestDevice::new("console");
+    let client = device.client(&gateway);
+    let account = support::link(&client, &gateway, "alice").await;
+    let mut events = client.subscribe();
+    let _streams = client.run_all().expect("the stream starts");
+    wait_for(&mut events, 30, |e| {
+        matches!(e, ClientEvent::Connected { .. }).then_some(())
+    })
+    .await;
+    client
+        .send_chat(account, "Is my card blocked?")
+        .expect("the message is queued");
+    wait_for(&mut events, 30, |e| {
+        matches!(e, ClientEvent::ChatAccepted { .. }).then_some(())
+    })
+    .await;
+
+    let home = browser_home(&gateway.ca);
+    let (_chromedriver, d) = browser(home.path()).await;
+
+    // An agent signs in, finds Alice waiting, and answers.
+    sign_in(&d, &gateway, "silva", "correct horse battery staple").await;
+    d.wait("li[data-customer=alice]", Some("waiting"), 20).await;
+    d.click("li[data-customer=alice] a").await;
+    d.wait("ol.chat", Some("Is my card blocked?"), 20).await;
+    d.type_into("#body", "No, it is fine. Ana").await;
+    d.click("form[action$='/reply'] button").await;
+    let reply = wait_for(&mut events, 30, |e| match e {
+        ClientEvent::Message {
+            from_bank: true,
+            author,
+            body,
+            ..
+        } => Some((author.clone(), body.clone())),
+        _ => None,
+    })
+    .await;
+    assert_eq!(
+        reply,
+        ("Ana Silva".to_owned(), "No, it is fine. Ana".to_owned())
+    );
+
+    // She sends an alert; the device verifies it as the bank's.
+    d.wait("#text", None, 20).await;
+    d.type_into("#text", "Card payment at Corner Café").await;
+    d.type_into("#amount", "42.50").await;
+    d.type_into("#merchant", "Corner Café").await;
+    d.click("form[action$='/alert'] button").await;
+    let alert = wait_for(&mut events, 30, |e| match e {
+        ClientEvent::Alert { alert, .. } => Some(alert.clone()),
+        _ => None,
+    })
+    .await;
+    assert!(alert.verified, "verified: {}", alert.verification);
+    assert_eq!(
+        (alert.amount_minor, alert.merchant.as_deref()),
+        (Some(4_250), Some("Corner Café"))
+    );
+
+    // Pilot flags are for admins.
+    go(&d, &format!("{}/console/flags", gateway.issuer)).await;
+    d.wait("p.error", Some("Only an admin"), 20).await;
+    go(&d, &format!("{}/console", gateway.issuer)).await;
+    d.click("form[action='/console/sign-out'] button").await;
+    d.wait("#username", None, 20).await;
+    sign_in(&d, &gateway, "admin", "admin-console-demo").await;
+    go(&d, &format!("{}/console/flags", gateway.issuer)).await;
+    d.type_into("#m-cohort", "pilot-1").await;
+    d.type_into("#m-customers", "alice").await;
+    d.click("form[action='/console/flags/members'] button")
+        .await;
+    d.wait("tr[data-cohort=pilot-1]", Some("alice"), 20).await;
+    d.type_into("#f-cohort", "pilot-1").await;
+    d.type_into("#f-flag", "quick_replies").await;
+    d.click("form[action='/console/flags/set'] button").await;
+    let flags = wait_for(&mut events, 30, |e| match e {
+        ClientEvent::Flags { flags, .. } if flags.contains_key("quick_replies") => {
+            Some(flags.clone())
+        }
+        _ => None,
+    })
+    .await;
+    assert_eq!(flags.get("quick_replies"), Some(&true));
+
+    // Every action is in the audit log, with who did it.
+    go(&d, &format!("{}/console/audit", gateway.issuer)).await;
+    let table = d.wait("table.audit", Some("flags.set"), 20).await;
+    let text = d.text(&table).await;
+    for (who, action) in [
+        ("silva", "console.sign_in"),
+        ("silva", "chat.reply"),
+        ("silva", "alert.send"),
+        ("silva", "console.sign_out"),
+        ("admin", "cohort.add_members"),
+        ("admin", "flags.set"),
+    ] {
+        assert!(
+            text.lines().any(|l| l.contains(who) && l.contains(action)),
+            "{who} {action} missing from the audit log:\n{text}"
+        );
+    }
+}
