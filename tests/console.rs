@@ -201,6 +201,16 @@ async fn staff_answer_send_alerts_and_switch_pilot_flags_from_the_console_in_chr
         (Some(4_250), Some("Corner Café"))
     );
 
+    // The queue follows new messages by itself (server-sent events): the
+    // answered conversation comes back as waiting without a reload by hand.
+    go(&d, &format!("{}/console", gateway.issuer)).await;
+    d.wait("li[data-customer=alice]", Some("answered"), 20)
+        .await;
+    client
+        .send_chat(account, "One more question")
+        .expect("the message is queued");
+    d.wait("li[data-customer=alice]", Some("waiting"), 20).await;
+
     // Pilot flags are for admins.
     go(&d, &format!("{}/console/flags", gateway.issuer)).await;
     d.wait("p.error", Some("Only an admin"), 20).await;

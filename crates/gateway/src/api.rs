@@ -144,6 +144,7 @@ pub async fn send_chat(
     require_scope(&auth, "chat")?;
     let request = decode_send_chat(&body).map_err(|e| Problem::from_protocol(&e))?;
     let message_id = format!("m-{}", random_uuid(&state.rng));
+    let customer_id = auth.customer_id;
     let (id, committed) = state
         .db
         .write(move |c| -> Result<_, GatewayError> {
@@ -196,6 +197,10 @@ pub async fn send_chat(
         })
         .await?;
     state.hub.notify_all(&committed);
+    if !committed.is_empty() {
+        // Open consoles show the new message (nobody listening is fine).
+        let _ = state.console_events.send(customer_id);
+    }
     Ok((
         StatusCode::ACCEPTED,
         Json(serde_json::json!({ "bank_message_id": id })),

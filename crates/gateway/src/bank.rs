@@ -571,6 +571,7 @@ pub async fn send_staff_message(
         })
         .await?;
     state.hub.notify_all(&committed);
+    let _ = state.console_events.send(customer_id);
     Ok(id)
 }
 

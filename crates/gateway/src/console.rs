@@ -4,9 +4,12 @@
 //! (`staff.rs`). The session cookie is `__Host-console` (Secure, HttpOnly,
 //! SameSite=Strict, path /), and every form carries the session's CSRF
 //! token as well; a sign-in form carries a one-time token. Pages are plain
-//! HTML with no script under the same strict headers as the customers'
-//! verification page, and every value shown is escaped: a customer's
-//! message is text, never markup. Every action is in the audit log.
+//! HTML under the same strict headers as the customers' verification page,
+//! and every value shown is escaped: a customer's message is text, never
+//! markup. The queue and conversation pages load one script of ours
+//! (`/console/live.js`, `script-src 'self'`) that follows
+//! `/console/events` (server-sent events), so new messages appear without
+//! a reload by hand. Every action is in the audit log.
 //!
 //! What is here: sign-in and sign-out, the queue of open conversations
 //! (newest waiting first), a conversation with its reply form, resolving
@@ -20,6 +23,7 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use rusqlite::{OptionalExtension, params};
 
@@ -211,6 +215,100 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (y, m, d)
 }
 
+/// The policy of the pages that run `live.js`: the verification page's,
+/// plus our own script and its event stream.
+const LIVE_CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// A signed-in page that follows live updates. `customer` marks the
+/// conversation shown, if any.
+fn live_page(title: &str, body: &str, customer: Option<i64>) -> Response {
+    let marker = customer.map_or(String::new(), |c| format!(" data-customer=\"{c}\""));
+    let mut r = page(
+        StatusCode::OK,
+        title,
+        &format!(
+            "<div id=\"live\"{marker}>{body}</div>\
+             <p id=\"live-note\" class=\"bar\" hidden>New messages: <a href=\"\">reload</a></p>\
+             <script src=\"/console/live.js\"></script>"
+        ),
+    );
+    r.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(LIVE_CSP),
+    );
+    r
+}
+
+/// `GET /console/live.js`: reloads the queue when any conversation
+/// changes; on a conversation page, reloads when that conversation changes
+/// and no reply is being typed, else says there is something new.
+pub async fn live_js() -> Response {
+    const SCRIPT: &str = r#"(() => {
+  const live = document.getElementById("live");
+  if (!live) return;
+  const shown = live.dataset.customer;
+  const events = new EventSource("/console/events");
+  events.onmessage = (e) => {
+    if (shown === undefined || e.data === "*") return location.reload();
+    if (e.data !== shown) return;
+    const box = document.getElementById("body");
+    if (!box || box.value.trim() === "") return location.reload();
+    document.getElementById("live-note").hidden = false;
+  };
+})();
+"#;
+    let mut r = (StatusCode::OK, SCRIPT).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/javascript; charset=utf-8"),
+    );
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    r
+}
+
+/// `GET /console/events` (signed in): server-sent events, one per changed
+/// conversation, whose data is the customer's id (`*` when some were
+/// missed). Ends when the gateway shuts down; the browser reconnects by
+/// itself, and a session that has ended gets 401 then.
+pub async fn events(State(state): State<Shared>, headers: HeaderMap) -> Response {
+    match current(&state, &headers).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return StatusCode::UNAUTHORIZED.into_response(),
+        Err(e) => return storage_error(&e),
+    }
+    let changes = state.console_events.subscribe();
+    let shutdown = state.shutdown.clone();
+    let stream = futures_util::stream::unfold(
+        (changes, shutdown),
+        |(mut changes, mut shutdown)| async move {
+            if *shutdown.borrow() {
+                return None;
+            }
+            let data = tokio::select! {
+                changed = changes.recv() => match changed {
+                    Ok(customer) => customer.to_string(),
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => "*".to_owned(),
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                },
+                _ = shutdown.changed() => return None,
+            };
+            let event = Event::default().data(data);
+            Some((
+                Ok::<_, std::convert::Infallible>(event),
+                (changes, shutdown),
+            ))
+        },
+    );
+    Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
+
 /// `GET /console`: the sign-in page, or the queue.
 pub async fn home(State(state): State<Shared>, headers: HeaderMap) -> Response {
     let session = match current(&state, &headers).await {
@@ -245,10 +343,10 @@ pub async fn home(State(state): State<Shared>, headers: HeaderMap) -> Response {
     } else {
         format!("<ol class=\"queue\">{rows}</ol>")
     };
-    page(
-        StatusCode::OK,
+    live_page(
         "Agent console: queue",
         &format!("{}<h1>Open conversations</h1>{list}", header_bar(&session)),
+        None,
     )
 }
 
@@ -478,8 +576,7 @@ pub async fn conversation(
         })
         .collect();
     let csrf = html_escape(&session.csrf);
-    page(
-        StatusCode::OK,
+    live_page(
         &format!("Agent console: {name}"),
         &format!(
             "{}<h1>{} ({})</h1><ol class=\"chat\">{list}</ol>\
@@ -498,6 +595,7 @@ pub async fn conversation(
             html_escape(&session.staff.display_name),
             compose_form(customer_id, &session.csrf),
         ),
+        Some(customer_id),
     )
 }
 

@@ -270,6 +270,8 @@ pub fn router(state: Shared) -> Router {
         .route("/console/flags", get(console::flags_page))
         .route("/console/flags/members", post(console::add_members))
         .route("/console/flags/set", post(console::set_flag))
+        .route("/console/events", get(console::events))
+        .route("/console/live.js", get(console::live_js))
         .route("/console/audit", get(console::audit_page))
         .route("/console/audit.csv", get(console::audit_csv))
         .route_layer(middleware::from_fn_with_state(
@@ -391,6 +393,7 @@ pub async fn start(config: Config) -> Result<RunningGateway, GatewayError> {
         pages: PageTokens::default(),
         bank_key_hash,
         links: links_tx,
+        console_events: tokio::sync::broadcast::channel(256).0,
         shutdown: shutdown_rx,
         dummy_password_hash,
     });

@@ -47,6 +47,9 @@ pub struct AppState {
     /// Customer ids whose device just linked (the demo's scripted fraud
     /// check listens).
     pub links: mpsc::UnboundedSender<i64>,
+    /// Customer ids whose conversation just changed, for the agent
+    /// console's live updates (`/console/events`).
+    pub console_events: tokio::sync::broadcast::Sender<i64>,
     /// Becomes true when the gateway shuts down; streams close.
     pub shutdown: watch::Receiver<bool>,
     /// An Argon2id hash of a random password, checked when a username is

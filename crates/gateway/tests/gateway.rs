@@ -1623,7 +1623,7 @@ async fn the_agent_console_signs_in_answers_resolves_and_audits() {
     assert_eq!(
         queue.header("content-security-policy"),
         Some(
-            "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+            "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
         )
     );
     let href = html
