@@ -249,8 +249,8 @@ pub async fn live_js() -> Response {
   const shown = live.dataset.customer;
   const events = new EventSource("/console/events");
   events.onmessage = (e) => {
-    if (shown === undefined || e.data === "*") return location.reload();
-    if (e.data !== shown) return;
+    if (shown === undefined) return location.reload();
+    if (e.data !== shown && e.data !== "*") return;
     const box = document.getElementById("body");
     if (!box || box.value.trim() === "") return location.reload();
     document.getElementById("live-note").hidden = false;
