@@ -115,8 +115,8 @@ impl Docs {
         ordinal
     }
 
-    /// Marks a document removed; false if it was not there.
-    fn remove(&mut self, hit: SearchHit) -> bool {
+    /// Marks a document removed (nothing if it is not there).
+    fn remove(&mut self, hit: SearchHit) {
         let key = pack(hit);
         let Docs {
             keys,
@@ -125,13 +125,9 @@ impl Docs {
             removed,
             ..
         } = self;
-        match by_key.find_entry(hasher.hash_one(key), |&o| keys[o as usize] == key) {
-            Ok(entry) => {
-                let (ordinal, _) = entry.remove();
-                removed[ordinal as usize / 64] |= 1 << (ordinal % 64);
-                true
-            }
-            Err(_) => false,
+        if let Ok(entry) = by_key.find_entry(hasher.hash_one(key), |&o| keys[o as usize] == key) {
+            let (ordinal, _) = entry.remove();
+            removed[ordinal as usize / 64] |= 1 << (ordinal % 64);
         }
     }
 
@@ -333,7 +329,6 @@ pub(crate) struct SearchIndex {
     ordered: BTreeSet<Arc<str>>,
     /// Postings held in `words`.
     recent_postings: usize,
-    dead: usize,
 }
 
 /// Splits text into folded words.
@@ -480,9 +475,7 @@ impl SearchIndex {
 
     /// Forgets a document.
     pub(crate) fn remove(&mut self, hit: SearchHit) {
-        if self.docs.remove(hit) {
-            self.dead += 1;
-        }
+        self.docs.remove(hit);
     }
 
     /// Forgets every document of an account (unlink).
@@ -504,7 +497,6 @@ impl SearchIndex {
     fn compact(&mut self) {
         let renumber = self.docs.compact();
         self.merge(Some(&renumber));
-        self.dead = 0;
     }
 
     /// Documents matching every word of the query as a prefix, newest first.
@@ -585,10 +577,10 @@ impl SearchIndex {
         matches.into_iter().map(|(_, o)| self.docs.hit(o)).collect()
     }
 
-    /// Number of live documents.
+    /// Number of live documents (the table holds only those).
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.docs.len() - self.dead
+        self.docs.by_key.len()
     }
 }
 
