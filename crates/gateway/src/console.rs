@@ -34,7 +34,7 @@ use crate::crypto::{constant_time_eq, html_escape, now_ms, now_s};
 use crate::error::GatewayError;
 use crate::staff::{self, Role, Session};
 use crate::state::{Shared, client_ip};
-use crate::web::{check_password, form, page};
+use crate::web::{check_password, form, page, static_asset};
 
 /// The session cookie's name. `__Host-` makes the browser refuse it unless
 /// it is Secure, has no Domain and has path /.
@@ -257,18 +257,7 @@ pub async fn live_js() -> Response {
   };
 })();
 "#;
-    let mut r = (StatusCode::OK, SCRIPT).into_response();
-    let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/javascript; charset=utf-8"),
-    );
-    h.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    r
+    static_asset(SCRIPT, "text/javascript; charset=utf-8", "no-cache")
 }
 
 /// `GET /console/events` (signed in): server-sent events, one per changed
@@ -1102,20 +1091,14 @@ pub async fn add_members(State(state): State<Shared>, headers: HeaderMap, body: 
                 .prepare("SELECT flag, enabled FROM cohort_flags WHERE cohort_id = ?1")?
                 .query_map([cohort_id], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? != 0)))?
                 .collect::<Result<_, _>>()?;
-            let mut committed = Vec::new();
-            for id in ids {
+            for &id in &ids {
                 c.execute(
                     "INSERT INTO cohort_members (cohort_id, customer_id) VALUES (?1, ?2)
                      ON CONFLICT DO NOTHING",
                     params![cohort_id, id],
                 )?;
-                if !flags.is_empty() {
-                    match merge_flags(c, id, &flags) {
-                        Ok((_, events)) => committed.extend(events),
-                        Err(problem) => return Err(GatewayError::Invalid(problem.detail)),
-                    }
-                }
             }
+            let committed = apply_flags(c, &ids, &flags)?;
             staff::audit(
                 c,
                 Some(&session.staff),
@@ -1169,13 +1152,7 @@ pub async fn set_flag(State(state): State<Shared>, headers: HeaderMap, body: Byt
                 .query_map([cohort_id], |r| r.get(0))?
                 .collect::<Result<_, _>>()?;
             let change = std::collections::BTreeMap::from([(flag.clone(), enabled)]);
-            let mut committed = Vec::new();
-            for id in members {
-                match merge_flags(c, id, &change) {
-                    Ok((_, events)) => committed.extend(events),
-                    Err(problem) => return Err(GatewayError::Invalid(problem.detail)),
-                }
-            }
+            let committed = apply_flags(c, &members, &change)?;
             staff::audit(
                 c,
                 Some(&session.staff),
@@ -1189,6 +1166,25 @@ pub async fn set_flag(State(state): State<Shared>, headers: HeaderMap, body: Byt
         })
         .await;
     flags_outcome(&state, outcome)
+}
+
+/// Merges `flags` into each customer's set (and onto their devices). A
+/// refusal is an error, so the write job keeps nothing of the change.
+fn apply_flags(
+    c: &rusqlite::Connection,
+    customers: &[i64],
+    flags: &std::collections::BTreeMap<String, bool>,
+) -> Result<crate::events::Committed, GatewayError> {
+    let mut committed = Vec::new();
+    if flags.is_empty() {
+        return Ok(committed);
+    }
+    for &id in customers {
+        let (_, events) =
+            merge_flags(c, id, flags).map_err(|problem| GatewayError::Invalid(problem.detail))?;
+        committed.extend(events);
+    }
+    Ok(committed)
 }
 
 /// The answer to a flags change: back to the page once it is committed

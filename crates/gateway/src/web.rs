@@ -155,17 +155,27 @@ table{border-collapse:collapse;font-size:.9rem}th,td{border:1px solid #d0d7de;pa
 
 /// `GET /device/style.css`.
 pub async fn style() -> Response {
-    let mut response = STYLE_CSS.into_response();
+    static_asset(STYLE_CSS, "text/css; charset=utf-8", "no-store")
+}
+
+/// A file the gateway serves from its own code (a style sheet, the
+/// console's script), with its type fixed (`nosniff`).
+pub(crate) fn static_asset(
+    body: &'static str,
+    content_type: &'static str,
+    cache_control: &'static str,
+) -> Response {
+    let mut response = body.into_response();
     let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/css; charset=utf-8"),
-    );
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     h.insert(
         "x-content-type-options",
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(cache_control),
+    );
     response
 }
 
