@@ -4,12 +4,12 @@
 
 use std::collections::HashMap;
 
+use crate::sql::{OptionalExtension, params};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use rusqlite::{OptionalExtension, params};
 use strongroom_core::protocol::dpop::verify_proof;
 use strongroom_core::protocol::frames::{
     ChatAuthor, ChatMessage, DeviceEvent, FraudAnswerValue, decode_fraud_answer, decode_send_chat,
@@ -169,6 +169,10 @@ pub async fn send_chat(
                  VALUES (?1, ?2, ?3, ?4, 'customer', ?5, ?6, ?7)",
                 params![message_id, auth.customer_id, auth.device_id, request.client_id, author, request.body, sent_at],
             )?;
+            crate::hub::Announcement::Conversation {
+                customer: auth.customer_id,
+            }
+            .announce(c);
             let accepted = DeviceEvent::ChatAccepted {
                 client_id: request.client_id.clone(),
                 bank_message_id: message_id.clone(),
@@ -199,7 +203,7 @@ pub async fn send_chat(
     state.hub.notify_all(&committed);
     if !committed.is_empty() {
         // Open consoles show the new message (nobody listening is fine).
-        let _ = state.console_events.send(customer_id);
+        let _ = state.console_events.send(Some(customer_id));
     }
     Ok((
         StatusCode::ACCEPTED,
@@ -359,7 +363,7 @@ pub async fn history(
                      UNION ALL
                      SELECT 'chat', id, sent_at, body, client_id, author_role, author
                        FROM chat_messages WHERE customer_id = ?1 AND ?3
-                 ) WHERE (at, k, id) < (?4, ?5, ?6)
+                 ) AS history WHERE (at, k, id) < (?4, ?5, ?6)
                  ORDER BY at DESC, k DESC, id DESC LIMIT ?7",
             )?;
             let rows = stmt.query_map(

@@ -6,13 +6,13 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use crate::sql::{OptionalExtension, params};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use rusqlite::{OptionalExtension, params};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use strongroom_core::protocol::alert::{AlertEvent, AlertKind, AlertSeverity};
@@ -160,9 +160,9 @@ pub async fn create_customer(state: &Shared, new: NewCustomer) -> Result<bool, P
         .db
         .write(move |c| -> Result<bool, GatewayError> {
             let n = c.execute(
-                "INSERT OR IGNORE INTO customers(username, display_name, password_hash, home_country,
+                "INSERT INTO customers(username, display_name, password_hash, home_country,
                     purchase_threshold_minor, balance_low_minor, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
                 params![
                     new.username,
                     new.display_name,
@@ -483,7 +483,8 @@ pub async fn post_signed_alert(
         .write(move |c| -> Result<_, GatewayError> {
             if let Some((id, kind)) = &recorded {
                 c.execute(
-                    "INSERT OR IGNORE INTO alerts(id, customer_id, kind, jws, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    "INSERT INTO alerts(id, customer_id, kind, jws, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
+                     ON CONFLICT DO NOTHING",
                     params![id, customer.id, kind.name(), compact, now_ms()],
                 )?;
             }
@@ -557,6 +558,10 @@ pub async fn send_staff_message(
                  VALUES (?1, ?2, 'staff', ?3, ?4, ?5)",
                 params![message_id, customer_id, author, body, sent_at],
             )?;
+            crate::hub::Announcement::Conversation {
+                customer: customer_id,
+            }
+            .announce(c);
             let event = DeviceEvent::Chat {
                 message: ChatMessage {
                     bank_message_id: message_id.clone(),
@@ -571,7 +576,7 @@ pub async fn send_staff_message(
         })
         .await?;
     state.hub.notify_all(&committed);
-    let _ = state.console_events.send(customer_id);
+    let _ = state.console_events.send(Some(customer_id));
     Ok(id)
 }
 
@@ -679,7 +684,7 @@ pub async fn post_flags(State(state): State<Shared>, body: Bytes) -> Result<Resp
 /// # Errors
 /// 422 past [`MAX_FLAGS`] flags; storage failures.
 pub fn merge_flags(
-    c: &rusqlite::Connection,
+    c: &crate::sql::Connection,
     customer_id: i64,
     changes: &BTreeMap<String, bool>,
 ) -> Result<(BTreeMap<String, bool>, crate::events::Committed), Problem> {
@@ -707,8 +712,9 @@ pub fn merge_flags(
     Ok((flags, committed))
 }
 
-/// One device's copy of an alert: device id, event number, acknowledged.
-type DeliveryRow = (String, u64, u64);
+/// One device's copy of an alert: device id, event number, the device's
+/// acknowledged number, when it was delivered and acknowledged.
+type DeliveryRow = (String, u64, u64, Option<i64>, Option<i64>);
 
 /// `GET /bank/v1/deliveries?alert_id=`: per device, the event number and
 /// whether it was written to the stream and acknowledged.
@@ -732,7 +738,8 @@ pub async fn get_deliveries(
                 return Ok(None);
             }
             let mut stmt = c.prepare(
-                "SELECT e.device_id, e.seq, d.acked_seq FROM events e JOIN devices d ON d.id = e.device_id
+                "SELECT e.device_id, e.seq, d.acked_seq, e.delivered_at, e.acked_at
+                 FROM events e JOIN devices d ON d.id = e.device_id
                  WHERE e.alert_id = ?1 ORDER BY e.device_id",
             )?;
             let rows = stmt.query_map([&id], |r| {
@@ -740,6 +747,8 @@ pub async fn get_deliveries(
                     r.get::<_, String>(0)?,
                     u64::try_from(r.get::<_, i64>(1)?).unwrap_or(0),
                     u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
+                    r.get::<_, Option<i64>>(3)?,
+                    r.get::<_, Option<i64>>(4)?,
                 ))
             })?;
             Ok(Some(rows.collect::<Result<_, _>>()?))
@@ -748,13 +757,17 @@ pub async fn get_deliveries(
         .ok_or_else(|| Problem::not_found("no alert with this id"))?;
     let deliveries: Vec<_> = rows
         .into_iter()
-        .map(|(device, seq, acked)| {
-            let delivered = seq <= acked.max(state.hub.delivered(&device));
+        .map(|(device, seq, acked, delivered_at, acked_at)| {
+            let acked = seq <= acked;
             serde_json::json!({
                 "device_id": device,
                 "seq": seq,
-                "delivered": delivered,
-                "acked": seq <= acked,
+                // An acknowledgement implies delivery, even if the record
+                // of the delivery itself was lost.
+                "delivered": acked || delivered_at.is_some(),
+                "delivered_at_ms": delivered_at,
+                "acked": acked,
+                "acked_at_ms": acked_at.filter(|_| acked),
             })
         })
         .collect();
@@ -811,8 +824,8 @@ pub async fn post_bench_device(
         .db
         .write(move |c| -> Result<(), GatewayError> {
             c.execute(
-                "INSERT OR IGNORE INTO customers(username, display_name, password_hash, home_country, created_at)
-                 VALUES (?1, ?1, '!', 'GB', ?2)",
+                "INSERT INTO customers(username, display_name, password_hash, home_country, created_at)
+                 VALUES (?1, ?1, '!', 'GB', ?2) ON CONFLICT DO NOTHING",
                 params![name, now_ms()],
             )?;
             Ok(())

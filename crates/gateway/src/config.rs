@@ -13,6 +13,11 @@ pub struct Config {
     pub demo: bool,
     /// Where the database, keys and certificates live.
     pub data_dir: PathBuf,
+    /// `--database postgres://...`: keep everything in PostgreSQL, which
+    /// several gateway processes can share, instead of the SQLite file in
+    /// the data folder. The folder still holds the TLS files and the bank
+    /// API key.
+    pub database: Option<crate::db::Database>,
     /// The address to listen on (port 0 picks a free port).
     pub listen: SocketAddr,
     /// The issuer URL; `https://<bound address>` when absent.
@@ -44,7 +49,7 @@ pub struct Config {
 }
 
 /// The usage text printed for `--help` and on bad arguments.
-pub const USAGE: &str = "usage: strongroom-gateway [--demo] [--data-dir DIR] [--listen ADDR] \
+pub const USAGE: &str = "usage: strongroom-gateway [--demo] [--data-dir DIR] [--database postgres://...] [--listen ADDR] \
 [--public-url URL] [--cert PEM --key PEM] [--demo-rate TX_PER_S] [--demo-fraud-after SECS] \
 [--access-token-ttl SECS] [--rate-limit PER_S] [--bank-name NAME] [--bench]";
 
@@ -63,6 +68,7 @@ impl Default for Config {
         Config {
             demo: false,
             data_dir: default_data_dir(),
+            database: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 8443)),
             public_url: None,
             cert: None,
@@ -111,6 +117,9 @@ impl Config {
                 "--demo" => config.demo = true,
                 "--bench" => config.bench = true,
                 "--data-dir" => config.data_dir = PathBuf::from(value()?),
+                "--database" => {
+                    config.database = Some(crate::db::Database::parse_url(&value()?)?);
+                }
                 "--listen" => {
                     let v = value()?;
                     config.listen = v.parse().map_err(|_| {
@@ -194,5 +203,12 @@ mod tests {
         assert!(parse(&["--demo", "--public-url", "http://x"]).is_err());
         assert!(parse(&["--demo", "--rate-limit", "-1"]).is_err());
         assert!(parse(&["--demo", "--what"]).is_err());
+        let c = parse(&["--demo", "--database", "postgres://gw@127.0.0.1:5432/bank"]).unwrap();
+        assert!(matches!(c.database, Some(crate::db::Database::Postgres(_))));
+        assert!(
+            parse(&["--demo", "--database", "postgres://gw@db.example:5432/bank"]).is_err(),
+            "PostgreSQL on another host would be spoken to in the clear"
+        );
+        assert!(parse(&["--demo", "--database", "/var/lib/x.db"]).is_err());
     }
 }

@@ -20,12 +20,12 @@
 
 use std::sync::Arc;
 
+use crate::sql::{OptionalExtension, params};
 use axum::body::Bytes;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use rusqlite::{OptionalExtension, params};
 
 use strongroom_core::protocol::alert::{AlertEvent, AlertKind, AlertSeverity};
 
@@ -60,18 +60,18 @@ pub struct QueueItem {
 ///
 /// # Errors
 /// [`GatewayError::Storage`].
-pub fn queue(conn: &rusqlite::Connection) -> Result<Vec<QueueItem>, GatewayError> {
+pub fn queue(conn: &crate::sql::Connection) -> Result<Vec<QueueItem>, GatewayError> {
     let mut stmt = conn.prepare(
         "SELECT c.id, c.username, c.display_name, MAX(m.sent_at),
                 MAX(CASE WHEN m.author_role = 'customer' THEN m.sent_at END),
                 (SELECT author_role FROM chat_messages WHERE customer_id = c.id
                  ORDER BY sent_at DESC, id DESC LIMIT 1),
-                s.resolved_at
+                MAX(s.resolved_at)
          FROM customers c JOIN chat_messages m ON m.customer_id = c.id
          LEFT JOIN conversation_states s ON s.customer_id = c.id
-         GROUP BY c.id",
+         GROUP BY c.id, c.username, c.display_name",
     )?;
-    let rows = stmt.query_map([], |r| {
+    let rows = stmt.query_map((), |r| {
         let last_customer: Option<i64> = r.get(4)?;
         let last_role: String = r.get(5)?;
         let resolved: Option<i64> = r.get(6)?;
@@ -280,7 +280,8 @@ pub async fn events(State(state): State<Shared>, headers: HeaderMap) -> Response
             }
             let data = tokio::select! {
                 changed = changes.recv() => match changed {
-                    Ok(customer) => customer.to_string(),
+                    Ok(Some(customer)) => customer.to_string(),
+                    Ok(None) => "*".to_owned(),
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => "*".to_owned(),
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
                 },
@@ -538,7 +539,7 @@ pub async fn conversation(
                 let mut stmt = c.prepare(
                     "SELECT author_role, author, body, sent_at FROM (
                      SELECT author_role, author, body, sent_at, id FROM chat_messages
-                     WHERE customer_id = ?1 ORDER BY sent_at DESC, id DESC LIMIT 200)
+                     WHERE customer_id = ?1 ORDER BY sent_at DESC, id DESC LIMIT 200) AS latest
                  ORDER BY sent_at, id",
                 )?;
                 let rows = stmt.query_map([customer_id], |r| {
@@ -712,23 +713,23 @@ pub struct AlertDelivery {
     pub kind: String,
     /// When the gateway signed it, in milliseconds.
     pub sent_at: i64,
-    /// Per device: its id, whether the stream wrote the alert to it, and
-    /// when the device acknowledged it (milliseconds).
-    pub devices: Vec<(String, bool, Option<i64>)>,
+    /// Per device: its id, when a stream wrote the alert to it, and when
+    /// the device acknowledged it (milliseconds).
+    pub devices: Vec<(String, Option<i64>, Option<i64>)>,
     /// The fraud check's answer and when it was given (milliseconds).
     pub answer: Option<(String, i64)>,
 }
 
-/// A customer's newest alerts and their delivery. `delivered` reports
-/// what the stream wrote since this gateway started (kept in memory, as
-/// for `GET /bank/v1/deliveries`); an acknowledgement implies delivery.
+/// A customer's newest alerts and their delivery, as stored by whichever
+/// gateway held the device's stream. An acknowledgement implies delivery:
+/// a device acknowledged but with no delivery time recorded shows the
+/// acknowledgement's time for both.
 ///
 /// # Errors
 /// [`GatewayError::Storage`].
 pub fn alert_deliveries(
-    conn: &rusqlite::Connection,
+    conn: &crate::sql::Connection,
     customer_id: i64,
-    delivered: &dyn Fn(&str) -> u64,
 ) -> Result<Vec<AlertDelivery>, GatewayError> {
     let mut alerts = conn.prepare(
         "SELECT a.id, a.kind, a.created_at, f.answer, f.answered_at
@@ -736,7 +737,7 @@ pub fn alert_deliveries(
          WHERE a.customer_id = ?1 ORDER BY a.created_at DESC, a.id LIMIT 50",
     )?;
     let mut per_device = conn.prepare(
-        "SELECT e.device_id, e.seq, e.acked_at, d.acked_seq
+        "SELECT e.device_id, e.seq, e.acked_at, d.acked_seq, e.delivered_at
          FROM events e JOIN devices d ON d.id = e.device_id
          WHERE e.alert_id = ?1 ORDER BY e.device_id",
     )?;
@@ -759,9 +760,9 @@ pub fn alert_deliveries(
             let seq: i64 = r.get(1)?;
             let acked_at: Option<i64> = r.get(2)?;
             let acked_seq: i64 = r.get(3)?;
-            let acked = seq <= acked_seq;
-            let written = u64::try_from(seq).is_ok_and(|s| s <= delivered(&device));
-            Ok((device, acked || written, acked_at.filter(|_| acked)))
+            let delivered_at: Option<i64> = r.get(4)?;
+            let acked_at = acked_at.filter(|_| seq <= acked_seq);
+            Ok((device, delivered_at.or(acked_at), acked_at))
         })?;
         alert.devices = devices.collect::<Result<_, _>>()?;
         out.push(alert);
@@ -780,10 +781,9 @@ pub async fn alerts(
         Ok(found) => found,
         Err(page) => return page,
     };
-    let hub = Arc::clone(&state.hub);
     let found = state
         .db
-        .read(move |c| alert_deliveries(c, customer_id, &|d| hub.delivered(d)))
+        .read(move |c| alert_deliveries(c, customer_id))
         .await;
     let found = match found {
         Ok(found) => found,
@@ -802,7 +802,9 @@ pub async fn alerts(
                         format!(
                             "{}: {}{}",
                             html_escape(&short),
-                            if *delivered { "delivered" } else { "waiting" },
+                            delivered
+                                .map(|t| format!("delivered {}", when(t)))
+                                .unwrap_or_else(|| "waiting".to_owned()),
                             acked_at
                                 .map(|t| format!(", acknowledged {}", when(t)))
                                 .unwrap_or_default()
@@ -932,11 +934,11 @@ async fn admin(state: &Shared, headers: &HeaderMap) -> Result<Session, Response>
 /// A cohort as the flags page shows it: name, member usernames, flags.
 type CohortView = (String, Vec<String>, Vec<(String, bool)>);
 
-fn cohorts(conn: &rusqlite::Connection) -> Result<Vec<CohortView>, GatewayError> {
+fn cohorts(conn: &crate::sql::Connection) -> Result<Vec<CohortView>, GatewayError> {
     let mut out = Vec::new();
     let mut stmt = conn.prepare("SELECT id, name FROM cohorts ORDER BY name")?;
     let list: Vec<(i64, String)> = stmt
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .query_map((), |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
     let mut members = conn.prepare(
         "SELECT c.username FROM cohort_members m JOIN customers c ON c.id = m.customer_id
@@ -1031,7 +1033,7 @@ async fn admin_form(
 }
 
 fn cohort_id(
-    c: &rusqlite::Connection,
+    c: &crate::sql::Connection,
     name: &str,
     create: bool,
 ) -> Result<Option<i64>, GatewayError> {
@@ -1171,7 +1173,7 @@ pub async fn set_flag(State(state): State<Shared>, headers: HeaderMap, body: Byt
 /// Merges `flags` into each customer's set (and onto their devices). A
 /// refusal is an error, so the write job keeps nothing of the change.
 fn apply_flags(
-    c: &rusqlite::Connection,
+    c: &crate::sql::Connection,
     customers: &[i64],
     flags: &std::collections::BTreeMap<String, bool>,
 ) -> Result<crate::events::Committed, GatewayError> {

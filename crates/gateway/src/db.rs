@@ -1,33 +1,66 @@
-//! The one place that opens the gateway's SQLite database.
+//! The one place that opens the gateway's database: the embedded SQLite
+//! file (the default) or PostgreSQL (`--database postgres://...`), which
+//! several gateway processes can share.
 //!
-//! Writes go to a dedicated writer thread through a channel. The thread takes
-//! every job waiting in the channel, runs each in its own savepoint inside one
-//! transaction, and commits once (`synchronous=FULL`): group commit, so one
-//! fsync covers a whole batch of alerts when the bank posts thousands a
-//! second, and no write ever blocks the async runtime. A job's caller hears
-//! back only after the commit, so anything acknowledged survives SIGKILL.
-//! Reads run on the blocking pool with connections of their own (WAL lets
-//! them proceed while the writer commits).
+//! SQLite: writes go to a dedicated writer thread through a channel. The
+//! thread takes every job waiting in the channel, runs each in its own
+//! savepoint inside one transaction, and commits once (`synchronous=FULL`):
+//! group commit, so one fsync covers a whole batch of alerts when the bank
+//! posts thousands a second, and no write ever blocks the async runtime. A
+//! job's caller hears back only after the commit, so anything acknowledged
+//! survives SIGKILL. Reads run on the blocking pool with connections of
+//! their own (WAL lets them proceed while the writer commits).
+//!
+//! PostgreSQL: each write is its own transaction on a pooled connection, on
+//! the blocking pool; the server groups concurrent commits' WAL flushes
+//! itself. One transaction per job (not SQLite's batch) because two
+//! gateways write at once: a batch holding row locks from many jobs could
+//! deadlock with the other gateway's batch, where single jobs each lock one
+//! customer's rows in one order. What a write [`Connection::announce`]s goes
+//! out with its commit as a NOTIFY, and [`Db::listen`] hears the other
+//! gateways' announcements.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags};
+use postgres::fallible_iterator::FallibleIterator;
+use rusqlite::OpenFlags;
 
 use crate::error::GatewayError;
+use crate::sql::{Connection, PgSession};
 
-/// The migrations, applied in order; `PRAGMA user_version` counts how many
-/// have run.
+/// The SQLite migrations, applied in order; `PRAGMA user_version` counts
+/// how many have run.
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_initial.sql"),
     include_str!("../migrations/0002_history_index.sql"),
     include_str!("../migrations/0003_staff.sql"),
     include_str!("../migrations/0004_ack_times.sql"),
     include_str!("../migrations/0005_cohorts.sql"),
+    include_str!("../migrations/0006_delivery_times.sql"),
 ];
 
-/// The most jobs one commit covers; bounds the latency a batch adds.
+/// The same schema for PostgreSQL, one file per SQLite migration (the
+/// table `strongroom_schema` counts how many have run).
+const PG_MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/postgres/0001_initial.sql"),
+    include_str!("../migrations/postgres/0002_history_index.sql"),
+    include_str!("../migrations/postgres/0003_staff.sql"),
+    include_str!("../migrations/postgres/0004_ack_times.sql"),
+    include_str!("../migrations/postgres/0005_cohorts.sql"),
+    include_str!("../migrations/postgres/0006_delivery_times.sql"),
+];
+
+/// The NOTIFY channel the gateways announce committed changes on.
+const CHANNEL: &str = "strongroom_gateway";
+
+/// A NOTIFY payload is at most 8000 bytes; announcements are cut into
+/// payloads below that.
+const MAX_PAYLOAD: usize = 7000;
+
+/// The most jobs one SQLite commit covers; bounds the latency a batch adds.
 const MAX_BATCH: usize = 512;
 
 /// Reads running at once, and read connections kept. Bounding them keeps
@@ -35,30 +68,132 @@ const MAX_BATCH: usize = 512;
 /// instead of opening a connection (and a blocking thread) per stream.
 const READERS: usize = 8;
 
+/// PostgreSQL connections per gateway process (reads and writes). Two
+/// gateways and the test suite's parallel gateways stay well under the
+/// server's default of 100 connections.
+const PG_CONNECTIONS: usize = 12;
+
+/// Where the gateway keeps its data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    /// An embedded SQLite file.
+    Sqlite(PathBuf),
+    /// A PostgreSQL server, by connection URL
+    /// (`postgres://user@host:port/dbname`, or `host=/run/postgresql` for a
+    /// Unix socket).
+    Postgres(String),
+}
+
+impl Database {
+    /// `--database`'s value: a `postgres://` or `postgresql://` URL.
+    ///
+    /// # Errors
+    /// [`GatewayError::Config`] for anything else, or a URL that names a
+    /// server on another host (the gateway does not speak TLS to
+    /// PostgreSQL, and will not send bank data in the clear over a network).
+    pub fn parse_url(url: &str) -> Result<Database, GatewayError> {
+        if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+            return Err(GatewayError::Config(
+                "--database needs a postgres:// URL (without it the gateway uses its SQLite file)"
+                    .into(),
+            ));
+        }
+        let config: postgres::Config = url
+            .parse()
+            .map_err(|e| GatewayError::Config(format!("--database: not a PostgreSQL URL: {e}")))?;
+        for host in config.get_hosts() {
+            if let postgres::config::Host::Tcp(name) = host
+                && !is_loopback(name)
+            {
+                return Err(GatewayError::Config(format!(
+                    "--database: {name} is not this machine; the gateway speaks to PostgreSQL \
+                     only over a Unix socket or loopback, because it does not encrypt that \
+                     connection"
+                )));
+            }
+        }
+        Ok(Database::Postgres(url.to_owned()))
+    }
+
+    /// What to print about it (a URL without its password).
+    pub fn describe(&self) -> String {
+        match self {
+            Database::Sqlite(path) => format!("SQLite {}", path.display()),
+            Database::Postgres(url) => match url.parse::<postgres::Config>() {
+                Ok(c) => format!(
+                    "PostgreSQL database {} on {}",
+                    c.get_dbname().unwrap_or("(default)"),
+                    c.get_hosts()
+                        .iter()
+                        .map(|h| match h {
+                            postgres::config::Host::Tcp(name) => name.clone(),
+                            postgres::config::Host::Unix(path) => path.display().to_string(),
+                        })
+                        .collect::<Vec<_>>()
+                        .join(",")
+                ),
+                Err(_) => "PostgreSQL".into(),
+            },
+        }
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// What a job hands back after running: whether it succeeded (else its
 /// savepoint is rolled back), and the function that reports to its caller
 /// once the commit's outcome is known.
 type Completion = Box<dyn FnOnce(bool) + Send>;
-type Job = Box<dyn FnOnce(&Connection) -> (bool, Completion) + Send>;
+type Job = Box<dyn FnOnce(&Connection<'_>) -> (bool, Completion) + Send>;
 
-/// A handle on the database: the writer thread's channel and a pool of read
-/// connections.
+/// A handle on the database.
 pub struct Db {
+    backend: Backend,
+}
+
+enum Backend {
+    Sqlite(SqliteDb),
+    Postgres(Arc<PgDb>),
+}
+
+/// The SQLite writer thread's channel and a pool of read connections.
+struct SqliteDb {
     writer: Mutex<Option<mpsc::Sender<Job>>>,
-    readers: Mutex<Vec<Connection>>,
+    readers: Arc<Mutex<Vec<rusqlite::Connection>>>,
     read_slots: tokio::sync::Semaphore,
     path: PathBuf,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
+/// A pool of PostgreSQL sessions.
+struct PgDb {
+    config: postgres::Config,
+    sessions: Mutex<Vec<PgSession>>,
+    slots: tokio::sync::Semaphore,
+    /// This process's name in announcements, so it skips its own.
+    node: String,
+    closed: AtomicBool,
+    listener: Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Db").field("path", &self.path).finish()
+        match &self.backend {
+            Backend::Sqlite(s) => f.debug_struct("Db").field("sqlite", &s.path).finish(),
+            Backend::Postgres(p) => f.debug_struct("Db").field("postgres", &p.node).finish(),
+        }
     }
 }
 
-fn open_writer(path: &Path) -> Result<Connection, GatewayError> {
-    let conn = Connection::open(path)?;
+fn open_writer(path: &Path) -> Result<rusqlite::Connection, GatewayError> {
+    let conn = rusqlite::Connection::open(path)?;
     conn.execute_batch(
         "PRAGMA journal_mode=WAL;
          PRAGMA synchronous=FULL;
@@ -69,18 +204,51 @@ fn open_writer(path: &Path) -> Result<Connection, GatewayError> {
     Ok(conn)
 }
 
-/// Opens the database for an administration command run beside (or
-/// instead of) the gateway, migrating it first. WAL and the busy timeout
-/// let it share the file with a running gateway.
-///
-/// # Errors
-/// [`GatewayError::Storage`] if the file cannot be opened or migrated.
-pub fn open_for_admin(path: &Path) -> Result<Connection, GatewayError> {
-    open_writer(path)
+/// A connection for an administration command run beside (or instead of)
+/// the gateway; see [`open_for_admin`].
+pub struct AdminConnection {
+    inner: AdminInner,
 }
 
-fn open_reader(path: &Path) -> Result<Connection, GatewayError> {
-    let conn = Connection::open_with_flags(
+enum AdminInner {
+    Sqlite(rusqlite::Connection),
+    Postgres(Box<PgSession>),
+}
+
+impl AdminConnection {
+    /// The connection, in autocommit mode.
+    pub fn connection(&mut self) -> Connection<'_> {
+        match &mut self.inner {
+            AdminInner::Sqlite(c) => Connection::sqlite(c),
+            AdminInner::Postgres(s) => Connection::postgres(s),
+        }
+    }
+}
+
+/// Opens the database for an administration command run beside (or
+/// instead of) the gateway, migrating it first. SQLite's WAL and busy
+/// timeout let it share the file with a running gateway.
+///
+/// Call it outside an async runtime (the PostgreSQL client blocks).
+///
+/// # Errors
+/// [`GatewayError::Storage`] if the database cannot be opened or migrated.
+pub fn open_for_admin(database: &Database) -> Result<AdminConnection, GatewayError> {
+    Ok(AdminConnection {
+        inner: match database {
+            Database::Sqlite(path) => AdminInner::Sqlite(open_writer(path)?),
+            Database::Postgres(url) => {
+                let config = pg_config(url)?;
+                let mut session = pg_connect(&config)?;
+                pg_migrate(&mut session)?;
+                AdminInner::Postgres(Box::new(session))
+            }
+        },
+    })
+}
+
+fn open_reader(path: &Path) -> Result<rusqlite::Connection, GatewayError> {
+    let conn = rusqlite::Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
     )?;
@@ -89,14 +257,11 @@ fn open_reader(path: &Path) -> Result<Connection, GatewayError> {
 }
 
 /// Applies every migration not yet applied, each in its own transaction.
-fn migrate(conn: &Connection) -> Result<(), GatewayError> {
+fn migrate(conn: &rusqlite::Connection) -> Result<(), GatewayError> {
     let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     let applied = usize::try_from(version).unwrap_or(0);
     if applied > MIGRATIONS.len() {
-        return Err(GatewayError::Storage(format!(
-            "the database is at schema version {version}, newer than this gateway knows ({})",
-            MIGRATIONS.len()
-        )));
+        return Err(newer_schema(version, MIGRATIONS.len()));
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
         conn.execute_batch(&format!(
@@ -107,7 +272,82 @@ fn migrate(conn: &Connection) -> Result<(), GatewayError> {
     Ok(())
 }
 
-fn run_writer(conn: Connection, jobs: mpsc::Receiver<Job>) {
+fn newer_schema(version: i64, known: usize) -> GatewayError {
+    GatewayError::Storage(format!(
+        "the database is at schema version {version}, newer than this gateway knows ({known})"
+    ))
+}
+
+fn pg_config(url: &str) -> Result<postgres::Config, GatewayError> {
+    let mut config: postgres::Config = url
+        .parse()
+        .map_err(|e| GatewayError::Config(format!("--database: {e}")))?;
+    config
+        .application_name("strongroom-gateway")
+        .connect_timeout(Duration::from_secs(10));
+    Ok(config)
+}
+
+fn pg_connect(config: &postgres::Config) -> Result<PgSession, GatewayError> {
+    config
+        .connect(postgres::NoTls)
+        .map(PgSession::new)
+        .map_err(|e| {
+            GatewayError::Storage(format!(
+                "connecting to PostgreSQL: {}",
+                crate::sql::Error::from(e)
+            ))
+        })
+}
+
+/// Applies every PostgreSQL migration not yet applied, in one transaction
+/// under an advisory lock, so that gateways starting together migrate once.
+fn pg_migrate(session: &mut PgSession) -> Result<(), GatewayError> {
+    let conn = Connection::postgres(session);
+    conn.execute_batch(
+        "BEGIN;
+         SELECT pg_advisory_xact_lock(5353520101);
+         CREATE TABLE IF NOT EXISTS strongroom_schema (version BIGINT NOT NULL);",
+    )?;
+    let result = (|| -> Result<(), GatewayError> {
+        let version: Option<i64> = conn
+            .query("SELECT version FROM strongroom_schema", ())?
+            .first()
+            .map(|r| r.get(0))
+            .transpose()?;
+        let applied = match version {
+            Some(v) => usize::try_from(v).unwrap_or(0),
+            None => {
+                conn.execute("INSERT INTO strongroom_schema (version) VALUES (0)", ())?;
+                0
+            }
+        };
+        if applied > PG_MIGRATIONS.len() {
+            return Err(newer_schema(
+                i64::try_from(applied).unwrap_or(i64::MAX),
+                PG_MIGRATIONS.len(),
+            ));
+        }
+        for sql in PG_MIGRATIONS.iter().skip(applied) {
+            conn.execute_batch(sql)?;
+        }
+        conn.execute(
+            "UPDATE strongroom_schema SET version = ?1",
+            [i64::try_from(PG_MIGRATIONS.len()).unwrap_or(0)],
+        )?;
+        Ok(())
+    })();
+    match result {
+        Ok(()) => Ok(conn.execute_batch("COMMIT")?),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
+fn run_writer(conn: rusqlite::Connection, jobs: mpsc::Receiver<Job>) {
+    let conn = Connection::sqlite(&conn);
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -146,13 +386,205 @@ fn run_writer(conn: Connection, jobs: mpsc::Receiver<Job>) {
     }
 }
 
+fn closed<E: From<GatewayError>>() -> E {
+    E::from(GatewayError::Storage("the database is closed".into()))
+}
+
+impl PgDb {
+    /// A pooled session, or a new one.
+    fn session(&self) -> Result<PgSession, GatewayError> {
+        let pooled = self.sessions.lock().ok().and_then(|mut pool| pool.pop());
+        match pooled {
+            Some(session) if !session.client.is_closed() => Ok(session),
+            _ => pg_connect(&self.config),
+        }
+    }
+
+    /// Puts a session back unless its connection broke (or a transaction
+    /// was left open, which a failed ROLLBACK would mean).
+    fn give_back(&self, session: PgSession, healthy: bool) {
+        if healthy
+            && !session.client.is_closed()
+            && let Ok(mut pool) = self.sessions.lock()
+        {
+            pool.push(session);
+        }
+    }
+
+    /// Runs `f` in one transaction and commits, sending its announcements
+    /// with the commit.
+    fn write<R, E>(&self, f: impl FnOnce(&Connection<'_>) -> Result<R, E>) -> Result<R, E>
+    where
+        E: From<GatewayError>,
+    {
+        let mut session = self.session().map_err(E::from)?;
+        let (result, healthy) = {
+            let conn = Connection::postgres(&mut session);
+            match conn.execute_batch("BEGIN") {
+                Err(e) => (Err(E::from(GatewayError::from(e))), false),
+                Ok(()) => {
+                    let result = f(&conn);
+                    if result.is_ok() {
+                        match self
+                            .send_announcements(&conn)
+                            .and_then(|()| conn.execute_batch("COMMIT").map_err(GatewayError::from))
+                        {
+                            Ok(()) => (result, true),
+                            Err(e) => {
+                                let healthy = conn.execute_batch("ROLLBACK").is_ok();
+                                (
+                                    Err(E::from(GatewayError::Storage(format!(
+                                        "the transaction did not commit: {e}"
+                                    )))),
+                                    healthy,
+                                )
+                            }
+                        }
+                    } else {
+                        (result, conn.execute_batch("ROLLBACK").is_ok())
+                    }
+                }
+            }
+        };
+        self.give_back(session, healthy);
+        result
+    }
+
+    fn read<R, E>(&self, f: impl FnOnce(&Connection<'_>) -> Result<R, E>) -> Result<R, E>
+    where
+        E: From<GatewayError>,
+    {
+        let mut session = self.session().map_err(E::from)?;
+        let result = f(&Connection::postgres(&mut session));
+        self.give_back(session, true);
+        result
+    }
+
+    fn send_announcements(&self, conn: &Connection<'_>) -> Result<(), GatewayError> {
+        let lines = conn.take_announcements();
+        let mut payload = String::new();
+        for line in lines {
+            if !payload.is_empty() && payload.len() + line.len() + 1 > MAX_PAYLOAD {
+                self.notify(conn, &payload)?;
+                payload.clear();
+            }
+            payload.push_str(&line);
+            payload.push('\n');
+        }
+        if !payload.is_empty() {
+            self.notify(conn, &payload)?;
+        }
+        Ok(())
+    }
+
+    fn notify(&self, conn: &Connection<'_>, lines: &str) -> Result<(), GatewayError> {
+        conn.execute(
+            "SELECT pg_notify(?1, ?2)",
+            crate::sql::params![CHANNEL, format!("{}\n{lines}", self.node)],
+        )?;
+        Ok(())
+    }
+
+    /// Hears announcements until the database closes; see [`Db::listen`].
+    fn listen(self: &Arc<Self>, on_line: Arc<dyn Fn(&str) + Send + Sync>) {
+        let mut missed_some = false;
+        while !self.closed.load(Ordering::Relaxed) {
+            let mut session = match pg_connect(&self.config) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("strongroom-gateway: listening for other gateways: {e}");
+                    std::thread::sleep(Duration::from_secs(1));
+                    missed_some = true;
+                    continue;
+                }
+            };
+            if session
+                .client
+                .batch_execute(&format!("LISTEN {CHANNEL}"))
+                .is_err()
+            {
+                missed_some = true;
+                continue;
+            }
+            if missed_some {
+                // Announcements sent while no one listened are lost; the
+                // database is the truth, so wake everything to re-read it.
+                on_line("*");
+                missed_some = false;
+            }
+            loop {
+                if self.closed.load(Ordering::Relaxed) {
+                    return;
+                }
+                let mut heard = Vec::new();
+                {
+                    let mut notifications = session.client.notifications();
+                    let mut iter = notifications.timeout_iter(Duration::from_millis(250));
+                    loop {
+                        match iter.next() {
+                            Ok(Some(n)) => heard.push(n.payload().to_owned()),
+                            Ok(None) => break,
+                            Err(_) => {
+                                missed_some = true;
+                                break;
+                            }
+                        }
+                    }
+                }
+                for payload in heard {
+                    let mut lines = payload.lines();
+                    if lines.next() == Some(self.node.as_str()) {
+                        continue;
+                    }
+                    for line in lines {
+                        on_line(line);
+                    }
+                }
+                if missed_some || session.client.is_closed() {
+                    missed_some = true;
+                    break;
+                }
+            }
+        }
+    }
+}
+
 impl Db {
-    /// Opens (creating and migrating if needed) the database at `path` and
-    /// starts its writer thread.
+    /// Opens (creating and migrating if needed) the database and, for
+    /// SQLite, starts its writer thread.
     ///
     /// # Errors
-    /// [`GatewayError::Storage`] if the file cannot be opened or migrated.
-    pub fn open(path: &Path) -> Result<Db, GatewayError> {
+    /// [`GatewayError::Storage`] if the database cannot be opened or
+    /// migrated.
+    pub async fn open(database: &Database) -> Result<Db, GatewayError> {
+        match database {
+            Database::Sqlite(path) => Db::open_sqlite(path),
+            Database::Postgres(url) => {
+                let config = pg_config(url)?;
+                let first = config.clone();
+                let session = tokio::task::spawn_blocking(move || {
+                    let mut session = pg_connect(&first)?;
+                    pg_migrate(&mut session)?;
+                    Ok::<_, GatewayError>(session)
+                })
+                .await
+                .map_err(|e| GatewayError::Storage(e.to_string()))??;
+                let rng = ring::rand::SystemRandom::new();
+                Ok(Db {
+                    backend: Backend::Postgres(Arc::new(PgDb {
+                        config,
+                        sessions: Mutex::new(vec![session]),
+                        slots: tokio::sync::Semaphore::new(PG_CONNECTIONS),
+                        node: crate::crypto::random_token(&rng),
+                        closed: AtomicBool::new(false),
+                        listener: Mutex::new(None),
+                    })),
+                })
+            }
+        }
+    }
+
+    fn open_sqlite(path: &Path) -> Result<Db, GatewayError> {
         let conn = open_writer(path)?;
         let (tx, rx) = mpsc::channel::<Job>();
         let thread = std::thread::Builder::new()
@@ -160,17 +592,46 @@ impl Db {
             .spawn(move || run_writer(conn, rx))
             .map_err(|e| GatewayError::io("starting the database writer", e))?;
         Ok(Db {
-            writer: Mutex::new(Some(tx)),
-            readers: Mutex::new(Vec::new()),
-            read_slots: tokio::sync::Semaphore::new(READERS),
-            path: path.to_owned(),
-            thread: Mutex::new(Some(thread)),
+            backend: Backend::Sqlite(SqliteDb {
+                writer: Mutex::new(Some(tx)),
+                readers: Arc::new(Mutex::new(Vec::new())),
+                read_slots: tokio::sync::Semaphore::new(READERS),
+                path: path.to_owned(),
+                thread: Mutex::new(Some(thread)),
+            }),
         })
     }
 
-    /// Runs `f` on the writer thread inside the next group commit. Returns
-    /// its result only once the commit is durable; if `f` fails, its own
-    /// changes are rolled back and the rest of the batch still commits.
+    /// Whether other gateway processes may share this database.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
+    }
+
+    /// Calls `on_line` with each line other gateway processes announce (see
+    /// [`Connection::announce`]), and with `*` after a gap in listening,
+    /// when announcements may have been missed. Nothing to hear with SQLite.
+    ///
+    /// # Errors
+    /// [`GatewayError::Io`] if the listening thread cannot start.
+    pub fn listen(&self, on_line: Arc<dyn Fn(&str) + Send + Sync>) -> Result<(), GatewayError> {
+        let Backend::Postgres(pg) = &self.backend else {
+            return Ok(());
+        };
+        let pg2 = Arc::clone(pg);
+        let thread = std::thread::Builder::new()
+            .name("gateway-db-listener".into())
+            .spawn(move || pg2.listen(on_line))
+            .map_err(|e| GatewayError::io("starting the database listener", e))?;
+        if let Ok(mut slot) = pg.listener.lock() {
+            *slot = Some(thread);
+        }
+        Ok(())
+    }
+
+    /// Runs `f` inside a transaction that commits after it (SQLite: within
+    /// the next group commit). Returns its result only once the commit is
+    /// durable; if `f` fails, its own changes are rolled back (and with
+    /// SQLite the rest of the batch still commits).
     ///
     /// # Errors
     /// `f`'s error, or [`GatewayError::Storage`] if the commit failed.
@@ -178,7 +639,83 @@ impl Db {
     where
         R: Send + 'static,
         E: From<GatewayError> + Send + 'static,
-        F: FnOnce(&Connection) -> Result<R, E> + Send + 'static,
+        F: FnOnce(&Connection<'_>) -> Result<R, E> + Send + 'static,
+    {
+        match &self.backend {
+            Backend::Sqlite(s) => s.write(f).await,
+            Backend::Postgres(pg) => {
+                let Ok(_slot) = pg.slots.acquire().await else {
+                    return Err(closed());
+                };
+                let pg = Arc::clone(pg);
+                tokio::task::spawn_blocking(move || pg.write(f))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(E::from(GatewayError::Storage("a write panicked".into())))
+                    })
+            }
+        }
+    }
+
+    /// Runs `f` with a connection outside any write transaction, on the
+    /// blocking thread pool.
+    ///
+    /// # Errors
+    /// `f`'s error, or [`GatewayError::Storage`] if no connection opens.
+    pub async fn read<R, E, F>(&self, f: F) -> Result<R, E>
+    where
+        R: Send + 'static,
+        E: From<GatewayError> + Send + 'static,
+        F: FnOnce(&Connection<'_>) -> Result<R, E> + Send + 'static,
+    {
+        match &self.backend {
+            Backend::Sqlite(s) => s.read(f).await,
+            Backend::Postgres(pg) => {
+                let Ok(_slot) = pg.slots.acquire().await else {
+                    return Err(closed());
+                };
+                let pg = Arc::clone(pg);
+                tokio::task::spawn_blocking(move || pg.read(f))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(E::from(GatewayError::Storage("a read panicked".into())))
+                    })
+            }
+        }
+    }
+
+    /// Stops the writer after the jobs already queued (SQLite), or the
+    /// listener (PostgreSQL), and waits for it.
+    pub fn close(&self) {
+        match &self.backend {
+            Backend::Sqlite(s) => {
+                if let Ok(mut writer) = s.writer.lock() {
+                    writer.take();
+                }
+                if let Some(thread) = s.thread.lock().ok().and_then(|mut t| t.take()) {
+                    let _ = thread.join();
+                }
+            }
+            Backend::Postgres(pg) => {
+                pg.closed.store(true, Ordering::Relaxed);
+                pg.slots.close();
+                if let Some(thread) = pg.listener.lock().ok().and_then(|mut t| t.take()) {
+                    let _ = thread.join();
+                }
+                if let Ok(mut pool) = pg.sessions.lock() {
+                    pool.clear();
+                }
+            }
+        }
+    }
+}
+
+impl SqliteDb {
+    async fn write<R, E, F>(&self, f: F) -> Result<R, E>
+    where
+        R: Send + 'static,
+        E: From<GatewayError> + Send + 'static,
+        F: FnOnce(&Connection<'_>) -> Result<R, E> + Send + 'static,
     {
         let (reply, answer) = tokio::sync::oneshot::channel::<Result<R, E>>();
         let job: Job = Box::new(move |conn| {
@@ -201,9 +738,7 @@ impl Db {
             Err(_) => false,
         };
         if !sent {
-            return Err(E::from(GatewayError::Storage(
-                "the database is closed".into(),
-            )));
+            return Err(closed());
         }
         answer.await.unwrap_or_else(|_| {
             Err(E::from(GatewayError::Storage(
@@ -212,30 +747,25 @@ impl Db {
         })
     }
 
-    /// Runs `f` with a read-only connection on the blocking thread pool.
-    ///
-    /// # Errors
-    /// `f`'s error, or [`GatewayError::Storage`] if no connection opens.
-    pub async fn read<R, E, F>(self: &std::sync::Arc<Self>, f: F) -> Result<R, E>
+    async fn read<R, E, F>(&self, f: F) -> Result<R, E>
     where
         R: Send + 'static,
         E: From<GatewayError> + Send + 'static,
-        F: FnOnce(&Connection) -> Result<R, E> + Send + 'static,
+        F: FnOnce(&Connection<'_>) -> Result<R, E> + Send + 'static,
     {
         let Ok(_slot) = self.read_slots.acquire().await else {
-            return Err(E::from(GatewayError::Storage(
-                "the database is closed".into(),
-            )));
+            return Err(closed());
         };
-        let db = std::sync::Arc::clone(self);
+        let readers = Arc::clone(&self.readers);
+        let path = self.path.clone();
         tokio::task::spawn_blocking(move || {
-            let pooled = db.readers.lock().ok().and_then(|mut pool| pool.pop());
+            let pooled = readers.lock().ok().and_then(|mut pool| pool.pop());
             let conn = match pooled {
                 Some(conn) => conn,
-                None => open_reader(&db.path)?,
+                None => open_reader(&path)?,
             };
-            let result = f(&conn);
-            if let Ok(mut pool) = db.readers.lock()
+            let result = f(&Connection::sqlite(&conn));
+            if let Ok(mut pool) = readers.lock()
                 && pool.len() < READERS
             {
                 pool.push(conn);
@@ -244,16 +774,6 @@ impl Db {
         })
         .await
         .unwrap_or_else(|_| Err(E::from(GatewayError::Storage("a read panicked".into()))))
-    }
-
-    /// Stops the writer after the jobs already queued, and waits for it.
-    pub fn close(&self) {
-        if let Ok(mut writer) = self.writer.lock() {
-            writer.take();
-        }
-        if let Some(thread) = self.thread.lock().ok().and_then(|mut t| t.take()) {
-            let _ = thread.join();
-        }
     }
 }
 
@@ -265,7 +785,11 @@ mod tests {
     #[tokio::test]
     async fn a_failed_job_rolls_back_alone_and_others_in_the_batch_commit() {
         let dir = tempfile::tempdir().unwrap();
-        let db = Arc::new(Db::open(&dir.path().join("g.db")).unwrap());
+        let db = Arc::new(
+            Db::open(&Database::Sqlite(dir.path().join("g.db")))
+                .await
+                .unwrap(),
+        );
         let mut handles = Vec::new();
         for i in 0..50 {
             let db = Arc::clone(&db);
@@ -292,7 +816,7 @@ mod tests {
         assert_eq!(failed, 5, "every tenth job fails");
         let count: i64 = db
             .read(|c| {
-                c.query_row("SELECT count(*) FROM settings", [], |r| r.get(0))
+                c.query_row("SELECT count(*) FROM settings", (), |r| r.get(0))
                     .map_err(GatewayError::from)
             })
             .await
@@ -302,7 +826,7 @@ mod tests {
             "the failed jobs' rows were rolled back, no others"
         );
         db.close();
-        let conn = Connection::open(dir.path().join("g.db")).unwrap();
+        let conn = rusqlite::Connection::open(dir.path().join("g.db")).unwrap();
         let version: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();

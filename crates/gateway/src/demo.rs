@@ -152,7 +152,7 @@ async fn linked_customers(state: &Shared) -> Vec<(String, String)> {
                 "SELECT DISTINCT c.username, c.home_country FROM customers c
                  JOIN devices d ON d.customer_id = c.id WHERE d.revoked_at IS NULL",
             )?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            let rows = stmt.query_map((), |r| Ok((r.get(0)?, r.get(1)?)))?;
             Ok(rows.collect::<Result<_, _>>()?)
         })
         .await

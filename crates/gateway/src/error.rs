@@ -43,6 +43,12 @@ impl GatewayError {
     }
 }
 
+impl From<crate::sql::Error> for GatewayError {
+    fn from(e: crate::sql::Error) -> Self {
+        GatewayError::Storage(e.to_string())
+    }
+}
+
 impl From<rusqlite::Error> for GatewayError {
     fn from(e: rusqlite::Error) -> Self {
         GatewayError::Storage(e.to_string())
@@ -149,8 +155,8 @@ impl From<GatewayError> for Problem {
     }
 }
 
-impl From<rusqlite::Error> for Problem {
-    fn from(e: rusqlite::Error) -> Self {
+impl From<crate::sql::Error> for Problem {
+    fn from(e: crate::sql::Error) -> Self {
         Problem::internal(&e)
     }
 }

@@ -1,7 +1,7 @@
 //! Numbering and storing device events; signing and fanning out alerts.
 //! These run on the writer thread, inside its transaction.
 
-use rusqlite::{Connection, OptionalExtension, params};
+use crate::sql::{Connection, OptionalExtension, params};
 use strongroom_core::protocol::alert::{ALERT_TYP, AlertClaims, AlertEvent, AlertKind};
 use strongroom_core::protocol::frames::{DeviceEvent, MAX_FRAME_BYTES, encode};
 use strongroom_core::protocol::jose::SigningKey;
@@ -80,7 +80,13 @@ pub fn enqueue(
         "INSERT INTO events(device_id, seq, body, alert_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
     .execute(params![device_id, seq, body, alert_id, now_ms()])?;
-    Ok(Some(u64::try_from(seq).unwrap_or(0)))
+    let seq = u64::try_from(seq).unwrap_or(0);
+    crate::hub::Announcement::Events {
+        device: device_id.to_owned(),
+        seq,
+    }
+    .announce(conn);
+    Ok(Some(seq))
 }
 
 /// The ids of a customer's linked (not revoked) devices.

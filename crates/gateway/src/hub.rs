@@ -20,7 +20,6 @@ pub struct DeviceSignal {
 #[derive(Debug, Default)]
 pub struct Hub {
     devices: Mutex<HashMap<String, watch::Sender<DeviceSignal>>>,
-    delivered: Mutex<HashMap<String, u64>>,
 }
 
 /// A subscription to one device's signal; unsubscribes when dropped.
@@ -95,26 +94,100 @@ impl Hub {
         }
     }
 
-    /// Records that events up to `seq` were written to `device_id`'s stream.
-    pub fn mark_delivered(&self, device_id: &str, seq: u64) {
-        if let Ok(mut delivered) = self.delivered.lock() {
-            let entry = delivered.entry(device_id.to_owned()).or_default();
-            *entry = (*entry).max(seq);
+    /// Wakes every open stream to re-read its events from the database:
+    /// after a gap in hearing other gateways, when wake-ups may be lost.
+    pub fn wake_all(&self) {
+        if let Ok(devices) = self.devices.lock() {
+            for sender in devices.values() {
+                sender.send_modify(|_| {});
+            }
         }
     }
 
-    /// The highest number written to `device_id`'s stream since start.
-    pub fn delivered(&self, device_id: &str) -> u64 {
-        self.delivered
-            .lock()
-            .ok()
-            .and_then(|d| d.get(device_id).copied())
-            .unwrap_or(0)
+    /// Applies what another gateway process sharing the database announced
+    /// (see [`Announcement`]); a conversation change goes to `console`.
+    pub fn hear(&self, line: &str, console: &tokio::sync::broadcast::Sender<Option<i64>>) {
+        match Announcement::parse(line) {
+            Some(Announcement::Events { device, seq }) => self.notify(&device, seq),
+            Some(Announcement::Revoked { device }) => self.revoke(&device),
+            Some(Announcement::Conversation { customer }) => {
+                let _ = console.send(Some(customer));
+            }
+            Some(Announcement::MaybeMissed) => {
+                self.wake_all();
+                let _ = console.send(None);
+            }
+            None => {}
+        }
     }
 
     /// How many devices have a stream open.
     pub fn open_streams(&self) -> usize {
         self.devices.lock().map(|d| d.len()).unwrap_or(0)
+    }
+}
+
+/// What a gateway process tells the others sharing its PostgreSQL database,
+/// with the commit that made it true (see [`crate::sql::Connection::announce`]):
+/// one line each, so that a device or console connected to any gateway
+/// hears of a change made through any other.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Announcement {
+    /// `device` has events up to `seq`.
+    Events {
+        /// The device.
+        device: String,
+        /// Its highest event number.
+        seq: u64,
+    },
+    /// `device`'s grant was revoked.
+    Revoked {
+        /// The device.
+        device: String,
+    },
+    /// A message was added to `customer`'s conversation.
+    Conversation {
+        /// The customer's id.
+        customer: i64,
+    },
+    /// Announcements may have been lost (the listener reconnected).
+    MaybeMissed,
+}
+
+impl Announcement {
+    /// The line that carries it.
+    pub fn line(&self) -> String {
+        match self {
+            Announcement::Events { device, seq } => format!("e {device} {seq}"),
+            Announcement::Revoked { device } => format!("r {device}"),
+            Announcement::Conversation { customer } => format!("c {customer}"),
+            Announcement::MaybeMissed => "*".into(),
+        }
+    }
+
+    /// Reads a line; `None` for one this version does not know.
+    pub fn parse(line: &str) -> Option<Announcement> {
+        let mut parts = line.split(' ');
+        let announcement = match (parts.next()?, parts.next(), parts.next()) {
+            ("e", Some(device), Some(seq)) => Announcement::Events {
+                device: device.to_owned(),
+                seq: seq.parse().ok()?,
+            },
+            ("r", Some(device), None) => Announcement::Revoked {
+                device: device.to_owned(),
+            },
+            ("c", Some(customer), None) => Announcement::Conversation {
+                customer: customer.parse().ok()?,
+            },
+            ("*", None, None) => Announcement::MaybeMissed,
+            _ => return None,
+        };
+        parts.next().is_none().then_some(announcement)
+    }
+
+    /// Queues it on `conn`'s write, to go out with the commit.
+    pub fn announce(self, conn: &crate::sql::Connection<'_>) {
+        conn.announce(self.line());
     }
 }
 
@@ -140,5 +213,39 @@ mod tests {
         assert_eq!(hub.open_streams(), 1);
         drop(sub);
         assert_eq!(hub.open_streams(), 0);
+    }
+
+    #[tokio::test]
+    async fn announcements_from_other_gateways_wake_the_right_streams() {
+        for a in [
+            Announcement::Events {
+                device: "d-1".into(),
+                seq: 9,
+            },
+            Announcement::Revoked {
+                device: "d-1".into(),
+            },
+            Announcement::Conversation { customer: 4 },
+            Announcement::MaybeMissed,
+        ] {
+            assert_eq!(Announcement::parse(&a.line()), Some(a));
+        }
+        assert_eq!(Announcement::parse("e d-1"), None);
+        assert_eq!(Announcement::parse("e d-1 x"), None);
+        assert_eq!(Announcement::parse("c 4 5"), None);
+        let hub = Arc::new(Hub::default());
+        let (console, mut changes) = tokio::sync::broadcast::channel(4);
+        let mut sub = hub.subscribe("d-1");
+        hub.hear("e d-1 9", &console);
+        sub.signal.changed().await.unwrap();
+        assert_eq!(sub.signal.borrow_and_update().last_seq, 9);
+        hub.hear("*", &console);
+        sub.signal.changed().await.unwrap();
+        assert_eq!(changes.recv().await.unwrap(), None, "consoles reload");
+        hub.hear("c 4", &console);
+        assert_eq!(changes.recv().await.unwrap(), Some(4));
+        hub.hear("r d-1", &console);
+        sub.signal.changed().await.unwrap();
+        assert!(sub.signal.borrow().revoked);
     }
 }

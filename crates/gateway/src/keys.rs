@@ -3,8 +3,8 @@
 
 use std::sync::Arc;
 
+use crate::sql::{Connection, OptionalExtension, params};
 use ring::rand::SystemRandom;
-use rusqlite::{Connection, OptionalExtension, params};
 use strongroom_core::protocol::frames::DeviceEvent;
 use strongroom_core::protocol::jose::{JwkSet, SigningKey};
 use strongroom_core::protocol::verify::{KeyRotation, ROTATION_TYP};
@@ -67,7 +67,7 @@ fn published(conn: &Connection, rng: &SystemRandom) -> Result<JwkSet, GatewayErr
     let mut stmt =
         conn.prepare("SELECT kid FROM signing_keys WHERE published = 1 ORDER BY created_at, kid")?;
     let kids: Vec<String> = stmt
-        .query_map([], |r| r.get(0))?
+        .query_map((), |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     let mut keys = Vec::new();
     for kid in kids {
@@ -108,11 +108,11 @@ pub fn rotate(conn: &Connection, issuer: &str) -> Result<(SigningState, Committe
     let old_kid = setting(conn, "current_kid")?
         .ok_or_else(|| GatewayError::Storage("no current signing key".into()))?;
     let old = load_key(conn, &old_kid, &rng)?;
-    let count: i64 = conn.query_row("SELECT count(*) FROM signing_keys", [], |r| r.get(0))?;
+    let count: i64 = conn.query_row("SELECT count(*) FROM signing_keys", (), |r| r.get(0))?;
     let new_kid = format!("k{}", count + 1);
     let new = insert_key(conn, &new_kid, &rng)?;
     conn.execute(
-        "UPDATE signing_keys SET published = (kid IN (?1, ?2))",
+        "UPDATE signing_keys SET published = CASE WHEN kid IN (?1, ?2) THEN 1 ELSE 0 END",
         params![old_kid, new_kid],
     )?;
     let seq: u64 = setting(conn, "rotation_seq")?
@@ -132,7 +132,7 @@ pub fn rotate(conn: &Connection, issuer: &str) -> Result<(SigningState, Committe
     set_setting(conn, "current_kid", &new_kid)?;
     let devices: Vec<String> = conn
         .prepare("SELECT id FROM devices WHERE revoked_at IS NULL")?
-        .query_map([], |r| r.get(0))?
+        .query_map((), |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     let event = DeviceEvent::KeyRotation { jws };
     let mut committed = Vec::new();

@@ -32,6 +32,7 @@ pub mod limits;
 pub mod oauth;
 pub mod rules;
 pub mod server;
+pub mod sql;
 pub mod staff;
 pub mod state;
 pub mod stream;

@@ -4,12 +4,12 @@
 
 use std::collections::HashMap;
 
+use crate::sql::{OptionalExtension, params};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use rusqlite::{OptionalExtension, params};
 use strongroom_core::protocol::alert::{AlertEvent, AlertKind, AlertSeverity};
 use strongroom_core::protocol::dpop::{VerifiedProof, verify_proof};
 use strongroom_core::protocol::jose::b64_encode;
@@ -257,8 +257,9 @@ pub async fn device_authorization(
                 .map_err(crate::error::GatewayError::from)?;
                 let n = c
                     .execute(
-                        "INSERT OR IGNORE INTO device_codes(hash, user_code, client_id, scope, jkt,
-                            expires_at, interval_s, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending')",
+                        "INSERT INTO device_codes(hash, user_code, client_id, scope, jkt,
+                            expires_at, interval_s, status) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'pending')
+                         ON CONFLICT DO NOTHING",
                         params![hash, stored, client, sc, key, now + DEVICE_CODE_TTL_S, POLL_INTERVAL_S],
                     )
                     .map_err(crate::error::GatewayError::from)?;
@@ -317,7 +318,7 @@ fn token_response(state: &AppState, access: &str, refresh: &str, scope: &str) ->
 }
 
 fn insert_access_token(
-    c: &rusqlite::Connection,
+    c: &crate::sql::Connection,
     device_id: &str,
     token: &str,
     ttl: u64,
@@ -544,6 +545,7 @@ pub async fn revoke(State(state): State<Shared>, body: Bytes) -> Result<Response
             match &device {
                 Some(id) => {
                     c.execute("UPDATE access_tokens SET revoked = 1 WHERE device_id = ?1", [id])?;
+                    crate::hub::Announcement::Revoked { device: id.clone() }.announce(c);
                 }
                 None => {
                     c.execute("UPDATE access_tokens SET revoked = 1 WHERE hash = ?1", [&hash])?;

@@ -19,7 +19,7 @@ use tokio::task::JoinHandle;
 use crate::config::Config;
 use crate::console;
 use crate::crypto::{random_bytes, random_token, sha256};
-use crate::db::Db;
+use crate::db::{Database, Db};
 use crate::error::{GatewayError, PROBLEM_JSON, Problem};
 use crate::hub::Hub;
 use crate::keys::{get_setting, put_setting};
@@ -346,7 +346,11 @@ pub async fn start(config: Config) -> Result<RunningGateway, GatewayError> {
     let tls = server_config(&cert, &key)?;
 
     make_files_private(&data_dir)?;
-    let db = Arc::new(Db::open(&data_dir.join("gateway.db"))?);
+    let database = config
+        .database
+        .clone()
+        .unwrap_or_else(|| Database::Sqlite(data_dir.join("gateway.db")));
+    let db = Arc::new(Db::open(&database).await?);
     let signing = db.write(crate::keys::load_or_create).await?;
     let rng = SystemRandom::new();
     let bank_key_hash = bank_key_hash(&db, &data_dir, &rng).await?;
@@ -397,6 +401,14 @@ pub async fn start(config: Config) -> Result<RunningGateway, GatewayError> {
         shutdown: shutdown_rx,
         dummy_password_hash,
     });
+
+    // With PostgreSQL, other gateway processes may share the database:
+    // hear what they commit, for the streams and consoles held here.
+    let hub = Arc::clone(&state.hub);
+    let console = state.console_events.clone();
+    state
+        .db
+        .listen(Arc::new(move |line: &str| hub.hear(line, &console)))?;
 
     if config.demo {
         demo::seed(&state).await?;

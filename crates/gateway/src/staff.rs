@@ -9,8 +9,8 @@
 //! end after [`SESSION_IDLE_S`] without use or [`SESSION_MAX_S`] in all;
 //! the audit log refuses updates and deletes at the database level.
 
+use crate::sql::{Connection, OptionalExtension, params};
 use ring::rand::SystemRandom;
-use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::crypto::{now_ms, now_s, random_token, sha256};
 use crate::error::GatewayError;
@@ -108,7 +108,7 @@ fn role_from_row(text: &str) -> Role {
 
 const STAFF_COLUMNS: &str = "id, username, display_name, role, disabled_at";
 
-fn staff_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<StaffMember> {
+fn staff_from_row(row: &crate::sql::Row) -> Result<StaffMember, crate::sql::Error> {
     let role: String = row.get(3)?;
     Ok(StaffMember {
         id: row.get(0)?,
@@ -213,13 +213,14 @@ pub fn add(
         )));
     }
     let hash = hash_password(password, rng)?;
-    conn.execute(
+    let id: i64 = conn.query_row(
         "INSERT INTO staff (username, display_name, role, password_hash, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+         VALUES (?1, ?2, ?3, ?4, ?5) RETURNING id",
         params![username, display_name, role.as_str(), hash, now_s()],
+        |r| r.get(0),
     )?;
     let member = StaffMember {
-        id: conn.last_insert_rowid(),
+        id,
         username: username.to_owned(),
         display_name: display_name.to_owned(),
         role,
@@ -242,7 +243,7 @@ pub fn list(conn: &Connection) -> Result<Vec<StaffMember>, GatewayError> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {STAFF_COLUMNS} FROM staff ORDER BY username"
     ))?;
-    let rows = stmt.query_map([], staff_from_row)?;
+    let rows = stmt.query_map((), staff_from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
@@ -403,9 +404,9 @@ pub fn sign_out(conn: &Connection, session: &Session) -> Result<(), GatewayError
 }
 
 /// Usage of the `staff` administration command.
-pub const COMMAND_USAGE: &str = "usage: strongroom-gateway staff add --username NAME --name \"DISPLAY NAME\" --role agent|admin [--data-dir DIR]  (password on stdin)
-       strongroom-gateway staff list [--data-dir DIR]
-       strongroom-gateway staff disable --username NAME [--data-dir DIR]";
+pub const COMMAND_USAGE: &str = "usage: strongroom-gateway staff add --username NAME --name \"DISPLAY NAME\" --role agent|admin [--data-dir DIR | --database URL]  (password on stdin)
+       strongroom-gateway staff list [--data-dir DIR | --database URL]
+       strongroom-gateway staff disable --username NAME [--data-dir DIR | --database URL]";
 
 /// Runs `strongroom-gateway staff ...` (the arguments after `staff`) on
 /// the database in the data folder, reading a new password from `stdin`.
@@ -418,19 +419,24 @@ pub fn command(args: &[String], stdin: &mut dyn std::io::BufRead) -> Result<Stri
     let usage = || GatewayError::Config(COMMAND_USAGE.into());
     let (verb, rest) = args.split_first().ok_or_else(usage)?;
     let mut data_dir = crate::config::default_data_dir();
+    let mut database = None;
     let (mut username, mut name, mut role) = (None, None, None);
     let mut it = rest.iter();
     while let Some(flag) = it.next() {
         let mut value = || it.next().cloned().ok_or_else(usage);
         match flag.as_str() {
             "--data-dir" => data_dir = value()?.into(),
+            "--database" => database = Some(crate::db::Database::parse_url(&value()?)?),
             "--username" => username = Some(value()?),
             "--name" => name = Some(value()?),
             "--role" => role = Some(Role::parse(&value()?)?),
             _ => return Err(usage()),
         }
     }
-    let conn = crate::db::open_for_admin(&data_dir.join("gateway.db"))?;
+    let database =
+        database.unwrap_or_else(|| crate::db::Database::Sqlite(data_dir.join("gateway.db")));
+    let mut admin = crate::db::open_for_admin(&database)?;
+    let conn = admin.connection();
     match verb.as_str() {
         "add" => {
             let (Some(username), Some(role)) = (username, role) else {
@@ -488,15 +494,17 @@ pub fn command(args: &[String], stdin: &mut dyn std::io::BufRead) -> Result<Stri
 mod tests {
     use super::*;
 
-    fn conn() -> (tempfile::TempDir, Connection) {
+    fn conn() -> (tempfile::TempDir, crate::db::AdminConnection) {
         let dir = tempfile::tempdir().unwrap();
-        let conn = crate::db::open_for_admin(&dir.path().join("g.db")).unwrap();
+        let conn = crate::db::open_for_admin(&crate::db::Database::Sqlite(dir.path().join("g.db")))
+            .unwrap();
         (dir, conn)
     }
 
     #[test]
     fn accounts_are_checked_and_every_step_is_audited() {
-        let (_dir, conn) = conn();
+        let (_dir, mut admin) = conn();
+        let conn = admin.connection();
         let rng = SystemRandom::new();
         let dummy = hash_password("not anyone's password", &rng).unwrap();
         for (username, name, password) in [
@@ -552,7 +560,7 @@ mod tests {
         assert_ne!(session.token, session.csrf);
         // Only the token's hash is stored.
         let stored: Vec<u8> = conn
-            .query_row("SELECT token_hash FROM staff_sessions", [], |r| r.get(0))
+            .query_row("SELECT token_hash FROM staff_sessions", (), |r| r.get(0))
             .unwrap();
         assert_ne!(stored, session.token.as_bytes());
 
@@ -576,7 +584,8 @@ mod tests {
 
     #[test]
     fn sessions_expire_idle_or_old_and_end_when_the_account_is_disabled() {
-        let (_dir, conn) = conn();
+        let (_dir, mut admin) = conn();
+        let conn = admin.connection();
         let rng = SystemRandom::new();
         let dummy = hash_password("not anyone's password", &rng).unwrap();
         add(
@@ -636,16 +645,44 @@ mod tests {
 
     #[test]
     fn the_audit_log_refuses_changes() {
-        let (_dir, conn) = conn();
-        audit(&conn, None, "flags.set", "beta for cohort pilot-1").unwrap();
-        for sql in [
-            "UPDATE audit_log SET detail = 'nothing happened'",
-            "DELETE FROM audit_log",
-        ] {
-            let err = conn.execute(sql, []).expect_err(sql);
-            assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+        let (_dir, mut sqlite) = conn();
+        let mut databases = vec![sqlite.connection()];
+        // And PostgreSQL's migration, in `cargo xtask test`'s second pass.
+        let mut postgres = std::env::var("STRONGROOM_TEST_POSTGRES").ok().map(|admin| {
+            let name = format!("audit_{}", std::process::id());
+            let mut client = postgres::Client::connect(&admin, postgres::NoTls).unwrap();
+            client
+                .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+                .unwrap();
+            client
+                .batch_execute(&format!("CREATE DATABASE {name}"))
+                .unwrap();
+            let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
+            crate::db::open_for_admin(&crate::db::Database::parse_url(&url).unwrap()).unwrap()
+        });
+        if let Some(pg) = postgres.as_mut() {
+            databases.push(pg.connection());
         }
-        assert_eq!(audit_entries(&conn, 10).unwrap().len(), 1);
+        for conn in &databases {
+            audit(conn, None, "flags.set", "beta for cohort pilot-1").unwrap();
+            for sql in [
+                "UPDATE audit_log SET detail = 'nothing happened'",
+                "DELETE FROM audit_log",
+            ] {
+                let err = conn.execute(sql, ()).expect_err(sql);
+                assert!(
+                    err.to_string().contains("append-only"),
+                    "{conn:?} {sql}: {err}"
+                );
+            }
+            if conn.is_postgres() {
+                let err = conn
+                    .execute_batch("TRUNCATE audit_log")
+                    .expect_err("TRUNCATE");
+                assert!(err.to_string().contains("append-only"), "{err}");
+            }
+            assert_eq!(audit_entries(conn, 10).unwrap().len(), 1);
+        }
     }
 
     #[test]

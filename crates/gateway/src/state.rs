@@ -48,8 +48,9 @@ pub struct AppState {
     /// check listens).
     pub links: mpsc::UnboundedSender<i64>,
     /// Customer ids whose conversation just changed, for the agent
-    /// console's live updates (`/console/events`).
-    pub console_events: tokio::sync::broadcast::Sender<i64>,
+    /// console's live updates (`/console/events`); `None` when changes may
+    /// have been missed (every console reloads its queue).
+    pub console_events: tokio::sync::broadcast::Sender<Option<i64>>,
     /// Becomes true when the gateway shuts down; streams close.
     pub shutdown: watch::Receiver<bool>,
     /// An Argon2id hash of a random password, checked when a username is

@@ -8,12 +8,12 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use crate::sql::params;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade, close_code};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use rusqlite::params;
 use strongroom_core::protocol::frames::{
     ClientFrame, MAX_FRAME_BYTES, ServerFrame, decode_client_frame, encode,
 };
@@ -118,21 +118,51 @@ async fn events_after(
     state: &Shared,
     device_id: &str,
     after: u64,
-) -> Result<Vec<(u64, String)>, GatewayError> {
+) -> Result<Vec<(u64, String, bool)>, GatewayError> {
     let id = device_id.to_owned();
     let after = i64::try_from(after).unwrap_or(i64::MAX);
     state
         .db
-        .read(move |c| -> Result<Vec<(u64, String)>, GatewayError> {
+        .read(move |c| -> Result<Vec<(u64, String, bool)>, GatewayError> {
             let mut stmt = c.prepare_cached(
-                "SELECT seq, body FROM events WHERE device_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+                "SELECT seq, body, alert_id IS NOT NULL FROM events
+                 WHERE device_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
             )?;
             let rows = stmt.query_map(params![id, after, PAGE], |r| {
-                Ok((u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0), r.get::<_, String>(1)?))
+                Ok((
+                    u64::try_from(r.get::<_, i64>(0)?).unwrap_or(0),
+                    r.get::<_, String>(1)?,
+                    r.get::<_, bool>(2)?,
+                ))
             })?;
             Ok(rows.collect::<Result<_, _>>()?)
         })
         .await
+}
+
+/// Records when alerts `after`+1..=`upto` were written to the device's
+/// stream (the console's "delivered"), in the database so that every
+/// gateway sharing it sees the same. Not awaited: the stream goes on, and a
+/// failed record costs only the console's "delivered" (the acknowledgement
+/// still implies it).
+fn record_delivery(state: &Shared, device_id: &str, after: u64, upto: u64) {
+    let db = std::sync::Arc::clone(&state.db);
+    let id = device_id.to_owned();
+    let (after, upto) = (
+        i64::try_from(after).unwrap_or(i64::MAX),
+        i64::try_from(upto).unwrap_or(i64::MAX),
+    );
+    tokio::spawn(async move {
+        let _ = db
+            .write(move |c| -> Result<usize, GatewayError> {
+                Ok(c.execute(
+                    "UPDATE events SET delivered_at = ?1 WHERE device_id = ?2
+                     AND seq > ?3 AND seq <= ?4 AND alert_id IS NOT NULL AND delivered_at IS NULL",
+                    params![now_ms(), id, after, upto],
+                )?)
+            })
+            .await;
+    });
 }
 
 enum Incoming {
@@ -270,14 +300,19 @@ async fn run(state: &Shared, auth: &DeviceAuth, socket: &mut WebSocket) -> Ended
                 return Ended::Failed;
             };
             let full = page.len() as i64 == PAGE;
-            for (seq, body) in page {
+            let before = sent;
+            let mut alerts = false;
+            for (seq, body, alert) in page {
                 let frame = format!(r#"{{"type":"event","seq":{seq},"event":{body}}}"#);
                 if !send(socket, Message::Text(frame.into()), idle).await {
                     return Ended::Closed;
                 }
                 sent = seq;
+                alerts |= alert;
             }
-            state.hub.mark_delivered(&auth.device_id, sent);
+            if alerts {
+                record_delivery(state, &auth.device_id, before, sent);
+            }
             if !full {
                 break;
             }
@@ -301,7 +336,10 @@ async fn run(state: &Shared, auth: &DeviceAuth, socket: &mut WebSocket) -> Ended
                                 .write(move |c| -> Result<(), GatewayError> {
                                     let seq = i64::try_from(seq).unwrap_or(0);
                                     c.prepare_cached(
-                                        "UPDATE devices SET acked_seq = max(acked_seq, min(?1, last_seq)) WHERE id = ?2",
+                                        "UPDATE devices SET acked_seq = CASE
+                                             WHEN ?1 <= acked_seq THEN acked_seq
+                                             WHEN ?1 < last_seq THEN ?1 ELSE last_seq END
+                                         WHERE id = ?2",
                                     )?
                                     .execute(params![seq, id])?;
                                     // The time of each alert's acknowledgement,

@@ -56,10 +56,63 @@ async fn start_with(
     .expect("arguments parse");
     config.data_dir = dir.to_owned();
     config.rate_limit = rate_limit;
+    config.database = postgres_database(dir).await;
     adjust(&mut config);
     strongroom_gateway::start(config)
         .await
         .expect("the gateway starts")
+}
+
+/// With `STRONGROOM_TEST_POSTGRES` set (a PostgreSQL superuser's URL, as
+/// `cargo xtask test` sets it for its second pass), every gateway of these
+/// tests keeps its data in PostgreSQL: one fresh database per data folder,
+/// the same one again when a test restarts a gateway on the same folder.
+async fn postgres_database(dir: &Path) -> Option<strongroom_gateway::db::Database> {
+    static DATABASES: std::sync::Mutex<Vec<(std::path::PathBuf, String)>> =
+        std::sync::Mutex::new(Vec::new());
+    let admin = std::env::var("STRONGROOM_TEST_POSTGRES").ok()?;
+    let server = admin
+        .rsplit_once('/')
+        .expect("a URL ending in /dbname")
+        .0
+        .to_owned();
+    let (name, fresh) = {
+        let mut databases = DATABASES.lock().unwrap();
+        match databases.iter().find(|(d, _)| d == dir) {
+            Some((_, name)) => (name.clone(), false),
+            None => {
+                let name = format!("gw_{}_{}", std::process::id(), databases.len());
+                databases.push((dir.to_owned(), name.clone()));
+                (name, true)
+            }
+        }
+    };
+    if fresh {
+        let name = name.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut client = postgres::Client::connect(&admin, postgres::NoTls)
+                .expect("STRONGROOM_TEST_POSTGRES reaches a PostgreSQL server");
+            client
+                .batch_execute(&format!("DROP DATABASE IF EXISTS {name}"))
+                .expect("an old database of this name goes");
+            client
+                .batch_execute(&format!("CREATE DATABASE {name}"))
+                .expect("a fresh database");
+        })
+        .await
+        .unwrap();
+    }
+    Some(strongroom_gateway::db::Database::parse_url(&format!("{server}/{name}")).unwrap())
+}
+
+/// The files the gateway's own database adds to the data folder: none with
+/// PostgreSQL.
+fn database_files() -> &'static [&'static str] {
+    if std::env::var_os("STRONGROOM_TEST_POSTGRES").is_some() {
+        &[]
+    } else {
+        &["gateway.db"]
+    }
 }
 
 /// A minimal HTTPS client: one request per connection, HTTP/1.1, trusting
@@ -529,7 +582,10 @@ async fn link_stream_signed_alerts_fraud_answers_rotation_and_revocation() {
             !dir.path().join("demo-ca-key.pem").exists(),
             "the demo CA key is never written"
         );
-        for file in ["bank-api-key", "demo-server-key.pem", "gateway.db"] {
+        for file in ["bank-api-key", "demo-server-key.pem"]
+            .iter()
+            .chain(database_files())
+        {
             let mode = std::fs::metadata(dir.path().join(file))
                 .unwrap()
                 .permissions()
@@ -1456,7 +1512,10 @@ async fn secrets_are_private_on_start_and_the_demo_ca_is_constrained() {
     let ca = std::fs::read(gateway.ca_file.as_ref().unwrap()).unwrap();
     gateway.shutdown().await;
     // An older layout: world-readable files and a stored CA key.
-    for file in ["gateway.db", "bank-api-key", "demo-server-key.pem"] {
+    for file in ["bank-api-key", "demo-server-key.pem"]
+        .iter()
+        .chain(database_files())
+    {
         std::fs::set_permissions(data.join(file), std::fs::Permissions::from_mode(0o644)).unwrap();
     }
     std::fs::write(data.join("demo-ca-key.pem"), "old").unwrap();
@@ -1563,26 +1622,34 @@ async fn the_agent_console_signs_in_answers_resolves_and_audits() {
     };
     // Staff accounts come from the administration command (the demo made
     // two of its own first).
-    let data_dir = dir.path().display().to_string();
+    // With PostgreSQL the command is pointed at the same database; it runs
+    // off the async runtime, as it does from the command line.
+    let place = match postgres_database(dir.path()).await {
+        Some(strongroom_gateway::db::Database::Postgres(url)) => ["--database".to_owned(), url],
+        _ => ["--data-dir".to_owned(), dir.path().display().to_string()],
+    };
     for (username, name, role) in [
         ("silva", "Ana Silva", "agent"),
         ("root", "Rui Admin", "admin"),
     ] {
-        strongroom_gateway::staff::command(
-            &[
-                "add",
-                "--username",
-                username,
-                "--name",
-                name,
-                "--role",
-                role,
-                "--data-dir",
-                &data_dir,
-            ]
-            .map(str::to_owned),
-            &mut &b"correct horse battery staple\n"[..],
-        )
+        let args: Vec<String> = [
+            "add",
+            "--username",
+            username,
+            "--name",
+            name,
+            "--role",
+            role,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .chain(place.iter().cloned())
+        .collect();
+        tokio::task::spawn_blocking(move || {
+            strongroom_gateway::staff::command(&args, &mut &b"correct horse battery staple\n"[..])
+        })
+        .await
+        .unwrap()
         .unwrap();
     }
     // A customer writes from the app; the body is a script-injection attempt.
@@ -1778,8 +1845,27 @@ async fn the_agent_console_signs_in_answers_resolves_and_audits() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(
-        after.contains("delivered, acknowledged 20") && after.contains("not_me at 20"),
+        after.contains("delivered 20")
+            && after.contains("UTC, acknowledged 20")
+            && after.contains("not_me at 20"),
         "{after}"
+    );
+    // Delivery is stored (not only known to the gateway that held the
+    // stream): the bank API reads the same times.
+    let api = http
+        .bank(
+            "GET",
+            &format!("/bank/v1/deliveries?alert_id={}", verified.id),
+            serde_json::Value::Null,
+        )
+        .await
+        .json();
+    let device = &api["deliveries"][0];
+    assert_eq!(device["delivered"], true, "{api}");
+    assert!(device["delivered_at_ms"].as_i64().is_some(), "{api}");
+    assert!(
+        device["acked_at_ms"].as_i64() >= device["delivered_at_ms"].as_i64(),
+        "{api}"
     );
 
     // Resolved: out of the queue until Alice writes again.
