@@ -12,6 +12,8 @@
 //! Installs are idempotent: a package or tool that is present is left alone.
 //! This crate uses only the standard library so that it builds in seconds.
 
+mod postgres;
+
 use std::env;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
@@ -52,6 +54,10 @@ const RUN_PACKAGES: &[&str] = &[
     "chromium-driver",
     "libnss3-tools",
 ];
+
+/// PostgreSQL's server and client, for the gateway's tests and benchmark on
+/// PostgreSQL (a private cluster each run; see `postgres.rs`).
+const POSTGRES_PACKAGES: &[&str] = &["postgresql", "postgresql-client"];
 
 type Result<T = ()> = std::result::Result<T, String>;
 
@@ -206,6 +212,7 @@ fn test() -> Result {
     let started = std::time::Instant::now();
     let mut packages = BUILD_PACKAGES.to_vec();
     packages.extend_from_slice(RUN_PACKAGES);
+    packages.extend_from_slice(POSTGRES_PACKAGES);
     ensure_packages(&packages)?;
     ensure_tauri_driver()?;
     build_ui()?;
@@ -237,7 +244,23 @@ fn test() -> Result {
         keyring_session(r#""$CARGO_BIN" test --workspace -- --nocapture --test-threads=2"#)?;
     let result = run_counting(&mut cmd);
     let _ = std::fs::remove_dir_all(&keyring_home);
-    let totals = result?;
+    let mut totals = result?;
+
+    // The same gateway tests with PostgreSQL as its database, then two
+    // gateway processes sharing one (tests/cluster.rs, ignored above).
+    step("the gateway on PostgreSQL: its tests again, and two gateways on one database");
+    let server = postgres::Server::start()?;
+    let (mut cmd, keyring_home) = keyring_session(
+        r#""$CARGO_BIN" test --package strongroom-gateway -- --test-threads=2 && "$CARGO_BIN" test --package strongroom --test cluster -- --ignored --nocapture"#,
+    )?;
+    cmd.env("STRONGROOM_TEST_POSTGRES", &server.url);
+    let result = run_counting(&mut cmd);
+    let _ = std::fs::remove_dir_all(&keyring_home);
+    drop(server);
+    let more = result?;
+    totals.passed += more.passed;
+    totals.failed += more.failed;
+    totals.ignored += more.ignored;
     println!(
         "\nxtask test: every layer passed in {:.0} s",
         started.elapsed().as_secs_f64()
@@ -261,7 +284,7 @@ printf %s strongroom-test | XDG_DATA_HOME="$KEYRING_HOME" gnome-keyring-daemon -
 echo "Secret Service: gnome-keyring $(gnome-keyring-daemon --version | head -n1 | awk '{{print $2}}') on private bus $DBUS_SESSION_BUS_ADDRESS" >&2
 # The end-to-end tests and the delivery benchmark hold many sockets.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
-exec {command_line}
+{command_line}
 "#
     );
     let mut cmd = Command::new("dbus-run-session");

@@ -5,14 +5,13 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::Duration;
 use strongroom_client::{ClientError, ClientEvent, FraudAnswerValue, net::BankHttp};
 use strongroom_core::protocol::alert::{AlertClaims, AlertEvent, AlertKind, AlertSeverity};
 use strongroom_core::protocol::jose::{SigningKey, b64_encode};
 use strongroom_vault::{SecretKind, Vault};
-use support::{Gateway, Linked, TestDevice, link, wait_for};
+use support::{Gateway, Linked, TestDevice, cli_link, json_lines, link, next_matching, wait_for};
 
 fn now_s() -> i64 {
     std::time::SystemTime::now()
@@ -609,66 +608,6 @@ async fn malformed_and_oversized_requests_get_problem_json_4xx() {
             "{method} {path}: {content_type}"
         );
     }
-}
-
-/// Reads JSON lines from a child's stdout on a thread.
-fn json_lines(stdout: std::process::ChildStdout) -> std::sync::mpsc::Receiver<serde_json::Value> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines() {
-            let Ok(line) = line else { break };
-            if let Ok(value) = serde_json::from_str(&line)
-                && tx.send(value).is_err()
-            {
-                break;
-            }
-        }
-    });
-    rx
-}
-
-fn next_matching(
-    rx: &std::sync::mpsc::Receiver<serde_json::Value>,
-    secs: u64,
-    pick: impl Fn(&serde_json::Value) -> bool,
-) -> serde_json::Value {
-    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
-    loop {
-        let left = deadline.saturating_duration_since(std::time::Instant::now());
-        let value = rx
-            .recv_timeout(left)
-            .unwrap_or_else(|_| panic!("no matching line within {secs} s"));
-        if pick(&value) {
-            return value;
-        }
-    }
-}
-
-/// Links with `strongroom-cli link`, approving on the page as the customer.
-async fn cli_link(device: &TestDevice, gateway: &Gateway, username: &str) -> String {
-    let mut child = support::Guard(
-        device
-            .cli(gateway)
-            .args(["link", &gateway.issuer])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let lines = json_lines(child.0.stdout.take().unwrap());
-    let pending = next_matching(&lines, 30, |v| v["type"] == "link_pending");
-    let code = pending["user_code"].as_str().unwrap().to_owned();
-    gateway
-        .approve(&code, username, &format!("{username}-demo"), true)
-        .await;
-    let linked = tokio::task::spawn_blocking(move || {
-        let linked = next_matching(&lines, 60, |v| v["type"] == "linked");
-        let status = child.0.wait().unwrap();
-        assert!(status.success(), "link exits 0");
-        linked
-    })
-    .await
-    .unwrap();
-    linked["account"].as_str().unwrap().to_owned()
 }
 
 /// The whole flow a bank's staff member runs from a shell: link, watch the

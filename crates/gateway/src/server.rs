@@ -59,13 +59,14 @@ impl RunningGateway {
     /// The one line printed on stdout when ready; tests parse it.
     pub fn ready_line(&self) -> String {
         format!(
-            "strongroom-gateway ready issuer={} ca={} api_key_file={}",
+            "strongroom-gateway ready issuer={} ca={} api_key_file={} listen={}",
             self.issuer,
             self.ca_file
                 .as_ref()
                 .map(|p| p.display().to_string())
                 .unwrap_or_else(|| "-".into()),
-            self.api_key_file.display()
+            self.api_key_file.display(),
+            self.local_addr
         )
     }
 

@@ -44,6 +44,9 @@ pub struct Gateway {
     pub ca: PathBuf,
     pub api_key: String,
     pub port: u16,
+    /// `https://127.0.0.1:PORT`: this process itself, which differs from
+    /// the issuer when the gateway sits behind a proxy (`--public-url`).
+    pub direct: String,
     child: Option<Child>,
     extra_args: Vec<String>,
     pub http: reqwest::Client,
@@ -55,12 +58,9 @@ impl Gateway {
     /// post their own transactions).
     pub fn start(dir: &Path, extra: &[&str]) -> Gateway {
         let extra_args: Vec<String> = extra.iter().map(|s| (*s).to_owned()).collect();
-        let (child, issuer, ca, key_file) = spawn_gateway(dir, "127.0.0.1:0", &extra_args);
-        let port = issuer
-            .rsplit(':')
-            .next()
-            .and_then(|p| p.trim_end_matches('/').parse().ok())
-            .expect("the issuer names its port");
+        let (child, ready) = spawn_gateway(dir, "127.0.0.1:0", &extra_args);
+        let (issuer, ca, key_file, listen) = ready;
+        let port = listen.port();
         let api_key = std::fs::read_to_string(&key_file)
             .expect("the bank API key file")
             .trim()
@@ -78,6 +78,7 @@ impl Gateway {
             ca,
             api_key,
             port,
+            direct: format!("https://{listen}"),
             child: Some(child),
             extra_args,
             http,
@@ -97,7 +98,7 @@ impl Gateway {
         self.kill();
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            let (child, issuer, _, _) = spawn_gateway(
+            let (child, (issuer, ..)) = spawn_gateway(
                 &self.dir,
                 &format!("127.0.0.1:{}", self.port),
                 &self.extra_args,
@@ -115,14 +116,15 @@ impl Gateway {
         self.child.as_ref().map(Child::id)
     }
 
-    /// A call to the bank integration API.
+    /// A call to the bank integration API of this process (not through a
+    /// proxy in front of it).
     pub async fn bank(
         &self,
         method: &str,
         path: &str,
         body: Option<serde_json::Value>,
     ) -> (u16, serde_json::Value) {
-        let url = format!("{}{path}", self.issuer);
+        let url = format!("{}{path}", self.direct);
         let mut request = match method {
             "POST" => self.http.post(&url),
             _ => self.http.get(&url),
@@ -220,7 +222,11 @@ impl Drop for Gateway {
     }
 }
 
-fn spawn_gateway(dir: &Path, listen: &str, extra: &[String]) -> (Child, String, PathBuf, PathBuf) {
+/// What a gateway's ready line says: its issuer, CA file, bank API key file
+/// and the address it listens on.
+type Ready = (String, PathBuf, PathBuf, std::net::SocketAddr);
+
+fn spawn_gateway(dir: &Path, listen: &str, extra: &[String]) -> (Child, Ready) {
     let mut child = Command::new(binary("strongroom-gateway"))
         .args(["--demo", "--data-dir"])
         .arg(dir)
@@ -252,7 +258,10 @@ fn spawn_gateway(dir: &Path, listen: &str, extra: &[String]) -> (Child, String, 
     let issuer = field("issuer");
     let ca = PathBuf::from(field("ca"));
     let key = PathBuf::from(field("api_key_file"));
-    (child, issuer, ca, key)
+    let listen = field("listen")
+        .parse()
+        .expect("the ready line's listen address");
+    (child, (issuer, ca, key, listen))
 }
 
 /// The value of a hidden form field in an HTML page.
@@ -452,4 +461,66 @@ impl Drop for Linked {
             runner.abort();
         }
     }
+}
+
+/// Reads JSON lines from a child's stdout on a thread.
+pub fn json_lines(
+    stdout: std::process::ChildStdout,
+) -> std::sync::mpsc::Receiver<serde_json::Value> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if let Ok(value) = serde_json::from_str(&line)
+                && tx.send(value).is_err()
+            {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+pub fn next_matching(
+    rx: &std::sync::mpsc::Receiver<serde_json::Value>,
+    secs: u64,
+    pick: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let value = rx
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("no matching line within {secs} s"));
+        if pick(&value) {
+            return value;
+        }
+    }
+}
+
+/// Links with `strongroom-cli link`, approving on the page as the customer.
+pub async fn cli_link(device: &TestDevice, gateway: &Gateway, username: &str) -> String {
+    let mut child = Guard(
+        device
+            .cli(gateway)
+            .args(["link", &gateway.issuer])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let lines = json_lines(child.0.stdout.take().unwrap());
+    let pending = next_matching(&lines, 30, |v| v["type"] == "link_pending");
+    let code = pending["user_code"].as_str().unwrap().to_owned();
+    gateway
+        .approve(&code, username, &format!("{username}-demo"), true)
+        .await;
+    let linked = tokio::task::spawn_blocking(move || {
+        let linked = next_matching(&lines, 60, |v| v["type"] == "linked");
+        let status = child.0.wait().unwrap();
+        assert!(status.success(), "link exits 0");
+        linked
+    })
+    .await
+    .unwrap();
+    linked["account"].as_str().unwrap().to_owned()
 }

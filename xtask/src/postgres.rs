@@ -1,0 +1,116 @@
+//! A private PostgreSQL server for the tests and the `gateway-pg`
+//! benchmark: a fresh cluster in a temporary folder, on a free loopback
+//! port, stopped and removed when dropped. It never touches a cluster the
+//! machine already runs.
+//!
+//! PostgreSQL refuses to run as root, so as root the cluster belongs to the
+//! `postgres` system user that Debian's package creates, and its commands
+//! run through `runuser`.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::Result;
+
+/// A running private cluster.
+pub struct Server {
+    dir: PathBuf,
+    bin: PathBuf,
+    /// `postgres://strongroom@127.0.0.1:PORT/postgres`: the cluster's
+    /// superuser (trust authentication, loopback only).
+    pub url: String,
+}
+
+/// The newest installed server's program folder
+/// (`/usr/lib/postgresql/<version>/bin`).
+fn server_bin() -> Result<PathBuf> {
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .map_err(|e| format!("PostgreSQL's server is not installed (/usr/lib/postgresql: {e})"))?
+        .filter_map(|entry| {
+            let entry = entry.ok()?;
+            let version = entry.file_name().to_str()?.parse().ok()?;
+            let bin = entry.path().join("bin");
+            bin.join("initdb").exists().then_some((version, bin))
+        })
+        .collect();
+    versions.sort();
+    versions
+        .pop()
+        .map(|(_, bin)| bin)
+        .ok_or_else(|| "no PostgreSQL server under /usr/lib/postgresql".into())
+}
+
+fn free_port() -> Result<u16> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| format!("no free port: {e}"))
+}
+
+/// `program` from the server's folder, as the `postgres` user when we are
+/// root.
+fn pg_command(bin: &Path, program: &str) -> Command {
+    let path = bin.join(program);
+    if crate::is_root() {
+        let mut cmd = Command::new("runuser");
+        cmd.args(["-u", "postgres", "--"]).arg(path);
+        cmd
+    } else {
+        Command::new(path)
+    }
+}
+
+impl Server {
+    /// Creates and starts a cluster.
+    pub fn start() -> Result<Server> {
+        let bin = server_bin()?;
+        let dir = crate::temp_dir("strongroom-postgres")?;
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        if crate::is_root() {
+            crate::run(Command::new("chown").args(["postgres:postgres"]).arg(&dir))?;
+        }
+        let data = dir.join("data");
+        crate::run(
+            pg_command(&bin, "initdb")
+                .args(["--username", "strongroom", "--auth", "trust"])
+                .args(["--encoding", "UTF8", "--locale", "C", "--no-sync"])
+                .arg("-D")
+                .arg(&data)
+                .stdout(std::process::Stdio::null()),
+        )?;
+        let port = free_port()?;
+        let options = format!(
+            "-c listen_addresses=127.0.0.1 -p {port} -k {} -c max_connections=300",
+            dir.display()
+        );
+        let server = Server {
+            url: format!("postgres://strongroom@127.0.0.1:{port}/postgres"),
+            dir,
+            bin,
+        };
+        crate::run(
+            pg_command(&server.bin, "pg_ctl")
+                .arg("-D")
+                .arg(&data)
+                .arg("-l")
+                .arg(server.dir.join("server.log"))
+                .args(["-w", "-o", &options, "start"])
+                .stdout(std::process::Stdio::null()),
+        )?;
+        eprintln!("PostgreSQL: a private server at {}", server.url);
+        Ok(server)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = pg_command(&self.bin, "pg_ctl")
+            .arg("-D")
+            .arg(self.dir.join("data"))
+            .args(["-m", "fast", "-w", "stop"])
+            .stdout(std::process::Stdio::null())
+            .status();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
