@@ -79,7 +79,7 @@ fn main() -> ExitCode {
 }
 
 fn usage() -> String {
-    "usage: cargo xtask <demo | test | bench (store | delivery | app) [--json]>".into()
+    "usage: cargo xtask <demo | test | bench (store | delivery | app | gateway-pg) [--json]>".into()
 }
 
 fn root() -> PathBuf {
@@ -409,6 +409,7 @@ fn bench(args: &[String]) -> Result {
         Some("store") => bench_store(json),
         Some("delivery") => bench_delivery(json),
         Some("app") => bench_app(json),
+        Some("gateway-pg") => bench_gateway_pg(json),
         _ => Err(usage()),
     }
 }
@@ -480,6 +481,46 @@ fn bench_delivery(json: bool) -> Result {
         step("running the delivery benchmark");
     }
     run_bench_in_keyring("--package strongroom-client --bench delivery", json)
+}
+
+/// Builds the gateway in release, starts a private PostgreSQL server, then
+/// runs the gateway-pg benchmark: the fan-out load on one SQLite gateway
+/// and on two gateways sharing the PostgreSQL database, in one run.
+fn bench_gateway_pg(json: bool) -> Result {
+    let mut packages = vec!["build-essential", "pkg-config", "dbus", "gnome-keyring"];
+    packages.extend_from_slice(POSTGRES_PACKAGES);
+    ensure_packages(&packages)?;
+    let quiet: &[&str] = if json { &["--quiet"] } else { &[] };
+    if !json {
+        step("building the gateway and the benchmark (release)");
+    }
+    build_release_gateway(quiet)?;
+    run(Command::new(cargo())
+        .args([
+            "bench",
+            "--package",
+            "strongroom-client",
+            "--bench",
+            "gateway_pg",
+            "--no-run",
+        ])
+        .args(quiet))?;
+    if !json {
+        step("running the gateway-pg benchmark");
+    }
+    let server = postgres::Server::start()?;
+    // The same session as the other benchmarks (it also raises the
+    // open-file limit for 10,000 connections); no keychain is used.
+    let line = format!(
+        r#""$CARGO_BIN" bench --quiet --package strongroom-client --bench gateway_pg -- {}"#,
+        if json { "--json" } else { "" }
+    );
+    let (mut cmd, keyring_home) = keyring_session(&line)?;
+    cmd.env("STRONGROOM_TEST_POSTGRES", &server.url);
+    let result = run(&mut cmd);
+    let _ = std::fs::remove_dir_all(&keyring_home);
+    drop(server);
+    result
 }
 
 /// Builds the release app (with its bundled front end), the hello-world

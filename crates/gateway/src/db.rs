@@ -11,14 +11,17 @@
 //! survives SIGKILL. Reads run on the blocking pool with connections of
 //! their own (WAL lets them proceed while the writer commits).
 //!
-//! PostgreSQL: each write is its own transaction on a pooled connection, on
-//! the blocking pool; the server groups concurrent commits' WAL flushes
-//! itself. One transaction per job (not SQLite's batch) because two
-//! gateways write at once: a batch holding row locks from many jobs could
-//! deadlock with the other gateway's batch, where single jobs each lock one
-//! customer's rows in one order. What a write [`Connection::announce`]s goes
-//! out with its commit as a NOTIFY, and [`Db::listen`] hears the other
-//! gateways' announcements.
+//! PostgreSQL: the same group commit, on a writer thread of each gateway
+//! process with a connection of its own. Each batch first takes one
+//! transaction-scoped advisory lock, so the batches of all the gateways
+//! sharing the database commit one after another: none can deadlock
+//! against another over the device rows they both update, and while one
+//! commits the others' batches grow. More gateways add connection, TLS and
+//! stream capacity (the CPU-heavy part); writes stay batched. What a job
+//! [`Connection::announce`]s goes out with its batch's commit as a NOTIFY
+//! (transactional: only what committed is heard), and [`Db::listen`] hears
+//! the other gateways' announcements. Reads run on the blocking pool with
+//! pooled connections.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -68,10 +71,10 @@ const MAX_BATCH: usize = 512;
 /// instead of opening a connection (and a blocking thread) per stream.
 const READERS: usize = 8;
 
-/// PostgreSQL connections per gateway process (reads and writes). Two
-/// gateways and the test suite's parallel gateways stay well under the
-/// server's default of 100 connections.
-const PG_CONNECTIONS: usize = 12;
+/// PostgreSQL read connections per gateway process (besides the writer's
+/// and the listener's). Two gateways, or the test suite's parallel ones,
+/// stay well under the server's default of 100 connections.
+const PG_READERS: usize = 8;
 
 /// Where the gateway keeps its data.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -153,8 +156,10 @@ fn is_loopback(host: &str) -> bool {
 type Completion = Box<dyn FnOnce(bool) + Send>;
 type Job = Box<dyn FnOnce(&Connection<'_>) -> (bool, Completion) + Send>;
 
-/// A handle on the database.
+/// A handle on the database: the writer thread's channel, and the reads.
 pub struct Db {
+    writer: Mutex<Option<mpsc::Sender<Job>>>,
+    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
     backend: Backend,
 }
 
@@ -163,16 +168,15 @@ enum Backend {
     Postgres(Arc<PgDb>),
 }
 
-/// The SQLite writer thread's channel and a pool of read connections.
+/// A pool of SQLite read connections.
 struct SqliteDb {
-    writer: Mutex<Option<mpsc::Sender<Job>>>,
     readers: Arc<Mutex<Vec<rusqlite::Connection>>>,
     read_slots: tokio::sync::Semaphore,
     path: PathBuf,
-    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
-/// A pool of PostgreSQL sessions.
+/// A pool of PostgreSQL sessions for reads, and what the writer and the
+/// listener need.
 struct PgDb {
     config: postgres::Config,
     sessions: Mutex<Vec<PgSession>>,
@@ -346,43 +350,90 @@ fn pg_migrate(session: &mut PgSession) -> Result<(), GatewayError> {
     }
 }
 
-fn run_writer(conn: rusqlite::Connection, jobs: mpsc::Receiver<Job>) {
+/// Takes the jobs waiting in the channel (at least one, at most
+/// [`MAX_BATCH`]); `None` when the channel closed.
+fn next_batch(jobs: &mpsc::Receiver<Job>) -> Option<Vec<Job>> {
+    let first = jobs.recv().ok()?;
+    let mut batch = vec![first];
+    while batch.len() < MAX_BATCH {
+        match jobs.try_recv() {
+            Ok(job) => batch.push(job),
+            Err(_) => break,
+        }
+    }
+    Some(batch)
+}
+
+/// Runs one batch in one transaction (`begin` opens it), each job in its
+/// own savepoint, then `publish`es what the jobs that succeeded announced
+/// and commits; reports to every caller once the outcome is known.
+fn run_batch(
+    conn: &Connection<'_>,
+    batch: Vec<Job>,
+    begin: &str,
+    publish: &dyn Fn(&Connection<'_>, Vec<String>) -> Result<(), GatewayError>,
+) {
+    let mut completions = Vec::with_capacity(batch.len());
+    // Without a transaction nothing can be committed: the jobs are dropped
+    // unrun, and their callers hear that the writer could not take them.
+    if conn.execute_batch(begin).is_err() {
+        let _ = conn.execute_batch("ROLLBACK");
+        return;
+    }
+    let mut announced = Vec::new();
+    for job in batch {
+        if conn.execute_batch("SAVEPOINT job").is_err() {
+            continue;
+        }
+        let (ok, done) = job(conn);
+        let lines = conn.take_announcements();
+        if ok && conn.execute_batch("RELEASE job").is_ok() {
+            announced.extend(lines);
+        } else {
+            let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
+        }
+        completions.push(done);
+    }
+    let committed = publish(conn, announced).is_ok() && conn.execute_batch("COMMIT").is_ok();
+    if !committed {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    for done in completions {
+        done(committed);
+    }
+}
+
+fn run_sqlite_writer(conn: rusqlite::Connection, jobs: mpsc::Receiver<Job>) {
     let conn = Connection::sqlite(&conn);
-    while let Ok(first) = jobs.recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match jobs.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
-        let mut completions = Vec::with_capacity(batch.len());
-        let began = conn.execute_batch("BEGIN IMMEDIATE").is_ok();
-        for job in batch {
-            if !began {
-                // Without a transaction nothing can be committed: fail the job
-                // without running it.
-                completions.push(Box::new(|_: bool| {}) as Completion);
-                continue;
-            }
-            if conn.execute_batch("SAVEPOINT job").is_err() {
-                continue;
-            }
-            let (ok, done) = job(&conn);
-            let _ = if ok {
-                conn.execute_batch("RELEASE job")
-            } else {
-                conn.execute_batch("ROLLBACK TO job; RELEASE job")
+    while let Some(batch) = next_batch(&jobs) {
+        run_batch(&conn, batch, "BEGIN IMMEDIATE", &|_, _| Ok(()));
+    }
+}
+
+/// The advisory lock every gateway's batch takes first (an arbitrary
+/// constant: "STRONGROOM" would not fit in 64 bits).
+const BATCH_LOCK: i64 = 5_353_520_102;
+
+fn run_postgres_writer(pg: Arc<PgDb>, jobs: mpsc::Receiver<Job>) {
+    let mut session: Option<PgSession> = None;
+    let begin = format!("BEGIN; SELECT pg_advisory_xact_lock({BATCH_LOCK})");
+    while let Some(batch) = next_batch(&jobs) {
+        if session.as_ref().is_none_or(|s| s.client.is_closed()) {
+            session = match pg_connect(&pg.config) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    eprintln!("strongroom-gateway: the database writer: {e}");
+                    None
+                }
             };
-            completions.push(done);
         }
-        let committed = began && conn.execute_batch("COMMIT").is_ok();
-        if began && !committed {
-            let _ = conn.execute_batch("ROLLBACK");
-        }
-        for done in completions {
-            done(committed);
-        }
+        // With no connection the batch's jobs are dropped unrun: their
+        // callers hear that the writer could not take them.
+        let Some(session) = session.as_mut() else {
+            continue;
+        };
+        let conn = Connection::postgres(session);
+        run_batch(&conn, batch, &begin, &|conn, lines| pg.publish(conn, lines));
     }
 }
 
@@ -411,45 +462,6 @@ impl PgDb {
         }
     }
 
-    /// Runs `f` in one transaction and commits, sending its announcements
-    /// with the commit.
-    fn write<R, E>(&self, f: impl FnOnce(&Connection<'_>) -> Result<R, E>) -> Result<R, E>
-    where
-        E: From<GatewayError>,
-    {
-        let mut session = self.session().map_err(E::from)?;
-        let (result, healthy) = {
-            let conn = Connection::postgres(&mut session);
-            match conn.execute_batch("BEGIN") {
-                Err(e) => (Err(E::from(GatewayError::from(e))), false),
-                Ok(()) => {
-                    let result = f(&conn);
-                    if result.is_ok() {
-                        match self
-                            .send_announcements(&conn)
-                            .and_then(|()| conn.execute_batch("COMMIT").map_err(GatewayError::from))
-                        {
-                            Ok(()) => (result, true),
-                            Err(e) => {
-                                let healthy = conn.execute_batch("ROLLBACK").is_ok();
-                                (
-                                    Err(E::from(GatewayError::Storage(format!(
-                                        "the transaction did not commit: {e}"
-                                    )))),
-                                    healthy,
-                                )
-                            }
-                        }
-                    } else {
-                        (result, conn.execute_batch("ROLLBACK").is_ok())
-                    }
-                }
-            }
-        };
-        self.give_back(session, healthy);
-        result
-    }
-
     fn read<R, E>(&self, f: impl FnOnce(&Connection<'_>) -> Result<R, E>) -> Result<R, E>
     where
         E: From<GatewayError>,
@@ -460,8 +472,10 @@ impl PgDb {
         result
     }
 
-    fn send_announcements(&self, conn: &Connection<'_>) -> Result<(), GatewayError> {
-        let lines = conn.take_announcements();
+    /// Sends `lines` as NOTIFY payloads inside the current transaction
+    /// (delivered to listeners when it commits), first line this node's
+    /// name.
+    fn publish(&self, conn: &Connection<'_>, lines: Vec<String>) -> Result<(), GatewayError> {
         let mut payload = String::new();
         for line in lines {
             if !payload.is_empty() && payload.len() + line.len() + 1 > MAX_PAYLOAD {
@@ -549,16 +563,36 @@ impl PgDb {
     }
 }
 
+fn start_writer(
+    run: impl FnOnce(mpsc::Receiver<Job>) + Send + 'static,
+) -> Result<(mpsc::Sender<Job>, std::thread::JoinHandle<()>), GatewayError> {
+    let (tx, rx) = mpsc::channel::<Job>();
+    let thread = std::thread::Builder::new()
+        .name("gateway-db-writer".into())
+        .spawn(move || run(rx))
+        .map_err(|e| GatewayError::io("starting the database writer", e))?;
+    Ok((tx, thread))
+}
+
 impl Db {
-    /// Opens (creating and migrating if needed) the database and, for
-    /// SQLite, starts its writer thread.
+    /// Opens (creating and migrating if needed) the database and starts its
+    /// writer thread.
     ///
     /// # Errors
     /// [`GatewayError::Storage`] if the database cannot be opened or
     /// migrated.
     pub async fn open(database: &Database) -> Result<Db, GatewayError> {
-        match database {
-            Database::Sqlite(path) => Db::open_sqlite(path),
+        let (writer, thread, backend) = match database {
+            Database::Sqlite(path) => {
+                let conn = open_writer(path)?;
+                let (writer, thread) = start_writer(move |jobs| run_sqlite_writer(conn, jobs))?;
+                let backend = Backend::Sqlite(SqliteDb {
+                    readers: Arc::new(Mutex::new(Vec::new())),
+                    read_slots: tokio::sync::Semaphore::new(READERS),
+                    path: path.to_owned(),
+                });
+                (writer, thread, backend)
+            }
             Database::Postgres(url) => {
                 let config = pg_config(url)?;
                 let first = config.clone();
@@ -570,35 +604,24 @@ impl Db {
                 .await
                 .map_err(|e| GatewayError::Storage(e.to_string()))??;
                 let rng = ring::rand::SystemRandom::new();
-                Ok(Db {
-                    backend: Backend::Postgres(Arc::new(PgDb {
-                        config,
-                        sessions: Mutex::new(vec![session]),
-                        slots: tokio::sync::Semaphore::new(PG_CONNECTIONS),
-                        node: crate::crypto::random_token(&rng),
-                        closed: AtomicBool::new(false),
-                        listener: Mutex::new(None),
-                    })),
-                })
+                let pg = Arc::new(PgDb {
+                    config,
+                    sessions: Mutex::new(vec![session]),
+                    slots: tokio::sync::Semaphore::new(PG_READERS),
+                    node: crate::crypto::random_token(&rng),
+                    closed: AtomicBool::new(false),
+                    listener: Mutex::new(None),
+                });
+                let for_writer = Arc::clone(&pg);
+                let (writer, thread) =
+                    start_writer(move |jobs| run_postgres_writer(for_writer, jobs))?;
+                (writer, thread, Backend::Postgres(pg))
             }
-        }
-    }
-
-    fn open_sqlite(path: &Path) -> Result<Db, GatewayError> {
-        let conn = open_writer(path)?;
-        let (tx, rx) = mpsc::channel::<Job>();
-        let thread = std::thread::Builder::new()
-            .name("gateway-db-writer".into())
-            .spawn(move || run_writer(conn, rx))
-            .map_err(|e| GatewayError::io("starting the database writer", e))?;
+        };
         Ok(Db {
-            backend: Backend::Sqlite(SqliteDb {
-                writer: Mutex::new(Some(tx)),
-                readers: Arc::new(Mutex::new(Vec::new())),
-                read_slots: tokio::sync::Semaphore::new(READERS),
-                path: path.to_owned(),
-                thread: Mutex::new(Some(thread)),
-            }),
+            writer: Mutex::new(Some(writer)),
+            thread: Mutex::new(Some(thread)),
+            backend,
         })
     }
 
@@ -628,90 +651,13 @@ impl Db {
         Ok(())
     }
 
-    /// Runs `f` inside a transaction that commits after it (SQLite: within
-    /// the next group commit). Returns its result only once the commit is
-    /// durable; if `f` fails, its own changes are rolled back (and with
-    /// SQLite the rest of the batch still commits).
+    /// Runs `f` on the writer thread inside the next group commit. Returns
+    /// its result only once the commit is durable; if `f` fails, its own
+    /// changes are rolled back and the rest of the batch still commits.
     ///
     /// # Errors
     /// `f`'s error, or [`GatewayError::Storage`] if the commit failed.
     pub async fn write<R, E, F>(&self, f: F) -> Result<R, E>
-    where
-        R: Send + 'static,
-        E: From<GatewayError> + Send + 'static,
-        F: FnOnce(&Connection<'_>) -> Result<R, E> + Send + 'static,
-    {
-        match &self.backend {
-            Backend::Sqlite(s) => s.write(f).await,
-            Backend::Postgres(pg) => {
-                let Ok(_slot) = pg.slots.acquire().await else {
-                    return Err(closed());
-                };
-                let pg = Arc::clone(pg);
-                tokio::task::spawn_blocking(move || pg.write(f))
-                    .await
-                    .unwrap_or_else(|_| {
-                        Err(E::from(GatewayError::Storage("a write panicked".into())))
-                    })
-            }
-        }
-    }
-
-    /// Runs `f` with a connection outside any write transaction, on the
-    /// blocking thread pool.
-    ///
-    /// # Errors
-    /// `f`'s error, or [`GatewayError::Storage`] if no connection opens.
-    pub async fn read<R, E, F>(&self, f: F) -> Result<R, E>
-    where
-        R: Send + 'static,
-        E: From<GatewayError> + Send + 'static,
-        F: FnOnce(&Connection<'_>) -> Result<R, E> + Send + 'static,
-    {
-        match &self.backend {
-            Backend::Sqlite(s) => s.read(f).await,
-            Backend::Postgres(pg) => {
-                let Ok(_slot) = pg.slots.acquire().await else {
-                    return Err(closed());
-                };
-                let pg = Arc::clone(pg);
-                tokio::task::spawn_blocking(move || pg.read(f))
-                    .await
-                    .unwrap_or_else(|_| {
-                        Err(E::from(GatewayError::Storage("a read panicked".into())))
-                    })
-            }
-        }
-    }
-
-    /// Stops the writer after the jobs already queued (SQLite), or the
-    /// listener (PostgreSQL), and waits for it.
-    pub fn close(&self) {
-        match &self.backend {
-            Backend::Sqlite(s) => {
-                if let Ok(mut writer) = s.writer.lock() {
-                    writer.take();
-                }
-                if let Some(thread) = s.thread.lock().ok().and_then(|mut t| t.take()) {
-                    let _ = thread.join();
-                }
-            }
-            Backend::Postgres(pg) => {
-                pg.closed.store(true, Ordering::Relaxed);
-                pg.slots.close();
-                if let Some(thread) = pg.listener.lock().ok().and_then(|mut t| t.take()) {
-                    let _ = thread.join();
-                }
-                if let Ok(mut pool) = pg.sessions.lock() {
-                    pool.clear();
-                }
-            }
-        }
-    }
-}
-
-impl SqliteDb {
-    async fn write<R, E, F>(&self, f: F) -> Result<R, E>
     where
         R: Send + 'static,
         E: From<GatewayError> + Send + 'static,
@@ -742,11 +688,61 @@ impl SqliteDb {
         }
         answer.await.unwrap_or_else(|_| {
             Err(E::from(GatewayError::Storage(
-                "the database writer stopped".into(),
+                "the database writer could not run the write".into(),
             )))
         })
     }
 
+    /// Runs `f` with a connection outside any write transaction, on the
+    /// blocking thread pool.
+    ///
+    /// # Errors
+    /// `f`'s error, or [`GatewayError::Storage`] if no connection opens.
+    pub async fn read<R, E, F>(&self, f: F) -> Result<R, E>
+    where
+        R: Send + 'static,
+        E: From<GatewayError> + Send + 'static,
+        F: FnOnce(&Connection<'_>) -> Result<R, E> + Send + 'static,
+    {
+        match &self.backend {
+            Backend::Sqlite(s) => s.read(f).await,
+            Backend::Postgres(pg) => {
+                let Ok(_slot) = pg.slots.acquire().await else {
+                    return Err(closed());
+                };
+                let pg = Arc::clone(pg);
+                tokio::task::spawn_blocking(move || pg.read(f))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(E::from(GatewayError::Storage("a read panicked".into())))
+                    })
+            }
+        }
+    }
+
+    /// Stops the writer after the jobs already queued, and the listener,
+    /// and waits for them.
+    pub fn close(&self) {
+        if let Ok(mut writer) = self.writer.lock() {
+            writer.take();
+        }
+        if let Some(thread) = self.thread.lock().ok().and_then(|mut t| t.take()) {
+            let _ = thread.join();
+        }
+        if let Backend::Postgres(pg) = &self.backend {
+            pg.closed.store(true, Ordering::Relaxed);
+            pg.slots.close();
+            if let Some(thread) = pg.listener.lock().ok().and_then(|mut t| t.take()) {
+                let _ = thread.join();
+            }
+            if let Ok(mut pool) = pg.sessions.lock() {
+                pool.clear();
+            }
+        }
+    }
+}
+
+impl SqliteDb {
     async fn read<R, E, F>(&self, f: F) -> Result<R, E>
     where
         R: Send + 'static,
