@@ -21,8 +21,8 @@ use window::{Driver, Group, free_port};
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
-/// A browser home whose NSS database trusts `ca`.
-fn browser_home(ca: &Path) -> tempfile::TempDir {
+/// A browser home whose NSS database trusts each of `cas`.
+fn browser_home(cas: &[&Path]) -> tempfile::TempDir {
     let home = tempfile::tempdir().expect("a temp dir");
     let db = home.path().join(".pki/nssdb");
     std::fs::create_dir_all(&db).expect("the NSS folder");
@@ -32,21 +32,16 @@ fn browser_home(ca: &Path) -> tempfile::TempDir {
         .status()
         .is_ok_and(|s| s.success());
     assert!(ok, "certutil (libnss3-tools) makes the NSS database");
-    let ok = Command::new("certutil")
-        .args([
-            "-d",
-            &db,
-            "-A",
-            "-t",
-            "C,,",
-            "-n",
-            "strongroom-demo-ca",
-            "-i",
-        ])
-        .arg(ca)
-        .status()
-        .is_ok_and(|s| s.success());
-    assert!(ok, "the demo CA goes into the NSS database");
+    for (i, ca) in cas.iter().enumerate() {
+        let ok = Command::new("certutil")
+            .args(["-d", &db, "-A", "-t", "C,,", "-n"])
+            .arg(format!("strongroom-demo-ca-{i}"))
+            .arg("-i")
+            .arg(ca)
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "the demo CA goes into the NSS database");
+    }
     home
 }
 
@@ -159,7 +154,20 @@ async fn staff_answer_send_alerts_and_switch_pilot_flags_from_the_console_in_chr
     })
     .await;
 
-    let home = browser_home(&gateway.ca);
+    // Another bank, with its own gateway (its own staff, customers and
+    // conversations): it writes to its customer Bob.
+    let other_dir = tempfile::tempdir().expect("a temp dir");
+    let other = Gateway::start(other_dir.path(), &["--bank-name", "Other Bank"]);
+    let (status, _) = other
+        .bank(
+            "POST",
+            "/bank/v1/chat",
+            Some(json!({"customer": "bob", "author": "Other Bank", "body": "Your new card is on its way"})),
+        )
+        .await;
+    assert_eq!(status, 201, "the other bank writes to Bob");
+
+    let home = browser_home(&[&gateway.ca, &other.ca]);
     let (_chromedriver, d) = browser(home.path()).await;
 
     // An agent signs in, finds Alice waiting, and answers.
@@ -235,6 +243,29 @@ async fn staff_answer_send_alerts_and_switch_pilot_flags_from_the_console_in_chr
     })
     .await;
     assert_eq!(flags.get("quick_replies"), Some(&true));
+
+    // An agent of one bank cannot open another bank's conversation: the
+    // other bank's console knows neither her session nor her account, and
+    // her own bank's console has no trace of it.
+    let bob = |g: &Gateway| format!("{}/console/c/2", g.issuer);
+    go(&d, &bob(&other)).await;
+    d.wait("#username", None, 20).await;
+    let page = d.script("return document.body.innerText").await;
+    assert!(
+        !page.to_string().contains("Your new card"),
+        "the other bank's conversation stays closed: {page}"
+    );
+    d.type_into("#username", "silva").await;
+    d.type_into("#password", "correct horse battery staple")
+        .await;
+    d.click("button[type=submit]").await;
+    d.wait("p.error", Some("not right"), 20).await;
+    go(&d, &bob(&gateway)).await;
+    let page = d.script("return document.body.innerText").await;
+    assert!(
+        !page.to_string().contains("Your new card"),
+        "nothing of the other bank's conversation in this bank's console: {page}"
+    );
 
     // Every action is in the audit log, with who did it.
     go(&d, &format!("{}/console/audit", gateway.issuer)).await;

@@ -380,21 +380,38 @@ fn run_batch(
         let _ = conn.execute_batch("ROLLBACK");
         return;
     }
+    // One savepoint is kept open ahead of every job: a job that fails is
+    // rolled back to it (which keeps it for the next job); one that succeeds
+    // is released and the next savepoint made in the same round trip.
+    let jobs = batch.len();
     let mut announced = Vec::new();
-    for job in batch {
-        if conn.execute_batch("SAVEPOINT job").is_err() {
-            continue;
-        }
+    let mut broken = false;
+    for (i, job) in batch.into_iter().enumerate() {
         let (ok, done) = job(conn);
         let lines = conn.take_announcements();
-        if ok && conn.execute_batch("RELEASE job").is_ok() {
-            announced.extend(lines);
-        } else {
-            let _ = conn.execute_batch("ROLLBACK TO job; RELEASE job");
-        }
         completions.push(done);
+        if broken {
+            continue;
+        }
+        let last = i + 1 == jobs;
+        if ok {
+            let next = if last {
+                "RELEASE job"
+            } else {
+                "RELEASE job; SAVEPOINT job"
+            };
+            match conn.execute_batch(next) {
+                Ok(()) => announced.extend(lines),
+                // Whether the job's changes were kept is unknown: commit
+                // nothing rather than report a job done that was not.
+                Err(_) => broken = true,
+            }
+        } else if conn.execute_batch("ROLLBACK TO job").is_err() {
+            broken = true;
+        }
     }
-    let committed = publish(conn, announced).is_ok() && conn.execute_batch("COMMIT").is_ok();
+    let committed =
+        !broken && publish(conn, announced).is_ok() && conn.execute_batch("COMMIT").is_ok();
     if !committed {
         let _ = conn.execute_batch("ROLLBACK");
     }
@@ -406,7 +423,9 @@ fn run_batch(
 fn run_sqlite_writer(conn: rusqlite::Connection, jobs: mpsc::Receiver<Job>) {
     let conn = Connection::sqlite(&conn);
     while let Some(batch) = next_batch(&jobs) {
-        run_batch(&conn, batch, "BEGIN IMMEDIATE", &|_, _| Ok(()));
+        run_batch(&conn, batch, "BEGIN IMMEDIATE; SAVEPOINT job", &|_, _| {
+            Ok(())
+        });
     }
 }
 
@@ -416,7 +435,7 @@ const BATCH_LOCK: i64 = 5_353_520_102;
 
 fn run_postgres_writer(pg: Arc<PgDb>, jobs: mpsc::Receiver<Job>) {
     let mut session: Option<PgSession> = None;
-    let begin = format!("BEGIN; SELECT pg_advisory_xact_lock({BATCH_LOCK})");
+    let begin = format!("BEGIN; SELECT pg_advisory_xact_lock({BATCH_LOCK}); SAVEPOINT job");
     while let Some(batch) = next_batch(&jobs) {
         if session.as_ref().is_none_or(|s| s.client.is_closed()) {
             session = match pg_connect(&pg.config) {

@@ -65,6 +65,14 @@ pub fn enqueue(
     alert_id: Option<&str>,
 ) -> Result<Option<u64>, GatewayError> {
     let body = encode_event(event)?;
+    if conn.is_postgres() {
+        let appended = append_postgres(
+            conn,
+            "id = ?1",
+            params![device_id, required_scope(event), body, alert_id, now_ms()],
+        )?;
+        return Ok(appended.into_iter().next().map(|(_, seq)| seq));
+    }
     let seq: Option<i64> = conn
         .prepare_cached(
             "UPDATE devices SET last_seq = last_seq + 1
@@ -87,6 +95,39 @@ pub fn enqueue(
     }
     .announce(conn);
     Ok(Some(seq))
+}
+
+/// PostgreSQL: [`enqueue`] for every device `which` selects, in one
+/// statement (a data-modifying WITH numbers and appends at once, one round
+/// trip however many devices). Parameters: `?2` the scope the event needs,
+/// `?3` its body, `?4` its alert id, `?5` the time; `which` uses `?1` (and
+/// `?6`).
+fn append_postgres(
+    conn: &Connection,
+    which: &str,
+    params: Result<Vec<crate::sql::Value>, crate::sql::Error>,
+) -> Result<Committed, GatewayError> {
+    let sql = format!(
+        "WITH numbered AS (
+             UPDATE devices SET last_seq = last_seq + 1
+             WHERE {which} AND instr(' ' || scope || ' ', ' ' || ?2 || ' ') > 0
+             RETURNING id, last_seq)
+         INSERT INTO events(device_id, seq, body, alert_id, created_at)
+         SELECT id, last_seq, ?3, ?4, ?5 FROM numbered
+         RETURNING device_id, seq"
+    );
+    let mut committed = Vec::new();
+    for row in conn.query(&sql, params)? {
+        let device: String = row.get(0)?;
+        let seq: u64 = row.get(1)?;
+        crate::hub::Announcement::Events {
+            device: device.clone(),
+            seq,
+        }
+        .announce(conn);
+        committed.push((device, seq));
+    }
+    Ok(committed)
 }
 
 /// The ids of a customer's linked (not revoked) devices.
@@ -113,6 +154,21 @@ pub fn enqueue_for_customer(
     event: &DeviceEvent,
     alert_id: Option<&str>,
 ) -> Result<Committed, GatewayError> {
+    if conn.is_postgres() {
+        let body = encode_event(event)?;
+        return append_postgres(
+            conn,
+            "customer_id = ?1 AND revoked_at IS NULL AND id <> ?6",
+            params![
+                customer_id,
+                required_scope(event),
+                body,
+                alert_id,
+                now_ms(),
+                except.unwrap_or("")
+            ],
+        );
+    }
     let mut committed = Vec::new();
     for device in customer_devices(conn, customer_id)? {
         if Some(device.as_str()) == except {

@@ -140,29 +140,107 @@ async fn events_after(
         .await
 }
 
-/// Records when alerts `after`+1..=`upto` were written to the device's
-/// stream (the console's "delivered"), in the database so that every
-/// gateway sharing it sees the same. Not awaited: the stream goes on, and a
-/// failed record costs only the console's "delivered" (the acknowledgement
-/// still implies it).
-fn record_delivery(state: &Shared, device_id: &str, after: u64, upto: u64) {
-    let db = std::sync::Arc::clone(&state.db);
-    let id = device_id.to_owned();
-    let (after, upto) = (
-        i64::try_from(after).unwrap_or(i64::MAX),
-        i64::try_from(upto).unwrap_or(i64::MAX),
-    );
-    tokio::spawn(async move {
-        let _ = db
-            .write(move |c| -> Result<usize, GatewayError> {
-                Ok(c.execute(
-                    "UPDATE events SET delivered_at = ?1 WHERE device_id = ?2
-                     AND seq > ?3 AND seq <= ?4 AND alert_id IS NOT NULL AND delivered_at IS NULL",
-                    params![now_ms(), id, after, upto],
-                )?)
-            })
-            .await;
-    });
+/// How long alerts sent but not acknowledged wait before their delivery
+/// is recorded on its own (an acknowledgement records it with no write of
+/// its own).
+const RECORD_DELIVERY_AFTER: Duration = Duration::from_secs(2);
+
+/// Alerts written to the stream whose delivery is not yet in the
+/// database: numbers `after`+1..=`upto`, first sent at `at` (ms), and when
+/// that was. Recorded with the acknowledgement that covers them, or on
+/// their own after [`RECORD_DELIVERY_AFTER`], or when the stream ends.
+struct Unrecorded {
+    state: Shared,
+    device_id: String,
+    range: Option<(u64, u64, i64, Instant)>,
+}
+
+impl Unrecorded {
+    fn sent(&mut self, after: u64, upto: u64) {
+        self.range = Some(match self.range {
+            Some((first, _, at, when)) => (first, upto, at, when),
+            None => (after, upto, now_ms(), Instant::now()),
+        });
+    }
+
+    /// When the first unrecorded alert was sent (ms), or now.
+    fn first_sent_at(&self) -> i64 {
+        self.range.map_or_else(now_ms, |(_, _, at, _)| at)
+    }
+
+    fn acked(&mut self, seq: u64) {
+        if let Some((_, upto, at, when)) = self.range {
+            self.range = (upto > seq).then_some((seq, upto, at, when));
+        }
+    }
+
+    fn due(&self) -> Instant {
+        self.range.map_or_else(Instant::now, |(.., when)| when) + RECORD_DELIVERY_AFTER
+    }
+
+    /// Writes the delivery time now. Not awaited: the stream goes on, and a
+    /// failed record costs only the console's "delivered" (an
+    /// acknowledgement still implies it).
+    fn record(&mut self) {
+        let Some((after, upto, at, _)) = self.range.take() else {
+            return;
+        };
+        let id = self.device_id.clone();
+        let (after, upto) = (
+            i64::try_from(after).unwrap_or(i64::MAX),
+            i64::try_from(upto).unwrap_or(i64::MAX),
+        );
+        let db = std::sync::Arc::clone(&self.state.db);
+        tokio::spawn(async move {
+            let _ = db
+                .write(move |c| -> Result<usize, GatewayError> {
+                    Ok(c.execute(
+                        "UPDATE events SET delivered_at = ?1 WHERE device_id = ?2
+                         AND seq > ?3 AND seq <= ?4 AND alert_id IS NOT NULL AND delivered_at IS NULL",
+                        params![at, id, after, upto],
+                    )?)
+                })
+                .await;
+        });
+    }
+}
+
+impl Drop for Unrecorded {
+    fn drop(&mut self) {
+        self.record();
+    }
+}
+
+/// The write for an acknowledgement of `previous`+1..=`seq`: the device's
+/// acknowledged number, and each alert's acknowledgement time (and its
+/// delivery time, `delivered_at`, if not yet recorded) for the console.
+fn record_ack(
+    id: String,
+    previous: u64,
+    seq: u64,
+    delivered_at: i64,
+) -> impl FnOnce(&crate::sql::Connection<'_>) -> Result<(), GatewayError> + Send + 'static {
+    move |c| {
+        let (previous, seq) = (
+            i64::try_from(previous).unwrap_or(0),
+            i64::try_from(seq).unwrap_or(0),
+        );
+        let device = "UPDATE devices SET acked_seq = CASE
+                 WHEN ?1 <= acked_seq THEN acked_seq
+                 WHEN ?1 < last_seq THEN ?1 ELSE last_seq END
+             WHERE id = ?2";
+        let events = "UPDATE events SET acked_at = ?4, delivered_at = COALESCE(delivered_at, ?5)
+             WHERE device_id = ?2 AND seq > ?3 AND seq <= ?1 AND alert_id IS NOT NULL";
+        let values = params![seq, id, previous, now_ms(), delivered_at];
+        if c.is_postgres() {
+            // One round trip: a data-modifying WITH runs both updates.
+            c.execute(&format!("WITH device AS ({device}) {events}"), values)?;
+        } else {
+            c.execute(device, params![seq, id])?;
+            c.execute(events, values)?;
+        }
+        Ok(())
+    }
 }
 
 enum Incoming {
@@ -293,6 +371,11 @@ async fn run(state: &Shared, auth: &DeviceAuth, socket: &mut WebSocket) -> Ended
         }
     };
     live.heard();
+    let mut unrecorded = Unrecorded {
+        state: state.clone(),
+        device_id: auth.device_id.clone(),
+        range: None,
+    };
     loop {
         // Catch up with everything committed after `sent`.
         loop {
@@ -311,7 +394,7 @@ async fn run(state: &Shared, auth: &DeviceAuth, socket: &mut WebSocket) -> Ended
                 alerts |= alert;
             }
             if alerts {
-                record_delivery(state, &auth.device_id, before, sent);
+                unrecorded.sent(before, sent);
             }
             if !full {
                 break;
@@ -329,33 +412,16 @@ async fn run(state: &Shared, auth: &DeviceAuth, socket: &mut WebSocket) -> Ended
                             return Ended::Violation("acknowledged an event not sent");
                         }
                         if seq > acked {
-                            let id = auth.device_id.clone();
-                            let previous = i64::try_from(acked).unwrap_or(0);
+                            let delivered_at = unrecorded.first_sent_at();
                             let stored = state
                                 .db
-                                .write(move |c| -> Result<(), GatewayError> {
-                                    let seq = i64::try_from(seq).unwrap_or(0);
-                                    c.prepare_cached(
-                                        "UPDATE devices SET acked_seq = CASE
-                                             WHEN ?1 <= acked_seq THEN acked_seq
-                                             WHEN ?1 < last_seq THEN ?1 ELSE last_seq END
-                                         WHERE id = ?2",
-                                    )?
-                                    .execute(params![seq, id])?;
-                                    // The time of each alert's acknowledgement,
-                                    // for the agent console.
-                                    c.prepare_cached(
-                                        "UPDATE events SET acked_at = ?1 WHERE device_id = ?2
-                                         AND seq > ?3 AND seq <= ?4 AND alert_id IS NOT NULL",
-                                    )?
-                                    .execute(params![now_ms(), id, previous, seq])?;
-                                    Ok(())
-                                })
+                                .write(record_ack(auth.device_id.clone(), acked, seq, delivered_at))
                                 .await;
                             if stored.is_err() {
                                 return Ended::Failed;
                             }
                             acked = seq;
+                            unrecorded.acked(seq);
                         }
                     }
                     // A second resume restarts delivery from the number
@@ -372,6 +438,11 @@ async fn run(state: &Shared, auth: &DeviceAuth, socket: &mut WebSocket) -> Ended
                 if changed.is_err() || subscription.signal.borrow_and_update().revoked {
                     return Ended::Revoked;
                 }
+            }
+            // A device that does not acknowledge what it was sent (it cannot
+            // store it, say) still shows it delivered, a moment later.
+            () = tokio::time::sleep_until(unrecorded.due()), if unrecorded.range.is_some() => {
+                unrecorded.record();
             }
             () = tokio::time::sleep_until(deadline) => match due {
                 Due::Ping => {
