@@ -185,7 +185,13 @@ struct PgDb {
     node: String,
     closed: AtomicBool,
     listener: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// What [`Db::listen`] was given, also called with this process's own
+    /// committed announcements.
+    hear: Mutex<Option<Hear>>,
 }
+
+/// A function that applies one announcement line.
+type Hear = Arc<dyn Fn(&str) + Send + Sync>;
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -366,19 +372,20 @@ fn next_batch(jobs: &mpsc::Receiver<Job>) -> Option<Vec<Job>> {
 
 /// Runs one batch in one transaction (`begin` opens it), each job in its
 /// own savepoint, then `publish`es what the jobs that succeeded announced
-/// and commits; reports to every caller once the outcome is known.
+/// and commits; reports to every caller once the outcome is known. Returns
+/// the announcements that committed.
 fn run_batch(
     conn: &Connection<'_>,
     batch: Vec<Job>,
     begin: &str,
-    publish: &dyn Fn(&Connection<'_>, Vec<String>) -> Result<(), GatewayError>,
-) {
+    publish: &dyn Fn(&Connection<'_>, &[String]) -> Result<(), GatewayError>,
+) -> Vec<String> {
     let mut completions = Vec::with_capacity(batch.len());
     // Without a transaction nothing can be committed: the jobs are dropped
     // unrun, and their callers hear that the writer could not take them.
     if conn.execute_batch(begin).is_err() {
         let _ = conn.execute_batch("ROLLBACK");
-        return;
+        return Vec::new();
     }
     // One savepoint is kept open ahead of every job: a job that fails is
     // rolled back to it (which keeps it for the next job); one that succeeds
@@ -411,13 +418,15 @@ fn run_batch(
         }
     }
     let committed =
-        !broken && publish(conn, announced).is_ok() && conn.execute_batch("COMMIT").is_ok();
+        !broken && publish(conn, &announced).is_ok() && conn.execute_batch("COMMIT").is_ok();
     if !committed {
         let _ = conn.execute_batch("ROLLBACK");
+        announced.clear();
     }
     for done in completions {
         done(committed);
     }
+    announced
 }
 
 fn run_sqlite_writer(conn: rusqlite::Connection, jobs: mpsc::Receiver<Job>) {
@@ -452,7 +461,16 @@ fn run_postgres_writer(pg: Arc<PgDb>, jobs: mpsc::Receiver<Job>) {
             continue;
         };
         let conn = Connection::postgres(session);
-        run_batch(&conn, batch, &begin, &|conn, lines| pg.publish(conn, lines));
+        let committed = run_batch(&conn, batch, &begin, &|conn, lines| pg.publish(conn, lines));
+        // This process hears its own commits here, before the callers do
+        // (the listener skips them): its streams get the bodies too.
+        if !committed.is_empty()
+            && let Some(hear) = pg.hear.lock().ok().and_then(|h| h.clone())
+        {
+            for line in &committed {
+                hear(line);
+            }
+        }
     }
 }
 
@@ -494,14 +512,14 @@ impl PgDb {
     /// Sends `lines` as NOTIFY payloads inside the current transaction
     /// (delivered to listeners when it commits), first line this node's
     /// name.
-    fn publish(&self, conn: &Connection<'_>, lines: Vec<String>) -> Result<(), GatewayError> {
+    fn publish(&self, conn: &Connection<'_>, lines: &[String]) -> Result<(), GatewayError> {
         let mut payload = String::new();
         for line in lines {
             if !payload.is_empty() && payload.len() + line.len() + 1 > MAX_PAYLOAD {
                 self.notify(conn, &payload)?;
                 payload.clear();
             }
-            payload.push_str(&line);
+            payload.push_str(line);
             payload.push('\n');
         }
         if !payload.is_empty() {
@@ -519,7 +537,7 @@ impl PgDb {
     }
 
     /// Hears announcements until the database closes; see [`Db::listen`].
-    fn listen(self: &Arc<Self>, on_line: Arc<dyn Fn(&str) + Send + Sync>) {
+    fn listen(self: &Arc<Self>, on_line: Hear) {
         let mut missed_some = false;
         while !self.closed.load(Ordering::Relaxed) {
             let mut session = match pg_connect(&self.config) {
@@ -630,6 +648,7 @@ impl Db {
                     node: crate::crypto::random_token(&rng),
                     closed: AtomicBool::new(false),
                     listener: Mutex::new(None),
+                    hear: Mutex::new(None),
                 });
                 let for_writer = Arc::clone(&pg);
                 let (writer, thread) =
@@ -649,16 +668,20 @@ impl Db {
         matches!(self.backend, Backend::Postgres(_))
     }
 
-    /// Calls `on_line` with each line other gateway processes announce (see
-    /// [`Connection::announce`]), and with `*` after a gap in listening,
-    /// when announcements may have been missed. Nothing to hear with SQLite.
+    /// Calls `on_line` with each line announced (see
+    /// [`Connection::announce`]) by other gateway processes and by this
+    /// one's commits, and with `*` after a gap in listening, when
+    /// announcements may have been missed. Nothing to hear with SQLite.
     ///
     /// # Errors
     /// [`GatewayError::Io`] if the listening thread cannot start.
-    pub fn listen(&self, on_line: Arc<dyn Fn(&str) + Send + Sync>) -> Result<(), GatewayError> {
+    pub fn listen(&self, on_line: Hear) -> Result<(), GatewayError> {
         let Backend::Postgres(pg) = &self.backend else {
             return Ok(());
         };
+        if let Ok(mut hear) = pg.hear.lock() {
+            *hear = Some(Arc::clone(&on_line));
+        }
         let pg2 = Arc::clone(pg);
         let thread = std::thread::Builder::new()
             .name("gateway-db-listener".into())

@@ -69,6 +69,8 @@ pub fn enqueue(
         let appended = append_postgres(
             conn,
             "id = ?1",
+            &body,
+            alert_id.is_some(),
             params![device_id, required_scope(event), body, alert_id, now_ms()],
         )?;
         return Ok(appended.into_iter().next().map(|(_, seq)| seq));
@@ -88,23 +90,20 @@ pub fn enqueue(
         "INSERT INTO events(device_id, seq, body, alert_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
     .execute(params![device_id, seq, body, alert_id, now_ms()])?;
-    let seq = u64::try_from(seq).unwrap_or(0);
-    crate::hub::Announcement::Events {
-        device: device_id.to_owned(),
-        seq,
-    }
-    .announce(conn);
-    Ok(Some(seq))
+    Ok(Some(u64::try_from(seq).unwrap_or(0)))
 }
 
 /// PostgreSQL: [`enqueue`] for every device `which` selects, in one
 /// statement (a data-modifying WITH numbers and appends at once, one round
-/// trip however many devices). Parameters: `?2` the scope the event needs,
+/// trip however many devices), each announced with its body so that open
+/// streams, here or on another gateway, send it without reading it back. Parameters: `?2` the scope the event needs,
 /// `?3` its body, `?4` its alert id, `?5` the time; `which` uses `?1` (and
 /// `?6`).
 fn append_postgres(
     conn: &Connection,
     which: &str,
+    body: &str,
+    alert: bool,
     params: Result<Vec<crate::sql::Value>, crate::sql::Error>,
 ) -> Result<Committed, GatewayError> {
     let sql = format!(
@@ -120,9 +119,11 @@ fn append_postgres(
     for row in conn.query(&sql, params)? {
         let device: String = row.get(0)?;
         let seq: u64 = row.get(1)?;
-        crate::hub::Announcement::Events {
+        crate::hub::Announcement::Event {
             device: device.clone(),
             seq,
+            alert,
+            body: Some(body.to_owned()),
         }
         .announce(conn);
         committed.push((device, seq));
@@ -159,6 +160,8 @@ pub fn enqueue_for_customer(
         return append_postgres(
             conn,
             "customer_id = ?1 AND revoked_at IS NULL AND id <> ?6",
+            &body,
+            alert_id.is_some(),
             params![
                 customer_id,
                 required_scope(event),

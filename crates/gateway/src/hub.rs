@@ -1,8 +1,13 @@
 //! Wakes a device's open stream when an event for it commits, or when its
 //! grant is revoked. In memory only: the database is the truth, and a stream
 //! reads its events from there, so a missed wake-up costs latency, never data.
+//!
+//! With PostgreSQL, announcements also carry each event's body, kept here a
+//! short while for the device's open stream ([`Hub::recent_after`]), so a
+//! stream that is keeping up sends what was just committed without reading
+//! it back; a gap, or a full buffer, sends it to the database instead.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::watch;
@@ -20,7 +25,27 @@ pub struct DeviceSignal {
 #[derive(Debug, Default)]
 pub struct Hub {
     devices: Mutex<HashMap<String, watch::Sender<DeviceSignal>>>,
+    recent: Mutex<HashMap<String, VecDeque<RecentEvent>>>,
 }
+
+/// An event just committed, as its stream will send it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecentEvent {
+    /// Its number.
+    pub seq: u64,
+    /// The event JSON.
+    pub body: Arc<str>,
+    /// Whether it is an alert (its delivery is recorded).
+    pub alert: bool,
+}
+
+/// Events kept per open stream before the stream takes them; past this the
+/// stream reads the database (it is falling behind anyway).
+const RECENT_PER_DEVICE: usize = 32;
+
+/// Bodies longer than this go without their body in an announcement (a
+/// NOTIFY payload is at most 8000 bytes); the stream reads them.
+const MAX_ANNOUNCED_BODY: usize = 6000;
 
 /// A subscription to one device's signal; unsubscribes when dropped.
 #[derive(Debug)]
@@ -39,6 +64,9 @@ impl Drop for Subscription {
             && sender.receiver_count() <= 1
         {
             devices.remove(&self.device_id);
+            if let Ok(mut recent) = self.hub.recent.lock() {
+                recent.remove(&self.device_id);
+            }
         }
     }
 }
@@ -104,11 +132,70 @@ impl Hub {
         }
     }
 
-    /// Applies what another gateway process sharing the database announced
-    /// (see [`Announcement`]); a conversation change goes to `console`.
+    /// Keeps `event` for `device_id`'s open stream, if it has one.
+    fn remember(&self, device_id: &str, event: RecentEvent) {
+        let open = self
+            .devices
+            .lock()
+            .is_ok_and(|devices| devices.contains_key(device_id));
+        if !open {
+            return;
+        }
+        if let Ok(mut recent) = self.recent.lock() {
+            let kept = recent.entry(device_id.to_owned()).or_default();
+            if kept.len() >= RECENT_PER_DEVICE {
+                // Falling behind: the database has them all.
+                kept.clear();
+            }
+            kept.push_back(event);
+        }
+    }
+
+    /// The events kept for `device_id` that follow `after` without a gap
+    /// (taken), or `None` when the next one is not kept (read the
+    /// database). Events up to `after` are dropped.
+    pub fn recent_after(&self, device_id: &str, after: u64) -> Option<Vec<RecentEvent>> {
+        let mut recent = self.recent.lock().ok()?;
+        let kept = recent.get_mut(device_id)?;
+        kept.retain(|e| e.seq > after);
+        // Announcements from two gateways may arrive out of order.
+        kept.make_contiguous().sort_by_key(|e| e.seq);
+        let mut run = Vec::new();
+        let mut next = after + 1;
+        while kept.front().is_some_and(|e| e.seq <= next) {
+            if let Some(e) = kept.pop_front()
+                && e.seq == next
+            {
+                next += 1;
+                run.push(e);
+            }
+        }
+        (!run.is_empty()).then_some(run)
+    }
+
+    /// Applies an announcement, from another gateway process sharing the
+    /// database or from this one's own commit (see [`Announcement`]); a
+    /// conversation change goes to `console`.
     pub fn hear(&self, line: &str, console: &tokio::sync::broadcast::Sender<Option<i64>>) {
         match Announcement::parse(line) {
-            Some(Announcement::Events { device, seq }) => self.notify(&device, seq),
+            Some(Announcement::Event {
+                device,
+                seq,
+                alert,
+                body,
+            }) => {
+                if let Some(body) = body {
+                    self.remember(
+                        &device,
+                        RecentEvent {
+                            seq,
+                            body: body.into(),
+                            alert,
+                        },
+                    );
+                }
+                self.notify(&device, seq);
+            }
             Some(Announcement::Revoked { device }) => self.revoke(&device),
             Some(Announcement::Conversation { customer }) => {
                 let _ = console.send(Some(customer));
@@ -133,12 +220,16 @@ impl Hub {
 /// hears of a change made through any other.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Announcement {
-    /// `device` has events up to `seq`.
-    Events {
+    /// `device` has event `seq`.
+    Event {
         /// The device.
         device: String,
-        /// Its highest event number.
+        /// The event's number.
         seq: u64,
+        /// Whether it is an alert.
+        alert: bool,
+        /// The event JSON (one line), unless too long to announce.
+        body: Option<String>,
     },
     /// `device`'s grant was revoked.
     Revoked {
@@ -158,7 +249,20 @@ impl Announcement {
     /// The line that carries it.
     pub fn line(&self) -> String {
         match self {
-            Announcement::Events { device, seq } => format!("e {device} {seq}"),
+            Announcement::Event {
+                device,
+                seq,
+                alert,
+                body,
+            } => {
+                let flag = if *alert { "a" } else { "-" };
+                match body {
+                    Some(body) if body.len() <= MAX_ANNOUNCED_BODY && !body.contains('\n') => {
+                        format!("e {device} {seq} {flag} {body}")
+                    }
+                    _ => format!("e {device} {seq} {flag}"),
+                }
+            }
             Announcement::Revoked { device } => format!("r {device}"),
             Announcement::Conversation { customer } => format!("c {customer}"),
             Announcement::MaybeMissed => "*".into(),
@@ -167,12 +271,22 @@ impl Announcement {
 
     /// Reads a line; `None` for one this version does not know.
     pub fn parse(line: &str) -> Option<Announcement> {
-        let mut parts = line.split(' ');
-        let announcement = match (parts.next()?, parts.next(), parts.next()) {
-            ("e", Some(device), Some(seq)) => Announcement::Events {
+        if let Some(rest) = line.strip_prefix("e ") {
+            let mut parts = rest.splitn(4, ' ');
+            let (device, seq, flag) = (parts.next()?, parts.next()?, parts.next()?);
+            return Some(Announcement::Event {
                 device: device.to_owned(),
                 seq: seq.parse().ok()?,
-            },
+                alert: match flag {
+                    "a" => true,
+                    "-" => false,
+                    _ => return None,
+                },
+                body: parts.next().map(str::to_owned),
+            });
+        }
+        let mut parts = line.split(' ');
+        let announcement = match (parts.next()?, parts.next(), parts.next()) {
             ("r", Some(device), None) => Announcement::Revoked {
                 device: device.to_owned(),
             },
@@ -185,9 +299,12 @@ impl Announcement {
         parts.next().is_none().then_some(announcement)
     }
 
-    /// Queues it on `conn`'s write, to go out with the commit.
+    /// Queues it on `conn`'s write, to go out with the commit (PostgreSQL;
+    /// nothing to do with SQLite, which one process owns).
     pub fn announce(self, conn: &crate::sql::Connection<'_>) {
-        conn.announce(self.line());
+        if conn.is_postgres() {
+            conn.announce(self.line());
+        }
     }
 }
 
@@ -218,9 +335,17 @@ mod tests {
     #[tokio::test]
     async fn announcements_from_other_gateways_wake_the_right_streams() {
         for a in [
-            Announcement::Events {
+            Announcement::Event {
                 device: "d-1".into(),
                 seq: 9,
+                alert: true,
+                body: Some(r#"{"type":"alert","jws":"a b"}"#.into()),
+            },
+            Announcement::Event {
+                device: "d-1".into(),
+                seq: 10,
+                alert: false,
+                body: None,
             },
             Announcement::Revoked {
                 device: "d-1".into(),
@@ -231,14 +356,40 @@ mod tests {
             assert_eq!(Announcement::parse(&a.line()), Some(a));
         }
         assert_eq!(Announcement::parse("e d-1"), None);
-        assert_eq!(Announcement::parse("e d-1 x"), None);
+        assert_eq!(Announcement::parse("e d-1 x a"), None);
+        assert_eq!(Announcement::parse("e d-1 3 ?"), None);
         assert_eq!(Announcement::parse("c 4 5"), None);
         let hub = Arc::new(Hub::default());
         let (console, mut changes) = tokio::sync::broadcast::channel(4);
         let mut sub = hub.subscribe("d-1");
-        hub.hear("e d-1 9", &console);
+        hub.hear("e d-1 9 a {\"n\":9}", &console);
         sub.signal.changed().await.unwrap();
         assert_eq!(sub.signal.borrow_and_update().last_seq, 9);
+        // Kept for the stream, taken in order, and only without a gap.
+        hub.hear("e d-1 11 - {\"n\":11}", &console);
+        hub.hear("e d-1 10 - {\"n\":10}", &console);
+        hub.hear("e other 1 - {}", &console);
+        assert_eq!(
+            hub.recent_after("other", 0),
+            None,
+            "no open stream, nothing kept"
+        );
+        assert_eq!(
+            hub.recent_after("d-1", 9)
+                .unwrap()
+                .iter()
+                .map(|e| e.seq)
+                .collect::<Vec<_>>(),
+            [10, 11]
+        );
+        assert_eq!(hub.recent_after("d-1", 11), None);
+        hub.hear("e d-1 14 - {}", &console);
+        assert_eq!(
+            hub.recent_after("d-1", 12),
+            None,
+            "13 is missing: read the database"
+        );
+        assert_eq!(hub.recent_after("d-1", 13).unwrap()[0].seq, 14);
         hub.hear("*", &console);
         sub.signal.changed().await.unwrap();
         assert_eq!(changes.recv().await.unwrap(), None, "consoles reload");

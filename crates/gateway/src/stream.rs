@@ -377,12 +377,28 @@ async fn run(state: &Shared, auth: &DeviceAuth, socket: &mut WebSocket) -> Ended
         range: None,
     };
     loop {
-        // Catch up with everything committed after `sent`.
+        // Catch up with everything committed after `sent`: from what the hub
+        // kept of the newest events while they follow on without a gap and
+        // reach the newest known, else from the database.
         loop {
-            let Ok(page) = events_after(state, &auth.device_id, sent).await else {
-                return Ended::Failed;
+            let known = subscription.signal.borrow().last_seq;
+            let (page, full) = match state.hub.recent_after(&auth.device_id, sent) {
+                Some(run) => {
+                    let upto = run.last().map_or(sent, |e| e.seq);
+                    let page: Vec<(u64, String, bool)> = run
+                        .into_iter()
+                        .map(|e| (e.seq, e.body.to_string(), e.alert))
+                        .collect();
+                    (page, upto < known)
+                }
+                None => {
+                    let Ok(page) = events_after(state, &auth.device_id, sent).await else {
+                        return Ended::Failed;
+                    };
+                    let full = page.len() as i64 == PAGE;
+                    (page, full)
+                }
             };
-            let full = page.len() as i64 == PAGE;
             let before = sent;
             let mut alerts = false;
             for (seq, body, alert) in page {
