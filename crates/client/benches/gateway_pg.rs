@@ -102,6 +102,8 @@ fn main() {
             "p99_pg_vs_sqlite": p99_pg / p99_sqlite,
             "sqlite_one_node": one,
             "pg_two_nodes": two,
+            "target_p99_met": p99_pg <= 250.0 && complete(&two),
+            "target_rate_met": rate_pg >= rate_sqlite,
             "target_met": rate_pg >= rate_sqlite && p99_pg <= 250.0 && complete(&two),
         });
         if json {
@@ -125,8 +127,8 @@ fn main() {
                 p99_pg / p99_sqlite
             );
             println!(
-                "  target (two PostgreSQL nodes >= the SQLite node's rate, p99 <= 250 ms): {}",
-                report["target_met"]
+                "  targets: every alert delivered at {RATE}/s with p99 <= 250 ms: {}; saturated rate >= the SQLite node's: {}",
+                report["target_p99_met"], report["target_rate_met"]
             );
         }
     });

@@ -374,11 +374,15 @@ fn next_batch(jobs: &mpsc::Receiver<Job>) -> Option<Vec<Job>> {
 /// own savepoint, then `publish`es what the jobs that succeeded announced
 /// and commits; reports to every caller once the outcome is known. Returns
 /// the announcements that committed.
+/// Sends a batch's announcements inside its transaction (see
+/// `PgDb::publish`; nothing for SQLite).
+type Publish<'a> = dyn Fn(&Connection<'_>, &[String]) -> Result<(), GatewayError> + 'a;
+
 fn run_batch(
     conn: &Connection<'_>,
     batch: Vec<Job>,
     begin: &str,
-    publish: &dyn Fn(&Connection<'_>, &[String]) -> Result<(), GatewayError>,
+    publish: &Publish<'_>,
 ) -> Vec<String> {
     let mut completions = Vec::with_capacity(batch.len());
     // Without a transaction nothing can be committed: the jobs are dropped

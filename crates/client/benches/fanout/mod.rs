@@ -251,16 +251,17 @@ pub async fn fanout(
     while arrivals.lock().unwrap().len() < posted && Instant::now() < wait_until {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let sent = sent.lock().unwrap();
-    let latencies: Vec<f64> = arrivals
-        .lock()
-        .unwrap()
-        .iter()
-        .filter_map(|(i, at)| sent.get(i).map(|t| (*at - *t).as_secs_f64() * 1000.0))
-        .collect();
+    let latencies: Vec<f64> = {
+        let sent = sent.lock().unwrap();
+        arrivals
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|(i, at)| sent.get(i).map(|t| (*at - *t).as_secs_f64() * 1000.0))
+            .collect()
+    };
     let received = latencies.len();
     let latencies = sorted(latencies);
-    drop(sent);
     let alerts_per_s = if saturate_seconds > 0 {
         saturate(nodes, &customers, &arrivals, saturate_seconds, 64).await
     } else {
