@@ -13,34 +13,14 @@
 mod support;
 
 use std::net::SocketAddr;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use support::{Gateway, TestDevice, cli_link, hidden_field, json_lines, next_matching};
-
-/// A fresh database on the test server; its URL.
-fn fresh_database(name: &str) -> String {
-    let admin = std::env::var("STRONGROOM_TEST_POSTGRES").expect(
-        "STRONGROOM_TEST_POSTGRES names a PostgreSQL superuser's URL; \
-         `cargo xtask test` starts a private server and sets it",
-    );
-    let name = format!("{name}_{}", std::process::id());
-    for sql in [
-        format!("DROP DATABASE IF EXISTS {name}"),
-        format!("CREATE DATABASE {name}"),
-    ] {
-        let ok = Command::new("psql")
-            .args([&admin, "-q", "-v", "ON_ERROR_STOP=1", "-c", &sql])
-            .env("PGOPTIONS", "--client-min-messages=warning")
-            .stdout(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(ok, "psql ran {sql:?}");
-    }
-    format!("{}/{name}", admin.rsplit_once('/').expect("a URL").0)
-}
+use support::{
+    Gateway, TestDevice, cli_link, fresh_database, hidden_field, json_lines, next_matching,
+};
 
 /// A TCP load balancer in front of the gateways, as HAProxy or a cloud
 /// load balancer would be: each connection goes to the first backend that
@@ -234,7 +214,7 @@ async fn two_gateways_on_one_postgres_deliver_across_and_survive_losing_one() {
         if i == TOTAL / 3 {
             // Everything so far reached the device through B.
             let first = posted.last().cloned().expect("alerts before the kill");
-            wait_acknowledged(&a, &first).await;
+            a.wait_acknowledged(&first).await;
             b.kill();
         }
         let ids = a
@@ -248,7 +228,7 @@ async fn two_gateways_on_one_postgres_deliver_across_and_survive_losing_one() {
     }
     assert_eq!(posted.len(), TOTAL);
     let last = posted.last().cloned().expect("alerts");
-    wait_acknowledged(&a, &last).await;
+    a.wait_acknowledged(&last).await;
     let counts = balancer.counts();
     assert!(
         counts[0] > 0 && counts[1] > 0,
@@ -257,45 +237,6 @@ async fn two_gateways_on_one_postgres_deliver_across_and_survive_losing_one() {
     watch.kill();
     drop(lines);
 
-    let out = device
-        .cli(&a)
-        .args(["alerts", "--limit", "10000"])
-        .output()
-        .expect("strongroom-cli alerts");
-    assert!(out.status.success());
-    let mut stored: Vec<String> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|v| v["alert"]["verified"] == true)
-        .filter_map(|v| v["alert"]["id"].as_str().map(str::to_owned))
-        .collect();
-    let all = stored.len();
-    stored.sort();
-    stored.dedup();
-    assert_eq!(all, stored.len(), "no alert stored twice");
-    posted.sort();
-    assert_eq!(stored, posted, "every alert stored once, verified");
+    support::assert_stored_once(&device, &a, posted);
     assert!(balancer.accepted.load(Ordering::Relaxed) > 0);
-}
-
-/// Waits until the bank (asking `gateway`) sees `alert` acknowledged.
-async fn wait_acknowledged(gateway: &Gateway, alert: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let (_, deliveries) = gateway
-            .bank(
-                "GET",
-                &format!("/bank/v1/deliveries?alert_id={alert}"),
-                None,
-            )
-            .await;
-        if deliveries.to_string().contains("\"acked\":true") {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{alert} not acknowledged: {deliveries}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }

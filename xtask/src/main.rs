@@ -462,21 +462,7 @@ fn bench_delivery(json: bool) -> Result {
         "gnome-keyring",
         "libsecret-tools",
     ])?;
-    let quiet: &[&str] = if json { &["--quiet"] } else { &[] };
-    if !json {
-        step("building the gateway and the benchmark (release)");
-    }
-    build_release_gateway(quiet)?;
-    run(Command::new(cargo())
-        .args([
-            "bench",
-            "--package",
-            "strongroom-client",
-            "--bench",
-            "delivery",
-            "--no-run",
-        ])
-        .args(quiet))?;
+    build_client_bench("delivery", json)?;
     if !json {
         step("running the delivery benchmark");
     }
@@ -490,21 +476,7 @@ fn bench_gateway_pg(json: bool) -> Result {
     let mut packages = vec!["build-essential", "pkg-config", "dbus", "gnome-keyring"];
     packages.extend_from_slice(POSTGRES_PACKAGES);
     ensure_packages(&packages)?;
-    let quiet: &[&str] = if json { &["--quiet"] } else { &[] };
-    if !json {
-        step("building the gateway and the benchmark (release)");
-    }
-    build_release_gateway(quiet)?;
-    run(Command::new(cargo())
-        .args([
-            "bench",
-            "--package",
-            "strongroom-client",
-            "--bench",
-            "gateway_pg",
-            "--no-run",
-        ])
-        .args(quiet))?;
+    build_client_bench("gateway_pg", json)?;
     if !json {
         step("running the gateway-pg benchmark");
     }
@@ -558,6 +530,26 @@ fn bench_app(json: bool) -> Result {
         "--package strongroom --features custom-protocol --bench app",
         json,
     )
+}
+
+/// Builds the gateway in release and the client crate's benchmark `bench`
+/// (which starts the gateway as a process), without running it.
+fn build_client_bench(bench: &str, json: bool) -> Result {
+    let quiet: &[&str] = if json { &["--quiet"] } else { &[] };
+    if !json {
+        step("building the gateway and the benchmark (release)");
+    }
+    build_release_gateway(quiet)?;
+    run(Command::new(cargo())
+        .args([
+            "bench",
+            "--package",
+            "strongroom-client",
+            "--bench",
+            bench,
+            "--no-run",
+        ])
+        .args(quiet))
 }
 
 /// The gateway in release, for the benchmarks that start it as a process.

@@ -20,31 +20,10 @@ mod fanout;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use std::process::{Command, Stdio};
-
 const CONNECTIONS: usize = 10_000;
 const RATE: u64 = 2_000;
 const SECONDS: u64 = 5;
 const SATURATE_SECONDS: u64 = 5;
-
-/// A fresh database on the benchmark's server; its URL.
-fn fresh_database(name: &str) -> String {
-    let admin = std::env::var("STRONGROOM_TEST_POSTGRES")
-        .expect("STRONGROOM_TEST_POSTGRES names a PostgreSQL superuser's URL (xtask sets it)");
-    for sql in [
-        format!("DROP DATABASE IF EXISTS {name}"),
-        format!("CREATE DATABASE {name}"),
-    ] {
-        let ok = Command::new("psql")
-            .args([&admin, "-q", "-v", "ON_ERROR_STOP=1", "-c", &sql])
-            .env("PGOPTIONS", "--client-min-messages=warning")
-            .stdout(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(ok, "psql ran {sql:?}");
-    }
-    format!("{}/{name}", admin.rsplit_once('/').expect("a URL").0)
-}
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -69,7 +48,7 @@ fn main() {
         drop(single);
 
         eprintln!("bench: PostgreSQL, two gateways");
-        let database = fresh_database(&format!("bench_{}", std::process::id()));
+        let database = support::fresh_database("bench");
         let dir = tempfile::tempdir().expect("temp dir");
         // One public URL for both, as behind a load balancer: DPoP proofs
         // name it, whichever node checks them.

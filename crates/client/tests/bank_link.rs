@@ -727,40 +727,11 @@ async fn nothing_is_lost_or_doubled_when_the_gateway_and_the_client_are_killed()
     }
     assert_eq!(posted.len(), TOTAL);
     // Wait until the bank holds the last alert as acknowledged.
-    let last = posted.last().unwrap().clone();
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let (_, deliveries) = gateway
-            .bank("GET", &format!("/bank/v1/deliveries?alert_id={last}"), None)
-            .await;
-        if deliveries.to_string().contains("\"acked\":true") {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "not acknowledged: {deliveries}"
-        );
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    gateway
+        .wait_acknowledged(posted.last().expect("alerts"))
+        .await;
     watch.kill();
-    let out = device
-        .cli(&gateway)
-        .args(["alerts", "--limit", "10000"])
-        .output()
-        .unwrap();
-    assert!(out.status.success());
-    let mut stored: Vec<String> = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter(|v| v["alert"]["verified"] == true)
-        .filter_map(|v| v["alert"]["id"].as_str().map(str::to_owned))
-        .collect();
-    let all = stored.len();
-    stored.sort();
-    stored.dedup();
-    assert_eq!(all, stored.len(), "no alert stored twice");
-    posted.sort();
-    assert_eq!(stored, posted, "every posted alert stored, verified");
+    support::assert_stored_once(&device, &gateway, posted);
 }
 
 /// The stored stream position is a counter in clear; pushing it far ahead

@@ -524,3 +524,74 @@ pub async fn cli_link(device: &TestDevice, gateway: &Gateway, username: &str) ->
     .unwrap();
     linked["account"].as_str().unwrap().to_owned()
 }
+
+impl Gateway {
+    /// Waits (up to a minute) until the bank, asking this gateway, sees
+    /// `alert` acknowledged by a device.
+    pub async fn wait_acknowledged(&self, alert: &str) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let (_, deliveries) = self
+                .bank(
+                    "GET",
+                    &format!("/bank/v1/deliveries?alert_id={alert}"),
+                    None,
+                )
+                .await;
+            if deliveries.to_string().contains("\"acked\":true") {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{alert} not acknowledged: {deliveries}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// Asserts that `device` (through `strongroom-cli alerts`) stored every
+/// alert of `posted`, verified, each exactly once, and nothing else.
+pub fn assert_stored_once(device: &TestDevice, gateway: &Gateway, mut posted: Vec<String>) {
+    let out = device
+        .cli(gateway)
+        .args(["alerts", "--limit", "10000"])
+        .output()
+        .expect("strongroom-cli alerts");
+    assert!(out.status.success());
+    let mut stored: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["alert"]["verified"] == true)
+        .filter_map(|v| v["alert"]["id"].as_str().map(str::to_owned))
+        .collect();
+    let all = stored.len();
+    stored.sort();
+    stored.dedup();
+    assert_eq!(all, stored.len(), "no alert stored twice");
+    posted.sort();
+    assert_eq!(stored, posted, "every posted alert stored once, verified");
+}
+
+/// A fresh database on the test PostgreSQL server (its superuser's URL in
+/// `STRONGROOM_TEST_POSTGRES`, which `cargo xtask` sets); its URL.
+pub fn fresh_database(name: &str) -> String {
+    let admin = std::env::var("STRONGROOM_TEST_POSTGRES").expect(
+        "STRONGROOM_TEST_POSTGRES names a PostgreSQL superuser's URL; \
+         `cargo xtask test` starts a private server and sets it",
+    );
+    let name = format!("{name}_{}", std::process::id());
+    for sql in [
+        format!("DROP DATABASE IF EXISTS {name}"),
+        format!("CREATE DATABASE {name}"),
+    ] {
+        let ok = Command::new("psql")
+            .args([&admin, "-q", "-v", "ON_ERROR_STOP=1", "-c", &sql])
+            .env("PGOPTIONS", "--client-min-messages=warning")
+            .stdout(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "psql ran {sql:?}");
+    }
+    format!("{}/{name}", admin.rsplit_once('/').expect("a URL").0)
+}
