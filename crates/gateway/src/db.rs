@@ -558,6 +558,7 @@ impl PgDb {
                 .batch_execute(&format!("LISTEN {CHANNEL}"))
                 .is_err()
             {
+                std::thread::sleep(Duration::from_secs(1));
                 missed_some = true;
                 continue;
             }
