@@ -251,7 +251,10 @@ fn test() -> Result {
     step("the gateway on PostgreSQL: its tests again, and two gateways on one database");
     let server = postgres::Server::start()?;
     let (mut cmd, keyring_home) = keyring_session(
-        r#""$CARGO_BIN" test --package strongroom-gateway -- --test-threads=2 && "$CARGO_BIN" test --package strongroom --test cluster -- --ignored --nocapture"#,
+        // `--workspace` with target filters, so that the first pass's build
+        // (features unified over the workspace) is reused, not rebuilt.
+        // The other crates' unit tests run again with the gateway's.
+        r#""$CARGO_BIN" test --workspace --lib --test gateway -- --test-threads=2 && "$CARGO_BIN" test --workspace --test cluster -- --ignored --nocapture"#,
     )?;
     cmd.env("STRONGROOM_TEST_POSTGRES", &server.url);
     let result = run_counting(&mut cmd);
