@@ -117,28 +117,6 @@ impl Database {
         }
         Ok(Database::Postgres(url.to_owned()))
     }
-
-    /// What to print about it (a URL without its password).
-    pub fn describe(&self) -> String {
-        match self {
-            Database::Sqlite(path) => format!("SQLite {}", path.display()),
-            Database::Postgres(url) => match url.parse::<postgres::Config>() {
-                Ok(c) => format!(
-                    "PostgreSQL database {} on {}",
-                    c.get_dbname().unwrap_or("(default)"),
-                    c.get_hosts()
-                        .iter()
-                        .map(|h| match h {
-                            postgres::config::Host::Tcp(name) => name.clone(),
-                            postgres::config::Host::Unix(path) => path.display().to_string(),
-                        })
-                        .collect::<Vec<_>>()
-                        .join(",")
-                ),
-                Err(_) => "PostgreSQL".into(),
-            },
-        }
-    }
 }
 
 fn is_loopback(host: &str) -> bool {
@@ -666,11 +644,6 @@ impl Db {
             thread: Mutex::new(Some(thread)),
             backend,
         })
-    }
-
-    /// Whether other gateway processes may share this database.
-    pub fn is_shared(&self) -> bool {
-        matches!(self.backend, Backend::Postgres(_))
     }
 
     /// Calls `on_line` with each line announced (see
