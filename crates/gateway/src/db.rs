@@ -63,7 +63,10 @@ const CHANNEL: &str = "strongroom_gateway";
 /// payloads below that.
 const MAX_PAYLOAD: usize = 7000;
 
-/// The most jobs one SQLite commit covers; bounds the latency a batch adds.
+/// A batch slower than this is reported on stderr, with where its time went.
+const SLOW_BATCH: Duration = Duration::from_millis(500);
+
+/// The most jobs one commit covers; bounds the latency a batch adds.
 const MAX_BATCH: usize = 512;
 
 /// Reads running at once, and read connections kept. Bounding them keeps
@@ -362,6 +365,8 @@ fn run_batch(
     begin: &str,
     publish: &Publish<'_>,
 ) -> Vec<String> {
+    let started = std::time::Instant::now();
+    let jobs_count = batch.len();
     let mut completions = Vec::with_capacity(batch.len());
     // Without a transaction nothing can be committed: the jobs are dropped
     // unrun, and their callers hear that the writer could not take them.
@@ -369,6 +374,7 @@ fn run_batch(
         let _ = conn.execute_batch("ROLLBACK");
         return Vec::new();
     }
+    let began = started.elapsed();
     // One savepoint is kept open ahead of every job: a job that fails is
     // rolled back to it (which keeps it for the next job); one that succeeds
     // is released and the next savepoint made in the same round trip.
@@ -399,8 +405,23 @@ fn run_batch(
             broken = true;
         }
     }
+    let ran = started.elapsed();
     let committed =
         !broken && publish(conn, &announced).is_ok() && conn.execute_batch("COMMIT").is_ok();
+    let total = started.elapsed();
+    if total > SLOW_BATCH {
+        // Where a slow batch spent its time: opening (with PostgreSQL, this
+        // includes waiting for the other gateways' batches), its jobs, or
+        // publishing and committing.
+        eprintln!(
+            "strongroom-gateway: slow database batch: {jobs_count} jobs in {} ms \
+             (open {} ms, jobs {} ms, commit {} ms)",
+            total.as_millis(),
+            began.as_millis(),
+            (ran - began).as_millis(),
+            (total - ran).as_millis()
+        );
+    }
     if !committed {
         let _ = conn.execute_batch("ROLLBACK");
         announced.clear();
