@@ -359,15 +359,14 @@ pub async fn sign_in(State(state): State<Shared>, request: Request) -> Response 
             Some("This form expired or was already used. Please try again."),
         );
     }
-    let username = get("username").trim().to_owned();
-    let password = get("password").to_owned();
-    if username.is_empty() || username.len() > 64 || password.is_empty() || password.len() > 1024 {
+    let Some((username, password)) = crate::web::credentials(get("username"), get("password"))
+    else {
         return sign_in_page(
             &state,
             StatusCode::BAD_REQUEST,
             Some("Enter your username and password."),
         );
-    }
+    };
     let Ok(permit) = Arc::clone(&state.password_checks).try_acquire_owned() else {
         return sign_in_page(
             &state,
