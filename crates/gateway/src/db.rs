@@ -171,8 +171,9 @@ struct PgDb {
     hear: Mutex<Option<Hear>>,
 }
 
-/// A function that applies one announcement line.
-type Hear = Arc<dyn Fn(&str) + Send + Sync>;
+/// A function that applies one announcement line; the flag says whether
+/// this process committed it.
+type Hear = Arc<dyn Fn(&str, bool) + Send + Sync>;
 
 impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -471,7 +472,7 @@ fn run_postgres_writer(pg: Arc<PgDb>, jobs: mpsc::Receiver<Job>) {
             && let Some(hear) = pg.hear.lock().ok().and_then(|h| h.clone())
         {
             for line in &committed {
-                hear(line);
+                hear(line, true);
             }
         }
     }
@@ -564,7 +565,7 @@ impl PgDb {
             if missed_some {
                 // Announcements sent while no one listened are lost; the
                 // database is the truth, so wake everything to re-read it.
-                on_line("*");
+                on_line("*", false);
                 missed_some = false;
             }
             loop {
@@ -592,7 +593,7 @@ impl PgDb {
                         continue;
                     }
                     for line in lines {
-                        on_line(line);
+                        on_line(line, false);
                     }
                 }
                 if missed_some || session.client.is_closed() {

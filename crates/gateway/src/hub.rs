@@ -174,10 +174,22 @@ impl Hub {
     }
 
     /// Applies an announcement, from another gateway process sharing the
-    /// database or from this one's own commit (see [`Announcement`]); a
-    /// conversation change goes to `console`.
-    pub fn hear(&self, line: &str, console: &tokio::sync::broadcast::Sender<Option<i64>>) {
-        match Announcement::parse(line) {
+    /// database or from this one's own commit (`ours`; see
+    /// [`Announcement`]); a conversation change goes to `console`. Of this
+    /// process's own announcements only events are applied, for their
+    /// bodies: the handlers that made the changes already told the local
+    /// streams and consoles.
+    pub fn hear(
+        &self,
+        line: &str,
+        console: &tokio::sync::broadcast::Sender<Option<i64>>,
+        ours: bool,
+    ) {
+        let announcement = Announcement::parse(line);
+        if ours && !matches!(announcement, Some(Announcement::Event { .. })) {
+            return;
+        }
+        match announcement {
             Some(Announcement::Event {
                 device,
                 seq,
@@ -362,13 +374,13 @@ mod tests {
         let hub = Arc::new(Hub::default());
         let (console, mut changes) = tokio::sync::broadcast::channel(4);
         let mut sub = hub.subscribe("d-1");
-        hub.hear("e d-1 9 a {\"n\":9}", &console);
+        hub.hear("e d-1 9 a {\"n\":9}", &console, false);
         sub.signal.changed().await.unwrap();
         assert_eq!(sub.signal.borrow_and_update().last_seq, 9);
         // Kept for the stream, taken in order, and only without a gap.
-        hub.hear("e d-1 11 - {\"n\":11}", &console);
-        hub.hear("e d-1 10 - {\"n\":10}", &console);
-        hub.hear("e other 1 - {}", &console);
+        hub.hear("e d-1 11 - {\"n\":11}", &console, false);
+        hub.hear("e d-1 10 - {\"n\":10}", &console, false);
+        hub.hear("e other 1 - {}", &console, false);
         assert_eq!(
             hub.recent_after("other", 0),
             None,
@@ -383,19 +395,23 @@ mod tests {
             [10, 11]
         );
         assert_eq!(hub.recent_after("d-1", 11), None);
-        hub.hear("e d-1 14 - {}", &console);
+        hub.hear("e d-1 14 - {}", &console, false);
         assert_eq!(
             hub.recent_after("d-1", 12),
             None,
             "13 is missing: read the database"
         );
         assert_eq!(hub.recent_after("d-1", 13).unwrap()[0].seq, 14);
-        hub.hear("*", &console);
+        hub.hear("*", &console, false);
         sub.signal.changed().await.unwrap();
         assert_eq!(changes.recv().await.unwrap(), None, "consoles reload");
-        hub.hear("c 4", &console);
+        hub.hear("c 4", &console, false);
         assert_eq!(changes.recv().await.unwrap(), Some(4));
-        hub.hear("r d-1", &console);
+        // This process's own conversation change was already told to its
+        // consoles by the handler: not a second time.
+        hub.hear("c 5", &console, true);
+        assert!(changes.try_recv().is_err(), "no second console event");
+        hub.hear("r d-1", &console, false);
         sub.signal.changed().await.unwrap();
         assert!(sub.signal.borrow().revoked);
     }

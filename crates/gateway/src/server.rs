@@ -407,9 +407,9 @@ pub async fn start(config: Config) -> Result<RunningGateway, GatewayError> {
     // hear what they commit, for the streams and consoles held here.
     let hub = Arc::clone(&state.hub);
     let console = state.console_events.clone();
-    state
-        .db
-        .listen(Arc::new(move |line: &str| hub.hear(line, &console)))?;
+    state.db.listen(Arc::new(move |line: &str, ours: bool| {
+        hub.hear(line, &console, ours)
+    }))?;
 
     if config.demo {
         demo::seed(&state).await?;
