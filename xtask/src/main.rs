@@ -94,7 +94,7 @@ fn cargo() -> String {
 }
 
 fn step(title: &str) {
-    println!("\n==> {title}");
+    eprintln!("\n==> {title}");
 }
 
 /// Runs a command in the repository root; fails with its name if it fails.
@@ -149,7 +149,7 @@ fn ensure_packages(packages: &[&str]) -> Result {
         .filter(|p| !package_installed(p))
         .collect();
     if missing.is_empty() {
-        println!("system packages: all {} present", packages.len());
+        eprintln!("system packages: all {} present", packages.len());
         return Ok(());
     }
     step(&format!(
@@ -191,7 +191,7 @@ fn build_ui() -> Result {
         step("npm ci (the UI's locked modules)");
         run(Command::new("npm").args(["ci", "--prefix", "ui", "--no-audit", "--no-fund"]))?;
     } else {
-        println!("npm modules: present");
+        eprintln!("npm modules: present");
     }
     step("build the UI (vite)");
     run(Command::new("npm").args(["--prefix", "ui", "run", "build"]))
@@ -201,7 +201,7 @@ fn build_ui() -> Result {
 fn ensure_tauri_driver() -> Result {
     let home = env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
     if have("tauri-driver") || home.join(".cargo/bin/tauri-driver").exists() {
-        println!("tauri-driver: present");
+        eprintln!("tauri-driver: present");
         return Ok(());
     }
     step("installing tauri-driver");

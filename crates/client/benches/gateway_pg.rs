@@ -5,8 +5,9 @@
 //!
 //! - the embedded SQLite gateway, one process (the baseline), and
 //! - two gateway processes sharing one PostgreSQL database, the devices
-//!   split between them and the alerts posted to each in turn (so about
-//!   half of them cross from one process to the other through NOTIFY).
+//!   split between them and half of the alerts posted to the node the
+//!   device is not connected to (they cross from one process to the other
+//!   through NOTIFY).
 //!
 //! For each: p99 from POST to arrival at the device, and the delivery rate
 //! when the bank posts as fast as the gateways answer (64 posts in flight

@@ -572,28 +572,26 @@ impl PgDb {
                 if self.closed.load(Ordering::Relaxed) {
                     return;
                 }
-                let mut heard = Vec::new();
                 {
+                    // Each notification is applied as it arrives: under a
+                    // steady load there is never a quiet moment to wait
+                    // for. The timeout only lets the loop see `closed`.
                     let mut notifications = session.client.notifications();
                     let mut iter = notifications.timeout_iter(Duration::from_millis(250));
                     loop {
                         match iter.next() {
-                            Ok(Some(n)) => heard.push(n.payload().to_owned()),
+                            Ok(Some(n)) => {
+                                let mut lines = n.payload().lines();
+                                if lines.next() != Some(self.node.as_str()) {
+                                    lines.for_each(|line| on_line(line, false));
+                                }
+                            }
                             Ok(None) => break,
                             Err(_) => {
                                 missed_some = true;
                                 break;
                             }
                         }
-                    }
-                }
-                for payload in heard {
-                    let mut lines = payload.lines();
-                    if lines.next() == Some(self.node.as_str()) {
-                        continue;
-                    }
-                    for line in lines {
-                        on_line(line, false);
                     }
                 }
                 if missed_some || session.client.is_closed() {

@@ -41,9 +41,20 @@ pub fn rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
+/// The node alert `alert` is posted to. Device `d` streams from node
+/// `d % nodes`, and alert `alert` goes to customer `alert % customers`; the
+/// offset that advances every second alert sends, with two nodes, half of
+/// the alerts to the node the device is not connected to, so they must
+/// cross from one process to the other (posting alert `i` simply to node
+/// `i % nodes` would always pick the device's own node).
+fn posting_node(alert: usize, customers: usize, nodes: usize) -> usize {
+    let device_node = (alert % customers) % nodes;
+    (device_node + (alert / 2) % nodes) % nodes
+}
+
 /// Posts `count` alerts at `rate` per second, open loop (a slow answer never
 /// delays the next post), each with its index in the text, to the bank API
-/// of each of `targets` in turn. Records when each was sent; returns how
+/// to one of `targets` (see [`posting_node`]). Records when each was sent; returns how
 /// many were accepted.
 pub async fn post_alerts(
     targets: &[&support::Gateway],
@@ -58,7 +69,7 @@ pub async fn post_alerts(
     for i in 0..count {
         let at = start + Duration::from_micros(i as u64 * 1_000_000 / rate);
         tokio::time::sleep_until(at).await;
-        let gateway = targets[i % targets.len()];
+        let gateway = targets[posting_node(i, customers.len(), targets.len())];
         let http = gateway.http.clone();
         let url = format!("{}/bank/v1/alerts", gateway.direct);
         let key = gateway.api_key.clone();
@@ -102,7 +113,8 @@ pub struct LoadDevice {
 
 /// Many raw device connections, spread over `nodes` (device `i` streams
 /// from node `i % nodes.len()`, all enrolled through the first), then
-/// `rate` alerts/s for `seconds`, posted to the nodes in turn: p50 and p99
+/// `rate` alerts/s for `seconds`, half of them posted to a node other than
+/// the device's (see [`posting_node`]): p50 and p99
 /// from POST to arrival, and the first node's resident memory per
 /// connection. With `saturate_seconds` > 0, then as many alerts as the
 /// nodes take for that long (`concurrency` posts in flight, closed loop):
@@ -292,8 +304,8 @@ pub async fn fanout(
 /// open-loop phase used.
 const SATURATION_BASE: usize = 10_000_000;
 
-/// Posts alerts with `concurrency` requests in flight for `seconds`, each
-/// to the next node, then waits for their arrival: alerts delivered per
+/// Posts alerts with `concurrency` requests in flight for `seconds`, spread
+/// over the nodes as [`posting_node`] says, then waits for their arrival: alerts delivered per
 /// second, from the first post to the last arrival.
 async fn saturate(
     nodes: &[&support::Gateway],
@@ -326,7 +338,7 @@ async fn saturate(
             let mut accepted = Vec::new();
             while Instant::now() < stop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
-                let (http, url, key) = &targets[i % targets.len()];
+                let (http, url, key) = &targets[posting_node(i, customers.len(), targets.len())];
                 let body = serde_json::json!({
                     "customer": customers[i % customers.len()], "kind": "custom",
                     "severity": "info", "text": format!("bench fan {}", SATURATION_BASE + i),
