@@ -27,6 +27,9 @@ fn main() {
             "unlink",
             "export_transcript",
             "subscribe",
+            "update_check",
+            "update_install",
+            "update_restart",
         ]));
     if let Err(error) = tauri_build::try_build(attributes) {
         // A build script reports by failing; the message names the bad file.

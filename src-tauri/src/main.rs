@@ -8,6 +8,7 @@
 
 mod commands;
 mod notify;
+mod update;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -166,7 +167,9 @@ fn main() {
             }
         }))
         .plugin(tauri_plugin_deep_link::init())
-        .plugin(tauri_plugin_window_state::Builder::default().build());
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_updater::Builder::new().build())
+        .manage(update::PendingUpdate::default());
     // On Linux notifications go over the session bus directly (notify.rs).
     #[cfg(not(target_os = "linux"))]
     let builder = builder.plugin(tauri_plugin_notification::init());
@@ -266,6 +269,9 @@ fn main() {
             commands::unlink,
             commands::export_transcript,
             commands::subscribe,
+            update::update_check,
+            update::update_install,
+            update::update_restart,
         ])
         .run(tauri::generate_context!());
     if let Err(error) = result {

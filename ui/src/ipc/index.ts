@@ -14,6 +14,7 @@ import type {
   SearchResult,
   Settings,
   Status,
+  UpdateCheck,
 } from "./types";
 
 export * from "./types";
@@ -56,6 +57,13 @@ export const sendChat = (account: string, body: string) =>
 export const unlink = (account: string) => call<{ revoked_at_bank: boolean }>("unlink", { account });
 export const exportTranscript = (account: string) =>
   call<{ path: string }>("export_transcript", { account });
+
+/** Asks the update server whether a newer version is offered. */
+export const updateCheck = () => call<UpdateCheck>("update_check");
+/** Downloads the offered update, checks its signature against the built-in key, installs it. */
+export const updateInstall = () => call<{ version: string }>("update_install");
+/** Restarts into the installed update. */
+export const updateRestart = () => call<null>("update_restart");
 
 /** Live events, each sent by the shell after its data is committed. */
 export async function subscribe(onEvent: (e: LiveEvent) => void): Promise<void> {

@@ -112,3 +112,7 @@ export type LiveEvent =
   | { type: "locked" }
   | { type: "unread"; total: number }
   | { type: "deep_link"; issuer: string };
+
+/** A newer version the update server offers (its signature is checked only when it is installed). */
+export type UpdateOffer = { version: string; current_version: string; notes: string | null };
+export type UpdateCheck = { current_version: string; offer: UpdateOffer | null };

@@ -1,0 +1,191 @@
+//! Signed updates, through `tauri-plugin-updater`: the window asks whether
+//! a newer version is offered, then asks to install it.
+//!
+//! The plugin does the work: it fetches the offer, downloads the package
+//! and checks its minisign signature against the public key built into the
+//! app (`plugins.updater.pubkey` in `tauri.conf.json`) before anything is
+//! installed. Here we only keep the offer between the two steps and say,
+//! in words a customer can act on, why an update was refused. Nothing
+//! checks for updates by itself: a banking app does not call a server the
+//! customer did not ask it to.
+
+use serde::Serialize;
+use std::sync::Mutex;
+use strongroom_client::ErrorReport;
+use tauri::{AppHandle, State};
+use tauri_plugin_updater::{Error, Update, UpdaterExt};
+
+/// Overrides the update server given in `tauri.conf.json` (a mirror inside
+/// a company, or a test's local server). The signature check does not
+/// change with it; an `http://` address is refused unless the build allows
+/// it (`dangerousInsecureTransportProtocol`, which only test builds set).
+const ENDPOINT_VARIABLE: &str = "STRONGROOM_UPDATE_URL";
+
+/// The offer found by the last check, kept until it is installed.
+#[derive(Default)]
+pub struct PendingUpdate(Mutex<Option<Update>>);
+
+/// A newer version the update server offers.
+#[derive(Debug, Serialize)]
+pub struct UpdateOffer {
+    /// The version offered.
+    pub version: String,
+    /// The version running now.
+    pub current_version: String,
+    /// What changed, as the publisher wrote it.
+    pub notes: Option<String>,
+}
+
+/// What a check found.
+#[derive(Debug, Serialize)]
+pub struct UpdateCheck {
+    /// The version running now.
+    pub current_version: String,
+    /// A newer version, if one is offered.
+    pub offer: Option<UpdateOffer>,
+}
+
+/// An update that was verified and installed.
+#[derive(Debug, Serialize)]
+pub struct UpdateInstalled {
+    /// The version now installed; it runs after a restart.
+    pub version: String,
+}
+
+fn report(code: &str, message: String) -> ErrorReport {
+    ErrorReport {
+        code: code.into(),
+        message,
+    }
+}
+
+/// Turns the plugin's error into a stable code and a message that says
+/// what happened and that the running version is untouched.
+fn explain(err: &Error, version: &str, current: &str) -> ErrorReport {
+    let kept = format!("Nothing was installed; Strongroom {current} keeps running.");
+    let update = if version.is_empty() {
+        "The update".to_owned()
+    } else {
+        format!("The update to {version}")
+    };
+    match err {
+        Error::Minisign(_)
+        | Error::Base64(_)
+        | Error::SignatureUtf8(_)
+        | Error::SignedVersionMismatch { .. }
+        | Error::MissingSignedVersion => report(
+            "update_signature",
+            format!(
+                "{update} was refused: its signature does not match \
+                 Strongroom's release key, so it may have been altered or not come from us. \
+                 {kept}"
+            ),
+        ),
+        Error::InsecureTransportProtocol => report(
+            "update_insecure",
+            format!("The update server must be reached over https. {kept}"),
+        ),
+        Error::Reqwest(_) | Error::Network(_) | Error::ReleaseNotFound => report(
+            "update_unreachable",
+            format!(
+                "The update server could not be reached or gave no valid answer ({err}). {kept}"
+            ),
+        ),
+        Error::InvalidUpdaterFormat => report(
+            "update_format",
+            format!("{update} is not a package this installation can use. {kept}"),
+        ),
+        Error::AuthenticationFailed => report(
+            "update_not_authorised",
+            format!(
+                "Installing the update needs an administrator's permission, which was not \
+                 given. {kept}"
+            ),
+        ),
+        _ => report(
+            "update_failed",
+            format!("{update} could not be installed ({err}). {kept}"),
+        ),
+    }
+}
+
+fn updater(app: &AppHandle) -> Result<tauri_plugin_updater::Updater, ErrorReport> {
+    let current = app.package_info().version.to_string();
+    let mut builder = app.updater_builder();
+    if let Ok(url) = std::env::var(ENDPOINT_VARIABLE)
+        && !url.is_empty()
+    {
+        let url = url.parse().map_err(|e| {
+            report(
+                "update_server",
+                format!("{ENDPOINT_VARIABLE} is not a valid address ({e})."),
+            )
+        })?;
+        builder = builder
+            .endpoints(vec![url])
+            .map_err(|e| explain(&e, "", &current))?;
+    }
+    builder.build().map_err(|e| explain(&e, "", &current))
+}
+
+/// Asks the update server whether a newer version is offered.
+#[tauri::command]
+pub async fn update_check(
+    app: AppHandle,
+    pending: State<'_, PendingUpdate>,
+) -> Result<UpdateCheck, ErrorReport> {
+    let current = app.package_info().version.to_string();
+    let found = updater(&app)?
+        .check()
+        .await
+        .map_err(|e| explain(&e, "", &current))?;
+    let offer = found.as_ref().map(|u| UpdateOffer {
+        version: u.version.clone(),
+        current_version: u.current_version.clone(),
+        notes: u.body.clone(),
+    });
+    if let Ok(mut slot) = pending.0.lock() {
+        *slot = found;
+    }
+    Ok(UpdateCheck {
+        current_version: current,
+        offer,
+    })
+}
+
+/// Downloads the offered update, checks its signature, and installs it.
+/// A refused update leaves the running version as it was.
+#[tauri::command]
+pub async fn update_install(
+    app: AppHandle,
+    pending: State<'_, PendingUpdate>,
+) -> Result<UpdateInstalled, ErrorReport> {
+    let current = app.package_info().version.to_string();
+    let update = pending.0.lock().ok().and_then(|mut slot| slot.take());
+    let Some(update) = update else {
+        return Err(report(
+            "update_none",
+            "No update is waiting: check for updates first.".into(),
+        ));
+    };
+    let version = update.version.clone();
+    // `download` checks the signature; `install` is only reached with a
+    // package that passed.
+    let bytes = update
+        .download(|_, _| {}, || {})
+        .await
+        .map_err(|e| explain(&e, &version, &current))?;
+    // Installing runs the package manager (through pkexec or sudo) and
+    // waits for it: not on the async runtime's threads.
+    tauri::async_runtime::spawn_blocking(move || update.install(bytes))
+        .await
+        .map_err(|e| report("update_failed", format!("The installer stopped: {e}")))?
+        .map_err(|e| explain(&e, &version, &current))?;
+    Ok(UpdateInstalled { version })
+}
+
+/// Restarts into the installed update.
+#[tauri::command]
+pub fn update_restart(app: AppHandle) {
+    app.restart();
+}
