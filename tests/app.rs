@@ -14,7 +14,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 use support::{Gateway, Guard};
 use window::desktop::Desktop;
-use window::{Driver, launch, screenshot, xvfb};
+use window::{Driver, launch, link_demo_bank, screenshot, xvfb};
 
 fn app_binary() -> PathBuf {
     support::binary("strongroom")
@@ -68,37 +68,6 @@ impl Drop for DemoRun {
             .args(["clear", "service", &self.service])
             .status();
     }
-}
-
-/// Links the demo bank through the window: first run, consent, user code,
-/// and the customer's approval on the bank's page. Screenshots each step
-/// when `shots` is set.
-async fn link_demo_bank(d: &Driver, gateway: &Gateway, display: &str, shots: bool) {
-    let shot = |name: &str| {
-        if shots {
-            screenshot(display, name);
-        }
-    };
-    d.wait("[data-testid=first-run-continue]", None, 60).await;
-    shot("first-run");
-    d.click("[data-testid=first-run-continue]").await;
-    d.click("[data-testid=nav-link]").await;
-    d.click("[data-testid=link-demo-bank]").await;
-    d.click("[data-testid=link-submit]").await;
-    d.wait("[data-testid=link-consent-accept]", None, 30).await;
-    shot("link-consent");
-    d.click("[data-testid=link-consent-accept]").await;
-    let code_el = d.wait("[data-testid=link-user-code]", None, 30).await;
-    let user_code = d.text(&code_el).await.trim().to_owned();
-    assert!(user_code.len() >= 8, "a user code is shown: {user_code:?}");
-    shot("link-code");
-    gateway
-        .approve(&user_code, "alice", "alice-demo", true)
-        .await;
-    d.wait("[data-testid=link-receipt]", Some("Demo Bank"), 60)
-        .await;
-    shot("link-receipt");
-    d.click("[data-testid=link-done]").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,11 +7,16 @@
 //!   `cargo clippy --all-targets -- -D warnings` and every test inside a
 //!   private D-Bus session with an unlocked gnome-keyring (a real Secret
 //!   Service) whose data lives in a temporary folder.
-//! - `bench NAME [--json]`: runs a benchmark (`store`, `delivery`, `app`).
+//! - `bundle`: builds the release binaries and the installers: the app's
+//!   .deb and .rpm (Tauri CLI) and the gateway's .deb, in
+//!   `target/release/dist/`.
+//! - `bench NAME [--json]`: runs a benchmark (`store`, `delivery`, `app`,
+//!   `gateway-pg`).
 //!
 //! Installs are idempotent: a package or tool that is present is left alone.
 //! This crate uses only the standard library so that it builds in seconds.
 
+mod package;
 mod postgres;
 
 use std::env;
@@ -59,6 +64,10 @@ const RUN_PACKAGES: &[&str] = &[
 /// PostgreSQL (a private cluster each run; see `postgres.rs`).
 const POSTGRES_PACKAGES: &[&str] = &["postgresql", "postgresql-client"];
 
+/// For the packages' test: `sudo` is how the app's updater runs dpkg when
+/// no graphical prompt (pkexec, zenity) is there; `rpm` reads the .rpm.
+const PACKAGE_TEST_PACKAGES: &[&str] = &["sudo", "rpm"];
+
 type Result<T = ()> = std::result::Result<T, String>;
 
 fn main() -> ExitCode {
@@ -66,6 +75,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
         Some("demo") => demo(),
+        Some("bundle") => bundle(),
         Some("bench") => bench(&args[1..]),
         _ => Err(usage()),
     };
@@ -79,7 +89,7 @@ fn main() -> ExitCode {
 }
 
 fn usage() -> String {
-    "usage: cargo xtask <demo | test | bench (store | delivery | app | gateway-pg) [--json]>".into()
+    "usage: cargo xtask <demo | test | bundle | bench (store | delivery | app | gateway-pg) [--json]>".into()
 }
 
 fn root() -> PathBuf {
@@ -213,6 +223,7 @@ fn test() -> Result {
     let mut packages = BUILD_PACKAGES.to_vec();
     packages.extend_from_slice(RUN_PACKAGES);
     packages.extend_from_slice(POSTGRES_PACKAGES);
+    packages.extend_from_slice(PACKAGE_TEST_PACKAGES);
     ensure_packages(&packages)?;
     ensure_tauri_driver()?;
     build_ui()?;
@@ -233,15 +244,41 @@ fn test() -> Result {
         "warnings",
     ]))?;
 
-    // One build (the dev profile) serves every test layer below.
-    step("build the tests");
-    run(Command::new(cargo()).args(["test", "--workspace", "--no-run"]))?;
+    // The packages' test installs an update signed with a key made for
+    // this run; its public half is built into the app (plugins.updater),
+    // with plain http allowed for the test's loopback update server.
+    step("a throwaway update-signing key for this run");
+    let update_key_dir = temp_dir("strongroom-update-key")?;
+    let update_key = update_key_dir.join("update.key");
+    run(Command::new(package::tauri_cli())
+        .args(["signer", "generate", "--ci", "--force", "-w"])
+        .arg(&update_key)
+        .stdout(Stdio::null()))?;
+    let pubkey = std::fs::read_to_string(update_key_dir.join("update.key.pub"))
+        .map_err(|e| format!("the update key: {e}"))?;
+    let tauri_config = format!(
+        r#"{{"plugins":{{"updater":{{"pubkey":"{}","dangerousInsecureTransportProtocol":true}}}}}}"#,
+        pubkey.trim()
+    );
+
+    // One build (the release profile) serves every test layer below and is
+    // what the installed packages hold.
+    step("build the tests and the binaries (release)");
+    let flags = package::RELEASE_FLAGS.join(" ");
+    run(Command::new(cargo())
+        .arg("test")
+        .args(package::RELEASE_FLAGS)
+        .arg("--no-run")
+        .env("TAURI_CONFIG", &tauri_config))?;
     // The end-to-end tests start the gateway and the CLI as processes.
-    run(Command::new(cargo()).args(["build", "--workspace", "--bins"]))?;
+    package::build_release(Some(&tauri_config))?;
+    let packages = package::package(Some(&tauri_config))?;
 
     step("tests, inside a private D-Bus session with an unlocked gnome-keyring");
-    let (mut cmd, keyring_home) =
-        keyring_session(r#""$CARGO_BIN" test --workspace -- --nocapture --test-threads=2"#)?;
+    let (mut cmd, keyring_home) = keyring_session(&format!(
+        r#""$CARGO_BIN" test {flags} -- --nocapture --test-threads=2"#
+    ))?;
+    cmd.env("TAURI_CONFIG", &tauri_config);
     let result = run_counting(&mut cmd);
     let _ = std::fs::remove_dir_all(&keyring_home);
     let mut totals = result?;
@@ -254,16 +291,33 @@ fn test() -> Result {
         // `--workspace` with target filters, so that the first pass's build
         // (features unified over the workspace) is reused, not rebuilt.
         // The other crates' unit tests run again with the gateway's.
-        r#""$CARGO_BIN" test --workspace --lib --test gateway -- --test-threads=2 && "$CARGO_BIN" test --workspace --test cluster -- --ignored --nocapture"#,
+        &format!(
+            r#""$CARGO_BIN" test {flags} --lib --test gateway -- --test-threads=2 && "$CARGO_BIN" test {flags} --test cluster -- --ignored --nocapture"#
+        ),
     )?;
-    cmd.env("STRONGROOM_TEST_POSTGRES", &server.url);
+    cmd.env("STRONGROOM_TEST_POSTGRES", &server.url)
+        .env("TAURI_CONFIG", &tauri_config);
     let result = run_counting(&mut cmd);
     let _ = std::fs::remove_dir_all(&keyring_home);
     drop(server);
-    let more = result?;
-    totals.passed += more.passed;
-    totals.failed += more.failed;
-    totals.ignored += more.ignored;
+    totals.add(result?);
+
+    // The packages as users install them: apt-get install, the installed
+    // app in a real window, a signed update, apt-get remove.
+    step("the packages: install, run, update, remove (tests/package.rs)");
+    let (mut cmd, keyring_home) = keyring_session(&format!(
+        r#""$CARGO_BIN" test {flags} --test package -- --ignored --nocapture --test-threads=1"#
+    ))?;
+    cmd.env("TAURI_CONFIG", &tauri_config)
+        .env("STRONGROOM_TEST_APP_DEB", &packages.app_deb)
+        .env("STRONGROOM_TEST_APP_RPM", &packages.app_rpm)
+        .env("STRONGROOM_TEST_GATEWAY_DEB", &packages.gateway_deb)
+        .env("STRONGROOM_TEST_UPDATE_KEY", &update_key)
+        .env("STRONGROOM_TAURI_CLI", package::tauri_cli());
+    let result = run_counting(&mut cmd);
+    let _ = std::fs::remove_dir_all(&keyring_home);
+    let _ = std::fs::remove_dir_all(&update_key_dir);
+    totals.add(result?);
     println!(
         "\nxtask test: every layer passed in {:.0} s",
         started.elapsed().as_secs_f64()
@@ -303,6 +357,14 @@ struct Totals {
     passed: u64,
     failed: u64,
     ignored: u64,
+}
+
+impl Totals {
+    fn add(&mut self, more: Totals) {
+        self.passed += more.passed;
+        self.failed += more.failed;
+        self.ignored += more.ignored;
+    }
 }
 
 /// Runs a command, echoing its output live, and sums cargo's test counts so
@@ -404,6 +466,21 @@ fn demo() -> Result {
     let _ = gateway.kill();
     let _ = gateway.wait();
     result
+}
+
+/// Builds the release binaries once, then the installers (see
+/// `package.rs`). With `TAURI_SIGNING_PRIVATE_KEY` set (the packager's
+/// update key), each app package also gets its update signature.
+fn bundle() -> Result {
+    ensure_packages(BUILD_PACKAGES)?;
+    build_ui()?;
+    step("release build (app with its bundled front end, gateway, CLI)");
+    package::build_release(None)?;
+    let built = package::package(None)?;
+    println!("{}", built.app_deb.display());
+    println!("{}", built.app_rpm.display());
+    println!("{}", built.gateway_deb.display());
+    Ok(())
 }
 
 fn bench(args: &[String]) -> Result {

@@ -49,7 +49,7 @@ pub struct Config {
 }
 
 /// The usage text printed for `--help` and on bad arguments.
-pub const USAGE: &str = "usage: strongroom-gateway [--demo] [--data-dir DIR] [--database postgres://...] [--listen ADDR] \
+pub const USAGE: &str = "usage: strongroom-gateway [--config FILE] [--demo] [--data-dir DIR] [--database postgres://...] [--listen ADDR] \
 [--public-url URL] [--cert PEM --key PEM] [--demo-rate TX_PER_S] [--demo-fraud-after SECS] \
 [--access-token-ttl SECS] [--rate-limit PER_S] [--bank-name NAME] [--bench]";
 
@@ -85,6 +85,77 @@ impl Default for Config {
     }
 }
 
+/// The settings with a value a configuration file may hold (each is the
+/// command-line flag of the same name).
+const FILE_SETTINGS: &[&str] = &[
+    "data-dir",
+    "database",
+    "listen",
+    "public-url",
+    "cert",
+    "key",
+    "demo-rate",
+    "demo-fraud-after",
+    "access-token-ttl",
+    "rate-limit",
+    "bank-name",
+];
+
+/// Reads a configuration file: one `name = value` per line, where `name`
+/// is a command-line flag without its dashes (`listen = 0.0.0.0:8443`);
+/// `demo` and `bench` take `true` or `false`. Blank lines and lines
+/// starting with `#` are skipped. Returns the equivalent flags.
+fn config_file_args(path: &std::path::Path) -> Result<Vec<String>, GatewayError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        GatewayError::Config(format!(
+            "cannot read the configuration file {}: {e}",
+            path.display()
+        ))
+    })?;
+    let mut args = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let at = || format!("{}:{}", path.display(), n + 1);
+        let Some((name, value)) = line.split_once('=') else {
+            return Err(GatewayError::Config(format!(
+                "{}: expected `name = value`, found {line:?}",
+                at()
+            )));
+        };
+        let (name, value) = (name.trim(), value.trim());
+        match name {
+            "demo" | "bench" => match value {
+                "true" => args.push(format!("--{name}")),
+                "false" => {}
+                _ => {
+                    return Err(GatewayError::Config(format!(
+                        "{}: {name} is true or false, not {value:?}",
+                        at()
+                    )));
+                }
+            },
+            "config" | "help" => {
+                return Err(GatewayError::Config(format!(
+                    "{}: {name} cannot be set in a configuration file",
+                    at()
+                )));
+            }
+            _ if FILE_SETTINGS.contains(&name) => args.push(format!("--{name}={value}")),
+            _ => {
+                return Err(GatewayError::Config(format!(
+                    "{}: unknown setting {name:?} (known: demo, bench, {})",
+                    at(),
+                    FILE_SETTINGS.join(", ")
+                )));
+            }
+        }
+    }
+    Ok(args)
+}
+
 fn number(flag: &str, value: &str) -> Result<f64, GatewayError> {
     value
         .parse::<f64>()
@@ -100,8 +171,27 @@ impl Config {
     /// # Errors
     /// [`GatewayError::Config`] naming the problem.
     pub fn from_args<I: IntoIterator<Item = String>>(args: I) -> Result<Config, GatewayError> {
+        let args: Vec<String> = args.into_iter().collect();
+        // `--config FILE` first: the file's settings come before the
+        // command line's, so a flag given on the command line wins.
+        let mut from_file = Vec::new();
+        let mut rest = Vec::with_capacity(args.len());
+        let mut given = args.into_iter();
+        while let Some(arg) = given.next() {
+            let file = if arg == "--config" {
+                given
+                    .next()
+                    .ok_or_else(|| GatewayError::Config("--config needs a value".into()))?
+            } else if let Some(file) = arg.strip_prefix("--config=") {
+                file.to_owned()
+            } else {
+                rest.push(arg);
+                continue;
+            };
+            from_file.extend(config_file_args(std::path::Path::new(&file))?);
+        }
         let mut config = Config::default();
-        let mut args = args.into_iter();
+        let mut args = from_file.into_iter().chain(rest);
         while let Some(arg) = args.next() {
             let (flag, inline) = match arg.split_once('=') {
                 Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
@@ -210,5 +300,46 @@ mod tests {
             "PostgreSQL on another host would be spoken to in the clear"
         );
         assert!(parse(&["--demo", "--database", "/var/lib/x.db"]).is_err());
+    }
+
+    #[test]
+    fn a_configuration_file_sets_flags_and_the_command_line_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("gateway.conf");
+        std::fs::write(
+            &file,
+            "# a comment\n\ndemo = true\nlisten = 127.0.0.1:9443\nbank-name = Bank of Tests\n\
+             database = postgres://gw@127.0.0.1:5432/bank?application_name=a=b\n",
+        )
+        .unwrap();
+        let path = file.display().to_string();
+        let c = parse(&["--config", &path]).unwrap();
+        assert!(c.demo);
+        assert_eq!(c.listen.port(), 9443);
+        assert_eq!(c.bank_name, "Bank of Tests");
+        assert!(matches!(c.database, Some(crate::db::Database::Postgres(_))));
+        let c = parse(&[&format!("--config={path}"), "--listen", "127.0.0.1:0"]).unwrap();
+        assert_eq!(c.listen.port(), 0, "the command line overrides the file");
+
+        for (bad, says) in [
+            (
+                "listen 127.0.0.1:1\n",
+                "gateway.conf:1: expected `name = value`",
+            ),
+            ("\ndemo = yes\n", "gateway.conf:2: demo is true or false"),
+            (
+                "colour = blue\n",
+                "gateway.conf:1: unknown setting \"colour\"",
+            ),
+            ("config = /etc/x\n", "cannot be set in a configuration file"),
+        ] {
+            std::fs::write(&file, bad).unwrap();
+            let err = parse(&["--config", &path]).unwrap_err().to_string();
+            assert!(err.contains(says), "{bad:?}: {err}");
+        }
+        let err = parse(&["--config", "/nonexistent/gateway.conf"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("cannot read the configuration file"), "{err}");
     }
 }
