@@ -85,9 +85,11 @@ fn installed_version(package: &str) -> Option<String> {
         .args(["-W", "-f", "${db:Status-Abbrev} ${Version}", package])
         .output()
         .ok()?;
+    // `${db:Status-Abbrev}` is three characters, the last often a space.
     let line = text(&out);
-    let (status, version) = line.trim().split_once(' ')?;
-    status.starts_with("ii").then(|| version.to_owned())
+    let mut words = line.split_whitespace();
+    let (status, version) = (words.next()?, words.next()?);
+    (status == "ii").then(|| version.to_owned())
 }
 
 /// Removes `package` if an earlier, interrupted run left it installed.

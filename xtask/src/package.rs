@@ -149,7 +149,8 @@ fn glibc_needed(binary: &Path) -> Result<String> {
     let text = String::from_utf8_lossy(&out.stdout);
     let mut newest: Option<(u32, u32)> = None;
     for word in text.split_whitespace() {
-        if let Some(v) = word.strip_prefix("GLIBC_")
+        // objdump writes versions as `(GLIBC_2.34)` or `GLIBC_2.34`.
+        if let Some(v) = word.trim_matches(['(', ')']).strip_prefix("GLIBC_")
             && let Some((major, minor)) = v.split_once('.')
             && let (Ok(major), Ok(minor)) =
                 (major.parse(), minor.split('.').next().unwrap_or("").parse())
