@@ -179,7 +179,14 @@ pub async fn update_install(
     // waits for it: not on the async runtime's threads.
     tauri::async_runtime::spawn_blocking(move || update.install(bytes))
         .await
-        .map_err(|e| report("update_failed", format!("The installer stopped: {e}")))?
+        .map_err(|e| {
+            report(
+                "update_failed",
+                format!(
+                    "The installer stopped ({e}); check the installed version before restarting."
+                ),
+            )
+        })?
         .map_err(|e| explain(&e, &version, &current))?;
     Ok(UpdateInstalled { version })
 }
