@@ -4,9 +4,12 @@
 //!   (`strongroom-gateway --demo` on 127.0.0.1:8443) and the app pointed at
 //!   it with the demo CA trusted.
 //! - `test`: installs what is missing, then runs `cargo fmt --check`,
-//!   `cargo clippy --all-targets -- -D warnings` and every test inside a
-//!   private D-Bus session with an unlocked gnome-keyring (a real Secret
-//!   Service) whose data lives in a temporary folder.
+//!   `cargo clippy --all-targets -- -D warnings`, builds everything once in
+//!   release (with a throwaway update key built in) and the packages from
+//!   that build, and runs every test inside a private D-Bus session with an
+//!   unlocked gnome-keyring (a real Secret Service) whose data lives in a
+//!   temporary folder: the workspace's tests, the gateway's again on
+//!   PostgreSQL, and the packages installed, run, updated and removed.
 //! - `bundle`: builds the release binaries and the installers: the app's
 //!   .deb and .rpm (Tauri CLI) and the gateway's .deb, in
 //!   `target/release/dist/`.
