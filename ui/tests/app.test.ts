@@ -262,3 +262,50 @@ describe("link", () => {
     );
   });
 });
+
+describe("updates", () => {
+  it("checks only when asked, shows the offer, and shows a refused update's reason", async () => {
+    fake.overrides.set("update_check", () => ({
+      current_version: "0.1.0",
+      offer: { version: "0.2.0", current_version: "0.1.0", notes: "Fixes" },
+    }));
+    fake.overrides.set("update_install", () => {
+      throw {
+        code: "update_signature",
+        message: "The update to 0.2.0 was refused. Nothing was installed; Strongroom 0.1.0 keeps running.",
+      };
+    });
+    await start();
+    (await waitFor(() => need("nav-settings"))).click();
+    (await waitFor(() => need("update-check"))).click();
+    expect(fake.calls.filter((c) => c.cmd === "update_check")).toHaveLength(1);
+    await waitFor(() => expect(need("update-offer").textContent).toContain("0.2.0"));
+    need("update-install").click();
+    const error = await waitFor(() => need("update-error"));
+    expect(error.dataset.code).toBe("update_signature");
+    expect(error.textContent).toContain("0.1.0 keeps running");
+    expect(tid("update-installed")).toBeNull();
+    // The check is offered again, and the start never called the update server.
+    need("update-check");
+    expect(fake.calls.map((c) => c.cmd).filter((c) => c.startsWith("update_"))).toEqual(["update_check", "update_install"]);
+  });
+
+  it("says when the newest version is running, and offers a restart after an install", async () => {
+    fake.overrides.set("update_check", () => ({ current_version: "0.1.0", offer: null }));
+    fake.overrides.set("update_install", () => ({ version: "0.2.0" }));
+    await start();
+    (await waitFor(() => need("nav-settings"))).click();
+    (await waitFor(() => need("update-check"))).click();
+    await waitFor(() => expect(need("update-latest").textContent).toContain("0.1.0"));
+    expect(tid("update-install")).toBeNull();
+    fake.overrides.set("update_check", () => ({
+      current_version: "0.1.0",
+      offer: { version: "0.2.0", current_version: "0.1.0", notes: null },
+    }));
+    need("update-check").click();
+    (await waitFor(() => need("update-install"))).click();
+    await waitFor(() => expect(need("update-installed").textContent).toContain("0.2.0"));
+    need("update-restart");
+    expect(tid("update-check")).toBeNull();
+  });
+});
