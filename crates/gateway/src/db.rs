@@ -352,14 +352,14 @@ fn next_batch(jobs: &mpsc::Receiver<Job>) -> Option<Vec<Job>> {
     Some(batch)
 }
 
-/// Runs one batch in one transaction (`begin` opens it), each job in its
-/// own savepoint, then `publish`es what the jobs that succeeded announced
-/// and commits; reports to every caller once the outcome is known. Returns
-/// the announcements that committed.
 /// Sends a batch's announcements inside its transaction (see
 /// `PgDb::publish`; nothing for SQLite).
 type Publish<'a> = dyn Fn(&Connection<'_>, &[String]) -> Result<(), GatewayError> + 'a;
 
+/// Runs one batch in one transaction (`begin` opens it), each job in its
+/// own savepoint, then `publish`es what the jobs that succeeded announced
+/// and commits; reports to every caller once the outcome is known. Returns
+/// the announcements that committed.
 fn run_batch(
     conn: &Connection<'_>,
     batch: Vec<Job>,
@@ -367,7 +367,7 @@ fn run_batch(
     publish: &Publish<'_>,
 ) -> Vec<String> {
     let started = std::time::Instant::now();
-    let jobs_count = batch.len();
+    let jobs = batch.len();
     let mut completions = Vec::with_capacity(batch.len());
     // Without a transaction nothing can be committed: the jobs are dropped
     // unrun, and their callers hear that the writer could not take them.
@@ -379,7 +379,6 @@ fn run_batch(
     // One savepoint is kept open ahead of every job: a job that fails is
     // rolled back to it (which keeps it for the next job); one that succeeds
     // is released and the next savepoint made in the same round trip.
-    let jobs = batch.len();
     let mut announced = Vec::new();
     let mut broken = false;
     for (i, job) in batch.into_iter().enumerate() {
@@ -415,7 +414,7 @@ fn run_batch(
         // includes waiting for the other gateways' batches), its jobs, or
         // publishing and committing.
         eprintln!(
-            "strongroom-gateway: slow database batch: {jobs_count} jobs in {} ms \
+            "strongroom-gateway: slow database batch: {jobs} jobs in {} ms \
              (open {} ms, jobs {} ms, commit {} ms)",
             total.as_millis(),
             began.as_millis(),
