@@ -109,8 +109,9 @@ fn explain(err: &Error, version: &str, current: &str) -> ErrorReport {
     }
 }
 
-fn updater(app: &AppHandle) -> Result<tauri_plugin_updater::Updater, ErrorReport> {
-    let current = app.package_info().version.to_string();
+/// The updater, with the server address from [`ENDPOINT_VARIABLE`] when
+/// set; `current` is the running version, for the messages.
+fn updater(app: &AppHandle, current: &str) -> Result<tauri_plugin_updater::Updater, ErrorReport> {
     let mut builder = app.updater_builder();
     if let Ok(url) = std::env::var(ENDPOINT_VARIABLE)
         && !url.is_empty()
@@ -123,9 +124,9 @@ fn updater(app: &AppHandle) -> Result<tauri_plugin_updater::Updater, ErrorReport
         })?;
         builder = builder
             .endpoints(vec![url])
-            .map_err(|e| explain(&e, "", &current))?;
+            .map_err(|e| explain(&e, "", current))?;
     }
-    builder.build().map_err(|e| explain(&e, "", &current))
+    builder.build().map_err(|e| explain(&e, "", current))
 }
 
 /// Asks the update server whether a newer version is offered.
@@ -135,7 +136,7 @@ pub async fn update_check(
     pending: State<'_, PendingUpdate>,
 ) -> Result<UpdateCheck, ErrorReport> {
     let current = app.package_info().version.to_string();
-    let found = updater(&app)?
+    let found = updater(&app, &current)?
         .check()
         .await
         .map_err(|e| explain(&e, "", &current))?;

@@ -434,9 +434,7 @@ fn demo() -> Result {
     build_ui()?;
     step("building the demo bank and the app");
     run(Command::new(cargo()).args(["build", "--workspace", "--bins"]))?;
-    let target = env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target"));
+    let target = package::target_dir();
     step("starting the demo bank (strongroom-gateway --demo) on https://127.0.0.1:8443");
     let mut gateway = Command::new(target.join("debug/strongroom-gateway"))
         .args(["--demo", "--listen", "127.0.0.1:8443"])
@@ -502,9 +500,7 @@ fn bench(args: &[String]) -> Result {
 /// measures Strongroom's store, plain SQLite and SQLCipher in one run.
 fn bench_store(json: bool) -> Result {
     ensure_packages(&["build-essential", "pkg-config", "libssl-dev"])?;
-    let target = env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root().join("target"));
+    let target = package::target_dir();
     let quiet: &[&str] = if json { &["--quiet"] } else { &[] };
     if !json {
         step("building the SQLCipher baseline (its own package and target folder)");
