@@ -52,6 +52,28 @@ fn posting_node(alert: usize, customers: usize, nodes: usize) -> usize {
     (device_node + (alert / 2) % nodes) % nodes
 }
 
+/// Posts one informational alert with `text` for `customer` through the
+/// bank API at `url`; whether the gateway accepted it (201).
+async fn post_alert(
+    http: &reqwest::Client,
+    url: &str,
+    key: &str,
+    customer: &str,
+    text: &str,
+) -> bool {
+    let body = serde_json::json!({
+        "customer": customer, "kind": "custom", "severity": "info", "text": text,
+    })
+    .to_string();
+    http.post(url)
+        .header("authorization", format!("Bearer {key}"))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .is_ok_and(|r| r.status().as_u16() == 201)
+}
+
 /// Posts `count` alerts at `rate` per second, open loop (a slow answer never
 /// delays the next post), each with its index in the text, to the bank API
 /// to one of `targets` (see [`posting_node`]). Records when each was sent; returns how
@@ -74,22 +96,11 @@ pub async fn post_alerts(
         let url = format!("{}/bank/v1/alerts", gateway.direct);
         let key = gateway.api_key.clone();
         let customer = customers[i % customers.len()].clone();
-        let body = serde_json::json!({
-            "customer": customer, "kind": "custom", "severity": "info",
-            "text": format!("bench {tag} {i}"),
-        })
-        .to_string();
+        let text = format!("bench {tag} {i}");
         let sent = sent.clone();
         tasks.push(tokio::spawn(async move {
             sent.lock().unwrap().insert(i, Instant::now());
-            let response = http
-                .post(url)
-                .header("authorization", format!("Bearer {key}"))
-                .header("content-type", "application/json")
-                .body(body)
-                .send()
-                .await;
-            matches!(response, Ok(r) if r.status().as_u16() == 201)
+            post_alert(&http, &url, &key, &customer, &text).await
         }));
     }
     let mut ok = 0;
@@ -339,20 +350,9 @@ async fn saturate(
             while Instant::now() < stop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let (http, url, key) = &targets[posting_node(i, customers.len(), targets.len())];
-                let body = serde_json::json!({
-                    "customer": customers[i % customers.len()], "kind": "custom",
-                    "severity": "info", "text": format!("bench fan {}", SATURATION_BASE + i),
-                })
-                .to_string();
-                let ok = http
-                    .post(url)
-                    .header("authorization", format!("Bearer {key}"))
-                    .header("content-type", "application/json")
-                    .body(body)
-                    .send()
-                    .await
-                    .is_ok_and(|r| r.status().as_u16() == 201);
-                if ok {
+                let customer = &customers[i % customers.len()];
+                let text = format!("bench fan {}", SATURATION_BASE + i);
+                if post_alert(http, url, key, customer, &text).await {
                     accepted.push(SATURATION_BASE + i);
                 }
             }
