@@ -137,6 +137,53 @@ fn is_loopback(host: &str) -> bool {
 type Completion = Box<dyn FnOnce(bool) + Send>;
 type Job = Box<dyn FnOnce(&Connection<'_>) -> (bool, Completion) + Send>;
 
+/// Small writes that many callers make at once and one statement can
+/// cover (a device's acknowledgement, say): each caller queues its record
+/// with [`Db::write_together`], and one job of the next batch writes every
+/// record queued by then. Ten thousand devices acknowledging at once cost
+/// a statement and a savepoint per batch, not one each: with PostgreSQL
+/// every statement is a round trip, and the writer is the one place that
+/// every gateway's writes pass through.
+pub struct Together<T> {
+    pending: Mutex<Vec<(T, tokio::sync::oneshot::Sender<bool>)>>,
+    write: fn(&Connection<'_>, &[T]) -> Result<(), GatewayError>,
+}
+
+impl<T> Together<T> {
+    /// A queue whose records `write` writes, all of a batch in one call
+    /// (never with an empty slice).
+    pub fn new(write: fn(&Connection<'_>, &[T]) -> Result<(), GatewayError>) -> Arc<Self> {
+        Arc::new(Together {
+            pending: Mutex::new(Vec::new()),
+            write,
+        })
+    }
+}
+
+/// A [`Together`] queue's job until it runs. Dropped unrun (the database
+/// closed, or the writer had no connection for its batch), it empties the
+/// queue, failing every record there: left queued, they would wait for a
+/// job that no one sends, since only a record that finds the queue empty
+/// sends one.
+struct Unrun<T>(Option<Arc<Together<T>>>);
+
+impl<T> Drop for Unrun<T> {
+    fn drop(&mut self) {
+        if let Some(queue) = self.0.take()
+            && let Ok(mut pending) = queue.pending.lock()
+        {
+            pending.clear();
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for Together<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let queued = self.pending.lock().map_or(0, |p| p.len());
+        f.debug_struct("Together").field("queued", &queued).finish()
+    }
+}
+
 /// A handle on the database: the writer thread's channel, and the reads.
 pub struct Db {
     writer: Mutex<Option<mpsc::Sender<Job>>>,
@@ -718,11 +765,7 @@ impl Db {
             });
             (ok, done)
         });
-        let sent = match self.writer.lock() {
-            Ok(guard) => guard.as_ref().map(|w| w.send(job).is_ok()).unwrap_or(false),
-            Err(_) => false,
-        };
-        if !sent {
+        if !self.send(job) {
             return Err(closed());
         }
         answer.await.unwrap_or_else(|_| {
@@ -730,6 +773,66 @@ impl Db {
                 "the database writer could not run the write".into(),
             )))
         })
+    }
+
+    /// Hands a job to the writer thread; false once the database closed.
+    fn send(&self, job: Job) -> bool {
+        match self.writer.lock() {
+            Ok(guard) => guard.as_ref().is_some_and(|w| w.send(job).is_ok()),
+            Err(_) => false,
+        }
+    }
+
+    /// Queues `record` on `queue` and returns once a commit has made it
+    /// durable, like [`Db::write`]; but every record queued before the
+    /// writer reaches the queue's job is written by that one job, with
+    /// one call of the queue's write function.
+    ///
+    /// # Errors
+    /// [`GatewayError::Storage`] if the write or its commit failed (for
+    /// every record it covered), or the database is closed.
+    pub async fn write_together<T: Send + 'static>(
+        &self,
+        queue: &Arc<Together<T>>,
+        record: T,
+    ) -> Result<(), GatewayError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let first = {
+            let mut pending = queue.pending.lock().map_err(|_| closed::<GatewayError>())?;
+            pending.push((record, reply));
+            pending.len() == 1
+        };
+        // Only the record that finds the queue empty sends a job: the job
+        // takes the queue when it runs, so it also covers every record
+        // queued after this one until then.
+        if first {
+            let mut unrun = Unrun(Some(Arc::clone(queue)));
+            let job: Job = Box::new(move |conn| {
+                let Some(queue) = unrun.0.take() else {
+                    return (false, Box::new(|_| ()));
+                };
+                let taken = queue
+                    .pending
+                    .lock()
+                    .map(|mut p| std::mem::take(&mut *p))
+                    .unwrap_or_default();
+                let (records, replies): (Vec<T>, Vec<_>) = taken.into_iter().unzip();
+                let ok = (queue.write)(conn, &records).is_ok();
+                let done: Completion = Box::new(move |committed| {
+                    for reply in replies {
+                        let _ = reply.send(ok && committed);
+                    }
+                });
+                (ok, done)
+            });
+            // If the database closed, the job is dropped here, unrun.
+            self.send(job);
+        }
+        match answer.await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(GatewayError::Storage("the write did not commit".into())),
+            Err(_) => Err(closed()),
+        }
     }
 
     /// Runs `f` with a connection outside any write transaction, on the
@@ -816,6 +919,105 @@ impl SqliteDb {
 mod tests {
     use super::*;
     use std::sync::Arc;
+
+    /// Calls of [`write_settings`], and whether it should fail.
+    static WRITES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    static REFUSE: AtomicBool = AtomicBool::new(false);
+
+    fn write_settings(c: &Connection<'_>, names: &[String]) -> Result<(), GatewayError> {
+        WRITES.fetch_add(1, Ordering::SeqCst);
+        if REFUSE.load(Ordering::SeqCst) {
+            return Err(GatewayError::Storage("refused on purpose".into()));
+        }
+        for name in names {
+            c.execute(
+                "INSERT INTO settings(name, value) VALUES (?1, 'x')",
+                [name.clone()],
+            )?;
+        }
+        Ok(())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn records_queued_together_are_written_by_one_job_and_a_failure_or_close_strands_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Arc::new(
+            Db::open(&Database::Sqlite(dir.path().join("g.db")))
+                .await
+                .unwrap(),
+        );
+        let queue = Together::new(write_settings);
+        let settings = |db: Arc<Db>| async move {
+            db.read(|c| {
+                c.query_row("SELECT count(*) FROM settings", (), |r| r.get::<_, i64>(0))
+                    .map_err(GatewayError::from)
+            })
+            .await
+            .unwrap()
+        };
+
+        // Hold the writer in a job until 200 records are queued.
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let holding = {
+            let db = Arc::clone(&db);
+            tokio::spawn(async move {
+                db.write(move |_| {
+                    held.recv().ok();
+                    Ok::<_, GatewayError>(())
+                })
+                .await
+            })
+        };
+        let mut writers = Vec::new();
+        for i in 0..200 {
+            let (db, queue) = (Arc::clone(&db), Arc::clone(&queue));
+            writers.push(tokio::spawn(async move {
+                db.write_together(&queue, format!("k{i}")).await
+            }));
+        }
+        while queue.pending.lock().unwrap().len() < 200 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        release.send(()).unwrap();
+        holding.await.unwrap().unwrap();
+        for w in writers {
+            w.await.unwrap().expect("every queued record committed");
+        }
+        assert_eq!(
+            WRITES.load(Ordering::SeqCst),
+            1,
+            "one write covered all 200"
+        );
+        assert_eq!(settings(Arc::clone(&db)).await, 200);
+
+        // A failed write fails its records, and leaves the queue working.
+        REFUSE.store(true, Ordering::SeqCst);
+        let refused = db.write_together(&queue, "refused".into()).await;
+        assert!(
+            matches!(refused, Err(GatewayError::Storage(_))),
+            "{refused:?}"
+        );
+        REFUSE.store(false, Ordering::SeqCst);
+        db.write_together(&queue, "after".into())
+            .await
+            .expect("the queue still works after a failed write");
+        assert_eq!(settings(Arc::clone(&db)).await, 201);
+
+        // Once closed, a record is refused at once rather than left waiting.
+        db.close();
+        let late = tokio::time::timeout(
+            Duration::from_secs(5),
+            db.write_together(&queue, "late".into()),
+        )
+        .await
+        .expect("a record after close is answered, not stranded");
+        assert!(late.is_err());
+        assert_eq!(
+            queue.pending.lock().unwrap().len(),
+            0,
+            "nothing left queued"
+        );
+    }
 
     #[tokio::test]
     async fn a_failed_job_rolls_back_alone_and_others_in_the_batch_commit() {

@@ -68,6 +68,7 @@ pub fn enqueue(
     if conn.is_postgres() {
         let appended = append_postgres(
             conn,
+            "",
             "id = ?1",
             &body,
             alert_id.is_some(),
@@ -96,18 +97,20 @@ pub fn enqueue(
 /// PostgreSQL: [`enqueue`] for every device `which` selects, in one
 /// statement (a data-modifying WITH numbers and appends at once, one round
 /// trip however many devices), each announced with its body so that open
-/// streams, here or on another gateway, send it without reading it back. Parameters: `?2` the scope the event needs,
-/// `?3` its body, `?4` its alert id, `?5` the time; `which` uses `?1` (and
-/// `?6`).
+/// streams, here or on another gateway, send it without reading it back.
+/// Parameters: `?2` the scope the event needs, `?3` its body, `?4` its
+/// alert id, `?5` the time; `which` uses `?1` (and `?6`); `first`, a
+/// WITH query ending in a comma or nothing, runs in the same statement.
 fn append_postgres(
     conn: &Connection,
+    first: &str,
     which: &str,
     body: &str,
     alert: bool,
     params: Result<Vec<crate::sql::Value>, crate::sql::Error>,
 ) -> Result<Committed, GatewayError> {
     let sql = format!(
-        "WITH numbered AS (
+        "WITH {first} numbered AS (
              UPDATE devices SET last_seq = last_seq + 1
              WHERE {which} AND instr(' ' || scope || ' ', ' ' || ?2 || ' ') > 0
              RETURNING id, last_seq)
@@ -130,6 +133,9 @@ fn append_postgres(
     }
     Ok(committed)
 }
+
+/// [`append_postgres`]'s `which` for a customer's linked devices but one.
+const CUSTOMER_DEVICES: &str = "customer_id = ?1 AND revoked_at IS NULL AND id <> ?6";
 
 /// The ids of a customer's linked (not revoked) devices.
 ///
@@ -159,7 +165,8 @@ pub fn enqueue_for_customer(
         let body = encode_event(event)?;
         return append_postgres(
             conn,
-            "customer_id = ?1 AND revoked_at IS NULL AND id <> ?6",
+            "",
+            CUSTOMER_DEVICES,
             &body,
             alert_id.is_some(),
             params![
@@ -226,6 +233,32 @@ pub fn store_alert(
     alert: &SignedAlert,
     except: Option<&str>,
 ) -> Result<Committed, GatewayError> {
+    let event = DeviceEvent::Alert {
+        jws: alert.jws.clone(),
+    };
+    if conn.is_postgres() {
+        // The alert's row and its events in one statement: one round trip
+        // per alert on the writer every gateway's writes pass through.
+        let body = encode_event(&event)?;
+        return append_postgres(
+            conn,
+            "alert AS (INSERT INTO alerts(id, customer_id, kind, jws, created_at)
+                       VALUES (?4, ?1, ?7, ?8, ?5)),",
+            CUSTOMER_DEVICES,
+            &body,
+            true,
+            params![
+                customer_id,
+                required_scope(&event),
+                body,
+                alert.id,
+                now_ms(),
+                except.unwrap_or(""),
+                alert.kind.name(),
+                alert.jws
+            ],
+        );
+    }
     conn.prepare_cached(
         "INSERT INTO alerts(id, customer_id, kind, jws, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
@@ -236,15 +269,7 @@ pub fn store_alert(
         alert.jws,
         now_ms()
     ])?;
-    enqueue_for_customer(
-        conn,
-        customer_id,
-        except,
-        &DeviceEvent::Alert {
-            jws: alert.jws.clone(),
-        },
-        Some(&alert.id),
-    )
+    enqueue_for_customer(conn, customer_id, except, &event, Some(&alert.id))
 }
 
 /// A customer as the rules and pages need it.

@@ -386,6 +386,7 @@ pub async fn start(config: Config) -> Result<RunningGateway, GatewayError> {
         config: config.clone(),
         issuer: issuer.clone(),
         db,
+        acks: crate::db::Together::new(crate::stream::record_acks),
         hub: Arc::new(Hub::default()),
         rng: rng.clone(),
         signing: RwLock::new(signing),

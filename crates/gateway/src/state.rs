@@ -24,6 +24,8 @@ pub struct AppState {
     pub issuer: String,
     /// The database.
     pub db: Arc<Db>,
+    /// Devices' acknowledgements waiting for the writer, recorded together.
+    pub acks: Arc<crate::db::Together<crate::stream::Ack>>,
     /// Wakes open streams.
     pub hub: Arc<Hub>,
     /// The random source for tokens and signatures.
