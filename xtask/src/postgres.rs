@@ -80,9 +80,12 @@ impl Server {
                 .stdout(std::process::Stdio::null()),
         )?;
         let port = free_port()?;
+        // STRONGROOM_POSTGRES_OPTIONS adds server settings for a diagnosis
+        // (say `-c shared_preload_libraries=pg_stat_statements`).
         let options = format!(
-            "-c listen_addresses=127.0.0.1 -p {port} -k {} -c max_connections=300",
-            dir.display()
+            "-c listen_addresses=127.0.0.1 -p {port} -k {} -c max_connections=300 {}",
+            dir.display(),
+            std::env::var("STRONGROOM_POSTGRES_OPTIONS").unwrap_or_default()
         );
         let server = Server {
             url: format!("postgres://strongroom@127.0.0.1:{port}/postgres"),
