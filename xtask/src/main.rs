@@ -567,7 +567,10 @@ fn bench_gateway_pg(json: bool) -> Result {
         if json { "--json" } else { "" }
     );
     let (mut cmd, keyring_home) = keyring_session(&line)?;
-    cmd.env("STRONGROOM_TEST_POSTGRES", &server.url);
+    // Through the Unix socket, as a gateway reaches a database on its own
+    // machine (it refuses one on another): on loopback TCP every round
+    // trip also crosses the network stack.
+    cmd.env("STRONGROOM_TEST_POSTGRES", &server.socket_url);
     let result = run(&mut cmd);
     let _ = std::fs::remove_dir_all(&keyring_home);
     drop(server);

@@ -19,6 +19,10 @@ pub struct Server {
     /// `postgres://strongroom@127.0.0.1:PORT/postgres`: the cluster's
     /// superuser (trust authentication, loopback only).
     pub url: String,
+    /// The same superuser through the cluster's Unix socket
+    /// (`postgres://strongroom@%2Ftmp%2F...:PORT/postgres`), the way a
+    /// gateway is meant to reach a database on its own machine.
+    pub socket_url: String,
 }
 
 /// The newest installed server's program folder
@@ -89,6 +93,10 @@ impl Server {
         );
         let server = Server {
             url: format!("postgres://strongroom@127.0.0.1:{port}/postgres"),
+            socket_url: format!(
+                "postgres://strongroom@{}:{port}/postgres",
+                dir.display().to_string().replace('/', "%2F")
+            ),
             dir,
             bin,
         };

@@ -88,6 +88,14 @@ async fn customer(state: &Shared, username: &str) -> Result<Customer, Problem> {
         .ok_or_else(|| Problem::not_found(format!("no customer {username:?}")))
 }
 
+/// A customer's id by username, 404 if there is none; see
+/// [`customer_id`].
+async fn known_customer(state: &Shared, username: &str) -> Result<i64, Problem> {
+    customer_id(state, username)
+        .await?
+        .ok_or_else(|| Problem::not_found(format!("no customer {username:?}")))
+}
+
 fn valid_username(name: &str) -> bool {
     (1..=64).contains(&name.len())
         && name.bytes().all(|b| {
@@ -397,7 +405,7 @@ pub struct NewAlert {
 /// `POST /bank/v1/alerts`.
 pub async fn post_alert(State(state): State<Shared>, body: Bytes) -> Result<Response, Problem> {
     let new: NewAlert = json(&body)?;
-    let customer = customer(&state, &new.customer).await?;
+    let customer_id = known_customer(&state, &new.customer).await?;
     let respond_by = match (new.kind, new.respond_by) {
         (AlertKind::FraudCheck, None) => Some(now_s() + crate::rules::FRAUD_CHECK_WINDOW_S),
         (_, r) => r,
@@ -413,7 +421,7 @@ pub async fn post_alert(State(state): State<Shared>, body: Bytes) -> Result<Resp
         respond_by,
         balance_minor: None,
     };
-    let signed = issue_alerts(&state, customer.id, vec![(new.kind, event)]).await?;
+    let signed = issue_alerts(&state, customer_id, vec![(new.kind, event)]).await?;
     let id = signed.first().map(|a| a.id.clone()).unwrap_or_default();
     Ok(created(
         serde_json::json!({ "id": id, "kind": new.kind.name() }),
@@ -475,7 +483,7 @@ pub async fn post_signed_alert(
             .and_then(|uri| AlertKind::from_uri(uri))?;
         (!c.jti.is_empty() && c.jti.len() <= 128).then_some((c.jti, kind))
     });
-    let customer = customer(&state, &forward.customer).await?;
+    let customer_id = known_customer(&state, &forward.customer).await?;
     let id = recorded.as_ref().map(|(id, _)| id.clone());
     let compact = forward.jws;
     let committed = state
@@ -485,12 +493,12 @@ pub async fn post_signed_alert(
                 c.execute(
                     "INSERT INTO alerts(id, customer_id, kind, jws, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
                      ON CONFLICT DO NOTHING",
-                    params![id, customer.id, kind.name(), compact, now_ms()],
+                    params![id, customer_id, kind.name(), compact, now_ms()],
                 )?;
             }
             enqueue_for_customer(
                 c,
-                customer.id,
+                customer_id,
                 None,
                 &DeviceEvent::Alert { jws: compact.clone() },
                 recorded.as_ref().map(|(id, _)| id.as_str()),
@@ -518,8 +526,8 @@ pub struct StaffMessage {
 /// `POST /bank/v1/chat`: a staff message to every device of the customer.
 pub async fn post_chat(State(state): State<Shared>, body: Bytes) -> Result<Response, Problem> {
     let message: StaffMessage = json(&body)?;
-    let customer = customer(&state, &message.customer).await?;
-    let id = send_staff_message(&state, customer.id, message.author, message.body).await?;
+    let customer_id = known_customer(&state, &message.customer).await?;
+    let id = send_staff_message(&state, customer_id, message.author, message.body).await?;
     Ok(created(serde_json::json!({ "bank_message_id": id })))
 }
 
@@ -593,8 +601,8 @@ pub async fn get_chat(
     State(state): State<Shared>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, Problem> {
-    let customer = customer(&state, &query_customer(&query)?).await?;
-    let username = customer.username.clone();
+    let username = query_customer(&query)?;
+    let customer_id = known_customer(&state, &username).await?;
     let messages = state
         .db
         .read(move |c| -> Result<Vec<serde_json::Value>, GatewayError> {
@@ -602,7 +610,7 @@ pub async fn get_chat(
                 "SELECT id, client_id, author_role, author, body, sent_at, device_id FROM chat_messages
                  WHERE customer_id = ?1 ORDER BY sent_at, id LIMIT 1000",
             )?;
-            let rows = stmt.query_map([customer.id], |r| {
+            let rows = stmt.query_map([customer_id], |r| {
                 Ok(serde_json::json!({
                     "bank_message_id": r.get::<_, String>(0)?,
                     "client_id": r.get::<_, Option<String>>(1)?,
@@ -624,7 +632,7 @@ pub async fn get_fraud_answers(
     State(state): State<Shared>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Result<Response, Problem> {
-    let customer = customer(&state, &query_customer(&query)?).await?;
+    let customer_id = known_customer(&state, &query_customer(&query)?).await?;
     let answers = state
         .db
         .read(move |c| -> Result<Vec<serde_json::Value>, GatewayError> {
@@ -633,7 +641,7 @@ pub async fn get_fraud_answers(
                  FROM fraud_answers f JOIN alerts a ON a.id = f.alert_id
                  WHERE a.customer_id = ?1 ORDER BY f.received_at",
             )?;
-            let rows = stmt.query_map([customer.id], |r| {
+            let rows = stmt.query_map([customer_id], |r| {
                 Ok(serde_json::json!({
                     "alert_id": r.get::<_, String>(0)?,
                     "answer": r.get::<_, String>(1)?,
@@ -668,10 +676,10 @@ pub async fn post_flags(State(state): State<Shared>, body: Bytes) -> Result<Resp
     if update.flags.keys().any(|k| k.is_empty() || k.len() > 64) || update.flags.len() > 64 {
         return Err(invalid("flags: at most 64 names of 1 to 64 bytes"));
     }
-    let customer = customer(&state, &update.customer).await?;
+    let customer_id = known_customer(&state, &update.customer).await?;
     let (flags, committed) = state
         .db
-        .write(move |c| merge_flags(c, customer.id, &update.flags))
+        .write(move |c| merge_flags(c, customer_id, &update.flags))
         .await?;
     state.hub.notify_all(&committed);
     Ok(Json(serde_json::json!({ "flags": flags })).into_response())
@@ -860,14 +868,24 @@ pub async fn post_bench_device(
     })))
 }
 
-/// Looks up a customer's id by username (for the demo).
+/// Looks up a customer's id by username, first in
+/// [`AppState::customer_ids`](crate::state::AppState::customer_ids): every
+/// alert the bank posts names its customer, and a database read for each
+/// was one more round trip per alert.
 ///
 /// # Errors
 /// Storage failures.
 pub async fn customer_id(state: &Shared, username: &str) -> Result<Option<i64>, GatewayError> {
+    if let Some(id) = state.customer_ids.get(username) {
+        return Ok(Some(id));
+    }
     let name = username.to_owned();
-    state
+    let id = state
         .db
-        .read(move |c| Ok(customer_by_username(c, &name)?.map(|c| c.id)))
-        .await
+        .read(move |c| Ok::<_, GatewayError>(customer_by_username(c, &name)?.map(|c| c.id)))
+        .await?;
+    if let Some(id) = id {
+        state.customer_ids.insert(username, id);
+    }
+    Ok(id)
 }

@@ -387,6 +387,7 @@ pub async fn start(config: Config) -> Result<RunningGateway, GatewayError> {
         issuer: issuer.clone(),
         db,
         acks: crate::db::Together::new(crate::stream::record_acks),
+        customer_ids: crate::state::CustomerIds::default(),
         hub: Arc::new(Hub::default()),
         rng: rng.clone(),
         signing: RwLock::new(signing),

@@ -1,7 +1,8 @@
 //! What every request handler shares.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use axum::extract::ConnectInfo;
 use axum::http::Request;
@@ -26,6 +27,8 @@ pub struct AppState {
     pub db: Arc<Db>,
     /// Devices' acknowledgements waiting for the writer, recorded together.
     pub acks: Arc<crate::db::Together<crate::stream::Ack>>,
+    /// Customers' ids by username, as the bank API looks them up.
+    pub customer_ids: CustomerIds,
     /// Wakes open streams.
     pub hub: Arc<Hub>,
     /// The random source for tokens and signatures.
@@ -98,4 +101,53 @@ pub fn client_ip<B>(request: &Request<B>) -> IpAddr {
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip())
         .unwrap_or(IpAddr::from([0, 0, 0, 0]))
+}
+
+/// The most usernames [`CustomerIds`] keeps.
+const MAX_CUSTOMER_IDS: usize = 100_000;
+
+/// Customers' ids by username. A username names the same customer for good
+/// (the gateway never renames or deletes a customer), so an entry never
+/// goes stale, on this gateway or on another sharing its database. Bounded:
+/// when full it starts again from empty.
+#[derive(Debug, Default)]
+pub struct CustomerIds(Mutex<HashMap<String, i64>>);
+
+impl CustomerIds {
+    /// The id kept for `username`.
+    pub fn get(&self, username: &str) -> Option<i64> {
+        self.0.lock().ok()?.get(username).copied()
+    }
+
+    /// Keeps `id` as `username`'s.
+    pub fn insert(&self, username: &str, id: i64) {
+        if let Ok(mut ids) = self.0.lock() {
+            if ids.len() >= MAX_CUSTOMER_IDS {
+                ids.clear();
+            }
+            ids.insert(username.to_owned(), id);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn customer_ids_are_kept_and_bounded() {
+        let ids = CustomerIds::default();
+        assert_eq!(ids.get("alice"), None);
+        ids.insert("alice", 7);
+        assert_eq!(ids.get("alice"), Some(7));
+        for i in 0..MAX_CUSTOMER_IDS {
+            ids.insert(&format!("c{i}"), i as i64);
+        }
+        let kept = ids.0.lock().unwrap().len();
+        assert!(kept <= MAX_CUSTOMER_IDS, "{kept} kept");
+        assert_eq!(
+            ids.get(&format!("c{}", MAX_CUSTOMER_IDS - 1)),
+            Some(MAX_CUSTOMER_IDS as i64 - 1)
+        );
+    }
 }

@@ -421,11 +421,16 @@ async fn run(state: &Shared, auth: &DeviceAuth, socket: &mut WebSocket) -> Ended
         device_id: auth.device_id.clone(),
         range: None,
     };
+    // Whether something may have been committed past `sent`: at first, and
+    // after a wake-up or a resume. An acknowledgement or a ping changes
+    // nothing to send, and catching up after each one read the database
+    // for nothing (once per acknowledged event).
+    let mut catch_up = true;
     loop {
         // Catch up with everything committed after `sent`: from what the hub
         // kept of the newest events while they follow on without a gap and
         // reach the newest known, else from the database.
-        loop {
+        while std::mem::take(&mut catch_up) {
             let known = subscription.signal.borrow().last_seq;
             let (page, full) = match state.hub.recent_after(&auth.device_id, sent) {
                 Some(run) => {
@@ -457,9 +462,7 @@ async fn run(state: &Shared, auth: &DeviceAuth, socket: &mut WebSocket) -> Ended
             if alerts {
                 unrecorded.sent(before, sent);
             }
-            if !full {
-                break;
-            }
+            catch_up = full;
         }
         let (deadline, due) = live.next();
         tokio::select! {
@@ -491,6 +494,7 @@ async fn run(state: &Shared, auth: &DeviceAuth, socket: &mut WebSocket) -> Ended
                     // given, never past the last one that exists.
                     Incoming::Frame(ClientFrame::Resume { after }) => {
                         sent = after.min(last_seq(&subscription));
+                        catch_up = true;
                     }
                     Incoming::Ignore => {}
                     Incoming::Closed => return Ended::Closed,
@@ -501,6 +505,7 @@ async fn run(state: &Shared, auth: &DeviceAuth, socket: &mut WebSocket) -> Ended
                 if changed.is_err() || subscription.signal.borrow_and_update().revoked {
                     return Ended::Revoked;
                 }
+                catch_up = true;
             }
             // A device that does not acknowledge what it was sent (it cannot
             // store it, say) still shows it delivered, a moment later.
