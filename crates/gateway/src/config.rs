@@ -295,6 +295,16 @@ mod tests {
         assert!(parse(&["--demo", "--what"]).is_err());
         let c = parse(&["--demo", "--database", "postgres://gw@127.0.0.1:5432/bank"]).unwrap();
         assert!(matches!(c.database, Some(crate::db::Database::Postgres(_))));
+        for socket in [
+            "postgres://gw@%2Frun%2Fpostgresql/bank",
+            "postgresql:///bank?host=/run/postgresql&user=gw",
+        ] {
+            let c = parse(&["--demo", "--database", socket]).unwrap();
+            assert!(
+                matches!(c.database, Some(crate::db::Database::Postgres(_))),
+                "{socket} names a Unix socket"
+            );
+        }
         assert!(
             parse(&["--demo", "--database", "postgres://gw@db.example:5432/bank"]).is_err(),
             "PostgreSQL on another host would be spoken to in the clear"
