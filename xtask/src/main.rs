@@ -568,8 +568,8 @@ fn bench_gateway_pg(json: bool) -> Result {
     );
     let (mut cmd, keyring_home) = keyring_session(&line)?;
     // Through the Unix socket, as a gateway reaches a database on its own
-    // machine (it refuses one on another): on loopback TCP every round
-    // trip also crosses the network stack.
+    // machine (it refuses one on another host); the tests go through
+    // loopback TCP, so both ways are exercised.
     cmd.env("STRONGROOM_TEST_POSTGRES", &server.socket_url);
     let result = run(&mut cmd);
     let _ = std::fs::remove_dir_all(&keyring_home);

@@ -141,9 +141,9 @@ type Job = Box<dyn FnOnce(&Connection<'_>) -> (bool, Completion) + Send>;
 /// cover (a device's acknowledgement, say): each caller queues its record
 /// with [`Db::write_together`], and one job of the next batch writes every
 /// record queued by then. Ten thousand devices acknowledging at once cost
-/// a statement and a savepoint per batch, not one each: with PostgreSQL
-/// every statement is a round trip, and the writer is the one place that
-/// every gateway's writes pass through.
+/// one job (one savepoint; on PostgreSQL one statement) per batch, not one
+/// each: with PostgreSQL every statement is a round trip, and the writer
+/// is the one place that every gateway's writes pass through.
 pub struct Together<T> {
     pending: Mutex<Vec<(T, tokio::sync::oneshot::Sender<bool>)>>,
     write: fn(&Connection<'_>, &[T]) -> Result<(), GatewayError>,
@@ -920,6 +920,16 @@ mod tests {
     use super::*;
     use std::sync::Arc;
 
+    /// A fresh SQLite database in a temporary folder (kept while the folder
+    /// lives).
+    async fn sqlite_db() -> (tempfile::TempDir, Arc<Db>) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&Database::Sqlite(dir.path().join("g.db")))
+            .await
+            .unwrap();
+        (dir, Arc::new(db))
+    }
+
     /// Calls of [`write_settings`], and whether it should fail.
     static WRITES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     static REFUSE: AtomicBool = AtomicBool::new(false);
@@ -940,12 +950,7 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn records_queued_together_are_written_by_one_job_and_a_failure_or_close_strands_none() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Arc::new(
-            Db::open(&Database::Sqlite(dir.path().join("g.db")))
-                .await
-                .unwrap(),
-        );
+        let (_dir, db) = sqlite_db().await;
         let queue = Together::new(write_settings);
         let settings = |db: Arc<Db>| async move {
             db.read(|c| {
@@ -1021,12 +1026,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_failed_job_rolls_back_alone_and_others_in_the_batch_commit() {
-        let dir = tempfile::tempdir().unwrap();
-        let db = Arc::new(
-            Db::open(&Database::Sqlite(dir.path().join("g.db")))
-                .await
-                .unwrap(),
-        );
+        let (dir, db) = sqlite_db().await;
         let mut handles = Vec::new();
         for i in 0..50 {
             let db = Arc::clone(&db);
