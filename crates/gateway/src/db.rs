@@ -817,7 +817,15 @@ impl Db {
                     .map(|mut p| std::mem::take(&mut *p))
                     .unwrap_or_default();
                 let (records, replies): (Vec<T>, Vec<_>) = taken.into_iter().unzip();
-                let ok = (queue.write)(conn, &records).is_ok();
+                let written = (queue.write)(conn, &records);
+                if let Err(e) = &written {
+                    // Its callers hear only that it did not commit.
+                    eprintln!(
+                        "strongroom-gateway: writing {} queued records failed: {e}",
+                        records.len()
+                    );
+                }
+                let ok = written.is_ok();
                 let done: Completion = Box::new(move |committed| {
                     for reply in replies {
                         let _ = reply.send(ok && committed);
@@ -830,8 +838,13 @@ impl Db {
         }
         match answer.await {
             Ok(true) => Ok(()),
-            Ok(false) => Err(GatewayError::Storage("the write did not commit".into())),
-            Err(_) => Err(closed()),
+            Ok(false) => Err(GatewayError::Storage(
+                "the transaction did not commit".into(),
+            )),
+            // The job was dropped unrun: closed, or no connection.
+            Err(_) => Err(GatewayError::Storage(
+                "the database writer could not run the write".into(),
+            )),
         }
     }
 
