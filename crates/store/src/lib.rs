@@ -180,7 +180,8 @@ impl Store {
     /// # Errors
     /// [`StoreError::NewerSchema`] for a file from a newer app, or
     /// [`StoreError::Database`] when SQLite cannot open the file (for example
-    /// it is not a database). The file is never wiped.
+    /// it is not a database), [`StoreError::InUse`] when another store holds
+    /// it for more than a quarter of a second. The file is never wiped.
     pub fn open(path: impl AsRef<Path>, master: MasterKeys) -> Result<Self, StoreError> {
         Self::open_at(path.as_ref(), master, SCHEMA_VERSION)
     }
@@ -197,10 +198,21 @@ impl Store {
         let lock = options
             .open(&lock_path)
             .map_err(|e| StoreError::Io(e.to_string()))?;
-        lock.try_lock().map_err(|e| match e {
-            std::fs::TryLockError::WouldBlock => StoreError::InUse,
-            std::fs::TryLockError::Error(e) => StoreError::Io(e.to_string()),
-        })?;
+        // A child this program is starting holds a copy of the lock's
+        // descriptor from fork until exec closes it (files are opened
+        // close-on-exec), so a store closed a moment ago can still look
+        // locked: only a lock held past a short wait is another instance.
+        let patience = std::time::Instant::now() + std::time::Duration::from_millis(250);
+        loop {
+            match lock.try_lock() {
+                Ok(()) => break,
+                Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < patience => {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                Err(std::fs::TryLockError::WouldBlock) => return Err(StoreError::InUse),
+                Err(std::fs::TryLockError::Error(e)) => return Err(StoreError::Io(e.to_string())),
+            }
+        }
         let mut conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
