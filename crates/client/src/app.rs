@@ -1324,7 +1324,12 @@ pub fn verify_transcript(bytes: &[u8]) -> Result<(usize, Vec<(usize, String)>), 
     if t.format != TRANSCRIPT_FORMAT {
         return Err(report("bad_transcript", "unknown transcript format"));
     }
-    let pinned = PinnedKeys::pin(&t.issuer, t.pinned_keys.keys.clone())
+    let audience = t
+        .pinned_keys
+        .audience
+        .as_deref()
+        .ok_or_else(|| report("bad_transcript", "the transcript names no audience"))?;
+    let pinned = PinnedKeys::pin(&t.issuer, audience, t.pinned_keys.keys.clone())
         .map_err(|e| report("bad_transcript", e.to_string()))?;
     let verifier = AlertVerifier::new(
         pinned,

@@ -141,6 +141,10 @@ pub struct Tokens {
     /// Granted scopes.
     #[serde(default)]
     pub scope: Option<String>,
+    /// The customer's subject identifier at the bank: the audience every
+    /// alert for this device must name (protocol section 4.2).
+    #[serde(default)]
+    pub strongroom_audience: Option<String>,
 }
 
 impl std::fmt::Debug for Tokens {

@@ -415,8 +415,13 @@ impl Client {
         })?;
         // The keys are fetched once, now, over TLS, and pinned: later changes
         // come only as statements signed by a pinned key.
+        let audience = tokens.strongroom_audience.as_deref().ok_or_else(|| {
+            ClientError::BankProtocol(
+                "the bank named no audience for its alerts (strongroom_audience)".into(),
+            )
+        })?;
         let keys = http_jwks(&self.inner.http, jwks_uri).await?;
-        let pinned = PinnedKeys::pin(&metadata.issuer, keys)?;
+        let pinned = PinnedKeys::pin(&metadata.issuer, audience, keys)?;
         let pinned_json = serde_json::to_vec(&pinned)
             .map_err(|_| ClientError::BankProtocol("the pinned keys do not serialize".into()))?;
         let bank_name = pending.bank_name().to_owned();
@@ -555,11 +560,39 @@ impl Client {
                 )
             })?;
         }
+        if let Some(audience) = &tokens.strongroom_audience {
+            self.learn_audience(account, linked, audience)?;
+        }
         *access = Some(AccessToken {
             token: tokens.access_token.clone(),
             expires: Instant::now() + bank_seconds(tokens.expires_in.unwrap_or(300)),
         });
         Ok(tokens.access_token)
+    }
+
+    /// A link made before alerts named their audience learns it from the
+    /// bank's token endpoint (over the same TLS as at link time) and keeps
+    /// it with the pinned keys; a link that knows its audience already
+    /// refuses to be told another one.
+    fn learn_audience(
+        &self,
+        account: AccountId,
+        linked: &Linked,
+        audience: &str,
+    ) -> Result<(), ClientError> {
+        let mut verifier = lock(&linked.verifier);
+        let mut pinned = verifier.pinned().clone();
+        if !pinned.learn_audience(audience)? {
+            return Ok(());
+        }
+        let json = serde_json::to_vec(&pinned)
+            .map_err(|_| ClientError::BankProtocol("the pinned keys do not serialize".into()))?;
+        self.with_device(|d| {
+            d.vault()
+                .put(account, SecretKind::PinnedKeys, &Sensitive::new(json))
+        })?;
+        verifier.set_pinned(pinned);
+        Ok(())
     }
 
     async fn forget_access(&self, linked: &Linked) {

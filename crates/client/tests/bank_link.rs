@@ -85,9 +85,26 @@ fn bank_key(gateway: &Gateway) -> SigningKey {
     SigningKey::from_pkcs8(&kid, &pkcs8, &ring::rand::SystemRandom::new()).unwrap()
 }
 
-fn claims(iss: &str, jti: &str, iat: i64) -> AlertClaims {
+/// A customer's subject identifier (the audience of their alerts), read
+/// out of the gateway's database.
+fn subject(gateway: &Gateway, username: &str) -> String {
+    let db = rusqlite::Connection::open_with_flags(
+        gateway.dir.join("gateway.db"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    db.query_row(
+        "SELECT subject FROM customers WHERE username = ?1",
+        [username],
+        |r| r.get(0),
+    )
+    .unwrap()
+}
+
+fn claims(iss: &str, aud: &str, jti: &str, iat: i64) -> AlertClaims {
     AlertClaims::new(
         iss,
+        aud,
         jti,
         iat,
         AlertKind::Purchase,
@@ -144,6 +161,34 @@ async fn forged_alerts_are_quarantined_and_never_stored_as_verified() {
     let (unknown_kid, _) = SigningKey::generate("not-pinned", &rng).unwrap();
     let now = now_s();
     let iss = gateway.issuer.clone();
+    let aud = subject(gateway, "alice");
+    // Attack (adversarial review, finding 2): Bob's genuine, bank-signed
+    // fraud check, forwarded to Alice.
+    let for_bob = gateway
+        .transaction(
+            "bob",
+            serde_json::json!({"amount_minor": 20_000, "country": "FR", "card_present": false}),
+        )
+        .await;
+    let bobs_jws = {
+        let db = rusqlite::Connection::open_with_flags(
+            gateway.dir.join("gateway.db"),
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+        )
+        .unwrap();
+        let fraud_check = for_bob
+            .iter()
+            .find_map(|id| {
+                db.query_row(
+                    "SELECT jws FROM alerts WHERE id = ?1 AND kind = 'fraud_check'",
+                    [id],
+                    |r| r.get::<_, String>(0),
+                )
+                .ok()
+            })
+            .expect("a card-not-present purchase abroad raises a fraud check");
+        fraud_check
+    };
     let mut flipped = genuine_jws.clone().into_bytes();
     let last = flipped.len() - 2;
     flipped[last] = if flipped[last] == b'A' { b'B' } else { b'A' };
@@ -152,13 +197,13 @@ async fn forged_alerts_are_quarantined_and_never_stored_as_verified() {
         (
             "wrong key with the pinned kid",
             impostor
-                .sign("secevent+jwt", &claims(&iss, "f-1", now), false, &rng)
+                .sign("secevent+jwt", &claims(&iss, &aud, "f-1", now), false, &rng)
                 .unwrap(),
         ),
         (
             "unknown kid",
             unknown_kid
-                .sign("secevent+jwt", &claims(&iss, "f-2", now), false, &rng)
+                .sign("secevent+jwt", &claims(&iss, &aud, "f-2", now), false, &rng)
                 .unwrap(),
         ),
         ("bad signature", flipped),
@@ -166,7 +211,7 @@ async fn forged_alerts_are_quarantined_and_never_stored_as_verified() {
             "alg none",
             unsigned(
                 serde_json::json!({"alg":"none","typ":"secevent+jwt","kid":kid}),
-                &claims(&iss, "f-4", now),
+                &claims(&iss, &aud, "f-4", now),
                 // The gateway refuses an empty third part outright; a
                 // forger pads it (the empty form is covered in core).
                 b"none",
@@ -176,21 +221,21 @@ async fn forged_alerts_are_quarantined_and_never_stored_as_verified() {
             "alg HS256",
             unsigned(
                 serde_json::json!({"alg":"HS256","typ":"secevent+jwt","kid":kid}),
-                &claims(&iss, "f-5", now),
+                &claims(&iss, &aud, "f-5", now),
                 &[7u8; 32],
             ),
         ),
         (
             "embedded jwk",
             impostor
-                .sign("secevent+jwt", &claims(&iss, "f-6", now), true, &rng)
+                .sign("secevent+jwt", &claims(&iss, &aud, "f-6", now), true, &rng)
                 .unwrap(),
         ),
         (
             "unknown issuer, signed by the bank's key",
             bank.sign(
                 "secevent+jwt",
-                &claims("https://evil.example", "f-7", now),
+                &claims("https://evil.example", &aud, "f-7", now),
                 false,
                 &rng,
             )
@@ -200,7 +245,7 @@ async fn forged_alerts_are_quarantined_and_never_stored_as_verified() {
             "issued an hour in the future",
             bank.sign(
                 "secevent+jwt",
-                &claims(&iss, "f-8", now + 3600),
+                &claims(&iss, &aud, "f-8", now + 3600),
                 false,
                 &rng,
             )
@@ -210,7 +255,18 @@ async fn forged_alerts_are_quarantined_and_never_stored_as_verified() {
             "issued fifteen days ago",
             bank.sign(
                 "secevent+jwt",
-                &claims(&iss, "f-9", now - 15 * 24 * 3600),
+                &claims(&iss, &aud, "f-9", now - 15 * 24 * 3600),
+                false,
+                &rng,
+            )
+            .unwrap(),
+        ),
+        ("bob's genuine alert, forwarded to alice", bobs_jws),
+        (
+            "another customer's audience, signed by the bank's key",
+            bank.sign(
+                "secevent+jwt",
+                &claims(&iss, &subject(gateway, "bob"), "f-11", now),
                 false,
                 &rng,
             )
@@ -218,7 +274,7 @@ async fn forged_alerts_are_quarantined_and_never_stored_as_verified() {
         ),
         (
             "wrong typ",
-            bank.sign("JWT", &claims(&iss, "f-10", now), false, &rng)
+            bank.sign("JWT", &claims(&iss, &aud, "f-10", now), false, &rng)
                 .unwrap(),
         ),
     ];
@@ -241,7 +297,7 @@ async fn forged_alerts_are_quarantined_and_never_stored_as_verified() {
         )
         .await;
     assert_eq!(status, 201);
-    // Everything was delivered and acknowledged: 1 genuine + 10 forged + the
+    // Everything was delivered and acknowledged: 1 genuine + 12 forged + the
     // replay, after the flags event of the link.
     let mut quarantined = 0;
     wait_for(events, 30, |e| {

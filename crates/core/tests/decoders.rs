@@ -57,7 +57,12 @@ fn mutate(rng: &mut Rng, seed: &[u8]) -> Vec<u8> {
 
 #[test]
 fn the_seed_alert_verifies_so_mutations_are_meaningful() {
-    let pinned = PinnedKeys::pin(fuzzing::ISSUER, vec![fuzzing::bank_key().jwk()]).unwrap();
+    let pinned = PinnedKeys::pin(
+        fuzzing::ISSUER,
+        fuzzing::AUDIENCE,
+        vec![fuzzing::bank_key().jwk()],
+    )
+    .unwrap();
     let mut verifier = AlertVerifier::new(pinned, TimePolicy::default());
     assert!(
         verifier
@@ -73,7 +78,12 @@ fn the_seed_alert_verifies_so_mutations_are_meaningful() {
 #[test]
 fn mutated_alerts_never_panic_and_never_verify() {
     let seed = fuzzing::valid_alert();
-    let pinned = PinnedKeys::pin(fuzzing::ISSUER, vec![fuzzing::bank_key().jwk()]).unwrap();
+    let pinned = PinnedKeys::pin(
+        fuzzing::ISSUER,
+        fuzzing::AUDIENCE,
+        vec![fuzzing::bank_key().jwk()],
+    )
+    .unwrap();
     let verifier = AlertVerifier::new(pinned, TimePolicy::default());
     let mut rng = Rng(0x5eed_a1e7);
     let mut verified = 0;

@@ -151,6 +151,7 @@ pub async fn create_customer(state: &Shared, new: NewCustomer) -> Result<bool, P
         check_amount("balance_low_minor", threshold, true)?;
     }
     let rng = state.rng.clone();
+    let subject = new_subject(&rng);
     let password = new.password;
     // The bank's own calls wait for a slot rather than being refused.
     let permit = Arc::clone(&state.password_checks)
@@ -169,8 +170,8 @@ pub async fn create_customer(state: &Shared, new: NewCustomer) -> Result<bool, P
         .write(move |c| -> Result<bool, GatewayError> {
             let n = c.execute(
                 "INSERT INTO customers(username, display_name, password_hash, home_country,
-                    purchase_threshold_minor, balance_low_minor, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+                    purchase_threshold_minor, balance_low_minor, created_at, subject)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
                 params![
                     new.username,
                     new.display_name,
@@ -178,7 +179,8 @@ pub async fn create_customer(state: &Shared, new: NewCustomer) -> Result<bool, P
                     new.home_country,
                     new.purchase_threshold_minor.unwrap_or(10_000),
                     new.balance_low_minor.unwrap_or(5_000),
-                    now_ms()
+                    now_ms(),
+                    subject
                 ],
             )?;
             Ok(n == 1)
@@ -202,6 +204,47 @@ pub async fn post_customer(State(state): State<Shared>, body: Bytes) -> Result<R
     }
 }
 
+/// A new customer's subject identifier: 128 random bits, hex. It is the
+/// audience of every alert signed for the customer and says nothing about
+/// them.
+pub fn new_subject(rng: &ring::rand::SystemRandom) -> String {
+    random_bytes::<16>(rng)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The subject identifier of a customer (the audience of their alerts),
+/// kept in [`AppState::customer_subjects`](crate::state::AppState) after
+/// the first read.
+///
+/// # Errors
+/// Storage failures; [`GatewayError::Storage`] for a customer without one
+/// (every row gets one when created or migrated).
+pub async fn customer_subject(state: &AppState, customer_id: i64) -> Result<String, GatewayError> {
+    if let Some(subject) = state.customer_subjects.get(&customer_id) {
+        return Ok(subject);
+    }
+    let subject = state.db.read(move |c| subject_of(c, customer_id)).await?;
+    state.customer_subjects.insert(customer_id, subject.clone());
+    Ok(subject)
+}
+
+/// [`customer_subject`] inside a database job.
+///
+/// # Errors
+/// As [`customer_subject`].
+pub fn subject_of(conn: &crate::sql::Connection, customer_id: i64) -> Result<String, GatewayError> {
+    let subject: Option<String> = conn
+        .prepare_cached("SELECT subject FROM customers WHERE id = ?1")?
+        .query_row([customer_id], |r| r.get(0))
+        .optional()?
+        .flatten();
+    subject.ok_or_else(|| {
+        GatewayError::Storage(format!("customer {customer_id} has no subject identifier"))
+    })
+}
+
 /// Checks, signs and delivers alerts to every device of a customer; returns
 /// the signed alerts.
 ///
@@ -213,11 +256,12 @@ pub async fn issue_alerts(
     customer_id: i64,
     alerts: Vec<(AlertKind, AlertEvent)>,
 ) -> Result<Vec<SignedAlert>, Problem> {
+    let audience = customer_subject(state, customer_id).await?;
     let key = state.signing().current;
     let mut signed = Vec::with_capacity(alerts.len());
     for (kind, event) in alerts {
         check_alert_event(&event)?;
-        let alert = sign_alert(&key, &state.issuer, kind, event, &state.rng)?;
+        let alert = sign_alert(&key, &state.issuer, &audience, kind, event, &state.rng)?;
         // A device refuses a larger alert, and would be sent it again after
         // every reconnect: refuse it here instead.
         if alert.jws.len() > MAX_JWS_BYTES {
@@ -828,13 +872,14 @@ pub async fn post_bench_device(
     // (`!` is not a PHC string, so no sign-in can ever match it): hashing
     // 10,000 passwords is not what a load test measures.
     let name = request.customer.clone();
+    let subject = new_subject(&state.rng);
     state
         .db
         .write(move |c| -> Result<(), GatewayError> {
             c.execute(
-                "INSERT INTO customers(username, display_name, password_hash, home_country, created_at)
-                 VALUES (?1, ?1, '!', 'GB', ?2) ON CONFLICT DO NOTHING",
-                params![name, now_ms()],
+                "INSERT INTO customers(username, display_name, password_hash, home_country, created_at, subject)
+                 VALUES (?1, ?1, '!', 'GB', ?2, ?3) ON CONFLICT DO NOTHING",
+                params![name, now_ms(), subject],
             )?;
             Ok(())
         })
@@ -885,7 +930,7 @@ pub async fn customer_id(state: &Shared, username: &str) -> Result<Option<i64>, 
         .read(move |c| Ok::<_, GatewayError>(customer_by_username(c, &name)?.map(|c| c.id)))
         .await?;
     if let Some(id) = id {
-        state.customer_ids.insert(username, id);
+        state.customer_ids.insert(username.to_owned(), id);
     }
     Ok(id)
 }

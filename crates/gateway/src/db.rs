@@ -43,6 +43,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_ack_times.sql"),
     include_str!("../migrations/0005_cohorts.sql"),
     include_str!("../migrations/0006_delivery_times.sql"),
+    include_str!("../migrations/0007_audience_and_demo.sql"),
 ];
 
 /// The same schema for PostgreSQL, one file per SQLite migration (the
@@ -54,6 +55,7 @@ const PG_MIGRATIONS: &[&str] = &[
     include_str!("../migrations/postgres/0004_ack_times.sql"),
     include_str!("../migrations/postgres/0005_cohorts.sql"),
     include_str!("../migrations/postgres/0006_delivery_times.sql"),
+    include_str!("../migrations/postgres/0007_audience_and_demo.sql"),
 ];
 
 /// The NOTIFY channel the gateways announce committed changes on.

@@ -15,8 +15,10 @@ use crate::bank::{NewCustomer, create_customer, customer_id, record_transaction}
 use crate::crypto::random_bytes;
 use crate::error::GatewayError;
 use crate::rules::{Transaction, TransactionKind, TransactionStatus};
+use crate::sql::{Connection, OptionalExtension, params};
 use crate::staff::{self, Role};
 use crate::state::Shared;
+use crate::web::verify_password;
 
 /// The demo customers: username, password, display name, home country.
 pub const DEMO_CUSTOMERS: [(&str, &str, &str, &str); 2] = [
@@ -47,7 +49,8 @@ const MERCHANTS: [(&str, &str); 8] = [
 ];
 
 /// Creates the demo customers and console accounts if they do not exist
-/// yet.
+/// yet, and marks them as demo data (`demo = 1`), so that a gateway started
+/// without `--demo` on this database refuses to run while they exist.
 ///
 /// # Errors
 /// Storage failures.
@@ -78,11 +81,184 @@ pub async fn seed(state: &Shared) -> Result<(), GatewayError> {
             for (username, password, name, role) in DEMO_STAFF {
                 if !existing.iter().any(|m| m.username == username) {
                     staff::add(c, &rng, None, username, name, role, password)?;
+                    c.execute("UPDATE staff SET demo = 1 WHERE username = ?1", [username])?;
                 }
+            }
+            for (username, ..) in DEMO_CUSTOMERS {
+                c.execute(
+                    "UPDATE customers SET demo = 1 WHERE username = ?1 AND password_hash != '!'",
+                    [username],
+                )?;
             }
             Ok::<_, GatewayError>(())
         })
         .await
+}
+
+/// The demo accounts in a database that can still sign in: marked demo
+/// rows, and (for data folders seeded before rows were marked) any account
+/// with a demo username whose password is still the published demo one.
+/// Names are `customer alice`, `staff admin`.
+///
+/// # Errors
+/// Storage failures.
+pub fn leftovers(conn: &Connection) -> Result<Vec<String>, GatewayError> {
+    let mut found = Vec::new();
+    let mut stmt = conn.prepare(
+        "SELECT username, password_hash, demo FROM customers
+         WHERE demo != 0 OR username IN ('alice', 'bob')",
+    )?;
+    let rows = stmt.query_map((), |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
+    })?;
+    for row in rows {
+        let (username, hash, demo) = row?;
+        if demo != 0 || published_password(&DEMO_CUSTOMERS.map(|c| (c.0, c.1)), &username, &hash) {
+            found.push(format!("customer {username}"));
+        }
+    }
+    let mut stmt = conn.prepare(
+        "SELECT username, password_hash, demo FROM staff
+         WHERE disabled_at IS NULL AND (demo != 0 OR username IN ('ana', 'admin'))",
+    )?;
+    let rows = stmt.query_map((), |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
+    })?;
+    for row in rows {
+        let (username, hash, demo) = row?;
+        if demo != 0 || published_password(&DEMO_STAFF.map(|s| (s.0, s.1)), &username, &hash) {
+            found.push(format!("staff {username}"));
+        }
+    }
+    Ok(found)
+}
+
+fn published_password(accounts: &[(&str, &str)], username: &str, hash: &str) -> bool {
+    accounts
+        .iter()
+        .any(|(name, password)| *name == username && verify_password(password, hash))
+}
+
+/// Removes the demo accounts that [`leftovers`] finds, in one transaction:
+/// customers with everything of theirs (devices, tokens, events, alerts,
+/// chat, answers); staff are disabled with an unusable password instead,
+/// because the append-only audit log keeps naming them. Writes one audit
+/// line. Returns what was removed.
+///
+/// Run it with no gateway running on the database: gateways keep customer
+/// ids by username, and a demo customer is the only one ever deleted.
+///
+/// # Errors
+/// Storage failures (nothing is removed then).
+pub fn remove(conn: &Connection) -> Result<Vec<String>, GatewayError> {
+    let found = leftovers(conn)?;
+    if found.is_empty() {
+        return Ok(found);
+    }
+    conn.execute("BEGIN", ())?;
+    let result = (|| -> Result<(), GatewayError> {
+        for name in &found {
+            if let Some(username) = name.strip_prefix("customer ") {
+                remove_customer(conn, username)?;
+            } else if let Some(username) = name.strip_prefix("staff ") {
+                conn.execute(
+                    "DELETE FROM staff_sessions WHERE staff_id IN
+                        (SELECT id FROM staff WHERE username = ?1)",
+                    [username],
+                )?;
+                conn.execute(
+                    "UPDATE staff SET disabled_at = ?1, password_hash = '!', demo = 1
+                     WHERE username = ?2",
+                    params![crate::crypto::now_s(), username],
+                )?;
+            }
+        }
+        staff::audit(conn, None, "demo.remove", &found.join(", "))
+    })();
+    match result {
+        Ok(()) => {
+            conn.execute("COMMIT", ())?;
+            Ok(found)
+        }
+        Err(e) => {
+            let _ = conn.execute("ROLLBACK", ());
+            Err(e)
+        }
+    }
+}
+
+fn remove_customer(conn: &Connection, username: &str) -> Result<(), GatewayError> {
+    let Some(id) = conn
+        .query_row(
+            "SELECT id FROM customers WHERE username = ?1",
+            [username],
+            |r| r.get::<_, i64>(0),
+        )
+        .optional()?
+    else {
+        return Ok(());
+    };
+    for sql in [
+        "DELETE FROM spent_refresh_tokens WHERE device_id IN (SELECT id FROM devices WHERE customer_id = ?1)",
+        "DELETE FROM access_tokens WHERE device_id IN (SELECT id FROM devices WHERE customer_id = ?1)",
+        "DELETE FROM events WHERE device_id IN (SELECT id FROM devices WHERE customer_id = ?1)",
+        "DELETE FROM fraud_answers WHERE alert_id IN (SELECT id FROM alerts WHERE customer_id = ?1)",
+        "DELETE FROM alerts WHERE customer_id = ?1",
+        "DELETE FROM chat_messages WHERE customer_id = ?1",
+        "DELETE FROM conversation_states WHERE customer_id = ?1",
+        "DELETE FROM cohort_members WHERE customer_id = ?1",
+        "DELETE FROM device_codes WHERE customer_id = ?1",
+        "DELETE FROM devices WHERE customer_id = ?1",
+        "DELETE FROM customers WHERE id = ?1",
+    ] {
+        conn.execute(sql, [id])?;
+    }
+    Ok(())
+}
+
+/// `strongroom-gateway demo remove [--data-dir DIR | --database URL]`.
+pub const COMMAND_USAGE: &str =
+    "usage: strongroom-gateway demo remove [--data-dir DIR | --database URL]";
+
+/// Runs `strongroom-gateway demo ...` (the arguments after `demo`).
+/// Returns what to print.
+///
+/// # Errors
+/// A usage error, or a storage failure.
+pub fn command(args: &[String]) -> Result<String, GatewayError> {
+    let usage = || GatewayError::Config(COMMAND_USAGE.into());
+    let (verb, rest) = args.split_first().ok_or_else(usage)?;
+    if verb != "remove" {
+        return Err(usage());
+    }
+    let mut data_dir = crate::config::default_data_dir();
+    let mut database = None;
+    let mut it = rest.iter();
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().cloned().ok_or_else(usage);
+        match flag.as_str() {
+            "--data-dir" => data_dir = value()?.into(),
+            "--database" => database = Some(crate::db::Database::parse_url(&value()?)?),
+            _ => return Err(usage()),
+        }
+    }
+    let database =
+        database.unwrap_or_else(|| crate::db::Database::Sqlite(data_dir.join("gateway.db")));
+    let mut admin = crate::db::open_for_admin(&database)?;
+    let removed = remove(&admin.connection())?;
+    Ok(if removed.is_empty() {
+        "no demo accounts found".into()
+    } else {
+        format!("removed the demo accounts: {}", removed.join(", "))
+    })
 }
 
 fn pick(rng: &SystemRandom, n: usize) -> usize {

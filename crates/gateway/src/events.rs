@@ -202,20 +202,22 @@ pub struct SignedAlert {
     pub jws: String,
 }
 
-/// Signs one alert with the current key: a fresh `jti`, `iat` now, no `aud`
-/// (the same JWS goes to every device of the customer).
+/// Signs one alert with the current key: a fresh `jti`, `iat` now, and the
+/// customer's subject identifier as `aud` (the same JWS goes to every
+/// device of the customer, and to no other customer's).
 ///
 /// # Errors
 /// [`GatewayError::Storage`] if signing fails (it does not with a valid key).
 pub fn sign_alert(
     key: &SigningKey,
     issuer: &str,
+    audience: &str,
     kind: AlertKind,
     event: AlertEvent,
     rng: &ring::rand::SystemRandom,
 ) -> Result<SignedAlert, GatewayError> {
     let id = random_uuid(rng);
-    let claims = AlertClaims::new(issuer, &id, now_s(), kind, event);
+    let claims = AlertClaims::new(issuer, audience, &id, now_s(), kind, event);
     let jws = key
         .sign(ALERT_TYP, &claims, false, rng)
         .map_err(|e| GatewayError::Storage(format!("signing an alert: {e}")))?;

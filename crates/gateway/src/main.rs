@@ -21,6 +21,19 @@ fn main() {
             }
         }
     }
+    if args.first().map(String::as_str) == Some("demo") {
+        // Removes a demo bank's accounts from a data folder; no server.
+        match strongroom_gateway::demo::command(&args[1..]) {
+            Ok(out) => {
+                println!("{out}");
+                std::process::exit(0);
+            }
+            Err(e) => {
+                eprintln!("strongroom-gateway demo: {e}");
+                std::process::exit(2);
+            }
+        }
+    }
     let config = match Config::from_args(args) {
         Ok(config) => config,
         Err(e) => {

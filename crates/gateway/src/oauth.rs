@@ -296,11 +296,21 @@ enum Poll {
         refresh_token: String,
         scope: String,
         customer_id: i64,
+        audience: String,
         committed: Committed,
     },
 }
 
-fn token_response(state: &AppState, access: &str, refresh: &str, scope: &str) -> Response {
+/// The token endpoint's answer. `strongroom_audience` is the customer's
+/// subject identifier: every alert for this customer names it as `aud`, and
+/// the device refuses alerts that name another (protocol section 4.2).
+fn token_response(
+    state: &AppState,
+    access: &str,
+    refresh: &str,
+    scope: &str,
+    audience: &str,
+) -> Response {
     let mut response = json_response(
         StatusCode::OK,
         serde_json::json!({
@@ -309,6 +319,7 @@ fn token_response(state: &AppState, access: &str, refresh: &str, scope: &str) ->
             "expires_in": state.config.access_token_ttl,
             "refresh_token": refresh,
             "scope": scope,
+            "strongroom_audience": audience,
         }),
     );
     if let Ok(nonce) = HeaderValue::from_str(&state.nonces.current(now_s())) {
@@ -438,6 +449,7 @@ pub async fn token(
                         let alert = sign_alert(
                             &signing.current,
                             &issuer,
+                            &crate::bank::subject_of(c, customer_id)?,
                             AlertKind::NewDeviceSignIn,
                             AlertEvent {
                                 severity: AlertSeverity::Warning,
@@ -460,6 +472,7 @@ pub async fn token(
                         refresh_token,
                         scope,
                         customer_id,
+                        audience: crate::bank::subject_of(c, customer_id)?,
                         committed,
                     })
                 }
@@ -474,6 +487,7 @@ pub async fn token(
             refresh_token,
             scope,
             customer_id,
+            audience,
             committed,
         } => {
             state.hub.notify_all(&committed);
@@ -483,52 +497,128 @@ pub async fn token(
                 &access_token,
                 &refresh_token,
                 &scope,
+                &audience,
             ))
         }
     }
 }
 
+/// What a refresh request came to.
+enum Refreshed {
+    /// New tokens: access, refresh, scope, audience.
+    Issued(String, String, String, String),
+    /// A spent refresh token was presented again: the grant is revoked.
+    Reused(String),
+    /// Unknown or revoked token, or a proof from another key.
+    Refused,
+}
+
+/// The refresh grant. Every use rotates the refresh token (RFC 9700
+/// section 4.14): the presented one is spent, and presenting a spent one
+/// again revokes the whole grant, whoever presents it, and closes its
+/// stream. The device then has to link again.
 async fn refresh(
     state: &Shared,
     form: &HashMap<String, String>,
     proof: VerifiedProof,
 ) -> Result<Response, OAuthError> {
-    let refresh_token = required(form, "refresh_token")?.to_owned();
-    let hash = sha256(refresh_token.as_bytes());
+    let presented = sha256(required(form, "refresh_token")?.as_bytes());
     let access = random_token(&state.rng);
+    let new_refresh = random_token(&state.rng);
     let ttl = state.config.access_token_ttl;
-    let issued = state
+    let outcome = state
         .db
-        .write(move |c| -> Result<Option<(String, String)>, crate::error::GatewayError> {
+        .write(move |c| -> Result<Refreshed, crate::error::GatewayError> {
             let row = c
                 .query_row(
-                    "SELECT id, jkt, scope FROM devices WHERE refresh_hash = ?1 AND revoked_at IS NULL",
-                    [&hash],
-                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?)),
+                    "SELECT d.id, d.jkt, d.scope, d.customer_id FROM devices d
+                     WHERE d.refresh_hash = ?1 AND d.revoked_at IS NULL",
+                    [&presented],
+                    |r| {
+                        Ok((
+                            r.get::<_, String>(0)?,
+                            r.get::<_, String>(1)?,
+                            r.get::<_, String>(2)?,
+                            r.get::<_, i64>(3)?,
+                        ))
+                    },
                 )
                 .optional()?;
             match row {
-                Some((device_id, jkt, scope)) if jkt == proof.jkt => {
+                Some((device_id, jkt, scope, customer_id)) if jkt == proof.jkt => {
                     c.execute(
                         "DELETE FROM access_tokens WHERE device_id = ?1 AND expires_at < ?2",
                         params![device_id, now_s() - 86_400],
                     )?;
+                    c.execute(
+                        "INSERT INTO spent_refresh_tokens(hash, device_id, spent_at) VALUES (?1, ?2, ?3)",
+                        params![presented, device_id, now_ms()],
+                    )?;
+                    c.execute(
+                        "UPDATE devices SET refresh_hash = ?1 WHERE id = ?2",
+                        params![sha256(new_refresh.as_bytes()), device_id],
+                    )?;
                     insert_access_token(c, &device_id, &access, ttl)?;
-                    Ok(Some((access, scope)))
+                    let audience = crate::bank::subject_of(c, customer_id)?;
+                    Ok(Refreshed::Issued(access, new_refresh, scope, audience))
                 }
-                _ => Ok(None),
+                Some(_) => Ok(Refreshed::Refused),
+                None => {
+                    let spent: Option<String> = c
+                        .query_row(
+                            "SELECT device_id FROM spent_refresh_tokens WHERE hash = ?1",
+                            [&presented],
+                            |r| r.get(0),
+                        )
+                        .optional()?;
+                    let Some(device_id) = spent else {
+                        return Ok(Refreshed::Refused);
+                    };
+                    revoke_device(c, &device_id)?;
+                    Ok(Refreshed::Reused(device_id))
+                }
             }
         })
         .await?;
-    match issued {
-        Some((access, scope)) => Ok(token_response(state, &access, &refresh_token, &scope)),
-        None => Err(OAuthError::new("invalid_grant")
+    match outcome {
+        Refreshed::Issued(access, refresh, scope, audience) => {
+            Ok(token_response(state, &access, &refresh, &scope, &audience))
+        }
+        Refreshed::Reused(device) => {
+            state.hub.revoke(&device);
+            Err(OAuthError::new("invalid_grant").describe(
+                "this refresh token was already used: the grant is revoked, link the device again",
+            ))
+        }
+        Refreshed::Refused => Err(OAuthError::new("invalid_grant")
             .describe("unknown or revoked refresh token, or a proof from another key")),
     }
 }
 
+/// Revokes a device's grant: the device, its access tokens, its stream on
+/// every gateway (announced). Does nothing to a device already revoked.
+fn revoke_device(
+    c: &crate::sql::Connection,
+    device_id: &str,
+) -> Result<(), crate::error::GatewayError> {
+    c.execute(
+        "UPDATE devices SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL",
+        params![now_ms(), device_id],
+    )?;
+    c.execute(
+        "UPDATE access_tokens SET revoked = 1 WHERE device_id = ?1",
+        [device_id],
+    )?;
+    crate::hub::Announcement::Revoked {
+        device: device_id.to_owned(),
+    }
+    .announce(c);
+    Ok(())
+}
+
 /// `POST /oauth/revoke` (RFC 7009): a refresh token revokes the whole grant
-/// and closes the device's stream; an access token revokes itself.
+/// and closes the device's stream; an access token revokes itself and
+/// closes the stream opened with it.
 pub async fn revoke(State(state): State<Shared>, body: Bytes) -> Result<Response, OAuthError> {
     let form = parse_form(&body)?;
     let hash = sha256(required(&form, "token")?.as_bytes());
@@ -542,16 +632,29 @@ pub async fn revoke(State(state): State<Shared>, body: Bytes) -> Result<Response
                     |r| r.get(0),
                 )
                 .optional()?;
-            match &device {
+            match device {
                 Some(id) => {
-                    c.execute("UPDATE access_tokens SET revoked = 1 WHERE device_id = ?1", [id])?;
-                    crate::hub::Announcement::Revoked { device: id.clone() }.announce(c);
+                    revoke_device(c, &id)?;
+                    Ok(Some(id))
                 }
                 None => {
-                    c.execute("UPDATE access_tokens SET revoked = 1 WHERE hash = ?1", [&hash])?;
+                    // An access token: a stream opened with it must not
+                    // outlive it. Its device's stream is closed (on every
+                    // gateway); the device reconnects with a fresh token
+                    // if its grant is still alive.
+                    let device: Option<String> = c
+                        .query_row(
+                            "UPDATE access_tokens SET revoked = 1 WHERE hash = ?1 AND revoked = 0 RETURNING device_id",
+                            [&hash],
+                            |r| r.get(0),
+                        )
+                        .optional()?;
+                    if let Some(id) = &device {
+                        crate::hub::Announcement::Revoked { device: id.clone() }.announce(c);
+                    }
+                    Ok(device)
                 }
             }
-            Ok(device)
         })
         .await?;
     if let Some(device) = revoked_device {

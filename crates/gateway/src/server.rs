@@ -323,6 +323,29 @@ pub fn router(state: Shared) -> Router {
         .with_state(state)
 }
 
+/// A gateway for a real bank must not let anyone in with a published demo
+/// password: started without `--demo` on a database that still holds demo
+/// accounts, it refuses to start and says how to remove them.
+async fn refuse_demo_leftovers(db: &Db, database: &Database) -> Result<(), GatewayError> {
+    let found = db.read(|c| demo::leftovers(c)).await?;
+    if found.is_empty() {
+        return Ok(());
+    }
+    let target = match database {
+        Database::Sqlite(path) => match path.parent() {
+            Some(dir) => format!("--data-dir {}", dir.display()),
+            None => format!("--database {}", path.display()),
+        },
+        Database::Postgres(_) => "--database <the same URL>".into(),
+    };
+    Err(GatewayError::Config(format!(
+        "this database holds demo accounts with published passwords ({}); a gateway without \
+         --demo does not start while anyone can sign in with them. Remove them (with no \
+         gateway running) with: strongroom-gateway demo remove {target}",
+        found.join(", ")
+    )))
+}
+
 /// Starts the gateway: everything up to accepting connections.
 ///
 /// # Errors
@@ -388,6 +411,7 @@ pub async fn start(config: Config) -> Result<RunningGateway, GatewayError> {
         db,
         acks: crate::db::Together::new(crate::stream::record_acks),
         customer_ids: crate::state::CustomerIds::default(),
+        customer_subjects: crate::state::CustomerSubjects::default(),
         hub: Arc::new(Hub::default()),
         rng: rng.clone(),
         signing: RwLock::new(signing),
@@ -415,6 +439,8 @@ pub async fn start(config: Config) -> Result<RunningGateway, GatewayError> {
 
     if config.demo {
         demo::seed(&state).await?;
+    } else {
+        refuse_demo_leftovers(&state.db, &database).await?;
     }
 
     let handle = axum_server::Handle::new();

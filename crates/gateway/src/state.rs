@@ -29,6 +29,9 @@ pub struct AppState {
     pub acks: Arc<crate::db::Together<crate::stream::Ack>>,
     /// Customers' ids by username, as the bank API looks them up.
     pub customer_ids: CustomerIds,
+    /// Customers' subject identifiers, the audience of every alert signed
+    /// for them.
+    pub customer_subjects: CustomerSubjects,
     /// Wakes open streams.
     pub hub: Arc<Hub>,
     /// The random source for tokens and signatures.
@@ -103,32 +106,50 @@ pub fn client_ip<B>(request: &Request<B>) -> IpAddr {
         .unwrap_or(IpAddr::from([0, 0, 0, 0]))
 }
 
-/// The most usernames [`CustomerIds`] keeps.
+/// The most entries a [`Remembered`] map keeps.
 const MAX_CUSTOMER_IDS: usize = 100_000;
 
-/// Customers' ids by username. A username names the same customer for good
-/// (the gateway never renames or deletes a customer), so an entry never
-/// goes stale, on this gateway or on another sharing its database. Bounded:
-/// when full it starts again from empty.
-#[derive(Debug, Default)]
-pub struct CustomerIds(Mutex<HashMap<String, i64>>);
+/// A bounded map of facts about customers that never change once written
+/// (when full it starts again from empty), so an entry never goes stale, on
+/// this gateway or on another sharing its database.
+#[derive(Debug)]
+pub struct Remembered<K, V>(Mutex<HashMap<K, V>>);
 
-impl CustomerIds {
-    /// The id kept for `username`.
-    pub fn get(&self, username: &str) -> Option<i64> {
-        self.0.lock().ok()?.get(username).copied()
+impl<K, V> Default for Remembered<K, V> {
+    fn default() -> Self {
+        Remembered(Mutex::new(HashMap::new()))
+    }
+}
+
+impl<K: std::hash::Hash + Eq, V: Clone> Remembered<K, V> {
+    /// The value kept for `key`.
+    pub fn get<Q>(&self, key: &Q) -> Option<V>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: std::hash::Hash + Eq + ?Sized,
+    {
+        self.0.lock().ok()?.get(key).cloned()
     }
 
-    /// Keeps `id` as `username`'s.
-    pub fn insert(&self, username: &str, id: i64) {
-        if let Ok(mut ids) = self.0.lock() {
-            if ids.len() >= MAX_CUSTOMER_IDS {
-                ids.clear();
+    /// Keeps `value` as `key`'s.
+    pub fn insert(&self, key: K, value: V) {
+        if let Ok(mut map) = self.0.lock() {
+            if map.len() >= MAX_CUSTOMER_IDS {
+                map.clear();
             }
-            ids.insert(username.to_owned(), id);
+            map.insert(key, value);
         }
     }
 }
+
+/// Customers' ids by username. A username names the same customer for good
+/// (the gateway never renames a customer, and removes only demo customers,
+/// with no gateway running: `strongroom-gateway demo remove`).
+pub type CustomerIds = Remembered<String, i64>;
+
+/// Customers' subject identifiers (the audience of their alerts) by id;
+/// a subject is written once, when the customer is created.
+pub type CustomerSubjects = Remembered<i64, String>;
 
 #[cfg(test)]
 mod tests {
@@ -138,10 +159,10 @@ mod tests {
     fn customer_ids_are_kept_and_bounded() {
         let ids = CustomerIds::default();
         assert_eq!(ids.get("alice"), None);
-        ids.insert("alice", 7);
+        ids.insert("alice".to_owned(), 7);
         assert_eq!(ids.get("alice"), Some(7));
         for i in 0..MAX_CUSTOMER_IDS {
-            ids.insert(&format!("c{i}"), i as i64);
+            ids.insert(format!("c{i}"), i as i64);
         }
         let kept = ids.0.lock().unwrap().len();
         assert!(kept <= MAX_CUSTOMER_IDS, "{kept} kept");

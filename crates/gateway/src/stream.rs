@@ -48,7 +48,10 @@ pub async fn upgrade(
             let (code, reason) = match outcome {
                 Ended::Closed => return,
                 Ended::Violation(reason) => (close_code::POLICY, reason),
-                Ended::Revoked => (close_code::POLICY, "the link was revoked"),
+                Ended::Revoked => (
+                    close_code::POLICY,
+                    "the link or the token it was opened with was revoked",
+                ),
                 Ended::Silent => (close_code::POLICY, "nothing heard from the device"),
                 Ended::TokenExpired => (TOKEN_EXPIRED, "token expired"),
                 Ended::ShuttingDown => (close_code::AWAY, "the gateway is restarting"),

@@ -331,6 +331,8 @@ struct Device {
     key: SigningKey,
     access: String,
     refresh: String,
+    /// The customer's subject identifier, the audience of their alerts.
+    audience: String,
 }
 
 struct Linker<'a> {
@@ -480,6 +482,10 @@ impl Linker<'_> {
             key,
             access: tokens["access_token"].as_str().unwrap().to_owned(),
             refresh: tokens["refresh_token"].as_str().unwrap().to_owned(),
+            audience: tokens["strongroom_audience"]
+                .as_str()
+                .expect("the token response names the alerts' audience")
+                .to_owned(),
         }
     }
 
@@ -614,11 +620,6 @@ async fn link_stream_signed_alerts_fraud_answers_rotation_and_revocation() {
     );
     let jwks: JwkSet =
         serde_json::from_slice(&http.send("GET", "/oauth/jwks", &[], b"").await.body).unwrap();
-    let mut verifier = AlertVerifier::new(
-        PinnedKeys::pin(&gateway.issuer, jwks.keys).unwrap(),
-        TimePolicy::default(),
-    );
-
     // Pending, then polling again at once: slow down.
     let (slow_key, _) = SigningKey::generate("slow", &linker.rng).unwrap();
     let auth = linker.device_authorization(&slow_key).await;
@@ -653,6 +654,10 @@ async fn link_stream_signed_alerts_fraud_answers_rotation_and_revocation() {
     assert!(denied.text().contains("denied"), "{}", denied.text());
 
     let phone = linker.link("alice").await;
+    let mut verifier = AlertVerifier::new(
+        PinnedKeys::pin(&gateway.issuer, &phone.audience, jwks.keys.clone()).unwrap(),
+        TimePolicy::default(),
+    );
     let (mut ws, acked) = open_stream(&linker, &phone, 0).await;
     assert_eq!(acked, 0);
     let (seq, event) = next_event(&mut ws).await;
@@ -661,6 +666,10 @@ async fn link_stream_signed_alerts_fraud_answers_rotation_and_revocation() {
 
     // A second device: the first hears of it in a signed alert.
     let laptop = linker.link("alice").await;
+    assert_eq!(
+        laptop.audience, phone.audience,
+        "every device of a customer hears the customer's audience"
+    );
     let (seq, event) = next_event(&mut ws).await;
     let DeviceEvent::Alert { jws } = event else {
         panic!("{event:?}")
@@ -1777,7 +1786,7 @@ async fn the_agent_console_signs_in_answers_resolves_and_audits() {
     let jwks: JwkSet =
         serde_json::from_slice(&http.send("GET", "/oauth/jwks", &[], b"").await.body).unwrap();
     let mut verifier = AlertVerifier::new(
-        PinnedKeys::pin(&gateway.issuer, jwks.keys).unwrap(),
+        PinnedKeys::pin(&gateway.issuer, &phone.audience, jwks.keys).unwrap(),
         TimePolicy::default(),
     );
     let history = linker

@@ -135,7 +135,10 @@ pub struct AlertClaims {
     pub jti: String,
     /// Issued at, seconds since the epoch.
     pub iat: i64,
-    /// The device (OAuth client) it is for.
+    /// The customer it is for: the bank's subject identifier of the
+    /// customer, which the device learnt at link time (protocol section
+    /// 4.2). Optional only so that an alert without one is refused with its
+    /// own reason; every alert the bank signs names it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aud: Option<String>,
     /// Exactly one event, keyed by its type URI.
@@ -143,13 +146,21 @@ pub struct AlertClaims {
 }
 
 impl AlertClaims {
-    /// Claims holding one event of `kind`.
-    pub fn new(iss: &str, jti: &str, iat: i64, kind: AlertKind, event: AlertEvent) -> Self {
+    /// Claims holding one event of `kind`, for the customer whose subject
+    /// identifier is `aud`.
+    pub fn new(
+        iss: &str,
+        aud: &str,
+        jti: &str,
+        iat: i64,
+        kind: AlertKind,
+        event: AlertEvent,
+    ) -> Self {
         AlertClaims {
             iss: iss.into(),
             jti: jti.into(),
             iat,
-            aud: None,
+            aud: Some(aud.into()),
             events: BTreeMap::from([(kind.uri(), event)]),
         }
     }

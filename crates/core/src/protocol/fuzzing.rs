@@ -9,6 +9,8 @@ use super::verify::{AlertVerifier, KeyRotation, PinnedKeys, ROTATION_TYP, TimePo
 
 /// The issuer of the fixed test bank.
 pub const ISSUER: &str = "https://fuzz.bank.example";
+/// The customer the fixed test bank's alerts are for.
+pub const AUDIENCE: &str = "fuzz-customer-1";
 /// "Now" for every check, seconds.
 pub const NOW: i64 = 1_800_000_000;
 
@@ -29,6 +31,7 @@ pub fn bank_key() -> SigningKey {
 pub fn valid_alert() -> String {
     let claims = AlertClaims::new(
         ISSUER,
+        AUDIENCE,
         "seed-1",
         NOW,
         AlertKind::FraudCheck,
@@ -68,7 +71,7 @@ pub fn valid_rotation() -> String {
 }
 
 fn pinned() -> Option<PinnedKeys> {
-    PinnedKeys::pin(ISSUER, vec![bank_key().jwk()]).ok()
+    PinnedKeys::pin(ISSUER, AUDIENCE, vec![bank_key().jwk()]).ok()
 }
 
 /// Runs the alert verifier on `text`.

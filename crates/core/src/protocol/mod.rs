@@ -52,6 +52,16 @@ pub enum ProtocolError {
     /// This alert id was already accepted.
     #[error("alert {0:?} was already received")]
     Replayed(String),
+    /// The alert names another audience than this device's customer (a
+    /// genuine alert forwarded from someone else), or none at all.
+    #[error("the alert is addressed to {got:?}, not to this customer ({expected:?})")]
+    WrongAudience {
+        /// The audience pinned at link time (`None`: the link predates
+        /// audiences and has not learnt its own yet).
+        expected: Option<String>,
+        /// The alert's `aud` (`None`: it names none).
+        got: Option<String>,
+    },
     /// Issued too far in the future.
     #[error("issued at {iat}, more than the allowed skew after now ({now})")]
     IssuedInFuture {
@@ -92,6 +102,7 @@ impl ProtocolError {
             ProtocolError::BadKey(_) => "bad_key",
             ProtocolError::UnknownIssuer(_) => "unknown_issuer",
             ProtocolError::Replayed(_) => "replayed",
+            ProtocolError::WrongAudience { .. } => "wrong_audience",
             ProtocolError::IssuedInFuture { .. } => "issued_in_future",
             ProtocolError::TooOld { .. } => "too_old",
             ProtocolError::StaleRotation { .. } => "stale_rotation",

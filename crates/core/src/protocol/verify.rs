@@ -51,6 +51,13 @@ pub struct PinnedKeys {
     pub keys: Vec<Jwk>,
     /// The rotation sequence number of this set (0 when pinned at link).
     pub version: u64,
+    /// The audience every alert for this device must name: the customer's
+    /// subject identifier, told by the bank's token endpoint at link time.
+    /// `None` only in links made before audiences existed, until their
+    /// next token refresh tells it ([`PinnedKeys::learn_audience`]); until
+    /// then every alert is refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audience: Option<String>,
 }
 
 /// A signed statement that replaces a bank's pinned keys.
@@ -67,18 +74,46 @@ pub struct KeyRotation {
 }
 
 impl PinnedKeys {
-    /// Pins a bank's keys (at link time, from its JWKS).
+    /// Pins a bank's keys (at link time, from its JWKS) for the customer
+    /// whose subject identifier is `audience`.
     ///
     /// # Errors
     /// [`ProtocolError::BadKey`] if the set is empty or holds a key that is
-    /// not an ES256 signing key, or two keys share an id.
-    pub fn pin(issuer: &str, keys: Vec<Jwk>) -> Result<Self, ProtocolError> {
+    /// not an ES256 signing key, or two keys share an id;
+    /// [`ProtocolError::Malformed`] for an empty or over-long audience.
+    pub fn pin(issuer: &str, audience: &str, keys: Vec<Jwk>) -> Result<Self, ProtocolError> {
         check_key_set(&keys)?;
+        check_audience(audience)?;
         Ok(PinnedKeys {
             issuer: issuer.into(),
             keys,
             version: 0,
+            audience: Some(audience.into()),
         })
+    }
+
+    /// Records the audience of a link made before audiences existed, as the
+    /// bank's token endpoint now tells it. Returns whether anything changed:
+    /// a known audience is never replaced (a link belongs to one customer
+    /// for good).
+    ///
+    /// # Errors
+    /// [`ProtocolError::WrongAudience`] when the bank names another
+    /// audience than the pinned one; [`ProtocolError::Malformed`] for an
+    /// empty or over-long one.
+    pub fn learn_audience(&mut self, audience: &str) -> Result<bool, ProtocolError> {
+        check_audience(audience)?;
+        match &self.audience {
+            Some(known) if known == audience => Ok(false),
+            Some(known) => Err(ProtocolError::WrongAudience {
+                expected: Some(known.clone()),
+                got: Some(audience.into()),
+            }),
+            None => {
+                self.audience = Some(audience.into());
+                Ok(true)
+            }
+        }
     }
 
     /// Checks the header and the signature of a JWS of type `typ` against the
@@ -140,8 +175,19 @@ impl PinnedKeys {
             issuer: self.issuer.clone(),
             keys: statement.keys,
             version: statement.seq,
+            audience: self.audience.clone(),
         })
     }
+}
+
+/// The longest audience accepted, in bytes.
+pub const MAX_AUDIENCE_BYTES: usize = 256;
+
+fn check_audience(audience: &str) -> Result<(), ProtocolError> {
+    if audience.is_empty() || audience.len() > MAX_AUDIENCE_BYTES {
+        return Err(ProtocolError::Malformed("an audience is 1 to 256 bytes"));
+    }
+    Ok(())
 }
 
 fn check_key_set(keys: &[Jwk]) -> Result<(), ProtocolError> {
@@ -191,7 +237,7 @@ impl AlertVerifier {
 
     /// Checks an alert without recording it: signature by a pinned key,
     /// ES256 only, no self-supplied keys, `secevent+jwt`, the pinned issuer,
-    /// issued-at within the policy, exactly one known event, and not an id
+    /// the pinned audience, issued-at within the policy, exactly one known event, and not an id
     /// already accepted.
     ///
     /// # Errors
@@ -203,6 +249,18 @@ impl AlertVerifier {
         let claims: AlertClaims = payload_json(&jws)?;
         if claims.iss != self.pinned.issuer {
             return Err(ProtocolError::UnknownIssuer(claims.iss));
+        }
+        // A genuine alert for another customer (forwarded, or replayed into
+        // this device's stream) is not this customer's bank speaking to
+        // them. A link that does not know its audience yet accepts nothing.
+        match (&self.pinned.audience, &claims.aud) {
+            (Some(expected), Some(got)) if expected == got => {}
+            (expected, got) => {
+                return Err(ProtocolError::WrongAudience {
+                    expected: expected.clone(),
+                    got: got.clone(),
+                });
+            }
         }
         self.policy.check(claims.iat, now)?;
         if claims.jti.is_empty() || claims.jti.len() > 128 {
@@ -250,6 +308,7 @@ mod tests {
     use ring::rand::SystemRandom;
 
     const BANK: &str = "https://bank.example";
+    const ALICE: &str = "customer-alice-7f3a";
     const NOW: i64 = 1_800_000_000;
 
     fn event() -> AlertEvent {
@@ -279,13 +338,17 @@ mod tests {
         }
 
         fn alert(&self, jti: &str, iat: i64) -> String {
-            let claims = AlertClaims::new(BANK, jti, iat, AlertKind::FraudCheck, event());
+            self.alert_for(ALICE, jti, iat)
+        }
+
+        fn alert_for(&self, aud: &str, jti: &str, iat: i64) -> String {
+            let claims = AlertClaims::new(BANK, aud, jti, iat, AlertKind::FraudCheck, event());
             self.key.sign(ALERT_TYP, &claims, false, &self.rng).unwrap()
         }
 
         fn verifier(&self) -> AlertVerifier {
             AlertVerifier::new(
-                PinnedKeys::pin(BANK, vec![self.key.jwk()]).unwrap(),
+                PinnedKeys::pin(BANK, ALICE, vec![self.key.jwk()]).unwrap(),
                 TimePolicy::default(),
             )
         }
@@ -390,6 +453,7 @@ mod tests {
         // Another issuer, even when signed with the pinned key.
         let other = AlertClaims::new(
             "https://evil.example",
+            ALICE,
             "a2",
             NOW,
             AlertKind::Custom,
@@ -413,6 +477,58 @@ mod tests {
         for junk in ["", "a.b", "a.b.c.d", "!!.??.**", &"x".repeat(20_000)] {
             assert!(v.check(junk, NOW).is_err(), "{junk:.20} must be refused");
         }
+    }
+
+    /// Attack (adversarial review, finding 2): Bob's genuine, bank-signed
+    /// fraud check forwarded to Alice's device must not show as verified
+    /// there; nor may an alert that names no audience.
+    #[test]
+    fn a_genuine_alert_for_another_customer_is_refused() {
+        let bank = Bank::new("k1");
+        let v = bank.verifier();
+        assert_eq!(
+            v.check(&bank.alert_for("customer-bob-01c2", "b1", NOW), NOW)
+                .unwrap_err(),
+            ProtocolError::WrongAudience {
+                expected: Some(ALICE.into()),
+                got: Some("customer-bob-01c2".into()),
+            }
+        );
+        let mut claims = AlertClaims::new(BANK, ALICE, "b2", NOW, AlertKind::Custom, event());
+        claims.aud = None;
+        let no_aud = bank.key.sign(ALERT_TYP, &claims, false, &bank.rng).unwrap();
+        assert_eq!(
+            v.check(&no_aud, NOW).unwrap_err().code(),
+            "wrong_audience",
+            "an alert must name its audience"
+        );
+        assert!(v.check(&bank.alert("a1", NOW), NOW).is_ok());
+    }
+
+    #[test]
+    fn a_link_without_an_audience_accepts_nothing_until_it_learns_its_own() {
+        let bank = Bank::new("k1");
+        // As a keychain entry written before audiences existed reads back.
+        let legacy = serde_json::json!({
+            "issuer": BANK, "keys": [bank.key.jwk()], "version": 0
+        });
+        let mut pinned: PinnedKeys = serde_json::from_value(legacy).unwrap();
+        let v = AlertVerifier::new(pinned.clone(), TimePolicy::default());
+        assert_eq!(
+            v.check(&bank.alert("a1", NOW), NOW).unwrap_err(),
+            ProtocolError::WrongAudience {
+                expected: None,
+                got: Some(ALICE.into())
+            }
+        );
+        assert_eq!(pinned.learn_audience(ALICE), Ok(true));
+        assert_eq!(pinned.learn_audience(ALICE), Ok(false));
+        assert!(
+            pinned.learn_audience("customer-bob-01c2").is_err(),
+            "a link's audience never changes"
+        );
+        let v = AlertVerifier::new(pinned, TimePolicy::default());
+        assert!(v.check(&bank.alert("a1", NOW), NOW).is_ok());
     }
 
     #[test]
