@@ -419,6 +419,20 @@ fn the_gateway_deb_installs_a_service_with_its_user_config_and_data_folder() {
         "systemd-analyze verify finds nothing in the unit: {complaints}"
     );
 
+    // Attack (adversarial review, finding 1): the package shipped demo
+    // mode on, so a bank's gateway let anyone in with published passwords.
+    let shipped = text(&ok(
+        as_root("cat").arg("/etc/strongroom-gateway/gateway.conf")
+    ));
+    assert!(
+        shipped.lines().any(|l| l.trim() == "demo = false"),
+        "the package ships with demo off"
+    );
+    assert!(
+        !shipped.lines().any(|l| l.trim() == "demo = true"),
+        "and never on"
+    );
+
     // What the unit runs, as the service's user (this machine's init may
     // not be systemd): it reads the installed config, keeps its data in
     // /var/lib/strongroom-gateway and serves.
@@ -427,8 +441,10 @@ fn the_gateway_deb_installs_a_service_with_its_user_config_and_data_folder() {
         .args(["-u", "strongroom-gateway", "--"])
         .args(["/usr/bin/strongroom-gateway", "--config"])
         .arg("/etc/strongroom-gateway/gateway.conf")
-        // A free port: the test machine's 8443 may be taken.
-        .args(["--listen", "127.0.0.1:0", "--demo-rate", "0"])
+        // A free port: the test machine's 8443 may be taken. The package
+        // ships with demo off (see below); demo on the command line lets the
+        // service run without a certificate.
+        .args(["--listen", "127.0.0.1:0", "--demo", "--demo-rate", "0"])
         .stdout(std::process::Stdio::piped());
     let mut child = service.spawn().expect("the gateway starts");
     let mut ready = String::new();
