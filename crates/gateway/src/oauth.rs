@@ -178,6 +178,24 @@ pub async fn jwks(State(state): State<Shared>) -> Response {
     )
 }
 
+/// The clients the built-in authorization server knows: the Strongroom
+/// desktop app, a public client (RFC 6749 section 2.1). Any other
+/// `client_id` is refused, so nothing else can pose as the app at the
+/// device grant.
+pub const CLIENTS: &[&str] = &["strongroom-desktop"];
+
+/// The request's `client_id`, if it is one of [`CLIENTS`]; otherwise
+/// `invalid_client` with 401 (RFC 6749 section 5.2).
+fn known_client(form: &HashMap<String, String>) -> Result<String, OAuthError> {
+    let client_id = required(form, "client_id")?;
+    if !CLIENTS.contains(&client_id) {
+        let mut error = OAuthError::new("invalid_client").describe("unknown client_id");
+        error.status = StatusCode::UNAUTHORIZED;
+        return Err(error);
+    }
+    Ok(client_id.to_owned())
+}
+
 /// `POST /oauth/device_authorization` (RFC 8628 section 3.1).
 pub async fn device_authorization(
     State(state): State<Shared>,
@@ -185,10 +203,7 @@ pub async fn device_authorization(
     body: Bytes,
 ) -> Result<Response, OAuthError> {
     let form = parse_form(&body)?;
-    let client_id = required(&form, "client_id")?.to_owned();
-    if client_id.len() > 128 {
-        return Err(OAuthError::new("invalid_client").describe("client_id is too long"));
-    }
+    let client_id = known_client(&form)?;
     let requested = form
         .get("scope")
         .map(String::as_str)
@@ -354,12 +369,12 @@ pub async fn token(
     if grant_type != DEVICE_CODE_GRANT && grant_type != "refresh_token" {
         return Err(OAuthError::new("unsupported_grant_type"));
     }
+    let client_id = known_client(&form)?;
     let proof = token_endpoint_proof(&state, &headers)?;
     if grant_type == "refresh_token" {
         return refresh(&state, &form, proof).await;
     }
     let code_hash = sha256(required(&form, "device_code")?.as_bytes());
-    let client_id = required(&form, "client_id")?.to_owned();
     let signing = state.signing();
     let issuer = state.issuer.clone();
     let ttl = state.config.access_token_ttl;

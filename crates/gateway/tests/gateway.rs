@@ -115,6 +115,8 @@ fn database_files() -> &'static [&'static str] {
     }
 }
 
+mod adversarial;
+
 /// A minimal HTTPS client: one request per connection, HTTP/1.1, trusting
 /// only the demo CA. Enough to see exact statuses, headers and bodies.
 struct Http {

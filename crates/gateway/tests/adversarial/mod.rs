@@ -1,0 +1,278 @@
+//! The adversarial review's attacks on the gateway (issue 17), each as a
+//! test that performs the attack and asserts the refusal. Part of the
+//! gateway's one integration binary (`tests/gateway.rs`), so they run on
+//! SQLite and, in the test command's second pass, on PostgreSQL.
+
+use super::*;
+
+/// The database a test gateway in `dir` uses, for the admin commands.
+async fn database_of(dir: &Path) -> strongroom_gateway::db::Database {
+    match postgres_database(dir).await {
+        Some(database) => database,
+        None => strongroom_gateway::db::Database::Sqlite(dir.join("gateway.db")),
+    }
+}
+
+/// A token endpoint request with a DPoP proof, fetching the nonce first.
+async fn token_request(linker: &Linker<'_>, key: &SigningKey, fields: &[(&str, &str)]) -> Reply {
+    let first = linker
+        .http
+        .form(
+            "/oauth/token",
+            fields,
+            Some(linker.proof(key, "POST", "/oauth/token", None, None)),
+        )
+        .await;
+    let Some(nonce) = first.header("dpop-nonce").map(str::to_owned) else {
+        return first;
+    };
+    if first.status != 400 {
+        return first;
+    }
+    linker
+        .http
+        .form(
+            "/oauth/token",
+            fields,
+            Some(linker.proof(key, "POST", "/oauth/token", None, Some(&nonce))),
+        )
+        .await
+}
+
+async fn refresh(linker: &Linker<'_>, key: &SigningKey, refresh_token: &str) -> Reply {
+    token_request(
+        linker,
+        key,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+            ("client_id", "strongroom-desktop"),
+        ],
+    )
+    .await
+}
+
+/// Finding 1: a data folder once started with `--demo` kept its demo
+/// accounts (published passwords) when restarted without it.
+#[tokio::test]
+async fn demo_accounts_do_not_survive_leaving_demo_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let gateway = start(dir.path(), "127.0.0.1:0", 1000.0).await;
+    let addr = gateway.local_addr.to_string();
+    gateway.shutdown().await;
+
+    // The same folder, without --demo, with a real certificate (the demo's
+    // own files serve as one here).
+    let real = |config: &mut Config| {
+        config.demo = false;
+        config.cert = Some(dir.path().join("demo-server.pem"));
+        config.key = Some(dir.path().join("demo-server-key.pem"));
+    };
+    let mut config =
+        Config::from_args(["--demo", "--listen", &addr].iter().map(|s| s.to_string())).unwrap();
+    config.data_dir = dir.path().to_owned();
+    config.database = postgres_database(dir.path()).await;
+    real(&mut config);
+    let refused = strongroom_gateway::start(config.clone())
+        .await
+        .err()
+        .expect("a gateway without --demo refuses to start beside demo accounts")
+        .to_string();
+    for named in [
+        "customer alice",
+        "customer bob",
+        "staff ana",
+        "staff admin",
+        "strongroom-gateway demo remove",
+    ] {
+        assert!(refused.contains(named), "{named:?} missing from: {refused}");
+    }
+
+    // Accounts seeded before demo data was marked are found by their
+    // published password.
+    let database = database_of(dir.path()).await;
+    {
+        let mut admin = strongroom_gateway::db::open_for_admin(&database).unwrap();
+        let conn = admin.connection();
+        conn.execute("UPDATE customers SET demo = 0", ()).unwrap();
+        conn.execute("UPDATE staff SET demo = 0", ()).unwrap();
+    }
+    let refused = strongroom_gateway::start(config.clone())
+        .await
+        .err()
+        .expect("unmarked demo accounts are still refused")
+        .to_string();
+    assert!(refused.contains("staff admin"), "{refused}");
+
+    // The command the message names removes them; then the gateway starts,
+    // and nobody signs in with a demo password.
+    let target = match &database {
+        strongroom_gateway::db::Database::Sqlite(_) => {
+            vec!["--data-dir".to_owned(), dir.path().display().to_string()]
+        }
+        strongroom_gateway::db::Database::Postgres(url) => {
+            vec!["--database".to_owned(), url.clone()]
+        }
+    };
+    let args: Vec<String> = std::iter::once("remove".to_owned()).chain(target).collect();
+    let removed = tokio::task::spawn_blocking({
+        let args = args.clone();
+        move || strongroom_gateway::demo::command(&args)
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    assert!(removed.contains("customer alice"), "{removed}");
+    let again = tokio::task::spawn_blocking(move || strongroom_gateway::demo::command(&args))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again, "no demo accounts found");
+
+    let gateway = strongroom_gateway::start(config)
+        .await
+        .expect("without demo accounts the gateway starts");
+    // Its certificate is the demo one: trust the demo CA by hand.
+    let http = Http {
+        tls: client_tls(&dir.path().join("demo-ca.pem")),
+        addr: gateway.local_addr,
+        api_key: std::fs::read_to_string(&gateway.api_key_file)
+            .unwrap()
+            .trim()
+            .to_owned(),
+    };
+    let admin = console_sign_in(&http, "admin", "admin-console-demo").await;
+    assert_eq!(admin.status, 401, "the demo admin cannot sign in");
+    let linker = Linker {
+        http: &http,
+        issuer: gateway.issuer.clone(),
+        rng: SystemRandom::new(),
+    };
+    let (key, _) = SigningKey::generate("device", &linker.rng).unwrap();
+    let auth = linker.device_authorization(&key).await;
+    let alice = linker
+        .approve(
+            auth["user_code"].as_str().unwrap(),
+            "alice",
+            "alice-demo",
+            "approve",
+        )
+        .await;
+    assert_eq!(alice.status, 401, "alice cannot sign in: {}", alice.text());
+    // The removal is in the audit log.
+    let mut admin = strongroom_gateway::db::open_for_admin(&database).unwrap();
+    let audit = strongroom_gateway::staff::audit_entries(&admin.connection(), 10).unwrap();
+    assert!(audit.iter().any(|e| e.action == "demo.remove"), "{audit:?}");
+    gateway.shutdown().await;
+}
+
+/// Finding 8: refresh tokens were never rotated, and reuse was not
+/// detected (RFC 9700 section 4.14).
+#[tokio::test]
+async fn a_refresh_token_rotates_and_a_reused_one_revokes_the_grant() {
+    let dir = tempfile::tempdir().unwrap();
+    let gateway = start(dir.path(), "127.0.0.1:0", 1000.0).await;
+    let http = Http::new(&gateway);
+    let linker = Linker {
+        http: &http,
+        issuer: gateway.issuer.clone(),
+        rng: SystemRandom::new(),
+    };
+    let device = linker.link("alice").await;
+    let (mut ws, _) = open_stream(&linker, &device, 0).await;
+
+    let first = refresh(&linker, &device.key, &device.refresh).await;
+    assert_eq!(first.status, 200, "{}", first.text());
+    let rotated = first.json()["refresh_token"].as_str().unwrap().to_owned();
+    assert_ne!(
+        rotated, device.refresh,
+        "every use gives a new refresh token"
+    );
+    assert_eq!(
+        first.json()["strongroom_audience"],
+        device.audience.as_str()
+    );
+
+    // The thief (or the device after a thief) presents the spent one.
+    let reused = refresh(&linker, &device.key, &device.refresh).await;
+    assert_eq!(reused.status, 400);
+    assert_eq!(reused.json()["error"], "invalid_grant");
+    assert!(
+        reused.json()["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("link the device again"),
+        "{}",
+        reused.text()
+    );
+    // The whole grant is gone: the newest refresh token too, and the stream.
+    let newest = refresh(&linker, &device.key, &rotated).await;
+    assert_eq!(newest.status, 400, "{}", newest.text());
+    assert_eq!(
+        close_code(&mut ws, Duration::from_secs(5)).await,
+        Some(1008)
+    );
+    let api = linker
+        .api(&device, &device.key, "GET", "/v1/history", b"")
+        .await;
+    assert_problem(&api, 401, "the grant's access token is revoked");
+    gateway.shutdown().await;
+}
+
+/// Finding 10: revoking an access token left the stream opened with it
+/// running; and any `client_id` was accepted.
+#[tokio::test]
+async fn revoking_an_access_token_closes_its_stream_and_unknown_clients_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let gateway = start(dir.path(), "127.0.0.1:0", 1000.0).await;
+    let http = Http::new(&gateway);
+    let linker = Linker {
+        http: &http,
+        issuer: gateway.issuer.clone(),
+        rng: SystemRandom::new(),
+    };
+    let device = linker.link("alice").await;
+    let (mut ws, _) = open_stream(&linker, &device, 0).await;
+    let r = http
+        .form(
+            "/oauth/revoke",
+            &[
+                ("token", &device.access),
+                ("token_type_hint", "access_token"),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        close_code(&mut ws, Duration::from_secs(5)).await,
+        Some(1008),
+        "the stream does not outlive its token"
+    );
+    // The grant itself lives on: a refresh gives a new access token.
+    let renewed = refresh(&linker, &device.key, &device.refresh).await;
+    assert_eq!(renewed.status, 200, "{}", renewed.text());
+
+    let (key, _) = SigningKey::generate("device", &linker.rng).unwrap();
+    let r = http
+        .form(
+            "/oauth/device_authorization",
+            &[("client_id", "evil-app"), ("scope", "alerts chat")],
+            Some(linker.proof(&key, "POST", "/oauth/device_authorization", None, None)),
+        )
+        .await;
+    assert_eq!(r.status, 401, "{}", r.text());
+    assert_eq!(r.json()["error"], "invalid_client");
+    let r = token_request(
+        &linker,
+        &key,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "whatever"),
+            ("client_id", "evil-app"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 401, "{}", r.text());
+    gateway.shutdown().await;
+}
