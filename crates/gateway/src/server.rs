@@ -327,7 +327,7 @@ pub fn router(state: Shared) -> Router {
 /// password: started without `--demo` on a database that still holds demo
 /// accounts, it refuses to start and says how to remove them.
 async fn refuse_demo_leftovers(db: &Db, database: &Database) -> Result<(), GatewayError> {
-    let found = db.read(|c| demo::leftovers(c)).await?;
+    let found = db.read(demo::leftovers).await?;
     if found.is_empty() {
         return Ok(());
     }
