@@ -52,6 +52,17 @@ async fn refresh(linker: &Linker<'_>, key: &SigningKey, refresh_token: &str) -> 
     .await
 }
 
+/// The error of a start that must fail.
+fn refusal(
+    started: Result<RunningGateway, strongroom_gateway::GatewayError>,
+    expected: &str,
+) -> String {
+    match started {
+        Ok(_) => panic!("{expected}"),
+        Err(e) => e.to_string(),
+    }
+}
+
 /// Finding 1: a data folder once started with `--demo` kept its demo
 /// accounts (published passwords) when restarted without it.
 #[tokio::test]
@@ -73,11 +84,10 @@ async fn demo_accounts_do_not_survive_leaving_demo_mode() {
     config.data_dir = dir.path().to_owned();
     config.database = postgres_database(dir.path()).await;
     real(&mut config);
-    let refused = strongroom_gateway::start(config.clone())
-        .await
-        .err()
-        .expect("a gateway without --demo refuses to start beside demo accounts")
-        .to_string();
+    let refused = refusal(
+        strongroom_gateway::start(config.clone()).await,
+        "a gateway without --demo refuses to start beside demo accounts",
+    );
     for named in [
         "customer alice",
         "customer bob",
@@ -97,11 +107,10 @@ async fn demo_accounts_do_not_survive_leaving_demo_mode() {
         conn.execute("UPDATE customers SET demo = 0", ()).unwrap();
         conn.execute("UPDATE staff SET demo = 0", ()).unwrap();
     }
-    let refused = strongroom_gateway::start(config.clone())
-        .await
-        .err()
-        .expect("unmarked demo accounts are still refused")
-        .to_string();
+    let refused = refusal(
+        strongroom_gateway::start(config.clone()).await,
+        "unmarked demo accounts are still refused",
+    );
     assert!(refused.contains("staff admin"), "{refused}");
 
     // The command the message names removes them; then the gateway starts,
