@@ -398,11 +398,12 @@ pub async fn sign_in(State(state): State<Shared>, request: Request) -> Response 
         .map(|(m, _)| m)
         .filter(|m| password_ok && m.disabled_at.is_none());
     let rng = state.rng.clone();
+    let source = ip.clone();
     let opened = state
         .db
         .write(move |c| match member {
             Some(m) => staff::open_session(c, &rng, &m).map(Some),
-            None => staff::refuse_sign_in(c, &username).map(|()| None),
+            None => staff::refuse_sign_in(c, &username, &source).map(|()| None),
         })
         .await;
     match opened {
@@ -486,20 +487,39 @@ async fn customer_names(state: &Shared, id: i64) -> Result<Option<(String, Strin
 }
 
 /// The session and the customer of a signed-in page about a customer:
-/// `(session, username, name)`, or the page to answer with.
+/// `(session, username, name)`, or the page to answer with. The read is
+/// audited first (`customer.read`, naming `what` and the customer): a
+/// page that cannot be audited is not shown.
 async fn viewing(
     state: &Shared,
     headers: &HeaderMap,
     customer_id: i64,
+    what: &'static str,
 ) -> Result<(Session, String, String), Response> {
     let session = match current(state, headers).await {
         Ok(Some(s)) => s,
         Ok(None) => return Err(see_other("/console")),
         Err(e) => return Err(storage_error(&e)),
     };
-    match customer_names(state, customer_id).await {
-        Ok(Some((username, name))) => Ok((session, username, name)),
-        Ok(None) => Err(error_page(StatusCode::NOT_FOUND, "No such customer.")),
+    let (username, name) = match customer_names(state, customer_id).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return Err(error_page(StatusCode::NOT_FOUND, "No such customer.")),
+        Err(e) => return Err(storage_error(&e)),
+    };
+    let (staff, customer) = (session.staff.clone(), username.clone());
+    let audited = state
+        .db
+        .write(move |c| {
+            staff::audit(
+                c,
+                Some(&staff),
+                "customer.read",
+                &format!("{what} of {customer}"),
+            )
+        })
+        .await;
+    match audited {
+        Ok(()) => Ok((session, username, name)),
         Err(e) => Err(storage_error(&e)),
     }
 }
@@ -527,10 +547,11 @@ pub async fn conversation(
     Path(customer_id): Path<i64>,
     headers: HeaderMap,
 ) -> Response {
-    let (session, username, name) = match viewing(&state, &headers, customer_id).await {
-        Ok(found) => found,
-        Err(page) => return page,
-    };
+    let (session, username, name) =
+        match viewing(&state, &headers, customer_id, "conversation").await {
+            Ok(found) => found,
+            Err(page) => return page,
+        };
     let messages = state
         .db
         .read(
@@ -776,7 +797,7 @@ pub async fn alerts(
     Path(customer_id): Path<i64>,
     headers: HeaderMap,
 ) -> Response {
-    let (session, username, name) = match viewing(&state, &headers, customer_id).await {
+    let (session, username, name) = match viewing(&state, &headers, customer_id, "alerts").await {
         Ok(found) => found,
         Err(page) => return page,
     };

@@ -100,6 +100,10 @@ pub struct AuditEntry {
 /// The name the audit log gives to the administration command.
 pub const ADMIN_COMMAND: &str = "admin-command";
 
+/// The name the audit log gives to someone not signed in (a refused
+/// sign-in): never the administration command, which it is not.
+pub const NOT_SIGNED_IN: &str = "(not signed in)";
+
 fn role_from_row(text: &str) -> Role {
     // The CHECK constraint allows only these two; anything else is read as
     // the lesser role.
@@ -287,6 +291,7 @@ pub fn sign_in(
     conn: &Connection,
     rng: &SystemRandom,
     dummy_hash: &str,
+    source: &str,
     username: &str,
     password: &str,
 ) -> Result<Option<Session>, GatewayError> {
@@ -297,7 +302,7 @@ pub fn sign_in(
         Some((member, _)) if password_ok && member.disabled_at.is_none() => {
             open_session(conn, rng, &member).map(Some)
         }
-        _ => refuse_sign_in(conn, username).map(|()| None),
+        _ => refuse_sign_in(conn, username, source).map(|()| None),
     }
 }
 
@@ -318,13 +323,24 @@ pub fn sign_in_candidate(
         .optional()?)
 }
 
-/// Records a refused sign-in (the username as typed, bounded).
+/// Records a refused sign-in: the username as typed (bounded) and the
+/// address it came from, by [`NOT_SIGNED_IN`].
 ///
 /// # Errors
 /// [`GatewayError::Storage`].
-pub fn refuse_sign_in(conn: &Connection, username: &str) -> Result<(), GatewayError> {
+pub fn refuse_sign_in(conn: &Connection, username: &str, source: &str) -> Result<(), GatewayError> {
     let shown: String = username.chars().take(64).collect();
-    audit(conn, None, "console.sign_in_refused", &shown)
+    conn.execute(
+        "INSERT INTO audit_log (at_ms, staff_id, staff_username, action, detail)
+         VALUES (?1, NULL, ?2, ?3, ?4)",
+        params![
+            now_ms(),
+            NOT_SIGNED_IN,
+            "console.sign_in_refused",
+            format!("username {shown:?} from {source}")
+        ],
+    )?;
+    Ok(())
 }
 
 /// Opens a session for an account whose password was checked.
@@ -544,18 +560,32 @@ mod tests {
         assert_eq!(list(&conn).unwrap(), vec![ana.clone()]);
 
         assert!(
-            sign_in(&conn, &rng, &dummy, "ana", "wrong password!!")
+            sign_in(&conn, &rng, &dummy, "192.0.2.7", "ana", "wrong password!!")
                 .unwrap()
                 .is_none()
         );
         assert!(
-            sign_in(&conn, &rng, &dummy, "nobody", "correct horse battery")
-                .unwrap()
-                .is_none()
-        );
-        let session = sign_in(&conn, &rng, &dummy, "ana", "correct horse battery")
+            sign_in(
+                &conn,
+                &rng,
+                &dummy,
+                "192.0.2.7",
+                "nobody",
+                "correct horse battery"
+            )
             .unwrap()
-            .expect("the right password signs in");
+            .is_none()
+        );
+        let session = sign_in(
+            &conn,
+            &rng,
+            &dummy,
+            "192.0.2.7",
+            "ana",
+            "correct horse battery",
+        )
+        .unwrap()
+        .expect("the right password signs in");
         assert_eq!(session.staff, ana);
         assert_ne!(session.token, session.csrf);
         // Only the token's hash is stored.
@@ -570,15 +600,31 @@ mod tests {
             .rev()
             .map(|e| (e.staff_username, e.action))
             .collect();
+        // Attack (adversarial review, finding 6): refused sign-ins were
+        // put on the administration command, without the name tried or
+        // where from.
         assert_eq!(
             actions,
             [
                 (ADMIN_COMMAND, "staff.add"),
-                (ADMIN_COMMAND, "console.sign_in_refused"),
-                (ADMIN_COMMAND, "console.sign_in_refused"),
+                (NOT_SIGNED_IN, "console.sign_in_refused"),
+                (NOT_SIGNED_IN, "console.sign_in_refused"),
                 ("ana", "console.sign_in"),
             ]
             .map(|(a, b)| (a.to_owned(), b.to_owned()))
+        );
+        let refused: Vec<String> = audit_entries(&conn, 10)
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.action == "console.sign_in_refused")
+            .map(|e| e.detail)
+            .collect();
+        assert_eq!(
+            refused,
+            [
+                "username \"nobody\" from 192.0.2.7",
+                "username \"ana\" from 192.0.2.7"
+            ]
         );
     }
 
@@ -598,9 +644,16 @@ mod tests {
             "correct horse battery",
         )
         .unwrap();
-        let s = sign_in(&conn, &rng, &dummy, "ana", "correct horse battery")
-            .unwrap()
-            .unwrap();
+        let s = sign_in(
+            &conn,
+            &rng,
+            &dummy,
+            "192.0.2.7",
+            "ana",
+            "correct horse battery",
+        )
+        .unwrap()
+        .unwrap();
         let t0 = now_s();
         // Used every 29 minutes it lives on, until its eighth hour.
         let mut t = t0;
@@ -620,25 +673,46 @@ mod tests {
         // Gone for good once expired.
         assert!(session(&conn, &s.token, t0).unwrap().is_none());
 
-        let idle = sign_in(&conn, &rng, &dummy, "ana", "correct horse battery")
-            .unwrap()
-            .unwrap();
+        let idle = sign_in(
+            &conn,
+            &rng,
+            &dummy,
+            "192.0.2.7",
+            "ana",
+            "correct horse battery",
+        )
+        .unwrap()
+        .unwrap();
         assert!(
             session(&conn, &idle.token, now_s() + SESSION_IDLE_S + 1)
                 .unwrap()
                 .is_none()
         );
 
-        let live = sign_in(&conn, &rng, &dummy, "ana", "correct horse battery")
-            .unwrap()
-            .unwrap();
+        let live = sign_in(
+            &conn,
+            &rng,
+            &dummy,
+            "192.0.2.7",
+            "ana",
+            "correct horse battery",
+        )
+        .unwrap()
+        .unwrap();
         assert!(session(&conn, "not a token", now_s()).unwrap().is_none());
         disable(&conn, None, "ana").unwrap();
         assert!(session(&conn, &live.token, now_s()).unwrap().is_none());
         assert!(
-            sign_in(&conn, &rng, &dummy, "ana", "correct horse battery")
-                .unwrap()
-                .is_none(),
+            sign_in(
+                &conn,
+                &rng,
+                &dummy,
+                "192.0.2.7",
+                "ana",
+                "correct horse battery"
+            )
+            .unwrap()
+            .is_none(),
             "a disabled account cannot sign in"
         );
     }

@@ -2008,14 +2008,36 @@ async fn the_agent_console_signs_in_answers_resolves_and_audits() {
             "staff.add",
             "console.sign_in_refused",
             "console.sign_in",
+            "customer.read",
             "chat.reply",
             "alert.send",
+            "customer.read",
+            "customer.read",
             "chat.resolve",
             "console.sign_in",
             "cohort.add_members",
             "flags.set",
             "audit.export"
-        ]
+        ],
+        "every staff read of a customer's conversation or alerts is audited \
+         (adversarial review, finding 6)"
+    );
+    let text = csv.text();
+    let line = |action: &str| {
+        text.lines()
+            .find(|l| l.contains(action))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(
+        line("customer.read").contains("\"silva\"")
+            && line("customer.read").contains("conversation of alice"),
+        "who read what: {text}"
+    );
+    assert!(
+        line("console.sign_in_refused").contains("(not signed in)")
+            && line("console.sign_in_refused").contains("from 127.0.0.1"),
+        "a refused sign-in names the username tried and where from, not the admin tool: {text}"
     );
 
     // Signed out, the cookie is cleared and worth nothing.
