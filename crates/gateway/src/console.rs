@@ -342,7 +342,8 @@ pub async fn home(State(state): State<Shared>, headers: HeaderMap) -> Response {
 
 /// `POST /console/sign-in`.
 pub async fn sign_in(State(state): State<Shared>, request: Request) -> Response {
-    let ip = client_ip(&request).to_string();
+    let address = client_ip(&request).to_string();
+    let ip = crate::limits::source_key(client_ip(&request));
     let Ok(body) = axum::body::to_bytes(request.into_body(), 16 * 1024).await else {
         return sign_in_page(
             &state,
@@ -376,11 +377,17 @@ pub async fn sign_in(State(state): State<Shared>, request: Request) -> Response 
     };
     // Staff and customers share the failed-attempt limiter, apart.
     let limiter_key = format!("staff:{username}");
-    if !state.sign_ins.begin(&limiter_key, &ip) {
-        return sign_in_page(
-            &state,
-            StatusCode::TOO_MANY_REQUESTS,
-            Some("Too many failed sign-ins. Wait 15 minutes and try again."),
+    if let Err(wait) = state.sign_ins.begin(&limiter_key, &ip) {
+        return crate::web::too_many(
+            sign_in_page(
+                &state,
+                StatusCode::TOO_MANY_REQUESTS,
+                Some(&format!(
+                    "Too many failed sign-ins. Wait {} and try again.",
+                    crate::limits::spoken(wait)
+                )),
+            ),
+            wait,
         );
     }
     let lookup = username.clone();
@@ -398,7 +405,7 @@ pub async fn sign_in(State(state): State<Shared>, request: Request) -> Response 
         .map(|(m, _)| m)
         .filter(|m| password_ok && m.disabled_at.is_none());
     let rng = state.rng.clone();
-    let source = ip.clone();
+    let source = address;
     let opened = state
         .db
         .write(move |c| match member {

@@ -234,10 +234,10 @@ async fn problems_for_plain_errors(request: Request, next: Next) -> Response {
     problem
 }
 
-/// Token bucket per client IP for the OAuth endpoints, the web page and the
+/// Token bucket per client address (IPv6 by /64) for the OAuth endpoints, the web page and the
 /// messaging API (`--rate-limit` per second, bursts of twice that).
 async fn limit_by_ip(State(state): State<Shared>, request: Request, next: Next) -> Response {
-    let ip = client_ip(&request);
+    let ip = crate::limits::source_key(client_ip(&request));
     match state.limiter.check(&format!("ip:{ip}")) {
         Ok(()) => next.run(request).await,
         Err(wait) => Problem::too_many(wait).into_response(),

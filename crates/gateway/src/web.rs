@@ -242,6 +242,14 @@ fn sign_in_page(
     )
 }
 
+/// `page` with a `Retry-After` of `wait`.
+pub(crate) fn too_many(mut page: Response, wait: std::time::Duration) -> Response {
+    if let Ok(v) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+        page.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    page
+}
+
 /// `GET /device[?user_code=XXXX-XXXX]`: the sign-in form.
 pub async fn show(
     State(state): State<Shared>,
@@ -271,7 +279,7 @@ pub(crate) fn form(body: &[u8]) -> HashMap<String, String> {
 /// `POST /device`: checks the form token, the password and the user code,
 /// then shows the consent page.
 pub async fn sign_in(State(state): State<Shared>, request: Request) -> Response {
-    let ip = client_ip(&request).to_string();
+    let ip = crate::limits::source_key(client_ip(&request));
     let body = match axum::body::to_bytes(request.into_body(), 64 * 1024).await {
         Ok(b) => b,
         Err(_) => {
@@ -317,12 +325,18 @@ pub async fn sign_in(State(state): State<Shared>, request: Request) -> Response 
     };
     // Counted before hashing, so parallel attempts cannot all slip under
     // the limit; taken back on success.
-    if !state.sign_ins.begin(&username, &ip) {
-        return sign_in_page(
-            &state,
-            StatusCode::TOO_MANY_REQUESTS,
-            &typed_code,
-            Some("Too many failed sign-ins. Wait 15 minutes and try again."),
+    if let Err(wait) = state.sign_ins.begin(&username, &ip) {
+        return too_many(
+            sign_in_page(
+                &state,
+                StatusCode::TOO_MANY_REQUESTS,
+                &typed_code,
+                Some(&format!(
+                    "Too many failed sign-ins. Wait {} and try again.",
+                    crate::limits::spoken(wait)
+                )),
+            ),
+            wait,
         );
     }
     let lookup = username.clone();
@@ -350,6 +364,10 @@ pub async fn sign_in(State(state): State<Shared>, request: Request) -> Response 
     let phc = customer.as_ref().map(|(_, h)| h.clone());
     let ok = check_password(&state, permit, password, phc).await;
     let Some((customer_id, _)) = customer.filter(|_| ok) else {
+        // Someone trying passwords with a code they saw spends that code.
+        if let Some(code) = normalize_user_code(&typed_code) {
+            state.sign_ins.code_named_in_failure(&code);
+        }
         return sign_in_page(
             &state,
             StatusCode::UNAUTHORIZED,
@@ -358,7 +376,22 @@ pub async fn sign_in(State(state): State<Shared>, request: Request) -> Response 
         );
     };
     state.sign_ins.succeeded(&username, &ip);
+    // User codes are guessable in principle (RFC 8628 section 5.1): wrong
+    // ones are counted per customer and per source, even after a valid
+    // sign-in.
+    if !state.sign_ins.code_allowed(&username, &ip) {
+        return too_many(
+            sign_in_page(
+                &state,
+                StatusCode::TOO_MANY_REQUESTS,
+                "",
+                Some("Too many wrong codes. Wait 15 minutes, then start linking again in the app."),
+            ),
+            crate::limits::SIGN_IN_WINDOW,
+        );
+    }
     let Some(code) = normalize_user_code(&typed_code) else {
+        state.sign_ins.code_failed(&username, &ip);
         return sign_in_page(
             &state,
             StatusCode::BAD_REQUEST,
@@ -366,6 +399,16 @@ pub async fn sign_in(State(state): State<Shared>, request: Request) -> Response 
             Some("That code is not right. Check the code the app shows."),
         );
     };
+    if !state.sign_ins.code_usable(&code) {
+        return sign_in_page(
+            &state,
+            StatusCode::BAD_REQUEST,
+            "",
+            Some(
+                "That code was tried with wrong passwords too often. Start linking again in the app.",
+            ),
+        );
+    }
     let lookup = code.clone();
     let pending = state
         .db
@@ -381,6 +424,7 @@ pub async fn sign_in(State(state): State<Shared>, request: Request) -> Response 
         .ok()
         .flatten();
     let Some(scope) = pending else {
+        state.sign_ins.code_failed(&username, &ip);
         return sign_in_page(
             &state,
             StatusCode::BAD_REQUEST,

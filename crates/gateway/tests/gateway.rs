@@ -123,6 +123,9 @@ struct Http {
     tls: Arc<rustls::ClientConfig>,
     addr: std::net::SocketAddr,
     api_key: String,
+    /// The loopback address to connect from (another client's), if not the
+    /// default 127.0.0.1.
+    from: Option<std::net::Ipv4Addr>,
 }
 
 struct Reply {
@@ -174,6 +177,17 @@ impl Http {
                 .unwrap()
                 .trim()
                 .to_owned(),
+            from: None,
+        }
+    }
+
+    /// The same client, connecting from another loopback address.
+    fn from(&self, address: [u8; 4]) -> Http {
+        Http {
+            tls: Arc::clone(&self.tls),
+            addr: self.addr,
+            api_key: self.api_key.clone(),
+            from: Some(address.into()),
         }
     }
 
@@ -184,7 +198,14 @@ impl Http {
         headers: &[(&str, String)],
         body: &[u8],
     ) -> Reply {
-        let tcp = tokio::net::TcpStream::connect(self.addr).await.unwrap();
+        let tcp = match self.from {
+            None => tokio::net::TcpStream::connect(self.addr).await.unwrap(),
+            Some(from) => {
+                let socket = tokio::net::TcpSocket::new_v4().unwrap();
+                socket.bind((from, 0).into()).unwrap();
+                socket.connect(self.addr).await.unwrap()
+            }
+        };
         let connector = tokio_rustls::TlsConnector::from(Arc::clone(&self.tls));
         let name = rustls_pki_types::ServerName::try_from("127.0.0.1").unwrap();
         let mut tls = connector.connect(name, tcp).await.unwrap();
@@ -1486,28 +1507,107 @@ async fn parallel_sign_ins_cannot_pass_the_per_username_limit() {
     let checked = replies.iter().filter(|r| r.status == 401).count();
     let refused = replies.iter().filter(|r| r.status == 429).count();
     assert!(
-        checked <= 5,
-        "at most five wrong passwords are checked: {checked}"
+        checked <= strongroom_gateway::limits::FREE_FAILURES,
+        "at most three wrong passwords from one source are checked before delays: {checked}"
     );
     assert_eq!(checked + refused, 12);
-    // The right password is refused too now: the username is locked.
+    // The guessing source waits, told how long.
     let page = http.send("GET", "/device", &[], b"").await;
     let csrf = hidden_field(&page.text(), "csrf").unwrap();
-    if checked == 5 {
-        let r = http
-            .form(
-                "/device",
-                &[
-                    ("user_code", "BCDF-GHJK"),
-                    ("username", "bob"),
-                    ("password", "bob-demo"),
-                    ("csrf", &csrf),
-                ],
-                None,
-            )
-            .await;
+    let right = [
+        ("user_code", "BCDF-GHJK"),
+        ("username", "bob"),
+        ("password", "bob-demo"),
+        ("csrf", csrf.as_str()),
+    ];
+    if checked == strongroom_gateway::limits::FREE_FAILURES {
+        let r = http.form("/device", &right, None).await;
         assert_eq!(r.status, 429, "{}", r.text());
+        assert!(r.header("retry-after").is_some());
     }
+    // Attack (adversarial review, finding 7): five wrong passwords locked
+    // the real customer out for 15 minutes. From her own address she signs
+    // in (and reaches the code check: this code does not exist).
+    let owner = http.from([127, 0, 0, 2]);
+    let page = owner.send("GET", "/device", &[], b"").await;
+    let csrf = hidden_field(&page.text(), "csrf").unwrap();
+    let r = owner
+        .form(
+            "/device",
+            &[
+                ("user_code", "BCDF-GHJK"),
+                ("username", "bob"),
+                ("password", "bob-demo"),
+                ("csrf", &csrf),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(r.text().contains("code is not right"), "{}", r.text());
+    gateway.shutdown().await;
+}
+
+/// Attack (adversarial review, finding 7): after a valid sign-in, wrong
+/// user codes were never counted, so a customer (or a stolen password)
+/// could guess other people's pending codes.
+#[tokio::test]
+async fn wrong_user_codes_are_limited_even_after_a_valid_sign_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let gateway = start(dir.path(), "127.0.0.1:0", 1000.0).await;
+    let http = Http::new(&gateway);
+    let linker = Linker {
+        http: &http,
+        issuer: gateway.issuer.clone(),
+        rng: SystemRandom::new(),
+    };
+    let guesses = [
+        "BCDF-GHJK",
+        "BCDF-GHJL",
+        "BCDF-GHJM",
+        "BCDF-GHJN",
+        "BCDF-GHJP",
+    ];
+    for guess in guesses {
+        let r = linker.approve(guess, "bob", "bob-demo", "approve").await;
+        assert_eq!(r.status, 400, "{}", r.text());
+    }
+    // The sixth guess is refused before it is looked up, even a right one.
+    let (key, _) = SigningKey::generate("device", &linker.rng).unwrap();
+    let auth = linker.device_authorization(&key).await;
+    let real = auth["user_code"].as_str().unwrap();
+    let r = linker.approve(real, "bob", "bob-demo", "approve").await;
+    assert_eq!(r.status, 429, "{}", r.text());
+    assert!(r.text().contains("Too many wrong codes"), "{}", r.text());
+    // Someone trying passwords with a code they saw spends that code.
+    let (key, _) = SigningKey::generate("device", &linker.rng).unwrap();
+    let auth = linker.device_authorization(&key).await;
+    let seen = auth["user_code"].as_str().unwrap();
+    for i in 0..strongroom_gateway::limits::MAX_CODE_FAILURES {
+        let owner = http.from([127, 0, 1, u8::try_from(i).unwrap() + 1]);
+        let guesser = Linker {
+            http: &owner,
+            issuer: gateway.issuer.clone(),
+            rng: SystemRandom::new(),
+        };
+        let r = guesser
+            .approve(seen, "alice", "not-alices", "approve")
+            .await;
+        assert_eq!(r.status, 401, "{}", r.text());
+    }
+    let elsewhere = http.from([127, 0, 2, 1]);
+    let alice = Linker {
+        http: &elsewhere,
+        issuer: gateway.issuer.clone(),
+        rng: SystemRandom::new(),
+    };
+    let r = alice.approve(seen, "alice", "alice-demo", "approve").await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(
+        r.text().contains("tried with wrong passwords"),
+        "{}",
+        r.text()
+    );
     gateway.shutdown().await;
 }
 

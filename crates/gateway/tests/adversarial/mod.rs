@@ -149,6 +149,7 @@ async fn demo_accounts_do_not_survive_leaving_demo_mode() {
             .unwrap()
             .trim()
             .to_owned(),
+        from: None,
     };
     let admin = console_sign_in(&http, "admin", "admin-console-demo").await;
     assert_eq!(admin.status, 401, "the demo admin cannot sign in");
