@@ -21,3 +21,21 @@ CREATE TABLE spent_refresh_tokens (
     spent_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX spent_refresh_tokens_device ON spent_refresh_tokens(device_id);
+
+-- Four eyes: an alert that asks the customer to act (a fraud check, a
+-- security or sign-in warning, a payment reminder, free text), composed in
+-- the agent console, waits here unsigned until a second staff member
+-- approves it; only then is it signed and delivered.
+CREATE TABLE pending_alerts (
+    id TEXT PRIMARY KEY,
+    customer_id INTEGER NOT NULL REFERENCES customers(id),
+    kind TEXT NOT NULL,
+    event TEXT NOT NULL,
+    composed_by INTEGER NOT NULL REFERENCES staff(id),
+    composed_at INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'refused')),
+    decided_by INTEGER REFERENCES staff(id),
+    decided_at INTEGER,
+    alert_id TEXT
+) WITHOUT ROWID;
+CREATE INDEX pending_alerts_status ON pending_alerts(status, composed_at);

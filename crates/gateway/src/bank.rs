@@ -327,7 +327,7 @@ fn check_amount(name: &str, value: i64, negative_allowed: bool) -> Result<(), Pr
 }
 
 /// Checks every member of an alert event before it is signed.
-fn check_alert_event(event: &AlertEvent) -> Result<(), Problem> {
+pub(crate) fn check_alert_event(event: &AlertEvent) -> Result<(), Problem> {
     if event.text.trim().is_empty()
         || event.text.len() > MAX_ALERT_TEXT_BYTES
         || event.text.chars().any(|c| c.is_control() && c != '\n')

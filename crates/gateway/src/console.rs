@@ -110,7 +110,10 @@ fn cookie_token(headers: &HeaderMap) -> Option<String> {
 
 /// The signed-in session of a request, if any (and restarts its idle
 /// clock).
-async fn current(state: &Shared, headers: &HeaderMap) -> Result<Option<Session>, GatewayError> {
+pub(crate) async fn current(
+    state: &Shared,
+    headers: &HeaderMap,
+) -> Result<Option<Session>, GatewayError> {
     let Some(token) = cookie_token(headers) else {
         return Ok(None);
     };
@@ -120,7 +123,7 @@ async fn current(state: &Shared, headers: &HeaderMap) -> Result<Option<Session>,
         .await
 }
 
-fn error_page(status: StatusCode, message: &str) -> Response {
+pub(crate) fn error_page(status: StatusCode, message: &str) -> Response {
     page(
         status,
         "Agent console",
@@ -131,7 +134,7 @@ fn error_page(status: StatusCode, message: &str) -> Response {
     )
 }
 
-fn storage_error(e: &GatewayError) -> Response {
+pub(crate) fn storage_error(e: &GatewayError) -> Response {
     eprintln!("strongroom-gateway: console: {e}");
     error_page(
         StatusCode::INTERNAL_SERVER_ERROR,
@@ -139,7 +142,7 @@ fn storage_error(e: &GatewayError) -> Response {
     )
 }
 
-fn see_other(to: &str) -> Response {
+pub(crate) fn see_other(to: &str) -> Response {
     let mut r = StatusCode::SEE_OTHER.into_response();
     if let Ok(v) = HeaderValue::from_str(to) {
         r.headers_mut().insert(header::LOCATION, v);
@@ -171,14 +174,14 @@ fn sign_in_page(state: &Shared, status: StatusCode, error: Option<&str>) -> Resp
 }
 
 /// The bar at the top of every signed-in page.
-fn header_bar(session: &Session) -> String {
+pub(crate) fn header_bar(session: &Session) -> String {
     let audit = if session.staff.role == Role::Admin {
         " · <a href=\"/console/flags\">Pilot flags</a> · <a href=\"/console/audit\">Audit log</a>"
     } else {
         ""
     };
     format!(
-        "<p class=\"bar\">{} ({}) · <a href=\"/console\">Queue</a>{audit}</p>\
+        "<p class=\"bar\">{} ({}) · <a href=\"/console\">Queue</a> · <a href=\"/console/approvals\">Approvals</a>{audit}</p>\
          <form method=\"post\" action=\"/console/sign-out\" class=\"inline\">\
          <input type=\"hidden\" name=\"csrf\" value=\"{}\"><button type=\"submit\">Sign out</button></form>",
         html_escape(&session.staff.display_name),
@@ -187,7 +190,7 @@ fn header_bar(session: &Session) -> String {
     )
 }
 
-fn when(ms: i64) -> String {
+pub(crate) fn when(ms: i64) -> String {
     // UTC, to the second: the same for every agent, wherever they sit.
     let secs = ms.div_euclid(1000);
     let days = secs.div_euclid(86_400);
@@ -221,7 +224,7 @@ const LIVE_CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self
 
 /// A signed-in page that follows live updates. `customer` marks the
 /// conversation shown, if any.
-fn live_page(title: &str, body: &str, customer: Option<i64>) -> Response {
+pub(crate) fn live_page(title: &str, body: &str, customer: Option<i64>) -> Response {
     let marker = customer.map_or(String::new(), |c| format!(" data-customer=\"{c}\""));
     let mut r = page(
         StatusCode::OK,
@@ -438,7 +441,7 @@ pub async fn sign_in(State(state): State<Shared>, request: Request) -> Response 
 
 /// A signed-in form post: the session and the form's fields, or the page
 /// to answer with. The form must carry the session's CSRF token.
-async fn signed_in_form(
+pub(crate) async fn signed_in_form(
     state: &Shared,
     headers: &HeaderMap,
     body: &Bytes,
@@ -707,6 +710,31 @@ pub async fn compose(
             .then(|| now_s() + crate::rules::FRAUD_CHECK_WINDOW_S),
         balance_minor: None,
     };
+    if crate::approvals::needs_approval(kind) {
+        // Four eyes: kept unsigned until a second staff member approves it.
+        if let Err(problem) = crate::bank::check_alert_event(&event) {
+            return error_page(problem.status, &format!("Not sent: {}.", problem.detail));
+        }
+        let rng = state.rng.clone();
+        let proposed = state
+            .db
+            .write(move |c| {
+                crate::approvals::propose(
+                    c,
+                    &rng,
+                    &session.staff,
+                    customer_id,
+                    &username,
+                    kind,
+                    &event,
+                )
+            })
+            .await;
+        return match proposed {
+            Ok(_) => see_other("/console/approvals"),
+            Err(e) => storage_error(&e),
+        };
+    }
     let signed = match issue_alerts(&state, customer_id, vec![(kind, event)]).await {
         Ok(signed) => signed,
         Err(problem) => {

@@ -212,6 +212,7 @@ fn remove_customer(conn: &Connection, username: &str) -> Result<(), GatewayError
         "DELETE FROM events WHERE device_id IN (SELECT id FROM devices WHERE customer_id = ?1)",
         "DELETE FROM fraud_answers WHERE alert_id IN (SELECT id FROM alerts WHERE customer_id = ?1)",
         "DELETE FROM alerts WHERE customer_id = ?1",
+        "DELETE FROM pending_alerts WHERE customer_id = ?1",
         "DELETE FROM chat_messages WHERE customer_id = ?1",
         "DELETE FROM conversation_states WHERE customer_id = ?1",
         "DELETE FROM cohort_members WHERE customer_id = ?1",

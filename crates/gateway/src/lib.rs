@@ -18,6 +18,7 @@
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod approvals;
 pub mod bank;
 pub mod config;
 pub mod console;

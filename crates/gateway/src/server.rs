@@ -268,6 +268,11 @@ pub fn router(state: Shared) -> Router {
         .route("/console/c/{customer}/resolve", post(console::resolve))
         .route("/console/c/{customer}/alert", post(console::compose))
         .route("/console/c/{customer}/alerts", get(console::alerts))
+        .route("/console/approvals", get(crate::approvals::page))
+        .route(
+            "/console/approvals/{id}",
+            post(crate::approvals::decide_form),
+        )
         .route("/console/flags", get(console::flags_page))
         .route("/console/flags/members", post(console::add_members))
         .route("/console/flags/set", post(console::set_flag))

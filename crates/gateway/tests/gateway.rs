@@ -1885,6 +1885,68 @@ async fn the_agent_console_signs_in_answers_resolves_and_audits() {
     )
     .await;
     assert_eq!(bad_amount.status, 400);
+
+    // Four eyes (adversarial review, finding 5): a fraud check composed by
+    // one agent is not signed until a second staff member approves it.
+    assert_eq!(composed.header("location"), Some("/console/approvals"));
+    let history = linker
+        .api(&phone, &phone.key, "GET", "/v1/history?limit=5", b"")
+        .await
+        .json();
+    assert!(
+        !history.to_string().contains("\"alert\""),
+        "nothing is signed or sent before approval: {history}"
+    );
+    let approvals = console_get(&http, "/console/approvals", &ana).await.text();
+    assert!(
+        approvals.contains("fraud_check") && approvals.contains("yours: another staff member"),
+        "{approvals}"
+    );
+    let pending_id = approvals
+        .split("action=\"/console/approvals/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the pending alert's form")
+        .to_owned();
+    let own = console_post(
+        &http,
+        &format!("/console/approvals/{pending_id}"),
+        &ana,
+        &[("action", "approve"), ("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(
+        own.status,
+        403,
+        "the composer cannot approve: {}",
+        own.text()
+    );
+    let second =
+        session_cookie(&console_sign_in(&http, "root", "correct horse battery staple").await);
+    let second_csrf = hidden_field(
+        &console_get(&http, "/console/approvals", &second)
+            .await
+            .text(),
+        "csrf",
+    )
+    .unwrap();
+    let approved = console_post(
+        &http,
+        &format!("/console/approvals/{pending_id}"),
+        &second,
+        &[("action", "approve"), ("csrf", &second_csrf)],
+    )
+    .await;
+    assert_eq!(approved.status, 303, "{}", approved.text());
+    let again = console_post(
+        &http,
+        &format!("/console/approvals/{pending_id}"),
+        &second,
+        &[("action", "approve"), ("csrf", &second_csrf)],
+    )
+    .await;
+    assert_eq!(again.status, 409, "approved once only");
+
     let jwks: JwkSet =
         serde_json::from_slice(&http.send("GET", "/oauth/jwks", &[], b"").await.body).unwrap();
     let mut verifier = AlertVerifier::new(
@@ -2110,7 +2172,10 @@ async fn the_agent_console_signs_in_answers_resolves_and_audits() {
             "console.sign_in",
             "customer.read",
             "chat.reply",
-            "alert.send",
+            "alert.propose",
+            "alert.self_approval_refused",
+            "console.sign_in",
+            "alert.approve",
             "customer.read",
             "customer.read",
             "chat.resolve",

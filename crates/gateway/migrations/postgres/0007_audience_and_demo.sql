@@ -11,3 +11,16 @@ CREATE TABLE spent_refresh_tokens (
     spent_at BIGINT NOT NULL
 );
 CREATE INDEX spent_refresh_tokens_device ON spent_refresh_tokens(device_id);
+CREATE TABLE pending_alerts (
+    id TEXT PRIMARY KEY,
+    customer_id BIGINT NOT NULL REFERENCES customers(id),
+    kind TEXT NOT NULL,
+    event TEXT NOT NULL,
+    composed_by BIGINT NOT NULL REFERENCES staff(id),
+    composed_at BIGINT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'refused')),
+    decided_by BIGINT REFERENCES staff(id),
+    decided_at BIGINT,
+    alert_id TEXT
+);
+CREATE INDEX pending_alerts_status ON pending_alerts(status, composed_at);

@@ -286,3 +286,136 @@ async fn revoking_an_access_token_closes_its_stream_and_unknown_clients_are_refu
     assert_eq!(r.status, 401, "{}", r.text());
     gateway.shutdown().await;
 }
+
+/// Finding 5: any agent could make the bank sign a free-text or fraud-check
+/// alert. A refused proposal is never signed; a proposal of a kind that
+/// does not ask the customer to act is signed at once, as before.
+#[tokio::test]
+async fn a_refused_proposal_is_never_signed() {
+    let dir = tempfile::tempdir().unwrap();
+    let gateway = start(dir.path(), "127.0.0.1:0", 1000.0).await;
+    let http = Http::new(&gateway);
+    let linker = Linker {
+        http: &http,
+        issuer: gateway.issuer.clone(),
+        rng: SystemRandom::new(),
+    };
+    let phone = linker.link("alice").await;
+    let ana = session_cookie(&console_sign_in(&http, "ana", "ana-console-demo").await);
+    let admin = session_cookie(&console_sign_in(&http, "admin", "admin-console-demo").await);
+    let queue = console_get(&http, "/console", &ana).await.text();
+    let csrf = hidden_field(&queue, "csrf").unwrap();
+    let alice_id = {
+        let r = http
+            .bank(
+                "GET",
+                "/bank/v1/fraud-answers?customer=alice",
+                serde_json::json!(null),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        // The console addresses customers by row id; read it from the
+        // customer's conversation link once she has written.
+        let chat =
+            serde_json::json!({"client_id": "c-1", "body": "hello", "sent_at": 1}).to_string();
+        let sent = linker
+            .api(&phone, &phone.key, "POST", "/v1/chat", chat.as_bytes())
+            .await;
+        assert_eq!(sent.status, 202, "{}", sent.text());
+        let queue = console_get(&http, "/console", &ana).await.text();
+        queue
+            .split("href=\"/console/c/")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("alice's conversation in the queue")
+            .to_owned()
+    };
+    let phishing = console_post(
+        &http,
+        &format!("/console/c/{alice_id}/alert"),
+        &ana,
+        &[
+            ("kind", "custom"),
+            ("severity", "critical"),
+            ("text", "Your account is at risk: call 0800 000 000 now"),
+            ("csrf", &csrf),
+        ],
+    )
+    .await;
+    assert_eq!(phishing.header("location"), Some("/console/approvals"));
+    let approvals = console_get(&http, "/console/approvals", &admin)
+        .await
+        .text();
+    assert!(approvals.contains("call 0800 000 000"), "{approvals}");
+    let pending_id = approvals
+        .split("action=\"/console/approvals/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    let admin_csrf = hidden_field(&approvals, "csrf").unwrap();
+    let refused = console_post(
+        &http,
+        &format!("/console/approvals/{pending_id}"),
+        &admin,
+        &[("action", "refuse"), ("csrf", &admin_csrf)],
+    )
+    .await;
+    assert_eq!(refused.status, 303, "{}", refused.text());
+    let late = console_post(
+        &http,
+        &format!("/console/approvals/{pending_id}"),
+        &admin,
+        &[("action", "approve"), ("csrf", &admin_csrf)],
+    )
+    .await;
+    assert_eq!(late.status, 409, "a refused alert cannot be approved later");
+
+    // A purchase notice asks nothing of the customer: signed at once.
+    let notice = console_post(
+        &http,
+        &format!("/console/c/{alice_id}/alert"),
+        &ana,
+        &[
+            ("kind", "purchase"),
+            ("severity", "info"),
+            ("text", "Card purchase"),
+            ("amount", "12.50"),
+            ("csrf", &csrf),
+        ],
+    )
+    .await;
+    assert_eq!(notice.status, 303);
+    assert_ne!(notice.header("location"), Some("/console/approvals"));
+    let history = linker
+        .api(&phone, &phone.key, "GET", "/v1/history?limit=20", b"")
+        .await
+        .json();
+    let kinds: Vec<AlertKind> = history["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["event"]["jws"].as_str())
+        .map(|jws| {
+            let payload = jws.split('.').nth(1).unwrap();
+            let claims: strongroom_core::protocol::alert::AlertClaims = serde_json::from_slice(
+                &strongroom_core::protocol::jose::b64_decode(payload).unwrap(),
+            )
+            .unwrap();
+            let uri = claims.events.keys().next().unwrap().clone();
+            AlertKind::from_uri(&uri).unwrap()
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [AlertKind::Purchase],
+        "only the notice was signed and sent"
+    );
+    let csv = console_get(&http, "/console/audit.csv", &admin)
+        .await
+        .text();
+    for action in ["alert.propose", "alert.refuse", "alert.send"] {
+        assert!(csv.contains(action), "{action} audited: {csv}");
+    }
+    gateway.shutdown().await;
+}
