@@ -462,6 +462,11 @@ impl Client {
                         api_base: metadata.strongroom_api_base.clone().unwrap_or_default(),
                         conversation,
                         flags: BTreeMap::new(),
+                        // The start of the chain of keys a transcript
+                        // carries: what this device pinned from the bank's
+                        // JWKS over TLS, now.
+                        link_keys: Some(pinned.clone()),
+                        key_rotations: Vec::new(),
                     },
                 )?;
                 Ok(())
@@ -1227,6 +1232,18 @@ impl Client {
                         let json = serde_json::to_vec(&next).map_err(|_| {
                             ClientError::BankProtocol("the pinned keys do not serialize".into())
                         })?;
+                        // The statement joins the chain a transcript carries
+                        // before the keychain moves on: a crash in between
+                        // leaves the statement to be applied again on
+                        // redelivery, never a chain that skips it.
+                        let mut link = self.link_of(account)?;
+                        if link.link_keys.is_none() {
+                            link.link_keys = Some(current.clone());
+                        }
+                        if !link.key_rotations.contains(&jws) {
+                            link.key_rotations.push(jws.clone());
+                        }
+                        self.with_device(|d| d.store().set_bank_link(account, &link))?;
                         // Keychain first: the stream position only moves
                         // past the statement once the new keys are kept.
                         self.with_device(|d| {

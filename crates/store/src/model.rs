@@ -341,4 +341,15 @@ pub struct BankLink {
     /// The pilot features the bank switched on for this customer.
     #[serde(default)]
     pub flags: std::collections::BTreeMap<String, bool>,
+    /// The bank's alert keys as pinned when the chain of keys started being
+    /// kept: at link time (version 0), or for a link made before that, the
+    /// set pinned then. With [`BankLink::key_rotations`] it lets an exported
+    /// transcript prove old alerts after the bank rotated its keys.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link_keys: Option<strongroom_core::protocol::verify::PinnedKeys>,
+    /// Every key rotation statement applied since [`BankLink::link_keys`],
+    /// in order, exactly as the bank signed it (compact JWS). Rotations are
+    /// rare (a few a year), so the sealed field stays small.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub key_rotations: Vec<String>,
 }

@@ -324,6 +324,8 @@ fn migration_0004_adds_bank_links_keeps_version_3_rows_and_rotates_them() {
         api_base: "https://bank.example/v1".into(),
         conversation: conv,
         flags: Default::default(),
+        link_keys: None,
+        key_rotations: Vec::new(),
     };
     store.set_bank_link(account, &link).unwrap();
     store.set_acked_seq(account, 7).unwrap();
