@@ -11,6 +11,7 @@
 mod account;
 pub mod protocol;
 mod sensitive;
+pub mod text;
 
 pub use account::{AccountId, ParseAccountIdError};
 pub use sensitive::Sensitive;

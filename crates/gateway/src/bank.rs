@@ -138,6 +138,7 @@ pub async fn create_customer(state: &Shared, new: NewCustomer) -> Result<bool, P
     if new.display_name.trim().is_empty() || new.display_name.len() > 128 {
         return Err(invalid("display_name: 1 to 128 bytes"));
     }
+    check_shown_text("display_name", &new.display_name)?;
     if new.password.len() < 8 || new.password.len() > 1024 {
         return Err(invalid("password: 8 to 1024 bytes"));
     }
@@ -309,7 +310,25 @@ fn check_label(name: &str, value: &str, max: usize) -> Result<(), Problem> {
             "{name}: 1 to {max} bytes, not blank, no control characters"
         )));
     }
-    Ok(())
+    check_shown_text(name, value)
+}
+
+/// Refuses text a customer or staff member will read that holds a
+/// character able to reorder or hide what is shown (a bidirectional
+/// control such as U+202E, an invisible format character): what the bank
+/// signs must read as it was meant (Unicode TR#36; see
+/// `strongroom_core::text`).
+///
+/// # Errors
+/// 422 naming the field and the character.
+pub(crate) fn check_shown_text(name: &str, value: &str) -> Result<(), Problem> {
+    match strongroom_core::text::first_spoofing_char(value) {
+        Some(c) => Err(invalid(format!(
+            "{name}: U+{:04X} is not allowed: bidirectional and invisible format characters can make text read other than it is",
+            c as u32
+        ))),
+        None => Ok(()),
+    }
 }
 
 fn check_amount(name: &str, value: i64, negative_allowed: bool) -> Result<(), Problem> {
@@ -336,6 +355,7 @@ pub(crate) fn check_alert_event(event: &AlertEvent) -> Result<(), Problem> {
             "text: 1 to {MAX_ALERT_TEXT_BYTES} bytes, no control characters but newlines"
         )));
     }
+    check_shown_text("text", &event.text)?;
     if let Some(account_ref) = &event.account_ref {
         check_label("account_ref", account_ref, MAX_REF_BYTES)?;
     }
@@ -599,6 +619,7 @@ pub async fn send_staff_message(
         ));
     }
     check_label("author", &author, MAX_REF_BYTES)?;
+    check_shown_text("body", &body)?;
     let id = format!("m-{}", random_uuid(&state.rng));
     let message_id = id.clone();
     let committed = state

@@ -246,7 +246,16 @@ impl Config {
                     }
                     config.rate_limit = v;
                 }
-                "--bank-name" => config.bank_name = value()?,
+                "--bank-name" => {
+                    let name = value()?;
+                    if let Some(c) = strongroom_core::text::first_spoofing_char(&name) {
+                        return Err(GatewayError::Config(format!(
+                            "--bank-name may not hold U+{:04X} (a bidirectional or invisible format character)",
+                            c as u32
+                        )));
+                    }
+                    config.bank_name = name;
+                }
                 "-h" | "--help" => return Err(GatewayError::Config(USAGE.into())),
                 other => {
                     return Err(GatewayError::Config(format!(

@@ -201,6 +201,12 @@ pub fn add(
             "a display name is 1 to 100 characters".into(),
         ));
     }
+    if let Some(c) = strongroom_core::text::first_spoofing_char(display_name) {
+        return Err(GatewayError::Invalid(format!(
+            "a display name may not hold U+{:04X} (a bidirectional or invisible format character)",
+            c as u32
+        )));
+    }
     if password.chars().count() < MIN_PASSWORD_LEN {
         return Err(GatewayError::Invalid(format!(
             "a staff password has at least {MIN_PASSWORD_LEN} characters"

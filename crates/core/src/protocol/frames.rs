@@ -212,6 +212,13 @@ fn check_body(body: &str) -> Result<(), ProtocolError> {
     if body.trim().is_empty() {
         return Err(ProtocolError::Malformed("a chat message needs text"));
     }
+    // Bidirectional and invisible format characters could make the
+    // message read otherwise to the staff than it was written.
+    if crate::text::first_spoofing_char(body).is_some() {
+        return Err(ProtocolError::Malformed(
+            "a chat message may not hold bidirectional or invisible format characters",
+        ));
+    }
     Ok(())
 }
 

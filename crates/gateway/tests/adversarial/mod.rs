@@ -419,3 +419,68 @@ async fn a_refused_proposal_is_never_signed() {
     }
     gateway.shutdown().await;
 }
+
+/// Finding 9: bidirectional and format characters were accepted in alert
+/// text, chat and display names; a verified alert rendered an amount
+/// reversed.
+#[tokio::test]
+async fn bidirectional_and_invisible_characters_are_refused_at_every_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let gateway = start(dir.path(), "127.0.0.1:0", 1000.0).await;
+    let http = Http::new(&gateway);
+    let linker = Linker {
+        http: &http,
+        issuer: gateway.issuer.clone(),
+        rng: SystemRandom::new(),
+    };
+    let phone = linker.link("alice").await;
+    let reversed = "Refund of \u{202E}00.001\u{202C} GBP: call us";
+    let alert = http
+        .bank(
+            "POST",
+            "/bank/v1/alerts",
+            serde_json::json!({"customer": "alice", "kind": "payment_due", "severity": "info", "text": reversed}),
+        )
+        .await;
+    assert_problem(&alert, 422, "an alert text with U+202E");
+    assert!(alert.text().contains("U+202E"), "{}", alert.text());
+    let merchant = http
+        .bank(
+            "POST",
+            "/bank/v1/transactions",
+            serde_json::json!({"customer": "alice", "account_ref": "****4321", "amount_minor": 12_500,
+                "currency": "GBP", "merchant": "Shop\u{2066}evil\u{2069}", "country": "GB",
+                "card_present": true, "status": "approved"}),
+        )
+        .await;
+    assert_problem(&merchant, 422, "a merchant with isolates");
+    let customer = http
+        .bank(
+            "POST",
+            "/bank/v1/customers",
+            serde_json::json!({"username": "carol", "display_name": "Carol\u{200F}", "password": "carol-password-1", "home_country": "GB"}),
+        )
+        .await;
+    assert_problem(&customer, 422, "a display name with RLM");
+    let chat = serde_json::json!({"client_id": "c-1", "body": "pay \u{2067}100\u{2069} now", "sent_at": 1})
+        .to_string();
+    let r = linker
+        .api(&phone, &phone.key, "POST", "/v1/chat", chat.as_bytes())
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    let staff_chat = http
+        .bank(
+            "POST",
+            "/bank/v1/chat",
+            serde_json::json!({"customer": "alice", "author": "Ana", "body": "hi \u{FEFF}there"}),
+        )
+        .await;
+    assert_problem(&staff_chat, 422, "a staff message with a BOM");
+    // Nothing reached the device: its history is empty.
+    let history = linker
+        .api(&phone, &phone.key, "GET", "/v1/history", b"")
+        .await
+        .json();
+    assert_eq!(history["events"], serde_json::json!([]), "{history}");
+    gateway.shutdown().await;
+}
