@@ -59,6 +59,7 @@ pub fn valid_rotation() -> String {
         iat: NOW,
         seq: 1,
         keys: vec![bank_key().jwk()],
+        replaces: Vec::new(),
     };
     bank_key()
         .sign(

@@ -4,6 +4,7 @@
 //! implement from; this module is its reference implementation.
 
 pub mod alert;
+pub mod chain;
 pub mod dpop;
 pub mod frames;
 pub mod fuzzing;
@@ -86,6 +87,16 @@ pub enum ProtocolError {
         /// The pinned set's version.
         pinned: u64,
     },
+    /// A chain of key rotations (in an alert transcript) does not hold:
+    /// the statement at `index` is missing its predecessor, forged, out of
+    /// order, or contradicts the set it claims to replace.
+    #[error("the chain of keys breaks at rotation statement {index}: {reason}")]
+    BrokenKeyChain {
+        /// The position of the statement that fails, from 0.
+        index: usize,
+        /// Why it fails.
+        reason: Box<ProtocolError>,
+    },
 }
 
 impl ProtocolError {
@@ -106,6 +117,7 @@ impl ProtocolError {
             ProtocolError::IssuedInFuture { .. } => "issued_in_future",
             ProtocolError::TooOld { .. } => "too_old",
             ProtocolError::StaleRotation { .. } => "stale_rotation",
+            ProtocolError::BrokenKeyChain { .. } => "broken_key_chain",
         }
     }
 }

@@ -71,6 +71,13 @@ pub struct KeyRotation {
     pub seq: u64,
     /// The complete new set of keys.
     pub keys: Vec<Jwk>,
+    /// The RFC 7638 thumbprints of the complete set this statement replaces
+    /// (empty from banks that do not say). Signed by the bank, it lets a key
+    /// the bank still publishes vouch for the keys that came before it, so
+    /// an alert transcript can be checked against the bank's published keys
+    /// after its old keys are retired ([`crate::protocol::chain`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub replaces: Vec<String>,
 }
 
 impl PinnedKeys {
@@ -541,6 +548,7 @@ mod tests {
             iat: NOW,
             seq: 1,
             keys: vec![new.key.jwk()],
+            replaces: Vec::new(),
         };
         // Signed by the new key itself: refused.
         let self_signed = new
@@ -598,6 +606,7 @@ mod tests {
             iat: NOW,
             seq: 2,
             keys: vec![],
+            replaces: Vec::new(),
         };
         let empty = new.key.sign(ROTATION_TYP, &empty, false, &new.rng).unwrap();
         assert!(matches!(
