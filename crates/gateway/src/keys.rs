@@ -110,6 +110,14 @@ pub fn rotate(conn: &Connection, issuer: &str) -> Result<(SigningState, Committe
     let old = load_key(conn, &old_kid, &rng)?;
     let count: i64 = conn.query_row("SELECT count(*) FROM signing_keys", (), |r| r.get(0))?;
     let new_kid = format!("k{}", count + 1);
+    // The set devices have pinned until now, named in the statement so that
+    // a key the bank still publishes later vouches for the keys before it
+    // (an alert transcript checked against the bank, docs/security.md).
+    let replaces = published(conn, &rng)?
+        .keys
+        .iter()
+        .map(|k| k.thumbprint())
+        .collect();
     let new = insert_key(conn, &new_kid, &rng)?;
     conn.execute(
         "UPDATE signing_keys SET published = CASE WHEN kid IN (?1, ?2) THEN 1 ELSE 0 END",
@@ -124,6 +132,7 @@ pub fn rotate(conn: &Connection, issuer: &str) -> Result<(SigningState, Committe
         iat: now_s(),
         seq,
         keys: vec![old.jwk(), new.jwk()],
+        replaces,
     };
     let jws = old
         .sign(ROTATION_TYP, &statement, false, &rng)
