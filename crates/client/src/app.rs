@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use strongroom_core::protocol::jose::b64_encode;
 use strongroom_core::protocol::verify::{AlertVerifier, PinnedKeys, TimePolicy};
+use strongroom_core::text::neutralize;
 use strongroom_core::{AccountId, Sensitive};
 use strongroom_store::{Direction, FraudAnswer, Millis, SearchHit, Verification};
 use strongroom_vault::{SecretKind, Vault};
@@ -724,13 +725,13 @@ impl AppCore {
         let link_id = b64_encode(&id);
         let view = PendingLinkView {
             link_id: link_id.clone(),
-            bank_name: pending.bank_name().to_owned(),
+            bank_name: pending.bank_name(),
             issuer: issuer.trim().trim_end_matches('/').to_owned(),
             user_code: pending.user_code().to_owned(),
             verification_uri: pending.verification_uri().to_owned(),
             verification_uri_complete: pending.verification_uri_complete().map(str::to_owned),
             expires_at: now_ms() + 600_000,
-            shares: Self::shares(pending.bank_name()),
+            shares: Self::shares(&pending.bank_name()),
         };
         lock(&self.state).pending.insert(link_id, pending);
         Ok(view)
@@ -746,7 +747,7 @@ impl AppCore {
             .pending
             .remove(link_id)
             .ok_or_else(|| report("link_cancelled", "This link was cancelled."))?;
-        let bank = pending.bank_name().to_owned();
+        let bank = pending.bank_name();
         let finish = client.finish_link(pending);
         let core = self.clone();
         let id = link_id.to_owned();
@@ -922,8 +923,8 @@ impl AppCore {
                 .map(|m| MessageView {
                     id: m.id.0,
                     direction: m.direction,
-                    author: m.author,
-                    body: m.body,
+                    author: neutralize(&m.author).into_owned(),
+                    body: neutralize(&m.body).into_owned(),
                     sent_at: m.sent_at,
                     delivery: m.delivery,
                 })
@@ -958,12 +959,13 @@ impl AppCore {
                         let Ok(m) = d.store().message(id) else {
                             continue;
                         };
+                        let text = neutralize(&m.body).into_owned();
                         out.push(SearchResult {
                             kind: "message",
                             account: m.account.to_string(),
                             bank_name: names.get(&m.account).cloned().unwrap_or_default(),
-                            highlights: highlights(&m.body, query),
-                            text: m.body,
+                            highlights: highlights(&text, query),
+                            text,
                             at: m.sent_at,
                             alert_id: None,
                         });
@@ -973,12 +975,13 @@ impl AppCore {
                         if !matches!(a.details.verification, Verification::Verified { .. }) {
                             continue;
                         }
+                        let text = neutralize(&a.details.text).into_owned();
                         out.push(SearchResult {
                             kind: "alert",
                             account: a.account.to_string(),
                             bank_name: names.get(&a.account).cloned().unwrap_or_default(),
-                            highlights: highlights(&a.details.text, query),
-                            text: a.details.text.clone(),
+                            highlights: highlights(&text, query),
+                            text,
                             at: a.issued_at,
                             alert_id: Some(crate::service::alert_jti(&a.raw_jws)),
                         });

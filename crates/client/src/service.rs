@@ -17,6 +17,7 @@ use strongroom_core::protocol::frames::{
 use strongroom_core::protocol::jose::SigningKey;
 use strongroom_core::protocol::sync::{Arrival, Backoff, Delivery as StreamPosition};
 use strongroom_core::protocol::verify::{AlertVerifier, PinnedKeys, TimePolicy};
+use strongroom_core::text::neutralize;
 use strongroom_core::{AccountId, Sensitive};
 use strongroom_store::{
     AlertDetails, BankLink, Delivery, Direction, FraudAnswer, Inserted, Millis, NewAlert,
@@ -168,16 +169,20 @@ impl AlertView {
             Verification::Verified { key_id } => (true, key_id.clone()),
             Verification::Failed { reason } => (false, reason.clone()),
         };
+        // Every string a bank (or a forger) chose is shown with its
+        // bidirectional and invisible format characters neutralised, so it
+        // reads in the order it was signed (strongroom_core::text).
+        let shown = |text: &str| neutralize(text).into_owned();
         AlertView {
             id: bank_alert_id.to_owned(),
             kind: details.kind.clone(),
             severity: details.severity,
-            text: details.text.clone(),
+            text: shown(&details.text),
             amount_minor: details.amount_minor,
-            currency: details.currency.clone(),
-            merchant: details.merchant.clone(),
+            currency: details.currency.as_deref().map(shown),
+            merchant: details.merchant.as_deref().map(shown),
             verified,
-            verification,
+            verification: shown(&verification),
             issued_at,
             answer: None,
             answered_at: None,
@@ -220,12 +225,15 @@ impl std::fmt::Debug for PendingLink {
 }
 
 impl PendingLink {
-    /// The bank's name (or its issuer URL when it gives none).
-    pub fn bank_name(&self) -> &str {
-        self.metadata
-            .strongroom_bank_name
-            .as_deref()
-            .unwrap_or(&self.metadata.issuer)
+    /// The bank's name as shown: the name it gives itself, neutralised,
+    /// with its issuer's host in ASCII beside it when either mixes scripts
+    /// as look-alikes do (or the host when it gives no name); see
+    /// [`strongroom_core::text::bank_display_name`].
+    pub fn bank_name(&self) -> String {
+        strongroom_core::text::bank_display_name(
+            self.metadata.strongroom_bank_name.as_deref(),
+            &self.metadata.issuer,
+        )
     }
 
     /// The code the customer confirms at the bank.
@@ -424,7 +432,7 @@ impl Client {
         let pinned = PinnedKeys::pin(&metadata.issuer, audience, keys)?;
         let pinned_json = serde_json::to_vec(&pinned)
             .map_err(|_| ClientError::BankProtocol("the pinned keys do not serialize".into()))?;
-        let bank_name = pending.bank_name().to_owned();
+        let bank_name = pending.bank_name();
         let now = now_ms();
         let account = self.with_device(|device| -> Result<AccountId, ClientError> {
             let account = device.add_account(&metadata.issuer, &bank_name, now)?;
@@ -646,7 +654,7 @@ impl Client {
                 let linked_at = d.store().account(id).map_or(0, |a| a.linked_at);
                 out.push(AccountSummary {
                     id,
-                    bank_name: link.bank_name,
+                    bank_name: neutralize(&link.bank_name).into_owned(),
                     issuer: link.issuer,
                     linked_at,
                     flags: link.flags,
@@ -1184,8 +1192,8 @@ impl Client {
                         } else {
                             Direction::Outgoing
                         },
-                        author: message.author.clone(),
-                        body: message.body.clone(),
+                        author: neutralize(&message.author).into_owned(),
+                        body: neutralize(&message.body).into_owned(),
                         sent_at: message.sent_at,
                         received_at: Some(now),
                         delivery: Delivery::Delivered,

@@ -339,6 +339,53 @@ async fn forged_alerts_are_quarantined_and_never_stored_as_verified() {
     }
 }
 
+/// Attack (adversarial review, finding 9): a genuine, bank-signed alert
+/// whose text held a right-to-left override showed its amount reversed.
+/// The gateway now refuses such text at its inputs; a bank signing
+/// elsewhere (or an older gateway) can still send it, and the device shows
+/// it neutralised: verified, in the order it was signed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_alert_with_bidirectional_controls_is_shown_in_signed_order() {
+    let mut t = Linked::start("bidi", true).await;
+    let (gateway, client, account, events) = (&t.gateway, &t.client, t.account, &mut t.events);
+    let rng = ring::rand::SystemRandom::new();
+    let mut claims = claims(
+        &gateway.issuer,
+        &subject(gateway, "alice"),
+        "bidi-1",
+        now_s(),
+    );
+    for event in claims.events.values_mut() {
+        event.text = "Refund of \u{202E}00.001\u{202C} GBP".into();
+        event.merchant = Some("Shop\u{2066}X\u{2069}".into());
+    }
+    let jws = bank_key(gateway)
+        .sign("secevent+jwt", &claims, false, &rng)
+        .unwrap();
+    let (status, reply) = gateway
+        .bank(
+            "POST",
+            "/bank/v1/signed-alerts",
+            Some(serde_json::json!({"customer": "alice", "jws": jws})),
+        )
+        .await;
+    assert_eq!(status, 201, "{reply}");
+    let seen = wait_for(events, 20, |e| match e {
+        ClientEvent::Alert { alert, .. } if alert.id == "bidi-1" => Some(alert.clone()),
+        _ => None,
+    })
+    .await;
+    assert!(seen.verified, "{seen:?}");
+    assert_eq!(seen.text, "Refund of \u{FFFD}00.001\u{FFFD} GBP");
+    assert_eq!(seen.merchant.as_deref(), Some("Shop\u{FFFD}X\u{FFFD}"));
+    let stored = client.alerts(account, 10).unwrap();
+    let stored = stored.iter().find(|a| a.id == "bidi-1").unwrap();
+    assert!(
+        !stored.text.contains('\u{202E}'),
+        "the stored view is neutralised too: {stored:?}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chat_goes_both_ways_and_the_outbox_survives_a_disconnect() {
     let mut t = Linked::start("chat", true).await;

@@ -100,10 +100,20 @@ fn say(json: bool, value: &serde_json::Value, text: &str) {
 
 /// Text from a bank or a forger, made safe for a terminal: every control
 /// character (C0, DEL, C1 such as U+009B CSI) becomes a space, so no escape
-/// sequence can redraw the screen (for example over a quarantine badge).
+/// sequence can redraw the screen (for example over a quarantine badge);
+/// every bidirectional or invisible format character (U+202E...) becomes
+/// U+FFFD, so no amount reads reversed (strongroom_core::text).
 fn clean(text: &str) -> String {
     text.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
+        .map(|c| {
+            if c.is_control() {
+                ' '
+            } else if strongroom_core::text::is_spoofing_char(c) {
+                strongroom_core::text::REPLACEMENT
+            } else {
+                c
+            }
+        })
         .collect()
 }
 
@@ -222,9 +232,9 @@ async fn run(options: Options) -> Result<(), ClientError> {
                     "To link {}, open {link}\nand confirm the code {}\n\
                      {} will share with this device: {} (alerts, and chat with its staff).\n\
                      Waiting for your approval...",
-                    clean(pending.bank_name()),
+                    clean(&pending.bank_name()),
                     clean(pending.user_code()),
-                    clean(pending.bank_name()),
+                    clean(&pending.bank_name()),
                     pending.scope()
                 ),
             );
@@ -484,6 +494,14 @@ mod tests {
         let shown = clean(hostile);
         assert!(!shown.chars().any(char::is_control), "{shown:?}");
         assert!(shown.ends_with('x'));
+    }
+
+    /// Attack (adversarial review, finding 9): a right-to-left override in
+    /// a verified alert made the terminal show the amount reversed.
+    #[test]
+    fn terminal_output_carries_no_bidirectional_controls() {
+        let shown = clean("Refund \u{202E}00.001\u{202C} GBP \u{2066}x\u{2069}");
+        assert_eq!(shown, "Refund \u{FFFD}00.001\u{FFFD} GBP \u{FFFD}x\u{FFFD}");
     }
 
     #[test]
