@@ -103,7 +103,11 @@ pub fn verify_proof(
     if jws.header.typ.as_deref() != Some(DPOP_TYP) {
         return Err(ProtocolError::WrongType(jws.header.typ.clone()));
     }
-    if jws.header.crit.is_some() || jws.header.jku.is_some() || jws.header.x5u.is_some() {
+    if jws.header.crit.is_some()
+        || jws.header.jku.is_some()
+        || jws.header.x5u.is_some()
+        || jws.header.x5c.is_some()
+    {
         return Err(ProtocolError::ForbiddenHeader("crit, jku or x5u"));
     }
     let jwk_value = jws.header.jwk.clone().ok_or(ProtocolError::Malformed(

@@ -40,17 +40,32 @@ pub struct JwsHeader {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub typ: Option<String>,
     /// Headers that would let the token choose its own key: must be absent.
-    #[serde(default, skip_serializing)]
+    /// Present with any value, `null` included, is `Some` (see
+    /// [`present`]).
+    #[serde(default, skip_serializing, deserialize_with = "present")]
     pub jwk: Option<serde_json::Value>,
     /// As `jwk`.
-    #[serde(default, skip_serializing)]
+    #[serde(default, skip_serializing, deserialize_with = "present")]
     pub jku: Option<serde_json::Value>,
     /// As `jwk`.
-    #[serde(default, skip_serializing)]
+    #[serde(default, skip_serializing, deserialize_with = "present")]
     pub x5u: Option<serde_json::Value>,
-    /// Critical extensions: none are understood, so any makes it invalid.
-    #[serde(default, skip_serializing)]
+    /// As `jwk`: a certificate chain that would vouch for its own key.
+    #[serde(default, skip_serializing, deserialize_with = "present")]
+    pub x5c: Option<serde_json::Value>,
+    /// Critical extensions: none are understood, so any makes it invalid,
+    /// `"crit": null` included.
+    #[serde(default, skip_serializing, deserialize_with = "present")]
     pub crit: Option<serde_json::Value>,
+}
+
+/// A header member that is there, whatever its value: serde would read
+/// `"crit": null` as absent, and a verifier must not (RFC 7515 section 4.1.11
+/// allows no null; a header that carries one is not one we understand).
+fn present<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<serde_json::Value>, D::Error> {
+    serde_json::Value::deserialize(deserializer).map(Some)
 }
 
 /// A compact JWS split into its parts, signature not yet checked.

@@ -134,6 +134,7 @@ impl PinnedKeys {
             (header.jwk.is_some(), "jwk"),
             (header.jku.is_some(), "jku"),
             (header.x5u.is_some(), "x5u"),
+            (header.x5c.is_some(), "x5c"),
             (header.crit.is_some(), "crit"),
         ] {
             if present {
@@ -510,6 +511,73 @@ mod tests {
             "an alert must name its audience"
         );
         assert!(v.check(&bank.alert("a1", NOW), NOW).is_ok());
+    }
+
+    /// Attack (adversarial review, finding 10): `x5c` was ignored and
+    /// `"crit": null` was taken as absent. Both are refused now, whatever
+    /// the signature.
+    #[test]
+    fn x5c_and_a_null_crit_are_refused() {
+        let bank = Bank::new("k1");
+        let v = bank.verifier();
+        let good = bank.alert("a1", NOW);
+        for (header, name) in [
+            (
+                serde_json::json!({"alg": "ES256", "kid": "k1", "typ": "secevent+jwt", "crit": null}),
+                "crit",
+            ),
+            (
+                serde_json::json!({"alg": "ES256", "kid": "k1", "typ": "secevent+jwt", "x5c": ["MIIB"]}),
+                "x5c",
+            ),
+            (
+                serde_json::json!({"alg": "ES256", "kid": "k1", "typ": "secevent+jwt", "jwk": null}),
+                "jwk",
+            ),
+        ] {
+            assert_eq!(
+                v.check(&resign_header(&good, header), NOW).unwrap_err(),
+                ProtocolError::ForbiddenHeader(name)
+            );
+        }
+    }
+
+    /// Finding 10 asked for low-S signatures or a reason: ECDSA signatures
+    /// are malleable ((r, s) and (r, n - s) both verify), RFC 7518 does not
+    /// require low-S, and banks sign with JOSE libraries that do not
+    /// normalise, so requiring it would refuse half of a real bank's
+    /// alerts. Nothing here is keyed on signature bytes: the malleated twin
+    /// of an accepted alert is the same alert (same `jti`) and is refused as
+    /// a replay.
+    #[test]
+    fn a_high_s_twin_of_an_accepted_alert_is_a_replay() {
+        // n, the order of the P-256 group.
+        const N: [u8; 32] = [
+            0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+            0xFF, 0xFF, 0xBC, 0xE6, 0xFA, 0xAD, 0xA7, 0x17, 0x9E, 0x84, 0xF3, 0xB9, 0xCA, 0xC2,
+            0xFC, 0x63, 0x25, 0x51,
+        ];
+        let bank = Bank::new("k1");
+        let mut v = bank.verifier();
+        let good = bank.alert("a1", NOW);
+        let (input, sig) = good.rsplit_once('.').unwrap();
+        let mut sig = crate::protocol::jose::b64_decode(sig).unwrap();
+        // s' = n - s, big-endian subtraction.
+        let mut borrow = 0i16;
+        for i in (0..32).rev() {
+            let d = i16::from(N[i]) - i16::from(sig[32 + i]) - borrow;
+            borrow = i16::from(d < 0);
+            sig[32 + i] = (d + 256 * borrow) as u8;
+        }
+        let twin = format!("{input}.{}", b64_encode(&sig));
+        assert_ne!(twin, good);
+        assert!(v.check(&twin, NOW).is_ok(), "the twin verifies as ECDSA");
+        v.verify(&good, NOW).unwrap();
+        assert_eq!(
+            v.verify(&twin, NOW).unwrap_err(),
+            ProtocolError::Replayed("a1".into()),
+            "but it is the same alert"
+        );
     }
 
     #[test]
