@@ -61,7 +61,7 @@ pub async fn require_bank_key(
     }
 }
 
-fn json<T: DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
+pub(crate) fn json<T: DeserializeOwned>(body: &[u8]) -> Result<T, Problem> {
     serde_json::from_slice(body).map_err(|e| {
         Problem::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -96,14 +96,14 @@ async fn known_customer(state: &Shared, username: &str) -> Result<i64, Problem> 
         .ok_or_else(|| Problem::not_found(format!("no customer {username:?}")))
 }
 
-fn valid_username(name: &str) -> bool {
+pub(crate) fn valid_username(name: &str) -> bool {
     (1..=64).contains(&name.len())
         && name.bytes().all(|b| {
             b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
         })
 }
 
-fn valid_country(code: &str) -> bool {
+pub(crate) fn valid_country(code: &str) -> bool {
     code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase())
 }
 
@@ -304,7 +304,7 @@ fn valid_currency(code: &str) -> bool {
 
 /// A short label (merchant, account reference, author): 1 to `max` bytes,
 /// not blank, no control characters.
-fn check_label(name: &str, value: &str, max: usize) -> Result<(), Problem> {
+pub(crate) fn check_label(name: &str, value: &str, max: usize) -> Result<(), Problem> {
     if value.trim().is_empty() || value.len() > max || value.chars().any(char::is_control) {
         return Err(invalid(format!(
             "{name}: 1 to {max} bytes, not blank, no control characters"
@@ -331,7 +331,7 @@ pub(crate) fn check_shown_text(name: &str, value: &str) -> Result<(), Problem> {
     }
 }
 
-fn check_amount(name: &str, value: i64, negative_allowed: bool) -> Result<(), Problem> {
+pub(crate) fn check_amount(name: &str, value: i64, negative_allowed: bool) -> Result<(), Problem> {
     let low = if negative_allowed {
         -MAX_AMOUNT_MINOR
     } else {
@@ -385,7 +385,7 @@ pub(crate) fn check_alert_event(event: &AlertEvent) -> Result<(), Problem> {
     Ok(())
 }
 
-fn check_transaction(tx: &Transaction) -> Result<(), Problem> {
+pub(crate) fn check_transaction(tx: &Transaction) -> Result<(), Problem> {
     check_amount("amount_minor", tx.amount_minor, false)?;
     if let Some(balance) = tx.balance_after_minor {
         check_amount("balance_after_minor", balance, true)?;
@@ -504,7 +504,7 @@ pub struct SignedAlertForward {
 
 /// Refuses what devices would refuse on sight (protocol section 4.3 step
 /// 1): over [`MAX_JWS_BYTES`], or not three non-empty base64url parts.
-fn check_compact_jws(jws: &str) -> Result<(), Problem> {
+pub(crate) fn check_compact_jws(jws: &str) -> Result<(), Problem> {
     if jws.len() > MAX_JWS_BYTES {
         return Err(invalid(format!(
             "jws: {} bytes; alerts are at most {MAX_JWS_BYTES}",

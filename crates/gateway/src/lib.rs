@@ -27,6 +27,8 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod events;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod hub;
 pub mod keys;
 pub mod limits;

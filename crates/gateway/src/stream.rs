@@ -291,14 +291,14 @@ pub fn record_acks(c: &crate::sql::Connection<'_>, acks: &[Ack]) -> Result<(), G
     Ok(())
 }
 
-enum Incoming {
+pub(crate) enum Incoming {
     Frame(ClientFrame),
     Ignore,
     Closed,
     Violation(&'static str),
 }
 
-fn classify(message: Option<Result<Message, axum::Error>>) -> Incoming {
+pub(crate) fn classify(message: Option<Result<Message, axum::Error>>) -> Incoming {
     match message {
         Some(Ok(Message::Text(text))) => match decode_client_frame(text.as_bytes()) {
             Ok(frame) => Incoming::Frame(frame),
