@@ -15,6 +15,8 @@
 
 mod crypto;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod migrate;
 mod model;
 mod search;
