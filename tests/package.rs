@@ -185,14 +185,16 @@ fn with_version(deb: &Path, version: &str, dir: &Path) -> PathBuf {
     out
 }
 
-/// Signs `file` with the Tauri CLI and `key`: the `.sig` contents the
-/// update JSON carries.
-fn sign(key: &Path, file: &Path) -> String {
-    ok(Command::new(given("STRONGROOM_TAURI_CLI"))
-        .args(["signer", "sign", "-f"])
-        .arg(key)
-        .args(["-p", ""])
-        .arg(file));
+/// Signs `file` with the Tauri CLI and `key`, bound to `version` when
+/// given (the signature's trusted comment): the `.sig` contents the update
+/// JSON carries.
+fn sign(key: &Path, file: &Path, version: Option<&str>) -> String {
+    let mut cmd = Command::new(given("STRONGROOM_TAURI_CLI"));
+    cmd.args(["signer", "sign", "-f"]).arg(key).args(["-p", ""]);
+    if let Some(version) = version {
+        cmd.args(["--app-version", version]);
+    }
+    ok(cmd.arg(file));
     let sig = PathBuf::from(format!("{}.sig", file.display()));
     let signature = std::fs::read_to_string(&sig).unwrap();
     std::fs::remove_file(sig).unwrap();
@@ -220,6 +222,10 @@ async fn check_and_install(d: &window::Driver, version: &str) -> (String, String
 }
 
 async fn assert_refused(d: &window::Driver, version: &str, why: &str) {
+    assert_refused_as(d, version, "update_signature", why).await;
+}
+
+async fn assert_refused_as(d: &window::Driver, version: &str, code: &str, why: &str) {
     let (outcome, element) = check_and_install(d, version).await;
     let message = d.text(&element).await;
     assert_eq!(
@@ -228,7 +234,7 @@ async fn assert_refused(d: &window::Driver, version: &str, why: &str) {
     );
     assert_eq!(
         d.attribute(&element, "data-code").await.as_deref(),
-        Some("update_signature"),
+        Some(code),
         "{why}: {message}"
     );
     assert!(
@@ -316,16 +322,36 @@ async fn the_app_deb_installs_runs_takes_only_signed_updates_and_removes_cleanly
         .args(["signer", "generate", "--ci", "--force", "-w"])
         .arg(&other_key));
 
-    server.offer("0.2.0", &sign(&other_key, &newer), bytes.clone());
+    server.offer(
+        "0.2.0",
+        &sign(&other_key, &newer, Some("0.2.0")),
+        bytes.clone(),
+    );
     assert_refused(d, "0.2.0", "signed with a key that is not the app's").await;
 
     let mut tampered = bytes.clone();
     let middle = tampered.len() / 2;
     tampered[middle] ^= 0x01;
-    server.offer("0.2.0", &sign(&update_key, &newer), tampered);
+    server.offer("0.2.0", &sign(&update_key, &newer, Some("0.2.0")), tampered);
     assert_refused(d, "0.2.0", "one byte changed after signing").await;
 
-    server.offer("0.2.0", &sign(&update_key, &newer), bytes);
+    // Attack (adversarial review, finding 10): the updater could be
+    // downgraded. A genuine, correctly signed older release (here 0.1.0
+    // itself) announced as 0.2.0 is refused, and so is a signature that is
+    // bound to no version.
+    let old = std::fs::read(&deb).unwrap();
+    server.offer("0.2.0", &sign(&update_key, &deb, Some("0.1.0")), old);
+    assert_refused_as(
+        d,
+        "0.2.0",
+        "update_downgrade",
+        "an older release announced as newer",
+    )
+    .await;
+    server.offer("0.2.0", &sign(&update_key, &newer, None), bytes.clone());
+    assert_refused(d, "0.2.0", "a signature bound to no version").await;
+
+    server.offer("0.2.0", &sign(&update_key, &newer, Some("0.2.0")), bytes);
     let (outcome, element) = check_and_install(d, "0.2.0").await;
     let message = d.text(&element).await;
     assert_eq!(

@@ -69,10 +69,21 @@ fn explain(err: &Error, version: &str, current: &str) -> ErrorReport {
         format!("The update to {version}")
     };
     match err {
+        // The signature binds the release's version (its trusted comment,
+        // `requireSignedVersion` in tauri.conf.json); the server's announced
+        // version is not signed. An older genuine release announced as a
+        // newer one (a downgrade to a known-vulnerable version) fails here.
+        Error::SignedVersionMismatch { signed, announced } => report(
+            "update_downgrade",
+            format!(
+                "The update offered as {announced} was refused: the package is signed as \
+                 version {signed}, so the update server offered an older release as a newer \
+                 one. {kept}"
+            ),
+        ),
         Error::Minisign(_)
         | Error::Base64(_)
         | Error::SignatureUtf8(_)
-        | Error::SignedVersionMismatch { .. }
         | Error::MissingSignedVersion => report(
             "update_signature",
             format!(
