@@ -234,6 +234,13 @@ pub(crate) struct AccountKeys {
     account_key: Sensitive<[u8; KEY_LEN]>,
     sealing: BTreeMap<u32, LessSafeKey>,
     lookup: hmac::Key,
+    /// Row and head MACs (see `integrity.rs`). From the account key only, so
+    /// a master key rotation leaves the MACs' key alone.
+    integrity: hmac::Key,
+    /// The digest of a scope's rows: a second key, so that the values XORed
+    /// together are never the MACs stored in the file (an attacker who sees
+    /// every stored MAC still cannot compute any digest term).
+    digest: hmac::Key,
 }
 
 struct Len(usize);
@@ -270,10 +277,18 @@ impl AccountKeys {
         let mut raw = derive(&[account_key.expose()], b"lookup")?;
         let lookup = hmac::Key::new(hmac::HMAC_SHA256, &raw);
         zeroize::Zeroize::zeroize(&mut raw);
+        let mut raw = derive(&[account_key.expose()], b"integrity")?;
+        let integrity = hmac::Key::new(hmac::HMAC_SHA256, &raw);
+        zeroize::Zeroize::zeroize(&mut raw);
+        let mut raw = derive(&[account_key.expose()], b"integrity-digest")?;
+        let digest = hmac::Key::new(hmac::HMAC_SHA256, &raw);
+        zeroize::Zeroize::zeroize(&mut raw);
         Ok(AccountKeys {
             account_key: account_key.clone(),
             sealing,
             lookup,
+            integrity,
+            digest,
         })
     }
 
@@ -290,6 +305,30 @@ impl AccountKeys {
         ctx.update(&[0]);
         ctx.update(value);
         ctx.sign().as_ref().to_vec()
+    }
+
+    /// The MAC of a row or head, over its canonical encoding.
+    pub(crate) fn integrity_mac(&self, encoded: &[u8]) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        out.copy_from_slice(hmac::sign(&self.integrity, encoded).as_ref());
+        out
+    }
+
+    /// Whether `tag` is the MAC of `encoded` (compared in constant time).
+    pub(crate) fn integrity_verify(&self, encoded: &[u8], tag: &[u8]) -> bool {
+        hmac::verify(&self.integrity, encoded, tag).is_ok()
+    }
+
+    /// A row's term in its scope's digest.
+    pub(crate) fn digest_term(&self, table: &str, row: i64, mac: &[u8]) -> [u8; 32] {
+        let mut ctx = hmac::Context::with_key(&self.digest);
+        ctx.update(table.as_bytes());
+        ctx.update(&[0]);
+        ctx.update(&row.to_be_bytes());
+        ctx.update(mac);
+        let mut out = [0u8; 32];
+        out.copy_from_slice(ctx.sign().as_ref());
+        out
     }
 
     pub(crate) fn seal(

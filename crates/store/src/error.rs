@@ -44,6 +44,10 @@ pub enum StoreError {
     /// nothing was changed.
     #[error("master key version {0} is not the key this database was written with")]
     WrongMasterKey(u32),
+    /// The anchor entry (an account's history head kept in the keychain) is
+    /// not in Strongroom's format.
+    #[error("the store anchor entry is malformed")]
+    BadAnchor,
     /// The master key entry is not in Strongroom's format.
     #[error("the master key entry is malformed")]
     BadMasterKey,
@@ -94,6 +98,7 @@ impl StoreError {
             StoreError::MissingKeyVersion(_) => "store_missing_key_version",
             StoreError::WrongMasterKey(_) => "store_wrong_master_key",
             StoreError::BadMasterKey => "store_bad_master_key",
+            StoreError::BadAnchor => "store_bad_anchor",
             StoreError::NewerSchema { .. } => "store_newer_schema",
             StoreError::RotationNotForward(_) => "store_rotation_not_forward",
             StoreError::InUse => "store_in_use",

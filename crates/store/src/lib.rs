@@ -17,6 +17,7 @@ mod crypto;
 mod error;
 #[doc(hidden)]
 pub mod fuzzing;
+mod integrity;
 mod migrate;
 mod model;
 mod search;
@@ -24,11 +25,15 @@ mod timeline;
 
 pub use crypto::{KEY_LEN, MasterKeys, random_key};
 pub use error::StoreError;
+pub use integrity::{Alarm, Anchor, IntegrityFindings, ScopeMismatch};
 pub use migrate::SCHEMA_VERSION;
 pub use model::*;
 pub use strongroom_core::{AccountId, Sensitive};
 
 use crypto::{AccountKeys, FieldRef};
+use integrity::{
+    ACCOUNTS, ALERTS, AccountIntegrity, BANK_LINKS, CONVERSATIONS, MESSAGES, OUTBOX, Pending,
+};
 use ring::rand::SystemRandom;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, params};
 use search::SearchIndex;
@@ -46,6 +51,16 @@ pub struct UnlockReport {
     pub opened: usize,
     /// Rows that failed their integrity check, as `(table, row)`.
     pub tampered: Vec<(&'static str, i64)>,
+    /// What the check of the account's history as a whole found: rows
+    /// deleted or rolled back, an older copy of the file.
+    pub integrity: IntegrityFindings,
+}
+
+impl UnlockReport {
+    /// True when nothing was found damaged.
+    pub fn is_clean(&self) -> bool {
+        self.tampered.is_empty() && self.integrity.is_clean()
+    }
 }
 
 /// How far a key rotation has come.
@@ -138,6 +153,11 @@ pub struct Store {
     index: Option<SearchIndex>,
     timelines: Timelines,
     rotation: RotationCursor,
+    /// Each unlocked account's scopes and head as last committed.
+    integrity: HashMap<AccountId, AccountIntegrity>,
+    /// The counter of each account's anchor last handed out for the keychain.
+    anchored: HashMap<AccountId, u64>,
+    queries: Queries,
     rng: SystemRandom,
     next_conversation: i64,
     next_message: i64,
@@ -158,17 +178,37 @@ impl std::fmt::Debug for Store {
 /// How many messages the unlock pass opens at a time.
 const UNLOCK_CHUNK: i64 = 2_000;
 
-macro_rules! message_query {
-    ($tail:literal) => {
-        concat!(
-            "SELECT id, account_id, conversation_id, content, sent_at, received_at, delivery, \
-             key_version FROM messages ",
-            $tail
-        )
-    };
+/// The read queries, built once per open: they select every column a row's
+/// MAC covers, and `mac` itself (NULL on a schema from before it).
+#[derive(Debug)]
+struct Queries {
+    message_chunk: String,
+    message_latest: String,
+    message_by_id: String,
+    alerts_latest: String,
+    alert_by_id: String,
 }
-const ALERT_COLUMNS: &str =
-    "id, account_id, details, payload, answer, issued_at, received_at, key_version";
+
+impl Queries {
+    fn new(schema: u32) -> Self {
+        let mac = Store::mac_column(schema);
+        let messages = format!("SELECT {}, {mac} FROM messages ", MESSAGES.columns);
+        let alerts = format!("SELECT {}, {mac} FROM alerts ", ALERTS.columns);
+        Queries {
+            message_chunk: format!(
+                "{messages}WHERE account_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
+            ),
+            message_latest: format!(
+                "{messages}WHERE conversation_id = ?1 ORDER BY sent_at DESC, id DESC LIMIT ?2"
+            ),
+            message_by_id: format!("{messages}WHERE id = ?1"),
+            alerts_latest: format!(
+                "{alerts}WHERE account_id = ?1 ORDER BY received_at DESC, id DESC LIMIT ?2"
+            ),
+            alert_by_id: format!("{alerts}WHERE id = ?1"),
+        }
+    }
+}
 
 fn account_of(row: &Row<'_>, index: usize) -> rusqlite::Result<AccountId> {
     let value: i64 = row.get(index)?;
@@ -234,6 +274,9 @@ impl Store {
             index: None,
             timelines: Timelines::default(),
             rotation: RotationCursor::default(),
+            integrity: HashMap::new(),
+            anchored: HashMap::new(),
+            queries: Queries::new(schema),
             rng: SystemRandom::new(),
             next_conversation: 0,
             next_message: 0,
@@ -417,17 +460,30 @@ impl Store {
                     id.get(),
                     display_name.as_bytes(),
                 )?;
-                self.conn.execute(
+                let tx = self.conn.unchecked_transaction()?;
+                tx.execute(
                 "INSERT INTO accounts (id, key_check, bank, display_name, linked_at, key_version) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 params![id.get(), key_check, bank, name, linked_at, self.master.current_version()],
             )?;
-                Ok(())
+                // The account is protected from its first row on.
+                let mut pending = Pending::default();
+                pending.fresh(id);
+                self.track_row(&tx, &mut pending, &ACCOUNTS, id.get(), None)?;
+                self.commit_heads(&tx, &mut pending)?;
+                tx.commit()?;
+                Ok(pending)
             })();
-        if result.is_err() {
-            self.accounts.remove(&id);
+        match result {
+            Ok(pending) => {
+                self.adopt(pending);
+                Ok(())
+            }
+            Err(err) => {
+                self.accounts.remove(&id);
+                Err(err)
+            }
         }
-        result
     }
 
     /// Loads an account's store key, opens (and so verifies) every message
@@ -445,6 +501,23 @@ impl Store {
         id: AccountId,
         key: &AccountKey,
     ) -> Result<UnlockReport, StoreError> {
+        self.unlock_account_anchored(id, key, None)
+    }
+
+    /// [`Store::unlock_account`], also checking the account's history
+    /// against the anchor kept outside the file (see [`Store::anchors_due`]):
+    /// a file put back to an older copy is reported as
+    /// [`Alarm::RolledBack`]. Rows deleted or rolled back one by one, and
+    /// rows whose MAC fails, are reported with or without an anchor.
+    ///
+    /// # Errors
+    /// As [`Store::unlock_account`]. Damage is reported, never an error.
+    pub fn unlock_account_anchored(
+        &mut self,
+        id: AccountId,
+        key: &AccountKey,
+        anchor: Option<&Anchor>,
+    ) -> Result<UnlockReport, StoreError> {
         let check: Option<Vec<u8>> = self
             .conn
             .query_row(
@@ -460,6 +533,13 @@ impl Store {
         }
         self.accounts.insert(id, keys);
         let mut report = UnlockReport::default();
+        // First the history as a whole (and, for a store from before row
+        // MACs, protecting it), then every row on its own below.
+        if let Err(err) = self.check_integrity(id, anchor, &mut report) {
+            self.accounts.remove(&id);
+            return Err(err);
+        }
+        let whole_rows = std::mem::take(&mut report.tampered);
         // The key is proven right by the key check; a damaged account row
         // (its name or bank) is reported, and the history stays readable.
         match self.account(id) {
@@ -510,6 +590,11 @@ impl Store {
         if let Some(index) = &mut self.index {
             index.shrink();
         }
+        for bad in whole_rows {
+            if !report.tampered.contains(&bad) {
+                report.tampered.push(bad);
+            }
+        }
         Ok(report)
     }
 
@@ -520,9 +605,7 @@ impl Store {
         account: AccountId,
         after: i64,
     ) -> Result<Vec<(i64, ConversationId, Result<Message, StoreError>)>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(message_query!(
-            "WHERE account_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3"
-        ))?;
+        let mut stmt = self.conn.prepare_cached(&self.queries.message_chunk)?;
         let mut rows = stmt.query(params![account.get(), after, UNLOCK_CHUNK])?;
         let mut opened = Vec::with_capacity(UNLOCK_CHUNK as usize);
         while let Some(row) = rows.next()? {
@@ -569,6 +652,8 @@ impl Store {
     /// Forgets an account's key from memory (the account stays linked).
     pub fn lock_account(&mut self, id: AccountId) {
         self.accounts.remove(&id);
+        self.integrity.remove(&id);
+        self.anchored.remove(&id);
         self.timelines.remove_account(id);
         self.forget_in_index(id);
     }
@@ -589,15 +674,16 @@ impl Store {
     /// [`StoreError::UnknownAccount`], [`StoreError::AccountLocked`] or
     /// [`StoreError::Tampered`].
     pub fn account(&self, id: AccountId) -> Result<LinkedAccount, StoreError> {
-        let row: Option<(Vec<u8>, Vec<u8>, i64, u32)> = self
-            .conn
-            .query_row(
-                "SELECT bank, display_name, linked_at, key_version FROM accounts WHERE id = ?1",
-                [id.get()],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
-            .optional()?;
-        let (bank, name, linked_at, version) = row.ok_or(StoreError::UnknownAccount(id))?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {}, {} FROM accounts WHERE id = ?1",
+            ACCOUNTS.columns,
+            Self::mac_column(self.schema)
+        ))?;
+        let mut rows = stmt.query([id.get()])?;
+        let row = rows.next()?.ok_or(StoreError::UnknownAccount(id))?;
+        self.verify_row_mac(id, &ACCOUNTS, row, 0, id.get())?;
+        let (bank, name, linked_at, version): (Vec<u8>, Vec<u8>, i64, u32) =
+            (row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?);
         Ok(LinkedAccount {
             id,
             bank: self.open_text(id, "accounts", "bank", id.get(), version, &bank)?,
@@ -634,8 +720,20 @@ impl Store {
             "DELETE FROM conversations WHERE account_id = ?1",
             [id.get()],
         )?;
+        if self.schema >= 5 {
+            tx.execute(
+                "DELETE FROM integrity_scopes WHERE account_id = ?1",
+                [id.get()],
+            )?;
+            tx.execute(
+                "DELETE FROM integrity_heads WHERE account_id = ?1",
+                [id.get()],
+            )?;
+        }
         tx.execute("DELETE FROM accounts WHERE id = ?1", [id.get()])?;
         tx.commit()?;
+        self.integrity.remove(&id);
+        self.anchored.remove(&id);
         self.checkpoint()?;
         self.accounts.remove(&id);
         self.conversation_accounts.retain(|_, a| *a != id);
@@ -658,7 +756,8 @@ impl Store {
     ) -> Result<ConversationId, StoreError> {
         let id = self.next_conversation;
         let title = self.seal(account, "conversations", "title", id, title.as_bytes())?;
-        self.conn.execute(
+        let tx = self.conn.unchecked_transaction()?;
+        tx.execute(
             "INSERT INTO conversations (id, account_id, title, created_at, key_version) \
              VALUES (?1, ?2, ?3, ?4, ?5)",
             params![
@@ -669,6 +768,11 @@ impl Store {
                 self.master.current_version()
             ],
         )?;
+        let mut pending = Pending::default();
+        self.track_row(&tx, &mut pending, &CONVERSATIONS, id, None)?;
+        self.commit_heads(&tx, &mut pending)?;
+        tx.commit()?;
+        self.adopt(pending);
         self.next_conversation += 1;
         self.conversation_accounts
             .insert(ConversationId(id), account);
@@ -682,24 +786,22 @@ impl Store {
     /// [`StoreError::AccountLocked`] or [`StoreError::Database`].
     pub fn conversations(&self, account: AccountId) -> Result<Page<Conversation>, StoreError> {
         self.keys(account)?;
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT id, title, created_at, key_version FROM conversations \
-             WHERE account_id = ?1 ORDER BY created_at, id",
-        )?;
-        let rows = stmt
-            .query_map([account.get()], |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, Vec<u8>>(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                ))
-            })?
-            .collect::<Result<Vec<(i64, Vec<u8>, i64, u32)>, _>>()?;
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {}, {} FROM conversations WHERE account_id = ?1 ORDER BY created_at, id",
+            CONVERSATIONS.columns,
+            Self::mac_column(self.schema)
+        ))?;
+        let mut rows = stmt.query([account.get()])?;
         let mut page = Page::default();
-        for (id, title, created_at, version) in rows {
+        while let Some(row) = rows.next()? {
+            let id: i64 = row.get(0)?;
+            let (title, created_at, version): (Vec<u8>, i64, u32) =
+                (row.get(2)?, row.get(3)?, row.get(4)?);
             let result = self
-                .open_text(account, "conversations", "title", id, version, &title)
+                .verify_row_mac(account, &CONVERSATIONS, row, 0, id)
+                .and_then(|()| {
+                    self.open_text(account, "conversations", "title", id, version, &title)
+                })
                 .map(|title| Conversation {
                     id: ConversationId(id),
                     account,
@@ -792,6 +894,7 @@ impl Store {
         let mut next = self.next_message;
         let mut results = Vec::with_capacity(messages.len());
         let mut to_index = Vec::new();
+        let mut pending = Pending::default();
         let tx = self.conn.unchecked_transaction()?;
         {
             let mut insert = tx.prepare_cached(
@@ -835,12 +938,14 @@ impl Store {
                 ])?;
                 if changed == 1 {
                     next += 1;
+                    self.track_row(&tx, &mut pending, &MESSAGES, id, None)?;
                     if to_outbox {
                         tx.execute(
                             "INSERT INTO outbox (message_id, account_id, client_id, attempts, \
                              next_attempt_at, created_at) VALUES (?1, ?2, ?3, 0, ?4, ?4)",
                             params![id, account.get(), m.client_id, m.sent_at],
                         )?;
+                        self.track_row(&tx, &mut pending, &OUTBOX, id, None)?;
                     }
                     to_index.push(Message {
                         id: MessageId(id),
@@ -864,7 +969,9 @@ impl Store {
                 }
             }
         }
+        self.commit_heads(&tx, &mut pending)?;
         tx.commit()?;
+        self.adopt(pending);
         self.next_message = next;
         for message in to_index {
             if let Some(index) = &mut self.index {
@@ -909,9 +1016,7 @@ impl Store {
         conversation: ConversationId,
         limit: usize,
     ) -> Result<Page<Message>, StoreError> {
-        let mut stmt = self.conn.prepare_cached(message_query!(
-            "WHERE conversation_id = ?1 ORDER BY sent_at DESC, id DESC LIMIT ?2"
-        ))?;
+        let mut stmt = self.conn.prepare_cached(&self.queries.message_latest)?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let mut rows = stmt.query(params![conversation.0, limit])?;
         let mut page = Page::default();
@@ -928,7 +1033,7 @@ impl Store {
     /// [`StoreError::NotFound`], [`StoreError::AccountLocked`],
     /// [`StoreError::Tampered`] or [`StoreError::Database`].
     pub fn message(&self, id: MessageId) -> Result<Message, StoreError> {
-        let mut stmt = self.conn.prepare_cached(message_query!("WHERE id = ?1"))?;
+        let mut stmt = self.conn.prepare_cached(&self.queries.message_by_id)?;
         let mut rows = stmt.query([id.0])?;
         match rows.next()? {
             Some(row) => self.message_from_row(row),
@@ -944,6 +1049,7 @@ impl Store {
         let account = account_of(row, 1)?;
         let version: u32 = row.get(7)?;
         let conversation: i64 = row.get(2)?;
+        self.verify_row_mac(account, &MESSAGES, row, 0, id)?;
         let content = self.open_content(
             account,
             id,
@@ -991,8 +1097,9 @@ impl Store {
     /// # Errors
     /// [`StoreError::NotFound`] or [`StoreError::Database`].
     pub fn set_delivery(&mut self, id: MessageId, delivery: Delivery) -> Result<(), StoreError> {
-        let conversation: i64 = self
-            .conn
+        let tx = self.conn.unchecked_transaction()?;
+        let before = self.require_genuine(&tx, &MESSAGES, id.0)?;
+        let conversation: i64 = tx
             .query_row(
                 "UPDATE messages SET delivery = ?1 WHERE id = ?2 RETURNING conversation_id",
                 params![delivery.to_sql(), id.0],
@@ -1003,6 +1110,11 @@ impl Store {
                 table: "messages",
                 row: id.0,
             })?;
+        let mut pending = Pending::default();
+        self.track_row(&tx, &mut pending, &MESSAGES, id.0, before.as_ref())?;
+        self.commit_heads(&tx, &mut pending)?;
+        tx.commit()?;
+        self.adopt(pending);
         self.timelines
             .set_delivery(ConversationId(conversation), id, delivery);
         Ok(())
@@ -1019,41 +1131,56 @@ impl Store {
     /// [`StoreError::Database`].
     pub fn outbox(&self, account: AccountId) -> Result<Page<OutboxItem>, StoreError> {
         let keys = self.keys(account)?;
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT o.message_id, o.client_id, o.attempts, o.next_attempt_at, m.client_id_hash \
+        let mac = if self.integrity_on() { "o.mac" } else { "NULL" };
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT o.message_id, o.account_id, o.client_id, o.attempts, o.next_attempt_at, \
+             o.created_at, {mac}, m.client_id_hash \
              FROM outbox o LEFT JOIN messages m ON m.id = o.message_id \
-             WHERE o.account_id = ?1 ORDER BY o.created_at, o.message_id",
-        )?;
-        let rows = stmt
-            .query_map([account.get()], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-            })?
-            .collect::<Result<Vec<(i64, String, u32, i64, Option<Vec<u8>>)>, _>>()?;
+             WHERE o.account_id = ?1 ORDER BY o.created_at, o.message_id"
+        ))?;
+        let mut rows = stmt.query([account.get()])?;
+        let mut read = Vec::new();
+        while let Some(r) = rows.next()? {
+            let message: i64 = r.get(0)?;
+            // The outbox row's own MAC: its attempts and next try are acted on.
+            let genuine = self.verify_row_mac(account, &OUTBOX, r, 0, message);
+            read.push((
+                message,
+                r.get::<_, String>(2)?,
+                r.get::<_, u32>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, Option<Vec<u8>>>(7)?,
+                genuine,
+            ));
+        }
+        drop(rows);
         let mut page = Page::default();
-        for (message, client_id, attempts, next_attempt_at, client_hash) in rows {
+        for (message, client_id, attempts, next_attempt_at, client_hash, genuine) in read {
             // The outbox row's clear columns are checked against the sealed
             // message: it must be this account's, under this idempotency key.
-            let result = self.message(MessageId(message)).and_then(|m| {
-                let genuine = m.account == account
-                    && client_hash.as_deref()
-                        == Some(
-                            keys.lookup_hash("client-id", client_id.as_bytes())
-                                .as_slice(),
-                        );
-                if genuine {
-                    Ok(OutboxItem {
-                        message: m,
-                        client_id,
-                        attempts,
-                        next_attempt_at,
-                    })
-                } else {
-                    Err(StoreError::Tampered {
-                        table: "outbox",
-                        row: message,
-                    })
-                }
-            });
+            let result = genuine
+                .and_then(|()| self.message(MessageId(message)))
+                .and_then(|m| {
+                    let genuine = m.account == account
+                        && client_hash.as_deref()
+                            == Some(
+                                keys.lookup_hash("client-id", client_id.as_bytes())
+                                    .as_slice(),
+                            );
+                    if genuine {
+                        Ok(OutboxItem {
+                            message: m,
+                            client_id,
+                            attempts,
+                            next_attempt_at,
+                        })
+                    } else {
+                        Err(StoreError::Tampered {
+                            table: "outbox",
+                            row: message,
+                        })
+                    }
+                });
             let table = if matches!(
                 result,
                 Err(StoreError::Tampered {
@@ -1079,7 +1206,9 @@ impl Store {
         id: MessageId,
         next_attempt_at: Millis,
     ) -> Result<(), StoreError> {
-        let changed = self.conn.execute(
+        let tx = self.conn.unchecked_transaction()?;
+        let before = self.require_genuine(&tx, &OUTBOX, id.0)?;
+        let changed = tx.execute(
             "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?1 WHERE message_id = ?2",
             params![next_attempt_at, id.0],
         )?;
@@ -1089,6 +1218,11 @@ impl Store {
                 row: id.0,
             });
         }
+        let mut pending = Pending::default();
+        self.track_row(&tx, &mut pending, &OUTBOX, id.0, before.as_ref())?;
+        self.commit_heads(&tx, &mut pending)?;
+        tx.commit()?;
+        self.adopt(pending);
         Ok(())
     }
 
@@ -1108,7 +1242,8 @@ impl Store {
         let keys = self.keys(account)?;
         let client_hash = keys.lookup_hash("client-id", client_id.as_bytes());
         let bank_hash = keys.lookup_hash("bank-message-id", bank_message_id.as_bytes());
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.unchecked_transaction()?;
+        let mut pending = Pending::default();
         let (id, conversation): (i64, i64) = tx
             .query_row(
                 "SELECT id, conversation_id FROM messages \
@@ -1132,8 +1267,19 @@ impl Store {
             )
             .optional()?;
         if let Some((echo_id, _)) = echo {
+            let echo_row = self.row_before_delete(&tx, &MESSAGES, echo_id)?;
+            // An echo never has an outbox row; if one were there, the
+            // cascade below would take it, and its term must go too.
+            let echo_outbox = self.row_before_delete(&tx, &OUTBOX, echo_id)?;
             tx.execute("DELETE FROM messages WHERE id = ?1", [echo_id])?;
+            if let Some(row) = &echo_row {
+                self.untrack_row(&mut pending, &MESSAGES, echo_id, row)?;
+            }
+            if let Some(row) = &echo_outbox {
+                self.untrack_row(&mut pending, &OUTBOX, echo_id, row)?;
+            }
         }
+        let before = self.require_genuine(&tx, &MESSAGES, id)?;
         // Record the bank's id whatever the delivery state, and move a queued
         // message to sent (a later state, delivered or read, is kept).
         tx.execute(
@@ -1146,12 +1292,19 @@ impl Store {
                 id
             ],
         )?;
+        self.track_row(&tx, &mut pending, &MESSAGES, id, before.as_ref())?;
+        let outbox_row = self.row_before_delete(&tx, &OUTBOX, id)?;
         tx.execute("DELETE FROM outbox WHERE message_id = ?1", [id])?;
+        if let Some(row) = &outbox_row {
+            self.untrack_row(&mut pending, &OUTBOX, id, row)?;
+        }
         let delivery: i64 =
             tx.query_row("SELECT delivery FROM messages WHERE id = ?1", [id], |r| {
                 r.get(0)
             })?;
+        self.commit_heads(&tx, &mut pending)?;
         tx.commit()?;
+        self.adopt(pending);
         if let Some((echo_id, echo_conversation)) = echo {
             if let Some(index) = &mut self.index {
                 index.remove(SearchHit::Message(MessageId(echo_id)));
@@ -1181,7 +1334,8 @@ impl Store {
         let details = serde_json::to_vec(&alert.details).map_err(|_| StoreError::Random)?;
         let details = self.seal(account, "alerts", "details", id, &details)?;
         let payload = self.seal(account, "alerts", "payload", id, alert.raw_jws.as_bytes())?;
-        let changed = self.conn.execute(
+        let tx = self.conn.unchecked_transaction()?;
+        let changed = tx.execute(
             "INSERT INTO alerts (id, account_id, details, payload, answer, issued_at, \
              received_at, alert_id_hash, key_version) VALUES (?1, ?2, ?3, ?4, NULL, ?5, ?6, ?7, ?8) \
              ON CONFLICT(alert_id_hash) DO NOTHING",
@@ -1197,13 +1351,18 @@ impl Store {
             ],
         )?;
         if changed == 0 {
-            let existing: i64 = self.conn.query_row(
+            let existing: i64 = tx.query_row(
                 "SELECT id FROM alerts WHERE alert_id_hash = ?1",
                 [hash],
                 |r| r.get(0),
             )?;
             return Ok(Inserted::Duplicate(AlertId(existing)));
         }
+        let mut pending = Pending::default();
+        self.track_row(&tx, &mut pending, &ALERTS, id, None)?;
+        self.commit_heads(&tx, &mut pending)?;
+        tx.commit()?;
+        self.adopt(pending);
         self.next_alert += 1;
         if let Some(index) = &mut self.index {
             index.add(
@@ -1246,10 +1405,7 @@ impl Store {
     /// rows are listed in the page.
     pub fn alerts(&self, account: AccountId, limit: usize) -> Result<Page<Alert>, StoreError> {
         self.keys(account)?;
-        let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT {ALERT_COLUMNS} FROM alerts WHERE account_id = ?1 \
-             ORDER BY received_at DESC, id DESC LIMIT ?2"
-        ))?;
+        let mut stmt = self.conn.prepare_cached(&self.queries.alerts_latest)?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let mut rows = stmt.query(params![account.get(), limit])?;
         let mut page = Page::default();
@@ -1266,9 +1422,7 @@ impl Store {
     /// [`StoreError::NotFound`], [`StoreError::AccountLocked`],
     /// [`StoreError::Tampered`] or [`StoreError::Database`].
     pub fn alert(&self, id: AlertId) -> Result<Alert, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!("SELECT {ALERT_COLUMNS} FROM alerts WHERE id = ?1"))?;
+        let mut stmt = self.conn.prepare_cached(&self.queries.alert_by_id)?;
         let mut rows = stmt.query([id.0])?;
         match rows.next()? {
             Some(row) => self.alert_from_row(row),
@@ -1287,6 +1441,8 @@ impl Store {
             table: "alerts",
             row: id,
         };
+        // The row MAC covers the clear times and whether there is an answer.
+        self.verify_row_mac(account, &ALERTS, row, 0, id)?;
         let details = self.open_field(
             account,
             "alerts",
@@ -1349,10 +1505,17 @@ impl Store {
             alert.raw_jws.as_bytes(),
         )?;
         let sealed = self.seal(alert.account, "alerts", "answer", id.0, &plain)?;
-        self.conn.execute(
+        let tx = self.conn.unchecked_transaction()?;
+        let before = self.require_genuine(&tx, &ALERTS, id.0)?;
+        tx.execute(
             "UPDATE alerts SET details = ?1, payload = ?2, answer = ?3, key_version = ?4 WHERE id = ?5",
             params![details, payload, sealed, version, id.0],
         )?;
+        let mut pending = Pending::default();
+        self.track_row(&tx, &mut pending, &ALERTS, id.0, before.as_ref())?;
+        self.commit_heads(&tx, &mut pending)?;
+        tx.commit()?;
+        self.adopt(pending);
         Ok(())
     }
 
@@ -1365,13 +1528,28 @@ impl Store {
     pub fn set_bank_link(&mut self, account: AccountId, link: &BankLink) -> Result<(), StoreError> {
         let plain = serde_json::to_vec(link).map_err(|_| StoreError::Random)?;
         let sealed = self.seal(account, "bank_links", "details", account.get(), &plain)?;
-        self.conn.execute(
+        let tx = self.conn.unchecked_transaction()?;
+        // A damaged link is refused rather than re-MAC'd with its clear
+        // columns (the acknowledged sequence) as the attacker left them.
+        let before = self.require_genuine(&tx, &BANK_LINKS, account.get())?;
+        tx.execute(
             "INSERT INTO bank_links (id, account_id, details, acked_seq, key_version) \
              VALUES (?1, ?1, ?2, 0, ?3) \
              ON CONFLICT(id) DO UPDATE SET details = excluded.details, \
              key_version = excluded.key_version",
             params![account.get(), sealed, self.master.current_version()],
         )?;
+        let mut pending = Pending::default();
+        self.track_row(
+            &tx,
+            &mut pending,
+            &BANK_LINKS,
+            account.get(),
+            before.as_ref(),
+        )?;
+        self.commit_heads(&tx, &mut pending)?;
+        tx.commit()?;
+        self.adopt(pending);
         Ok(())
     }
 
@@ -1382,17 +1560,17 @@ impl Store {
     /// [`StoreError::Database`].
     pub fn bank_link(&self, account: AccountId) -> Result<Option<BankLink>, StoreError> {
         self.keys(account)?;
-        let row: Option<(Vec<u8>, u32)> = self
-            .conn
-            .query_row(
-                "SELECT details, key_version FROM bank_links WHERE id = ?1",
-                [account.get()],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        let Some((sealed, version)) = row else {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {}, {} FROM bank_links WHERE id = ?1",
+            BANK_LINKS.columns,
+            Self::mac_column(self.schema)
+        ))?;
+        let mut rows = stmt.query([account.get()])?;
+        let Some(row) = rows.next()? else {
             return Ok(None);
         };
+        self.verify_row_mac(account, &BANK_LINKS, row, 0, account.get())?;
+        let (sealed, version): (Vec<u8>, u32) = (row.get(2)?, row.get(4)?);
         let plain = self.open_field(
             account,
             "bank_links",
@@ -1413,17 +1591,22 @@ impl Store {
     /// for this account (0 before the first event).
     ///
     /// # Errors
-    /// [`StoreError::Database`].
+    /// [`StoreError::AccountLocked`], [`StoreError::Tampered`] if the link's
+    /// row fails its MAC (the number is acted on: it is never taken from a
+    /// damaged row), or [`StoreError::Database`].
     pub fn acked_seq(&self, account: AccountId) -> Result<u64, StoreError> {
-        let seq: Option<i64> = self
-            .conn
-            .query_row(
-                "SELECT acked_seq FROM bank_links WHERE id = ?1",
-                [account.get()],
-                |r| r.get(0),
-            )
-            .optional()?;
-        Ok(seq.map_or(0, |s| u64::try_from(s).unwrap_or(0)))
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT {}, {} FROM bank_links WHERE id = ?1",
+            BANK_LINKS.columns,
+            Self::mac_column(self.schema)
+        ))?;
+        let mut rows = stmt.query([account.get()])?;
+        let Some(row) = rows.next()? else {
+            return Ok(0);
+        };
+        self.verify_row_mac(account, &BANK_LINKS, row, 0, account.get())?;
+        let seq: i64 = row.get(3)?;
+        Ok(u64::try_from(seq).unwrap_or(0))
     }
 
     /// Records that every event up to `seq` is stored. Never moves backwards,
@@ -1431,13 +1614,31 @@ impl Store {
     /// `synchronous=FULL` before the bank is told.
     ///
     /// # Errors
-    /// [`StoreError::Database`].
+    /// [`StoreError::AccountLocked`], [`StoreError::Tampered`] if the link's
+    /// row fails its MAC, or [`StoreError::Database`].
     pub fn set_acked_seq(&mut self, account: AccountId, seq: u64) -> Result<(), StoreError> {
         let seq = i64::try_from(seq).unwrap_or(i64::MAX);
-        self.conn.execute(
-            "UPDATE bank_links SET acked_seq = MAX(acked_seq, ?1) WHERE id = ?2",
+        let tx = self.conn.unchecked_transaction()?;
+        let before = self.require_genuine(&tx, &BANK_LINKS, account.get())?;
+        let changed = tx.execute(
+            "UPDATE bank_links SET acked_seq = MAX(acked_seq, ?1) WHERE id = ?2 AND acked_seq < ?1",
             params![seq, account.get()],
         )?;
+        if changed == 0 {
+            // Nothing moved: no new MAC, no new head.
+            return Ok(());
+        }
+        let mut pending = Pending::default();
+        self.track_row(
+            &tx,
+            &mut pending,
+            &BANK_LINKS,
+            account.get(),
+            before.as_ref(),
+        )?;
+        self.commit_heads(&tx, &mut pending)?;
+        tx.commit()?;
+        self.adopt(pending);
         Ok(())
     }
 
@@ -1559,6 +1760,7 @@ impl Store {
         let batch = i64::try_from(batch).unwrap_or(i64::MAX);
         let mut resealed = 0usize;
         let mut more = false;
+        let mut pending = Pending::default();
         let tx = self.conn.unchecked_transaction()?;
         for (t, spec) in SEALED_TABLES.iter().enumerate() {
             if !table_in_schema(spec.table, self.schema) {
@@ -1635,7 +1837,24 @@ impl Store {
                 assignments.join(", ")
             );
             let mut stmt = tx.prepare(&update)?;
+            let mac_spec = integrity::MAC_TABLES
+                .iter()
+                .find(|m| m.table == spec.table)
+                .copied();
             for (id, version, values) in updates {
+                // A row whose MAC fails is passed over like one whose seal
+                // fails: re-sealing must not re-MAC what an attacker wrote.
+                let before = match mac_spec {
+                    Some(m) => match self.require_genuine(&tx, m, id) {
+                        Ok(before) => before,
+                        Err(err) if err.is_row_failure() => {
+                            self.rotation.skipped.push((spec.table, id));
+                            continue;
+                        }
+                        Err(err) => return Err(err),
+                    },
+                    None => None,
+                };
                 let mut args: Vec<rusqlite::types::Value> = vec![
                     i64::from(target).into(),
                     id.into(),
@@ -1646,10 +1865,15 @@ impl Store {
                     None => rusqlite::types::Value::Null,
                 }));
                 stmt.execute(rusqlite::params_from_iter(args))?;
+                if let Some(m) = mac_spec {
+                    self.track_row(&tx, &mut pending, m, id, before.as_ref())?;
+                }
                 resealed += 1;
             }
         }
+        self.commit_heads(&tx, &mut pending)?;
         tx.commit()?;
+        self.adopt(pending);
         Ok(RotationProgress {
             resealed,
             done: !more && resealed == 0,

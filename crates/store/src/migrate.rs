@@ -12,6 +12,7 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_alerts.sql"),
     include_str!("../migrations/0003_master_check.sql"),
     include_str!("../migrations/0004_bank_links.sql"),
+    include_str!("../migrations/0005_integrity.sql"),
 ];
 
 /// The schema version this build writes.
