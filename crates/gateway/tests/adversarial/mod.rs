@@ -101,12 +101,17 @@ async fn demo_accounts_do_not_survive_leaving_demo_mode() {
     // Accounts seeded before demo data was marked are found by their
     // published password.
     let database = database_of(dir.path()).await;
-    {
-        let mut admin = strongroom_gateway::db::open_for_admin(&database).unwrap();
+    // The admin connection blocks (PostgreSQL's synchronous client): off
+    // the runtime's threads.
+    let unmark = database.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut admin = strongroom_gateway::db::open_for_admin(&unmark).unwrap();
         let conn = admin.connection();
         conn.execute("UPDATE customers SET demo = 0", ()).unwrap();
         conn.execute("UPDATE staff SET demo = 0", ()).unwrap();
-    }
+    })
+    .await
+    .unwrap();
     let refused = refusal(
         strongroom_gateway::start(config.clone()).await,
         "unmarked demo accounts are still refused",
@@ -170,8 +175,12 @@ async fn demo_accounts_do_not_survive_leaving_demo_mode() {
         .await;
     assert_eq!(alice.status, 401, "alice cannot sign in: {}", alice.text());
     // The removal is in the audit log.
-    let mut admin = strongroom_gateway::db::open_for_admin(&database).unwrap();
-    let audit = strongroom_gateway::staff::audit_entries(&admin.connection(), 10).unwrap();
+    let audit = tokio::task::spawn_blocking(move || {
+        let mut admin = strongroom_gateway::db::open_for_admin(&database).unwrap();
+        strongroom_gateway::staff::audit_entries(&admin.connection(), 10).unwrap()
+    })
+    .await
+    .unwrap();
     assert!(audit.iter().any(|e| e.action == "demo.remove"), "{audit:?}");
     gateway.shutdown().await;
 }
