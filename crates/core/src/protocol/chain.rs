@@ -181,13 +181,23 @@ impl KeyEpochs {
         &self.epochs[self.epochs.len() - 1].keys
     }
 
-    /// The position of the set in force at `iat`: the last one brought in
-    /// at or before it (the start set before the first rotation).
-    fn epoch_at(&self, iat: i64) -> usize {
-        self.epochs
-            .iter()
-            .rposition(|e| e.since.is_none_or(|since| since <= iat))
-            .unwrap_or(0)
+    /// The positions of the sets in force at `iat`, newest first: the last
+    /// one brought in at or before it, and, when a rotation is dated the
+    /// same second as the alert (dates are whole seconds), the set before
+    /// that rotation too.
+    fn epochs_at(&self, iat: i64) -> Vec<usize> {
+        (0..self.epochs.len())
+            .rev()
+            .filter(|&i| {
+                let from = self.epochs[i].since.is_none_or(|since| since <= iat);
+                let until = self
+                    .epochs
+                    .get(i + 1)
+                    .and_then(|next| next.since)
+                    .is_none_or(|next| iat <= next);
+                from && until
+            })
+            .collect()
     }
 
     /// Checks one alert against the set that was in force at its issued-at:
@@ -203,23 +213,34 @@ impl KeyEpochs {
         let jws = parse_jws(compact)?;
         // The date chooses the set; the signature check below covers it.
         let IssuedAt { iat } = super::jose::payload_json(&jws)?;
-        let epoch = self.epoch_at(iat);
-        let keys = &self.epochs[epoch].keys;
-        let verifier = AlertVerifier::new(
-            keys.clone(),
-            TimePolicy {
-                max_future_s: 5 * 60,
-                max_age_s: i64::MAX / 4,
-            },
-        );
-        let alert = verifier.check(compact, now)?;
-        let key = keys
-            .keys
-            .iter()
-            .find(|k| k.kid == alert.key_id)
-            .cloned()
-            .ok_or_else(|| ProtocolError::UnknownKey(Some(alert.key_id.clone())))?;
-        Ok(ChainedAlert { alert, key, epoch })
+        let mut first_error = None;
+        for epoch in self.epochs_at(iat) {
+            let keys = &self.epochs[epoch].keys;
+            let verifier = AlertVerifier::new(
+                keys.clone(),
+                TimePolicy {
+                    max_future_s: 5 * 60,
+                    max_age_s: i64::MAX / 4,
+                },
+            );
+            match verifier.check(compact, now) {
+                Ok(alert) => {
+                    let key = keys
+                        .keys
+                        .iter()
+                        .find(|k| k.kid == alert.key_id)
+                        .cloned()
+                        .ok_or_else(|| ProtocolError::UnknownKey(Some(alert.key_id.clone())))?;
+                    return Ok(ChainedAlert { alert, key, epoch });
+                }
+                Err(err) => {
+                    first_error.get_or_insert(err);
+                }
+            }
+        }
+        Err(first_error.unwrap_or(ProtocolError::Malformed(
+            "no key set covers the alert's date",
+        )))
     }
 
     /// The thumbprints of the chain's keys that the bank vouches for, given
@@ -360,6 +381,31 @@ mod tests {
                 .check_alert(&alert(&k3, "a5", T0 + 50), T0 + 300)
                 .unwrap_err(),
             ProtocolError::UnknownKey(Some("k3".into()))
+        );
+    }
+
+    #[test]
+    fn an_alert_dated_the_second_of_a_rotation_verifies_under_either_set() {
+        let (k1, k2, k3) = (key("k1"), key("k2"), key("k3"));
+        let chain = KeyChain {
+            start: PinnedKeys::pin(BANK, ALICE, vec![k1.jwk()]).unwrap(),
+            rotations: vec![
+                rotation(&k1, 1, T0, &[&k1, &k2], &[&k1]),
+                rotation(&k2, 2, T0, &[&k2, &k3], &[&k1, &k2]),
+            ],
+        };
+        let epochs = chain.replay().unwrap();
+        for k in [&k1, &k2, &k3] {
+            assert!(
+                epochs.check_alert(&alert(k, "a", T0), T0).is_ok(),
+                "{}",
+                k.kid()
+            );
+        }
+        assert!(
+            epochs
+                .check_alert(&alert(&k1, "b", T0 + 1), T0 + 1)
+                .is_err()
         );
     }
 
