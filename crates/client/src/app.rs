@@ -13,11 +13,10 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use strongroom_core::protocol::jose::b64_encode;
-use strongroom_core::protocol::verify::{AlertVerifier, PinnedKeys, TimePolicy};
 use strongroom_core::text::neutralize;
 use strongroom_core::{AccountId, Sensitive};
 use strongroom_store::{Direction, FraudAnswer, Millis, SearchHit, Verification};
-use strongroom_vault::{SecretKind, Vault};
+use strongroom_vault::Vault;
 use tokio::sync::broadcast;
 use unicode_normalization::UnicodeNormalization;
 
@@ -1093,9 +1092,9 @@ impl AppCore {
         Ok(revoked)
     }
 
-    /// Writes the account's signed alerts and the bank's pinned keys to a
-    /// JSON file in the Downloads folder, for offline verification
-    /// (`strongroom-cli verify-transcript`).
+    /// Writes the account's signed alerts and the chain of the bank's keys
+    /// since link time to a new owner-only JSON file in the Downloads
+    /// folder, for checking elsewhere (`strongroom-cli verify-transcript`).
     ///
     /// # Errors
     /// A keychain, store or file error.
@@ -1106,19 +1105,10 @@ impl AppCore {
         let transcript = client
             .transcript(account)
             .map_err(|e| ErrorReport::from(&e))?;
-        let folder = downloads_dir();
-        std::fs::create_dir_all(&folder)
-            .map_err(|e| report("export", format!("cannot create {}: {e}", folder.display())))?;
-        let path = folder.join(format!(
-            "strongroom-transcript-{}-{}.json",
-            account,
-            now_ms() / 1000
-        ));
-        let bytes =
-            serde_json::to_vec_pretty(&transcript).map_err(|e| report("export", e.to_string()))?;
-        std::fs::write(&path, bytes)
-            .map_err(|e| report("export", format!("cannot write {}: {e}", path.display())))?;
-        Ok(path)
+        // A new file, owner-only: a transcript names the customer and their
+        // transactions.
+        crate::transcript::export_to_folder(&downloads_dir(), account, &transcript)
+            .map_err(|e| ErrorReport::from(&e))
     }
 
     /// The notification for a live event under the privacy setting, as
@@ -1290,103 +1280,9 @@ pub fn highlights(text: &str, query: &str) -> Vec<(usize, usize)> {
     merged
 }
 
-/// A signed alert transcript: everything needed to check offline that
-/// each alert was signed by the bank.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Transcript {
-    /// Format marker.
-    pub format: String,
-    /// The bank's issuer URL.
-    pub issuer: String,
-    /// The bank's name.
-    pub bank_name: String,
-    /// The keys pinned on this device.
-    pub pinned_keys: PinnedKeys,
-    /// Every verified alert, exactly as signed.
-    pub alerts: Vec<String>,
-    /// When exported (ms).
-    pub exported_at: Millis,
-}
-
-/// The transcript format marker.
-pub const TRANSCRIPT_FORMAT: &str = "strongroom-alert-transcript/1";
-
-/// Checks a transcript offline: every alert must verify against its pinned
-/// keys and issuer (age is not checked: old alerts stay provable). Returns
-/// the number of alerts and the ids of those that fail.
-///
-/// # Errors
-/// `bad_transcript` when the file is not a transcript.
-pub fn verify_transcript(bytes: &[u8]) -> Result<(usize, Vec<(usize, String)>), ErrorReport> {
-    let t: Transcript = serde_json::from_slice(bytes).map_err(|e| {
-        report(
-            "bad_transcript",
-            format!("not a Strongroom transcript: {e}"),
-        )
-    })?;
-    if t.format != TRANSCRIPT_FORMAT {
-        return Err(report("bad_transcript", "unknown transcript format"));
-    }
-    let audience = t
-        .pinned_keys
-        .audience
-        .as_deref()
-        .ok_or_else(|| report("bad_transcript", "the transcript names no audience"))?;
-    let pinned = PinnedKeys::pin(&t.issuer, audience, t.pinned_keys.keys.clone())
-        .map_err(|e| report("bad_transcript", e.to_string()))?;
-    let verifier = AlertVerifier::new(
-        pinned,
-        TimePolicy {
-            max_future_s: 5 * 60,
-            max_age_s: i64::MAX / 4,
-        },
-    );
-    let now = now_ms() / 1000;
-    let failures = t
-        .alerts
-        .iter()
-        .enumerate()
-        .filter_map(|(i, jws)| verifier.check(jws, now).err().map(|e| (i, e.to_string())))
-        .collect();
-    Ok((t.alerts.len(), failures))
-}
-
-impl Client {
-    /// The signed transcript of an account's verified alerts.
-    ///
-    /// # Errors
-    /// A keychain or store error.
-    pub fn transcript(&self, account: AccountId) -> Result<Transcript, ClientError> {
-        self.with_device(|d| {
-            let link = d
-                .store()
-                .bank_link(account)?
-                .ok_or_else(|| ClientError::NotLinked(account.to_string()))?;
-            let pinned = d
-                .vault()
-                .get(account, SecretKind::PinnedKeys)?
-                .ok_or(ClientError::MissingAccountKey(account))?;
-            let pinned: PinnedKeys = serde_json::from_slice(pinned.expose())
-                .map_err(|_| ClientError::MissingAccountKey(account))?;
-            let alerts = d
-                .store()
-                .alerts(account, 100_000)?
-                .items
-                .into_iter()
-                .filter(|a| matches!(a.details.verification, Verification::Verified { .. }))
-                .map(|a| a.raw_jws)
-                .collect();
-            Ok(Transcript {
-                format: TRANSCRIPT_FORMAT.into(),
-                issuer: link.issuer,
-                bank_name: link.bank_name,
-                pinned_keys: pinned,
-                alerts,
-                exported_at: now_ms(),
-            })
-        })
-    }
-}
+// Transcripts live in `crate::transcript`; these names stay for callers
+// that knew them here.
+pub use crate::transcript::{TRANSCRIPT_FORMAT, Transcript, TranscriptCheck, verify_transcript};
 
 /// Where the desktop app (Tauri's app data folder for its identifier) and
 /// `strongroom-cli` keep their data when nothing overrides it.

@@ -11,6 +11,7 @@
 pub mod app;
 pub mod net;
 mod service;
+pub mod transcript;
 
 pub use service::{AccountSummary, AlertView, Client, ClientEvent, PendingLink};
 pub use strongroom_core::protocol::frames::FraudAnswerValue;
@@ -19,7 +20,9 @@ use ring::rand::{SecureRandom, SystemRandom};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use strongroom_core::{AccountId, Sensitive};
-use strongroom_store::{KEY_LEN, MasterKeys, Millis, Store, StoreError, UnlockReport};
+use strongroom_store::{
+    Alarm, Anchor, KEY_LEN, MasterKeys, Millis, ScopeMismatch, Store, StoreError, UnlockReport,
+};
 use strongroom_vault::{SecretKind, Vault, VaultError};
 
 /// Name of the database file inside the app's data folder.
@@ -104,6 +107,27 @@ pub enum ClientError {
     /// No verified fraud check has this id.
     #[error("no fraud check {0:?} on this account")]
     UnknownAlert(String),
+    /// A file given as an alert transcript is not one, or its parts
+    /// contradict each other.
+    #[error("not a usable Strongroom transcript: {0}")]
+    BadTranscript(String),
+    /// Checked against the bank's published keys, a transcript's alerts are
+    /// not all signed by keys the bank vouches for.
+    #[error("{issuer} does not vouch for this transcript: {detail}")]
+    NotVouchedByBank {
+        /// The bank asked.
+        issuer: String,
+        /// What does not match.
+        detail: String,
+    },
+    /// An export could not be written; nothing was overwritten.
+    #[error("cannot write {path}: {detail}")]
+    Export {
+        /// Where.
+        path: PathBuf,
+        /// Why.
+        detail: String,
+    },
 }
 
 impl ClientError {
@@ -127,6 +151,9 @@ impl ClientError {
             ClientError::Protocol(p) => p.code().into(),
             ClientError::NotLinked(_) => "not_linked".into(),
             ClientError::UnknownAlert(_) => "unknown_alert".into(),
+            ClientError::BadTranscript(_) => "bad_transcript".into(),
+            ClientError::NotVouchedByBank { .. } => "not_vouched_by_bank".into(),
+            ClientError::Export { .. } => "export".into(),
         }
     }
 }
@@ -235,6 +262,44 @@ pub fn start(data_dir: &Path, vault: Vault) -> (Option<Device>, StartupStatus) {
     }
 }
 
+/// Damage the store found in one account's history at unlock, as the window
+/// and the CLI show it: how many rows, in which conversation or table, and
+/// whether the file is an older copy. The rest of the history stays readable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DamageReport {
+    /// The account.
+    pub account: String,
+    /// Rows that failed their integrity check and are not shown.
+    pub damaged_rows: usize,
+    /// Of which messages of the account's conversations.
+    pub damaged_messages: usize,
+    /// Of which alerts.
+    pub damaged_alerts: usize,
+    /// Conversations and tables whose rows were deleted, added or rolled
+    /// back one by one.
+    pub scopes: Vec<ScopeMismatch>,
+    /// Damage to the history as a whole (an older copy of the file, an
+    /// edited record).
+    pub alarms: Vec<Alarm>,
+}
+
+impl DamageReport {
+    fn of(account: AccountId, report: &UnlockReport) -> Option<Self> {
+        if report.is_clean() {
+            return None;
+        }
+        let count = |table: &str| report.tampered.iter().filter(|(t, _)| *t == table).count();
+        Some(DamageReport {
+            account: account.to_string(),
+            damaged_rows: report.tampered.len(),
+            damaged_messages: count("messages"),
+            damaged_alerts: count("alerts"),
+            scopes: report.integrity.scopes.clone(),
+            alarms: report.integrity.alarms.clone(),
+        })
+    }
+}
+
 /// The customer's device: the keychain and the encrypted store, unlocked.
 #[derive(Debug)]
 pub struct Device {
@@ -294,6 +359,9 @@ impl Device {
             let report = device.unlock(id).map_err(|e| ErrorReport::from(&e));
             device.unlock_reports.push((id, report));
         }
+        // Where each history stands now goes to the keychain at once: a
+        // first unlock after an upgrade, or damage just recorded, moved it.
+        device.anchor_store();
         if device.store.master_keys().versions().count() > 1 {
             // A rotation was interrupted. If it cannot finish now (an account
             // is locked), both key versions stay in the keychain and nothing
@@ -311,7 +379,44 @@ impl Device {
             .get(id, SecretKind::StoreKey)?
             .ok_or(ClientError::MissingAccountKey(id))?;
         let key = key_from_secret(&secret).ok_or(ClientError::MissingAccountKey(id))?;
-        Ok(self.store.unlock_account(id, &key)?)
+        // The anchor is outside the file: a file put back to an older copy
+        // is behind it. A malformed entry is an error for this account, not
+        // a silent unlock without the check.
+        let anchor = match self.vault.get(id, SecretKind::StoreAnchor)? {
+            Some(bytes) => Some(Anchor::from_bytes(bytes.expose())?),
+            None => None,
+        };
+        Ok(self
+            .store
+            .unlock_account_anchored(id, &key, anchor.as_ref())?)
+    }
+
+    /// Puts the anchor of every account written since the last call in the
+    /// keychain (44 bytes each). Keychain writes are slow, so this runs at
+    /// open, when the device is dropped (lock, quit) and when the caller
+    /// chooses; an older copy of the file made after the last anchor and
+    /// put back after a crash is the window this leaves (docs/security.md).
+    /// A failed write is retried at the next call.
+    pub fn anchor_store(&mut self) {
+        for (account, anchor) in self.store.anchors_due() {
+            let bytes = Sensitive::new(anchor.to_bytes());
+            if self
+                .vault
+                .put(account, SecretKind::StoreAnchor, &bytes)
+                .is_err()
+            {
+                self.store.anchor_failed(account);
+            }
+        }
+    }
+
+    /// Damage found in each account's history at open, for the window and
+    /// the CLI. Empty when every history checked out.
+    pub fn damage(&self) -> Vec<DamageReport> {
+        self.unlock_reports
+            .iter()
+            .filter_map(|(id, r)| r.as_ref().ok().and_then(|r| DamageReport::of(*id, r)))
+            .collect()
     }
 
     /// The store, for reading and writing history.
@@ -411,6 +516,13 @@ impl Device {
         let retired = self.store.retire_old_versions()?;
         self.vault.put_master_key(&retired.to_bytes())?;
         Ok(())
+    }
+}
+
+impl Drop for Device {
+    fn drop(&mut self) {
+        // Locking or quitting: the history's last state goes outside the file.
+        self.anchor_store();
     }
 }
 

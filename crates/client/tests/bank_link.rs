@@ -4,6 +4,7 @@
 //! session with gnome-keyring).
 
 mod support;
+mod transcripts;
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -880,8 +881,8 @@ async fn an_exported_transcript_verifies_offline_and_a_doctored_one_does_not() {
     .await;
     let transcript = client.transcript(account).unwrap();
     let bytes = serde_json::to_vec(&transcript).unwrap();
-    let (count, failures) = strongroom_client::app::verify_transcript(&bytes).unwrap();
-    assert_eq!((count, failures.len()), (1, 0), "{failures:?}");
+    let check = strongroom_client::app::verify_transcript(&bytes).unwrap();
+    assert_eq!((check.alerts, check.failures.len()), (1, 0), "{check:?}");
     // Change one character of the signed payload: it must no longer verify.
     let mut doctored = transcript.clone();
     let jws = &doctored.alerts[0];
@@ -889,8 +890,8 @@ async fn an_exported_transcript_verifies_offline_and_a_doctored_one_does_not() {
     let mut chars: Vec<char> = jws.chars().collect();
     chars[dot] = if chars[dot] == 'A' { 'B' } else { 'A' };
     doctored.alerts[0] = chars.into_iter().collect();
-    let (count, failures) =
+    let check =
         strongroom_client::app::verify_transcript(&serde_json::to_vec(&doctored).unwrap()).unwrap();
-    assert_eq!((count, failures.len()), (1, 1));
+    assert_eq!((check.alerts, check.failures.len()), (1, 1));
     assert!(strongroom_client::app::verify_transcript(b"{\"not\":\"a transcript\"}").is_err());
 }

@@ -23,7 +23,13 @@ Commands:
   chat <account> <text>          Send a message to the bank's staff
   watch                          Stay connected and print alerts and messages live
   unlink <account>               Revoke the link at the bank and erase it here
-  verify-transcript <file>       Check an exported alert transcript offline
+  export-transcript [<account>] [--out FILE]
+                                 Export the account's signed alerts and the chain
+                                 of the bank's keys since linking (a new file, 0600)
+  verify-transcript [--bank <issuer>] <file>
+                                 Check an alert transcript: offline it proves only
+                                 which keys signed the alerts; --bank also checks
+                                 them against the keys the bank publishes (online)
 
 <account> is an account id, or the bank's name or issuer URL; it may be left
 out of `alerts` when one account is linked.
@@ -81,6 +87,7 @@ fn exit_code(err: &ClientError) -> u8 {
         ClientError::LinkDenied | ClientError::LinkExpired => 6,
         ClientError::LinkRevoked => 7,
         ClientError::NotLinked(_) | ClientError::UnknownAlert(_) => 2,
+        ClientError::BadTranscript(_) | ClientError::NotVouchedByBank { .. } => 5,
         _ => 1,
     }
 }
@@ -205,9 +212,19 @@ async fn run(options: Options) -> Result<(), ClientError> {
     };
     let json = options.json;
     let command: Vec<&str> = options.command.iter().map(String::as_str).collect();
-    if let ["verify-transcript", path] = command.as_slice() {
-        // Offline: no keychain, no store, no network.
-        return verify_transcript(json, path);
+    if let ["verify-transcript", rest @ ..] = command.as_slice() {
+        // No keychain, no store; the network only with --bank.
+        let (bank, path) = match rest {
+            [path] => (None, *path),
+            ["--bank", issuer, path] | [path, "--bank", issuer] => (Some(*issuer), *path),
+            _ => {
+                eprintln!("{USAGE}");
+                return Err(ClientError::BadTranscript(
+                    "usage: verify-transcript [--bank <issuer>] <file>".into(),
+                ));
+            }
+        };
+        return verify_transcript(json, path, bank, options.ca.as_deref()).await;
     }
     let device = Device::open(&options.data_dir, vault)?;
     let http = BankHttp::new(options.ca.as_deref())?;
@@ -387,6 +404,43 @@ async fn run(options: Options) -> Result<(), ClientError> {
                 }
             }
         }
+        ["export-transcript", rest @ ..] => {
+            let mut out = None;
+            let mut name = None;
+            let mut rest = rest.iter();
+            while let Some(arg) = rest.next() {
+                if *arg == "--out" {
+                    out = Some(PathBuf::from(rest.next().ok_or_else(|| {
+                        ClientError::NotLinked("--out needs a file".into())
+                    })?));
+                } else {
+                    name = Some(*arg);
+                }
+            }
+            let account = find_account(&client.accounts()?, name)?;
+            let transcript = client.transcript(account.id)?;
+            let path = match out {
+                Some(path) => {
+                    strongroom_client::transcript::write_transcript(&path, &transcript)?;
+                    path
+                }
+                None => strongroom_client::transcript::export_to_folder(
+                    std::path::Path::new("."),
+                    account.id,
+                    &transcript,
+                )?,
+            };
+            say(
+                json,
+                &serde_json::json!({"type": "transcript_exported", "path": path, "alerts": transcript.alerts.len(), "rotations": transcript.key_chain.rotations.len()}),
+                &format!(
+                    "Wrote {} alerts and {} key rotation(s) to {}",
+                    transcript.alerts.len(),
+                    transcript.key_chain.rotations.len(),
+                    path.display()
+                ),
+            );
+        }
         ["unlink", name] => {
             let account = find_account(&client.accounts()?, Some(name))?;
             let revoked = client.unlink(account.id).await?;
@@ -414,32 +468,98 @@ async fn run(options: Options) -> Result<(), ClientError> {
     Ok(())
 }
 
-fn verify_transcript(json: bool, path: &str) -> Result<(), ClientError> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| ClientError::BankProtocol(format!("cannot read {path}: {e}")))?;
-    let (count, failures) = strongroom_client::app::verify_transcript(&bytes)
-        .map_err(|r| ClientError::BankProtocol(r.message))?;
+async fn verify_transcript(
+    json: bool,
+    path: &str,
+    bank: Option<&str>,
+    ca: Option<&std::path::Path>,
+) -> Result<(), ClientError> {
+    use std::io::Read;
+    use strongroom_client::transcript;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| {
+            f.take(transcript::MAX_TRANSCRIPT_BYTES + 1)
+                .read_to_end(&mut bytes)
+        })
+        .map_err(|e| ClientError::BadTranscript(format!("cannot read {path}: {e}")))?;
+    if bytes.len() as u64 > transcript::MAX_TRANSCRIPT_BYTES {
+        return Err(ClientError::BadTranscript(format!(
+            "{path} is larger than any transcript"
+        )));
+    }
+    let check = match bank {
+        None => transcript::verify_transcript(&bytes)?,
+        Some(issuer) => {
+            let http = BankHttp::new(ca)?;
+            transcript::check_with_bank(&bytes, &http, issuer).await?
+        }
+    };
+    let keys = check
+        .start_keys
+        .iter()
+        .map(|k| format!("{} (kid {})", k.thumbprint, clean(&k.kid)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let verified = check.alerts - check.failures.len();
     say(
         json,
-        &serde_json::json!({"type": "transcript", "alerts": count, "failed": failures.len()}),
+        &serde_json::json!({
+            "type": "transcript",
+            "format": check.format,
+            "issuer": check.issuer,
+            "audience": check.audience,
+            "link_keys": check.start_keys,
+            "start_version": check.start_version,
+            "rotations": check.rotations,
+            "alerts": check.alerts,
+            "failed": check.failures.len(),
+            "bank": check.bank,
+            "proves": check.proves(),
+        }),
         &format!(
-            "{} of {count} alerts verify against the bank's pinned keys.",
-            count - failures.len()
+            "Transcript (format {}) of alerts from {} to {}\n\
+             Keys pinned {}: {keys}\n\
+             Rotation statements: {} (the chain holds)\n\
+             {verified} of {} alerts verify against that chain.",
+            check.format,
+            clean(&check.issuer),
+            clean(&check.audience),
+            if check.format == 1 {
+                "(format 1: whatever keys the file lists, no chain)".to_owned()
+            } else if check.start_version == 0 {
+                "at link time".to_owned()
+            } else {
+                format!("at rotation {}", check.start_version)
+            },
+            check.rotations,
+            check.alerts,
         ),
     );
-    for (i, why) in &failures {
+    for failure in &check.failures {
         say(
             json,
-            &serde_json::json!({"type": "transcript_failure", "index": i, "reason": why}),
-            &format!("  alert {i} does NOT verify: {}", clean(why)),
+            &serde_json::json!({"type": "transcript_failure", "index": failure.index, "reason": failure.reason}),
+            &format!(
+                "  alert {} does NOT verify: {}",
+                failure.index,
+                clean(&failure.reason)
+            ),
         );
     }
-    if failures.is_empty() {
+    if !json {
+        say(
+            json,
+            &serde_json::Value::Null,
+            &format!("What this proves: {}", clean(&check.proves())),
+        );
+    }
+    if check.all_verified() {
         Ok(())
     } else {
-        Err(ClientError::BankProtocol(format!(
+        Err(ClientError::BadTranscript(format!(
             "{} alerts in the transcript do not verify",
-            failures.len()
+            check.failures.len()
         )))
     }
 }
