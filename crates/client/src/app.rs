@@ -89,6 +89,10 @@ pub struct Status {
     pub linked_accounts: usize,
     /// The demo bank's issuer, when the app runs against one.
     pub demo_issuer: Option<String>,
+    /// Damage the store found in the history at unlock (damaged rows,
+    /// deleted or rolled-back rows, an older copy of the file), per account.
+    /// Shown as a warning; the rest of the history stays readable.
+    pub damage: Vec<crate::DamageReport>,
 }
 
 /// A link waiting for approval, as shown.
@@ -585,6 +589,10 @@ impl AppCore {
             .ok()
             .and_then(|c| c.accounts().ok())
             .map_or(0, |a| a.len());
+        let damage = self
+            .client()
+            .map(|c| c.with_device(|d| d.damage()))
+            .unwrap_or_default();
         let state = lock(&self.state);
         Status {
             ready: state.online.is_some() && state.error.is_none(),
@@ -594,6 +602,7 @@ impl AppCore {
             error: state.error.clone(),
             linked_accounts: linked,
             demo_issuer: self.demo_issuer.clone(),
+            damage,
         }
     }
 

@@ -284,6 +284,41 @@ pub struct DamageReport {
 }
 
 impl DamageReport {
+    /// One line a person can act on, for the CLI and logs.
+    pub fn summary(&self) -> String {
+        let mut parts = Vec::new();
+        if self.damaged_rows > 0 {
+            parts.push(format!(
+                "{} damaged row(s) hidden ({} message(s), {} alert(s))",
+                self.damaged_rows, self.damaged_messages, self.damaged_alerts
+            ));
+        }
+        for scope in &self.scopes {
+            let place = match scope.conversation {
+                Some(c) => format!("conversation {}", c.0),
+                None => scope.table.to_owned(),
+            };
+            parts.push(format!(
+                "{place}: {} row(s) recorded, {} found, or rows rolled back",
+                scope.recorded_rows, scope.found_rows
+            ));
+        }
+        for alarm in &self.alarms {
+            parts.push(match alarm {
+                Alarm::RolledBack { anchored, found } => format!(
+                    "the database file is an older copy (write {found}, the keychain knows write {anchored})"
+                ),
+                Alarm::HeadForged => "the history's integrity record was edited".to_owned(),
+                Alarm::HeadMissing => "the history's integrity record was removed".to_owned(),
+            });
+        }
+        format!(
+            "account {}: {}; the rest of the history is readable",
+            self.account,
+            parts.join("; ")
+        )
+    }
+
     fn of(account: AccountId, report: &UnlockReport) -> Option<Self> {
         if report.is_clean() {
             return None;

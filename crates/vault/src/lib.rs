@@ -41,15 +41,21 @@ pub enum SecretKind {
     /// The account's store key: destroying it makes the account's rows in
     /// every copy of the database unreadable.
     StoreKey,
+    /// Where the account's history in the store last stood (its write
+    /// counter and head MAC, 44 bytes), kept outside the database file so
+    /// that a file put back to an older copy is noticed. Not secret; here
+    /// because the file's editor cannot reach it.
+    StoreAnchor,
 }
 
 impl SecretKind {
     /// Every kind, so that unlinking can delete them all.
-    pub const ALL: [SecretKind; 4] = [
+    pub const ALL: [SecretKind; 5] = [
         SecretKind::RefreshToken,
         SecretKind::DeviceKey,
         SecretKind::PinnedKeys,
         SecretKind::StoreKey,
+        SecretKind::StoreAnchor,
     ];
 
     fn label(self) -> &'static str {
@@ -58,6 +64,7 @@ impl SecretKind {
             SecretKind::DeviceKey => "device-key",
             SecretKind::PinnedKeys => "pinned-keys",
             SecretKind::StoreKey => "store-key",
+            SecretKind::StoreAnchor => "store-anchor",
         }
     }
 }

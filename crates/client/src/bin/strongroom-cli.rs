@@ -227,6 +227,18 @@ async fn run(options: Options) -> Result<(), ClientError> {
         return verify_transcript(json, path, bank, options.ca.as_deref()).await;
     }
     let device = Device::open(&options.data_dir, vault)?;
+    // Damage found at unlock is always said (on stderr, so the command's
+    // own output stays parseable); the rest of the history still works.
+    for damage in device.damage() {
+        if json {
+            eprintln!(
+                "{}",
+                serde_json::json!({"type": "store_damage", "damage": damage})
+            );
+        } else {
+            eprintln!("warning: {}", damage.summary());
+        }
+    }
     let http = BankHttp::new(options.ca.as_deref())?;
     let client = Client::new(device, http);
     match command.as_slice() {
