@@ -177,7 +177,7 @@ async fn forged_alerts_are_quarantined_and_never_stored_as_verified() {
             rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
         )
         .unwrap();
-        let fraud_check = for_bob
+        for_bob
             .iter()
             .find_map(|id| {
                 db.query_row(
@@ -187,8 +187,7 @@ async fn forged_alerts_are_quarantined_and_never_stored_as_verified() {
                 )
                 .ok()
             })
-            .expect("a card-not-present purchase abroad raises a fraud check");
-        fraud_check
+            .expect("a card-not-present purchase abroad raises a fraud check")
     };
     let mut flipped = genuine_jws.clone().into_bytes();
     let last = flipped.len() - 2;
