@@ -15,10 +15,13 @@
 //!   `target/release/dist/`.
 //! - `bench NAME [--json]`: runs a benchmark (`store`, `delivery`, `app`,
 //!   `gateway-pg`).
+//! - `fuzz [--runs N] [--json] [--record] [--target NAME]`: runs every fuzz
+//!   target coverage-guided for N executions (see `fuzz.rs`).
 //!
 //! Installs are idempotent: a package or tool that is present is left alone.
 //! This crate uses only the standard library so that it builds in seconds.
 
+mod fuzz;
 mod package;
 mod postgres;
 
@@ -80,6 +83,7 @@ fn main() -> ExitCode {
         Some("demo") => demo(),
         Some("bundle") => bundle(),
         Some("bench") => bench(&args[1..]),
+        Some("fuzz") => fuzz::command(&args[1..]),
         _ => Err(usage()),
     };
     match result {
@@ -92,7 +96,7 @@ fn main() -> ExitCode {
 }
 
 fn usage() -> String {
-    "usage: cargo xtask <demo | test | bundle | bench (store | delivery | app | gateway-pg) [--json]>".into()
+    "usage: cargo xtask <demo | test | bundle | bench (store | delivery | app | gateway-pg) [--json] | fuzz [--runs N] [--json] [--record] [--target NAME]>".into()
 }
 
 fn root() -> PathBuf {
@@ -321,6 +325,11 @@ fn test() -> Result {
     let _ = std::fs::remove_dir_all(&keyring_home);
     let _ = std::fs::remove_dir_all(&update_key_dir);
     totals.add(result?);
+
+    // Each fuzz target, briefly: it builds, starts from its seeds and
+    // replays its regression inputs (the campaign: `cargo xtask fuzz`).
+    step("fuzz targets: a short smoke of each");
+    fuzz::smoke()?;
     println!(
         "\nxtask test: every layer passed in {:.0} s",
         started.elapsed().as_secs_f64()
