@@ -237,6 +237,46 @@ describe("chat", () => {
   });
 });
 
+describe("store damage", () => {
+  it("warns on Home, on the account's card and in the chat, and still shows the rest", async () => {
+    fake.state.status = {
+      ...fake.state.status,
+      damage: [
+        {
+          account: ACCOUNT,
+          damaged_rows: 1,
+          damaged_messages: 0,
+          damaged_alerts: 1,
+          scopes: [{ table: "messages", conversation: 3, recorded_rows: 3, found_rows: 2 }],
+          alarms: [],
+        },
+      ],
+    };
+    await start();
+    const banner = await waitFor(() => need("damage-banner"));
+    expect(banner.getAttribute("role")).toBe("alert");
+    await waitFor(() => expect(banner.textContent).toContain("Part of Demo Bank's history on this device is damaged"));
+    expect(banner.textContent).toContain("1 damaged alert in Demo Bank's history was hidden.");
+    expect(banner.textContent).toContain("Messages were deleted or rolled back in your chat with Demo Bank");
+    expect(need("account-damage").textContent).toContain("damaged");
+    // The rest is still shown.
+    await waitFor(() => expect($$('[data-testid="alert-item"]').length).toBe(3));
+
+    (await waitFor(() => need("nav-chat"))).click();
+    await waitFor(() => expect($$('[data-testid="chat-message"]').length).toBe(2));
+    const inChat = need("damage-banner");
+    expect(inChat.getAttribute("role")).toBe("status");
+    expect(inChat.textContent).toContain("Messages were deleted or rolled back in your chat with Demo Bank");
+  });
+
+  it("shows no warning when the history checked out", async () => {
+    await start();
+    await waitFor(() => expect($$('[data-testid="alert-item"]').length).toBe(3));
+    expect(tid("damage-banner")).toBeNull();
+    expect(tid("account-damage")).toBeNull();
+  });
+});
+
 describe("link", () => {
   it("fills in the demo bank, then Continue asks for consent with exactly the shares", async () => {
     fake.overrides.set("link_start", (args) => ({

@@ -23,6 +23,7 @@ export function initialState(): FakeState {
       error: null,
       linked_accounts: 1,
       demo_issuer: "https://127.0.0.1:8443",
+      damage: [],
     },
     settings: { notification_privacy: "full", auto_lock_minutes: 5, first_run_done: true },
     accounts: [account()],

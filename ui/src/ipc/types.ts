@@ -11,6 +11,50 @@ export type Status = {
   error: IpcError | null;
   linked_accounts: number;
   demo_issuer: string | null;
+  /** Damage found in each account's history at unlock; empty when every history checked out. */
+  damage: DamageReport[];
+};
+
+/**
+ * A table or conversation whose rows no longer add up to what Strongroom last
+ * wrote (Rust `strongroom_store::ScopeMismatch`): rows were deleted, added, or
+ * put back to an older version outside the app.
+ */
+export type ScopeMismatch = {
+  /** `messages` (with `conversation`), or `alerts`, `conversations`, `outbox`, `bank_links`, `accounts`. */
+  table: string;
+  /** The conversation (Rust `ConversationId`, a plain number), for messages; else null. */
+  conversation: number | null;
+  /** How many rows the last write recorded. */
+  recorded_rows: number;
+  /** How many rows the file holds now. */
+  found_rows: number;
+};
+
+/**
+ * Damage to an account's history as a whole (Rust `strongroom_store::Alarm`,
+ * serde's default external tagging: unit variants are plain strings).
+ */
+export type Alarm =
+  /** The file is an older copy than the one last anchored in the keychain. */
+  | { RolledBack: { anchored: number; found: number } }
+  /** The history's integrity record was edited. */
+  | "HeadForged"
+  /** The history's integrity record was removed. */
+  | "HeadMissing";
+
+/** What unlock found wrong in one account's history (Rust `strongroom_client::DamageReport`). */
+export type DamageReport = {
+  /** The account id (16 hex digits). */
+  account: string;
+  /** Rows that failed their integrity check and are not shown. */
+  damaged_rows: number;
+  /** Of which messages. */
+  damaged_messages: number;
+  /** Of which alerts. */
+  damaged_alerts: number;
+  scopes: ScopeMismatch[];
+  alarms: Alarm[];
 };
 
 export type NotificationPrivacy = "full" | "hide_amounts" | "nothing";
