@@ -13,6 +13,24 @@ async fn database_of(dir: &Path) -> strongroom_gateway::db::Database {
     }
 }
 
+/// A demo gateway in a fresh data folder (kept alive by the returned
+/// guard), with the permissive rate limit the other tests use.
+async fn demo_gateway() -> (tempfile::TempDir, RunningGateway) {
+    let dir = tempfile::tempdir().unwrap();
+    let gateway = start(dir.path(), "127.0.0.1:0", 1000.0).await;
+    (dir, gateway)
+}
+
+impl<'a> Linker<'a> {
+    fn new(http: &'a Http, gateway: &RunningGateway) -> Self {
+        Linker {
+            http,
+            issuer: gateway.issuer.clone(),
+            rng: SystemRandom::new(),
+        }
+    }
+}
+
 /// A token endpoint request with a DPoP proof, fetching the nonce first.
 async fn token_request(linker: &Linker<'_>, key: &SigningKey, fields: &[(&str, &str)]) -> Reply {
     let first = linker
@@ -189,14 +207,9 @@ async fn demo_accounts_do_not_survive_leaving_demo_mode() {
 /// detected (RFC 9700 section 4.14).
 #[tokio::test]
 async fn a_refresh_token_rotates_and_a_reused_one_revokes_the_grant() {
-    let dir = tempfile::tempdir().unwrap();
-    let gateway = start(dir.path(), "127.0.0.1:0", 1000.0).await;
+    let (_dir, gateway) = demo_gateway().await;
     let http = Http::new(&gateway);
-    let linker = Linker {
-        http: &http,
-        issuer: gateway.issuer.clone(),
-        rng: SystemRandom::new(),
-    };
+    let linker = Linker::new(&http, &gateway);
     let device = linker.link("alice").await;
     let (mut ws, _) = open_stream(&linker, &device, 0).await;
 
@@ -242,14 +255,9 @@ async fn a_refresh_token_rotates_and_a_reused_one_revokes_the_grant() {
 /// running; and any `client_id` was accepted.
 #[tokio::test]
 async fn revoking_an_access_token_closes_its_stream_and_unknown_clients_are_refused() {
-    let dir = tempfile::tempdir().unwrap();
-    let gateway = start(dir.path(), "127.0.0.1:0", 1000.0).await;
+    let (_dir, gateway) = demo_gateway().await;
     let http = Http::new(&gateway);
-    let linker = Linker {
-        http: &http,
-        issuer: gateway.issuer.clone(),
-        rng: SystemRandom::new(),
-    };
+    let linker = Linker::new(&http, &gateway);
     let device = linker.link("alice").await;
     let (mut ws, _) = open_stream(&linker, &device, 0).await;
     let r = http
@@ -301,14 +309,9 @@ async fn revoking_an_access_token_closes_its_stream_and_unknown_clients_are_refu
 /// does not ask the customer to act is signed at once, as before.
 #[tokio::test]
 async fn a_refused_proposal_is_never_signed() {
-    let dir = tempfile::tempdir().unwrap();
-    let gateway = start(dir.path(), "127.0.0.1:0", 1000.0).await;
+    let (_dir, gateway) = demo_gateway().await;
     let http = Http::new(&gateway);
-    let linker = Linker {
-        http: &http,
-        issuer: gateway.issuer.clone(),
-        rng: SystemRandom::new(),
-    };
+    let linker = Linker::new(&http, &gateway);
     let phone = linker.link("alice").await;
     let ana = session_cookie(&console_sign_in(&http, "ana", "ana-console-demo").await);
     let admin = session_cookie(&console_sign_in(&http, "admin", "admin-console-demo").await);
@@ -434,14 +437,9 @@ async fn a_refused_proposal_is_never_signed() {
 /// reversed.
 #[tokio::test]
 async fn bidirectional_and_invisible_characters_are_refused_at_every_input() {
-    let dir = tempfile::tempdir().unwrap();
-    let gateway = start(dir.path(), "127.0.0.1:0", 1000.0).await;
+    let (_dir, gateway) = demo_gateway().await;
     let http = Http::new(&gateway);
-    let linker = Linker {
-        http: &http,
-        issuer: gateway.issuer.clone(),
-        rng: SystemRandom::new(),
-    };
+    let linker = Linker::new(&http, &gateway);
     let phone = linker.link("alice").await;
     let reversed = "Refund of \u{202E}00.001\u{202C} GBP: call us";
     let alert = http
