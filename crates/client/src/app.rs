@@ -1331,6 +1331,45 @@ mod tests {
     fn hidden_amounts_never_reach_a_notification() {
         assert!(!kind_label("purchase").chars().any(|c| c.is_ascii_digit()));
     }
+
+    /// `Status.damage` as the window reads it (ui/src/ipc/types.ts:
+    /// `DamageReport`, `ScopeMismatch`, `Alarm`): a serde attribute changed
+    /// here must change the UI's types with it.
+    #[test]
+    fn damage_reaches_the_window_in_the_shape_the_ui_types_say() {
+        use strongroom_store::{Alarm, ConversationId, ScopeMismatch};
+        let report = crate::DamageReport {
+            account: "00000000000000a1".into(),
+            damaged_rows: 2,
+            damaged_messages: 1,
+            damaged_alerts: 1,
+            scopes: vec![ScopeMismatch {
+                table: "messages",
+                conversation: Some(ConversationId(3)),
+                recorded_rows: 5,
+                found_rows: 4,
+            }],
+            alarms: vec![
+                Alarm::RolledBack {
+                    anchored: 9,
+                    found: 7,
+                },
+                Alarm::HeadForged,
+                Alarm::HeadMissing,
+            ],
+        };
+        assert_eq!(
+            serde_json::to_value(&report).unwrap(),
+            serde_json::json!({
+                "account": "00000000000000a1",
+                "damaged_rows": 2,
+                "damaged_messages": 1,
+                "damaged_alerts": 1,
+                "scopes": [{"table": "messages", "conversation": 3, "recorded_rows": 5, "found_rows": 4}],
+                "alarms": [{"RolledBack": {"anchored": 9, "found": 7}}, "HeadForged", "HeadMissing"],
+            })
+        );
+    }
 }
 
 /// The bank to link from a `strongroom://link?issuer=<https URL>` deep link;
