@@ -334,6 +334,172 @@ async fn a_locked_keychain_at_start_shows_the_guidance_screen() {
     );
 }
 
+/// Issue 17: a history file changed while the app was closed. One alert's
+/// row is edited (its MAC fails) and one of the bank's chat messages is
+/// deleted, with SQLite, in the real file. At the next start the window
+/// says what happened, per bank and in words, on Home, on the account's
+/// card and in the chat, and still shows everything else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_history_file_changed_while_closed_is_reported_and_the_rest_still_shows() {
+    let _one = ONE_APP_AT_A_TIME.lock().await;
+    let demo = DemoRun::new("damage");
+    let (display, gateway, env) = (&demo.display, &demo.gateway, &demo.env);
+    let app = launch(display, &app_binary(), env, None).await;
+    let d = &app.driver;
+    link_demo_bank(d, gateway, display, false).await;
+
+    // Two alerts and two chat messages from the bank.
+    let kept = gateway
+        .transaction(
+            "alice",
+            json!({"amount_minor": 14_250, "merchant": "Corner Café"}),
+        )
+        .await;
+    d.wait(&format!("[data-alert-id=\"{}\"]", kept[0]), None, 30)
+        .await;
+    let edited = gateway
+        .transaction(
+            "alice",
+            json!({"amount_minor": 31_500, "merchant": "Book Nook"}),
+        )
+        .await;
+    assert!(
+        !kept.is_empty() && !edited.is_empty(),
+        "each purchase over the bank's threshold makes an alert"
+    );
+    d.wait(&format!("[data-alert-id=\"{}\"]", edited[0]), None, 30)
+        .await;
+    for body in [
+        "Your new card is on its way.",
+        "It should arrive by Friday.",
+    ] {
+        gateway
+            .bank(
+                "POST",
+                "/bank/v1/chat",
+                Some(json!({"customer": "alice", "author": "Ana (Demo Bank)", "body": body})),
+            )
+            .await;
+    }
+    d.click("[data-testid=nav-chat]").await;
+    d.wait("[data-testid=chat-message]", Some("on its way"), 30)
+        .await;
+    d.wait("[data-testid=chat-message]", Some("by Friday"), 30)
+        .await;
+    assert!(
+        d.elements("[data-testid=damage-banner]").await.is_empty(),
+        "no warning while the history is intact"
+    );
+
+    // Quit the way a logout does (SIGTERM: the store and its keychain
+    // anchor are closed cleanly), then change the file.
+    quit(app).await;
+    let db = demo.data_dir().join("strongroom.sqlite3");
+    let conn = rusqlite::Connection::open(&db).expect("the app's database opens");
+    let alerts: i64 = conn
+        .query_row("SELECT count(*) FROM alerts", [], |r| r.get(0))
+        .unwrap();
+    assert!(alerts >= 2, "both alerts are stored: {alerts}");
+    // The alert that arrived last: its date moved by a day.
+    let changed = conn
+        .execute(
+            "UPDATE alerts SET issued_at = issued_at - 86400000 WHERE id = (SELECT max(id) FROM alerts)",
+            [],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+    // The first of the bank's two chat messages (the one before the last
+    // stored): gone.
+    let first_message: i64 = conn
+        .query_row(
+            "SELECT id FROM messages ORDER BY id DESC LIMIT 1 OFFSET 1",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let deleted = conn
+        .execute("DELETE FROM messages WHERE id = ?1", [first_message])
+        .unwrap();
+    assert_eq!(deleted, 1);
+    drop(conn);
+
+    let again = launch(display, &app_binary(), env, None).await;
+    let d = &again.driver;
+    let banner = d
+        .wait(
+            "[data-testid=damage-banner]",
+            Some("1 damaged alert in Demo Bank's history was hidden."),
+            60,
+        )
+        .await;
+    let text = d.text(&banner).await;
+    assert_eq!(
+        d.attribute(&banner, "role").await.as_deref(),
+        Some("alert"),
+        "the warning is announced"
+    );
+    for said in [
+        "Part of Demo Bank's history on this device is damaged",
+        "Messages were deleted or rolled back in your chat with Demo Bank",
+        "Everything else in your history is still readable.",
+        "Strongroom did not delete anything",
+        "contact Demo Bank",
+    ] {
+        assert!(text.contains(said), "the warning says {said:?}: {text}");
+    }
+    d.wait("[data-testid=account-damage]", Some("damaged"), 10)
+        .await;
+    // The rest is still there; the edited alert is not shown as the bank's.
+    d.wait(&format!("[data-alert-id=\"{}\"]", kept[0]), None, 30)
+        .await;
+    assert!(
+        d.elements(&format!("[data-alert-id=\"{}\"]", edited[0]))
+            .await
+            .is_empty(),
+        "the edited alert is hidden"
+    );
+    screenshot(display, "store-damage");
+
+    // The chat it concerns says so too, above the message that is left.
+    d.click("[data-testid=nav-chat]").await;
+    d.wait("[data-testid=chat-message]", Some("by Friday"), 30)
+        .await;
+    d.wait(
+        "[data-testid=damage-banner]",
+        Some("Messages were deleted or rolled back in your chat with Demo Bank"),
+        10,
+    )
+    .await;
+    for id in d.elements("[data-testid=chat-message]").await {
+        let shown = d.text(&id).await;
+        assert!(
+            !shown.contains("on its way"),
+            "the deleted message is not shown: {shown}"
+        );
+    }
+    drop(again);
+}
+
+/// Ends the app with SIGTERM (as a logout does), waits until it is gone,
+/// then ends its WebDriver session's processes.
+async fn quit(app: window::AppRun) {
+    let pid = window::app_pid(app.processes.0.id(), &app_binary()).expect("the app's process");
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .is_ok_and(|s| s.success())
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::path::Path::new(&format!("/proc/{pid}")).exists()
+        && !std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| s.contains(") Z "))
+    {
+        assert!(Instant::now() < deadline, "SIGTERM did not end the app");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    drop(app);
+}
+
 /// The sum of the red, green and blue of a CSS `rgb(…)` colour (0 to 765).
 fn brightness(css: &str) -> u32 {
     css.trim_start_matches("rgba(")
