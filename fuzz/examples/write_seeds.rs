@@ -6,11 +6,15 @@
 
 use std::path::Path;
 
+use strongroom_client::transcript::{
+    TRANSCRIPT_FORMAT, TRANSCRIPT_FORMAT_1, Transcript, verify_transcript,
+};
 use strongroom_core::protocol::alert::{
     ALERT_TYP, AlertClaims, AlertEvent, AlertKind, AlertSeverity,
 };
+use strongroom_core::protocol::chain::{KeyChain, thumbprints};
 use strongroom_core::protocol::fuzzing as core;
-use strongroom_core::protocol::verify::PinnedKeys;
+use strongroom_core::protocol::verify::{KeyRotation, PinnedKeys, ROTATION_TYP};
 
 fn main() -> std::io::Result<()> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds");
@@ -49,7 +53,7 @@ fn main() -> std::io::Result<()> {
         ("bank_request", of_entry("bank_request")),
         ("device_frame", of_entry("device_frame")),
         ("verification_form", of_entry("verification_form")),
-        ("transcript", vec![transcript()]),
+        ("transcript", transcripts()),
     ];
     for (target, seeds) in targets {
         let dir = root.join(target);
@@ -62,13 +66,16 @@ fn main() -> std::io::Result<()> {
     Ok(())
 }
 
-/// A transcript of one alert signed now by the fixed fuzz bank, with the
-/// keys pinned for it: it checks clean.
-fn transcript() -> Vec<u8> {
+/// Transcripts of one alert signed now by the fixed fuzz bank, each
+/// checking clean: format 2 with a chain of one rotation statement, format 2
+/// with no rotation, and format 1 (still read).
+fn transcripts() -> Vec<Vec<u8>> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(core::NOW);
+    let rng = ring::rand::SystemRandom::new();
+    let key = core::bank_key();
     let claims = AlertClaims::new(
         core::ISSUER,
         core::AUDIENCE,
@@ -87,24 +94,56 @@ fn transcript() -> Vec<u8> {
             balance_minor: None,
         },
     );
-    let alert = core::bank_key()
-        .sign(ALERT_TYP, &claims, false, &ring::rand::SystemRandom::new())
+    let alert = key
+        .sign(ALERT_TYP, &claims, false, &rng)
         .expect("the fuzz bank signs");
-    let pinned = PinnedKeys::pin(core::ISSUER, core::AUDIENCE, vec![core::bank_key().jwk()])
+    let pinned = PinnedKeys::pin(core::ISSUER, core::AUDIENCE, vec![key.jwk()])
         .expect("the fuzz bank's key pins");
-    let transcript = serde_json::json!({
-        "format": strongroom_client::app::TRANSCRIPT_FORMAT,
+    let rotation = KeyRotation {
+        iss: core::ISSUER.into(),
+        iat: now - 60,
+        seq: 1,
+        keys: vec![key.jwk()],
+        replaces: thumbprints(&[key.jwk()]).into_iter().collect(),
+    };
+    let rotation = key
+        .sign(ROTATION_TYP, &rotation, false, &rng)
+        .expect("the fuzz bank signs");
+    let v2 = |rotations: Vec<String>| Transcript {
+        format: TRANSCRIPT_FORMAT.into(),
+        issuer: core::ISSUER.into(),
+        bank_name: "Fuzz Bank".into(),
+        audience: core::AUDIENCE.into(),
+        link_key_thumbprints: thumbprints(&[key.jwk()]).into_iter().collect(),
+        key_chain: KeyChain {
+            start: pinned.clone(),
+            rotations,
+        },
+        alerts: vec![alert.clone()],
+        exported_at: now * 1000,
+    };
+    let v1 = serde_json::json!({
+        "format": TRANSCRIPT_FORMAT_1,
         "issuer": core::ISSUER,
         "bank_name": "Fuzz Bank",
         "pinned_keys": pinned,
         "alerts": [alert],
         "exported_at": now * 1000,
     });
-    let bytes = serde_json::to_vec_pretty(&transcript).expect("a transcript serializes");
-    let check = strongroom_client::app::verify_transcript(&bytes);
-    assert!(
-        check.is_ok(),
-        "the seed transcript is a transcript: {check:?}"
-    );
-    bytes
+    let files = [
+        serde_json::to_vec_pretty(&v2(vec![rotation])),
+        serde_json::to_vec_pretty(&v2(Vec::new())),
+        serde_json::to_vec_pretty(&v1),
+    ];
+    files
+        .into_iter()
+        .map(|file| {
+            let bytes = file.expect("a transcript serializes");
+            match verify_transcript(&bytes) {
+                Ok(check) => assert!(check.all_verified(), "the seed transcript verifies"),
+                Err(e) => panic!("the seed transcript is a transcript: {e}"),
+            }
+            bytes
+        })
+        .collect()
 }

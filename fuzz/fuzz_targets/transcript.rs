@@ -5,5 +5,5 @@ use libfuzzer_sys::fuzz_target;
 // every alert against the keys it carries. Whatever the file holds, the
 // check must answer, never panic.
 fuzz_target!(|data: &[u8]| {
-    let _ = strongroom_client::app::verify_transcript(data);
+    let _ = strongroom_client::transcript::verify_transcript(data);
 });
