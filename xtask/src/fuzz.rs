@@ -203,7 +203,8 @@ fn campaign(targets: &[&'static str], runs: u64, profile: Profile) -> Result<Vec
     let mut build = Command::new(cargo());
     build
         .args(["fuzz", "build", "--sanitizer", SANITIZER])
-        .env("RUSTC_BOOTSTRAP", "1");
+        .env("RUSTC_BOOTSTRAP", "1")
+        .env("CARGO_TARGET_DIR", fuzz_target_dir());
     if let Profile::Dev = profile {
         build.arg("--dev");
     }
@@ -256,18 +257,29 @@ fn env_rustc() -> String {
     std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into())
 }
 
+/// Where the fuzz targets are built: `fuzz/target`, or beside a shared
+/// `CARGO_TARGET_DIR` (its `fuzz` folder) when one is set, so that CI's
+/// shared folder keeps them between runs. Set explicitly for the build,
+/// because cargo fuzz would otherwise follow `CARGO_TARGET_DIR` itself and
+/// the binaries would not be where [`run_target`] starts them.
+fn fuzz_target_dir() -> std::path::PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR").filter(|d| !d.is_empty()) {
+        Some(shared) => root().join(shared).join("fuzz"),
+        None => root().join("fuzz").join("target"),
+    }
+}
+
 /// Runs one target's binary directly (cargo fuzz built it), its output in
-/// `fuzz/target/logs/<target>.log`.
+/// `<fuzz target dir>/logs/<target>.log`.
 fn run_target(target: &'static str, runs: u64, profile: Profile) -> Result<Outcome> {
     let fuzz = root().join("fuzz");
-    let binary = fuzz
-        .join("target")
+    let binary = fuzz_target_dir()
         .join(host_triple()?)
         .join(profile.folder())
         .join(target);
     let corpus = fuzz.join("corpus").join(target);
     let artifacts = fuzz.join("artifacts").join(target);
-    let logs = fuzz.join("target").join("logs");
+    let logs = fuzz_target_dir().join("logs");
     for dir in [&corpus, &artifacts, &logs] {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
