@@ -103,48 +103,55 @@ pub async fn seed(state: &Shared) -> Result<(), GatewayError> {
 /// # Errors
 /// Storage failures.
 pub fn leftovers(conn: &Connection) -> Result<Vec<String>, GatewayError> {
-    let mut found = Vec::new();
-    let mut stmt = conn.prepare(
-        "SELECT username, password_hash, demo FROM customers
-         WHERE demo != 0 OR username IN ('alice', 'bob')",
+    let mut found = leftovers_in(
+        conn,
+        "customer",
+        "SELECT username, password_hash, demo FROM customers WHERE",
+        &DEMO_CUSTOMERS.map(|c| (c.0, c.1)),
     )?;
-    let rows = stmt.query_map((), |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, i64>(2)?,
-        ))
-    })?;
-    for row in rows {
-        let (username, hash, demo) = row?;
-        if demo != 0 || published_password(&DEMO_CUSTOMERS.map(|c| (c.0, c.1)), &username, &hash) {
-            found.push(format!("customer {username}"));
-        }
-    }
-    let mut stmt = conn.prepare(
-        "SELECT username, password_hash, demo FROM staff
-         WHERE disabled_at IS NULL AND (demo != 0 OR username IN ('ana', 'admin'))",
-    )?;
-    let rows = stmt.query_map((), |r| {
-        Ok((
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, i64>(2)?,
-        ))
-    })?;
-    for row in rows {
-        let (username, hash, demo) = row?;
-        if demo != 0 || published_password(&DEMO_STAFF.map(|s| (s.0, s.1)), &username, &hash) {
-            found.push(format!("staff {username}"));
-        }
-    }
+    found.extend(leftovers_in(
+        conn,
+        "staff",
+        "SELECT username, password_hash, demo FROM staff WHERE disabled_at IS NULL AND",
+        &DEMO_STAFF.map(|s| (s.0, s.1)),
+    )?);
     Ok(found)
 }
 
-fn published_password(accounts: &[(&str, &str)], username: &str, hash: &str) -> bool {
-    accounts
+/// The accounts `select` finds (its WHERE clause continued with the demo
+/// condition) that are marked demo, or have a demo username whose password
+/// is still the published one; named `<kind> <username>`.
+fn leftovers_in(
+    conn: &Connection,
+    kind: &str,
+    select: &str,
+    published: &[(&str, &str)],
+) -> Result<Vec<String>, GatewayError> {
+    // The demo usernames are this module's constants, never input.
+    let names = published
         .iter()
-        .any(|(name, password)| *name == username && verify_password(password, hash))
+        .map(|(name, _)| format!("'{name}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut stmt = conn.prepare(&format!("{select} (demo != 0 OR username IN ({names}))"))?;
+    let rows = stmt.query_map((), |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, i64>(2)?,
+        ))
+    })?;
+    let mut found = Vec::new();
+    for row in rows {
+        let (username, hash, demo) = row?;
+        let published_password = published
+            .iter()
+            .any(|(name, password)| *name == username && verify_password(password, &hash));
+        if demo != 0 || published_password {
+            found.push(format!("{kind} {username}"));
+        }
+    }
+    Ok(found)
 }
 
 /// Removes the demo accounts that [`leftovers`] finds, in one transaction:
