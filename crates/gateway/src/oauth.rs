@@ -518,6 +518,9 @@ pub async fn token(
     }
 }
 
+/// How long a spent refresh token is remembered (reuse detection), in ms.
+const SPENT_REFRESH_KEPT_MS: i64 = 90 * 24 * 3600 * 1000;
+
 /// What a refresh request came to.
 enum Refreshed {
     /// New tokens: access, refresh, scope, audience.
@@ -564,6 +567,14 @@ async fn refresh(
                     c.execute(
                         "DELETE FROM access_tokens WHERE device_id = ?1 AND expires_at < ?2",
                         params![device_id, now_s() - 86_400],
+                    )?;
+                    // Spent tokens are remembered for 90 days: one row per
+                    // refresh would otherwise grow without end. An older
+                    // one presented again is still refused, only without
+                    // revoking the grant.
+                    c.execute(
+                        "DELETE FROM spent_refresh_tokens WHERE device_id = ?1 AND spent_at < ?2",
+                        params![device_id, now_ms() - SPENT_REFRESH_KEPT_MS],
                     )?;
                     c.execute(
                         "INSERT INTO spent_refresh_tokens(hash, device_id, spent_at) VALUES (?1, ?2, ?3)",
