@@ -1721,6 +1721,27 @@ async fn console_post(http: &Http, path: &str, cookie: &str, fields: &[(&str, &s
     .await
 }
 
+/// The id of the first alert waiting on the console's approvals page.
+fn pending_approval_id(approvals_page: &str) -> String {
+    approvals_page
+        .split("action=\"/console/approvals/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a pending alert's form")
+        .to_owned()
+}
+
+/// Approves or refuses (`action`) a pending alert as the session `cookie`.
+async fn decide_approval(http: &Http, cookie: &str, id: &str, action: &str, csrf: &str) -> Reply {
+    console_post(
+        http,
+        &format!("/console/approvals/{id}"),
+        cookie,
+        &[("action", action), ("csrf", csrf)],
+    )
+    .await
+}
+
 #[tokio::test]
 async fn the_agent_console_signs_in_answers_resolves_and_audits() {
     let dir = tempfile::tempdir().unwrap();
@@ -1902,19 +1923,8 @@ async fn the_agent_console_signs_in_answers_resolves_and_audits() {
         approvals.contains("fraud_check") && approvals.contains("yours: another staff member"),
         "{approvals}"
     );
-    let pending_id = approvals
-        .split("action=\"/console/approvals/")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .expect("the pending alert's form")
-        .to_owned();
-    let own = console_post(
-        &http,
-        &format!("/console/approvals/{pending_id}"),
-        &ana,
-        &[("action", "approve"), ("csrf", &csrf)],
-    )
-    .await;
+    let pending_id = pending_approval_id(&approvals);
+    let own = decide_approval(&http, &ana, &pending_id, "approve", &csrf).await;
     assert_eq!(
         own.status,
         403,
@@ -1930,21 +1940,9 @@ async fn the_agent_console_signs_in_answers_resolves_and_audits() {
         "csrf",
     )
     .unwrap();
-    let approved = console_post(
-        &http,
-        &format!("/console/approvals/{pending_id}"),
-        &second,
-        &[("action", "approve"), ("csrf", &second_csrf)],
-    )
-    .await;
+    let approved = decide_approval(&http, &second, &pending_id, "approve", &second_csrf).await;
     assert_eq!(approved.status, 303, "{}", approved.text());
-    let again = console_post(
-        &http,
-        &format!("/console/approvals/{pending_id}"),
-        &second,
-        &[("action", "approve"), ("csrf", &second_csrf)],
-    )
-    .await;
+    let again = decide_approval(&http, &second, &pending_id, "approve", &second_csrf).await;
     assert_eq!(again.status, 409, "approved once only");
 
     let jwks: JwkSet =

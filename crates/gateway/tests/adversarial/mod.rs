@@ -359,28 +359,11 @@ async fn a_refused_proposal_is_never_signed() {
         .await
         .text();
     assert!(approvals.contains("call 0800 000 000"), "{approvals}");
-    let pending_id = approvals
-        .split("action=\"/console/approvals/")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap()
-        .to_owned();
+    let pending_id = pending_approval_id(&approvals);
     let admin_csrf = hidden_field(&approvals, "csrf").unwrap();
-    let refused = console_post(
-        &http,
-        &format!("/console/approvals/{pending_id}"),
-        &admin,
-        &[("action", "refuse"), ("csrf", &admin_csrf)],
-    )
-    .await;
+    let refused = decide_approval(&http, &admin, &pending_id, "refuse", &admin_csrf).await;
     assert_eq!(refused.status, 303, "{}", refused.text());
-    let late = console_post(
-        &http,
-        &format!("/console/approvals/{pending_id}"),
-        &admin,
-        &[("action", "approve"), ("csrf", &admin_csrf)],
-    )
-    .await;
+    let late = decide_approval(&http, &admin, &pending_id, "approve", &admin_csrf).await;
     assert_eq!(late.status, 409, "a refused alert cannot be approved later");
 
     // A purchase notice asks nothing of the customer: signed at once.
