@@ -209,10 +209,7 @@ pub async fn post_customer(State(state): State<Shared>, body: Bytes) -> Result<R
 /// audience of every alert signed for the customer and says nothing about
 /// them.
 pub fn new_subject(rng: &ring::rand::SystemRandom) -> String {
-    random_bytes::<16>(rng)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::crypto::hex(&random_bytes::<16>(rng))
 }
 
 /// The subject identifier of a customer (the audience of their alerts),

@@ -20,12 +20,17 @@ pub fn random_token(rng: &SystemRandom) -> String {
     b64_encode(&random_bytes::<32>(rng))
 }
 
+/// Lower-case hexadecimal, two digits a byte.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// A random id in the UUID version 4 text form.
 pub fn random_uuid(rng: &SystemRandom) -> String {
     let mut b = random_bytes::<16>(rng);
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    let hex = hex(&b);
     format!(
         "{}-{}-{}-{}-{}",
         &hex[0..8],
