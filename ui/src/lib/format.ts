@@ -96,22 +96,3 @@ export function formatWhen(ms: number, locale = userLocale(), now = Date.now()):
 export function utf8Bytes(text: string): number {
   return new TextEncoder().encode(text).length;
 }
-
-const KIND_LABELS: Record<string, string> = {
-  purchase: "Purchase",
-  card_not_present: "Online or phone payment",
-  foreign_transaction: "Foreign transaction",
-  declined: "Payment declined",
-  balance_low: "Low balance",
-  deposit_received: "Money received",
-  payment_due: "Payment due",
-  new_device_sign_in: "New device signed in",
-  security_detail_changed: "Security details changed",
-  fraud_check: "Did you make this payment?",
-  custom: "Message from your bank",
-  unverified: "Unverified alert",
-};
-
-export function alertKindLabel(kind: string): string {
-  return KIND_LABELS[kind] ?? "Alert";
-}

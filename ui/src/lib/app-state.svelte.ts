@@ -1,0 +1,321 @@
+// The window's state: what the shell said (status, accounts, alerts, settings),
+// where the person is, and the actions that change them. App.svelte draws it
+// and routes between screens; live events go through applyLiveEvent.
+import { tick } from "svelte";
+import * as ipc from "../ipc";
+import type { AccountView, AlertItem, IpcError, LinkReceipt, LiveEvent, Settings, Status } from "../ipc";
+import { applyLiveEvent, type FollowUp, type LiveAlert, type LiveModel, type Notice, type View } from "./live-events";
+
+/** The stage the window is at, which decides the whole screen. */
+export type Phase = "loading" | "error" | "locked" | "first_run" | "main";
+
+/** An alert to scroll to and focus (a clicked notification); `seq` makes the same alert twice count twice. */
+export type FocusAlert = { account: string; id: string; seq: number };
+
+export class AppState {
+  status = $state<Status | null>(null);
+  startError = $state<IpcError | null>(null);
+  retrying = $state(false);
+  view = $state<View>("home");
+  accounts = $state<AccountView[]>([]);
+  alerts = $state<AlertItem[]>([]);
+  settings = $state<Settings | null>(null);
+  chatAccount = $state<string | null>(null);
+  chatVersion = $state(0);
+  focusAlert = $state<FocusAlert | null>(null);
+  linkPrefill = $state("");
+  /** Bumped to draw the link screen afresh. */
+  linkKey = $state(0);
+  /** Read out by screen readers (a polite live region). */
+  announcement = $state("");
+  notice = $state<Notice | null>(null);
+  /** Why each offline account is offline (from `disconnected` events), shown on its card. */
+  offline = $state<Record<string, string>>({});
+  pendingDeepLink: string | null = null;
+
+  #liveSeq = 0;
+  #liveAlerts: LiveAlert[] = [];
+  #alertsRequest = 0;
+  #subscribed = false;
+  #focusHeading: () => void;
+
+  /**
+   * `focusHeading` moves the keyboard focus to the current screen's heading,
+   * so that keyboard and screen-reader users start there after a move.
+   */
+  constructor(focusHeading: () => void = () => {}) {
+    this.#focusHeading = focusHeading;
+  }
+
+  phase = $derived.by((): Phase => {
+    if (this.startError) return "error";
+    if (!this.status) return "loading";
+    if (this.status.error) return "error";
+    // Locked: the store is closed on purpose, so "not ready" is expected.
+    if (this.status.locked) return "locked";
+    // Still opening the keychain (it may be asking the user to unlock it).
+    if (!this.status.ready) return "loading";
+    if (this.status.first_run) return "first_run";
+    return "main";
+  });
+
+  shownError = $derived<IpcError>(
+    this.startError ??
+      this.status?.error ?? { code: "not_ready", message: "Strongroom's encrypted store is not open yet." },
+  );
+
+  unreadTotal = $derived(this.accounts.reduce((n, a) => n + a.unread, 0));
+
+  /** Waits for the shell to open the store, then loads the main window. */
+  start = async () => {
+    await this.refreshStatus();
+    // The shell opens the keychain in the background; wait for its answer.
+    // Often at first (the store is usually open within a second), then
+    // less often (a keychain waiting for the user to unlock it).
+    let pause = 20;
+    while (this.phase === "loading" && !this.startError) {
+      await new Promise((r) => setTimeout(r, pause));
+      pause = Math.min(500, Math.round(pause * 1.25));
+      await this.refreshStatus();
+    }
+    if (this.phase === "main") await this.enterMain();
+    else if (this.status && !this.status.error && this.status.ready) void this.startLive();
+  };
+
+  refreshStatus = async () => {
+    try {
+      this.status = await ipc.status();
+      this.startError = null;
+    } catch (e) {
+      this.startError = ipc.normalizeError(e);
+    }
+  };
+
+  retry = async () => {
+    this.retrying = true;
+    try {
+      this.status = await ipc.retry();
+      this.startError = null;
+    } catch (e) {
+      this.startError = ipc.normalizeError(e);
+    }
+    this.retrying = false;
+    if (this.phase === "main") await this.enterMain();
+  };
+
+  #fail(e: unknown) {
+    const x = ipc.normalizeError(e);
+    if (x.code === "locked") {
+      void this.refreshStatus();
+      return;
+    }
+    this.notice = { kind: "error", text: x.message };
+  }
+
+  loadAccounts = async () => {
+    try {
+      this.accounts = await ipc.accounts();
+    } catch (e) {
+      this.#fail(e);
+    }
+  };
+
+  loadAlerts = async () => {
+    const request = ++this.#alertsRequest;
+    const since = this.#liveSeq;
+    try {
+      const stored = await ipc.alerts(null, 200);
+      // A newer read is on its way: this one is out of date.
+      if (request !== this.#alertsRequest) return;
+      const arrived = this.#liveAlerts.filter((l) => l.seq > since).map((l) => l.alert);
+      const key = (a: AlertItem) => `${a.account}/${a.id}`;
+      const seen = new Set(stored.map(key));
+      this.alerts = [...arrived.filter((a) => !seen.has(key(a))), ...stored];
+      this.#liveAlerts = this.#liveAlerts.filter((l) => l.seq > since);
+    } catch (e) {
+      this.#fail(e);
+    }
+  };
+
+  loadSettings = async () => {
+    try {
+      this.settings = await ipc.settings();
+    } catch (e) {
+      this.#fail(e);
+    }
+  };
+
+  async startLive() {
+    if (this.#subscribed) return;
+    this.#subscribed = true;
+    try {
+      await ipc.subscribe(this.onEvent);
+    } catch (e) {
+      this.#subscribed = false;
+      this.#fail(e);
+    }
+  }
+
+  async enterMain() {
+    await Promise.all([this.loadAccounts(), this.loadAlerts(), this.loadSettings()]);
+    void this.startLive();
+    if (this.pendingDeepLink) {
+      this.openLink(this.pendingDeepLink);
+      this.pendingDeepLink = null;
+    }
+  }
+
+  announce(text: string) {
+    // Re-set so the same text twice is announced twice.
+    this.announcement = "";
+    void tick().then(() => (this.announcement = text));
+  }
+
+  /** One live event from the shell. */
+  onEvent = (e: LiveEvent) => {
+    const { model, followUps } = applyLiveEvent(this.#liveModel(), e, {
+      view: this.view,
+      main: this.phase === "main",
+      focused: document.hasFocus(),
+    });
+    this.#setLiveModel(model);
+    for (const f of followUps) this.#followUp(f);
+  };
+
+  #liveModel(): LiveModel {
+    return {
+      status: this.status,
+      accounts: this.accounts,
+      alerts: this.alerts,
+      liveAlerts: this.#liveAlerts,
+      liveSeq: this.#liveSeq,
+      offline: this.offline,
+      chatAccount: this.chatAccount,
+      chatVersion: this.chatVersion,
+      notice: this.notice,
+      pendingDeepLink: this.pendingDeepLink,
+    };
+  }
+
+  #setLiveModel(m: LiveModel) {
+    // Only what changed is written, so screens that did not change are not drawn again.
+    if (m.status !== this.status) this.status = m.status;
+    if (m.accounts !== this.accounts) this.accounts = m.accounts;
+    if (m.alerts !== this.alerts) this.alerts = m.alerts;
+    if (m.offline !== this.offline) this.offline = m.offline;
+    if (m.chatAccount !== this.chatAccount) this.chatAccount = m.chatAccount;
+    if (m.chatVersion !== this.chatVersion) this.chatVersion = m.chatVersion;
+    if (m.notice !== this.notice) this.notice = m.notice;
+    this.#liveAlerts = m.liveAlerts;
+    this.#liveSeq = m.liveSeq;
+    this.pendingDeepLink = m.pendingDeepLink;
+  }
+
+  #followUp(f: FollowUp) {
+    switch (f.kind) {
+      case "announce":
+        this.announce(f.text);
+        break;
+      case "reload_accounts":
+        void this.loadAccounts();
+        break;
+      case "reload_alerts":
+        void this.loadAlerts();
+        break;
+      case "open_alert":
+        void this.openAlert(f.account, f.alertId);
+        break;
+      case "open_link":
+        this.openLink(f.issuer);
+        break;
+    }
+  }
+
+  /** Moves to a screen. */
+  go = async (v: View) => {
+    if (v === "chat" && !this.accounts.some((a) => a.id === this.chatAccount)) {
+      // Open straight into the first conversation.
+      this.chatAccount = this.accounts[0]?.id ?? null;
+    }
+    this.view = v;
+    this.notice = null;
+    // Opening the feed marks its alerts read.
+    if (v === "home") void this.loadAlerts();
+    await tick();
+    if (this.view !== v) return; // something else (a notification click) took over meanwhile
+    this.#focusHeading();
+  };
+
+  openLink = (issuer: string) => {
+    this.linkPrefill = issuer;
+    this.linkKey++;
+    void this.go("link");
+  };
+
+  openAlert = async (account: string, alertId: string) => {
+    // Reloading the feed also marks its alerts read: the customer is looking.
+    await this.loadAlerts();
+    this.view = "home";
+    this.notice = null;
+    this.focusAlert = { account, id: alertId, seq: (this.focusAlert?.seq ?? 0) + 1 };
+  };
+
+  openChat = (account: string) => {
+    this.chatAccount = account;
+    void this.go("chat");
+  };
+
+  answer = async (alert: AlertItem, a: "me" | "not_me") => {
+    try {
+      await ipc.answerFraudCheck(alert.account, alert.id, a);
+    } catch (e) {
+      throw ipc.normalizeError(e);
+    }
+    const ans = a === "me" ? ("ThisWasMe" as const) : ("NotMe" as const);
+    this.alerts = this.alerts.map((x) =>
+      x.account === alert.account && x.id === alert.id ? { ...x, answer: ans } : x,
+    );
+    this.announce(a === "me" ? "Thank you, you confirmed it was you." : `${alert.bank_name} has been told it wasn't you.`);
+  };
+
+  lockNow = async () => {
+    try {
+      await ipc.lock();
+      if (this.status) this.status = { ...this.status, locked: true };
+    } catch (e) {
+      this.#fail(e);
+    }
+  };
+
+  unlocked = async (s: Status) => {
+    this.status = s;
+    if (this.phase === "main") await this.enterMain();
+  };
+
+  firstRunDone = async () => {
+    await this.refreshStatus();
+    if (this.phase === "main") {
+      await this.enterMain();
+      if (this.accounts.length === 0 && this.view !== "link") this.openLink("");
+    }
+  };
+
+  linked = async (r: LinkReceipt | null) => {
+    await Promise.all([this.loadAccounts(), this.loadAlerts(), this.refreshStatus()]);
+    if (r) this.announce(`${r.bank_name} is linked.`);
+    void this.go("home");
+  };
+
+  unlinked = (a: AccountView, revoked: boolean) => {
+    this.notice = revoked
+      ? { kind: "info", text: `${a.bank_name} is unlinked: access was revoked at the bank and this device's copy erased.` }
+      : {
+          kind: "error",
+          text: `${a.bank_name} is unlinked and this device's copy erased, but the bank could not be reached to revoke access. It will expire on its own; you can also remove it in your bank's website.`,
+        };
+    if (this.chatAccount === a.id) this.chatAccount = null;
+    void this.loadAccounts();
+    void this.loadAlerts();
+    void this.refreshStatus();
+  };
+}

@@ -1,0 +1,138 @@
+// What each live event from the shell changes on screen. A plain function of
+// the data and the event, so that every event kind can be tested without a
+// window; the reads and announcements it asks for are done by the app state
+// (app-state.svelte.ts).
+import type { AccountView, AlertItem, LiveEvent, Status } from "../ipc";
+import { alertKindLabel } from "./alert-kinds";
+import { formatAmount } from "./format";
+
+/** The screens of the main window. */
+export type View = "home" | "chat" | "search" | "link" | "settings";
+
+/** A banner above the current screen. */
+export type Notice = { kind: "error" | "info"; text: string };
+
+/**
+ * An alert that arrived live, numbered, so that a feed read from the store
+ * while it arrived cannot drop it from the screen.
+ */
+export type LiveAlert = { seq: number; alert: AlertItem };
+
+/** How many live alerts are remembered for feed reads still under way. */
+const LIVE_ALERTS_KEPT = 200;
+
+/** The data live events change. */
+export type LiveModel = {
+  status: Status | null;
+  accounts: AccountView[];
+  alerts: AlertItem[];
+  liveAlerts: LiveAlert[];
+  liveSeq: number;
+  /** Why each offline account is offline, shown on its card. */
+  offline: Record<string, string>;
+  chatAccount: string | null;
+  /** Bumped when the open conversation changed, so the chat reads it again. */
+  chatVersion: number;
+  notice: Notice | null;
+  /** A deep link that arrived before the main window was showing. */
+  pendingDeepLink: string | null;
+};
+
+/** Where the person is when the event arrives. */
+export type Situation = {
+  view: View;
+  /** The main window is showing (not locked, not starting, not first run). */
+  main: boolean;
+  /** The window has the keyboard focus: the person is looking at it. */
+  focused: boolean;
+};
+
+/** What is to be done after the event, in this order. */
+export type FollowUp =
+  | { kind: "announce"; text: string }
+  | { kind: "reload_accounts" }
+  | { kind: "reload_alerts" }
+  | { kind: "open_alert"; account: string; alertId: string }
+  | { kind: "open_link"; issuer: string };
+
+/** The bank an account belongs to, by name, for sentences. */
+export function bankName(accounts: readonly AccountView[], account: string): string {
+  return accounts.find((a) => a.id === account)?.bank_name ?? "your bank";
+}
+
+/** The model after `event`, and what is to be done next. `model` is not changed. */
+export function applyLiveEvent(
+  model: LiveModel,
+  event: LiveEvent,
+  at: Situation,
+): { model: LiveModel; followUps: FollowUp[] } {
+  const m = { ...model };
+  const next: FollowUp[] = [];
+  const setConnected = (account: string, connected: boolean) =>
+    m.accounts.map((a) => (a.id === account ? { ...a, connected } : a));
+  switch (event.type) {
+    case "alert": {
+      const a = event.alert;
+      m.liveSeq = model.liveSeq + 1;
+      m.liveAlerts = [...model.liveAlerts.slice(-(LIVE_ALERTS_KEPT - 1)), { seq: m.liveSeq, alert: a }];
+      m.alerts = [a, ...model.alerts.filter((x) => !(x.account === a.account && x.id === a.id))];
+      if (a.verified) {
+        const amount = a.amount_minor !== null && a.currency ? `, ${formatAmount(a.amount_minor, a.currency)}` : "";
+        next.push({ kind: "announce", text: `New alert from ${a.bank_name}: ${alertKindLabel(a.kind)}${amount}.` });
+      } else {
+        next.push({ kind: "announce", text: "An alert arrived that failed verification. It has been quarantined." });
+      }
+      next.push({ kind: "reload_accounts" });
+      // Seen as it arrives: the customer is looking at the feed.
+      if (at.view === "home" && at.focused) next.push({ kind: "reload_alerts" });
+      break;
+    }
+    case "unread":
+      // Alerts were marked read: the badges follow.
+      next.push({ kind: "reload_accounts" });
+      break;
+    case "message":
+    case "chat_accepted":
+      if (at.view === "chat" && model.chatAccount === event.account) m.chatVersion = model.chatVersion + 1;
+      if (event.type === "message") {
+        next.push({ kind: "announce", text: `New message from ${bankName(model.accounts, event.account)}.` });
+        next.push({ kind: "reload_accounts" });
+      }
+      break;
+    case "connected": {
+      m.accounts = setConnected(event.account, true);
+      const { [event.account]: _gone, ...rest } = model.offline;
+      m.offline = rest;
+      break;
+    }
+    case "disconnected": {
+      m.accounts = setConnected(event.account, false);
+      const secs = Math.max(1, Math.round(event.retry_in_ms / 1000));
+      const why = event.reason.trim().replace(/[.\s]+$/, "");
+      m.offline = { ...model.offline, [event.account]: `${why ? `${why}. ` : ""}Trying again in ${secs} s.` };
+      break;
+    }
+    case "flags":
+      m.accounts = model.accounts.map((a) => (a.id === event.account ? { ...a, flags: event.flags } : a));
+      break;
+    case "link_revoked": {
+      const name = bankName(model.accounts, event.account);
+      m.notice = { kind: "info", text: `${name} ended the link. Its messages and alerts were removed from this device.` };
+      next.push({ kind: "announce", text: m.notice.text });
+      if (model.chatAccount === event.account) m.chatAccount = null;
+      next.push({ kind: "reload_accounts" }, { kind: "reload_alerts" });
+      break;
+    }
+    case "open_alert":
+      next.push({ kind: "open_alert", account: event.account, alertId: event.alert_id });
+      break;
+    case "locked":
+      if (model.status) m.status = { ...model.status, locked: true };
+      break;
+    case "deep_link":
+      if (at.main) next.push({ kind: "open_link", issuer: event.issuer });
+      else m.pendingDeepLink = event.issuer;
+      break;
+  }
+  return { model: m, followUps: next };
+}
