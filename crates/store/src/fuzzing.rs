@@ -91,9 +91,13 @@ fn decode(column: &str, table: &str, plain: Vec<u8>) {
     match (table, column) {
         ("messages", _) => {
             let original = plain.clone();
-            if let Some(content) = crate::decode_content(plain) {
+            if let Some(content) = crate::message_content::decode_content(plain) {
                 assert_eq!(
-                    crate::encode_content(content.direction, &content.author, &content.body),
+                    crate::message_content::encode_content(
+                        content.direction,
+                        &content.author,
+                        &content.body
+                    ),
                     original,
                     "a message's content changed through decode and encode"
                 );
@@ -159,7 +163,7 @@ pub fn seeds() -> Vec<Vec<u8>> {
         balance_minor: None,
     };
     let plains: [Vec<u8>; 5] = [
-        crate::encode_content(Direction::Incoming, "Ana (bank)", "Hello, how can we help?"),
+        crate::message_content::encode_content(Direction::Incoming, "Ana (bank)", "Hello, how can we help?"),
         serde_json::to_vec(&details).unwrap_or_default(),
         b"eyJhbGciOiJFUzI1NiJ9.eyJqdGkiOiJhMSJ9.c2ln".to_vec(),
         serde_json::to_vec(&(FraudAnswer::NotMe, 1_800_000_000_000_i64)).unwrap_or_default(),

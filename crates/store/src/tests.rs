@@ -1,6 +1,7 @@
 //! Tests that need the store's internals: fixtures of older schema versions.
 
 use super::*;
+use std::path::Path;
 
 /// Fixed keys for the committed fixture databases. Test-only: real keys come
 /// from the keychain.
