@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { svelte } from "@sveltejs/vite-plugin-svelte";
+import { svelteTesting } from "@testing-library/svelte/vite";
 import { defineConfig } from "vitest/config";
 
 // The shell serves ui/dist under a strict CSP (script-src 'self'; style-src 'self'):
@@ -7,7 +8,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   root: fileURLToPath(new URL(".", import.meta.url)),
   base: "./",
-  plugins: [svelte()],
+  // svelteTesting acts under Vitest only: it unmounts each test's components.
+  plugins: [svelte(), svelteTesting()],
   build: {
     outDir: "dist",
     emptyOutDir: true,
@@ -24,5 +26,6 @@ export default defineConfig({
   test: {
     environment: "jsdom",
     include: ["tests/**/*.test.ts"],
+    setupFiles: ["tests/setup.ts"],
   },
 });

@@ -1,23 +1,17 @@
-import { flushSync, mount, unmount, type ComponentProps } from "svelte";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { render as renderComponent } from "@testing-library/svelte";
+import userEvent from "@testing-library/user-event";
+import type { ComponentProps } from "svelte";
+import { describe, expect, it, vi } from "vitest";
 import AlertItem from "../src/components/AlertItem.svelte";
 import { alert } from "./fixtures";
 
-let mounted: Record<string, unknown> | null = null;
+let unmountLast = () => {};
 
 function render(props: ComponentProps<typeof AlertItem>) {
-  const target = document.createElement("div");
-  document.body.appendChild(target);
-  mounted = mount(AlertItem, { target, props });
-  flushSync();
-  return target;
+  const r = renderComponent(AlertItem, props);
+  unmountLast = r.unmount;
+  return r.container;
 }
-
-afterEach(() => {
-  if (mounted) unmount(mounted);
-  mounted = null;
-  document.body.innerHTML = "";
-});
 
 const SCRIPT = `<script>window.__pwned = 1</script><img src=x onerror="window.__pwned=2">`;
 
@@ -50,7 +44,7 @@ describe("a verified alert", () => {
     await Promise.resolve();
     expect(onanswer).toHaveBeenCalledWith(expect.objectContaining({ id: "alert-1" }), "not_me");
 
-    unmount(mounted!);
+    unmountLast();
     const answered = render({ alert: alert({ kind: "fraud_check", answer: "NotMe" }), onanswer });
     expect(answered.querySelector('[data-testid="fraud-answered"]')).not.toBeNull();
     expect(answered.querySelector('[data-testid="fraud-me"]')).toBeNull();
@@ -81,13 +75,12 @@ describe("a quarantined alert (verified=false)", () => {
     expect(item.classList.contains("card")).toBe(false);
   });
 
-  it("is collapsed: its content is hidden until asked for", () => {
+  it("is collapsed: its content is hidden until asked for", async () => {
     const el = render({ alert: bad });
     expect(el.textContent).not.toContain("window.__pwned");
     const toggle = el.querySelector<HTMLButtonElement>("button[aria-expanded]")!;
     expect(toggle.getAttribute("aria-expanded")).toBe("false");
-    toggle.click();
-    flushSync();
+    await userEvent.click(toggle);
     expect(toggle.getAttribute("aria-expanded")).toBe("true");
     expect(el.textContent).toContain(SCRIPT);
   });

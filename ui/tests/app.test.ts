@@ -1,35 +1,24 @@
-import { flushSync, mount, unmount } from "svelte";
+// The whole window over the fake shell: start, navigation, live events and
+// each screen's round trip to the shell.
+import { render, screen, waitFor } from "@testing-library/svelte";
+import userEvent from "@testing-library/user-event";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { fake, waitFor } from "./fake-backend";
+import App from "../src/App.svelte";
+import { fake, installFakeShell, removeFakeShell } from "./fake-backend";
 import { ACCOUNT, alert } from "./fixtures";
 
-vi.mock("@tauri-apps/api/core", async () => (await import("./fake-backend")).tauriCoreMock);
+const byId = (id: string) => screen.getByTestId(id);
+const maybe = (id: string) => screen.queryByTestId(id);
+const alertIds = () => screen.queryAllByTestId("alert-item").map((e) => e.dataset.alertId);
+const chatMessages = () => screen.queryAllByTestId("chat-message");
+/** The window's polite live region, which screen readers read out. */
+const liveRegion = () => document.querySelector('[role="status"][aria-live="polite"]');
+const subscribed = () => waitFor(() => expect(fake.channel).not.toBeNull());
 
-const { default: App } = await import("../src/App.svelte");
-
-let app: Record<string, unknown> | null = null;
-const $ = (sel: string) => document.querySelector<HTMLElement>(sel);
-const $$ = (sel: string) => [...document.querySelectorAll<HTMLElement>(sel)];
-const tid = (id: string) => $(`[data-testid="${id}"]`);
-/** The element with this test id, or a throw (so waitFor retries). */
-const need = (id: string) => {
-  const el = tid(id);
-  if (!el) throw new Error(`no element with data-testid=${id}`);
-  return el;
-};
-
-async function start() {
-  const target = document.createElement("div");
-  document.body.appendChild(target);
-  app = mount(App, { target });
-  flushSync();
-}
-
-beforeEach(() => fake.reset());
+beforeEach(installFakeShell);
 afterEach(() => {
-  if (app) unmount(app);
-  app = null;
-  document.body.innerHTML = "";
+  removeFakeShell();
+  vi.restoreAllMocks();
 });
 
 describe("start", () => {
@@ -39,201 +28,170 @@ describe("start", () => {
       ready: false,
       error: { code: "keychain_locked", message: "The login keyring is locked." },
     };
-    await start();
-    const screen = await waitFor(() => need("keychain-error"));
-    expect(screen.textContent).toContain("The login keyring is locked.");
-    expect(screen.textContent).toContain("GNOME");
-    expect(tid("nav-home")).toBeNull();
+    render(App);
+    const guidance = await screen.findByTestId("keychain-error");
+    expect(guidance).toHaveTextContent("The login keyring is locked.");
+    expect(guidance).toHaveTextContent("GNOME");
+    expect(maybe("nav-home")).toBeNull();
 
     fake.state.status = { ...fake.state.status, ready: true, error: null };
-    tid("retry")!.click();
-    await waitFor(() => expect(tid("nav-home")).not.toBeNull());
+    await userEvent.click(byId("retry"));
+    await screen.findByTestId("nav-home");
     expect(fake.calls.some((c) => c.cmd === "retry")).toBe(true);
   });
 });
 
 describe("home", () => {
   it("lists accounts and the alert feed newest first, quarantined alerts behind the warning", async () => {
-    await start();
-    await waitFor(() => expect($$('[data-testid="alert-item"]').length).toBe(3));
-    expect($$('[data-testid="account-card"]').length).toBe(1);
-    expect(tid("account-card")!.textContent).toContain("1,234.56");
-    expect(tid("account-card")!.querySelector("svg polyline")?.getAttribute("points")).toMatch(/\d/);
-    const ids = $$('[data-testid="alert-item"]').map((e) => e.dataset.alertId);
-    expect(ids).toEqual(["a-new", "quarantine:ff00", "a-old"]);
-    const q = $('[data-alert-id="quarantine:ff00"]')!;
+    render(App);
+    await waitFor(() => expect(alertIds()).toHaveLength(3));
+    expect(screen.getAllByTestId("account-card")).toHaveLength(1);
+    expect(byId("account-card")).toHaveTextContent("1,234.56");
+    expect(byId("account-card").querySelector("svg polyline")?.getAttribute("points")).toMatch(/\d/);
+    expect(alertIds()).toEqual(["a-new", "quarantine:ff00", "a-old"]);
+    const q = document.querySelector<HTMLElement>('[data-alert-id="quarantine:ff00"]')!;
     expect(q.dataset.verified).toBe("false");
     expect(q.querySelector('[data-testid="quarantine-warning"]')).not.toBeNull();
-    expect(q.textContent).not.toContain("Verified by");
+    expect(q).not.toHaveTextContent("Verified by");
   });
 
-  it("answers a fraud check and shows the answered state", async () => {
-    await start();
-    const btn = await waitFor(() => need("fraud-not-me"));
-    btn.click();
-    await waitFor(() => expect(tid("fraud-answered")).not.toBeNull());
-    expect(fake.calls.find((c) => c.cmd === "answer_fraud_check")?.args).toEqual({
-      account: ACCOUNT,
-      alertId: "a-new",
-      answer: "not_me",
-    });
+  it("answers a fraud check through answer_fraud_check and shows the answered state", async () => {
+    render(App);
+    await userEvent.click(await screen.findByTestId("fraud-not-me"));
+    await screen.findByTestId("fraud-answered");
+    expect(fake.calls.filter((c) => c.cmd === "answer_fraud_check").map((c) => c.args)).toEqual([
+      { account: ACCOUNT, alertId: "a-new", answer: "not_me" },
+    ]);
+    await waitFor(() => expect(liveRegion()).toHaveTextContent("Demo Bank has been told it wasn't you."));
   });
 
   it("puts a live alert on top and announces it", async () => {
-    await start();
-    await waitFor(() => expect(fake.channel).not.toBeNull());
+    render(App);
+    await subscribed();
     fake.emit({ type: "alert", account: ACCOUNT, alert: alert({ id: "live-1", issued_at: Date.UTC(2026, 0, 20) }) });
-    await waitFor(() => expect($$('[data-testid="alert-item"]')[0].dataset.alertId).toBe("live-1"));
-    await waitFor(() => expect($('[role="status"][aria-live="polite"]')!.textContent).toContain("New alert from Demo Bank"));
+    await waitFor(() => expect(alertIds()[0]).toBe("live-1"));
+    await waitFor(() => expect(liveRegion()).toHaveTextContent("New alert from Demo Bank: Card purchase"));
   });
 
   it("counts unread alerts on Home, not on Chats", async () => {
     fake.state.accounts = [{ ...fake.state.accounts[0], unread: 2 }];
-    await start();
-    await waitFor(() => expect(need("nav-home").textContent).toContain("2\u00a0unread alerts"));
-    expect(need("nav-chat").textContent).not.toMatch(/\d/);
+    render(App);
+    await waitFor(() => expect(byId("nav-home").textContent).toContain("2\u00a0unread alerts"));
+    expect(byId("nav-chat").textContent).not.toMatch(/\d/);
   });
 
   it("draws a long feed a page at a time", async () => {
     fake.state.alerts = Array.from({ length: 50 }, (_, i) =>
       alert({ id: `a-${i}`, kind: "purchase", issued_at: Date.UTC(2026, 0, 1) + i * 60_000 }),
     );
-    await start();
-    await waitFor(() => expect($$('[data-testid="alert-item"]').length).toBe(20));
-    expect($$('[data-testid="alert-item"]')[0].dataset.alertId).toBe("a-49");
-    need("alerts-more").click();
-    await waitFor(() => expect($$('[data-testid="alert-item"]').length).toBe(40));
-    need("alerts-more").click();
-    await waitFor(() => expect($$('[data-testid="alert-item"]').length).toBe(50));
-    expect(tid("alerts-more")).toBeNull();
+    render(App);
+    await waitFor(() => expect(alertIds()).toHaveLength(20));
+    expect(alertIds()[0]).toBe("a-49");
+    await userEvent.click(byId("alerts-more"));
+    await waitFor(() => expect(alertIds()).toHaveLength(40));
+    await userEvent.click(byId("alerts-more"));
+    await waitFor(() => expect(alertIds()).toHaveLength(50));
+    expect(maybe("alerts-more")).toBeNull();
   });
 
   it("keeps a live alert that arrives while the feed is read from the store", async () => {
-    await start();
-    await waitFor(() => expect(fake.channel).not.toBeNull());
-    await waitFor(() => expect($$('[data-testid="alert-item"]').length).toBe(3));
+    // The window is in the background: the alert brings no read of its own.
+    vi.spyOn(document, "hasFocus").mockReturnValue(false);
+    render(App);
+    await subscribed();
+    await waitFor(() => expect(alertIds()).toHaveLength(3));
     // The next read of the feed is slow and was taken before the alert arrived.
     const stored = [...fake.state.alerts];
     let release: () => void = () => {};
-    fake.overrides.set("alerts", () => new Promise((r) => (release = () => r(stored))));
-    tid("nav-home")!.click();
-    await waitFor(() => expect(fake.calls.filter((c) => c.cmd === "alerts").length).toBe(2));
-    fake.emit({ type: "alert", account: ACCOUNT, alert: alert({ id: "live-2", issued_at: Date.UTC(2026, 0, 21) }) });
-    await waitFor(() => expect($$('[data-testid="alert-item"]')[0].dataset.alertId).toBe("live-2"));
+    fake.overrides.set("alerts", () => {
+      fake.overrides.delete("alerts"); // only this read is slow
+      return new Promise((r) => (release = () => r(stored)));
+    });
+    byId("nav-home").click();
+    await waitFor(() => expect(fake.calls.filter((c) => c.cmd === "alerts")).toHaveLength(2));
+    // The shell stores an alert before it announces it.
+    const live = alert({ id: "live-2", issued_at: Date.UTC(2026, 0, 21) });
+    fake.state.alerts = [live, ...fake.state.alerts];
+    fake.emit({ type: "alert", account: ACCOUNT, alert: live });
+    await waitFor(() => expect(alertIds()[0]).toBe("live-2"));
     release();
     await new Promise((r) => setTimeout(r, 50));
-    const ids = $$('[data-testid="alert-item"]').map((e) => e.dataset.alertId);
-    expect(ids[0]).toBe("live-2");
-    expect(ids.length).toBe(4);
+    expect(alertIds()[0]).toBe("live-2");
+    expect(alertIds()).toHaveLength(4);
   });
 
   it("focuses the alert a clicked notification names", async () => {
-    await start();
-    await waitFor(() => expect(fake.channel).not.toBeNull());
-    tid("nav-settings")!.click();
+    render(App);
+    await subscribed();
+    byId("nav-settings").click();
     fake.emit({ type: "open_alert", account: ACCOUNT, alert_id: "a-old" });
     await waitFor(() => expect(document.activeElement?.getAttribute("data-alert-id")).toBe("a-old"));
   });
 
   it("locks on the locked event and unlocks with the passphrase", async () => {
-    await start();
-    await waitFor(() => expect(fake.channel).not.toBeNull());
+    const user = userEvent.setup();
+    render(App);
+    await subscribed();
     fake.emit({ type: "locked" });
-    await waitFor(() => expect(tid("lock-screen")).not.toBeNull());
-    const input = tid("unlock-passphrase") as HTMLInputElement;
-    input.value = "wrong";
-    input.dispatchEvent(new Event("input"));
-    flushSync();
-    tid("unlock-submit")!.click();
-    await waitFor(() => expect(tid("lock-screen")!.textContent).toContain("not right"));
-    input.value = "correct horse";
-    input.dispatchEvent(new Event("input"));
-    flushSync();
-    tid("unlock-submit")!.click();
-    await waitFor(() => expect(tid("nav-home")).not.toBeNull());
+    const input = await screen.findByTestId("unlock-passphrase");
+    await user.type(input, "wrong");
+    await user.click(byId("unlock-submit"));
+    await waitFor(() => expect(byId("lock-screen")).toHaveTextContent("not right"));
+    await user.type(input, "correct horse");
+    await user.click(byId("unlock-submit"));
+    await screen.findByTestId("nav-home");
   });
 
   it("opens the link screen with the issuer of a deep link", async () => {
-    await start();
-    await waitFor(() => expect(fake.channel).not.toBeNull());
+    render(App);
+    await subscribed();
     fake.emit({ type: "deep_link", issuer: "https://bank.example" });
-    await waitFor(() => expect((tid("link-issuer-input") as HTMLInputElement).value).toBe("https://bank.example"));
-  });
-});
-
-describe("search", () => {
-  it("marks the highlighted ranges with <mark> and shows bank text as text", async () => {
-    fake.state.search = [
-      { kind: "message", account: ACCOUNT, bank_name: "Demo Bank", text: "old card <b>x</b>", at: 1, highlights: [[4, 8]], alert_id: null },
-      { kind: "alert", account: ACCOUNT, bank_name: "Demo Bank", text: "new card 😀", at: 2, highlights: [[4, 8], [9, 10]], alert_id: "a-new" },
-    ];
-    await start();
-    (await waitFor(() => need("nav-search"))).click();
-    flushSync();
-    const input = tid("search-input") as HTMLInputElement;
-    input.value = "card";
-    input.dispatchEvent(new Event("input"));
-    const results = await waitFor(() => {
-      const r = $$('[data-testid="search-result"]');
-      expect(r.length).toBe(2);
-      return r;
-    });
-    expect(results[0].textContent).toContain("new card 😀");
-    expect([...results[0].querySelectorAll("mark")].map((m) => m.textContent)).toEqual(["card", "😀"]);
-    expect(results[1].querySelector("b")).toBeNull();
-    expect(results[1].textContent).toContain("<b>x</b>");
+    await waitFor(() => expect(byId("link-issuer-input")).toHaveValue("https://bank.example"));
   });
 });
 
 describe("chat", () => {
   it("shows the quick-replies pilot only while the bank has it switched on", async () => {
-    await start();
-    (await waitFor(() => need("nav-chat"))).click();
-    await waitFor(() => need("chat-input"));
-    expect(tid("quick-replies")).toBeNull();
+    render(App);
+    await userEvent.click(await screen.findByTestId("nav-chat"));
+    await screen.findByTestId("chat-input");
+    expect(maybe("quick-replies")).toBeNull();
     fake.emit({ type: "flags", account: ACCOUNT, flags: { quick_replies: true } });
-    const chips = await waitFor(() => need("quick-replies"));
-    const first = chips.querySelector("button")!;
-    first.click();
-    await waitFor(() => expect((tid("chat-input") as HTMLTextAreaElement).value).toBe("Yes, that was me."));
+    const chips = await screen.findByTestId("quick-replies");
+    await userEvent.click(chips.querySelector("button")!);
+    await waitFor(() => expect(byId("chat-input")).toHaveValue("Yes, that was me."));
     fake.emit({ type: "flags", account: ACCOUNT, flags: { quick_replies: false } });
-    await waitFor(() => expect(tid("quick-replies")).toBeNull());
+    await waitFor(() => expect(maybe("quick-replies")).toBeNull());
   });
 
   it("shows bubbles with delivery states and sends on Enter, not Shift+Enter", async () => {
-    await start();
-    (await waitFor(() => need("nav-chat"))).click();
+    const user = userEvent.setup();
+    render(App);
+    await user.click(await screen.findByTestId("nav-chat"));
     // Opens straight into the only conversation.
-    await waitFor(() => expect($$('[data-testid="chat-message"]').length).toBe(2));
-    expect(need(`chat-account-${ACCOUNT}`).getAttribute("aria-current")).toBe("true");
-    expect($$('[data-testid="chat-message"]').map((m) => m.dataset.direction)).toEqual(["Incoming", "Outgoing"]);
-    expect(tid("chat-delivery")!.textContent).toContain("Waiting to send");
+    await waitFor(() => expect(chatMessages()).toHaveLength(2));
+    expect(byId(`chat-account-${ACCOUNT}`)).toHaveAttribute("aria-current", "true");
+    expect(chatMessages().map((m) => m.dataset.direction)).toEqual(["Incoming", "Outgoing"]);
+    expect(byId("chat-delivery")).toHaveTextContent("Waiting to send");
 
-    const box = tid("chat-input") as HTMLTextAreaElement;
-    box.value = "line one";
-    box.dispatchEvent(new Event("input"));
-    flushSync();
-    box.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", shiftKey: true, bubbles: true }));
+    await user.type(byId("chat-input"), "line one{Shift>}{Enter}{/Shift}");
     expect(fake.calls.some((c) => c.cmd === "send_chat")).toBe(false);
-    box.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true }));
-    await waitFor(() => expect($$('[data-testid="chat-message"]').length).toBe(3));
+    await user.keyboard("{Backspace}{Enter}");
+    await waitFor(() => expect(chatMessages()).toHaveLength(3));
     expect(fake.calls.find((c) => c.cmd === "send_chat")?.args).toEqual({ account: ACCOUNT, body: "line one" });
   });
 
   it("refuses a message over 4096 bytes", async () => {
-    await start();
-    (await waitFor(() => need("nav-chat"))).click();
-    flushSync();
-    tid(`chat-account-${ACCOUNT}`)!.click();
-    const box = await waitFor(() => need("chat-input") as HTMLTextAreaElement);
-    box.value = "€".repeat(1366); // 4098 bytes
-    box.dispatchEvent(new Event("input"));
-    flushSync();
-    expect((tid("chat-send") as HTMLButtonElement).disabled).toBe(true);
-    box.value = "€".repeat(1365); // 4095 bytes
-    box.dispatchEvent(new Event("input"));
-    flushSync();
-    expect((tid("chat-send") as HTMLButtonElement).disabled).toBe(false);
+    const user = userEvent.setup();
+    render(App);
+    await user.click(await screen.findByTestId("nav-chat"));
+    await user.click(byId(`chat-account-${ACCOUNT}`));
+    const box = await screen.findByTestId("chat-input");
+    await user.click(box);
+    await user.paste("€".repeat(1366)); // 4098 bytes
+    expect(byId("chat-send")).toBeDisabled();
+    await user.keyboard("{Backspace}"); // 4095 bytes
+    expect(byId("chat-send")).toBeEnabled();
   });
 });
 
@@ -252,28 +210,28 @@ describe("store damage", () => {
         },
       ],
     };
-    await start();
-    const banner = await waitFor(() => need("damage-banner"));
-    expect(banner.getAttribute("role")).toBe("alert");
-    await waitFor(() => expect(banner.textContent).toContain("Part of Demo Bank's history on this device is damaged"));
-    expect(banner.textContent).toContain("1 damaged alert in Demo Bank's history was hidden.");
-    expect(banner.textContent).toContain("Messages were deleted or rolled back in your chat with Demo Bank");
-    expect(need("account-damage").textContent).toContain("damaged");
+    render(App);
+    const banner = await screen.findByTestId("damage-banner");
+    expect(banner).toHaveAttribute("role", "alert");
+    await waitFor(() => expect(banner).toHaveTextContent("Part of Demo Bank's history on this device is damaged"));
+    expect(banner).toHaveTextContent("1 damaged alert in Demo Bank's history was hidden.");
+    expect(banner).toHaveTextContent("Messages were deleted or rolled back in your chat with Demo Bank");
+    expect(byId("account-damage")).toHaveTextContent("damaged");
     // The rest is still shown.
-    await waitFor(() => expect($$('[data-testid="alert-item"]').length).toBe(3));
+    await waitFor(() => expect(alertIds()).toHaveLength(3));
 
-    (await waitFor(() => need("nav-chat"))).click();
-    await waitFor(() => expect($$('[data-testid="chat-message"]').length).toBe(2));
-    const inChat = need("damage-banner");
-    expect(inChat.getAttribute("role")).toBe("status");
-    expect(inChat.textContent).toContain("Messages were deleted or rolled back in your chat with Demo Bank");
+    await userEvent.click(byId("nav-chat"));
+    await waitFor(() => expect(chatMessages()).toHaveLength(2));
+    const inChat = byId("damage-banner");
+    expect(inChat).toHaveAttribute("role", "status");
+    expect(inChat).toHaveTextContent("Messages were deleted or rolled back in your chat with Demo Bank");
   });
 
   it("shows no warning when the history checked out", async () => {
-    await start();
-    await waitFor(() => expect($$('[data-testid="alert-item"]').length).toBe(3));
-    expect(tid("damage-banner")).toBeNull();
-    expect(tid("account-damage")).toBeNull();
+    render(App);
+    await waitFor(() => expect(alertIds()).toHaveLength(3));
+    expect(maybe("damage-banner")).toBeNull();
+    expect(maybe("account-damage")).toBeNull();
   });
 });
 
@@ -289,15 +247,14 @@ describe("link", () => {
       expires_at: Date.now() + 600_000,
       shares: ["Your device's public key", "Your answers to fraud checks"],
     }));
-    await start();
-    (await waitFor(() => need("nav-link"))).click();
-    (await waitFor(() => need("link-demo-bank"))).click();
-    flushSync();
-    expect((need("link-issuer-input") as HTMLInputElement).value).toBe("https://127.0.0.1:8443");
-    need("link-submit").click();
-    await waitFor(() => need("link-consent-accept"));
+    render(App);
+    await userEvent.click(await screen.findByTestId("nav-link"));
+    await userEvent.click(await screen.findByTestId("link-demo-bank"));
+    expect(byId("link-issuer-input")).toHaveValue("https://127.0.0.1:8443");
+    await userEvent.click(byId("link-submit"));
+    await screen.findByTestId("link-consent-accept");
     expect(fake.calls.find((c) => c.cmd === "link_start")?.args).toEqual({ issuer: "https://127.0.0.1:8443" });
-    expect($$("li").map((l) => l.textContent)).toEqual(
+    expect(screen.getAllByRole("listitem").map((l) => l.textContent)).toEqual(
       expect.arrayContaining(["Your device's public key", "Your answers to fraud checks"]),
     );
   });
@@ -315,37 +272,37 @@ describe("updates", () => {
         message: "The update to 0.2.0 was refused. Nothing was installed; Strongroom 0.1.0 keeps running.",
       };
     });
-    await start();
-    (await waitFor(() => need("nav-settings"))).click();
-    (await waitFor(() => need("update-check"))).click();
+    render(App);
+    await userEvent.click(await screen.findByTestId("nav-settings"));
+    await userEvent.click(await screen.findByTestId("update-check"));
     expect(fake.calls.filter((c) => c.cmd === "update_check")).toHaveLength(1);
-    await waitFor(() => expect(need("update-offer").textContent).toContain("0.2.0"));
-    need("update-install").click();
-    const error = await waitFor(() => need("update-error"));
+    await waitFor(() => expect(byId("update-offer")).toHaveTextContent("0.2.0"));
+    await userEvent.click(byId("update-install"));
+    const error = await screen.findByTestId("update-error");
     expect(error.dataset.code).toBe("update_signature");
-    expect(error.textContent).toContain("0.1.0 keeps running");
-    expect(tid("update-installed")).toBeNull();
+    expect(error).toHaveTextContent("0.1.0 keeps running");
+    expect(maybe("update-installed")).toBeNull();
     // The check is offered again, and the start never called the update server.
-    need("update-check");
+    byId("update-check");
     expect(fake.calls.map((c) => c.cmd).filter((c) => c.startsWith("update_"))).toEqual(["update_check", "update_install"]);
   });
 
   it("says when the newest version is running, and offers a restart after an install", async () => {
     fake.overrides.set("update_check", () => ({ current_version: "0.1.0", offer: null }));
     fake.overrides.set("update_install", () => ({ version: "0.2.0" }));
-    await start();
-    (await waitFor(() => need("nav-settings"))).click();
-    (await waitFor(() => need("update-check"))).click();
-    await waitFor(() => expect(need("update-latest").textContent).toContain("0.1.0"));
-    expect(tid("update-install")).toBeNull();
+    render(App);
+    await userEvent.click(await screen.findByTestId("nav-settings"));
+    await userEvent.click(await screen.findByTestId("update-check"));
+    await waitFor(() => expect(byId("update-latest")).toHaveTextContent("0.1.0"));
+    expect(maybe("update-install")).toBeNull();
     fake.overrides.set("update_check", () => ({
       current_version: "0.1.0",
       offer: { version: "0.2.0", current_version: "0.1.0", notes: null },
     }));
-    need("update-check").click();
-    (await waitFor(() => need("update-install"))).click();
-    await waitFor(() => expect(need("update-installed").textContent).toContain("0.2.0"));
-    need("update-restart");
-    expect(tid("update-check")).toBeNull();
+    await userEvent.click(byId("update-check"));
+    await userEvent.click(await screen.findByTestId("update-install"));
+    await waitFor(() => expect(byId("update-installed")).toHaveTextContent("0.2.0"));
+    byId("update-restart");
+    expect(maybe("update-check")).toBeNull();
   });
 });

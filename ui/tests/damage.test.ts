@@ -1,5 +1,6 @@
-import { flushSync, mount, unmount, type ComponentProps } from "svelte";
-import { afterEach, describe, expect, it } from "vitest";
+import { render } from "@testing-library/svelte";
+import type { ComponentProps } from "svelte";
+import { describe, expect, it } from "vitest";
 import DamageBanner from "../src/components/DamageBanner.svelte";
 import type { DamageReport } from "../src/ipc/types";
 import { chatDamaged, describeDamage, hasDamage } from "../src/lib/damage";
@@ -99,32 +100,20 @@ describe("describeDamage", () => {
   });
 });
 
-let mounted: Record<string, unknown> | null = null;
-
-function render(props: ComponentProps<typeof DamageBanner>) {
-  const target = document.createElement("div");
-  document.body.appendChild(target);
-  mounted = mount(DamageBanner, { target, props });
-  flushSync();
-  return target;
+function draw(props: ComponentProps<typeof DamageBanner>) {
+  return render(DamageBanner, props).container;
 }
-
-afterEach(() => {
-  if (mounted) unmount(mounted);
-  mounted = null;
-  document.body.innerHTML = "";
-});
 
 describe("DamageBanner", () => {
   const second = account({ id: "00000000000000b2", bank_name: "Other Bank" });
 
   it("shows nothing when every history checked out", () => {
-    const el = render({ damage: [report()], accounts: [account()] });
+    const el = draw({ damage: [report()], accounts: [account()] });
     expect(el.querySelector('[data-testid="damage-banner"]')).toBeNull();
   });
 
   it("is an alert region with one report per damaged bank, in words", () => {
-    const el = render({
+    const el = draw({
       damage: [
         report({ damaged_rows: 1, damaged_alerts: 1 }),
         report({ account: second.id, alarms: [{ RolledBack: { anchored: 4, found: 2 } }] }),
@@ -143,7 +132,7 @@ describe("DamageBanner", () => {
   });
 
   it("shows one account's report only, as a status region without details, on that account's screen", () => {
-    const el = render({
+    const el = draw({
       damage: [report({ damaged_rows: 1, damaged_messages: 1 }), report({ account: second.id, alarms: ["HeadForged"] })],
       accounts: [account(), second],
       only: second.id,

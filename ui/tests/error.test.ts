@@ -1,4 +1,6 @@
-import { beforeEach, describe, expect, it, vi } from "vitest";
+import { clearMocks, mockIPC, mockWindows } from "@tauri-apps/api/mocks";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import * as ipc from "../src/ipc";
 import { normalizeError } from "../src/ipc/error";
 
 describe("normalizeError", () => {
@@ -53,40 +55,46 @@ describe("normalizeError", () => {
 });
 
 // The typed wrappers in src/ipc reject with the normalised error and pass the
-// contract's camelCase arguments. A fake invoke stands in for the shell here only.
-const invoke = vi.fn();
-vi.mock("@tauri-apps/api/core", () => ({
-  invoke: (cmd: string, args?: unknown) => invoke(cmd, args),
-  Channel: class {
-    onmessage: (m: unknown) => void = () => {};
-  },
-}));
-
+// contract's camelCase arguments, through Tauri's real invoke over its IPC mock.
 describe("ipc wrappers", () => {
-  beforeEach(() => invoke.mockReset());
+  const seen: { cmd: string; args: unknown }[] = [];
+  let answer: (cmd: string) => unknown = () => null;
+
+  beforeEach(() => {
+    seen.length = 0;
+    answer = () => null;
+    mockWindows("main");
+    mockIPC((cmd, args) => {
+      seen.push({ cmd, args });
+      return answer(cmd);
+    });
+  });
+  afterEach(clearMocks);
 
   it("reject with {code, message} whatever the shell rejected with", async () => {
-    const ipc = await import("../src/ipc");
-    invoke.mockRejectedValueOnce("plain failure");
+    answer = () => Promise.reject("plain failure");
     await expect(ipc.accounts()).rejects.toEqual({ code: "unknown", message: "plain failure" });
-    invoke.mockRejectedValueOnce({ code: "link_denied", message: "The bank said no." });
+    answer = () => {
+      throw { code: "link_denied", message: "The bank said no." };
+    };
     await expect(ipc.linkFinish("l1")).rejects.toEqual({ code: "link_denied", message: "The bank said no." });
   });
 
   it("pass camelCase arguments as docs/ipc.md says", async () => {
-    const ipc = await import("../src/ipc");
-    invoke.mockResolvedValue(null);
     await ipc.answerFraudCheck("00000000000000aa", "alert-1", "not_me");
-    expect(invoke).toHaveBeenLastCalledWith("answer_fraud_check", {
-      account: "00000000000000aa",
-      alertId: "alert-1",
-      answer: "not_me",
-    });
     await ipc.linkCancel("L");
-    expect(invoke).toHaveBeenLastCalledWith("link_cancel", { linkId: "L" });
     await ipc.unlock(null);
-    expect(invoke).toHaveBeenLastCalledWith("unlock", { passphrase: null });
     await ipc.alerts(null, 50);
-    expect(invoke).toHaveBeenLastCalledWith("alerts", { account: null, limit: 50 });
+    expect(seen).toEqual([
+      { cmd: "answer_fraud_check", args: { account: "00000000000000aa", alertId: "alert-1", answer: "not_me" } },
+      { cmd: "link_cancel", args: { linkId: "L" } },
+      { cmd: "unlock", args: { passphrase: null } },
+      { cmd: "alerts", args: { account: null, limit: 50 } },
+    ]);
+  });
+
+  it("say the app core is out of reach when the page runs outside the shell", async () => {
+    clearMocks();
+    await expect(ipc.status()).rejects.toMatchObject({ code: "no_shell" });
   });
 });

@@ -1,6 +1,8 @@
 // A fake Rust shell for Vitest only: it answers the commands of docs/ipc.md from
-// memory and lets a test push live events. It is never part of the app build.
-import { vi } from "vitest";
+// memory and lets a test push live events. It stands behind Tauri's own IPC
+// mocks (@tauri-apps/api/mocks), so the UI's real `invoke` and `Channel` run
+// as in the window. It is never part of the app build.
+import { clearMocks, mockIPC, mockWindows } from "@tauri-apps/api/mocks";
 import type { AccountView, AlertItem, LiveEvent, MessageView, SearchResult, Settings, Status } from "../src/ipc/types";
 import { account, alert } from "./fixtures";
 
@@ -46,19 +48,29 @@ export function initialState(): FakeState {
   };
 }
 
+/** What the window's Tauri bridge looks like once the mocks are installed. */
+type Bridge = { runCallback: (id: number, data: unknown) => void };
+
 export const fake = {
   state: initialState(),
-  channel: null as null | { onmessage: (e: LiveEvent) => void },
+  /** The callback id of the window's live-event channel, once it subscribed. */
+  channel: null as number | null,
+  /** How many events went down the channel (the shell numbers them). */
+  sent: 0,
   calls: [] as { cmd: string; args: Record<string, unknown> | undefined }[],
   overrides: new Map<string, (args: Record<string, unknown> | undefined) => unknown>(),
   reset() {
     this.state = initialState();
     this.channel = null;
+    this.sent = 0;
     this.calls = [];
     this.overrides.clear();
   },
+  /** Sends a live event down the channel, as the shell does: numbered, in order. */
   emit(e: LiveEvent) {
-    this.channel?.onmessage(e);
+    if (this.channel === null) throw new Error("the window has not subscribed to live events");
+    const bridge = (window as unknown as { __TAURI_INTERNALS__: Bridge }).__TAURI_INTERNALS__;
+    bridge.runCallback(this.channel, { index: this.sent++, message: e });
   },
 };
 
@@ -103,32 +115,29 @@ function handle(cmd: string, args: Record<string, unknown> | undefined): unknown
     case "answer_fraud_check":
       return null;
     case "subscribe":
-      fake.channel = args!.channel as typeof fake.channel;
+      fake.channel = Number(String(args!.channel).replace("__CHANNEL__:", ""));
       return null;
     default:
       throw { code: "unknown_command", message: `fake shell has no ${cmd}` };
   }
 }
 
-export const tauriCoreMock = {
-  invoke: vi.fn(async (cmd: string, args?: Record<string, unknown>) => {
-    fake.calls.push({ cmd, args });
-    return handle(cmd, args);
-  }),
-  Channel: class {
-    onmessage: (e: unknown) => void = () => {};
-  },
-};
+/**
+ * Puts the fake shell behind the window's Tauri bridge, with fresh data. The
+ * arguments reach it as JSON, as they reach the real shell: a `Channel`
+ * arrives as its `__CHANNEL__:<id>` reference.
+ */
+export function installFakeShell() {
+  fake.reset();
+  mockWindows("main");
+  mockIPC((cmd, args) => {
+    const wire = args === undefined ? undefined : (JSON.parse(JSON.stringify(args)) as Record<string, unknown>);
+    fake.calls.push({ cmd, args: wire });
+    return handle(cmd, wire);
+  });
+}
 
-/** Polls until `check` passes (for debounced and async UI updates). */
-export async function waitFor<T>(check: () => T, ms = 1500): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      return check();
-    } catch (e) {
-      if (Date.now() > end) throw e;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  }
+/** Takes the fake shell away: the window has no Tauri bridge again. */
+export function removeFakeShell() {
+  clearMocks();
 }

@@ -1,0 +1,192 @@
+// What each kind of live event does to the window's data, and what it asks
+// to be done next, without a window.
+import { describe, expect, it } from "vitest";
+import type { LiveEvent } from "../src/ipc";
+import { applyLiveEvent, type LiveModel, type Situation } from "../src/lib/live-events";
+import { ACCOUNT, account, alert } from "./fixtures";
+
+const OTHER = "00000000000000b2";
+
+function model(over: Partial<LiveModel> = {}): LiveModel {
+  return {
+    status: {
+      ready: true,
+      locked: false,
+      first_run: false,
+      passphrase_set: true,
+      error: null,
+      linked_accounts: 2,
+      demo_issuer: null,
+      damage: [],
+    },
+    accounts: [account(), account({ id: OTHER, bank_name: "Other Bank" })],
+    alerts: [alert({ id: "a-1" })],
+    liveAlerts: [],
+    liveSeq: 0,
+    offline: {},
+    chatAccount: null,
+    chatVersion: 0,
+    notice: null,
+    pendingDeepLink: null,
+    ...over,
+  };
+}
+
+const onHome: Situation = { view: "home", main: true, focused: true };
+
+/** Every kind of live event the shell sends. */
+const EVERY_KIND = [
+  "connected",
+  "disconnected",
+  "alert",
+  "message",
+  "chat_accepted",
+  "flags",
+  "link_revoked",
+  "open_alert",
+  "locked",
+  "unread",
+  "deep_link",
+] as const satisfies readonly LiveEvent["type"][];
+// A kind added to LiveEvent and missing above fails the type check here.
+const everyKindListed: [Exclude<LiveEvent["type"], (typeof EVERY_KIND)[number]>] extends [never] ? true : false = true;
+
+describe("applyLiveEvent", () => {
+  it("changes nothing it is given", () => {
+    const before = model();
+    const frozen = JSON.stringify(before);
+    const events: LiveEvent[] = [
+      { type: "connected", account: ACCOUNT },
+      { type: "disconnected", account: ACCOUNT, reason: "gone", retry_in_ms: 1000 },
+      { type: "alert", account: ACCOUNT, alert: alert({ id: "a-2" }) },
+      { type: "message", account: ACCOUNT },
+      { type: "chat_accepted", account: ACCOUNT, client_id: "c1" },
+      { type: "flags", account: ACCOUNT, flags: { quick_replies: true } },
+      { type: "link_revoked", account: ACCOUNT },
+      { type: "open_alert", account: ACCOUNT, alert_id: "a-1" },
+      { type: "locked" },
+      { type: "unread", total: 0 },
+      { type: "deep_link", issuer: "https://bank.example" },
+    ];
+    expect(everyKindListed).toBe(true);
+    expect(events.map((e) => e.type)).toEqual(EVERY_KIND);
+    for (const e of events) applyLiveEvent(before, e, onHome);
+    expect(JSON.stringify(before)).toBe(frozen);
+  });
+
+  it("alert: puts it on top once, remembers it as arrived live, announces it and reloads the badges", () => {
+    const a = alert({ id: "a-1", kind: "fraud_check", text: "updated" });
+    const { model: m, followUps } = applyLiveEvent(model({ alerts: [alert({ id: "a-0" }), alert({ id: "a-1" })] }), { type: "alert", account: ACCOUNT, alert: a }, onHome);
+    expect(m.alerts.map((x) => [x.id, x.text])).toEqual([["a-1", "updated"], ["a-0", alert().text]]);
+    expect(m.liveAlerts).toEqual([{ seq: 1, alert: a }]);
+    expect(m.liveSeq).toBe(1);
+    expect(followUps).toEqual([
+      { kind: "announce", text: "New alert from Demo Bank: Please confirm a transaction, €12.50." },
+      { kind: "reload_accounts" },
+      { kind: "reload_alerts" },
+    ]);
+  });
+
+  it("alert: is not read as seen when the person is elsewhere", () => {
+    for (const at of [{ ...onHome, view: "chat" as const }, { ...onHome, focused: false }]) {
+      const { followUps } = applyLiveEvent(model(), { type: "alert", account: ACCOUNT, alert: alert({ id: "n" }) }, at);
+      expect(followUps.map((f) => f.kind)).toEqual(["announce", "reload_accounts"]);
+    }
+  });
+
+  it("alert: a quarantined one is announced as such, never as the bank's", () => {
+    const bad = alert({ id: "quarantine:1", kind: "unverified", verified: false });
+    const { followUps } = applyLiveEvent(model(), { type: "alert", account: ACCOUNT, alert: bad }, onHome);
+    expect(followUps[0]).toEqual({ kind: "announce", text: "An alert arrived that failed verification. It has been quarantined." });
+  });
+
+  it("alert: remembers only the latest live alerts", () => {
+    const liveAlerts = Array.from({ length: 200 }, (_, i) => ({ seq: i + 1, alert: alert({ id: `l-${i}` }) }));
+    const { model: m } = applyLiveEvent(model({ liveAlerts, liveSeq: 200 }), { type: "alert", account: ACCOUNT, alert: alert({ id: "new" }) }, onHome);
+    expect(m.liveAlerts).toHaveLength(200);
+    expect(m.liveAlerts[0].seq).toBe(2);
+    expect(m.liveAlerts[199]).toEqual({ seq: 201, alert: alert({ id: "new" }) });
+  });
+
+  it("unread: reloads the badges and nothing else", () => {
+    const before = model();
+    const { model: m, followUps } = applyLiveEvent(before, { type: "unread", total: 3 }, onHome);
+    expect(m).toEqual(before);
+    expect(followUps).toEqual([{ kind: "reload_accounts" }]);
+  });
+
+  it("message: announces the bank and redraws the chat only when it is the open one", () => {
+    const open = { ...onHome, view: "chat" as const };
+    const { model: m, followUps } = applyLiveEvent(model({ chatAccount: ACCOUNT }), { type: "message", account: ACCOUNT }, open);
+    expect(m.chatVersion).toBe(1);
+    expect(followUps).toEqual([{ kind: "announce", text: "New message from Demo Bank." }, { kind: "reload_accounts" }]);
+    expect(applyLiveEvent(model({ chatAccount: OTHER }), { type: "message", account: ACCOUNT }, open).model.chatVersion).toBe(0);
+    expect(applyLiveEvent(model({ chatAccount: ACCOUNT }), { type: "message", account: ACCOUNT }, onHome).model.chatVersion).toBe(0);
+    expect(applyLiveEvent(model(), { type: "message", account: "unknown" }, onHome).followUps[0]).toEqual({
+      kind: "announce",
+      text: "New message from your bank.",
+    });
+  });
+
+  it("chat_accepted: redraws the open chat, silently", () => {
+    const { model: m, followUps } = applyLiveEvent(
+      model({ chatAccount: ACCOUNT }),
+      { type: "chat_accepted", account: ACCOUNT, client_id: "c1" },
+      { ...onHome, view: "chat" },
+    );
+    expect(m.chatVersion).toBe(1);
+    expect(followUps).toEqual([]);
+  });
+
+  it("connected: marks the account connected and forgets why it was offline", () => {
+    const before = model({
+      accounts: [account({ connected: false }), account({ id: OTHER, connected: false })],
+      offline: { [ACCOUNT]: "x", [OTHER]: "y" },
+    });
+    const { model: m, followUps } = applyLiveEvent(before, { type: "connected", account: ACCOUNT }, onHome);
+    expect(m.accounts.map((a) => a.connected)).toEqual([true, false]);
+    expect(m.offline).toEqual({ [OTHER]: "y" });
+    expect(followUps).toEqual([]);
+  });
+
+  it("disconnected: marks the account offline with the reason and when it tries again", () => {
+    const { model: m } = applyLiveEvent(model(), { type: "disconnected", account: ACCOUNT, reason: "Connection reset. ", retry_in_ms: 4_600 }, onHome);
+    expect(m.accounts.map((a) => a.connected)).toEqual([false, true]);
+    expect(m.offline).toEqual({ [ACCOUNT]: "Connection reset. Trying again in 5 s." });
+    const quick = applyLiveEvent(model(), { type: "disconnected", account: ACCOUNT, reason: "", retry_in_ms: 10 }, onHome);
+    expect(quick.model.offline[ACCOUNT]).toBe("Trying again in 1 s.");
+  });
+
+  it("flags: replaces that account's pilot features", () => {
+    const { model: m } = applyLiveEvent(model(), { type: "flags", account: OTHER, flags: { quick_replies: true } }, onHome);
+    expect(m.accounts.map((a) => a.flags)).toEqual([{}, { quick_replies: true }]);
+  });
+
+  it("link_revoked: says so, closes that chat and reloads accounts and alerts", () => {
+    const { model: m, followUps } = applyLiveEvent(model({ chatAccount: ACCOUNT }), { type: "link_revoked", account: ACCOUNT }, onHome);
+    const text = "Demo Bank ended the link. Its messages and alerts were removed from this device.";
+    expect(m.notice).toEqual({ kind: "info", text });
+    expect(m.chatAccount).toBeNull();
+    expect(followUps).toEqual([{ kind: "announce", text }, { kind: "reload_accounts" }, { kind: "reload_alerts" }]);
+    expect(applyLiveEvent(model({ chatAccount: OTHER }), { type: "link_revoked", account: ACCOUNT }, onHome).model.chatAccount).toBe(OTHER);
+  });
+
+  it("open_alert: asks to open that alert", () => {
+    const { model: m, followUps } = applyLiveEvent(model(), { type: "open_alert", account: ACCOUNT, alert_id: "a-1" }, onHome);
+    expect(m).toEqual(model());
+    expect(followUps).toEqual([{ kind: "open_alert", account: ACCOUNT, alertId: "a-1" }]);
+  });
+
+  it("locked: shows the lock screen", () => {
+    expect(applyLiveEvent(model(), { type: "locked" }, onHome).model.status?.locked).toBe(true);
+    expect(applyLiveEvent(model({ status: null }), { type: "locked" }, onHome).model.status).toBeNull();
+  });
+
+  it("deep_link: opens the link screen, or keeps the issuer until the main window shows", () => {
+    const e: LiveEvent = { type: "deep_link", issuer: "https://bank.example" };
+    expect(applyLiveEvent(model(), e, onHome).followUps).toEqual([{ kind: "open_link", issuer: "https://bank.example" }]);
+    const waiting = applyLiveEvent(model(), e, { ...onHome, main: false });
+    expect(waiting.followUps).toEqual([]);
+    expect(waiting.model.pendingDeepLink).toBe("https://bank.example");
+  });
+});
