@@ -1,5 +1,5 @@
-//! The messaging API for linked devices: DPoP-bound access tokens, chat,
-//! fraud answers and history. A device sees only its own customer's data;
+//! The messaging API for linked devices: chat, fraud answers and history,
+//! each request authenticated by a DPoP-bound access token. A device sees only its own customer's data;
 //! anything else is 404.
 
 use std::collections::HashMap;
@@ -8,131 +8,18 @@ use crate::sql::{OptionalExtension, params};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use strongroom_core::protocol::dpop::verify_proof;
 use strongroom_core::protocol::frames::{
     ChatAuthor, ChatMessage, DeviceEvent, FraudAnswerValue, decode_fraud_answer, decode_send_chat,
 };
 use strongroom_core::protocol::jose::{b64_decode, b64_encode};
 
-use crate::crypto::{now_ms, now_s, random_uuid, sha256};
+use crate::auth::{authenticate, require_scope};
+use crate::crypto::{now_ms, random_uuid};
 use crate::error::{GatewayError, Problem};
 use crate::events::{enqueue, enqueue_for_customer, has_scope};
-use crate::oauth::dpop_header;
 use crate::state::Shared;
-
-/// A device that proved possession of its token's key.
-#[derive(Debug, Clone)]
-pub struct DeviceAuth {
-    /// The device id.
-    pub device_id: String,
-    /// Its customer's row id.
-    pub customer_id: i64,
-    /// The thumbprint of the key that proved this request.
-    pub jkt: String,
-    /// The scopes granted.
-    pub scope: String,
-    /// When the access token expires, seconds since the epoch.
-    pub expires_at: i64,
-}
-
-/// Checks `Authorization: DPoP <token>` and the `DPoP` proof for `method`
-/// and `path`, then the device's request rate. (The client IP's rate is
-/// checked before this, by the router.) The proof's `jti` is recorded only
-/// once the token is known, live and bound to the proof's key.
-///
-/// # Errors
-/// 401 for a missing, expired, revoked or foreign-key token or a bad proof;
-/// 429 over the rate.
-pub async fn authenticate(
-    state: &Shared,
-    headers: &HeaderMap,
-    method: &str,
-    path: &str,
-) -> Result<DeviceAuth, Problem> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("DPoP "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty() && t.len() <= 512)
-        .ok_or_else(|| {
-            Problem::invalid_token("an Authorization: DPoP <access token> header is required")
-        })?
-        .to_owned();
-    let proof = dpop_header(headers)
-        .map_err(Problem::invalid_dpop_proof)?
-        .ok_or_else(|| Problem::invalid_dpop_proof("a DPoP proof is required"))?;
-    let now = now_s();
-    let verified = verify_proof(proof, method, &state.url(path), now, Some(&token))
-        .map_err(|e| Problem::invalid_dpop_proof(e.to_string()))?;
-    let hash = sha256(token.as_bytes());
-    let row = state
-        .db
-        .read(move |c| -> Result<_, GatewayError> {
-            Ok(c.prepare_cached(
-                "SELECT d.id, d.customer_id, d.jkt, d.scope, t.expires_at, t.revoked, d.revoked_at
-                 FROM access_tokens t JOIN devices d ON d.id = t.device_id WHERE t.hash = ?1",
-            )?
-            .query_row([&hash], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    r.get::<_, i64>(4)?,
-                    r.get::<_, bool>(5)?,
-                    r.get::<_, Option<i64>>(6)?,
-                ))
-            })
-            .optional()?)
-        })
-        .await?;
-    let Some((device_id, customer_id, jkt, scope, expires_at, revoked, device_revoked)) = row
-    else {
-        return Err(Problem::invalid_token("unknown access token"));
-    };
-    if revoked || device_revoked.is_some() {
-        return Err(Problem::invalid_token("the access token was revoked"));
-    }
-    if expires_at < now {
-        return Err(Problem::invalid_token("the access token expired"));
-    }
-    if jkt != verified.jkt {
-        return Err(Problem::invalid_token(
-            "the access token is bound to another key",
-        ));
-    }
-    // Only now, with a live token bound to the proof's key, is the proof's
-    // id remembered: proofs from strangers never grow the replay cache.
-    if !state.replay.first_use(&verified.jkt, &verified.jti, now) {
-        return Err(Problem::invalid_dpop_proof("this proof was already used"));
-    }
-    state
-        .limiter
-        .check(&format!("device:{device_id}"))
-        .map_err(Problem::too_many)?;
-    Ok(DeviceAuth {
-        device_id,
-        customer_id,
-        jkt,
-        scope,
-        expires_at,
-    })
-}
-
-fn require_scope(auth: &DeviceAuth, scope: &str) -> Result<(), Problem> {
-    if has_scope(&auth.scope, scope) {
-        Ok(())
-    } else {
-        Err(Problem::new(
-            StatusCode::FORBIDDEN,
-            "insufficient_scope",
-            format!("this link was not granted {scope:?}"),
-        ))
-    }
-}
 
 /// `POST /v1/chat`: stores the customer's message once per client id.
 pub async fn send_chat(

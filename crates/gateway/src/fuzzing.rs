@@ -171,10 +171,10 @@ pub fn verification_form(data: &[u8]) {
     let get = |name: &str| page.get(name).map(String::as_str).unwrap_or("");
     let _ = crate::web::credentials(get("username"), get("password"));
     let typed: String = get("user_code").chars().take(16).collect();
-    if let Some(code) = crate::oauth::normalize_user_code(&typed) {
-        let shown = crate::oauth::display_user_code(&code);
+    if let Some(code) = crate::user_codes::normalize_user_code(&typed) {
+        let shown = crate::user_codes::display_user_code(&code);
         assert_eq!(
-            crate::oauth::normalize_user_code(&shown).as_deref(),
+            crate::user_codes::normalize_user_code(&shown).as_deref(),
             Some(code.as_str()),
             "a user code changed through display"
         );

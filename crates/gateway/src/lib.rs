@@ -14,11 +14,14 @@
 //! - with `--demo`, a demo bank with seeded customers and synthetic
 //!   transactions.
 //!
-//! Storage is one SQLite file written by a single group-committing thread.
+//! Storage is an SQLite file or a PostgreSQL server, written by one
+//! group-committing thread per process.
 #![deny(missing_docs)]
 
+pub mod acks;
 pub mod api;
 pub mod approvals;
+pub mod auth;
 pub mod bank;
 pub mod config;
 pub mod console;
@@ -33,6 +36,8 @@ pub mod hub;
 pub mod keys;
 pub mod limits;
 pub mod oauth;
+pub mod page_tokens;
+pub mod passwords;
 pub mod rules;
 pub mod server;
 pub mod sql;
@@ -40,6 +45,7 @@ pub mod staff;
 pub mod state;
 pub mod stream;
 pub mod tls;
+pub mod user_codes;
 pub mod web;
 
 pub use config::Config;

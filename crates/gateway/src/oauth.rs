@@ -11,60 +11,24 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use strongroom_core::protocol::alert::{AlertEvent, AlertKind, AlertSeverity};
-use strongroom_core::protocol::dpop::{VerifiedProof, verify_proof};
+use strongroom_core::protocol::dpop::VerifiedProof;
 use strongroom_core::protocol::jose::b64_encode;
 
+use crate::auth::{current_nonce, device_code_binding, token_endpoint_proof};
 use crate::crypto::{now_ms, now_s, random_bytes, random_token, sha256};
 use crate::error::OAuthError;
 use crate::events::{Committed, enqueue, flags_event, sign_alert, store_alert};
 use crate::state::{AppState, Shared};
+use crate::user_codes::new_user_code;
 
 /// The device code grant type URI (RFC 8628).
 pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
 /// The scopes this bank grants.
 pub const SCOPES: [&str; 2] = ["alerts", "chat"];
-/// The letters user codes are made of: no vowels (no words), no look-alikes.
-pub const USER_CODE_ALPHABET: &[u8; 20] = b"BCDFGHJKLMNPQRSTVWXZ";
 /// How long a device code lives, seconds.
 pub const DEVICE_CODE_TTL_S: i64 = 600;
 /// The polling interval first granted, seconds.
 pub const POLL_INTERVAL_S: i64 = 5;
-
-/// Makes a user code: 8 letters from [`USER_CODE_ALPHABET`], shown as
-/// `XXXX-XXXX`.
-pub fn new_user_code(rng: &ring::rand::SystemRandom) -> String {
-    let mut letters = Vec::with_capacity(8);
-    while letters.len() < 8 {
-        for byte in random_bytes::<16>(rng) {
-            // 240 is the largest multiple of 20 below 256: no modulo bias.
-            if byte < 240 && letters.len() < 8 {
-                letters.push(USER_CODE_ALPHABET[usize::from(byte % 20)]);
-            }
-        }
-    }
-    let text = String::from_utf8_lossy(&letters).into_owned();
-    format!("{}-{}", &text[..4], &text[4..])
-}
-
-/// The stored form of a user code the customer typed: upper case, no dash
-/// or spaces. `None` if it cannot be a user code.
-pub fn normalize_user_code(input: &str) -> Option<String> {
-    let code: String = input
-        .chars()
-        .filter(|c| !matches!(c, '-' | ' ' | '\t'))
-        .map(|c| c.to_ascii_uppercase())
-        .collect();
-    (code.len() == 8 && code.bytes().all(|b| USER_CODE_ALPHABET.contains(&b))).then_some(code)
-}
-
-/// Shows a stored user code as `XXXX-XXXX`.
-pub fn display_user_code(code: &str) -> String {
-    if code.len() == 8 && code.is_ascii() {
-        format!("{}-{}", &code[..4], &code[4..])
-    } else {
-        code.to_owned()
-    }
-}
 
 /// Parses an `application/x-www-form-urlencoded` body; a repeated
 /// parameter is an error (RFC 6749 section 3.1).
@@ -88,49 +52,6 @@ fn required<'a>(form: &'a HashMap<String, String>, name: &str) -> Result<&'a str
         .map(String::as_str)
         .filter(|v| !v.is_empty() && v.len() <= 4096)
         .ok_or_else(|| OAuthError::new("invalid_request").describe(format!("{name} is required")))
-}
-
-/// The one `DPoP` header of a request, if there is exactly one.
-pub fn dpop_header(headers: &HeaderMap) -> Result<Option<&str>, &'static str> {
-    let mut values = headers.get_all("dpop").iter();
-    match (values.next(), values.next()) {
-        (None, _) => Ok(None),
-        (Some(v), None) => v
-            .to_str()
-            .map(Some)
-            .map_err(|_| "the DPoP header is not text"),
-        (Some(_), Some(_)) => Err("more than one DPoP header"),
-    }
-}
-
-/// Verifies a DPoP proof for the token endpoint: valid, carrying this
-/// server's current nonce, never seen before.
-fn token_endpoint_proof(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<VerifiedProof, OAuthError> {
-    let now = now_s();
-    let bad = |why: String| OAuthError::new("invalid_dpop_proof").describe(why);
-    let proof = dpop_header(headers)
-        .map_err(|e| bad(e.into()))?
-        .ok_or_else(|| bad("a DPoP proof is required".into()))?;
-    let verified = verify_proof(proof, "POST", &state.url("/oauth/token"), now, None)
-        .map_err(|e| bad(e.to_string()))?;
-    if !verified
-        .nonce
-        .as_deref()
-        .is_some_and(|n| state.nonces.valid(n, now))
-    {
-        return Err(OAuthError {
-            dpop_nonce: Some(state.nonces.current(now)),
-            ..OAuthError::new("use_dpop_nonce")
-                .describe("the proof must carry the server's DPoP-Nonce")
-        });
-    }
-    if !state.replay.first_use(&verified.jkt, &verified.jti, now) {
-        return Err(bad("this proof was already used".into()));
-    }
-    Ok(verified)
 }
 
 fn json_response(status: StatusCode, body: serde_json::Value) -> Response {
@@ -228,28 +149,7 @@ pub async fn device_authorization(
         .copied()
         .collect::<Vec<_>>()
         .join(" ");
-    // A proof here binds the device code to the key that will redeem it.
-    let now = now_s();
-    let jkt = match dpop_header(&headers) {
-        Err(e) => return Err(OAuthError::new("invalid_dpop_proof").describe(e)),
-        Ok(None) => None,
-        Ok(Some(proof)) => {
-            let verified = verify_proof(
-                proof,
-                "POST",
-                &state.url("/oauth/device_authorization"),
-                now,
-                None,
-            )
-            .map_err(|e| OAuthError::new("invalid_dpop_proof").describe(e.to_string()))?;
-            if !state.replay.first_use(&verified.jkt, &verified.jti, now) {
-                return Err(
-                    OAuthError::new("invalid_dpop_proof").describe("this proof was already used")
-                );
-            }
-            Some(verified.jkt)
-        }
-    };
+    let jkt = device_code_binding(&state, &headers)?;
     let device_code = random_token(&state.rng);
     let code_hash = sha256(device_code.as_bytes());
     let mut user_code = new_user_code(&state.rng);
@@ -337,7 +237,7 @@ fn token_response(
             "strongroom_audience": audience,
         }),
     );
-    if let Ok(nonce) = HeaderValue::from_str(&state.nonces.current(now_s())) {
+    if let Ok(nonce) = HeaderValue::from_str(&current_nonce(state)) {
         response.headers_mut().insert("dpop-nonce", nonce);
     }
     response
@@ -692,30 +592,6 @@ pub async fn revoke(State(state): State<Shared>, body: Bytes) -> Result<Response
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn user_codes_have_eight_consonants_and_compare_loosely() {
-        let rng = ring::rand::SystemRandom::new();
-        for _ in 0..200 {
-            let code = new_user_code(&rng);
-            assert_eq!(code.len(), 9, "{code}");
-            assert_eq!(&code[4..5], "-");
-            let stored = normalize_user_code(&code).unwrap();
-            assert!(stored.bytes().all(|b| USER_CODE_ALPHABET.contains(&b)));
-            assert_eq!(
-                normalize_user_code(&code.to_lowercase()),
-                Some(stored.clone())
-            );
-            assert_eq!(display_user_code(&stored), code);
-        }
-        assert_eq!(normalize_user_code("bcdf ghjk"), Some("BCDFGHJK".into()));
-        assert_eq!(
-            normalize_user_code("ABCD-EFGH"),
-            None,
-            "vowels are never used"
-        );
-        assert_eq!(normalize_user_code("BCDF-GHJ"), None);
-    }
 
     #[test]
     fn forms_refuse_repeated_parameters() {

@@ -24,11 +24,11 @@ use crate::error::{GatewayError, PROBLEM_JSON, Problem};
 use crate::hub::Hub;
 use crate::keys::{get_setting, put_setting};
 use crate::limits::{NonceIssuer, RateLimiter, ReplayCache, SignInLimiter};
+use crate::page_tokens::PageTokens;
 use crate::state::{AppState, Shared, client_ip};
 use crate::tls::{
     ensure_demo_certificates, install_ring_provider, server_config, write_private_file,
 };
-use crate::web::PageTokens;
 use crate::{api, bank, demo, oauth, stream, web};
 
 /// The largest request body accepted, in bytes (protocol section 3).
@@ -385,10 +385,11 @@ pub async fn start(config: Config) -> Result<RunningGateway, GatewayError> {
     let bank_key_hash = bank_key_hash(&db, &data_dir, &rng).await?;
     let dummy_password = random_token(&rng);
     let hash_rng = rng.clone();
-    let dummy_password_hash =
-        tokio::task::spawn_blocking(move || crate::web::hash_password(&dummy_password, &hash_rng))
-            .await
-            .map_err(|e| GatewayError::Config(e.to_string()))??;
+    let dummy_password_hash = tokio::task::spawn_blocking(move || {
+        crate::passwords::hash_password(&dummy_password, &hash_rng)
+    })
+    .await
+    .map_err(|e| GatewayError::Config(e.to_string()))??;
 
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -414,7 +415,7 @@ pub async fn start(config: Config) -> Result<RunningGateway, GatewayError> {
         config: config.clone(),
         issuer: issuer.clone(),
         db,
-        acks: crate::db::Together::new(crate::stream::record_acks),
+        acks: crate::db::CoalescedWrites::new(crate::acks::record_acks),
         customer_ids: crate::state::CustomerIds::default(),
         customer_subjects: crate::state::CustomerSubjects::default(),
         hub: Arc::new(Hub::default()),

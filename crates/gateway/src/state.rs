@@ -14,7 +14,7 @@ use crate::db::Db;
 use crate::hub::Hub;
 use crate::keys::SigningState;
 use crate::limits::{NonceIssuer, RateLimiter, ReplayCache, SignInLimiter};
-use crate::web::PageTokens;
+use crate::page_tokens::PageTokens;
 
 /// The gateway's shared state.
 #[derive(Debug)]
@@ -26,7 +26,7 @@ pub struct AppState {
     /// The database.
     pub db: Arc<Db>,
     /// Devices' acknowledgements waiting for the writer, recorded together.
-    pub acks: Arc<crate::db::Together<crate::stream::Ack>>,
+    pub acks: Arc<crate::db::CoalescedWrites<crate::acks::Ack>>,
     /// Customers' ids by username, as the bank API looks them up.
     pub customer_ids: CustomerIds,
     /// Customers' subject identifiers, the audience of every alert signed

@@ -18,7 +18,8 @@ use strongroom_core::protocol::frames::{
     ClientFrame, MAX_FRAME_BYTES, ServerFrame, decode_client_frame, encode,
 };
 
-use crate::api::{DeviceAuth, authenticate};
+use crate::acks::Ack;
+use crate::auth::{DeviceAuth, authenticate};
 use crate::crypto::{now_ms, now_s};
 use crate::error::{GatewayError, Problem};
 use crate::state::Shared;
@@ -212,83 +213,6 @@ impl Drop for Unrecorded {
     fn drop(&mut self) {
         self.record();
     }
-}
-
-/// A device's acknowledgement of its events `previous`+1..=`seq`, to
-/// record: the device's acknowledged number, and each alert's
-/// acknowledgement time (and its delivery time, `delivered_at`, if not yet
-/// recorded) for the console.
-#[derive(Debug)]
-pub struct Ack {
-    device_id: String,
-    previous: i64,
-    seq: i64,
-    delivered_at: i64,
-}
-
-/// Records a batch's acknowledgements (the write of
-/// [`AppState::acks`](crate::state::AppState::acks)): with PostgreSQL in
-/// one statement, whatever their number.
-///
-/// # Errors
-/// [`GatewayError::Storage`].
-pub fn record_acks(c: &crate::sql::Connection<'_>, acks: &[Ack]) -> Result<(), GatewayError> {
-    let now = now_ms();
-    if c.is_postgres() {
-        // The acknowledgements travel as one JSON array. A device has at
-        // most one acknowledgement waiting (its stream waits for each), but
-        // the device update takes each device's highest anyway.
-        let rows: Vec<serde_json::Value> = acks
-            .iter()
-            .map(|a| {
-                serde_json::json!({
-                    "id": a.device_id, "previous": a.previous,
-                    "seq": a.seq, "delivered": a.delivered_at,
-                })
-            })
-            .collect();
-        let json = serde_json::Value::Array(rows).to_string();
-        // Each acknowledgement names its rows by key, so the only good plan
-        // looks each up by index. The planner guesses 100 rows for the JSON
-        // and, with the statistics of a young events table, chose to scan
-        // every device and every event instead (auto_explain in the
-        // gateway-pg benchmark: 3-5 ms a batch, under the lock every
-        // gateway's batches wait for). So hash and merge joins are off for
-        // this one statement: RESET gives them back to the batch's other
-        // jobs, and a failed job's rollback to its savepoint undoes them.
-        c.execute_batch("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off")?;
-        c.execute(
-            "WITH a AS (SELECT * FROM json_to_recordset(?1::text::json)
-                        AS a(id TEXT, previous BIGINT, seq BIGINT, delivered BIGINT)),
-             device AS (
-                 UPDATE devices d SET acked_seq = CASE
-                     WHEN m.seq <= d.acked_seq THEN d.acked_seq
-                     WHEN m.seq < d.last_seq THEN m.seq ELSE d.last_seq END
-                 FROM (SELECT id, max(seq) AS seq FROM a GROUP BY id) m
-                 WHERE d.id = m.id)
-             UPDATE events e SET acked_at = ?2, delivered_at = COALESCE(e.delivered_at, a.delivered)
-             FROM a WHERE e.device_id = a.id AND e.seq > a.previous AND e.seq <= a.seq
-                 AND e.alert_id IS NOT NULL",
-            params![json, now],
-        )?;
-        c.execute_batch("RESET enable_hashjoin; RESET enable_mergejoin")?;
-        return Ok(());
-    }
-    for a in acks {
-        c.prepare_cached(
-            "UPDATE devices SET acked_seq = CASE
-                 WHEN ?1 <= acked_seq THEN acked_seq
-                 WHEN ?1 < last_seq THEN ?1 ELSE last_seq END
-             WHERE id = ?2",
-        )?
-        .execute(params![a.seq, a.device_id])?;
-        c.prepare_cached(
-            "UPDATE events SET acked_at = ?4, delivered_at = COALESCE(delivered_at, ?5)
-             WHERE device_id = ?2 AND seq > ?3 AND seq <= ?1 AND alert_id IS NOT NULL",
-        )?
-        .execute(params![a.seq, a.device_id, a.previous, now, a.delivered_at])?;
-    }
-    Ok(())
 }
 
 pub(crate) enum Incoming {
@@ -485,7 +409,7 @@ async fn run(state: &Shared, auth: &DeviceAuth, socket: &mut WebSocket) -> Ended
                                 seq: i64::try_from(seq).unwrap_or(0),
                                 delivered_at: unrecorded.first_sent_at(),
                             };
-                            let stored = state.db.write_together(&state.acks, ack).await;
+                            let stored = state.db.write_coalesced(&state.acks, ack).await;
                             if stored.is_err() {
                                 return Ended::Failed;
                             }

@@ -4,194 +4,21 @@
 //! shown is escaped.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use crate::sql::{OptionalExtension, params};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
 use axum::body::Bytes;
 use axum::extract::{Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use crate::crypto::{html_escape, now_s, random_bytes, random_token};
+use crate::crypto::{html_escape, now_s};
 use crate::error::GatewayError;
-use crate::oauth::{display_user_code, normalize_user_code};
+// Password hashing serves staff and the console too; kept reachable here.
+pub(crate) use crate::passwords::check_password;
+pub use crate::passwords::{hash_password, verify_password};
 use crate::state::{Shared, client_ip};
-
-/// How long a sign-in form or a consent decision stays usable.
-const PAGE_TOKEN_TTL: Duration = Duration::from_secs(10 * 60);
-
-/// The OWASP minimum for Argon2id: 19 MiB, 2 passes, 1 lane.
-fn argon2() -> Argon2<'static> {
-    let params = Params::new(19_456, 2, 1, None).unwrap_or_default();
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-}
-
-/// Hashes a password with Argon2id (PHC string). Slow on purpose: call it
-/// off the async runtime.
-///
-/// # Errors
-/// [`GatewayError::Config`] if hashing fails.
-pub fn hash_password(
-    password: &str,
-    rng: &ring::rand::SystemRandom,
-) -> Result<String, GatewayError> {
-    let salt = SaltString::encode_b64(&random_bytes::<16>(rng))
-        .map_err(|e| GatewayError::Config(format!("password salt: {e}")))?;
-    argon2()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| GatewayError::Config(format!("password hash: {e}")))
-}
-
-/// Checks a password against a PHC string; false for a malformed hash.
-pub fn verify_password(password: &str, phc: &str) -> bool {
-    PasswordHash::new(phc)
-        .map(|h| argon2().verify_password(password.as_bytes(), &h).is_ok())
-        .unwrap_or(false)
-}
-
-/// Checks a password on the blocking pool, holding `permit` (one of the
-/// Argon2 slots) while it runs. Without a hash (an unknown username) the
-/// dummy hash is checked instead and the answer is false: the same time
-/// either way, so response times do not tell which usernames exist.
-pub(crate) async fn check_password(
-    state: &Shared,
-    permit: tokio::sync::OwnedSemaphorePermit,
-    password: String,
-    phc: Option<String>,
-) -> bool {
-    let dummy = state.dummy_hash();
-    tokio::task::spawn_blocking(move || {
-        let matches = verify_password(&password, phc.as_deref().unwrap_or(&dummy));
-        drop(permit);
-        matches && phc.is_some()
-    })
-    .await
-    .unwrap_or(false)
-}
-
-/// The most one-time tokens of each kind kept at once. Every page view
-/// makes one, so without a bound a flood of page views (from many
-/// addresses, each under its rate limit) would grow memory without end;
-/// past the bound the oldest are forgotten (their forms say "expired, try
-/// again").
-pub const MAX_PAGE_TOKENS: usize = 10_000;
-
-/// Tokens in the order they were made, each forgotten after
-/// [`PAGE_TOKEN_TTL`] or when [`MAX_PAGE_TOKENS`] newer ones exist.
-#[derive(Debug)]
-struct Bounded<V> {
-    values: HashMap<String, (V, Instant)>,
-    order: std::collections::VecDeque<String>,
-}
-
-impl<V> Default for Bounded<V> {
-    fn default() -> Self {
-        Bounded {
-            values: HashMap::new(),
-            order: std::collections::VecDeque::new(),
-        }
-    }
-}
-
-impl<V> Bounded<V> {
-    fn insert(&mut self, token: String, value: V) {
-        // The oldest come first: drop them while expired or over the bound
-        // (a token already taken is only a stale name in `order`).
-        while let Some(oldest) = self.order.front() {
-            let expired = self
-                .values
-                .get(oldest)
-                .is_none_or(|(_, at)| at.elapsed() >= PAGE_TOKEN_TTL);
-            if !expired && self.values.len() < MAX_PAGE_TOKENS {
-                break;
-            }
-            if let Some(oldest) = self.order.pop_front() {
-                self.values.remove(&oldest);
-            }
-        }
-        self.order.push_back(token.clone());
-        self.values.insert(token, (value, Instant::now()));
-    }
-
-    fn take(&mut self, token: &str) -> Option<V> {
-        self.values
-            .remove(token)
-            .filter(|(_, at)| at.elapsed() < PAGE_TOKEN_TTL)
-            .map(|(v, _)| v)
-    }
-
-    fn len(&self) -> usize {
-        self.values.len()
-    }
-}
-
-/// A consent waiting for the customer's decision.
-#[derive(Debug)]
-struct PendingDecision {
-    user_code: String,
-    customer_id: i64,
-}
-
-/// The page's one-time tokens, server side: sign-in form tokens (CSRF) and
-/// consent decision tokens. A token works once, expires in 10 minutes, and
-/// at most [`MAX_PAGE_TOKENS`] of each kind are kept.
-#[derive(Debug, Default)]
-pub struct PageTokens {
-    csrf: Mutex<Bounded<()>>,
-    decisions: Mutex<Bounded<PendingDecision>>,
-}
-
-impl PageTokens {
-    /// A one-time form token (CSRF) for a page shown before sign-in.
-    pub(crate) fn new_csrf(&self, rng: &ring::rand::SystemRandom) -> String {
-        let token = random_token(rng);
-        if let Ok(mut m) = self.csrf.lock() {
-            m.insert(token.clone(), ());
-        }
-        token
-    }
-
-    /// Uses up a one-time form token; false if unknown, used or expired.
-    pub(crate) fn take_csrf(&self, token: &str) -> bool {
-        self.csrf
-            .lock()
-            .ok()
-            .and_then(|mut m| m.take(token))
-            .is_some()
-    }
-
-    /// How many form tokens are kept now.
-    pub fn csrf_count(&self) -> usize {
-        self.csrf.lock().map(|m| m.len()).unwrap_or(0)
-    }
-
-    fn new_decision(
-        &self,
-        rng: &ring::rand::SystemRandom,
-        user_code: String,
-        customer_id: i64,
-    ) -> String {
-        let token = random_token(rng);
-        if let Ok(mut m) = self.decisions.lock() {
-            m.insert(
-                token.clone(),
-                PendingDecision {
-                    user_code,
-                    customer_id,
-                },
-            );
-        }
-        token
-    }
-
-    fn take_decision(&self, token: &str) -> Option<PendingDecision> {
-        self.decisions.lock().ok().and_then(|mut m| m.take(token))
-    }
-}
+use crate::user_codes::{display_user_code, normalize_user_code};
 
 /// The page's style sheet (served from the gateway so the CSP can stay
 /// `style-src 'self'`).
@@ -576,33 +403,5 @@ pub async fn decide(State(state): State<Shared>, body: Bytes) -> Response {
             "Error",
             "<h1>Something went wrong. Try again.</h1>",
         ),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Attack (adversarial review, finding 10): every view of the page kept
-    /// a token, with no bound.
-    #[test]
-    fn form_tokens_are_bounded_and_single_use() {
-        let rng = ring::rand::SystemRandom::new();
-        let tokens = PageTokens::default();
-        let first = tokens.new_csrf(&rng);
-        let mut last = String::new();
-        for _ in 0..MAX_PAGE_TOKENS + 500 {
-            last = tokens.new_csrf(&rng);
-        }
-        assert_eq!(tokens.csrf_count(), MAX_PAGE_TOKENS);
-        assert!(!tokens.take_csrf(&first), "the oldest was forgotten");
-        assert!(tokens.take_csrf(&last));
-        assert!(!tokens.take_csrf(&last), "once only");
-        let decision = tokens.new_decision(&rng, "BCDFGHJK".into(), 7);
-        assert_eq!(
-            tokens.take_decision(&decision).map(|d| d.customer_id),
-            Some(7)
-        );
-        assert!(tokens.take_decision(&decision).is_none());
     }
 }

@@ -1,0 +1,453 @@
+//! Group commit, the same for both databases: writes go to a dedicated
+//! writer thread through a channel. The thread takes every job waiting in
+//! the channel, runs each in its own savepoint inside one transaction, and
+//! commits once, so one fsync (or, with PostgreSQL, one round of the
+//! shared lock) covers a whole batch, and no write ever blocks the async
+//! runtime. A job's caller hears back only after the commit, so anything
+//! acknowledged survives SIGKILL.
+
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
+
+use super::{Db, closed};
+use crate::error::GatewayError;
+use crate::sql::Connection;
+
+/// A batch slower than this is reported on stderr, with where its time went.
+const SLOW_BATCH: Duration = Duration::from_millis(500);
+
+/// The most jobs one commit covers; bounds the latency a batch adds.
+const MAX_BATCH: usize = 512;
+
+/// What a job hands back after running: whether it succeeded (else its
+/// savepoint is rolled back), and the function that reports to its caller
+/// once the commit's outcome is known.
+type Completion = Box<dyn FnOnce(bool) + Send>;
+/// One write, run on the writer thread inside the batch's transaction.
+pub(super) type Job = Box<dyn FnOnce(&Connection<'_>) -> (bool, Completion) + Send>;
+
+/// Small writes that many callers make at once and one statement can
+/// cover (a device's acknowledgement, say): each caller queues its record
+/// with [`Db::write_coalesced`], and one job of the next batch writes every
+/// record queued by then. Ten thousand devices acknowledging at once cost
+/// one job (one savepoint; on PostgreSQL one statement) per batch, not one
+/// each: with PostgreSQL every statement is a round trip, and the writer
+/// is the one place that every gateway's writes pass through.
+pub struct CoalescedWrites<T> {
+    pending: Mutex<Vec<(T, tokio::sync::oneshot::Sender<bool>)>>,
+    write: fn(&Connection<'_>, &[T]) -> Result<(), GatewayError>,
+}
+
+impl<T> CoalescedWrites<T> {
+    /// A queue whose records `write` writes, all of a batch in one call
+    /// (never with an empty slice).
+    pub fn new(write: fn(&Connection<'_>, &[T]) -> Result<(), GatewayError>) -> Arc<Self> {
+        Arc::new(CoalescedWrites {
+            pending: Mutex::new(Vec::new()),
+            write,
+        })
+    }
+}
+
+impl<T> std::fmt::Debug for CoalescedWrites<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let queued = self.pending.lock().map_or(0, |p| p.len());
+        f.debug_struct("CoalescedWrites")
+            .field("queued", &queued)
+            .finish()
+    }
+}
+
+/// A [`CoalescedWrites`] queue's job until it runs. Dropped before it ran
+/// (the database closed, or the writer had no connection for its batch),
+/// it empties the queue, failing every record there: left queued, they
+/// would wait for a job that no one sends, since only a record that finds
+/// the queue empty sends one.
+struct FailQueuedIfDropped<T>(Option<Arc<CoalescedWrites<T>>>);
+
+impl<T> Drop for FailQueuedIfDropped<T> {
+    fn drop(&mut self) {
+        if let Some(queue) = self.0.take()
+            && let Ok(mut pending) = queue.pending.lock()
+        {
+            pending.clear();
+        }
+    }
+}
+
+/// Starts the writer thread, which runs `run` over the job channel.
+pub(super) fn start_writer(
+    run: impl FnOnce(mpsc::Receiver<Job>) + Send + 'static,
+) -> Result<(mpsc::Sender<Job>, std::thread::JoinHandle<()>), GatewayError> {
+    let (tx, rx) = mpsc::channel::<Job>();
+    let thread = std::thread::Builder::new()
+        .name("gateway-db-writer".into())
+        .spawn(move || run(rx))
+        .map_err(|e| GatewayError::io("starting the database writer", e))?;
+    Ok((tx, thread))
+}
+
+/// Takes the jobs waiting in the channel (at least one, at most
+/// [`MAX_BATCH`]); `None` when the channel closed.
+pub(super) fn next_batch(jobs: &mpsc::Receiver<Job>) -> Option<Vec<Job>> {
+    let first = jobs.recv().ok()?;
+    let mut batch = vec![first];
+    while batch.len() < MAX_BATCH {
+        match jobs.try_recv() {
+            Ok(job) => batch.push(job),
+            Err(_) => break,
+        }
+    }
+    Some(batch)
+}
+
+/// Sends a batch's announcements inside its transaction (NOTIFY with
+/// PostgreSQL; nothing for SQLite).
+pub(super) type PublishAnnouncements<'a> =
+    dyn Fn(&Connection<'_>, &[String]) -> Result<(), GatewayError> + 'a;
+
+/// Runs one batch in one transaction (`begin` opens it), each job in its
+/// own savepoint, then `publish`es what the jobs that succeeded announced
+/// and commits; reports to every caller once the outcome is known. Returns
+/// the announcements that committed.
+pub(super) fn run_batch(
+    conn: &Connection<'_>,
+    batch: Vec<Job>,
+    begin: &str,
+    publish: &PublishAnnouncements<'_>,
+) -> Vec<String> {
+    let started = std::time::Instant::now();
+    let jobs = batch.len();
+    let mut completions = Vec::with_capacity(batch.len());
+    // Without a transaction nothing can be committed: the jobs are dropped
+    // unrun, and their callers hear that the writer could not take them.
+    if conn.execute_batch(begin).is_err() {
+        let _ = conn.execute_batch("ROLLBACK");
+        return Vec::new();
+    }
+    let began = started.elapsed();
+    // One savepoint is kept open ahead of every job: a job that fails is
+    // rolled back to it (which keeps it for the next job); one that succeeds
+    // is released and the next savepoint made in the same round trip.
+    let mut announced = Vec::new();
+    let mut broken = false;
+    for (i, job) in batch.into_iter().enumerate() {
+        let (ok, done) = job(conn);
+        let lines = conn.take_announcements();
+        completions.push(done);
+        if broken {
+            continue;
+        }
+        let last = i + 1 == jobs;
+        if ok {
+            let next = if last {
+                "RELEASE job"
+            } else {
+                "RELEASE job; SAVEPOINT job"
+            };
+            match conn.execute_batch(next) {
+                Ok(()) => announced.extend(lines),
+                // Whether the job's changes were kept is unknown: commit
+                // nothing rather than report a job done that was not.
+                Err(_) => broken = true,
+            }
+        } else if conn.execute_batch("ROLLBACK TO job").is_err() {
+            broken = true;
+        }
+    }
+    let ran = started.elapsed();
+    let committed =
+        !broken && publish(conn, &announced).is_ok() && conn.execute_batch("COMMIT").is_ok();
+    let total = started.elapsed();
+    if total > SLOW_BATCH {
+        // Where a slow batch spent its time: opening (with PostgreSQL, this
+        // includes waiting for the other gateways' batches), its jobs, or
+        // publishing and committing.
+        eprintln!(
+            "strongroom-gateway: slow database batch: {jobs} jobs in {} ms \
+             (open {} ms, jobs {} ms, commit {} ms)",
+            total.as_millis(),
+            began.as_millis(),
+            (ran - began).as_millis(),
+            (total - ran).as_millis()
+        );
+    }
+    if !committed {
+        let _ = conn.execute_batch("ROLLBACK");
+        announced.clear();
+    }
+    for done in completions {
+        done(committed);
+    }
+    announced
+}
+
+impl Db {
+    /// Runs `f` on the writer thread inside the next group commit. Returns
+    /// its result only once the commit is durable; if `f` fails, its own
+    /// changes are rolled back and the rest of the batch still commits.
+    ///
+    /// # Errors
+    /// `f`'s error, or [`GatewayError::Storage`] if the commit failed.
+    pub async fn write<R, E, F>(&self, f: F) -> Result<R, E>
+    where
+        R: Send + 'static,
+        E: From<GatewayError> + Send + 'static,
+        F: FnOnce(&Connection<'_>) -> Result<R, E> + Send + 'static,
+    {
+        let (reply, answer) = tokio::sync::oneshot::channel::<Result<R, E>>();
+        let job: Job = Box::new(move |conn| {
+            let result = f(conn);
+            let ok = result.is_ok();
+            let done: Completion = Box::new(move |committed| {
+                let result = if committed {
+                    result
+                } else {
+                    Err(E::from(GatewayError::Storage(
+                        "the transaction did not commit".into(),
+                    )))
+                };
+                let _ = reply.send(result);
+            });
+            (ok, done)
+        });
+        if !self.send(job) {
+            return Err(closed());
+        }
+        answer.await.unwrap_or_else(|_| {
+            Err(E::from(GatewayError::Storage(
+                "the database writer could not run the write".into(),
+            )))
+        })
+    }
+
+    /// Queues `record` on `queue` and returns once a commit has made it
+    /// durable, like [`Db::write`]; but every record queued before the
+    /// writer reaches the queue's job is written by that one job, with
+    /// one call of the queue's write function.
+    ///
+    /// # Errors
+    /// [`GatewayError::Storage`] if the write or its commit failed (for
+    /// every record it covered), or the database is closed.
+    pub async fn write_coalesced<T: Send + 'static>(
+        &self,
+        queue: &Arc<CoalescedWrites<T>>,
+        record: T,
+    ) -> Result<(), GatewayError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let first = {
+            let mut pending = queue.pending.lock().map_err(|_| closed::<GatewayError>())?;
+            pending.push((record, reply));
+            pending.len() == 1
+        };
+        // Only the record that finds the queue empty sends a job: the job
+        // takes the queue when it runs, so it also covers every record
+        // queued after this one until then.
+        if first {
+            let mut guard = FailQueuedIfDropped(Some(Arc::clone(queue)));
+            let job: Job = Box::new(move |conn| {
+                let Some(queue) = guard.0.take() else {
+                    return (false, Box::new(|_| ()));
+                };
+                let taken = queue
+                    .pending
+                    .lock()
+                    .map(|mut p| std::mem::take(&mut *p))
+                    .unwrap_or_default();
+                let (records, replies): (Vec<T>, Vec<_>) = taken.into_iter().unzip();
+                let written = (queue.write)(conn, &records);
+                if let Err(e) = &written {
+                    // Its callers hear only that it did not commit.
+                    eprintln!(
+                        "strongroom-gateway: writing {} queued records failed: {e}",
+                        records.len()
+                    );
+                }
+                let ok = written.is_ok();
+                let done: Completion = Box::new(move |committed| {
+                    for reply in replies {
+                        let _ = reply.send(ok && committed);
+                    }
+                });
+                (ok, done)
+            });
+            // If the database closed, the job is dropped here, unrun.
+            self.send(job);
+        }
+        match answer.await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(GatewayError::Storage(
+                "the transaction did not commit".into(),
+            )),
+            // The job was dropped unrun: closed, or no connection.
+            Err(_) => Err(GatewayError::Storage(
+                "the database writer could not run the write".into(),
+            )),
+        }
+    }
+
+    /// Hands a job to the writer thread; false once the database closed.
+    fn send(&self, job: Job) -> bool {
+        match self.writer.lock() {
+            Ok(guard) => guard.as_ref().is_some_and(|w| w.send(job).is_ok()),
+            Err(_) => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::Database;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    /// A fresh SQLite database in a temporary folder (kept while the folder
+    /// lives).
+    async fn sqlite_db() -> (tempfile::TempDir, Arc<Db>) {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&Database::Sqlite(dir.path().join("g.db")))
+            .await
+            .unwrap();
+        (dir, Arc::new(db))
+    }
+
+    /// Calls of [`write_settings`], and whether it should fail.
+    static WRITES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    static REFUSE: AtomicBool = AtomicBool::new(false);
+
+    fn write_settings(c: &Connection<'_>, names: &[String]) -> Result<(), GatewayError> {
+        WRITES.fetch_add(1, Ordering::SeqCst);
+        if REFUSE.load(Ordering::SeqCst) {
+            return Err(GatewayError::Storage("refused on purpose".into()));
+        }
+        for name in names {
+            c.execute(
+                "INSERT INTO settings(name, value) VALUES (?1, 'x')",
+                [name.clone()],
+            )?;
+        }
+        Ok(())
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn records_queued_together_are_written_by_one_job_and_a_failure_or_close_strands_none() {
+        let (_dir, db) = sqlite_db().await;
+        let queue = CoalescedWrites::new(write_settings);
+        let settings = |db: Arc<Db>| async move {
+            db.read(|c| {
+                c.query_row("SELECT count(*) FROM settings", (), |r| r.get::<_, i64>(0))
+                    .map_err(GatewayError::from)
+            })
+            .await
+            .unwrap()
+        };
+
+        // Hold the writer in a job until 200 records are queued.
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let holding = {
+            let db = Arc::clone(&db);
+            tokio::spawn(async move {
+                db.write(move |_| {
+                    held.recv().ok();
+                    Ok::<_, GatewayError>(())
+                })
+                .await
+            })
+        };
+        let mut writers = Vec::new();
+        for i in 0..200 {
+            let (db, queue) = (Arc::clone(&db), Arc::clone(&queue));
+            writers.push(tokio::spawn(async move {
+                db.write_coalesced(&queue, format!("k{i}")).await
+            }));
+        }
+        while queue.pending.lock().unwrap().len() < 200 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        release.send(()).unwrap();
+        holding.await.unwrap().unwrap();
+        for w in writers {
+            w.await.unwrap().expect("every queued record committed");
+        }
+        assert_eq!(
+            WRITES.load(Ordering::SeqCst),
+            1,
+            "one write covered all 200"
+        );
+        assert_eq!(settings(Arc::clone(&db)).await, 200);
+
+        // A failed write fails its records, and leaves the queue working.
+        REFUSE.store(true, Ordering::SeqCst);
+        let refused = db.write_coalesced(&queue, "refused".into()).await;
+        assert!(
+            matches!(refused, Err(GatewayError::Storage(_))),
+            "{refused:?}"
+        );
+        REFUSE.store(false, Ordering::SeqCst);
+        db.write_coalesced(&queue, "after".into())
+            .await
+            .expect("the queue still works after a failed write");
+        assert_eq!(settings(Arc::clone(&db)).await, 201);
+
+        // Once closed, a record is refused at once rather than left waiting.
+        db.close();
+        let late = tokio::time::timeout(
+            Duration::from_secs(5),
+            db.write_coalesced(&queue, "late".into()),
+        )
+        .await
+        .expect("a record after close is answered, not stranded");
+        assert!(late.is_err());
+        assert_eq!(
+            queue.pending.lock().unwrap().len(),
+            0,
+            "nothing left queued"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failed_job_rolls_back_alone_and_others_in_the_batch_commit() {
+        let (dir, db) = sqlite_db().await;
+        let mut handles = Vec::new();
+        for i in 0..50 {
+            let db = Arc::clone(&db);
+            handles.push(tokio::spawn(async move {
+                db.write(move |c| {
+                    c.execute(
+                        "INSERT INTO settings(name, value) VALUES (?1, 'x')",
+                        [format!("k{i}")],
+                    )?;
+                    if i % 10 == 0 {
+                        return Err(GatewayError::Storage("refused on purpose".into()));
+                    }
+                    Ok(())
+                })
+                .await
+            }));
+        }
+        let mut failed = 0;
+        for h in handles {
+            if h.await.unwrap().is_err() {
+                failed += 1;
+            }
+        }
+        assert_eq!(failed, 5, "every tenth job fails");
+        let count: i64 = db
+            .read(|c| {
+                c.query_row("SELECT count(*) FROM settings", (), |r| r.get(0))
+                    .map_err(GatewayError::from)
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            count, 45,
+            "the failed jobs' rows were rolled back, no others"
+        );
+        db.close();
+        let conn = rusqlite::Connection::open(dir.path().join("g.db")).unwrap();
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, super::super::sqlite::MIGRATIONS.len() as i64);
+    }
+}

@@ -1,0 +1,365 @@
+//! PostgreSQL, which several gateway processes can share. Each process
+//! commits its batches on a writer thread with a connection of its own;
+//! every batch first takes one transaction-scoped advisory lock, so the
+//! batches of all the gateways commit one after another: none can deadlock
+//! against another over the device rows they both update, and while one
+//! commits the others' batches grow. What a job
+//! [`Connection::announce`]s goes out with its batch's commit as a NOTIFY
+//! (transactional: only what committed is heard), and a listener thread
+//! hears the other gateways' announcements. Reads use pooled connections.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
+
+use postgres::fallible_iterator::FallibleIterator;
+
+use super::batch::{Job, next_batch, run_batch};
+use super::{closed, newer_schema};
+use crate::error::GatewayError;
+use crate::sql::{Connection, PgSession};
+
+/// The same schema as SQLite's, one file per SQLite migration (the table
+/// `strongroom_schema` counts how many have run).
+const PG_MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/postgres/0001_initial.sql"),
+    include_str!("../../migrations/postgres/0002_history_index.sql"),
+    include_str!("../../migrations/postgres/0003_staff.sql"),
+    include_str!("../../migrations/postgres/0004_ack_times.sql"),
+    include_str!("../../migrations/postgres/0005_cohorts.sql"),
+    include_str!("../../migrations/postgres/0006_delivery_times.sql"),
+    include_str!("../../migrations/postgres/0007_audience_and_demo.sql"),
+];
+
+/// The NOTIFY channel the gateways announce committed changes on.
+const CHANNEL: &str = "strongroom_gateway";
+
+/// A NOTIFY payload is at most 8000 bytes; announcements are cut into
+/// payloads below that.
+const MAX_PAYLOAD: usize = 7000;
+
+/// PostgreSQL read connections per gateway process (besides the writer's
+/// and the listener's). Two gateways, or the test suite's parallel ones,
+/// stay well under the server's default of 100 connections.
+const PG_READERS: usize = 8;
+
+/// The advisory lock every gateway's batch takes first (an arbitrary
+/// constant: "STRONGROOM" would not fit in 64 bits).
+const BATCH_LOCK: i64 = 5_353_520_102;
+
+/// A function that applies one announcement line; the flag says whether
+/// this process committed it.
+pub type AnnouncementHandler = Arc<dyn Fn(&str, bool) + Send + Sync>;
+
+/// A pool of PostgreSQL sessions for reads, and what the writer and the
+/// listener need.
+pub(super) struct PostgresBackend {
+    config: postgres::Config,
+    sessions: Mutex<Vec<PgSession>>,
+    slots: tokio::sync::Semaphore,
+    /// This process's name in announcements, so it skips its own.
+    pub(super) node: String,
+    closed: AtomicBool,
+    listener: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// What [`Db::listen`](super::Db::listen) was given, also called with
+    /// this process's own committed announcements.
+    on_announcement: Mutex<Option<AnnouncementHandler>>,
+}
+
+/// The connection settings of a `--database` URL.
+pub(super) fn pg_config(url: &str) -> Result<postgres::Config, GatewayError> {
+    let mut config: postgres::Config = url
+        .parse()
+        .map_err(|e| GatewayError::Config(format!("--database: {e}")))?;
+    config
+        .application_name("strongroom-gateway")
+        .connect_timeout(Duration::from_secs(10));
+    Ok(config)
+}
+
+/// A new session on the server.
+pub(super) fn pg_connect(config: &postgres::Config) -> Result<PgSession, GatewayError> {
+    config
+        .connect(postgres::NoTls)
+        .map(PgSession::new)
+        .map_err(|e| {
+            GatewayError::Storage(format!(
+                "connecting to PostgreSQL: {}",
+                crate::sql::Error::from(e)
+            ))
+        })
+}
+
+/// Applies every PostgreSQL migration not yet applied, in one transaction
+/// under an advisory lock, so that gateways starting together migrate once.
+pub(super) fn pg_migrate(session: &mut PgSession) -> Result<(), GatewayError> {
+    let conn = Connection::postgres(session);
+    conn.execute_batch(
+        "BEGIN;
+         SELECT pg_advisory_xact_lock(5353520101);
+         CREATE TABLE IF NOT EXISTS strongroom_schema (version BIGINT NOT NULL);",
+    )?;
+    let result = (|| -> Result<(), GatewayError> {
+        let version: Option<i64> = conn
+            .query("SELECT version FROM strongroom_schema", ())?
+            .first()
+            .map(|r| r.get(0))
+            .transpose()?;
+        let applied = match version {
+            Some(v) => usize::try_from(v).unwrap_or(0),
+            None => {
+                conn.execute("INSERT INTO strongroom_schema (version) VALUES (0)", ())?;
+                0
+            }
+        };
+        if applied > PG_MIGRATIONS.len() {
+            return Err(newer_schema(
+                i64::try_from(applied).unwrap_or(i64::MAX),
+                PG_MIGRATIONS.len(),
+            ));
+        }
+        for sql in PG_MIGRATIONS.iter().skip(applied) {
+            conn.execute_batch(sql)?;
+        }
+        conn.execute(
+            "UPDATE strongroom_schema SET version = ?1",
+            [i64::try_from(PG_MIGRATIONS.len()).unwrap_or(0)],
+        )?;
+        Ok(())
+    })();
+    match result {
+        Ok(()) => Ok(conn.execute_batch("COMMIT")?),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
+
+/// The writer thread's loop: one transaction per batch, under the lock
+/// every gateway's batches take, on a connection made again if it broke.
+pub(super) fn run_writer(pg: Arc<PostgresBackend>, jobs: mpsc::Receiver<Job>) {
+    let mut session: Option<PgSession> = None;
+    let begin = format!("BEGIN; SELECT pg_advisory_xact_lock({BATCH_LOCK}); SAVEPOINT job");
+    while let Some(batch) = next_batch(&jobs) {
+        if session.as_ref().is_none_or(|s| s.client.is_closed()) {
+            session = match pg_connect(&pg.config) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    eprintln!("strongroom-gateway: the database writer: {e}");
+                    None
+                }
+            };
+        }
+        // With no connection the batch's jobs are dropped unrun: their
+        // callers hear that the writer could not take them.
+        let Some(session) = session.as_mut() else {
+            continue;
+        };
+        let conn = Connection::postgres(session);
+        let committed = run_batch(&conn, batch, &begin, &|conn, lines| pg.publish(conn, lines));
+        // This process hears its own commits here, before the callers do
+        // (the listener skips them): its streams get the bodies too.
+        if !committed.is_empty()
+            && let Some(on_line) = pg.on_announcement.lock().ok().and_then(|h| h.clone())
+        {
+            for line in &committed {
+                on_line(line, true);
+            }
+        }
+    }
+}
+
+impl PostgresBackend {
+    /// Connects to the server named by `url`, migrating it first; the
+    /// first session joins the read pool.
+    pub(super) async fn open(url: &str) -> Result<Arc<PostgresBackend>, GatewayError> {
+        let config = pg_config(url)?;
+        let first = config.clone();
+        let session = tokio::task::spawn_blocking(move || {
+            let mut session = pg_connect(&first)?;
+            pg_migrate(&mut session)?;
+            Ok::<_, GatewayError>(session)
+        })
+        .await
+        .map_err(|e| GatewayError::Storage(e.to_string()))??;
+        let rng = ring::rand::SystemRandom::new();
+        Ok(Arc::new(PostgresBackend {
+            config,
+            sessions: Mutex::new(vec![session]),
+            slots: tokio::sync::Semaphore::new(PG_READERS),
+            node: crate::crypto::random_token(&rng),
+            closed: AtomicBool::new(false),
+            listener: Mutex::new(None),
+            on_announcement: Mutex::new(None),
+        }))
+    }
+
+    /// Starts the listening thread; see [`Db::listen`](super::Db::listen).
+    pub(super) fn start_listening(
+        self: &Arc<Self>,
+        on_line: AnnouncementHandler,
+    ) -> Result<(), GatewayError> {
+        if let Ok(mut handler) = self.on_announcement.lock() {
+            *handler = Some(Arc::clone(&on_line));
+        }
+        let pg = Arc::clone(self);
+        let thread = std::thread::Builder::new()
+            .name("gateway-db-listener".into())
+            .spawn(move || pg.listen(on_line))
+            .map_err(|e| GatewayError::io("starting the database listener", e))?;
+        if let Ok(mut slot) = self.listener.lock() {
+            *slot = Some(thread);
+        }
+        Ok(())
+    }
+
+    /// Runs `f` on a pooled session, on the blocking pool.
+    pub(super) async fn read<R, E, F>(self: &Arc<Self>, f: F) -> Result<R, E>
+    where
+        R: Send + 'static,
+        E: From<GatewayError> + Send + 'static,
+        F: FnOnce(&Connection<'_>) -> Result<R, E> + Send + 'static,
+    {
+        let Ok(_slot) = self.slots.acquire().await else {
+            return Err(closed());
+        };
+        let pg = Arc::clone(self);
+        tokio::task::spawn_blocking(move || pg.read_blocking(f))
+            .await
+            .unwrap_or_else(|_| Err(E::from(GatewayError::Storage("a read panicked".into()))))
+    }
+
+    /// Stops the listener and empties the read pool (the writer has
+    /// stopped already).
+    pub(super) fn close(&self) {
+        self.closed.store(true, Ordering::Relaxed);
+        self.slots.close();
+        if let Some(thread) = self.listener.lock().ok().and_then(|mut t| t.take()) {
+            let _ = thread.join();
+        }
+        if let Ok(mut pool) = self.sessions.lock() {
+            pool.clear();
+        }
+    }
+
+    /// A pooled session, or a new one.
+    fn session(&self) -> Result<PgSession, GatewayError> {
+        let pooled = self.sessions.lock().ok().and_then(|mut pool| pool.pop());
+        match pooled {
+            Some(session) if !session.client.is_closed() => Ok(session),
+            _ => pg_connect(&self.config),
+        }
+    }
+
+    /// Puts a session back unless its connection broke (or a transaction
+    /// was left open, which a failed ROLLBACK would mean).
+    fn give_back(&self, session: PgSession, healthy: bool) {
+        if healthy
+            && !session.client.is_closed()
+            && let Ok(mut pool) = self.sessions.lock()
+        {
+            pool.push(session);
+        }
+    }
+
+    fn read_blocking<R, E>(&self, f: impl FnOnce(&Connection<'_>) -> Result<R, E>) -> Result<R, E>
+    where
+        E: From<GatewayError>,
+    {
+        let mut session = self.session().map_err(E::from)?;
+        let result = f(&Connection::postgres(&mut session));
+        self.give_back(session, true);
+        result
+    }
+
+    /// Sends `lines` as NOTIFY payloads inside the current transaction
+    /// (delivered to listeners when it commits), first line this node's
+    /// name.
+    fn publish(&self, conn: &Connection<'_>, lines: &[String]) -> Result<(), GatewayError> {
+        let mut payload = String::new();
+        for line in lines {
+            if !payload.is_empty() && payload.len() + line.len() + 1 > MAX_PAYLOAD {
+                self.notify(conn, &payload)?;
+                payload.clear();
+            }
+            payload.push_str(line);
+            payload.push('\n');
+        }
+        if !payload.is_empty() {
+            self.notify(conn, &payload)?;
+        }
+        Ok(())
+    }
+
+    fn notify(&self, conn: &Connection<'_>, lines: &str) -> Result<(), GatewayError> {
+        conn.execute(
+            "SELECT pg_notify(?1, ?2)",
+            crate::sql::params![CHANNEL, format!("{}\n{lines}", self.node)],
+        )?;
+        Ok(())
+    }
+
+    /// Hears announcements until the database closes; see
+    /// [`Db::listen`](super::Db::listen).
+    fn listen(self: &Arc<Self>, on_line: AnnouncementHandler) {
+        let mut missed_some = false;
+        while !self.closed.load(Ordering::Relaxed) {
+            let mut session = match pg_connect(&self.config) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("strongroom-gateway: listening for other gateways: {e}");
+                    std::thread::sleep(Duration::from_secs(1));
+                    missed_some = true;
+                    continue;
+                }
+            };
+            if session
+                .client
+                .batch_execute(&format!("LISTEN {CHANNEL}"))
+                .is_err()
+            {
+                std::thread::sleep(Duration::from_secs(1));
+                missed_some = true;
+                continue;
+            }
+            if missed_some {
+                // Announcements sent while no one listened are lost; the
+                // database is the truth, so wake everything to re-read it.
+                on_line("*", false);
+                missed_some = false;
+            }
+            loop {
+                if self.closed.load(Ordering::Relaxed) {
+                    return;
+                }
+                {
+                    // Each notification is applied as it arrives: under a
+                    // steady load there is never a quiet moment to wait
+                    // for. The timeout only lets the loop see `closed`.
+                    let mut notifications = session.client.notifications();
+                    let mut iter = notifications.timeout_iter(Duration::from_millis(250));
+                    loop {
+                        match iter.next() {
+                            Ok(Some(n)) => {
+                                let mut lines = n.payload().lines();
+                                if lines.next() != Some(self.node.as_str()) {
+                                    lines.for_each(|line| on_line(line, false));
+                                }
+                            }
+                            Ok(None) => break,
+                            Err(_) => {
+                                missed_some = true;
+                                break;
+                            }
+                        }
+                    }
+                }
+                if missed_some || session.client.is_closed() {
+                    missed_some = true;
+                    break;
+                }
+            }
+        }
+    }
+}
