@@ -7,6 +7,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
+mod notification_text;
 mod notify;
 mod update;
 
@@ -72,7 +73,8 @@ fn follow_events(app: tauri::AppHandle, core: Arc<AppCore>) {
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
                 Err(_) => return,
             };
-            if let Some((title, body)) = core.notification_for(&event) {
+            let privacy = core.settings().notification_privacy;
+            if let Some((title, body)) = notification_text::notification_for(privacy, &event) {
                 let target = match &event {
                     LiveEvent::Alert { account, alert } => {
                         Some((account.clone(), alert.alert.id.clone()))
