@@ -87,6 +87,12 @@ mod tests {
         }
     }
 
+    /// What a notification that hides amounts says about an alert of `kind`.
+    fn hiding_amounts(kind: &str) -> (String, String) {
+        notification_for(NotificationPrivacy::HideAmounts, &alert_event(kind, true))
+            .expect("an alert notifies")
+    }
+
     #[test]
     fn the_table_names_every_kind_the_core_defines_and_no_other() {
         let core: BTreeSet<&str> = AlertKind::ALL.iter().map(|k| k.name()).collect();
@@ -100,11 +106,7 @@ mod tests {
     #[test]
     fn a_notification_names_each_kind_with_the_windows_label() {
         for kind in AlertKind::ALL {
-            let (title, body) = notification_for(
-                NotificationPrivacy::HideAmounts,
-                &alert_event(kind.name(), true),
-            )
-            .expect("an alert notifies");
+            let (title, body) = hiding_amounts(kind.name());
             assert_eq!(title, "Demo Bank");
             assert_eq!(
                 body,
@@ -123,11 +125,7 @@ mod tests {
     #[test]
     fn hidden_amounts_never_reach_a_notification() {
         for kind in AlertKind::ALL {
-            let (_, body) = notification_for(
-                NotificationPrivacy::HideAmounts,
-                &alert_event(kind.name(), true),
-            )
-            .expect("an alert notifies");
+            let (_, body) = hiding_amounts(kind.name());
             assert!(
                 !body.chars().any(|c| c.is_ascii_digit()) && !body.contains("Cafe"),
                 "no amount or merchant in {body:?}"

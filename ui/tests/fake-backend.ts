@@ -4,7 +4,7 @@
 // as in the window. It is never part of the app build.
 import { clearMocks, mockIPC, mockWindows } from "@tauri-apps/api/mocks";
 import type { AccountView, AlertItem, LiveEvent, MessageView, SearchResult, Settings, Status } from "../src/ipc/types";
-import { account, alert } from "./fixtures";
+import { account, alert, status } from "./fixtures";
 
 export type FakeState = {
   status: Status;
@@ -17,16 +17,7 @@ export type FakeState = {
 
 export function initialState(): FakeState {
   return {
-    status: {
-      ready: true,
-      locked: false,
-      first_run: false,
-      passphrase_set: true,
-      error: null,
-      linked_accounts: 1,
-      demo_issuer: "https://127.0.0.1:8443",
-      damage: [],
-    },
+    status: status(),
     settings: { notification_privacy: "full", auto_lock_minutes: 5, first_run_done: true },
     accounts: [account()],
     alerts: [

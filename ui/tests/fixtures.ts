@@ -1,4 +1,4 @@
-import type { AccountView, AlertItem } from "../src/ipc/types";
+import type { AccountView, AlertItem, Status } from "../src/ipc/types";
 
 export const ACCOUNT = "00000000000000a1";
 
@@ -36,6 +36,21 @@ export function account(over: Partial<AccountView> = {}): AccountView {
       { at: Date.UTC(2026, 0, 15), minor: 123456 },
     ],
     unread: 0,
+    ...over,
+  };
+}
+
+/** The status of an open store with one linked account. */
+export function status(over: Partial<Status> = {}): Status {
+  return {
+    ready: true,
+    locked: false,
+    first_run: false,
+    passphrase_set: true,
+    error: null,
+    linked_accounts: 1,
+    demo_issuer: "https://127.0.0.1:8443",
+    damage: [],
     ...over,
   };
 }

@@ -3,22 +3,13 @@
 import { describe, expect, it } from "vitest";
 import type { LiveEvent } from "../src/ipc";
 import { applyLiveEvent, type LiveModel, type Situation } from "../src/lib/live-events";
-import { ACCOUNT, account, alert } from "./fixtures";
+import { ACCOUNT, account, alert, status } from "./fixtures";
 
 const OTHER = "00000000000000b2";
 
 function model(over: Partial<LiveModel> = {}): LiveModel {
   return {
-    status: {
-      ready: true,
-      locked: false,
-      first_run: false,
-      passphrase_set: true,
-      error: null,
-      linked_accounts: 2,
-      demo_issuer: null,
-      damage: [],
-    },
+    status: status(),
     accounts: [account(), account({ id: OTHER, bank_name: "Other Bank" })],
     alerts: [alert({ id: "a-1" })],
     liveAlerts: [],

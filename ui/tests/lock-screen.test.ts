@@ -4,12 +4,13 @@ import userEvent from "@testing-library/user-event";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import LockScreen from "../src/components/LockScreen.svelte";
 import type { Status } from "../src/ipc";
-import { fake, initialState, installFakeShell, removeFakeShell } from "./fake-backend";
+import { fake, installFakeShell, removeFakeShell } from "./fake-backend";
+import { status } from "./fixtures";
 
 beforeEach(installFakeShell);
 afterEach(removeFakeShell);
 
-const locked = (over: Partial<Status> = {}): Status => ({ ...initialState().status, locked: true, ...over });
+const locked = (over: Partial<Status> = {}): Status => status({ locked: true, ...over });
 
 describe("the lock screen", () => {
   it("says a wrong passphrase is not right, clears it, and keeps the person there", async () => {
