@@ -4,7 +4,8 @@
 //! Each case is an attack a file editor can make without any key; each must
 //! be reported, and the untouched rows must still read.
 
-use super::*;
+use crate::support::*;
+use strongroom_store::*;
 
 /// A store with every row kind: an account, its conversation, two incoming
 /// messages, one queued outgoing message (with its outbox row), an alert
