@@ -12,8 +12,8 @@ impl Store {
     /// query word as a word prefix (case- and accent-insensitive), newest first.
     ///
     /// The first search after an unlock builds the index: it opens every
-    /// message and alert of the unlocked accounts again (about 0.6 s per
-    /// 100,000 messages; the store benchmark's `unlock_index_build_ms`).
+    /// message and alert of the unlocked accounts again (the store
+    /// benchmark's `unlock_index_build_ms` times it).
     /// Until then nothing derived from the history's words is in memory,
     /// and an app that is only opened to read an alert never pays for it.
     /// Damaged rows, reported at unlock, are left out.

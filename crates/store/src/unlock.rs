@@ -53,7 +53,7 @@ impl Store {
     /// [`Store::unlock_account`], also checking the account's history
     /// against the anchor kept outside the file (see [`Store::anchors_due`]):
     /// a file put back to an older copy is reported as
-    /// [`Alarm::RolledBack`]. Rows deleted or rolled back one by one, and
+    /// [`Alarm::RolledBack`](crate::Alarm::RolledBack). Rows deleted or rolled back one by one, and
     /// rows whose MAC fails, are reported with or without an anchor.
     ///
     /// # Errors

@@ -25,8 +25,8 @@ pub(super) fn unpack(key: i64) -> SearchHit {
 }
 
 /// The indexed documents, column by column, numbered in the order they
-/// were added (their ordinals). About 21 bytes a document, where a struct
-/// and a map entry per document took 65: at 100,000 messages this was the
+/// were added (their ordinals). A struct and a map entry per document took
+/// far more memory, and on a long history documents were the
 /// largest part of the index.
 #[derive(Default)]
 pub(super) struct Docs {

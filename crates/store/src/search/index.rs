@@ -39,7 +39,7 @@ impl Postings {
 /// part; a merge also waits for the map to hold as many postings as the
 /// packed part, so that adding n documents merges O(log n) times and
 /// copies O(n) in all, whether they come from an unlock or live. (Merging
-/// at a quarter cost the store benchmark's inserts about 7 %.)
+/// sooner, at a quarter, slowed the store benchmark's inserts.)
 const RECENT_POSTINGS: usize = 1 << 16;
 
 /// An inverted index from folded words to documents.

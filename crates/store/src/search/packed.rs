@@ -11,8 +11,8 @@ pub(super) struct Entry {
 }
 
 /// The packed, read-mostly part of the index: every word in order, back to
-/// back in one string, and every posting in one array. About 12 bytes a
-/// word plus its text, against about 100 in a hash map of owned strings.
+/// back in one string, and every posting in one array: a few bytes a word
+/// besides its text, where a hash map of owned strings costs many times that.
 #[derive(Default)]
 pub(super) struct Packed {
     pub(super) text: String,
