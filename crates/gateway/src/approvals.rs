@@ -16,16 +16,17 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
+use maud::{Markup, html};
 use strongroom_core::protocol::alert::{AlertEvent, AlertKind};
 
 use crate::bank::issue_alerts;
 use crate::console::{
     current, error_page, header_bar, live_page, see_other, signed_in_form, storage_error, when,
 };
-use crate::crypto::{html_escape, now_ms, random_uuid};
+use crate::crypto::{now_ms, random_uuid};
 use crate::error::GatewayError;
 use crate::sql::{Connection, OptionalExtension, params};
-use crate::staff::{self, StaffMember};
+use crate::staff::{self, Session, StaffMember};
 use crate::state::Shared;
 
 /// Whether an alert of `kind` asks the customer to act, and so needs a
@@ -311,54 +312,48 @@ pub async fn page(State(state): State<Shared>, headers: HeaderMap) -> Response {
         Ok(w) => w,
         Err(e) => return storage_error(&e),
     };
-    let csrf = html_escape(&session.csrf);
-    let rows: String = waiting
-        .iter()
-        .map(|p| {
-            let approve = if p.composed_by == session.staff.id {
-                "<span class=\"muted\">yours: another staff member must approve it</span>"
-                    .to_owned()
-            } else {
-                "<button type=\"submit\" name=\"action\" value=\"approve\">Approve, sign and send</button>"
-                    .to_owned()
-            };
-            format!(
-                "<li class=\"msg\"><p><strong>{kind}</strong> ({severity}) for {user}, \
-                 composed by {composer} at {at}</p><p class=\"body\">{text}</p><p>{amount}{merchant}</p>\
-                 <form method=\"post\" action=\"/console/approvals/{id}\">\
-                 <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">{approve}\
-                 <button type=\"submit\" name=\"action\" value=\"refuse\">Refuse</button></form></li>",
-                kind = html_escape(p.kind.name()),
-                severity = html_escape(&format!("{:?}", p.event.severity).to_lowercase()),
-                user = html_escape(&p.username),
-                composer = html_escape(&p.composer),
-                at = when(p.composed_at),
-                text = html_escape(&p.event.text),
-                amount = html_escape(&amount_text(&p.event)),
-                merchant = p
-                    .event
-                    .merchant
-                    .as_deref()
-                    .map(|m| format!(" at {}", html_escape(m)))
-                    .unwrap_or_default(),
-                id = html_escape(&p.id),
-            )
-        })
-        .collect();
-    let list = if waiting.is_empty() {
-        "<p>Nothing is waiting for approval.</p>".to_owned()
-    } else {
-        format!("<ol class=\"chat\">{rows}</ol>")
-    };
     live_page(
         "Agent console: approvals",
-        &format!(
-            "{}<h1>Alerts waiting for approval</h1>\
-             <p>Alerts that ask a customer to act are signed only when a second staff member approves them.</p>{list}",
-            header_bar(&session)
-        ),
+        approvals_view(&session, &waiting),
         None,
     )
+}
+
+fn approvals_view(session: &Session, waiting: &[PendingAlert]) -> Markup {
+    html! {
+        (header_bar(session))
+        h1 { "Alerts waiting for approval" }
+        p { "Alerts that ask a customer to act are signed only when a second staff member approves them." }
+        @if waiting.is_empty() {
+            p { "Nothing is waiting for approval." }
+        } @else {
+            ol.chat {
+                @for p in waiting {
+                    li.msg {
+                        p {
+                            strong { (p.kind.name()) }
+                            " (" (format!("{:?}", p.event.severity).to_lowercase()) ") for " (p.username)
+                            ", composed by " (p.composer) " at " (when(p.composed_at))
+                        }
+                        p.body { (p.event.text) }
+                        p {
+                            (amount_text(&p.event))
+                            @if let Some(merchant) = &p.event.merchant { " at " (merchant) }
+                        }
+                        form method="post" action={ "/console/approvals/" (p.id) } {
+                            input type="hidden" name="csrf" value=(session.csrf);
+                            @if p.composed_by == session.staff.id {
+                                span.muted { "yours: another staff member must approve it" }
+                            } @else {
+                                button type="submit" name="action" value="approve" { "Approve, sign and send" }
+                            }
+                            button type="submit" name="action" value="refuse" { "Refuse" }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// `POST /console/approvals/{id}`: approve (sign and deliver) or refuse.
@@ -449,6 +444,68 @@ mod tests {
                 "fraud_check",
                 "custom"
             ]
+        );
+    }
+
+    #[test]
+    fn pending_alerts_show_as_text_and_the_composer_cannot_approve() {
+        let event = |text: &str, merchant: Option<&str>| AlertEvent {
+            severity: strongroom_core::protocol::alert::AlertSeverity::Warning,
+            text: text.into(),
+            account_ref: None,
+            amount_minor: Some(4_250),
+            currency: Some("GBP".into()),
+            merchant: merchant.map(str::to_owned),
+            country: None,
+            respond_by: None,
+            balance_minor: None,
+        };
+        let waiting = [
+            PendingAlert {
+                id: "p\"1".into(),
+                customer_id: 2,
+                username: "alice&".into(),
+                kind: AlertKind::Custom,
+                event: event(
+                    "<script>alert(\"x\")</script> call 0800",
+                    Some("Café <b>&</b>"),
+                ),
+                composed_by: 1,
+                composer: "Ana <i>".into(),
+                composed_at: 0,
+            },
+            PendingAlert {
+                id: "p2".into(),
+                customer_id: 2,
+                username: "alice".into(),
+                kind: AlertKind::FraudCheck,
+                event: event("Was this you?", None),
+                composed_by: 2,
+                composer: "Bo".into(),
+                composed_at: 0,
+            },
+        ];
+        let ana = crate::console::signed_in("Ana", crate::staff::Role::Agent);
+        let html = approvals_view(&ana, &waiting).into_string();
+        for expected in [
+            "<li class=\"msg\"><p><strong>custom</strong> (warning) for alice&amp;, composed by Ana &lt;i&gt; \
+             at 1970-01-01 00:00:00 UTC</p><p class=\"body\">&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; call 0800</p>\
+             <p>42.50 GBP at Café &lt;b&gt;&amp;&lt;/b&gt;</p>\
+             <form method=\"post\" action=\"/console/approvals/p&quot;1\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"csrf-token\">\
+             <span class=\"muted\">yours: another staff member must approve it</span>\
+             <button type=\"submit\" name=\"action\" value=\"refuse\">Refuse</button></form></li>",
+            "<p>42.50 GBP</p><form method=\"post\" action=\"/console/approvals/p2\">\
+             <input type=\"hidden\" name=\"csrf\" value=\"csrf-token\">\
+             <button type=\"submit\" name=\"action\" value=\"approve\">Approve, sign and send</button>",
+        ] {
+            assert!(html.contains(expected), "{expected} missing from {html}");
+        }
+        assert!(!html.contains("<script>"), "{html}");
+        let none = approvals_view(&ana, &[]).into_string();
+        assert!(
+            none.contains("<p>Nothing is waiting for approval.</p>"),
+            "{none}"
         );
     }
 }

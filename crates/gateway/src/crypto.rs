@@ -66,28 +66,12 @@ pub fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
-/// Escapes text for HTML element content and quoted attribute values.
-pub fn html_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn ids_tokens_and_escaping() {
+    fn ids_and_tokens() {
         let rng = SystemRandom::new();
         let id = random_uuid(&rng);
         assert_eq!(id.len(), 36);
@@ -96,9 +80,5 @@ mod tests {
         assert!(constant_time_eq(b"abc", b"abc"));
         assert!(!constant_time_eq(b"abc", b"abd"));
         assert!(!constant_time_eq(b"abc", b"ab"));
-        assert_eq!(
-            html_escape(r#"<script>"x"&'y'</script>"#),
-            "&lt;script&gt;&quot;x&quot;&amp;&#39;y&#39;&lt;/script&gt;"
-        );
     }
 }

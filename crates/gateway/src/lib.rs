@@ -36,6 +36,7 @@ pub mod hub;
 pub mod keys;
 pub mod limits;
 pub mod oauth;
+mod page;
 pub mod page_tokens;
 pub mod passwords;
 pub mod rules;

@@ -1,7 +1,7 @@
 //! The verification page (RFC 8628 section 3.3): the customer signs in with
 //! the bank password, confirms the user code, then approves or denies what
 //! the app asks for. Plain HTML, no script, strict headers; every value
-//! shown is escaped.
+//! shown is escaped by the templates (`crate::page`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,9 +11,11 @@ use axum::body::Bytes;
 use axum::extract::{Query, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use maud::{Markup, html};
 
-use crate::crypto::{html_escape, now_s};
+use crate::crypto::now_s;
 use crate::error::GatewayError;
+use crate::page::page;
 // Password hashing serves staff and the console too; kept reachable here.
 pub(crate) use crate::passwords::check_password;
 pub use crate::passwords::{hash_password, verify_password};
@@ -60,37 +62,6 @@ pub(crate) fn static_asset(
     response
 }
 
-/// An HTML page with the strict headers every page of the gateway sends.
-pub(crate) fn page(status: StatusCode, title: &str, body: &str) -> Response {
-    let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width\">\
-         <title>{}</title><link rel=\"stylesheet\" href=\"/device/style.css\"></head>\
-         <body>{body}</body></html>",
-        html_escape(title)
-    );
-    let mut response = (status, html).into_response();
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-        ),
-    );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
-    h.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
-
 fn sign_in_page(
     state: &Shared,
     status: StatusCode,
@@ -98,29 +69,32 @@ fn sign_in_page(
     error: Option<&str>,
 ) -> Response {
     let csrf = state.pages.new_csrf(&state.rng);
-    let bank = html_escape(&state.config.bank_name);
-    let error = error
-        .map(|e| format!("<p class=\"error\">{}</p>", html_escape(e)))
-        .unwrap_or_default();
+    let bank = &state.config.bank_name;
     page(
         status,
-        &format!("{} - link Strongroom", state.config.bank_name),
-        &format!(
-            "<h1>{bank}: link the Strongroom app</h1>{error}\
-             <p>Sign in with your {bank} username and password, and enter the code the app shows.</p>\
-             <form method=\"post\" action=\"/device\">\
-             <label for=\"user_code\">Code from the app</label>\
-             <input type=\"text\" id=\"user_code\" name=\"user_code\" value=\"{}\" autocomplete=\"off\" required>\
-             <label for=\"username\">Username</label>\
-             <input type=\"text\" id=\"username\" name=\"username\" autocomplete=\"username\" required>\
-             <label for=\"password\">Password</label>\
-             <input type=\"password\" id=\"password\" name=\"password\" autocomplete=\"current-password\" required>\
-             <input type=\"hidden\" name=\"csrf\" value=\"{}\">\
-             <button type=\"submit\">Sign in</button></form>",
-            html_escape(user_code),
-            html_escape(&csrf)
-        ),
+        &format!("{bank} - link Strongroom"),
+        sign_in_form(bank, user_code, &csrf, error),
     )
+}
+
+fn sign_in_form(bank: &str, user_code: &str, csrf: &str, error: Option<&str>) -> Markup {
+    html! {
+        h1 { (bank) ": link the Strongroom app" }
+        @if let Some(error) = error {
+            p.error { (error) }
+        }
+        p { "Sign in with your " (bank) " username and password, and enter the code the app shows." }
+        form method="post" action="/device" {
+            label for="user_code" { "Code from the app" }
+            input type="text" id="user_code" name="user_code" value=(user_code) autocomplete="off" required;
+            label for="username" { "Username" }
+            input type="text" id="username" name="username" autocomplete="username" required;
+            label for="password" { "Password" }
+            input type="password" id="password" name="password" autocomplete="current-password" required;
+            input type="hidden" name="csrf" value=(csrf);
+            button type="submit" { "Sign in" }
+        }
+    }
 }
 
 /// `page` with a `Retry-After` of `wait`.
@@ -238,7 +212,7 @@ pub async fn sign_in(State(state): State<Shared>, request: Request) -> Response 
             return page(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Error",
-                &format!("<p>{}</p>", html_escape(&e.to_string())),
+                html! { p { (e) } },
             );
         }
     };
@@ -316,34 +290,42 @@ pub async fn sign_in(State(state): State<Shared>, request: Request) -> Response 
     let decision = state
         .pages
         .new_decision(&state.rng, code.clone(), customer_id);
-    let bank = html_escape(&state.config.bank_name);
-    let mut items = String::new();
-    for s in scope.split(' ') {
-        let text = match s {
-            "alerts" => {
-                "Receive alerts signed by the bank: transactions, balance, security events and fraud checks, and send your answers to fraud checks."
-            }
-            "chat" => "Send and receive chat messages with the bank's staff.",
-            _ => continue,
-        };
-        items.push_str(&format!("<li>{}</li>", html_escape(text)));
-    }
+    let bank = &state.config.bank_name;
     page(
         StatusCode::OK,
-        &format!("{} - allow Strongroom", state.config.bank_name),
-        &format!(
-            "<h1>Allow the Strongroom app to use your {bank} account?</h1>\
-             <p>Code <span class=\"code\">{}</span>. Only continue if this code is shown in your own Strongroom app.</p>\
-             <p>The app will be able to:</p><ul>{items}</ul>\
-             <p>It will not see your password, and cannot make payments. You can unlink it at any time.</p>\
-             <form method=\"post\" action=\"/device/decision\">\
-             <input type=\"hidden\" name=\"decision\" value=\"{}\">\
-             <button type=\"submit\" name=\"action\" value=\"approve\">Approve</button>\
-             <button type=\"submit\" name=\"action\" value=\"deny\">Deny</button></form>",
-            html_escape(&display_user_code(&code)),
-            html_escape(&decision)
-        ),
+        &format!("{bank} - allow Strongroom"),
+        consent_form(bank, &display_user_code(&code), &scope, &decision),
     )
+}
+
+/// What the app asks to do, in the customer's words, one item a scope.
+fn scope_item(scope: &str) -> Option<&'static str> {
+    match scope {
+        "alerts" => Some(
+            "Receive alerts signed by the bank: transactions, balance, security events and fraud checks, and send your answers to fraud checks.",
+        ),
+        "chat" => Some("Send and receive chat messages with the bank's staff."),
+        _ => None,
+    }
+}
+
+fn consent_form(bank: &str, code: &str, scope: &str, decision: &str) -> Markup {
+    html! {
+        h1 { "Allow the Strongroom app to use your " (bank) " account?" }
+        p { "Code " span.code { (code) } ". Only continue if this code is shown in your own Strongroom app." }
+        p { "The app will be able to:" }
+        ul {
+            @for item in scope.split(' ').filter_map(scope_item) {
+                li { (item) }
+            }
+        }
+        p { "It will not see your password, and cannot make payments. You can unlink it at any time." }
+        form method="post" action="/device/decision" {
+            input type="hidden" name="decision" value=(decision);
+            button type="submit" name="action" value="approve" { "Approve" }
+            button type="submit" name="action" value="deny" { "Deny" }
+        }
+    }
 }
 
 /// `POST /device/decision`: records Approve or Deny for the user code.
@@ -357,7 +339,7 @@ pub async fn decide(State(state): State<Shared>, body: Bytes) -> Response {
             return page(
                 StatusCode::BAD_REQUEST,
                 "Error",
-                "<h1>Choose Approve or Deny.</h1>",
+                html! { h1 { "Choose Approve or Deny." } },
             );
         }
     };
@@ -368,7 +350,10 @@ pub async fn decide(State(state): State<Shared>, body: Bytes) -> Response {
         return page(
             StatusCode::BAD_REQUEST,
             "Expired",
-            "<h1>This page expired or was already used.</h1><p>Start again from the code in the app.</p>",
+            html! {
+                h1 { "This page expired or was already used." }
+                p { "Start again from the code in the app." }
+            },
         );
     };
     let status = if approve { "approved" } else { "denied" };
@@ -386,22 +371,73 @@ pub async fn decide(State(state): State<Shared>, body: Bytes) -> Response {
         Ok(1) if approve => page(
             StatusCode::OK,
             "Access approved",
-            "<h1>Access approved</h1><p>You can go back to the Strongroom app; it finishes linking by itself.</p>",
+            html! {
+                h1 { "Access approved" }
+                p { "You can go back to the Strongroom app; it finishes linking by itself." }
+            },
         ),
         Ok(1) => page(
             StatusCode::OK,
             "Access denied",
-            "<h1>Access denied</h1><p>The app was not linked. If you did not start this, tell the bank.</p>",
+            html! {
+                h1 { "Access denied" }
+                p { "The app was not linked. If you did not start this, tell the bank." }
+            },
         ),
         Ok(_) => page(
             StatusCode::BAD_REQUEST,
             "Expired",
-            "<h1>This code has expired or was already used.</h1><p>Start again from the app.</p>",
+            html! {
+                h1 { "This code has expired or was already used." }
+                p { "Start again from the app." }
+            },
         ),
         Err(_) => page(
             StatusCode::INTERNAL_SERVER_ERROR,
             "Error",
-            "<h1>Something went wrong. Try again.</h1>",
+            html! { h1 { "Something went wrong. Try again." } },
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sign_in_form_shows_the_bank_the_code_and_the_error_as_text() {
+        let html = sign_in_form(
+            "<script>\"Bank\" & co",
+            "\"><b>",
+            "one-time",
+            Some("Wait <1> & retry."),
+        )
+        .into_string();
+        for expected in [
+            "<h1>&lt;script&gt;&quot;Bank&quot; &amp; co: link the Strongroom app</h1>\
+             <p class=\"error\">Wait &lt;1&gt; &amp; retry.</p>\
+             <p>Sign in with your &lt;script&gt;&quot;Bank&quot; &amp; co username and password",
+            "<input type=\"text\" id=\"user_code\" name=\"user_code\" value=\"&quot;&gt;&lt;b&gt;\" autocomplete=\"off\" required>",
+            "<input type=\"hidden\" name=\"csrf\" value=\"one-time\"><button type=\"submit\">Sign in</button></form>",
+        ] {
+            assert!(html.contains(expected), "{expected} missing from {html}");
+        }
+        assert!(!html.contains("<script>"), "{html}");
+    }
+
+    #[test]
+    fn the_consent_form_lists_what_the_app_asks_for() {
+        let html = consent_form("A & <B>", "BCDF-GHJK", "alerts chat other", "t\"1").into_string();
+        for expected in [
+            "<h1>Allow the Strongroom app to use your A &amp; &lt;B&gt; account?</h1>",
+            "<p>Code <span class=\"code\">BCDF-GHJK</span>. Only continue",
+            "<ul><li>Receive alerts signed by the bank: transactions",
+            "fraud checks.</li><li>Send and receive chat messages with the bank's staff.</li></ul>",
+            "<form method=\"post\" action=\"/device/decision\"><input type=\"hidden\" name=\"decision\" value=\"t&quot;1\">\
+             <button type=\"submit\" name=\"action\" value=\"approve\">Approve</button>\
+             <button type=\"submit\" name=\"action\" value=\"deny\">Deny</button></form>",
+        ] {
+            assert!(html.contains(expected), "{expected} missing from {html}");
+        }
     }
 }
