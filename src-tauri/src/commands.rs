@@ -4,16 +4,15 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use strongroom_client::ErrorReport;
 use strongroom_client::app::{
-    AccountView, AlertItem, AppCore, LedgerEntry, LinkReceipt, LiveEvent, MessageView,
+    AccountView, AlertItem, AppCore, AppError, LedgerEntry, LinkReceipt, LiveEvent, MessageView,
     PendingLinkView, SearchResult, Settings, Status,
 };
 use tauri::State;
 use tauri::ipc::Channel;
 
 type Core<'a> = State<'a, Arc<AppCore>>;
-type Answer<T> = Result<T, ErrorReport>;
+type Answer<T> = Result<T, AppError>;
 
 /// Where the app stands: keychain, lock, first run.
 #[tauri::command]

@@ -11,7 +11,7 @@
 
 use serde::Serialize;
 use std::sync::Mutex;
-use strongroom_client::ErrorReport;
+use strongroom_client::{ErrorCode, ErrorReport};
 use tauri::{AppHandle, State};
 use tauri_plugin_updater::{Error, Update, UpdaterExt};
 
@@ -52,11 +52,8 @@ pub struct UpdateInstalled {
     pub version: String,
 }
 
-fn report(code: &str, message: String) -> ErrorReport {
-    ErrorReport {
-        code: code.into(),
-        message,
-    }
+fn report(code: ErrorCode, message: String) -> ErrorReport {
+    ErrorReport { code, message }
 }
 
 /// Turns the plugin's error into a stable code and a message that says
@@ -74,7 +71,7 @@ fn explain(err: &Error, version: &str, current: &str) -> ErrorReport {
         // version is not signed. An older genuine release announced as a
         // newer one (a downgrade to a known-vulnerable version) fails here.
         Error::SignedVersionMismatch { signed, announced } => report(
-            "update_downgrade",
+            ErrorCode::UpdateDowngrade,
             format!(
                 "The update offered as {announced} was refused: the package is signed as \
                  version {signed}, so the update server offered an older release as a newer \
@@ -85,7 +82,7 @@ fn explain(err: &Error, version: &str, current: &str) -> ErrorReport {
         | Error::Base64(_)
         | Error::SignatureUtf8(_)
         | Error::MissingSignedVersion => report(
-            "update_signature",
+            ErrorCode::UpdateSignature,
             format!(
                 "{update} was refused: its signature does not match \
                  Strongroom's release key, so it may have been altered or not come from us. \
@@ -93,28 +90,28 @@ fn explain(err: &Error, version: &str, current: &str) -> ErrorReport {
             ),
         ),
         Error::InsecureTransportProtocol => report(
-            "update_insecure",
+            ErrorCode::UpdateInsecure,
             format!("The update server must be reached over https. {kept}"),
         ),
         Error::Reqwest(_) | Error::Network(_) | Error::ReleaseNotFound => report(
-            "update_unreachable",
+            ErrorCode::UpdateUnreachable,
             format!(
                 "The update server could not be reached or gave no valid answer ({err}). {kept}"
             ),
         ),
         Error::InvalidUpdaterFormat => report(
-            "update_format",
+            ErrorCode::UpdateFormat,
             format!("{update} is not a package this installation can use. {kept}"),
         ),
         Error::AuthenticationFailed => report(
-            "update_not_authorised",
+            ErrorCode::UpdateNotAuthorised,
             format!(
                 "Installing the update needs an administrator's permission, which was not \
                  given. {kept}"
             ),
         ),
         _ => report(
-            "update_failed",
+            ErrorCode::UpdateFailed,
             format!("{update} could not be installed ({err}). {kept}"),
         ),
     }
@@ -129,7 +126,7 @@ fn updater(app: &AppHandle, current: &str) -> Result<tauri_plugin_updater::Updat
     {
         let url = url.parse().map_err(|e| {
             report(
-                "update_server",
+                ErrorCode::UpdateServer,
                 format!("{ENDPOINT_VARIABLE} is not a valid address ({e})."),
             )
         })?;
@@ -176,7 +173,7 @@ pub async fn update_install(
     let update = pending.0.lock().ok().and_then(|mut slot| slot.take());
     let Some(update) = update else {
         return Err(report(
-            "update_none",
+            ErrorCode::UpdateNone,
             "No update is waiting: check for updates first.".into(),
         ));
     };
@@ -193,7 +190,7 @@ pub async fn update_install(
         .await
         .map_err(|e| {
             report(
-                "update_failed",
+                ErrorCode::UpdateFailed,
                 format!(
                     "The installer stopped ({e}); check the installed version before restarting."
                 ),

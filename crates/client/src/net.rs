@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use strongroom_core::protocol::dpop;
 use strongroom_core::protocol::jose::{Jwk, SigningKey};
+use url::Url;
 
 use crate::ClientError;
 
@@ -244,12 +245,9 @@ impl std::fmt::Debug for BankHttp {
     }
 }
 
+/// The origin (scheme, host, port) a DPoP nonce belongs to.
 fn origin(url: &str) -> String {
-    let after_scheme = url.find("://").map_or(0, |i| i + 3);
-    let end = url[after_scheme..]
-        .find('/')
-        .map_or(url.len(), |i| after_scheme + i);
-    url[..end].to_owned()
+    Url::parse(url).map_or_else(|_| url.to_owned(), |u| u.origin().ascii_serialization())
 }
 
 fn now_s() -> i64 {
@@ -258,23 +256,60 @@ fn now_s() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
-/// Checks that a URL is `https` (or, for the stream, `wss`) with a host.
+/// Parses a bank's URL strictly: any syntax the URL standard only
+/// tolerates (missing or extra slashes, backslashes, a `user@` part,
+/// unencoded characters) is refused, not repaired.
+fn parse_strict(url: &str) -> Option<Url> {
+    let violated = std::cell::Cell::new(false);
+    let parsed = Url::options()
+        .syntax_violation_callback(Some(&|_| violated.set(true)))
+        .parse(url)
+        .ok()?;
+    (!violated.get()).then_some(parsed)
+}
+
+/// Checks that a URL is `https` (or, for the stream, `wss`) with a host,
+/// and no user name, password or fragment.
 ///
 /// # Errors
 /// [`ClientError::BankProtocol`] naming the URL.
 pub fn require_secure(url: &str, scheme: &str) -> Result<(), ClientError> {
-    let prefix = format!("{scheme}://");
-    let ok = url.starts_with(&prefix)
-        && url.len() > prefix.len()
-        && !url.contains('#')
-        && !url[prefix.len()..].starts_with('/');
-    if ok {
-        Ok(())
-    } else {
-        Err(ClientError::BankProtocol(format!(
-            "{url:?} is not an {scheme} URL; Strongroom only talks to banks over TLS"
-        )))
+    secure_url(url, scheme).map(|_| ())
+}
+
+/// [`require_secure`], giving the parsed URL.
+fn secure_url(url: &str, scheme: &str) -> Result<Url, ClientError> {
+    parse_strict(url)
+        .filter(|u| {
+            u.scheme() == scheme
+                && u.host_str().is_some_and(|h| !h.is_empty())
+                && u.username().is_empty()
+                && u.password().is_none()
+                && u.fragment().is_none()
+        })
+        .ok_or_else(|| {
+            ClientError::BankProtocol(format!(
+                "{url:?} is not an {scheme} URL; Strongroom only talks to banks over TLS"
+            ))
+        })
+}
+
+/// Where RFC 8414 (section 3) puts an issuer's metadata: the well-known
+/// suffix goes between the host and any path of the issuer. An issuer
+/// carries no query, fragment or user name.
+///
+/// # Errors
+/// [`ClientError::BankProtocol`] when the issuer is not such a URL.
+fn metadata_url(issuer: &str) -> Result<Url, ClientError> {
+    let mut url = secure_url(issuer, "https")?;
+    if url.query().is_some() {
+        return Err(ClientError::BankProtocol(
+            "an issuer URL has no query".into(),
+        ));
     }
+    let path = url.path().trim_end_matches('/').to_owned();
+    url.set_path(&format!("/.well-known/oauth-authorization-server{path}"));
+    Ok(url)
 }
 
 impl BankHttp {
@@ -399,14 +434,12 @@ impl BankHttp {
         key: Option<&SigningKey>,
     ) -> Result<Reply, ClientError> {
         require_secure(url, "https")?;
-        let body = form_encode(form);
         for attempt in 0..2 {
             let mut request = self
                 .http
                 .post(url)
-                .header("content-type", "application/x-www-form-urlencoded")
-                .header("accept", "application/json")
-                .body(body.clone());
+                .form(form)
+                .header("accept", "application/json");
             if let Some(key) = key {
                 request = request.header("DPoP", self.proof(key, "POST", url, None)?);
             }
@@ -470,21 +503,9 @@ impl BankHttp {
     /// error.
     pub async fn discover(&self, issuer: &str) -> Result<Metadata, ClientError> {
         let issuer = issuer.trim_end_matches('/');
-        require_secure(issuer, "https")?;
-        if issuer.contains('?') {
-            return Err(ClientError::BankProtocol(
-                "an issuer URL has no query".into(),
-            ));
-        }
-        // RFC 8414 section 3: the well-known suffix goes between the host and
-        // any path of the issuer.
-        let scheme_end = issuer.find("://").map_or(0, |i| i + 3);
-        let (host, path) = match issuer[scheme_end..].find('/') {
-            Some(i) => issuer.split_at(scheme_end + i),
-            None => (issuer, ""),
-        };
-        let url = format!("{host}/.well-known/oauth-authorization-server{path}");
-        let body = self.get_public(&url).await?;
+        let url = metadata_url(issuer)?;
+        let url = url.as_str();
+        let body = self.get_public(url).await?;
         let metadata: Metadata = serde_json::from_slice(&body).map_err(|e| {
             ClientError::BankProtocol(format!("the bank's metadata at {url} is not valid: {e}"))
         })?;
@@ -709,51 +730,87 @@ fn network(url: &str, err: &reqwest::Error) -> ClientError {
     }
 }
 
-/// `application/x-www-form-urlencoded`, per the WHATWG URL standard.
-fn form_encode(pairs: &[(&str, &str)]) -> String {
-    fn encode(out: &mut String, text: &str) {
-        for b in text.bytes() {
-            match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'*' => {
-                    out.push(char::from(b));
-                }
-                b' ' => out.push('+'),
-                _ => out.push_str(&format!("%{b:02X}")),
-            }
-        }
-    }
-    let mut out = String::new();
-    for (i, (k, v)) in pairs.iter().enumerate() {
-        if i > 0 {
-            out.push('&');
-        }
-        encode(&mut out, k);
-        out.push('=');
-        encode(&mut out, v);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn form_encoding_escapes_everything_but_the_unreserved_set() {
+    fn forms_are_encoded_by_reqwest_as_banks_expect() {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(rustls::RootCertStore::empty())
+            .with_no_client_auth();
+        let http = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
+            .build()
+            .unwrap();
+        let request = http
+            .post("https://bank.example/token")
+            .form(&[("scope", "alerts chat"), ("t", "a+b/c=d&é")])
+            .build()
+            .unwrap();
         assert_eq!(
-            form_encode(&[("scope", "alerts chat"), ("t", "a+b/c=d&é")]),
-            "scope=alerts+chat&t=a%2Bb%2Fc%3Dd%26%C3%A9"
+            request.headers()["content-type"],
+            "application/x-www-form-urlencoded"
+        );
+        assert_eq!(
+            request.body().and_then(reqwest::Body::as_bytes),
+            Some(&b"scope=alerts+chat&t=a%2Bb%2Fc%3Dd%26%C3%A9"[..])
         );
     }
 
     #[test]
     fn only_tls_urls_are_accepted() {
         assert!(require_secure("https://bank.example", "https").is_ok());
+        assert!(require_secure("https://bank.example:8443/oauth?x=1", "https").is_ok());
+        assert!(require_secure("wss://bank.example/stream", "wss").is_ok());
         assert!(require_secure("http://bank.example", "https").is_err());
         assert!(require_secure("https://", "https").is_err());
         assert!(require_secure("https:///path", "https").is_err());
+        assert!(require_secure("https:bank.example", "https").is_err());
+        assert!(require_secure("https:\\\\bank.example", "https").is_err());
         assert!(require_secure("ws://bank.example/s", "wss").is_err());
         assert!(require_secure("https://bank.example/#x", "https").is_err());
+        assert!(require_secure("bank.example", "https").is_err());
+    }
+
+    #[test]
+    fn an_issuer_with_a_user_name_is_refused() {
+        for issuer in [
+            "https://bank.example@evil.example",
+            "https://bank.example:pw@evil.example",
+            "https://@evil.example",
+        ] {
+            assert!(
+                matches!(metadata_url(issuer), Err(ClientError::BankProtocol(_))),
+                "{issuer} must be refused"
+            );
+            assert!(require_secure(issuer, "https").is_err(), "{issuer}");
+        }
+    }
+
+    #[test]
+    fn an_issuer_has_no_query_or_fragment() {
+        assert!(metadata_url("https://bank.example?x=1").is_err());
+        assert!(metadata_url("https://bank.example/?").is_err());
+        assert!(metadata_url("https://bank.example#x").is_err());
+        assert!(metadata_url("http://bank.example").is_err());
+    }
+
+    #[test]
+    fn the_metadata_sits_between_host_and_path() {
+        assert_eq!(
+            metadata_url("https://bank.example").unwrap().as_str(),
+            "https://bank.example/.well-known/oauth-authorization-server"
+        );
+        assert_eq!(
+            metadata_url("https://bank.example:8443/tenant/eu")
+                .unwrap()
+                .as_str(),
+            "https://bank.example:8443/.well-known/oauth-authorization-server/tenant/eu"
+        );
     }
 
     #[test]

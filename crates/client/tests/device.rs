@@ -1,7 +1,7 @@
 //! The client core with the real keychain (private gnome-keyring, started by
 //! `cargo xtask test`) and a real SQLite file.
 
-use strongroom_client::{DATABASE_FILE, Device};
+use strongroom_client::{DATABASE_FILE, Device, ErrorCode};
 use strongroom_store::{Delivery, Direction, NewMessage, SearchHit, StoreError};
 use strongroom_vault::{SecretKind, Vault};
 
@@ -109,7 +109,10 @@ fn unlinking_destroys_the_keys_so_an_old_copy_of_the_file_is_unreadable() {
         .iter()
         .find(|(id, _)| *id == account)
         .expect("the old copy still lists the account");
-    assert_eq!(report.1.as_ref().unwrap_err().code, "account_key_missing");
+    assert_eq!(
+        report.1.as_ref().unwrap_err().code,
+        ErrorCode::AccountKeyMissing
+    );
     assert!(matches!(
         old.store().latest_messages(conv, 10),
         Err(StoreError::AccountLocked(_))
@@ -179,7 +182,7 @@ fn a_lost_master_key_is_reported_and_never_replaced() {
     );
     assert_eq!(
         strongroom_client::ErrorReport::from(&err).code,
-        "master_key_missing"
+        ErrorCode::MasterKeyMissing
     );
     assert_eq!(reset.master_key().unwrap(), None, "no new key was made");
     assert_eq!(
@@ -202,7 +205,10 @@ fn an_interrupted_erase_is_finished_by_running_it_again() {
     drop(device);
     let mut device = Device::open(dir.path(), vault.clone()).unwrap();
     let report = &device.unlock_reports()[0];
-    assert_eq!(report.1.as_ref().unwrap_err().code, "account_key_missing");
+    assert_eq!(
+        report.1.as_ref().unwrap_err().code,
+        ErrorCode::AccountKeyMissing
+    );
     device.erase_account(account).unwrap();
     assert!(device.store().account_ids().unwrap().is_empty());
 }

@@ -1,0 +1,41 @@
+//! What the customer sends their bank from the window: chat messages and
+//! answers to fraud checks.
+
+use super::app_core::{AppCore, account_id};
+use super::error::AppError;
+use crate::FraudAnswerValue;
+
+impl AppCore {
+    /// Answers a fraud check.
+    ///
+    /// # Errors
+    /// The client's error.
+    pub async fn answer_fraud_check(
+        &self,
+        account: &str,
+        alert_id: &str,
+        answer: &str,
+    ) -> Result<(), AppError> {
+        self.touch();
+        let answer = match answer {
+            "me" => FraudAnswerValue::Me,
+            "not_me" => FraudAnswerValue::NotMe,
+            _ => return Err(AppError::BadAnswer),
+        };
+        let account = account_id(account)?;
+        Ok(self
+            .client()?
+            .answer_fraud_check(account, alert_id, answer)
+            .await?)
+    }
+
+    /// Queues a chat message.
+    ///
+    /// # Errors
+    /// The client's error.
+    pub fn send_chat(&self, account: &str, body: &str) -> Result<String, AppError> {
+        self.touch();
+        let account = account_id(account)?;
+        Ok(self.client()?.send_chat(account, body)?)
+    }
+}

@@ -1,0 +1,275 @@
+//! The serializable views the window receives from the app's commands and
+//! its live-event channel. The UI's TypeScript types are generated from
+//! these (`ui/src/ipc/bindings.ts`), so a field changed here changes there.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use strongroom_store::{Direction, Millis};
+
+use crate::error::ErrorReport;
+use crate::service::AlertView;
+
+/// How much an OS notification may say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationPrivacy {
+    /// The alert's text.
+    Full,
+    /// What kind of alert, without amounts or merchants.
+    HideAmounts,
+    /// Only that something arrived.
+    Nothing,
+}
+
+/// The app's settings (not secret; kept as `settings.json` in the data
+/// folder).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Settings {
+    /// How much notifications say.
+    pub notification_privacy: NotificationPrivacy,
+    /// Lock after this many idle minutes; 0 never.
+    pub auto_lock_minutes: u32,
+    /// The first-run screen was completed.
+    pub first_run_done: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            notification_privacy: NotificationPrivacy::HideAmounts,
+            auto_lock_minutes: 10,
+            first_run_done: false,
+        }
+    }
+}
+
+/// What the start screen needs.
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    /// Keychain ok and store open.
+    pub ready: bool,
+    /// The lock screen is up.
+    pub locked: bool,
+    /// Nothing linked and the first-run screen not done.
+    pub first_run: bool,
+    /// An app passphrase is set.
+    pub passphrase_set: bool,
+    /// Why not ready (keychain missing or locked, ...).
+    pub error: Option<ErrorReport>,
+    /// How many accounts are linked.
+    pub linked_accounts: usize,
+    /// The demo bank's issuer, when the app runs against one.
+    pub demo_issuer: Option<String>,
+    /// Damage the store found in the history at unlock (damaged rows,
+    /// deleted or rolled-back rows, an older copy of the file), per account.
+    /// Shown as a warning; the rest of the history stays readable.
+    pub damage: Vec<crate::DamageReport>,
+}
+
+/// A link waiting for approval, as shown.
+#[derive(Debug, Clone, Serialize)]
+pub struct PendingLinkView {
+    /// Handle for `link_finish` / `link_cancel`.
+    pub link_id: String,
+    /// The bank's name.
+    pub bank_name: String,
+    /// The bank's issuer URL.
+    pub issuer: String,
+    /// The code to confirm at the bank.
+    pub user_code: String,
+    /// Where to confirm it.
+    pub verification_uri: String,
+    /// The same with the code filled in.
+    pub verification_uri_complete: Option<String>,
+    /// When the code expires (ms).
+    pub expires_at: Millis,
+    /// Exactly what the bank will get, one sentence each.
+    pub shares: Vec<String>,
+}
+
+/// The consent receipt of a completed link.
+#[derive(Debug, Clone, Serialize)]
+pub struct LinkReceipt {
+    /// The new account's id.
+    pub account: String,
+    /// The bank's name.
+    pub bank_name: String,
+    /// The bank's issuer URL.
+    pub issuer: String,
+    /// When (ms).
+    pub linked_at: Millis,
+    /// What is shared with the bank.
+    pub shares: Vec<String>,
+}
+
+/// A balance figure.
+#[derive(Debug, Clone, Serialize)]
+pub struct Balance {
+    /// Minor units.
+    pub minor: i64,
+    /// ISO 4217.
+    pub currency: String,
+    /// As of (ms).
+    pub at: Millis,
+}
+
+/// One point of the balance chart.
+#[derive(Debug, Clone, Serialize)]
+pub struct BalancePoint {
+    /// When (ms).
+    pub at: Millis,
+    /// Minor units.
+    pub minor: i64,
+}
+
+/// A linked account, as shown on the home screen.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountView {
+    /// The account id.
+    pub id: String,
+    /// The bank's name.
+    pub bank_name: String,
+    /// The bank's issuer URL.
+    pub issuer: String,
+    /// When linked (ms).
+    pub linked_at: Millis,
+    /// Pilot features switched on.
+    pub flags: BTreeMap<String, bool>,
+    /// The delivery stream is open.
+    pub connected: bool,
+    /// The latest balance the bank reported, if any.
+    pub balance: Option<Balance>,
+    /// Balance history, oldest first.
+    pub balance_history: Vec<BalancePoint>,
+    /// Alerts not yet seen in the app.
+    pub unread: u32,
+}
+
+/// An alert in the feed.
+#[derive(Debug, Clone, Serialize)]
+pub struct AlertItem {
+    /// The account.
+    pub account: String,
+    /// The bank's name.
+    pub bank_name: String,
+    /// The alert.
+    #[serde(flatten)]
+    pub alert: AlertView,
+}
+
+/// A chat message, as shown.
+#[derive(Debug, Clone, Serialize)]
+pub struct MessageView {
+    /// The stored message's id.
+    pub id: i64,
+    /// Who wrote it.
+    pub direction: Direction,
+    /// The author's name.
+    pub author: String,
+    /// The text (render as text).
+    pub body: String,
+    /// When sent (ms).
+    pub sent_at: Millis,
+    /// Delivery state.
+    pub delivery: strongroom_store::Delivery,
+}
+
+/// A search result.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchResult {
+    /// `message` or `alert`.
+    pub kind: &'static str,
+    /// The account.
+    pub account: String,
+    /// The bank's name.
+    pub bank_name: String,
+    /// The matching text.
+    pub text: String,
+    /// When (ms).
+    pub at: Millis,
+    /// UTF-16 ranges of `text` that matched.
+    pub highlights: Vec<(usize, usize)>,
+    /// The bank's alert id, for alerts.
+    pub alert_id: Option<String>,
+}
+
+/// One line of the privacy ledger.
+#[derive(Debug, Clone, Serialize)]
+pub struct LedgerEntry {
+    /// When (ms).
+    pub at: Millis,
+    /// With which bank.
+    pub bank_name: String,
+    /// What was shared.
+    pub what: String,
+}
+
+/// A live event for the window (`docs/ipc.md`).
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum LiveEvent {
+    /// A stream opened.
+    Connected {
+        /// The account.
+        account: String,
+    },
+    /// A stream closed; retrying.
+    Disconnected {
+        /// The account.
+        account: String,
+        /// Why.
+        reason: String,
+        /// When the next try is.
+        retry_in_ms: u64,
+    },
+    /// An alert was stored.
+    Alert {
+        /// The account.
+        account: String,
+        /// The alert.
+        alert: Box<AlertItem>,
+    },
+    /// The conversation changed.
+    Message {
+        /// The account.
+        account: String,
+    },
+    /// The bank stored a message the customer sent.
+    ChatAccepted {
+        /// The account.
+        account: String,
+        /// The message's idempotency key.
+        client_id: String,
+    },
+    /// Pilot features changed.
+    Flags {
+        /// The account.
+        account: String,
+        /// The complete set.
+        flags: BTreeMap<String, bool>,
+    },
+    /// The bank no longer accepts this device.
+    LinkRevoked {
+        /// The account.
+        account: String,
+    },
+    /// A notification was clicked.
+    OpenAlert {
+        /// The account.
+        account: String,
+        /// The alert.
+        alert_id: String,
+    },
+    /// The app locked itself.
+    Locked,
+    /// The number of unread alerts changed (the tray shows it).
+    Unread {
+        /// Unread alerts over all accounts.
+        total: u32,
+    },
+    /// `strongroom://link?issuer=...` was opened.
+    DeepLink {
+        /// The bank to link.
+        issuer: String,
+    },
+}

@@ -1,0 +1,487 @@
+//! The client core's errors and the one shape in which every error reaches
+//! the UI: `{code, message}`, with the code from one Rust enum so that the
+//! window (and its generated types) branch on a closed set, never on text.
+
+use serde::{Serialize, Serializer};
+use std::borrow::Cow;
+use std::path::PathBuf;
+use strongroom_core::AccountId;
+use strongroom_store::StoreError;
+use strongroom_vault::VaultError;
+use ts_rs::TS;
+
+/// Declares [`ErrorCode`] from one list: each variant with its wire string,
+/// so the string is written once and both directions come from it.
+macro_rules! error_codes {
+    ($( $(#[$doc:meta])* $variant:ident = $code:literal, )*) => {
+        /// Every code an error can carry to the UI, as it appears on the
+        /// wire (snake_case strings). The UI's union of codes is generated
+        /// from this enum (`ui/src/ipc/bindings.ts`).
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, TS)]
+        #[non_exhaustive]
+        pub enum ErrorCode {
+            $( $(#[$doc])* #[ts(rename = $code)] $variant, )*
+            /// The bank's authorization server answered with this OAuth
+            /// error (`oauth_` and the server's code, e.g.
+            /// `oauth_invalid_client`).
+            #[ts(untagged, type = "`oauth_${string}`")]
+            OAuth(String),
+        }
+
+        impl ErrorCode {
+            /// The code as the UI receives it.
+            pub fn as_str(&self) -> Cow<'static, str> {
+                match self {
+                    $( ErrorCode::$variant => Cow::Borrowed($code), )*
+                    ErrorCode::OAuth(error) => Cow::Owned(format!("oauth_{error}")),
+                }
+            }
+
+            /// The code a lower crate (keychain, store, protocol) gave as
+            /// text, if this enum knows it.
+            fn known(code: &str) -> Option<Self> {
+                match code {
+                    $( $code => Some(ErrorCode::$variant), )*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    // The keychain (strongroom_vault).
+    /// No keychain service answers in this desktop session.
+    KeychainMissing = "keychain_missing",
+    /// The keychain is locked and was not unlocked when asked.
+    KeychainLocked = "keychain_locked",
+    /// The keychain refused Strongroom access.
+    KeychainDenied = "keychain_denied",
+    /// A secret is larger than a keychain entry may be.
+    KeychainEntryTooLong = "keychain_entry_too_long",
+    /// The keychain gave back other data than was stored.
+    KeychainCorrupted = "keychain_corrupted",
+    /// Any other keychain failure.
+    KeychainFailed = "keychain_failed",
+    /// The keychain did not answer in time (it may be showing its unlock
+    /// prompt).
+    KeychainTimeout = "keychain_timeout",
+    // The store (strongroom_store).
+    /// A sealed row failed its integrity check.
+    StoreTampered = "store_tampered",
+    /// The account's store key is not loaded.
+    StoreAccountLocked = "store_account_locked",
+    /// The store key given is not the account's.
+    StoreWrongKey = "store_wrong_key",
+    /// The store has no such account.
+    StoreUnknownAccount = "store_unknown_account",
+    /// The store has no such row.
+    StoreNotFound = "store_not_found",
+    /// A master key version the rows need is not in the keychain.
+    StoreMissingKeyVersion = "store_missing_key_version",
+    /// The master key is not the one the database was written with.
+    StoreWrongMasterKey = "store_wrong_master_key",
+    /// The master key entry is malformed.
+    StoreBadMasterKey = "store_bad_master_key",
+    /// The store anchor entry is malformed.
+    StoreBadAnchor = "store_bad_anchor",
+    /// The database was written by a newer Strongroom.
+    StoreNewerSchema = "store_newer_schema",
+    /// A key rotation did not move to a newer key version.
+    StoreRotationNotForward = "store_rotation_not_forward",
+    /// The database is open in another Strongroom process.
+    StoreInUse = "store_in_use",
+    /// A file error in the store.
+    StoreIo = "store_io",
+    /// The system's random source failed in the store.
+    StoreRandomFailed = "store_random_failed",
+    /// SQLite failed.
+    StoreDatabase = "store_database",
+    // Signed data from the bank (strongroom_core::protocol).
+    /// Input over its size limit.
+    TooLarge = "too_large",
+    /// Malformed signed data.
+    Malformed = "malformed",
+    /// A signature algorithm other than ES256.
+    UnsupportedAlgorithm = "unsupported_algorithm",
+    /// A JWS header Strongroom refuses.
+    ForbiddenHeader = "forbidden_header",
+    /// The wrong token type.
+    WrongType = "wrong_type",
+    /// Signed by a key that is not pinned.
+    UnknownKey = "unknown_key",
+    /// A signature that does not verify.
+    BadSignature = "bad_signature",
+    /// A key that cannot be used.
+    BadKey = "bad_key",
+    /// Signed data from another issuer than the linked bank.
+    UnknownIssuer = "unknown_issuer",
+    /// An alert received before.
+    Replayed = "replayed",
+    /// An alert addressed to another customer.
+    WrongAudience = "wrong_audience",
+    /// Issued too far in the future.
+    IssuedInFuture = "issued_in_future",
+    /// Issued too long ago.
+    TooOld = "too_old",
+    /// A key rotation that does not follow the pinned keys.
+    StaleRotation = "stale_rotation",
+    /// A chain of key rotations that breaks.
+    BrokenKeyChain = "broken_key_chain",
+    // The client core (ClientError).
+    /// The data folder could not be created.
+    DataFolder = "data_folder",
+    /// The database exists but the keychain holds no master key for it.
+    MasterKeyMissing = "master_key_missing",
+    /// A key rotation could not re-seal every row.
+    RotationIncomplete = "rotation_incomplete",
+    /// A linked account's store key is missing from the keychain.
+    AccountKeyMissing = "account_key_missing",
+    /// The bank could not be reached.
+    Network = "network",
+    /// TLS could not be set up.
+    Tls = "tls",
+    /// The bank's answer breaks the protocol or lacks what Strongroom needs.
+    BankProtocol = "bank_protocol",
+    /// The bank refused a request.
+    Refused = "refused",
+    /// The link code expired before it was approved.
+    LinkExpired = "link_expired",
+    /// The link was denied at the bank.
+    LinkDenied = "link_denied",
+    /// The bank no longer accepts this device.
+    LinkRevoked = "link_revoked",
+    /// No linked account by this id.
+    NotLinked = "not_linked",
+    /// No verified fraud check by this id.
+    UnknownAlert = "unknown_alert",
+    /// Not a usable transcript.
+    BadTranscript = "bad_transcript",
+    /// The bank does not vouch for a transcript's keys.
+    NotVouchedByBank = "not_vouched_by_bank",
+    /// An export could not be written.
+    Export = "export",
+    // The desktop app (strongroom_client::app).
+    /// The app is locked.
+    Locked = "locked",
+    /// The app is still opening the keychain and the store.
+    NotReady = "not_ready",
+    /// The passphrase is not the one set.
+    WrongPassphrase = "wrong_passphrase",
+    /// A new passphrase is too short.
+    WeakPassphrase = "weak_passphrase",
+    /// A fraud answer other than `me` or `not_me`.
+    BadAnswer = "bad_answer",
+    /// The link was cancelled.
+    LinkCancelled = "link_cancelled",
+    /// The settings could not be saved.
+    Settings = "settings",
+    /// The system's random source failed.
+    Random = "random",
+    // The shell's updater (src-tauri/src/update.rs).
+    /// The update server could not be reached or gave no valid answer.
+    UpdateUnreachable = "update_unreachable",
+    /// The update server is not reached over https.
+    UpdateInsecure = "update_insecure",
+    /// The update server's address is not valid.
+    UpdateServer = "update_server",
+    /// The update's signature does not match the release key.
+    UpdateSignature = "update_signature",
+    /// The update is signed as an older version than announced.
+    UpdateDowngrade = "update_downgrade",
+    /// The update is not a package this installation can use.
+    UpdateFormat = "update_format",
+    /// Installing needs an administrator's permission, not given.
+    UpdateNotAuthorised = "update_not_authorised",
+    /// The update could not be installed.
+    UpdateFailed = "update_failed",
+    /// No update is waiting to be installed.
+    UpdateNone = "update_none",
+}
+
+impl ErrorCode {
+    /// The code of a lower crate's error, given as its text; `fallback`
+    /// when a newer version of that crate has a code this enum lacks.
+    fn from_lower(code: &'static str, fallback: ErrorCode) -> Self {
+        ErrorCode::known(code).unwrap_or(fallback)
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.as_str())
+    }
+}
+
+impl Serialize for ErrorCode {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.as_str())
+    }
+}
+
+/// An error as it crosses to the UI: a stable code and a message for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct ErrorReport {
+    /// Stable, machine-readable: branch on this.
+    pub code: ErrorCode,
+    /// What happened and what to do: show this.
+    pub message: String,
+}
+
+/// The client core's one error type.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// The keychain failed; see [`VaultError::guidance`].
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The data folder could not be created.
+    #[error("the data folder {path} could not be created: {source}")]
+    DataFolder {
+        /// The folder.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The database exists but the keychain holds no master key for it (the
+    /// keychain was reset or is another one). Nothing is created or changed.
+    #[error("the keychain holds no master key for the existing history in {0}")]
+    MasterKeyMissing(PathBuf),
+    /// A key rotation could not re-seal some rows; the older key is kept.
+    #[error("{0} rows could not be re-sealed; the older master key is kept for them")]
+    RotationIncomplete(usize),
+    /// A linked account's store key is missing from the keychain.
+    #[error("the keychain holds no store key for account {0}")]
+    MissingAccountKey(AccountId),
+    /// The bank could not be reached (connection, TLS handshake, timeout).
+    #[error("cannot reach {url}: {detail}")]
+    Network {
+        /// Where.
+        url: String,
+        /// What failed.
+        detail: String,
+    },
+    /// TLS could not be set up (for example an unreadable CA file).
+    #[error("TLS: {0}")]
+    Tls(String),
+    /// The bank's answer breaks the protocol, or it lacks something
+    /// Strongroom needs.
+    #[error("the bank's answer is not usable: {0}")]
+    BankProtocol(String),
+    /// The bank refused a request (an RFC 9457 problem, or a bare status).
+    #[error("the bank refused: {title} ({status}): {detail}")]
+    Refused {
+        /// HTTP status.
+        status: u16,
+        /// Short title.
+        title: String,
+        /// What was wrong.
+        detail: String,
+    },
+    /// The authorization server answered with an OAuth error.
+    #[error("the bank's authorization server said {error}{}", description.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
+    OAuth {
+        /// The OAuth error code.
+        error: String,
+        /// Its description, if given.
+        description: Option<String>,
+    },
+    /// Linking: the code expired before the customer approved it.
+    #[error("the link code expired before it was approved; start again")]
+    LinkExpired,
+    /// Linking: the customer (or the bank) denied the link.
+    #[error("the link was denied at the bank")]
+    LinkDenied,
+    /// The bank no longer accepts this device (revoked or expired grant).
+    #[error("the bank no longer accepts this device's link; link the account again")]
+    LinkRevoked,
+    /// Signed data from the bank failed its checks.
+    #[error(transparent)]
+    Protocol(#[from] strongroom_core::protocol::ProtocolError),
+    /// No linked account by this name.
+    #[error("no linked account {0}")]
+    NotLinked(String),
+    /// No verified fraud check has this id.
+    #[error("no fraud check {0:?} on this account")]
+    UnknownAlert(String),
+    /// A file given as an alert transcript is not one, or its parts
+    /// contradict each other.
+    #[error("not a usable Strongroom transcript: {0}")]
+    BadTranscript(String),
+    /// Checked against the bank's published keys, a transcript's alerts are
+    /// not all signed by keys the bank vouches for.
+    #[error("{issuer} does not vouch for this transcript: {detail}")]
+    NotVouchedByBank {
+        /// The bank asked.
+        issuer: String,
+        /// What does not match.
+        detail: String,
+    },
+    /// An export could not be written; nothing was overwritten.
+    #[error("cannot write {path}: {detail}")]
+    Export {
+        /// Where.
+        path: PathBuf,
+        /// Why.
+        detail: String,
+    },
+}
+
+impl ClientError {
+    /// A stable, machine-readable code.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            ClientError::Vault(v) => ErrorCode::from_lower(v.code(), ErrorCode::KeychainFailed),
+            ClientError::Store(s) => ErrorCode::from_lower(s.code(), ErrorCode::StoreDatabase),
+            ClientError::Protocol(p) => ErrorCode::from_lower(p.code(), ErrorCode::Malformed),
+            ClientError::DataFolder { .. } => ErrorCode::DataFolder,
+            ClientError::MasterKeyMissing(_) => ErrorCode::MasterKeyMissing,
+            ClientError::RotationIncomplete(_) => ErrorCode::RotationIncomplete,
+            ClientError::MissingAccountKey(_) => ErrorCode::AccountKeyMissing,
+            ClientError::Network { .. } => ErrorCode::Network,
+            ClientError::Tls(_) => ErrorCode::Tls,
+            ClientError::BankProtocol(_) => ErrorCode::BankProtocol,
+            ClientError::Refused { .. } => ErrorCode::Refused,
+            ClientError::OAuth { error, .. } => ErrorCode::OAuth(error.clone()),
+            ClientError::LinkExpired => ErrorCode::LinkExpired,
+            ClientError::LinkDenied => ErrorCode::LinkDenied,
+            ClientError::LinkRevoked => ErrorCode::LinkRevoked,
+            ClientError::NotLinked(_) => ErrorCode::NotLinked,
+            ClientError::UnknownAlert(_) => ErrorCode::UnknownAlert,
+            ClientError::BadTranscript(_) => ErrorCode::BadTranscript,
+            ClientError::NotVouchedByBank { .. } => ErrorCode::NotVouchedByBank,
+            ClientError::Export { .. } => ErrorCode::Export,
+        }
+    }
+
+    /// What the customer reads: what happened and, where there is
+    /// something to do, what to do.
+    pub fn guidance(&self) -> String {
+        match self {
+            ClientError::Vault(v) => v.guidance().into(),
+            ClientError::MasterKeyMissing(_) => format!(
+                "{self}. Strongroom did not touch it. If you restored or reset your keychain, \
+                 restore the entry \"store/master-key\" of the service \"strongroom\"; \
+                 otherwise move the folder away and link your banks again."
+            ),
+            ClientError::MissingAccountKey(_) => format!(
+                "{self}. The account's history cannot be read on this device; unlink and \
+                 link it again to fetch it from the bank."
+            ),
+            other => other.to_string(),
+        }
+    }
+}
+
+impl From<&ClientError> for ErrorReport {
+    fn from(err: &ClientError) -> Self {
+        ErrorReport {
+            code: err.code(),
+            message: err.guidance(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strongroom_core::protocol::ProtocolError;
+
+    /// Every code the keychain, the store and the protocol give today is one
+    /// the UI's union knows, under the same string.
+    #[test]
+    fn lower_crates_codes_reach_the_ui_unchanged() {
+        let vault = [
+            VaultError::NoService("x".into()),
+            VaultError::Locked,
+            VaultError::AccessDenied("x".into()),
+            VaultError::TooLong { len: 2, max: 1 },
+            VaultError::Corrupted,
+            VaultError::Platform("x".into()),
+        ];
+        let store = [
+            StoreError::Tampered { table: "t", row: 1 },
+            StoreError::AccountLocked(AccountId::from_random([1; 8])),
+            StoreError::WrongAccountKey(AccountId::from_random([1; 8])),
+            StoreError::UnknownAccount(AccountId::from_random([1; 8])),
+            StoreError::NotFound { table: "t", row: 1 },
+            StoreError::MissingKeyVersion(1),
+            StoreError::WrongMasterKey(1),
+            StoreError::BadAnchor,
+            StoreError::BadMasterKey,
+            StoreError::NewerSchema {
+                found: 2,
+                supported: 1,
+            },
+            StoreError::RotationNotForward(1),
+            StoreError::InUse,
+            StoreError::Io("x".into()),
+            StoreError::Random,
+        ];
+        let protocol = [
+            ProtocolError::TooLarge { len: 2, max: 1 },
+            ProtocolError::Malformed("x"),
+            ProtocolError::UnsupportedAlgorithm("x".into()),
+            ProtocolError::ForbiddenHeader("x"),
+            ProtocolError::WrongType(None),
+            ProtocolError::UnknownKey(None),
+            ProtocolError::BadSignature,
+            ProtocolError::BadKey("x"),
+            ProtocolError::UnknownIssuer("x".into()),
+            ProtocolError::Replayed("x".into()),
+            ProtocolError::WrongAudience {
+                expected: None,
+                got: None,
+            },
+            ProtocolError::IssuedInFuture { iat: 2, now: 1 },
+            ProtocolError::TooOld { iat: 1, now: 2 },
+            ProtocolError::StaleRotation { got: 1, pinned: 2 },
+            ProtocolError::BrokenKeyChain {
+                index: 0,
+                reason: Box::new(ProtocolError::BadSignature),
+            },
+        ];
+        let mut checked = 0;
+        for (lower, err) in vault
+            .into_iter()
+            .map(|e| (e.code(), ClientError::from(e)))
+            .chain(store.into_iter().map(|e| (e.code(), ClientError::from(e))))
+            .chain(
+                protocol
+                    .into_iter()
+                    .map(|e| (e.code(), ClientError::from(e))),
+            )
+        {
+            assert_eq!(ErrorCode::known(lower), Some(err.code()), "{lower}");
+            assert_eq!(err.code().as_str(), lower);
+            checked += 1;
+        }
+        assert!(checked > 30);
+    }
+
+    #[test]
+    fn an_oauth_error_keeps_the_servers_code_behind_oauth_() {
+        let err = ClientError::OAuth {
+            error: "invalid_client".into(),
+            description: None,
+        };
+        let report = ErrorReport::from(&err);
+        assert_eq!(
+            serde_json::to_value(&report).unwrap(),
+            serde_json::json!({
+                "code": "oauth_invalid_client",
+                "message": "the bank's authorization server said invalid_client",
+            })
+        );
+    }
+
+    #[test]
+    fn a_missing_master_key_says_what_to_restore() {
+        let report = ErrorReport::from(&ClientError::MasterKeyMissing("/x/db".into()));
+        assert_eq!(report.code, ErrorCode::MasterKeyMissing);
+        assert!(report.message.contains("store/master-key"), "{report:?}");
+    }
+}

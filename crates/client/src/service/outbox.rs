@@ -1,0 +1,178 @@
+//! What the customer sends: chat messages through the on-disk outbox, and
+//! answers to fraud checks, each a DPoP-bound request to the bank.
+
+use ring::rand::SecureRandom;
+use strongroom_core::AccountId;
+use strongroom_core::protocol::frames::{
+    self, FraudAnswerRequest, FraudAnswerValue, SendChatRequest,
+};
+use strongroom_core::protocol::sync::Backoff;
+use strongroom_store::{FraudAnswer, StoreError, Verification};
+
+use super::{Client, lock, now_ms};
+use crate::ClientError;
+
+impl Client {
+    /// Queues a chat message to the bank's staff in the on-disk outbox and
+    /// wakes the sender; it goes out now if the bank is reachable, else on
+    /// reconnect. Returns the message's idempotency key.
+    ///
+    /// # Errors
+    /// [`ClientError::BankProtocol`] for an empty or oversized body, or a
+    /// store error.
+    pub fn send_chat(&self, account: AccountId, body: &str) -> Result<String, ClientError> {
+        if body.trim().is_empty() || body.len() > frames::MAX_CHAT_BODY_BYTES {
+            return Err(ClientError::BankProtocol(format!(
+                "a message is 1 to {} bytes",
+                frames::MAX_CHAT_BODY_BYTES
+            )));
+        }
+        let link = self.link_of(account)?;
+        let mut id = [0u8; 16];
+        self.inner
+            .rng
+            .fill(&mut id)
+            .map_err(|_| StoreError::Random)?;
+        let client_id = strongroom_core::protocol::jose::b64_encode(&id);
+        self.with_device(|d| {
+            d.store()
+                .queue_outgoing(link.conversation, "You", body, &client_id, now_ms())
+        })?;
+        if let Some(linked) = lock(&self.inner.linked).get(&account) {
+            linked.outbox.notify_one();
+        }
+        Ok(client_id)
+    }
+
+    /// Sends one queued batch of the outbox now. Returns how many messages
+    /// the bank accepted.
+    ///
+    /// # Errors
+    /// A network or store error; unsent messages stay queued.
+    pub async fn drain_outbox(&self, account: AccountId) -> Result<usize, ClientError> {
+        let link = self.link_of(account)?;
+        let linked = self.linked(account)?;
+        let items = self.with_device(|d| d.store().outbox(account))?.items;
+        let now = now_ms();
+        let mut sent = 0;
+        for item in items.into_iter().filter(|i| i.next_attempt_at <= now) {
+            let request = SendChatRequest {
+                client_id: item.client_id.clone(),
+                body: item.message.body.clone(),
+                sent_at: item.message.sent_at,
+            };
+            let url = format!("{}/chat", link.api_base);
+            let token = self.access_token(account, &linked, &link).await?;
+            let result = self
+                .inner
+                .http
+                .send_authorized(
+                    "POST",
+                    &url,
+                    Some(frames::encode(&request).as_bytes()),
+                    &token,
+                    &linked.key,
+                )
+                .await;
+            let accepted = match result {
+                Ok(reply) if reply.status == 200 || reply.status == 202 => {
+                    #[derive(serde::Deserialize)]
+                    struct Accepted {
+                        bank_message_id: String,
+                    }
+                    serde_json::from_slice::<Accepted>(&reply.body)
+                        .ok()
+                        .map(|a| a.bank_message_id)
+                }
+                Ok(reply) if reply.status == 401 => {
+                    self.forget_access(&linked).await;
+                    None
+                }
+                _ => None,
+            };
+            match accepted {
+                Some(bank_id) => {
+                    self.with_device(|d| {
+                        d.store()
+                            .acknowledge_outgoing(account, &item.client_id, &bank_id)
+                    })?;
+                    sent += 1;
+                }
+                None => {
+                    let delay =
+                        Backoff::default().delay_ms(item.attempts.min(16), self.random_u32());
+                    self.with_device(|d| {
+                        d.store().record_attempt(
+                            item.message.id,
+                            now + i64::try_from(delay).unwrap_or(30_000),
+                        )
+                    })?;
+                }
+            }
+        }
+        Ok(sent)
+    }
+
+    /// Answers a fraud check: a DPoP-bound request naming the alert's id, so
+    /// the bank knows the answer came from this enrolled device. Recorded in
+    /// the store once the bank has accepted it.
+    ///
+    /// # Errors
+    /// [`ClientError::UnknownAlert`] if no fraud check has this id, or the
+    /// bank's refusal (for example 409 after a different earlier answer).
+    pub async fn answer_fraud_check(
+        &self,
+        account: AccountId,
+        alert_id: &str,
+        answer: FraudAnswerValue,
+    ) -> Result<(), ClientError> {
+        let link = self.link_of(account)?;
+        let linked = self.linked(account)?;
+        let stored = self.with_device(|d| -> Result<_, ClientError> {
+            let id = d
+                .store()
+                .find_alert(account, alert_id)?
+                .ok_or_else(|| ClientError::UnknownAlert(alert_id.to_owned()))?;
+            let alert = d.store().alert(id)?;
+            let verified = matches!(alert.details.verification, Verification::Verified { .. });
+            if alert.details.kind != "fraud_check" || !verified {
+                return Err(ClientError::UnknownAlert(alert_id.to_owned()));
+            }
+            Ok(id)
+        })?;
+        let now = now_ms();
+        let request = FraudAnswerRequest {
+            alert_id: alert_id.to_owned(),
+            answer,
+            answered_at: now,
+        };
+        let url = format!("{}/fraud-answers", link.api_base);
+        let body = frames::encode(&request);
+        let mut reply = None;
+        for _ in 0..2 {
+            let token = self.access_token(account, &linked, &link).await?;
+            let r = self
+                .inner
+                .http
+                .send_authorized("POST", &url, Some(body.as_bytes()), &token, &linked.key)
+                .await?;
+            if r.status == 401 {
+                self.forget_access(&linked).await;
+            }
+            reply = Some(r);
+            if reply.as_ref().is_some_and(|r| r.status != 401) {
+                break;
+            }
+        }
+        let reply = reply.ok_or_else(|| ClientError::BankProtocol("no reply".into()))?;
+        if reply.status != 200 {
+            return Err(reply.error(&url));
+        }
+        let value = match answer {
+            FraudAnswerValue::Me => FraudAnswer::ThisWasMe,
+            FraudAnswerValue::NotMe => FraudAnswer::NotMe,
+        };
+        self.with_device(|d| d.store().answer_fraud_check(stored, value, now))?;
+        Ok(())
+    }
+}
