@@ -10,6 +10,7 @@ use strongroom_store::{
     Alarm, Anchor, KEY_LEN, MasterKeys, Millis, ScopeMismatch, Store, StoreError, UnlockReport,
 };
 use strongroom_vault::{SecretKind, Vault};
+use ts_rs::TS;
 
 use crate::error::{ClientError, ErrorReport};
 
@@ -72,7 +73,7 @@ pub fn start(data_dir: &Path, vault: Vault) -> (Option<Device>, StartupStatus) {
 /// Damage the store found in one account's history at unlock, as the window
 /// and the CLI show it: how many rows, in which conversation or table, and
 /// whether the file is an older copy. The rest of the history stays readable.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct DamageReport {
     /// The account.
     pub account: String,

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use strongroom_core::AccountId;
+use ts_rs::TS;
 
 use crate::error::StoreError;
 
@@ -9,7 +10,7 @@ use crate::error::StoreError;
 pub type Millis = i64;
 
 /// Id of a conversation with a bank.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
 pub struct ConversationId(pub i64);
 
 /// Id of a stored message.
@@ -47,7 +48,7 @@ pub struct Conversation {
 }
 
 /// Who wrote a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub enum Direction {
     /// From the bank to the customer.
     Incoming,
@@ -56,7 +57,7 @@ pub enum Direction {
 }
 
 /// Where a message is on its way.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub enum Delivery {
     /// Written by the customer, waiting in the outbox.
     Queued,
@@ -196,7 +197,7 @@ impl<T> Default for Page<T> {
 }
 
 /// How severe an alert is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub enum Severity {
     /// For information.
     Info,
@@ -224,7 +225,7 @@ pub enum Verification {
 }
 
 /// The customer's answer to a fraud check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub enum FraudAnswer {
     /// "This was me."
     ThisWasMe,

@@ -5,12 +5,13 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use strongroom_store::{Direction, Millis};
+use ts_rs::TS;
 
 use crate::error::ErrorReport;
 use crate::service::AlertView;
 
 /// How much an OS notification may say.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum NotificationPrivacy {
     /// The alert's text.
@@ -23,7 +24,7 @@ pub enum NotificationPrivacy {
 
 /// The app's settings (not secret; kept as `settings.json` in the data
 /// folder).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct Settings {
     /// How much notifications say.
     pub notification_privacy: NotificationPrivacy,
@@ -44,7 +45,7 @@ impl Default for Settings {
 }
 
 /// What the start screen needs.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct Status {
     /// Keychain ok and store open.
     pub ready: bool,
@@ -67,7 +68,7 @@ pub struct Status {
 }
 
 /// A link waiting for approval, as shown.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct PendingLinkView {
     /// Handle for `link_finish` / `link_cancel`.
     pub link_id: String,
@@ -88,7 +89,7 @@ pub struct PendingLinkView {
 }
 
 /// The consent receipt of a completed link.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct LinkReceipt {
     /// The new account's id.
     pub account: String,
@@ -103,7 +104,7 @@ pub struct LinkReceipt {
 }
 
 /// A balance figure.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct Balance {
     /// Minor units.
     pub minor: i64,
@@ -114,7 +115,7 @@ pub struct Balance {
 }
 
 /// One point of the balance chart.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct BalancePoint {
     /// When (ms).
     pub at: Millis,
@@ -123,7 +124,7 @@ pub struct BalancePoint {
 }
 
 /// A linked account, as shown on the home screen.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct AccountView {
     /// The account id.
     pub id: String,
@@ -146,7 +147,7 @@ pub struct AccountView {
 }
 
 /// An alert in the feed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct AlertItem {
     /// The account.
     pub account: String,
@@ -158,7 +159,7 @@ pub struct AlertItem {
 }
 
 /// A chat message, as shown.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct MessageView {
     /// The stored message's id.
     pub id: i64,
@@ -175,9 +176,10 @@ pub struct MessageView {
 }
 
 /// A search result.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct SearchResult {
     /// `message` or `alert`.
+    #[ts(type = "\"message\" | \"alert\"")]
     pub kind: &'static str,
     /// The account.
     pub account: String,
@@ -194,7 +196,7 @@ pub struct SearchResult {
 }
 
 /// One line of the privacy ledger.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct LedgerEntry {
     /// When (ms).
     pub at: Millis,
@@ -205,7 +207,7 @@ pub struct LedgerEntry {
 }
 
 /// A live event for the window (`docs/ipc.md`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum LiveEvent {
     /// A stream opened.

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use strongroom_core::AccountId;
 use strongroom_core::text::neutralize;
 use strongroom_store::{AlertDetails, FraudAnswer, Millis, Severity, Verification};
+use ts_rs::TS;
 
 /// Something that happened, for the app's live view and the CLI's `watch`.
 /// Sent only after the data is committed to the store.
@@ -82,7 +83,7 @@ pub enum ClientEvent {
 }
 
 /// An alert as shown to the customer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct AlertView {
     /// The bank's id for it (what a fraud answer is bound to).
     pub id: String,

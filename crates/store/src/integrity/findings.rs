@@ -2,13 +2,14 @@
 //! single rows, in the shape the client shows it.
 
 use serde::Serialize;
+use ts_rs::TS;
 
 use super::head::{ALARM_HEAD_FORGED, ALARM_HEAD_MISSING, ALARM_ROLLED_BACK, AccountIntegrity};
 use crate::ConversationId;
 
 /// A scope whose rows no longer add up to what the last write recorded:
 /// rows were deleted, added, or put back to an older version.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct ScopeMismatch {
     /// The table: `messages` for a conversation's messages.
     pub table: &'static str,
@@ -21,7 +22,7 @@ pub struct ScopeMismatch {
 }
 
 /// Damage to an account's history as a whole, kept in the head once found.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub enum Alarm {
     /// The file is an older copy than the one last anchored in the keychain.
     RolledBack {

@@ -1,0 +1,504 @@
+// Generated from the Rust types by crates/client/tests/ipc_bindings.rs: do not edit.
+// Regenerate with `STRONGROOM_BLESS=1 cargo test -p strongroom-client --test ipc_bindings`.
+
+export type ErrorCode = "keychain_missing" | "keychain_locked" | "keychain_denied" | "keychain_entry_too_long" | "keychain_corrupted" | "keychain_failed" | "keychain_timeout" | "store_tampered" | "store_account_locked" | "store_wrong_key" | "store_unknown_account" | "store_not_found" | "store_missing_key_version" | "store_wrong_master_key" | "store_bad_master_key" | "store_bad_anchor" | "store_newer_schema" | "store_rotation_not_forward" | "store_in_use" | "store_io" | "store_random_failed" | "store_database" | "too_large" | "malformed" | "unsupported_algorithm" | "forbidden_header" | "wrong_type" | "unknown_key" | "bad_signature" | "bad_key" | "unknown_issuer" | "replayed" | "wrong_audience" | "issued_in_future" | "too_old" | "stale_rotation" | "broken_key_chain" | "data_folder" | "master_key_missing" | "rotation_incomplete" | "account_key_missing" | "network" | "tls" | "bank_protocol" | "refused" | "link_expired" | "link_denied" | "link_revoked" | "not_linked" | "unknown_alert" | "bad_transcript" | "not_vouched_by_bank" | "export" | "locked" | "not_ready" | "wrong_passphrase" | "weak_passphrase" | "bad_answer" | "link_cancelled" | "settings" | "random" | "update_unreachable" | "update_insecure" | "update_server" | "update_signature" | "update_downgrade" | "update_format" | "update_not_authorised" | "update_failed" | "update_none" | `oauth_${string}`;
+
+export type ErrorReport = {
+/**
+ * Stable, machine-readable: branch on this.
+ */
+code: ErrorCode,
+/**
+ * What happened and what to do: show this.
+ */
+message: string, };
+
+export type Status = {
+/**
+ * Keychain ok and store open.
+ */
+ready: boolean,
+/**
+ * The lock screen is up.
+ */
+locked: boolean,
+/**
+ * Nothing linked and the first-run screen not done.
+ */
+first_run: boolean,
+/**
+ * An app passphrase is set.
+ */
+passphrase_set: boolean,
+/**
+ * Why not ready (keychain missing or locked, ...).
+ */
+error: ErrorReport | null,
+/**
+ * How many accounts are linked.
+ */
+linked_accounts: number,
+/**
+ * The demo bank's issuer, when the app runs against one.
+ */
+demo_issuer: string | null,
+/**
+ * Damage the store found in the history at unlock (damaged rows,
+ * deleted or rolled-back rows, an older copy of the file), per account.
+ * Shown as a warning; the rest of the history stays readable.
+ */
+damage: Array<DamageReport>, };
+
+export type DamageReport = {
+/**
+ * The account.
+ */
+account: string,
+/**
+ * Rows that failed their integrity check and are not shown.
+ */
+damaged_rows: number,
+/**
+ * Of which messages of the account's conversations.
+ */
+damaged_messages: number,
+/**
+ * Of which alerts.
+ */
+damaged_alerts: number,
+/**
+ * Conversations and tables whose rows were deleted, added or rolled
+ * back one by one.
+ */
+scopes: Array<ScopeMismatch>,
+/**
+ * Damage to the history as a whole (an older copy of the file, an
+ * edited record).
+ */
+alarms: Array<Alarm>, };
+
+export type ScopeMismatch = {
+/**
+ * The table: `messages` for a conversation's messages.
+ */
+table: string,
+/**
+ * The conversation, for messages.
+ */
+conversation: ConversationId | null,
+/**
+ * How many rows the last write recorded.
+ */
+recorded_rows: number,
+/**
+ * How many rows the file holds now.
+ */
+found_rows: number, };
+
+export type ConversationId = number;
+
+export type Alarm = { "RolledBack": {
+/**
+ * The write counter the keychain holds.
+ */
+anchored: number,
+/**
+ * The write counter the file held.
+ */
+found: number, } } | "HeadForged" | "HeadMissing";
+
+export type NotificationPrivacy = "full" | "hide_amounts" | "nothing";
+
+export type Settings = {
+/**
+ * How much notifications say.
+ */
+notification_privacy: NotificationPrivacy,
+/**
+ * Lock after this many idle minutes; 0 never.
+ */
+auto_lock_minutes: number,
+/**
+ * The first-run screen was completed.
+ */
+first_run_done: boolean, };
+
+export type PendingLinkView = {
+/**
+ * Handle for `link_finish` / `link_cancel`.
+ */
+link_id: string,
+/**
+ * The bank's name.
+ */
+bank_name: string,
+/**
+ * The bank's issuer URL.
+ */
+issuer: string,
+/**
+ * The code to confirm at the bank.
+ */
+user_code: string,
+/**
+ * Where to confirm it.
+ */
+verification_uri: string,
+/**
+ * The same with the code filled in.
+ */
+verification_uri_complete: string | null,
+/**
+ * When the code expires (ms).
+ */
+expires_at: number,
+/**
+ * Exactly what the bank will get, one sentence each.
+ */
+shares: Array<string>, };
+
+export type LinkReceipt = {
+/**
+ * The new account's id.
+ */
+account: string,
+/**
+ * The bank's name.
+ */
+bank_name: string,
+/**
+ * The bank's issuer URL.
+ */
+issuer: string,
+/**
+ * When (ms).
+ */
+linked_at: number,
+/**
+ * What is shared with the bank.
+ */
+shares: Array<string>, };
+
+export type Balance = {
+/**
+ * Minor units.
+ */
+minor: number,
+/**
+ * ISO 4217.
+ */
+currency: string,
+/**
+ * As of (ms).
+ */
+at: number, };
+
+export type BalancePoint = {
+/**
+ * When (ms).
+ */
+at: number,
+/**
+ * Minor units.
+ */
+minor: number, };
+
+export type AccountView = {
+/**
+ * The account id.
+ */
+id: string,
+/**
+ * The bank's name.
+ */
+bank_name: string,
+/**
+ * The bank's issuer URL.
+ */
+issuer: string,
+/**
+ * When linked (ms).
+ */
+linked_at: number,
+/**
+ * Pilot features switched on.
+ */
+flags: { [key in string]: boolean },
+/**
+ * The delivery stream is open.
+ */
+connected: boolean,
+/**
+ * The latest balance the bank reported, if any.
+ */
+balance: Balance | null,
+/**
+ * Balance history, oldest first.
+ */
+balance_history: Array<BalancePoint>,
+/**
+ * Alerts not yet seen in the app.
+ */
+unread: number, };
+
+export type Severity = "Info" | "Warning" | "Critical";
+
+export type FraudAnswer = "ThisWasMe" | "NotMe";
+
+export type AlertView = {
+/**
+ * The bank's id for it (what a fraud answer is bound to).
+ */
+id: string,
+/**
+ * The kind, for example `fraud_check`.
+ */
+kind: string,
+/**
+ * How urgent.
+ */
+severity: Severity,
+/**
+ * The text (render as text, never HTML).
+ */
+text: string,
+/**
+ * Amount in minor units.
+ */
+amount_minor: number | null,
+/**
+ * Currency of the amount.
+ */
+currency: string | null,
+/**
+ * Merchant.
+ */
+merchant: string | null,
+/**
+ * Signed by a pinned key of the bank. When false, the alert is
+ * quarantined and must never be shown as the bank's.
+ */
+verified: boolean,
+/**
+ * The key that signed it, or why verification failed.
+ */
+verification: string,
+/**
+ * When the bank issued it (ms).
+ */
+issued_at: number,
+/**
+ * The customer's answer, for fraud checks.
+ */
+answer: FraudAnswer | null,
+/**
+ * When the customer answered (ms).
+ */
+answered_at: number | null,
+/**
+ * The account's balance after this event, when the bank said.
+ */
+balance_minor: number | null, };
+
+export type AlertItem = {
+/**
+ * The account.
+ */
+account: string,
+/**
+ * The bank's name.
+ */
+bank_name: string,
+/**
+ * The bank's id for it (what a fraud answer is bound to).
+ */
+id: string,
+/**
+ * The kind, for example `fraud_check`.
+ */
+kind: string,
+/**
+ * How urgent.
+ */
+severity: Severity,
+/**
+ * The text (render as text, never HTML).
+ */
+text: string,
+/**
+ * Amount in minor units.
+ */
+amount_minor: number | null,
+/**
+ * Currency of the amount.
+ */
+currency: string | null,
+/**
+ * Merchant.
+ */
+merchant: string | null,
+/**
+ * Signed by a pinned key of the bank. When false, the alert is
+ * quarantined and must never be shown as the bank's.
+ */
+verified: boolean,
+/**
+ * The key that signed it, or why verification failed.
+ */
+verification: string,
+/**
+ * When the bank issued it (ms).
+ */
+issued_at: number,
+/**
+ * The customer's answer, for fraud checks.
+ */
+answer: FraudAnswer | null,
+/**
+ * When the customer answered (ms).
+ */
+answered_at: number | null,
+/**
+ * The account's balance after this event, when the bank said.
+ */
+balance_minor: number | null, };
+
+export type Direction = "Incoming" | "Outgoing";
+
+export type Delivery = "Queued" | "Sent" | "Delivered" | "Read";
+
+export type MessageView = {
+/**
+ * The stored message's id.
+ */
+id: number,
+/**
+ * Who wrote it.
+ */
+direction: Direction,
+/**
+ * The author's name.
+ */
+author: string,
+/**
+ * The text (render as text).
+ */
+body: string,
+/**
+ * When sent (ms).
+ */
+sent_at: number,
+/**
+ * Delivery state.
+ */
+delivery: Delivery, };
+
+export type SearchResult = {
+/**
+ * `message` or `alert`.
+ */
+kind: "message" | "alert",
+/**
+ * The account.
+ */
+account: string,
+/**
+ * The bank's name.
+ */
+bank_name: string,
+/**
+ * The matching text.
+ */
+text: string,
+/**
+ * When (ms).
+ */
+at: number,
+/**
+ * UTF-16 ranges of `text` that matched.
+ */
+highlights: Array<[number, number]>,
+/**
+ * The bank's alert id, for alerts.
+ */
+alert_id: string | null, };
+
+export type LedgerEntry = {
+/**
+ * When (ms).
+ */
+at: number,
+/**
+ * With which bank.
+ */
+bank_name: string,
+/**
+ * What was shared.
+ */
+what: string, };
+
+export type LiveEvent = { "type": "connected",
+/**
+ * The account.
+ */
+account: string, } | { "type": "disconnected",
+/**
+ * The account.
+ */
+account: string,
+/**
+ * Why.
+ */
+reason: string,
+/**
+ * When the next try is.
+ */
+retry_in_ms: number, } | { "type": "alert",
+/**
+ * The account.
+ */
+account: string,
+/**
+ * The alert.
+ */
+alert: AlertItem, } | { "type": "message",
+/**
+ * The account.
+ */
+account: string, } | { "type": "chat_accepted",
+/**
+ * The account.
+ */
+account: string,
+/**
+ * The message's idempotency key.
+ */
+client_id: string, } | { "type": "flags",
+/**
+ * The account.
+ */
+account: string,
+/**
+ * The complete set.
+ */
+flags: { [key in string]: boolean }, } | { "type": "link_revoked",
+/**
+ * The account.
+ */
+account: string, } | { "type": "open_alert",
+/**
+ * The account.
+ */
+account: string,
+/**
+ * The alert.
+ */
+alert_id: string, } | { "type": "locked" } | { "type": "unread",
+/**
+ * Unread alerts over all accounts.
+ */
+total: number, } | { "type": "deep_link",
+/**
+ * The bank to link.
+ */
+issuer: string, };
