@@ -10,6 +10,7 @@
 #![deny(missing_docs)]
 
 pub mod app;
+mod bank_url;
 mod device;
 mod error;
 pub mod net;
