@@ -1,0 +1,189 @@
+//! Rate limits and sign-in limits: floods get 429 with Retry-After (the
+//! bank API is exempt), and guessing passwords or user codes stops early
+//! without locking the real customer out.
+
+use ring::rand::SystemRandom;
+use strongroom_core::protocol::jose::SigningKey;
+
+use crate::support::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn floods_get_429_with_retry_after_and_the_bank_api_is_exempt() {
+    let dir = tempfile::tempdir().unwrap();
+    let gateway = start(dir.path(), "127.0.0.1:0", 2.0).await;
+    let http = Http::new(&gateway);
+    // The OAuth endpoints speak RFC 6749 errors...
+    let r = http
+        .form("/oauth/token", &[("grant_type", "password")], None)
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.json()["error"], "unsupported_grant_type");
+    // ...and past the rate, 429 with Retry-After (the bank API is exempt).
+    let mut limited = None;
+    for _ in 0..20 {
+        let r = http
+            .form("/oauth/device_authorization", &[("client_id", "x")], None)
+            .await;
+        if r.status == 429 {
+            limited = Some(r);
+            break;
+        }
+    }
+    let limited = limited.expect("the flood is limited");
+    assert_problem(&limited, 429, "flood");
+    // The messaging API shares the per-IP limit: unauthenticated requests
+    // are refused before any proof is checked.
+    assert_problem(
+        &http.send("GET", "/v1/history", &[], b"").await,
+        429,
+        "the messaging API is limited per IP too",
+    );
+    assert!(
+        limited
+            .header("retry-after")
+            .and_then(|v| v.parse::<u64>().ok())
+            .is_some_and(|s| s >= 1)
+    );
+    for _ in 0..10 {
+        let r = http
+            .bank(
+                "GET",
+                "/bank/v1/chat?customer=alice",
+                serde_json::Value::Null,
+            )
+            .await;
+        assert_eq!(r.status, 200, "the bank API is not limited");
+    }
+    gateway.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_sign_ins_cannot_pass_the_per_username_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let gateway = start(dir.path(), "127.0.0.1:0", 1000.0).await;
+    let http = Http::new(&gateway);
+    let mut forms = Vec::new();
+    for _ in 0..12 {
+        let page = http.send("GET", "/device", &[], b"").await;
+        forms.push(hidden_field(&page.text(), "csrf").unwrap());
+    }
+    let attempts = forms.iter().map(|csrf| async {
+        http.form(
+            "/device",
+            &[
+                ("user_code", "BCDF-GHJK"),
+                ("username", "bob"),
+                ("password", "not-bobs-password"),
+                ("csrf", csrf),
+            ],
+            None,
+        )
+        .await
+    });
+    let replies = futures_util::future::join_all(attempts).await;
+    let checked = replies.iter().filter(|r| r.status == 401).count();
+    let refused = replies.iter().filter(|r| r.status == 429).count();
+    assert!(
+        checked <= strongroom_gateway::limits::FREE_FAILURES,
+        "at most three wrong passwords from one source are checked before delays: {checked}"
+    );
+    assert_eq!(checked + refused, 12);
+    // The guessing source waits, told how long.
+    let page = http.send("GET", "/device", &[], b"").await;
+    let csrf = hidden_field(&page.text(), "csrf").unwrap();
+    let right = [
+        ("user_code", "BCDF-GHJK"),
+        ("username", "bob"),
+        ("password", "bob-demo"),
+        ("csrf", csrf.as_str()),
+    ];
+    if checked == strongroom_gateway::limits::FREE_FAILURES {
+        let r = http.form("/device", &right, None).await;
+        assert_eq!(r.status, 429, "{}", r.text());
+        assert!(r.header("retry-after").is_some());
+    }
+    // Attack (adversarial review, finding 7): five wrong passwords locked
+    // the real customer out for 15 minutes. From her own address she signs
+    // in (and reaches the code check: this code does not exist).
+    let owner = http.from([127, 0, 0, 2]);
+    let page = owner.send("GET", "/device", &[], b"").await;
+    let csrf = hidden_field(&page.text(), "csrf").unwrap();
+    let r = owner
+        .form(
+            "/device",
+            &[
+                ("user_code", "BCDF-GHJK"),
+                ("username", "bob"),
+                ("password", "bob-demo"),
+                ("csrf", &csrf),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(r.text().contains("code is not right"), "{}", r.text());
+    gateway.shutdown().await;
+}
+
+/// Attack (adversarial review, finding 7): after a valid sign-in, wrong
+/// user codes were never counted, so a customer (or a stolen password)
+/// could guess other people's pending codes.
+#[tokio::test]
+async fn wrong_user_codes_are_limited_even_after_a_valid_sign_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let gateway = start(dir.path(), "127.0.0.1:0", 1000.0).await;
+    let http = Http::new(&gateway);
+    let linker = Linker {
+        http: &http,
+        issuer: gateway.issuer.clone(),
+        rng: SystemRandom::new(),
+    };
+    let guesses = [
+        "BCDF-GHJK",
+        "BCDF-GHJL",
+        "BCDF-GHJM",
+        "BCDF-GHJN",
+        "BCDF-GHJP",
+    ];
+    for guess in guesses {
+        let r = linker.approve(guess, "bob", "bob-demo", "approve").await;
+        assert_eq!(r.status, 400, "{}", r.text());
+    }
+    // The sixth guess is refused before it is looked up, even a right one.
+    let (key, _) = SigningKey::generate("device", &linker.rng).unwrap();
+    let auth = linker.device_authorization(&key).await;
+    let real = auth["user_code"].as_str().unwrap();
+    let r = linker.approve(real, "bob", "bob-demo", "approve").await;
+    assert_eq!(r.status, 429, "{}", r.text());
+    assert!(r.text().contains("Too many wrong codes"), "{}", r.text());
+    // Someone trying passwords with a code they saw spends that code.
+    let (key, _) = SigningKey::generate("device", &linker.rng).unwrap();
+    let auth = linker.device_authorization(&key).await;
+    let seen = auth["user_code"].as_str().unwrap();
+    for i in 0..strongroom_gateway::limits::MAX_CODE_FAILURES {
+        let owner = http.from([127, 0, 1, u8::try_from(i).unwrap() + 1]);
+        let guesser = Linker {
+            http: &owner,
+            issuer: gateway.issuer.clone(),
+            rng: SystemRandom::new(),
+        };
+        let r = guesser
+            .approve(seen, "alice", "not-alices", "approve")
+            .await;
+        assert_eq!(r.status, 401, "{}", r.text());
+    }
+    let elsewhere = http.from([127, 0, 2, 1]);
+    let alice = Linker {
+        http: &elsewhere,
+        issuer: gateway.issuer.clone(),
+        rng: SystemRandom::new(),
+    };
+    let r = alice.approve(seen, "alice", "alice-demo", "approve").await;
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert!(
+        r.text().contains("tried with wrong passwords"),
+        "{}",
+        r.text()
+    );
+    gateway.shutdown().await;
+}

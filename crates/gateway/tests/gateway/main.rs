@@ -1,0 +1,19 @@
+//! The gateway in process, over real TLS on loopback with its demo CA, as
+//! the app, the bank's systems and its staff meet it. One integration
+//! binary (the test command runs it again on PostgreSQL by this name), one
+//! file per feature, over the set-up in `support`.
+#![allow(missing_docs)]
+
+mod support;
+
+mod adversarial;
+mod alerts;
+mod bank_api;
+mod chat;
+mod console;
+mod delivery;
+mod device_grant;
+mod dpop;
+mod limits;
+mod startup;
+mod stream;
