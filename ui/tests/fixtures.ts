@@ -17,6 +17,8 @@ export function alert(over: Partial<AlertItem> = {}): AlertItem {
     verification: "key-2026-01",
     issued_at: Date.UTC(2026, 0, 15, 12, 0),
     answer: null,
+    answered_at: null,
+    balance_minor: null,
     ...over,
   };
 }

@@ -1,4 +1,4 @@
-import type { IpcError } from "./types";
+import type { ErrorCode, IpcError, UiErrorCode } from "./types";
 
 export type { IpcError };
 
@@ -6,7 +6,7 @@ export type { IpcError };
 export const UI_CODES = {
   noShell: "no_shell",
   unknown: "unknown",
-} as const;
+} as const satisfies Record<string, UiErrorCode>;
 
 const MAX_MESSAGE = 500;
 
@@ -27,7 +27,8 @@ export function normalizeError(e: unknown): IpcError {
   if (e !== null && typeof e === "object") {
     const o = e as Record<string, unknown>;
     if (typeof o.code === "string" && o.code !== "" && typeof o.message === "string") {
-      return { code: o.code, message: clean(o.message) || o.code };
+      // The shell's codes are its ErrorCode enum (bindings.ts), serialized as is.
+      return { code: o.code as ErrorCode, message: clean(o.message) || o.code };
     }
     if (e instanceof Error) {
       // invoke() outside the Tauri window fails with a TypeError on the missing bridge.
@@ -58,6 +59,6 @@ export function normalizeError(e: unknown): IpcError {
 }
 
 /** True when `e` is a normalised error with this code. */
-export function hasCode(e: unknown, code: string): boolean {
+export function hasCode(e: unknown, code: IpcError["code"]): boolean {
   return normalizeError(e).code === code;
 }
