@@ -1,4 +1,5 @@
-//! The command line.
+//! How the gateway was asked to run: its settings, their defaults, and the
+//! configuration file that may hold them.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -47,11 +48,6 @@ pub struct Config {
     /// is closed (90 s; not a command-line option, tests shorten it).
     pub stream_idle_timeout: Duration,
 }
-
-/// The usage text printed for `--help` and on bad arguments.
-pub const USAGE: &str = "usage: strongroom-gateway [--config FILE] [--demo] [--data-dir DIR] [--database postgres://...] [--listen ADDR] \
-[--public-url URL] [--cert PEM --key PEM] [--demo-rate TX_PER_S] [--demo-fraud-after SECS] \
-[--access-token-ttl SECS] [--rate-limit PER_S] [--bank-name NAME] [--bench]";
 
 /// `$XDG_DATA_HOME/strongroom-gateway`, else `~/.local/share/strongroom-gateway`.
 pub fn default_data_dir() -> PathBuf {
@@ -156,114 +152,78 @@ fn config_file_args(path: &std::path::Path) -> Result<Vec<String>, GatewayError>
     Ok(args)
 }
 
-fn number(flag: &str, value: &str) -> Result<f64, GatewayError> {
-    value
-        .parse::<f64>()
-        .ok()
-        .filter(|v| v.is_finite() && *v >= 0.0)
-        .ok_or_else(|| GatewayError::Config(format!("{flag} needs a number >= 0, not {value:?}")))
-}
-
 impl Config {
-    /// Parses the arguments (without the program name). `--flag value` and
-    /// `--flag=value` are both accepted.
+    /// Parses the arguments (without the program name) as the gateway's
+    /// command line (`crate::cli`). `--flag value` and `--flag=value` are
+    /// both accepted; the settings of each `--config FILE` come first, so a
+    /// flag given on the command line wins.
     ///
     /// # Errors
     /// [`GatewayError::Config`] naming the problem.
     pub fn from_args<I: IntoIterator<Item = String>>(args: I) -> Result<Config, GatewayError> {
         let args: Vec<String> = args.into_iter().collect();
-        // `--config FILE` first: the file's settings come before the
-        // command line's, so a flag given on the command line wins.
+        let given = crate::cli::serve_args(args.iter().cloned())?;
+        if given.config.is_empty() {
+            return Config::from_serve_args(given);
+        }
         let mut from_file = Vec::new();
-        let mut rest = Vec::with_capacity(args.len());
-        let mut given = args.into_iter();
-        while let Some(arg) = given.next() {
-            let file = if arg == "--config" {
-                given
-                    .next()
-                    .ok_or_else(|| GatewayError::Config("--config needs a value".into()))?
-            } else if let Some(file) = arg.strip_prefix("--config=") {
-                file.to_owned()
-            } else {
-                rest.push(arg);
-                continue;
-            };
-            from_file.extend(config_file_args(std::path::Path::new(&file))?);
+        for file in &given.config {
+            from_file.extend(config_file_args(file)?);
         }
-        let mut config = Config::default();
-        let mut args = from_file.into_iter().chain(rest);
-        while let Some(arg) = args.next() {
-            let (flag, inline) = match arg.split_once('=') {
-                Some((f, v)) if f.starts_with("--") => (f.to_owned(), Some(v.to_owned())),
-                _ => (arg.clone(), None),
-            };
-            let mut value = || -> Result<String, GatewayError> {
-                inline
-                    .clone()
-                    .or_else(|| args.next())
-                    .ok_or_else(|| GatewayError::Config(format!("{flag} needs a value")))
-            };
-            match flag.as_str() {
-                "--demo" => config.demo = true,
-                "--bench" => config.bench = true,
-                "--data-dir" => config.data_dir = PathBuf::from(value()?),
-                "--database" => {
-                    config.database = Some(crate::db::Database::parse_url(&value()?)?);
-                }
-                "--listen" => {
-                    let v = value()?;
-                    config.listen = v.parse().map_err(|_| {
-                        GatewayError::Config(format!("--listen needs HOST:PORT, not {v:?}"))
-                    })?;
-                }
-                "--public-url" => {
-                    let v = value()?;
-                    let trimmed = v.trim_end_matches('/').to_owned();
-                    if !trimmed.starts_with("https://") || trimmed.contains(['?', '#']) {
-                        return Err(GatewayError::Config(
-                            "--public-url must be an https URL without query or fragment".into(),
-                        ));
-                    }
-                    config.public_url = Some(trimmed);
-                }
-                "--cert" => config.cert = Some(PathBuf::from(value()?)),
-                "--key" => config.key = Some(PathBuf::from(value()?)),
-                "--demo-rate" => config.demo_rate = number(&flag, &value()?)?,
-                "--demo-fraud-after" => config.demo_fraud_after = number(&flag, &value()?)?,
-                "--access-token-ttl" => {
-                    let v = number(&flag, &value()?)?;
-                    if v < 1.0 {
-                        return Err(GatewayError::Config(
-                            "--access-token-ttl must be at least 1".into(),
-                        ));
-                    }
-                    config.access_token_ttl = v as u64;
-                }
-                "--rate-limit" => {
-                    let v = number(&flag, &value()?)?;
-                    if v <= 0.0 {
-                        return Err(GatewayError::Config("--rate-limit must be above 0".into()));
-                    }
-                    config.rate_limit = v;
-                }
-                "--bank-name" => {
-                    let name = value()?;
-                    if let Some(c) = strongroom_core::text::first_spoofing_char(&name) {
-                        return Err(GatewayError::Config(format!(
-                            "--bank-name may not hold U+{:04X} (a bidirectional or invisible format character)",
-                            c as u32
-                        )));
-                    }
-                    config.bank_name = name;
-                }
-                "-h" | "--help" => return Err(GatewayError::Config(USAGE.into())),
-                other => {
-                    return Err(GatewayError::Config(format!(
-                        "unknown argument {other:?}\n{USAGE}"
-                    )));
-                }
+        // The same flags again after the files' (a later flag wins); the
+        // files named are not read twice.
+        let mut all = crate::cli::serve_args(from_file.into_iter().chain(args))?;
+        all.config.clear();
+        Config::from_serve_args(all)
+    }
+
+    /// Checks parsed flags and turns them into a configuration.
+    ///
+    /// # Errors
+    /// [`GatewayError::Config`] naming the problem.
+    pub fn from_serve_args(args: crate::cli::ServeArgs) -> Result<Config, GatewayError> {
+        let mut config = Config {
+            demo: args.demo,
+            bench: args.bench,
+            listen: args.listen,
+            cert: args.cert,
+            key: args.key,
+            demo_rate: args.demo_rate,
+            demo_fraud_after: args.demo_fraud_after,
+            ..Config::default()
+        };
+        if let Some(dir) = args.data_dir {
+            config.data_dir = dir;
+        }
+        if let Some(url) = args.database {
+            config.database = Some(crate::db::Database::parse_url(&url)?);
+        }
+        if let Some(url) = args.public_url {
+            let trimmed = url.trim_end_matches('/').to_owned();
+            if !trimmed.starts_with("https://") || trimmed.contains(['?', '#']) {
+                return Err(GatewayError::Config(
+                    "--public-url must be an https URL without query or fragment".into(),
+                ));
             }
+            config.public_url = Some(trimmed);
         }
+        if args.access_token_ttl < 1.0 {
+            return Err(GatewayError::Config(
+                "--access-token-ttl must be at least 1".into(),
+            ));
+        }
+        config.access_token_ttl = args.access_token_ttl as u64;
+        if args.rate_limit <= 0.0 {
+            return Err(GatewayError::Config("--rate-limit must be above 0".into()));
+        }
+        config.rate_limit = args.rate_limit;
+        if let Some(c) = strongroom_core::text::first_spoofing_char(&args.bank_name) {
+            return Err(GatewayError::Config(format!(
+                "--bank-name may not hold U+{:04X} (a bidirectional or invisible format character)",
+                c as u32
+            )));
+        }
+        config.bank_name = args.bank_name;
         if config.bench && !config.demo {
             return Err(GatewayError::Config(
                 "--bench is a load-test switch and needs --demo".into(),

@@ -232,42 +232,7 @@ fn remove_customer(conn: &Connection, username: &str) -> Result<(), GatewayError
     Ok(())
 }
 
-/// `strongroom-gateway demo remove [--data-dir DIR | --database URL]`.
-pub const COMMAND_USAGE: &str =
-    "usage: strongroom-gateway demo remove [--data-dir DIR | --database URL]";
-
-/// Runs `strongroom-gateway demo ...` (the arguments after `demo`).
-/// Returns what to print.
-///
-/// # Errors
-/// A usage error, or a storage failure.
-pub fn command(args: &[String]) -> Result<String, GatewayError> {
-    let usage = || GatewayError::Config(COMMAND_USAGE.into());
-    let (verb, rest) = args.split_first().ok_or_else(usage)?;
-    if verb != "remove" {
-        return Err(usage());
-    }
-    let mut data_dir = crate::config::default_data_dir();
-    let mut database = None;
-    let mut it = rest.iter();
-    while let Some(flag) = it.next() {
-        let mut value = || it.next().cloned().ok_or_else(usage);
-        match flag.as_str() {
-            "--data-dir" => data_dir = value()?.into(),
-            "--database" => database = Some(crate::db::Database::parse_url(&value()?)?),
-            _ => return Err(usage()),
-        }
-    }
-    let database =
-        database.unwrap_or_else(|| crate::db::Database::Sqlite(data_dir.join("gateway.db")));
-    let mut admin = crate::db::open_for_admin(&database)?;
-    let removed = remove(&admin.connection())?;
-    Ok(if removed.is_empty() {
-        "no demo accounts found".into()
-    } else {
-        format!("removed the demo accounts: {}", removed.join(", "))
-    })
-}
+pub use crate::cli::demo_command as command;
 
 fn pick(rng: &SystemRandom, n: usize) -> usize {
     let b = random_bytes::<4>(rng);

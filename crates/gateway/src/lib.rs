@@ -23,6 +23,7 @@ pub mod api;
 pub mod approvals;
 pub mod auth;
 pub mod bank;
+pub mod cli;
 pub mod config;
 pub mod console;
 pub mod crypto;

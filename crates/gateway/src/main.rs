@@ -3,38 +3,46 @@
 //! parse it); everything else goes to stderr.
 
 use std::io::Write;
+use std::path::PathBuf;
 
-use strongroom_gateway::{Config, start};
+use clap::FromArgMatches;
+use strongroom_gateway::cli::{self, AdminCommand, GatewayArgs};
+use strongroom_gateway::{Config, GatewayError, start};
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("staff") {
+    // Usage errors exit 2 and `--help`/`--version` exit 0, as clap does.
+    let matches = cli::command_with_packaging().get_matches();
+    if let Some((cli::WRITE_MANUALS, packaging)) = matches.subcommand() {
+        let dir = packaging
+            .get_one::<PathBuf>("dir")
+            .cloned()
+            .unwrap_or_default();
+        admin_done(
+            cli::WRITE_MANUALS,
+            cli::write_manuals(&dir)
+                .map(|()| {
+                    format!(
+                        "wrote the manual pages and completions to {}",
+                        dir.display()
+                    )
+                })
+                .map_err(|e| GatewayError::io(dir.display().to_string(), e)),
+        );
+    }
+    let args = GatewayArgs::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    match args.command {
         // Staff accounts for the agent console; no server is started.
-        match strongroom_gateway::staff::command(&args[1..], &mut std::io::stdin().lock()) {
-            Ok(out) => {
-                println!("{out}");
-                std::process::exit(0);
-            }
-            Err(e) => {
-                eprintln!("strongroom-gateway staff: {e}");
-                std::process::exit(2);
-            }
-        }
-    }
-    if args.first().map(String::as_str) == Some("demo") {
+        Some(AdminCommand::Staff(command)) => admin_done(
+            "staff",
+            cli::run_staff(command, &mut std::io::stdin().lock()),
+        ),
         // Removes a demo bank's accounts from a data folder; no server.
-        match strongroom_gateway::demo::command(&args[1..]) {
-            Ok(out) => {
-                println!("{out}");
-                std::process::exit(0);
-            }
-            Err(e) => {
-                eprintln!("strongroom-gateway demo: {e}");
-                std::process::exit(2);
-            }
-        }
+        Some(AdminCommand::Demo(command)) => admin_done("demo", cli::run_demo(command)),
+        None => {}
     }
-    let config = match Config::from_args(args) {
+    // Parsed again with each --config file's settings before the command
+    // line's.
+    let config = match Config::from_args(std::env::args().skip(1)) {
         Ok(config) => config,
         Err(e) => {
             eprintln!("strongroom-gateway: {e}");
@@ -69,6 +77,21 @@ fn main() {
         0
     });
     std::process::exit(code);
+}
+
+/// Ends an administration command: prints what it did, or why it failed
+/// (exit 2).
+fn admin_done(name: &str, outcome: Result<String, GatewayError>) -> ! {
+    match outcome {
+        Ok(out) => {
+            println!("{out}");
+            std::process::exit(0);
+        }
+        Err(e) => {
+            eprintln!("strongroom-gateway {name}: {e}");
+            std::process::exit(2);
+        }
+    }
 }
 
 #[cfg(unix)]

@@ -1,0 +1,421 @@
+//! The gateway's command line, declared once with clap: the binary parses
+//! it, [`crate::Config::from_args`] builds a server's settings from it, and
+//! the packages' manual pages and shell completions are rendered from it
+//! (`write-manuals`, hidden, run at package time).
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, CommandFactory, Parser, Subcommand};
+use ring::rand::SystemRandom;
+
+use crate::config::Config;
+use crate::error::GatewayError;
+use crate::staff::{self, Role};
+
+/// `strongroom-gateway [FLAGS]` runs the gateway; its subcommands
+/// administer a data folder or database without starting a server.
+#[derive(Debug, Parser)]
+#[command(
+    name = "strongroom-gateway",
+    version,
+    about = "Strongroom's reference bank gateway: OAuth authorization server, messaging API, \
+             bank integration API and demo bank",
+    long_about = "Strongroom's reference bank gateway: the OAuth authorization server the \
+                  desktop app links with, the messaging API that delivers alerts signed by \
+                  the bank, the bank integration API, the agent console and, with --demo, a \
+                  demo bank.\n\nRuns until SIGTERM or SIGINT. When ready it prints exactly \
+                  one line on stdout (`strongroom-gateway ready issuer=... ca=... \
+                  api_key_file=... listen=...`); everything else goes to stderr.",
+    args_conflicts_with_subcommands = true,
+    args_override_self = true
+)]
+pub struct GatewayArgs {
+    /// An administration command instead of the server.
+    #[command(subcommand)]
+    pub command: Option<AdminCommand>,
+    /// The server's settings.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+/// How the server runs. Each setting except `--config` may also be given in
+/// a configuration file; the command line wins over the file.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Read settings from FILE first: one `name = value` per line, `name` a
+    /// flag without its dashes (`listen = 0.0.0.0:8443`, `demo = true`)
+    #[arg(long, value_name = "FILE")]
+    pub config: Vec<PathBuf>,
+    /// Run the demo bank: seeded customers, a local CA, synthetic transactions
+    #[arg(long)]
+    pub demo: bool,
+    /// Where the database, keys and certificates live [default:
+    /// $XDG_DATA_HOME/strongroom-gateway]
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Keep everything in PostgreSQL (on this machine: loopback or a Unix
+    /// socket), which several gateways can share, instead of SQLite in the
+    /// data folder
+    #[arg(long, value_name = "postgres://...")]
+    pub database: Option<String>,
+    /// The address to listen on (port 0 picks a free port)
+    #[arg(long, value_name = "ADDR", default_value_t = Config::default().listen)]
+    pub listen: SocketAddr,
+    /// The issuer URL (https, no query or fragment) [default: https://<bound address>]
+    #[arg(long, value_name = "URL")]
+    pub public_url: Option<String>,
+    /// The server certificate chain (PEM); required without --demo
+    #[arg(long, value_name = "PEM")]
+    pub cert: Option<PathBuf>,
+    /// The server private key (PEM); required without --demo
+    #[arg(long, value_name = "PEM")]
+    pub key: Option<PathBuf>,
+    /// Synthetic transactions per second in demo mode (0: none)
+    #[arg(long, value_name = "TX_PER_S", allow_negative_numbers = true,
+          value_parser = non_negative, default_value_t = Config::default().demo_rate)]
+    pub demo_rate: f64,
+    /// Seconds after a customer's first device links until the scripted
+    /// fraud check (0: none)
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true,
+          value_parser = non_negative, default_value_t = Config::default().demo_fraud_after)]
+    pub demo_fraud_after: f64,
+    /// Access token lifetime, at least 1 second
+    #[arg(long, value_name = "SECS", allow_negative_numbers = true,
+          value_parser = non_negative, default_value_t = Config::default().access_token_ttl as f64)]
+    pub access_token_ttl: f64,
+    /// Requests per second per client IP (OAuth, web page) or per device
+    /// (messaging API), above 0; bursts of twice that are allowed
+    #[arg(long, value_name = "PER_S", allow_negative_numbers = true,
+          value_parser = non_negative, default_value_t = Config::default().rate_limit)]
+    pub rate_limit: f64,
+    /// The bank's display name on the consent page and in the metadata
+    #[arg(long, value_name = "NAME", default_value_t = Config::default().bank_name)]
+    pub bank_name: String,
+    /// Enable the load-test-only enrolment endpoint (needs --demo)
+    #[arg(long)]
+    pub bench: bool,
+}
+
+/// A number of seconds or a rate: finite and not negative.
+fn non_negative(value: &str) -> Result<f64, String> {
+    value
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v >= 0.0)
+        .ok_or_else(|| format!("needs a number >= 0, not {value:?}"))
+}
+
+/// The commands that administer a gateway's data without serving it.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Manage the agent console's staff accounts
+    #[command(subcommand)]
+    Staff(StaffCommand),
+    /// Manage a demo bank's data
+    #[command(subcommand)]
+    Demo(DemoCommand),
+}
+
+/// Which database an administration command works on.
+#[derive(Debug, Args)]
+pub struct DatabaseChoice {
+    /// The data folder whose gateway.db to use [default:
+    /// $XDG_DATA_HOME/strongroom-gateway]
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// A PostgreSQL database instead (wins over --data-dir)
+    #[arg(long, value_name = "URL")]
+    pub database: Option<String>,
+}
+
+impl DatabaseChoice {
+    fn open(&self) -> Result<crate::db::AdminConnection, GatewayError> {
+        let database = match &self.database {
+            Some(url) => crate::db::Database::parse_url(url)?,
+            None => crate::db::Database::Sqlite(
+                self.data_dir
+                    .clone()
+                    .unwrap_or_else(crate::config::default_data_dir)
+                    .join("gateway.db"),
+            ),
+        };
+        crate::db::open_for_admin(&database)
+    }
+}
+
+/// `strongroom-gateway staff ...`.
+#[derive(Debug, Subcommand)]
+pub enum StaffCommand {
+    /// Add a staff account; its password is read from stdin (one line)
+    Add {
+        /// What they sign in with
+        #[arg(long, value_name = "NAME")]
+        username: String,
+        /// What customers and the audit log see [default: the username]
+        #[arg(long, value_name = "DISPLAY NAME")]
+        name: Option<String>,
+        /// agent (answers customers, sends alerts) or admin (also manages
+        /// staff and pilot flags)
+        #[arg(long, value_name = "agent|admin")]
+        role: String,
+        /// Which database to work on.
+        #[command(flatten)]
+        database: DatabaseChoice,
+    },
+    /// List the staff accounts: username, role, name, and `disabled` if so
+    List {
+        /// Which database to work on.
+        #[command(flatten)]
+        database: DatabaseChoice,
+    },
+    /// Disable an account and end its sessions; it stays in the audit log
+    Disable {
+        /// The account to disable
+        #[arg(long, value_name = "NAME")]
+        username: String,
+        /// Which database to work on.
+        #[command(flatten)]
+        database: DatabaseChoice,
+    },
+}
+
+/// `strongroom-gateway demo ...`.
+#[derive(Debug, Subcommand)]
+pub enum DemoCommand {
+    /// Remove the demo bank's customers and staff (with their devices and
+    /// history), so that the data can serve without --demo
+    Remove {
+        /// Which database to work on.
+        #[command(flatten)]
+        database: DatabaseChoice,
+    },
+}
+
+/// The whole command line as documented: what the manual pages and
+/// completions describe.
+pub fn command() -> clap::Command {
+    GatewayArgs::command()
+}
+
+/// The name of the packaging command.
+pub const WRITE_MANUALS: &str = "write-manuals";
+
+/// [`command`] and, hidden and left out of the manuals and completions,
+/// `write-manuals DIR`, which the packaging runs to render them.
+pub fn command_with_packaging() -> clap::Command {
+    command().subcommand(
+        clap::Command::new(WRITE_MANUALS)
+            .hide(true)
+            .about("Write the manual pages and shell completions into DIR (packaging)")
+            .arg(
+                clap::Arg::new("dir")
+                    .required(true)
+                    .value_parser(clap::value_parser!(PathBuf)),
+            ),
+    )
+}
+
+/// Parses `args` (without the program name) as `strongroom-gateway`'s.
+/// Usage errors and `--help` come back as [`GatewayError::Config`] with
+/// clap's text.
+fn parse(args: impl IntoIterator<Item = String>) -> Result<GatewayArgs, GatewayError> {
+    GatewayArgs::try_parse_from(std::iter::once("strongroom-gateway".to_owned()).chain(args))
+        .map_err(|e| GatewayError::Config(e.render().to_string().trim_end().to_owned()))
+}
+
+/// Parses the server's flags (without the program name).
+///
+/// # Errors
+/// [`GatewayError::Config`] for a usage error or a subcommand.
+pub fn serve_args(args: impl IntoIterator<Item = String>) -> Result<ServeArgs, GatewayError> {
+    match parse(args)? {
+        GatewayArgs {
+            command: None,
+            serve,
+        } => Ok(serve),
+        GatewayArgs { .. } => Err(GatewayError::Config(
+            "an administration command is not a server setting".into(),
+        )),
+    }
+}
+
+/// Runs `strongroom-gateway staff ...` (the arguments after `staff`) on
+/// the database in the data folder, reading a new password from `stdin`.
+/// Returns what to print.
+///
+/// # Errors
+/// [`GatewayError::Config`] for bad arguments (with the usage),
+/// [`GatewayError::Invalid`] for a refused account, and storage errors.
+pub fn staff_command(
+    args: &[String],
+    stdin: &mut dyn std::io::BufRead,
+) -> Result<String, GatewayError> {
+    let args = std::iter::once("staff".to_owned()).chain(args.iter().cloned());
+    match parse(args)?.command {
+        Some(AdminCommand::Staff(command)) => run_staff(command, stdin),
+        _ => Err(GatewayError::Config("expected a staff command".into())),
+    }
+}
+
+/// Runs a parsed staff command; see [`staff_command`].
+///
+/// # Errors
+/// As [`staff_command`].
+pub fn run_staff(
+    command: StaffCommand,
+    stdin: &mut dyn std::io::BufRead,
+) -> Result<String, GatewayError> {
+    match command {
+        StaffCommand::Add {
+            username,
+            name,
+            role,
+            database,
+        } => {
+            let role = Role::parse(&role)?;
+            let mut admin = database.open()?;
+            let name = name.unwrap_or_else(|| username.clone());
+            let mut line = String::new();
+            stdin
+                .read_line(&mut line)
+                .map_err(|e| GatewayError::io("reading the password from stdin", e))?;
+            let password = line.trim_end_matches(['\r', '\n']);
+            let member = staff::add(
+                &admin.connection(),
+                &SystemRandom::new(),
+                None,
+                &username,
+                &name,
+                role,
+                password,
+            )?;
+            Ok(format!(
+                "added {} ({}, {})",
+                member.username,
+                member.display_name,
+                member.role.as_str()
+            ))
+        }
+        StaffCommand::List { database } => Ok(staff::list(&database.open()?.connection())?
+            .iter()
+            .map(|m| {
+                format!(
+                    "{}\t{}\t{}{}",
+                    m.username,
+                    m.role.as_str(),
+                    m.display_name,
+                    if m.disabled_at.is_some() {
+                        "\tdisabled"
+                    } else {
+                        ""
+                    }
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")),
+        StaffCommand::Disable { username, database } => {
+            staff::disable(&database.open()?.connection(), None, &username)?;
+            Ok(format!("disabled {username}; its sessions are over"))
+        }
+    }
+}
+
+/// Runs `strongroom-gateway demo ...` (the arguments after `demo`).
+/// Returns what to print.
+///
+/// # Errors
+/// A usage error, or a storage failure.
+pub fn demo_command(args: &[String]) -> Result<String, GatewayError> {
+    let args = std::iter::once("demo".to_owned()).chain(args.iter().cloned());
+    match parse(args)?.command {
+        Some(AdminCommand::Demo(command)) => run_demo(command),
+        _ => Err(GatewayError::Config("expected a demo command".into())),
+    }
+}
+
+/// Runs a parsed demo command; see [`demo_command`].
+///
+/// # Errors
+/// A storage failure.
+pub fn run_demo(command: DemoCommand) -> Result<String, GatewayError> {
+    let DemoCommand::Remove { database } = command;
+    let removed = crate::demo::remove(&database.open()?.connection())?;
+    Ok(if removed.is_empty() {
+        "no demo accounts found".into()
+    } else {
+        format!("removed the demo accounts: {}", removed.join(", "))
+    })
+}
+
+/// Writes `strongroom-gateway`'s manual pages (one per command, roff) and
+/// its bash, zsh and fish completions into `dir`, for the package.
+///
+/// # Errors
+/// The folder or a file cannot be written.
+pub fn write_manuals(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    clap_mangen::generate_to(command(), dir)?;
+    for shell in [
+        clap_complete::Shell::Bash,
+        clap_complete::Shell::Zsh,
+        clap_complete::Shell::Fish,
+    ] {
+        clap_complete::generate_to(shell, &mut command(), "strongroom-gateway", dir)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        command().debug_assert();
+    }
+
+    #[test]
+    fn the_command_adds_lists_and_disables() {
+        let dir = tempfile::tempdir().unwrap();
+        let args = |line: &str| -> Vec<String> {
+            line.split(' ')
+                .map(str::to_owned)
+                .chain(["--data-dir".to_owned(), dir.path().display().to_string()])
+                .collect()
+        };
+        let added = staff_command(
+            &args("add --username ana --name Ana --role admin"),
+            &mut &b"correct horse battery\n"[..],
+        )
+        .unwrap();
+        assert_eq!(added, "added ana (Ana, admin)");
+        assert!(matches!(
+            staff_command(
+                &args("add --username bo --role agent"),
+                &mut &b"short\n"[..]
+            ),
+            Err(GatewayError::Invalid(_))
+        ));
+        assert!(matches!(
+            staff_command(&args("add --username bo --role boss"), &mut &b""[..]),
+            Err(GatewayError::Invalid(_))
+        ));
+        assert!(matches!(
+            staff_command(&args("remove --username ana"), &mut &b""[..]),
+            Err(GatewayError::Config(_))
+        ));
+        assert_eq!(
+            staff_command(&args("list"), &mut &b""[..]).unwrap(),
+            "ana\tadmin\tAna"
+        );
+        staff_command(&args("disable --username ana"), &mut &b""[..]).unwrap();
+        assert_eq!(
+            staff_command(&args("list"), &mut &b""[..]).unwrap(),
+            "ana\tadmin\tAna\tdisabled"
+        );
+        // The password itself is nowhere in the database.
+        let db = std::fs::read(dir.path().join("gateway.db")).unwrap();
+        assert!(!db.windows(21).any(|w| w == b"correct horse battery"));
+    }
+}
