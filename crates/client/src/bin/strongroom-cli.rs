@@ -3,6 +3,7 @@
 //! so an account linked here is linked in the app too (not both at once: the
 //! store admits one process).
 
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use strongroom_client::{
@@ -12,68 +13,140 @@ use strongroom_client::{
 use strongroom_core::AccountId;
 use strongroom_vault::Vault;
 
-const USAGE: &str = "\
-Usage: strongroom-cli [--data-dir DIR] [--ca FILE] [--json] <command>
+/// What the long help and the manual page say after the options.
+const AFTER_HELP: &str = "\
+<ACCOUNT> is an account id, or the bank's name or issuer URL; it may be left
+out of `alerts` and `export-transcript` when one account is linked.
 
-Commands:
-  link <issuer-url>              Link a bank account (approve the code at your bank)
-  accounts                       List linked accounts
-  alerts [<account>] [--limit N] List alerts, newest first
-  answer <alert-id> me|not-me    Answer a fraud check
-  chat <account> <text>          Send a message to the bank's staff
-  watch                          Stay connected and print alerts and messages live
-  unlink <account>               Revoke the link at the bank and erase it here
-  export-transcript [<account>] [--out FILE]
-                                 Export the account's signed alerts and the chain
-                                 of the bank's keys since linking (a new file, 0600)
-  verify-transcript [--bank <issuer>] <file>
-                                 Check an alert transcript: offline it proves only
-                                 which keys signed the alerts; --bank also checks
-                                 them against the keys the bank publishes (online)
-
-<account> is an account id, or the bank's name or issuer URL; it may be left
-out of `alerts` when one account is linked.
-
-Options and environment:
-  --data-dir DIR   (STRONGROOM_DATA_DIR) where the encrypted history lives
-  --ca FILE        (STRONGROOM_CA_FILE) also trust this CA, for pilot and demo banks
-  --json           one JSON object per line instead of text
-  STRONGROOM_KEYCHAIN_SERVICE  keychain service name (default \"strongroom\")
+Environment: STRONGROOM_KEYCHAIN_SERVICE names the keychain service
+(default \"strongroom\").
 
 Exit codes: 0 done, 2 usage, 3 keychain, 4 network or TLS, 5 the bank refused
 or broke the protocol, 6 link denied or expired, 7 link revoked, 1 other.";
 
+/// `strongroom-cli [OPTIONS] <COMMAND>`.
+#[derive(Parser)]
+#[command(
+    name = "strongroom-cli",
+    version,
+    about = "Strongroom without a window: link bank accounts, read verified alerts, answer \
+             fraud checks, chat with bank staff",
+    long_about = "Strongroom without a window, for bank staff and automation. It uses the \
+                  same client core, store and keychain as the app, so an account linked \
+                  here is linked in the app too (not both at once: the store admits one \
+                  process).",
+    after_help = AFTER_HELP,
+    arg_required_else_help = true
+)]
 struct Options {
-    data_dir: PathBuf,
+    /// Where the encrypted history lives
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        env = "STRONGROOM_DATA_DIR",
+        hide_env_values = true
+    )]
+    data_dir: Option<PathBuf>,
+    /// Also trust this CA, for pilot and demo banks
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        env = "STRONGROOM_CA_FILE",
+        hide_env_values = true
+    )]
     ca: Option<PathBuf>,
+    /// One JSON object per line instead of text
+    #[arg(long, global = true)]
     json: bool,
-    command: Vec<String>,
+    #[command(subcommand)]
+    command: Command,
 }
 
-fn parse_args() -> Result<Options, String> {
-    let mut options = Options {
-        data_dir: std::env::var_os("STRONGROOM_DATA_DIR")
-            .map_or_else(strongroom_client::app::default_data_dir, PathBuf::from),
-        ca: std::env::var_os("STRONGROOM_CA_FILE").map(PathBuf::from),
-        json: false,
-        command: Vec::new(),
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match arg.as_str() {
-            "--data-dir" => {
-                options.data_dir = args.next().ok_or("--data-dir needs a folder")?.into();
-            }
-            "--ca" => options.ca = Some(args.next().ok_or("--ca needs a file")?.into()),
-            "--json" => options.json = true,
-            "-h" | "--help" => return Err(String::new()),
-            _ => options.command.push(arg),
-        }
+#[derive(Subcommand)]
+enum Command {
+    /// Link a bank account (approve the code at your bank)
+    Link {
+        /// The bank's issuer URL
+        #[arg(value_name = "ISSUER_URL")]
+        issuer: String,
+    },
+    /// List linked accounts
+    Accounts,
+    /// List alerts, newest first
+    Alerts {
+        /// The account (optional when one is linked)
+        account: Option<String>,
+        /// At most this many
+        #[arg(long, value_name = "N", default_value_t = 50)]
+        limit: usize,
+    },
+    /// Answer a fraud check
+    Answer {
+        /// The fraud check's alert id
+        alert_id: String,
+        /// me: this was me; not-me: this wasn't me
+        answer: Answer,
+    },
+    /// Send a message to the bank's staff
+    Chat {
+        /// The account
+        account: String,
+        /// The message (several words are joined with spaces)
+        #[arg(required = true)]
+        text: Vec<String>,
+    },
+    /// Stay connected and print alerts and messages live
+    Watch,
+    /// Revoke the link at the bank and erase it here
+    Unlink {
+        /// The account
+        account: String,
+    },
+    /// Export the account's signed alerts and the chain of the bank's keys
+    /// since linking (a new file, 0600)
+    ExportTranscript {
+        /// The account (optional when one is linked)
+        account: Option<String>,
+        /// The file to write [default: a new file in the current folder]
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Check an alert transcript: offline it proves only which keys signed
+    /// the alerts; --bank also checks them against the keys the bank
+    /// publishes (online)
+    VerifyTranscript {
+        /// The bank's issuer URL
+        #[arg(long, value_name = "ISSUER")]
+        bank: Option<String>,
+        /// The transcript
+        file: String,
+    },
+}
+
+/// A fraud check's answer as typed.
+#[derive(Clone, Copy, ValueEnum)]
+enum Answer {
+    /// This was me
+    Me,
+    /// This wasn't me
+    NotMe,
+}
+
+/// Writes the manual pages (one per command, roff) and the bash, zsh and
+/// fish completions into `dir`, for the packages.
+fn write_manuals(dir: &std::path::Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    clap_mangen::generate_to(Options::command(), dir)?;
+    for shell in [
+        clap_complete::Shell::Bash,
+        clap_complete::Shell::Zsh,
+        clap_complete::Shell::Fish,
+    ] {
+        clap_complete::generate_to(shell, &mut Options::command(), "strongroom-cli", dir)?;
     }
-    if options.command.is_empty() {
-        return Err(String::new());
-    }
-    Ok(options)
+    Ok(())
 }
 
 fn exit_code(err: &ClientError) -> u8 {
@@ -211,22 +284,17 @@ async fn run(options: Options) -> Result<(), ClientError> {
         _ => Vault::new(),
     };
     let json = options.json;
-    let command: Vec<&str> = options.command.iter().map(String::as_str).collect();
-    if let ["verify-transcript", rest @ ..] = command.as_slice() {
-        // No keychain, no store; the network only with --bank.
-        let (bank, path) = match rest {
-            [path] => (None, *path),
-            ["--bank", issuer, path] | [path, "--bank", issuer] => (Some(*issuer), *path),
-            _ => {
-                eprintln!("{USAGE}");
-                return Err(ClientError::BadTranscript(
-                    "usage: verify-transcript [--bank <issuer>] <file>".into(),
-                ));
-            }
-        };
-        return verify_transcript(json, path, bank, options.ca.as_deref()).await;
-    }
-    let device = Device::open(&options.data_dir, vault)?;
+    let command = match options.command {
+        Command::VerifyTranscript { bank, file } => {
+            // No keychain, no store; the network only with --bank.
+            return verify_transcript(json, &file, bank.as_deref(), options.ca.as_deref()).await;
+        }
+        command => command,
+    };
+    let data_dir = options
+        .data_dir
+        .unwrap_or_else(strongroom_client::app::default_data_dir);
+    let device = Device::open(&data_dir, vault)?;
     // Damage found at unlock is always said (on stderr, so the command's
     // own output stays parseable); the rest of the history still works.
     for damage in device.damage() {
@@ -241,9 +309,9 @@ async fn run(options: Options) -> Result<(), ClientError> {
     }
     let http = BankHttp::new(options.ca.as_deref())?;
     let client = Client::new(device, http);
-    match command.as_slice() {
-        ["link", issuer] => {
-            let pending = client.start_link(issuer).await?;
+    match command {
+        Command::Link { issuer } => {
+            let pending = client.start_link(&issuer).await?;
             let link = pending
                 .verification_uri_complete()
                 .unwrap_or(pending.verification_uri());
@@ -275,7 +343,7 @@ async fn run(options: Options) -> Result<(), ClientError> {
                 &format!("Linked {} as account {account}.", clean(&summary.bank_name)),
             );
         }
-        ["accounts"] => {
+        Command::Accounts => {
             for a in client.accounts()? {
                 say(
                     json,
@@ -284,20 +352,8 @@ async fn run(options: Options) -> Result<(), ClientError> {
                 );
             }
         }
-        ["alerts", rest @ ..] => {
-            let mut limit = 50usize;
-            let mut name = None;
-            let mut rest = rest.iter();
-            while let Some(arg) = rest.next() {
-                if *arg == "--limit" {
-                    limit = rest
-                        .next()
-                        .and_then(|n| n.parse().ok())
-                        .ok_or_else(|| ClientError::NotLinked("--limit needs a number".into()))?;
-                } else {
-                    name = Some(*arg);
-                }
-            }
+        Command::Alerts { account, limit } => {
+            let name = account.as_deref();
             let account = find_account(&client.accounts()?, name)?;
             for alert in client.alerts(account.id, limit)? {
                 let line = alert_line(&clean(&account.bank_name), &alert);
@@ -308,20 +364,15 @@ async fn run(options: Options) -> Result<(), ClientError> {
                 );
             }
         }
-        ["answer", alert_id, answer] => {
-            let answer = match *answer {
-                "me" => FraudAnswerValue::Me,
-                "not-me" => FraudAnswerValue::NotMe,
-                _ => {
-                    return Err(ClientError::UnknownAlert(format!(
-                        "{answer}: answer `me` or `not-me`"
-                    )));
-                }
+        Command::Answer { alert_id, answer } => {
+            let answer = match answer {
+                Answer::Me => FraudAnswerValue::Me,
+                Answer::NotMe => FraudAnswerValue::NotMe,
             };
-            let mut last = ClientError::UnknownAlert((*alert_id).to_owned());
+            let mut last = ClientError::UnknownAlert(alert_id.clone());
             for account in client.accounts()? {
                 match client
-                    .answer_fraud_check(account.id, alert_id, answer)
+                    .answer_fraud_check(account.id, &alert_id, answer)
                     .await
                 {
                     Ok(()) => {
@@ -341,8 +392,8 @@ async fn run(options: Options) -> Result<(), ClientError> {
             }
             return Err(last);
         }
-        ["chat", name, text @ ..] if !text.is_empty() => {
-            let account = find_account(&client.accounts()?, Some(name))?;
+        Command::Chat { account, text } => {
+            let account = find_account(&client.accounts()?, Some(&account))?;
             let body = text.join(" ");
             let client_id = client.send_chat(account.id, &body)?;
             let sent = client.drain_outbox(account.id).await.unwrap_or(0);
@@ -356,7 +407,7 @@ async fn run(options: Options) -> Result<(), ClientError> {
                 },
             );
         }
-        ["watch"] => {
+        Command::Watch => {
             let accounts = client.accounts()?;
             let names: std::collections::HashMap<AccountId, String> = accounts
                 .iter()
@@ -416,19 +467,8 @@ async fn run(options: Options) -> Result<(), ClientError> {
                 }
             }
         }
-        ["export-transcript", rest @ ..] => {
-            let mut out = None;
-            let mut name = None;
-            let mut rest = rest.iter();
-            while let Some(arg) = rest.next() {
-                if *arg == "--out" {
-                    out = Some(PathBuf::from(rest.next().ok_or_else(|| {
-                        ClientError::NotLinked("--out needs a file".into())
-                    })?));
-                } else {
-                    name = Some(*arg);
-                }
-            }
+        Command::ExportTranscript { account, out } => {
+            let name = account.as_deref();
             let account = find_account(&client.accounts()?, name)?;
             let transcript = client.transcript(account.id)?;
             let path = match out {
@@ -453,8 +493,8 @@ async fn run(options: Options) -> Result<(), ClientError> {
                 ),
             );
         }
-        ["unlink", name] => {
-            let account = find_account(&client.accounts()?, Some(name))?;
+        Command::Unlink { account } => {
+            let account = find_account(&client.accounts()?, Some(&account))?;
             let revoked = client.unlink(account.id).await?;
             say(
                 json,
@@ -472,10 +512,8 @@ async fn run(options: Options) -> Result<(), ClientError> {
                 },
             );
         }
-        _ => {
-            eprintln!("{USAGE}");
-            return Err(ClientError::NotLinked("unknown command".into()));
-        }
+        // Answered before the device is opened.
+        Command::VerifyTranscript { .. } => {}
     }
     Ok(())
 }
@@ -577,16 +615,31 @@ async fn verify_transcript(
 }
 
 fn main() -> ExitCode {
-    let options = match parse_args() {
-        Ok(options) => options,
-        Err(message) => {
-            if !message.is_empty() {
-                eprintln!("strongroom-cli: {message}");
+    // Usage errors exit 2 and `--help`/`--version` exit 0, as clap does.
+    // `write-manuals DIR`, hidden and left out of the manuals and
+    // completions, is what the packaging runs to render them.
+    let packaging = Options::command().subcommand(
+        clap::Command::new("write-manuals").hide(true).arg(
+            clap::Arg::new("dir")
+                .required(true)
+                .value_parser(clap::value_parser!(PathBuf)),
+        ),
+    );
+    let matches = packaging.get_matches();
+    if let Some(("write-manuals", packaging)) = matches.subcommand() {
+        let dir = packaging
+            .get_one::<PathBuf>("dir")
+            .cloned()
+            .unwrap_or_default();
+        return match write_manuals(&dir) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                eprintln!("strongroom-cli: {}: {err}", dir.display());
+                ExitCode::from(1)
             }
-            eprintln!("{USAGE}");
-            return ExitCode::from(2);
-        }
-    };
+        };
+    }
+    let options = Options::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let json = options.json;
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
