@@ -92,6 +92,53 @@ fn installed_version(package: &str) -> Option<String> {
     (status == "ii").then(|| version.to_owned())
 }
 
+/// An installed program's `--version` and `--help`: the version is the
+/// package's, and the help names what it must.
+fn assert_version_and_help(program: &str, help_names: &[&str]) {
+    let path = format!("/usr/bin/{program}");
+    let version = text(&ok(Command::new(&path).arg("--version")));
+    assert_eq!(
+        version.trim(),
+        format!("{program} 0.1.0"),
+        "{path} --version"
+    );
+    let help = text(&ok(Command::new(&path).arg("--help")));
+    for name in help_names {
+        assert!(help.contains(name), "{path} --help names {name}: {help}");
+    }
+}
+
+/// The installed manual page of `program`: `man` finds it among the
+/// system's pages, and renders it with the names it must show.
+fn assert_manual(program: &str, shows: &[&str]) {
+    let page = format!("/usr/share/man/man1/{program}.1.gz");
+    let man = |args: &[&str]| {
+        let mut c = Command::new("man");
+        // Plain ASCII, wide lines, no pager: the text as a script reads it.
+        c.args(args)
+            .env("LC_ALL", "C")
+            .env("MANWIDTH", "120")
+            .env("MANPAGER", "cat")
+            .env("PAGER", "cat");
+        text(&ok(&mut c))
+    };
+    assert_eq!(man(&["-w", program]).trim(), page, "man -w {program}");
+    let rendered = man(&["-l", &page]);
+    // Bold and underline as overstrikes (`x\bx`), if any, are dropped.
+    let mut shown = String::new();
+    let mut chars = rendered.chars().peekable();
+    while let Some(c) = chars.next() {
+        if chars.peek() == Some(&'\u{8}') {
+            chars.next();
+        } else {
+            shown.push(c);
+        }
+    }
+    for name in ["NAME", "SYNOPSIS", program].iter().chain(shows) {
+        assert!(shown.contains(name), "man {program} shows {name}: {shown}");
+    }
+}
+
 /// Removes `package` if an earlier, interrupted run left it installed.
 fn start_clean(package: &str) {
     if installed_version(package).is_some() {
@@ -273,6 +320,9 @@ async fn the_app_deb_installs_runs_takes_only_signed_updates_and_removes_cleanly
         "/usr/share/applications/Strongroom.desktop",
         "/usr/share/icons/hicolor/128x128/apps/strongroom.png",
         "/usr/share/doc/strongroom/copyright",
+        "/usr/bin/strongroom-cli",
+        "/usr/share/man/man1/strongroom-cli.1.gz",
+        "/usr/share/bash-completion/completions/strongroom-cli",
     ] {
         assert!(
             files.iter().any(|f| f == expected),
@@ -295,6 +345,10 @@ async fn the_app_deb_installs_runs_takes_only_signed_updates_and_removes_cleanly
         "strongroom",
     ])));
     assert!(depends.contains("libwebkit2gtk-4.1-0"), "{depends}");
+
+    // The command-line client beside the app, with its manual.
+    assert_version_and_help("strongroom-cli", &["link", "verify-transcript", "--json"]);
+    assert_manual("strongroom-cli", &["verify-transcript", "--data-dir"]);
 
     // The installed binary, in a real window: the keychain check passes
     // (the first-run screen only comes after it) and the demo bank links.
@@ -402,6 +456,18 @@ fn the_gateway_deb_installs_a_service_with_its_user_config_and_data_folder() {
     let fields: Vec<&str> = user.trim().split(':').collect();
     let uid: u32 = fields[2].parse().unwrap();
     assert!(uid < 1000, "a system user: {user}");
+
+    // The command line documents itself, installed and in its manuals.
+    assert_version_and_help(
+        "strongroom-gateway",
+        &["--config", "--demo", "staff", "demo"],
+    );
+    assert_manual("strongroom-gateway", &["--config", "--listen", "staff"]);
+    assert_manual("strongroom-gateway-staff", &["add", "disable"]);
+    assert!(
+        Path::new("/usr/share/bash-completion/completions/strongroom-gateway").is_file(),
+        "the gateway's bash completion is installed"
+    );
     assert_eq!(fields[5], "/var/lib/strongroom-gateway", "{user}");
     assert_eq!(fields[6], "/usr/sbin/nologin", "{user}");
     let stat = |p: &str| {

@@ -8,8 +8,10 @@
 //!   release (with a throwaway update key built in) and the packages from
 //!   that build, and runs every test inside a private D-Bus session with an
 //!   unlocked gnome-keyring (a real Secret Service) whose data lives in a
-//!   temporary folder: the workspace's tests, the gateway's again on
-//!   PostgreSQL, and the packages installed, run, updated and removed.
+//!   temporary folder: the workspace's tests layer by layer (unit,
+//!   integration, window, browser), the gateway's again on PostgreSQL, and
+//!   the packages installed, run, updated and removed. It closes with each
+//!   layer's time and the count of tests passed, failed and skipped.
 //! - `bundle`: builds the release binaries and the installers: the app's
 //!   .deb and .rpm (Tauri CLI) and the gateway's .deb, in
 //!   `target/release/dist/`.
@@ -22,6 +24,7 @@
 //! This crate uses only the standard library so that it builds in seconds.
 
 mod fuzz;
+mod layers;
 mod package;
 mod postgres;
 
@@ -71,8 +74,9 @@ const RUN_PACKAGES: &[&str] = &[
 const POSTGRES_PACKAGES: &[&str] = &["postgresql", "postgresql-client"];
 
 /// For the packages' test: `sudo` is how the app's updater runs dpkg when
-/// no graphical prompt (pkexec, zenity) is there; `rpm` reads the .rpm.
-const PACKAGE_TEST_PACKAGES: &[&str] = &["sudo", "rpm"];
+/// no graphical prompt (pkexec, zenity) is there; `rpm` reads the .rpm;
+/// `man` finds and renders the installed manual pages.
+const PACKAGE_TEST_PACKAGES: &[&str] = &["sudo", "rpm", "man-db"];
 
 type Result<T = ()> = std::result::Result<T, String>;
 
@@ -226,30 +230,57 @@ fn ensure_tauri_driver() -> Result {
 }
 
 fn test() -> Result {
-    let started = std::time::Instant::now();
-    let mut packages = BUILD_PACKAGES.to_vec();
-    packages.extend_from_slice(RUN_PACKAGES);
-    packages.extend_from_slice(POSTGRES_PACKAGES);
-    packages.extend_from_slice(PACKAGE_TEST_PACKAGES);
-    ensure_packages(&packages)?;
-    ensure_tauri_driver()?;
-    build_ui()?;
-    step("UI: type check and unit tests (svelte-check, vitest)");
-    run(Command::new("npm").args(["--prefix", "ui", "run", "check"]))?;
-    run(Command::new("npm").args(["--prefix", "ui", "test"]))?;
+    let mut timings = layers::Timings::default();
+    let mut totals = Totals::default();
+    let result = test_layers(&mut timings, &mut totals);
+    if result.is_ok() {
+        println!("\nxtask test: every layer passed");
+    }
+    println!("\n{}", timings.table());
+    // A failed step that ran no test still fails the count.
+    let failed = if result.is_err() {
+        totals.failed.max(1)
+    } else {
+        totals.failed
+    };
+    println!(
+        "summary: {} passed, {failed} failed, {} skipped",
+        totals.passed, totals.ignored
+    );
+    result
+}
 
-    step("cargo fmt --check");
-    run(Command::new(cargo()).args(["fmt", "--all", "--", "--check"]))?;
+/// The test command's layers, each timed into `timings`, the test counts
+/// summed into `totals`.
+fn test_layers(timings: &mut layers::Timings, totals: &mut Totals) -> Result {
+    timings.time("set-up (system packages, tools, UI build)", || {
+        let mut packages = BUILD_PACKAGES.to_vec();
+        packages.extend_from_slice(RUN_PACKAGES);
+        packages.extend_from_slice(POSTGRES_PACKAGES);
+        packages.extend_from_slice(PACKAGE_TEST_PACKAGES);
+        ensure_packages(&packages)?;
+        ensure_tauri_driver()?;
+        build_ui()
+    })?;
+    timings.time("UI checks", || {
+        step("UI: type check and unit tests (svelte-check, vitest)");
+        run(Command::new("npm").args(["--prefix", "ui", "run", "check"]))?;
+        run(Command::new("npm").args(["--prefix", "ui", "test"]))
+    })?;
 
-    step("cargo clippy --all-targets -- -D warnings");
-    run(Command::new(cargo()).args([
-        "clippy",
-        "--workspace",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ]))?;
+    timings.time("lint", || {
+        step("cargo fmt --check");
+        run(Command::new(cargo()).args(["fmt", "--all", "--", "--check"]))?;
+        step("cargo clippy --all-targets -- -D warnings");
+        run(Command::new(cargo()).args([
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ]))
+    })?;
 
     // The packages' test installs an update signed with a key made for
     // this run; its public half is built into the app (plugins.updater),
@@ -270,75 +301,86 @@ fn test() -> Result {
 
     // One build (the release profile) serves every test layer below and is
     // what the installed packages hold.
-    step("build the tests and the binaries (release)");
     let flags = package::RELEASE_FLAGS.join(" ");
-    run(Command::new(cargo())
-        .arg("test")
-        .args(package::RELEASE_FLAGS)
-        .arg("--no-run")
-        .env("TAURI_CONFIG", &tauri_config))?;
-    // The end-to-end tests start the gateway and the CLI as processes.
-    package::build_release(Some(&tauri_config))?;
-    let packages = package::package(Some(&tauri_config))?;
+    timings.time("build (tests and binaries, release)", || {
+        step("build the tests and the binaries (release)");
+        run(Command::new(cargo())
+            .arg("test")
+            .args(package::RELEASE_FLAGS)
+            .arg("--no-run")
+            .env("TAURI_CONFIG", &tauri_config))?;
+        // The end-to-end tests start the gateway and the CLI as processes.
+        package::build_release(Some(&tauri_config))
+    })?;
+    let packages = timings.time("bundle (.deb, .rpm)", || {
+        package::package(Some(&tauri_config))
+    })?;
 
-    step("tests, inside a private D-Bus session with an unlocked gnome-keyring");
-    let (mut cmd, keyring_home) = keyring_session(&format!(
-        r#""$CARGO_BIN" test {flags} -- --nocapture --test-threads=2"#
-    ))?;
-    cmd.env("TAURI_CONFIG", &tauri_config);
-    let result = run_counting(&mut cmd);
-    let _ = std::fs::remove_dir_all(&keyring_home);
-    let mut totals = result?;
+    // Each layer on its own (same flags, so the build above is reused),
+    // so that each can be timed.
+    for (layer, filters) in layers::cargo_layers(&root())? {
+        timings.time(layer, || {
+            step(&format!(
+                "{layer} tests, inside a private D-Bus session with an unlocked gnome-keyring"
+            ));
+            let (mut cmd, keyring_home) = keyring_session(&format!(
+                r#""$CARGO_BIN" test {flags} {} -- --nocapture --test-threads=2"#,
+                filters.join(" ")
+            ))?;
+            cmd.env("TAURI_CONFIG", &tauri_config);
+            let result = run_counting(&mut cmd, totals);
+            let _ = std::fs::remove_dir_all(&keyring_home);
+            result
+        })?;
+    }
 
     // The same gateway tests with PostgreSQL as its database, then two
     // gateway processes sharing one (tests/cluster.rs, ignored above).
-    step("the gateway on PostgreSQL: its tests again, and two gateways on one database");
-    let server = postgres::Server::start()?;
-    let (mut cmd, keyring_home) = keyring_session(
-        // `--workspace` with target filters, so that the first pass's build
-        // (features unified over the workspace) is reused, not rebuilt.
-        // The other crates' unit tests run again with the gateway's.
-        &format!(
-            r#""$CARGO_BIN" test {flags} --lib --test gateway -- --test-threads=2 && "$CARGO_BIN" test {flags} --test cluster -- --ignored --nocapture"#
-        ),
-    )?;
-    cmd.env("STRONGROOM_TEST_POSTGRES", &server.url)
-        .env("TAURI_CONFIG", &tauri_config);
-    let result = run_counting(&mut cmd);
-    let _ = std::fs::remove_dir_all(&keyring_home);
-    drop(server);
-    totals.add(result?);
+    timings.time("gateway on PostgreSQL", || {
+        step("the gateway on PostgreSQL: its tests again, and two gateways on one database");
+        let server = postgres::Server::start()?;
+        let (mut cmd, keyring_home) = keyring_session(
+            // `--workspace` with target filters, so that the first pass's
+            // build (features unified over the workspace) is reused, not
+            // rebuilt. The other crates' unit tests run again with the
+            // gateway's.
+            &format!(
+                r#""$CARGO_BIN" test {flags} --lib --test gateway -- --test-threads=2 && "$CARGO_BIN" test {flags} --test cluster -- --ignored --nocapture"#
+            ),
+        )?;
+        cmd.env("STRONGROOM_TEST_POSTGRES", &server.url)
+            .env("TAURI_CONFIG", &tauri_config);
+        let result = run_counting(&mut cmd, totals);
+        let _ = std::fs::remove_dir_all(&keyring_home);
+        drop(server);
+        result
+    })?;
 
     // The packages as users install them: apt-get install, the installed
     // app in a real window, a signed update, apt-get remove.
-    step("the packages: install, run, update, remove (tests/package.rs)");
-    let (mut cmd, keyring_home) = keyring_session(&format!(
-        r#""$CARGO_BIN" test {flags} --test package -- --ignored --nocapture --test-threads=1"#
-    ))?;
-    cmd.env("TAURI_CONFIG", &tauri_config)
-        .env("STRONGROOM_TEST_APP_DEB", &packages.app_deb)
-        .env("STRONGROOM_TEST_APP_RPM", &packages.app_rpm)
-        .env("STRONGROOM_TEST_GATEWAY_DEB", &packages.gateway_deb)
-        .env("STRONGROOM_TEST_UPDATE_KEY", &update_key)
-        .env("STRONGROOM_TAURI_CLI", package::tauri_cli());
-    let result = run_counting(&mut cmd);
-    let _ = std::fs::remove_dir_all(&keyring_home);
-    let _ = std::fs::remove_dir_all(&update_key_dir);
-    totals.add(result?);
+    timings.time("packages", || {
+        step("the packages: install, run, update, remove (tests/package.rs)");
+        let (mut cmd, keyring_home) = keyring_session(&format!(
+            r#""$CARGO_BIN" test {flags} --test package -- --ignored --nocapture --test-threads=1"#
+        ))?;
+        cmd.env("TAURI_CONFIG", &tauri_config)
+            .env("STRONGROOM_TEST_APP_DEB", &packages.app_deb)
+            .env("STRONGROOM_TEST_APP_RPM", &packages.app_rpm)
+            .env("STRONGROOM_TEST_GATEWAY_DEB", &packages.gateway_deb)
+            .env("STRONGROOM_TEST_UPDATE_KEY", &update_key)
+            .env("STRONGROOM_TAURI_CLI", package::tauri_cli());
+        let result = run_counting(&mut cmd, totals);
+        let _ = std::fs::remove_dir_all(&keyring_home);
+        let _ = std::fs::remove_dir_all(&update_key_dir);
+        result
+    })?;
 
     // Each fuzz target, briefly: it builds, starts from its seeds and
     // replays its regression inputs (the campaign: `cargo xtask fuzz`).
-    step("fuzz targets: a short smoke of each");
-    fuzz::smoke()?;
-    println!(
-        "\nxtask test: every layer passed in {:.0} s",
-        started.elapsed().as_secs_f64()
-    );
-    println!(
-        "summary: {} passed, {} failed, {} skipped",
-        totals.passed, totals.failed, totals.ignored
-    );
-    Ok(())
+    timings.time("fuzz smoke", || {
+        step("fuzz targets: a short smoke of each");
+        fuzz::smoke()
+    })
 }
 
 /// A command that runs `command_line` (bash, with `$CARGO_BIN` set) inside a
@@ -371,17 +413,9 @@ struct Totals {
     ignored: u64,
 }
 
-impl Totals {
-    fn add(&mut self, more: Totals) {
-        self.passed += more.passed;
-        self.failed += more.failed;
-        self.ignored += more.ignored;
-    }
-}
-
-/// Runs a command, echoing its output live, and sums cargo's test counts so
-/// the run closes with one line that says how many tests ran.
-fn run_counting(cmd: &mut Command) -> Result<Totals> {
+/// Runs a command, echoing its output live, and adds cargo's test counts to
+/// `totals`, so the run closes with one line that says how many tests ran.
+fn run_counting(cmd: &mut Command, totals: &mut Totals) -> Result {
     use std::io::{BufRead, BufReader};
     let shown = format!("{cmd:?}");
     let mut child = cmd
@@ -389,7 +423,6 @@ fn run_counting(cmd: &mut Command) -> Result<Totals> {
         .stdout(Stdio::piped())
         .spawn()
         .map_err(|e| format!("could not start {shown}: {e}"))?;
-    let mut totals = Totals::default();
     if let Some(out) = child.stdout.take() {
         for line in BufReader::new(out)
             .lines()
@@ -411,14 +444,8 @@ fn run_counting(cmd: &mut Command) -> Result<Totals> {
     }
     let status = child.wait().map_err(|e| format!("{shown}: {e}"))?;
     if status.success() {
-        Ok(totals)
+        Ok(())
     } else {
-        println!(
-            "summary: {} passed, {} failed, {} skipped",
-            totals.passed,
-            totals.failed.max(1),
-            totals.ignored
-        );
         Err(format!("{shown} failed ({status})"))
     }
 }

@@ -1,7 +1,10 @@
 //! The installers: the desktop app's .deb and .rpm (built by the Tauri CLI
-//! from the release binary) and the gateway's .deb (a system service,
-//! assembled here with `dpkg-deb`). Everything lands in
-//! `<target>/release/dist/` under Debian's and RPM's usual names.
+//! from the release binary, with `strongroom-cli` beside it) and the
+//! gateway's .deb (a system service, assembled here with `dpkg-deb`). Both
+//! command-line programs come with their manual pages and shell completions,
+//! rendered from their own command-line definitions at package time.
+//! Everything lands in `<target>/release/dist/` under Debian's and RPM's
+//! usual names.
 
 use crate::{Result, cargo, root, run, step};
 use std::path::{Path, PathBuf};
@@ -63,8 +66,23 @@ pub fn package(tauri_config: Option<&str>) -> Result<Packages> {
     std::fs::create_dir_all(&dist).map_err(|e| format!("{}: {e}", dist.display()))?;
     let version = env!("CARGO_PKG_VERSION");
 
+    step("manual pages and shell completions (the programs' write-manuals)");
+    let manuals = release.join("manuals");
+    let _ = std::fs::remove_dir_all(&manuals);
+    let cli_files = manual_files(&release, &manuals, "strongroom-cli")?;
+    let gateway_files = manual_files(&release, &manuals, "strongroom-gateway")?;
+
     step("the app's .deb and .rpm (tauri bundle)");
     let mut merged: Vec<String> = tauri_config.map(str::to_owned).into_iter().collect();
+    // strongroom-cli and its manuals go into both packages beside the app;
+    // the paths are this build's, so they are given here, not in
+    // tauri.conf.json.
+    let mut extra = vec![(
+        "/usr/bin/strongroom-cli".to_owned(),
+        release.join("strongroom-cli"),
+    )];
+    extra.extend(cli_files);
+    merged.push(extra_files_config(&extra));
     // With the packager's signing key the bundler also signs both packages
     // for the updater (a .sig beside each).
     let signing = std::env::var_os("TAURI_SIGNING_PRIVATE_KEY").is_some();
@@ -90,7 +108,7 @@ pub fn package(tauri_config: Option<&str>) -> Result<Packages> {
     )?;
 
     step("the gateway's .deb (dpkg-deb)");
-    let gateway_deb = gateway_deb(&release, &dist, version)?;
+    let gateway_deb = gateway_deb(&release, &dist, version, &gateway_files)?;
 
     let size = std::fs::metadata(&app_deb)
         .map_err(|e| e.to_string())?
@@ -162,10 +180,83 @@ fn glibc_needed(binary: &Path) -> Result<String> {
     Ok(format!("{major}.{minor}"))
 }
 
-/// Assembles the gateway's .deb: the binary, the systemd unit, the
-/// documented configuration file (a conffile), and the maintainer scripts
-/// that create the system user and the data folder.
-fn gateway_deb(release: &Path, dist: &Path, version: &str) -> Result<PathBuf> {
+/// Where a file that a program's `write-manuals` wrote is installed:
+/// manual pages (gzipped) under man1, completions where bash, zsh and fish
+/// look for a package's own.
+fn installed_path(file_name: &str, program: &str) -> Option<String> {
+    if file_name.ends_with(".1.gz") {
+        Some(format!("/usr/share/man/man1/{file_name}"))
+    } else if file_name == format!("{program}.bash") {
+        Some(format!("/usr/share/bash-completion/completions/{program}"))
+    } else if file_name == format!("_{program}") {
+        Some(format!("/usr/share/zsh/vendor-completions/{file_name}"))
+    } else if file_name == format!("{program}.fish") {
+        Some(format!("/usr/share/fish/vendor_completions.d/{file_name}"))
+    } else {
+        None
+    }
+}
+
+/// Runs `<release>/<program> write-manuals` (a hidden command: the pages
+/// and completions come from the program's own command-line definition),
+/// gzips the manual pages as Debian installs them, and returns each file
+/// with the path it is installed at.
+fn manual_files(release: &Path, manuals: &Path, program: &str) -> Result<Vec<(String, PathBuf)>> {
+    let dir = manuals.join(program);
+    run(Command::new(release.join(program))
+        .arg("write-manuals")
+        .arg(&dir)
+        .stdout(std::process::Stdio::null()))?;
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map_err(|e| format!("{}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    files.sort();
+    let pages: Vec<&PathBuf> = files
+        .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "1"))
+        .collect();
+    if pages.is_empty() {
+        return Err(format!("{program} write-manuals wrote no manual page"));
+    }
+    // -n: no name or time stamp inside, so the same page gzips the same.
+    run(Command::new("gzip").args(["-9nf"]).args(&pages))?;
+    let mut installed = Vec::new();
+    for entry in std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))? {
+        let path = entry.map_err(|e| e.to_string())?.path();
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        let to = installed_path(&name, program)
+            .ok_or_else(|| format!("{program} write-manuals wrote {name}, which has no place"))?;
+        installed.push((to, path));
+    }
+    installed.sort();
+    Ok(installed)
+}
+
+/// The Tauri configuration (merged into tauri.conf.json) that adds `files`
+/// (installed path, source) to both the .deb and the .rpm.
+fn extra_files_config(files: &[(String, PathBuf)]) -> String {
+    let quoted = |text: &str| format!("\"{}\"", text.replace('\\', "\\\\").replace('"', "\\\""));
+    let map = files
+        .iter()
+        .map(|(to, from)| format!("{}:{}", quoted(to), quoted(&from.display().to_string())))
+        .collect::<Vec<_>>()
+        .join(",");
+    format!(
+        r#"{{"bundle":{{"linux":{{"deb":{{"files":{{{map}}}}},"rpm":{{"files":{{{map}}}}}}}}}}}"#
+    )
+}
+
+/// Assembles the gateway's .deb: the binary, its manual pages and shell
+/// completions, the systemd unit, the documented configuration file (a
+/// conffile), and the maintainer scripts that create the system user and
+/// the data folder.
+fn gateway_deb(
+    release: &Path,
+    dist: &Path,
+    version: &str,
+    manuals: &[(String, PathBuf)],
+) -> Result<PathBuf> {
     let packaging = root().join("crates/gateway/packaging");
     let stage = release.join("gateway-deb");
     let _ = std::fs::remove_dir_all(&stage);
@@ -181,6 +272,9 @@ fn gateway_deb(release: &Path, dist: &Path, version: &str) -> Result<PathBuf> {
             .map_err(|e| format!("{}: {e}", dest.display()))
     };
     put(&binary, "usr/bin/strongroom-gateway", 0o755)?;
+    for (to, from) in manuals {
+        put(from, to.trim_start_matches('/'), 0o644)?;
+    }
     put(
         &packaging.join("strongroom-gateway.service"),
         "lib/systemd/system/strongroom-gateway.service",
