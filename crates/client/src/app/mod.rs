@@ -11,7 +11,6 @@ mod error;
 mod highlight;
 mod linking;
 mod lock;
-mod notifications;
 mod reads;
 mod sending;
 mod transcripts;
@@ -21,7 +20,6 @@ pub use app_core::AppCore;
 pub use deep_links::parse_deep_link;
 pub use error::AppError;
 pub use highlight::highlights;
-pub use notifications::kind_label;
 pub use views::{
     AccountView, AlertItem, Balance, BalancePoint, LedgerEntry, LinkReceipt, LiveEvent,
     MessageView, NotificationPrivacy, PendingLinkView, SearchResult, Settings, Status,
