@@ -14,11 +14,11 @@ use tokio::task::JoinHandle;
 use crate::bank::{NewCustomer, create_customer, customer_id, record_transaction};
 use crate::crypto::random_bytes;
 use crate::error::GatewayError;
+use crate::passwords::verify_password;
 use crate::rules::{Transaction, TransactionKind, TransactionStatus};
 use crate::sql::{Connection, OptionalExtension, params};
 use crate::staff::{self, Role};
 use crate::state::Shared;
-use crate::web::verify_password;
 
 /// The demo customers: username, password, display name, home country.
 pub const DEMO_CUSTOMERS: [(&str, &str, &str, &str); 2] = [

@@ -42,6 +42,7 @@ pub mod page_tokens;
 pub mod passwords;
 pub mod rules;
 pub mod server;
+pub mod settings;
 pub mod sql;
 pub mod staff;
 pub mod state;

@@ -6,7 +6,6 @@ use argon2::{Algorithm, Argon2, Params, Version};
 
 use crate::crypto::random_bytes;
 use crate::error::GatewayError;
-use crate::state::Shared;
 
 /// The OWASP minimum for Argon2id: 19 MiB, 2 passes, 1 lane.
 fn argon2() -> Argon2<'static> {
@@ -39,16 +38,16 @@ pub fn verify_password(password: &str, phc: &str) -> bool {
 }
 
 /// Checks a password on the blocking pool, holding `permit` (one of the
-/// Argon2 slots) while it runs. Without a hash (an unknown username) the
-/// dummy hash is checked instead and the answer is false: the same time
-/// either way, so response times do not tell which usernames exist.
+/// Argon2 slots) while it runs. Without a hash (an unknown username)
+/// `dummy` (the gateway's dummy hash) is checked instead and the answer is
+/// false: the same time either way, so response times do not tell which
+/// usernames exist.
 pub(crate) async fn check_password(
-    state: &Shared,
+    dummy: String,
     permit: tokio::sync::OwnedSemaphorePermit,
     password: String,
     phc: Option<String>,
 ) -> bool {
-    let dummy = state.dummy_hash();
     tokio::task::spawn_blocking(move || {
         let matches = verify_password(&password, phc.as_deref().unwrap_or(&dummy));
         drop(permit);

@@ -14,7 +14,7 @@ use ring::rand::SystemRandom;
 
 use crate::crypto::{now_ms, now_s, random_token, sha256};
 use crate::error::GatewayError;
-use crate::web::{hash_password, verify_password};
+use crate::passwords::{hash_password, verify_password};
 
 /// A session ends after this long without a request.
 pub const SESSION_IDLE_S: i64 = 30 * 60;
@@ -424,8 +424,6 @@ pub fn sign_out(conn: &Connection, session: &Session) -> Result<(), GatewayError
     )?;
     audit(conn, Some(&session.staff), "console.sign_out", "")
 }
-
-pub use crate::cli::staff_command as command;
 
 #[cfg(test)]
 mod tests {

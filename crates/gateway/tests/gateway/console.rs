@@ -117,7 +117,10 @@ async fn add_staff(dir: &Path) {
         .chain(place.iter().cloned())
         .collect();
         tokio::task::spawn_blocking(move || {
-            strongroom_gateway::staff::command(&args, &mut &b"correct horse battery staple\n"[..])
+            strongroom_gateway::cli::staff_command(
+                &args,
+                &mut &b"correct horse battery staple\n"[..],
+            )
         })
         .await
         .unwrap()

@@ -1,0 +1,250 @@
+//! Reads the server's settings: the command line's flags (declared in
+//! [`crate::cli`]) and `--config` files, checked and turned into a
+//! [`Config`]. Kept apart from `config` so that the settings' type depends
+//! on no parser.
+
+use crate::cli::{ServeArgs, serve_args};
+use crate::config::Config;
+use crate::error::GatewayError;
+
+/// The settings with a value a configuration file may hold (each is the
+/// command-line flag of the same name).
+const FILE_SETTINGS: &[&str] = &[
+    "data-dir",
+    "database",
+    "listen",
+    "public-url",
+    "cert",
+    "key",
+    "demo-rate",
+    "demo-fraud-after",
+    "access-token-ttl",
+    "rate-limit",
+    "bank-name",
+];
+
+/// Reads a configuration file: one `name = value` per line, where `name`
+/// is a command-line flag without its dashes (`listen = 0.0.0.0:8443`);
+/// `demo` and `bench` take `true` or `false`. Blank lines and lines
+/// starting with `#` are skipped. Returns the equivalent flags.
+fn config_file_args(path: &std::path::Path) -> Result<Vec<String>, GatewayError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        GatewayError::Config(format!(
+            "cannot read the configuration file {}: {e}",
+            path.display()
+        ))
+    })?;
+    let mut args = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let at = || format!("{}:{}", path.display(), n + 1);
+        let Some((name, value)) = line.split_once('=') else {
+            return Err(GatewayError::Config(format!(
+                "{}: expected `name = value`, found {line:?}",
+                at()
+            )));
+        };
+        let (name, value) = (name.trim(), value.trim());
+        match name {
+            "demo" | "bench" => match value {
+                "true" => args.push(format!("--{name}")),
+                "false" => {}
+                _ => {
+                    return Err(GatewayError::Config(format!(
+                        "{}: {name} is true or false, not {value:?}",
+                        at()
+                    )));
+                }
+            },
+            "config" | "help" => {
+                return Err(GatewayError::Config(format!(
+                    "{}: {name} cannot be set in a configuration file",
+                    at()
+                )));
+            }
+            _ if FILE_SETTINGS.contains(&name) => args.push(format!("--{name}={value}")),
+            _ => {
+                return Err(GatewayError::Config(format!(
+                    "{}: unknown setting {name:?} (known: demo, bench, {})",
+                    at(),
+                    FILE_SETTINGS.join(", ")
+                )));
+            }
+        }
+    }
+    Ok(args)
+}
+
+impl Config {
+    /// Parses the arguments (without the program name) as the gateway's
+    /// command line (`crate::cli`). `--flag value` and `--flag=value` are
+    /// both accepted; the settings of each `--config FILE` come first, so a
+    /// flag given on the command line wins.
+    ///
+    /// # Errors
+    /// [`GatewayError::Config`] naming the problem.
+    pub fn from_args<I: IntoIterator<Item = String>>(args: I) -> Result<Config, GatewayError> {
+        let args: Vec<String> = args.into_iter().collect();
+        let given = serve_args(args.iter().cloned())?;
+        if given.config.is_empty() {
+            return Config::from_serve_args(given);
+        }
+        let mut from_file = Vec::new();
+        for file in &given.config {
+            from_file.extend(config_file_args(file)?);
+        }
+        // The same flags again after the files' (a later flag wins); the
+        // files named are not read twice.
+        let mut all = serve_args(from_file.into_iter().chain(args))?;
+        all.config.clear();
+        Config::from_serve_args(all)
+    }
+
+    /// Checks parsed flags and turns them into a configuration.
+    ///
+    /// # Errors
+    /// [`GatewayError::Config`] naming the problem.
+    pub fn from_serve_args(args: ServeArgs) -> Result<Config, GatewayError> {
+        let mut config = Config {
+            demo: args.demo,
+            bench: args.bench,
+            listen: args.listen,
+            cert: args.cert,
+            key: args.key,
+            demo_rate: args.demo_rate,
+            demo_fraud_after: args.demo_fraud_after,
+            ..Config::default()
+        };
+        if let Some(dir) = args.data_dir {
+            config.data_dir = dir;
+        }
+        if let Some(url) = args.database {
+            config.database = Some(crate::db::Database::parse_url(&url)?);
+        }
+        if let Some(url) = args.public_url {
+            let trimmed = url.trim_end_matches('/').to_owned();
+            if !trimmed.starts_with("https://") || trimmed.contains(['?', '#']) {
+                return Err(GatewayError::Config(
+                    "--public-url must be an https URL without query or fragment".into(),
+                ));
+            }
+            config.public_url = Some(trimmed);
+        }
+        if args.access_token_ttl < 1.0 {
+            return Err(GatewayError::Config(
+                "--access-token-ttl must be at least 1".into(),
+            ));
+        }
+        config.access_token_ttl = args.access_token_ttl as u64;
+        if args.rate_limit <= 0.0 {
+            return Err(GatewayError::Config("--rate-limit must be above 0".into()));
+        }
+        config.rate_limit = args.rate_limit;
+        if let Some(c) = strongroom_core::text::first_spoofing_char(&args.bank_name) {
+            return Err(GatewayError::Config(format!(
+                "--bank-name may not hold U+{:04X} (a bidirectional or invisible format character)",
+                c as u32
+            )));
+        }
+        config.bank_name = args.bank_name;
+        if config.bench && !config.demo {
+            return Err(GatewayError::Config(
+                "--bench is a load-test switch and needs --demo".into(),
+            ));
+        }
+        if config.cert.is_some() != config.key.is_some() {
+            return Err(GatewayError::Config("--cert and --key go together".into()));
+        }
+        if !config.demo && config.cert.is_none() {
+            return Err(GatewayError::Config(
+                "without --demo, --cert and --key are required".into(),
+            ));
+        }
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Config, GatewayError> {
+        Config::from_args(args.iter().map(|s| s.to_string()))
+    }
+
+    #[test]
+    fn arguments_parse_and_unsafe_combinations_are_refused() {
+        let c = parse(&["--demo", "--listen", "127.0.0.1:0", "--demo-rate=0"]).unwrap();
+        assert!(c.demo);
+        assert_eq!(c.listen.port(), 0);
+        assert_eq!(c.demo_rate, 0.0);
+        assert_eq!(c.access_token_ttl, 900);
+        assert!(parse(&[]).is_err(), "no cert without --demo");
+        assert!(parse(&["--bench"]).is_err(), "--bench needs --demo");
+        assert!(parse(&["--demo", "--cert", "c.pem"]).is_err());
+        assert!(parse(&["--demo", "--public-url", "http://x"]).is_err());
+        assert!(parse(&["--demo", "--rate-limit", "-1"]).is_err());
+        assert!(parse(&["--demo", "--what"]).is_err());
+        let c = parse(&["--demo", "--database", "postgres://gw@127.0.0.1:5432/bank"]).unwrap();
+        assert!(matches!(c.database, Some(crate::db::Database::Postgres(_))));
+        for socket in [
+            "postgres://gw@%2Frun%2Fpostgresql/bank",
+            "postgresql:///bank?host=/run/postgresql&user=gw",
+        ] {
+            let c = parse(&["--demo", "--database", socket]).unwrap();
+            assert!(
+                matches!(c.database, Some(crate::db::Database::Postgres(_))),
+                "{socket} names a Unix socket"
+            );
+        }
+        assert!(
+            parse(&["--demo", "--database", "postgres://gw@db.example:5432/bank"]).is_err(),
+            "PostgreSQL on another host would be spoken to in the clear"
+        );
+        assert!(parse(&["--demo", "--database", "/var/lib/x.db"]).is_err());
+    }
+
+    #[test]
+    fn a_configuration_file_sets_flags_and_the_command_line_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("gateway.conf");
+        std::fs::write(
+            &file,
+            "# a comment\n\ndemo = true\nlisten = 127.0.0.1:9443\nbank-name = Bank of Tests\n\
+             database = postgres://gw@127.0.0.1:5432/bank?application_name=a=b\n",
+        )
+        .unwrap();
+        let path = file.display().to_string();
+        let c = parse(&["--config", &path]).unwrap();
+        assert!(c.demo);
+        assert_eq!(c.listen.port(), 9443);
+        assert_eq!(c.bank_name, "Bank of Tests");
+        assert!(matches!(c.database, Some(crate::db::Database::Postgres(_))));
+        let c = parse(&[&format!("--config={path}"), "--listen", "127.0.0.1:0"]).unwrap();
+        assert_eq!(c.listen.port(), 0, "the command line overrides the file");
+
+        for (bad, says) in [
+            (
+                "listen 127.0.0.1:1\n",
+                "gateway.conf:1: expected `name = value`",
+            ),
+            ("\ndemo = yes\n", "gateway.conf:2: demo is true or false"),
+            (
+                "colour = blue\n",
+                "gateway.conf:1: unknown setting \"colour\"",
+            ),
+            ("config = /etc/x\n", "cannot be set in a configuration file"),
+        ] {
+            std::fs::write(&file, bad).unwrap();
+            let err = parse(&["--config", &path]).unwrap_err().to_string();
+            assert!(err.contains(says), "{bad:?}: {err}");
+        }
+        let err = parse(&["--config", "/nonexistent/gateway.conf"])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("cannot read the configuration file"), "{err}");
+    }
+}
