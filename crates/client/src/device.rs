@@ -75,7 +75,7 @@ pub fn start(data_dir: &Path, vault: Vault) -> (Option<Device>, StartupStatus) {
 /// whether the file is an older copy. The rest of the history stays readable.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct DamageReport {
-    /// The account.
+    /// The damaged account (local id).
     pub account: String,
     /// Rows that failed their integrity check and are not shown.
     pub damaged_rows: usize,

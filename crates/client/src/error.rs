@@ -243,7 +243,7 @@ pub enum ClientError {
     DataFolder {
         /// The folder.
         path: PathBuf,
-        /// Why.
+        /// The operating system's reason (permissions, disk full, ...).
         source: std::io::Error,
     },
     /// The database exists but the keychain holds no master key for it (the
@@ -325,7 +325,7 @@ pub enum ClientError {
     Export {
         /// Where.
         path: PathBuf,
-        /// Why.
+        /// What went wrong while writing it.
         detail: String,
     },
 }

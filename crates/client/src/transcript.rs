@@ -100,7 +100,7 @@ impl KeyPrint {
 pub struct AlertFailure {
     /// Its position in the transcript, from 0.
     pub index: usize,
-    /// Why.
+    /// Which check it failed (signature, key, audience, ...).
     pub reason: String,
 }
 

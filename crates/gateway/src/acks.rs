@@ -48,9 +48,9 @@ pub fn record_acks(c: &Connection<'_>, acks: &[Ack]) -> Result<(), GatewayError>
         // Each acknowledgement names its rows by key, so the only good plan
         // looks each up by index. The planner guesses 100 rows for the JSON
         // and, with the statistics of a young events table, chose to scan
-        // every device and every event instead (auto_explain in the
-        // gateway-pg benchmark: 3-5 ms a batch, under the lock every
-        // gateway's batches wait for). So hash and merge joins are off for
+        // every device and every event instead (seen with auto_explain in
+        // the gateway-pg benchmark, under the lock every gateway's batches
+        // wait for). So hash and merge joins are off for
         // this one statement: RESET gives them back to the batch's other
         // jobs, and a failed job's rollback to its savepoint undoes them.
         c.execute_batch("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off")?;

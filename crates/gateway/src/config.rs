@@ -5,7 +5,6 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-
 /// How the gateway was asked to run.
 #[derive(Debug, Clone)]
 pub struct Config {

@@ -131,7 +131,7 @@ pub struct Message {
     pub direction: Direction,
     /// The author's name.
     pub author: String,
-    /// The text.
+    /// The message as written: plain text, sealed at rest.
     pub body: String,
     /// When it was sent.
     pub sent_at: Millis,
@@ -219,7 +219,7 @@ pub enum Verification {
     },
     /// Failed verification: quarantined, never shown as the bank's.
     Failed {
-        /// Why.
+        /// The verification error, kept so the customer can be told why.
         reason: String,
     },
 }

@@ -51,7 +51,7 @@ damage: Array<DamageReport>, };
 
 export type DamageReport = {
 /**
- * The account.
+ * The damaged account (local id).
  */
 account: string,
 /**
@@ -302,7 +302,7 @@ balance_minor: number | null, };
 
 export type AlertItem = {
 /**
- * The account.
+ * The linked account (local id) the alert came through.
  */
 account: string,
 /**
@@ -399,7 +399,7 @@ export type SearchResult = {
  */
 kind: "message" | "alert",
 /**
- * The account.
+ * The linked account (local id) the match is stored under.
  */
 account: string,
 /**
@@ -439,15 +439,15 @@ what: string, };
 
 export type LiveEvent = { "type": "connected",
 /**
- * The account.
+ * Whose delivery stream opened.
  */
 account: string, } | { "type": "disconnected",
 /**
- * The account.
+ * Whose delivery stream closed.
  */
 account: string,
 /**
- * Why.
+ * What closed it, as a person would read it (network error, server close).
  */
 reason: string,
 /**
@@ -455,7 +455,7 @@ reason: string,
  */
 retry_in_ms: number, } | { "type": "alert",
 /**
- * The account.
+ * The linked account that received it.
  */
 account: string,
 /**
@@ -463,11 +463,11 @@ account: string,
  */
 alert: AlertItem, } | { "type": "message",
 /**
- * The account.
+ * The conversation's account.
  */
 account: string, } | { "type": "chat_accepted",
 /**
- * The account.
+ * The account whose bank accepted the message.
  */
 account: string,
 /**
@@ -475,7 +475,7 @@ account: string,
  */
 client_id: string, } | { "type": "flags",
 /**
- * The account.
+ * The customer's account at that bank.
  */
 account: string,
 /**
@@ -483,11 +483,11 @@ account: string,
  */
 flags: { [key in string]: boolean }, } | { "type": "link_revoked",
 /**
- * The account.
+ * The account to link again (its history stays until removed).
  */
 account: string, } | { "type": "open_alert",
 /**
- * The account.
+ * The account the notification was for.
  */
 account: string,
 /**

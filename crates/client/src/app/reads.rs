@@ -19,7 +19,8 @@ impl AppCore {
     /// The linked accounts.
     ///
     /// # Errors
-    /// A store error.
+    /// `locked` while the app is locked, `not_ready` before it has opened,
+    /// and the store's own code when a row cannot be read.
     pub fn accounts(&self) -> Result<Vec<AccountView>, AppError> {
         self.touch();
         let client = self.client()?;
@@ -65,7 +66,8 @@ impl AppCore {
     /// marks the alerts seen.
     ///
     /// # Errors
-    /// A store error.
+    /// `locked` while the app is locked, `not_ready` before it has opened,
+    /// and the store's own code when a row cannot be read.
     pub fn alerts(&self, account: Option<&str>, limit: usize) -> Result<Vec<AlertItem>, AppError> {
         self.touch();
         let client = self.client()?;
@@ -111,7 +113,8 @@ impl AppCore {
     /// A conversation, oldest first.
     ///
     /// # Errors
-    /// A store error.
+    /// `locked` while the app is locked, `not_ready` before it has opened,
+    /// and the store's own code when a row cannot be read.
     pub fn conversation(&self, account: &str, limit: usize) -> Result<Vec<MessageView>, AppError> {
         self.touch();
         let account = account_id(account)?;
@@ -143,7 +146,8 @@ impl AppCore {
     /// Searches messages and alerts, newest first, with highlight ranges.
     ///
     /// # Errors
-    /// A store error.
+    /// `locked` while the app is locked, `not_ready` before it has opened,
+    /// and the store's own code when a row cannot be read.
     pub fn search(&self, query: &str) -> Result<Vec<SearchResult>, AppError> {
         self.touch();
         let client = self.client()?;
@@ -153,8 +157,8 @@ impl AppCore {
             .map(|a| (a.id, a.bank_name))
             .collect();
         client.with_device(|d| {
-            // The first search after an unlock builds the index (about
-            // 0.6 s per 100,000 messages); the window shows it searching.
+            // The first search after an unlock builds the index (its cost
+            // is in docs/benchmarks.md); the window shows it searching.
             let hits = d.store().search(query, 100)?;
             let mut out = Vec::new();
             for hit in hits {
@@ -200,7 +204,8 @@ impl AppCore {
     /// What was shared with which bank and when, newest first.
     ///
     /// # Errors
-    /// A store error.
+    /// `locked` while the app is locked, `not_ready` before it has opened,
+    /// and the store's own code when a row cannot be read.
     pub fn privacy_ledger(&self) -> Result<Vec<LedgerEntry>, AppError> {
         self.touch();
         let client = self.client()?;

@@ -149,7 +149,7 @@ pub struct AccountView {
 /// An alert in the feed.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct AlertItem {
-    /// The account.
+    /// The linked account (local id) the alert came through.
     pub account: String,
     /// The bank's name.
     pub bank_name: String,
@@ -181,7 +181,7 @@ pub struct SearchResult {
     /// `message` or `alert`.
     #[ts(type = "\"message\" | \"alert\"")]
     pub kind: &'static str,
-    /// The account.
+    /// The linked account (local id) the match is stored under.
     pub account: String,
     /// The bank's name.
     pub bank_name: String,
@@ -212,52 +212,52 @@ pub struct LedgerEntry {
 pub enum LiveEvent {
     /// A stream opened.
     Connected {
-        /// The account.
+        /// Whose delivery stream opened.
         account: String,
     },
     /// A stream closed; retrying.
     Disconnected {
-        /// The account.
+        /// Whose delivery stream closed.
         account: String,
-        /// Why.
+        /// What closed it, as a person would read it (network error, server close).
         reason: String,
         /// When the next try is.
         retry_in_ms: u64,
     },
     /// An alert was stored.
     Alert {
-        /// The account.
+        /// The linked account that received it.
         account: String,
         /// The alert.
         alert: Box<AlertItem>,
     },
     /// The conversation changed.
     Message {
-        /// The account.
+        /// The conversation's account.
         account: String,
     },
     /// The bank stored a message the customer sent.
     ChatAccepted {
-        /// The account.
+        /// The account whose bank accepted the message.
         account: String,
         /// The message's idempotency key.
         client_id: String,
     },
     /// Pilot features changed.
     Flags {
-        /// The account.
+        /// The customer's account at that bank.
         account: String,
         /// The complete set.
         flags: BTreeMap<String, bool>,
     },
     /// The bank no longer accepts this device.
     LinkRevoked {
-        /// The account.
+        /// The account to link again (its history stays until removed).
         account: String,
     },
     /// A notification was clicked.
     OpenAlert {
-        /// The account.
+        /// The account the notification was for.
         account: String,
         /// The alert.
         alert_id: String,

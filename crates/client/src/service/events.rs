@@ -16,46 +16,46 @@ use ts_rs::TS;
 pub enum ClientEvent {
     /// The delivery stream of an account is open.
     Connected {
-        /// The account.
+        /// Whose delivery stream opened.
         account: AccountId,
     },
     /// The stream closed; the client reconnects after `retry_in_ms`.
     Disconnected {
-        /// The account.
+        /// Whose delivery stream closed.
         account: AccountId,
-        /// Why.
+        /// What closed it, as a person would read it (network error, server close).
         reason: String,
         /// When the next attempt is.
         retry_in_ms: u64,
     },
     /// An alert was stored (verified, or quarantined if not).
     Alert {
-        /// The account.
+        /// The linked account that received it.
         account: AccountId,
         /// What it says.
         alert: AlertView,
     },
     /// A chat message was stored.
     Message {
-        /// The account.
+        /// The conversation's account.
         account: AccountId,
         /// Written by bank staff (else by the customer on another device).
         from_bank: bool,
         /// The author's name.
         author: String,
-        /// The text.
+        /// The message as written (plain text; render it as text, never HTML).
         body: String,
     },
     /// The bank stored a message the customer sent.
     ChatAccepted {
-        /// The account.
+        /// The account whose bank accepted the message.
         account: AccountId,
         /// The message's idempotency key.
         client_id: String,
     },
     /// The pilot features for this customer changed.
     Flags {
-        /// The account.
+        /// The customer's account at that bank.
         account: AccountId,
         /// The complete set switched on.
         flags: BTreeMap<String, bool>,
@@ -63,21 +63,21 @@ pub enum ClientEvent {
     /// The bank's alert keys were rotated by a statement signed with a
     /// pinned key.
     KeysRotated {
-        /// The account.
+        /// The account whose bank rotated its keys.
         account: AccountId,
         /// The new set's version.
         version: u64,
     },
     /// Every event up to `seq` is stored and acknowledged to the bank.
     Committed {
-        /// The account.
+        /// The account whose stream position advanced.
         account: AccountId,
         /// The acknowledged sequence number.
         seq: u64,
     },
     /// The bank no longer accepts this device; link again.
     LinkRevoked {
-        /// The account.
+        /// The account to link again (its history stays until removed).
         account: AccountId,
     },
 }

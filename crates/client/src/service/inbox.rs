@@ -21,7 +21,7 @@ impl Client {
     /// The latest alerts of an account, newest first.
     ///
     /// # Errors
-    /// A store error.
+    /// [`ClientError::Store`] when a row cannot be read.
     pub fn alerts(&self, account: AccountId, limit: usize) -> Result<Vec<AlertView>, ClientError> {
         self.with_device(|d| {
             let page = d.store().alerts(account, limit)?;

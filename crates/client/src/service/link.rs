@@ -377,7 +377,7 @@ impl Client {
     /// The linked accounts.
     ///
     /// # Errors
-    /// A store error.
+    /// [`ClientError::Store`] when a row cannot be read.
     pub fn accounts(&self) -> Result<Vec<AccountSummary>, ClientError> {
         self.with_device(|d| {
             let mut out = Vec::new();

@@ -138,7 +138,7 @@ pub enum FraudAnswerValue {
 pub struct SendChatRequest {
     /// Idempotency key: sending it again never makes a second message.
     pub client_id: String,
-    /// The text.
+    /// The message as the customer wrote it, plain text.
     pub body: String,
     /// When the customer wrote it, milliseconds since the epoch.
     pub sent_at: i64,

@@ -108,7 +108,7 @@ pub struct NewAlert {
     pub kind: AlertKind,
     /// How urgent.
     pub severity: AlertSeverity,
-    /// The text.
+    /// What the customer reads, plain text.
     pub text: String,
     /// Masked account reference.
     #[serde(default)]

@@ -32,7 +32,7 @@ pub struct StaffMessage {
     pub customer: String,
     /// The staff member's display name.
     pub author: String,
-    /// The text.
+    /// The message as the agent wrote it, plain text.
     pub body: String,
 }
 
