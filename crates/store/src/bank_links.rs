@@ -4,7 +4,7 @@
 use rusqlite::params;
 use strongroom_core::AccountId;
 
-use crate::integrity::{BANK_LINKS, Pending};
+use crate::integrity::{BANK_LINKS, MacRow, Pending};
 use crate::{BankLink, Store, StoreError};
 
 impl Store {
@@ -26,16 +26,7 @@ impl Store {
              key_version = excluded.key_version",
             params![account.get(), sealed, self.master.current_version()],
         )?;
-        let mut pending = Pending::default();
-        self.track_row(
-            &tx,
-            &mut pending,
-            &BANK_LINKS,
-            account.get(),
-            before.as_ref(),
-        )?;
-        self.commit_heads(&tx, &mut pending)?;
-        tx.commit()?;
+        let pending = self.commit_link_row(tx, account, before.as_ref())?;
         self.adopt(pending);
         Ok(())
     }
@@ -115,17 +106,24 @@ impl Store {
             // Nothing moved: no new MAC, no new head.
             return Ok(());
         }
-        let mut pending = Pending::default();
-        self.track_row(
-            &tx,
-            &mut pending,
-            &BANK_LINKS,
-            account.get(),
-            before.as_ref(),
-        )?;
-        self.commit_heads(&tx, &mut pending)?;
-        tx.commit()?;
+        let pending = self.commit_link_row(tx, account, before.as_ref())?;
         self.adopt(pending);
         Ok(())
+    }
+
+    /// Commits a change to an account's `bank_links` row with its new MAC
+    /// and the account's new integrity head, in the same transaction.
+    /// Returns the heads to adopt once committed.
+    fn commit_link_row(
+        &self,
+        tx: rusqlite::Transaction<'_>,
+        account: AccountId,
+        before: Option<&MacRow>,
+    ) -> Result<Pending, StoreError> {
+        let mut pending = Pending::default();
+        self.track_row(&tx, &mut pending, &BANK_LINKS, account.get(), before)?;
+        self.commit_heads(&tx, &mut pending)?;
+        tx.commit()?;
+        Ok(pending)
     }
 }

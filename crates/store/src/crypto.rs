@@ -180,6 +180,24 @@ pub(crate) struct FieldRef {
     pub context: i64,
 }
 
+impl FieldRef {
+    /// A field of a row that has no place in a larger structure (context 0).
+    pub(crate) fn column(
+        table: &'static str,
+        column: &'static str,
+        account: AccountId,
+        row: i64,
+    ) -> FieldRef {
+        FieldRef {
+            table,
+            column,
+            account,
+            row,
+            context: 0,
+        }
+    }
+}
+
 /// Room for the longest associated data: the prefix (14), a table and a
 /// column name (static identifiers, at most 30 bytes each, checked by a test),
 /// two separators and 28 bytes of numbers.

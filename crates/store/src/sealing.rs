@@ -22,15 +22,12 @@ impl Store {
         row: i64,
         plaintext: &[u8],
     ) -> Result<Vec<u8>, StoreError> {
-        let field = FieldRef {
-            table,
-            column,
-            account,
-            row,
-            context: 0,
-        };
-        self.keys(account)?
-            .seal(&self.rng, self.master.current_version(), field, plaintext)
+        self.keys(account)?.seal(
+            &self.rng,
+            self.master.current_version(),
+            FieldRef::column(table, column, account, row),
+            plaintext,
+        )
     }
 
     pub(crate) fn open_field(
@@ -42,14 +39,11 @@ impl Store {
         version: u32,
         sealed: &[u8],
     ) -> Result<Vec<u8>, StoreError> {
-        let field = FieldRef {
-            table,
-            column,
-            account,
-            row,
-            context: 0,
-        };
-        self.keys(account)?.open(version, field, sealed)
+        self.keys(account)?.open(
+            version,
+            FieldRef::column(table, column, account, row),
+            sealed,
+        )
     }
 
     pub(crate) fn open_text(

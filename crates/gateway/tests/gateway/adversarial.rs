@@ -272,9 +272,7 @@ async fn a_refused_proposal_is_never_signed() {
         // customer's conversation link once she has written.
         let chat =
             serde_json::json!({"client_id": "c-1", "body": "hello", "sent_at": 1}).to_string();
-        let sent = linker
-            .api(&phone, &phone.key, "POST", "/v1/chat", chat.as_bytes())
-            .await;
+        let sent = linker.post(&phone, "/v1/chat", chat.as_bytes()).await;
         assert_eq!(sent.status, 202, "{}", sent.text());
         let queue = console_get(&http, "/console", &ana).await.text();
         queue
@@ -396,9 +394,7 @@ async fn bidirectional_and_invisible_characters_are_refused_at_every_input() {
     assert_problem(&customer, 422, "a display name with RLM");
     let chat = serde_json::json!({"client_id": "c-1", "body": "pay \u{2067}100\u{2069} now", "sent_at": 1})
         .to_string();
-    let r = linker
-        .api(&phone, &phone.key, "POST", "/v1/chat", chat.as_bytes())
-        .await;
+    let r = linker.post(&phone, "/v1/chat", chat.as_bytes()).await;
     assert_eq!(r.status, 400, "{}", r.text());
     let staff_chat = http
         .bank(

@@ -72,40 +72,20 @@ async fn a_fraud_answer_is_bound_to_its_alert_idempotent_and_final() {
     // Fraud answer: bound to the alert, idempotent, a change is a conflict.
     let answer = |a: &str| format!(r#"{{"alert_id":"{alert_id}","answer":"{a}","answered_at":1}}"#);
     let r = linker
-        .api(
-            &phone,
-            &phone.key,
-            "POST",
-            "/v1/fraud-answers",
-            answer("not_me").as_bytes(),
-        )
+        .post(&phone, "/v1/fraud-answers", answer("not_me").as_bytes())
         .await;
     assert_eq!(r.status, 200, "{}", r.text());
     let r = linker
-        .api(
-            &phone,
-            &phone.key,
-            "POST",
-            "/v1/fraud-answers",
-            answer("not_me").as_bytes(),
-        )
+        .post(&phone, "/v1/fraud-answers", answer("not_me").as_bytes())
         .await;
     assert_eq!(r.status, 200, "the same answer again");
     let r = linker
-        .api(
-            &phone,
-            &phone.key,
-            "POST",
-            "/v1/fraud-answers",
-            answer("me").as_bytes(),
-        )
+        .post(&phone, "/v1/fraud-answers", answer("me").as_bytes())
         .await;
     assert_problem(&r, 409, "a different answer");
     let r = linker
-        .api(
+        .post(
             &phone,
-            &phone.key,
-            "POST",
             "/v1/fraud-answers",
             br#"{"alert_id":"nope","answer":"me","answered_at":1}"#,
         )
@@ -128,13 +108,7 @@ async fn a_fraud_answer_is_bound_to_its_alert_idempotent_and_final() {
     // Bob's device cannot answer Alice's fraud check.
     let bobs = linker.link("bob").await;
     let r = linker
-        .api(
-            &bobs,
-            &bobs.key,
-            "POST",
-            "/v1/fraud-answers",
-            answer("me").as_bytes(),
-        )
+        .post(&bobs, "/v1/fraud-answers", answer("me").as_bytes())
         .await;
     assert_problem(&r, 404, "another customer's alert");
     gateway.shutdown().await;

@@ -13,13 +13,9 @@ async fn chat_is_idempotent_per_client_id_and_accepted_on_the_stream() {
     let (phone, mut ws) = streaming_phone(&linker).await;
     // Chat: idempotent per client id; accepted on the stream.
     let chat = br#"{"client_id":"c-1","body":"Hello bank","sent_at":1}"#;
-    let first = linker
-        .api(&phone, &phone.key, "POST", "/v1/chat", chat)
-        .await;
+    let first = linker.post(&phone, "/v1/chat", chat).await;
     assert_eq!(first.status, 202, "{}", first.text());
-    let again = linker
-        .api(&phone, &phone.key, "POST", "/v1/chat", chat)
-        .await;
+    let again = linker.post(&phone, "/v1/chat", chat).await;
     assert_eq!(
         again.json()["bank_message_id"],
         first.json()["bank_message_id"]

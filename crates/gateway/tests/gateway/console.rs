@@ -133,9 +133,7 @@ async fn customer_writes(linker: &Linker<'_>) -> Device {
     let phone = linker.link("alice").await;
     let payload = "Is my card blocked? <script>alert(1)</script>";
     let chat = serde_json::json!({"client_id": "c-1", "body": payload, "sent_at": 1}).to_string();
-    let r = linker
-        .api(&phone, &phone.key, "POST", "/v1/chat", chat.as_bytes())
-        .await;
+    let r = linker.post(&phone, "/v1/chat", chat.as_bytes()).await;
     assert_eq!(r.status, 202, "{}", r.text());
     phone
 }

@@ -185,20 +185,16 @@ async fn delivery_follows_the_granted_scope_and_history_serves_new_devices() {
         }
     }
     let r = linker
-        .api(
+        .post(
             &alerts_only,
-            &alerts_only.key,
-            "POST",
             "/v1/chat",
             br#"{"client_id":"c","body":"hi","sent_at":1}"#,
         )
         .await;
     assert_problem(&r, 403, "chat without the chat scope");
     let r = linker
-        .api(
+        .post(
             &chat_only,
-            &chat_only.key,
-            "POST",
             "/v1/chat",
             br#"{"client_id":"c","body":"hi","sent_at":1}"#,
         )

@@ -184,6 +184,12 @@ impl<'a> Linker<'a> {
         }
     }
 
+    /// A DPoP-bound `POST` to the messaging API, signed with the device's
+    /// own key.
+    pub async fn post(&self, device: &Device, path: &str, body: &[u8]) -> Reply {
+        self.api(device, &device.key, "POST", path, body).await
+    }
+
     pub async fn api(
         &self,
         device: &Device,
