@@ -126,6 +126,10 @@ error_codes! {
     TooOld = "too_old",
     /// A key rotation that does not follow the pinned keys.
     StaleRotation = "stale_rotation",
+    /// A signed call statement is past its expiry.
+    Expired = "expired",
+    /// A statement of a call the bank already ended (a replay).
+    CallEnded = "call_ended",
     /// A chain of key rotations that breaks.
     BrokenKeyChain = "broken_key_chain",
     // The client core (ClientError).
@@ -155,6 +159,8 @@ error_codes! {
     NotLinked = "not_linked",
     /// No verified fraud check by this id.
     UnknownAlert = "unknown_alert",
+    /// A scam-call report while the bank's own verified call is open.
+    CallVerified = "call_verified",
     /// Not a usable transcript.
     BadTranscript = "bad_transcript",
     /// The bank does not vouch for a transcript's keys.
@@ -307,6 +313,10 @@ pub enum ClientError {
     /// No verified fraud check has this id.
     #[error("no fraud check {0:?} on this account")]
     UnknownAlert(String),
+    /// A scam-call report while the bank's verified call status says its
+    /// agent is on the phone: the caller is the bank.
+    #[error("{0} is calling you now, and the app verified it: this is not a scam call")]
+    CallVerified(String),
     /// A file given as an alert transcript is not one, or its parts
     /// contradict each other.
     #[error("not a usable Strongroom transcript: {0}")]
@@ -351,6 +361,7 @@ impl ClientError {
             ClientError::LinkRevoked => ErrorCode::LinkRevoked,
             ClientError::NotLinked(_) => ErrorCode::NotLinked,
             ClientError::UnknownAlert(_) => ErrorCode::UnknownAlert,
+            ClientError::CallVerified(_) => ErrorCode::CallVerified,
             ClientError::BadTranscript(_) => ErrorCode::BadTranscript,
             ClientError::NotVouchedByBank { .. } => ErrorCode::NotVouchedByBank,
             ClientError::Export { .. } => ErrorCode::Export,
@@ -439,6 +450,8 @@ mod tests {
             ProtocolError::IssuedInFuture { iat: 2, now: 1 },
             ProtocolError::TooOld { iat: 1, now: 2 },
             ProtocolError::StaleRotation { got: 1, pinned: 2 },
+            ProtocolError::Expired { exp: 1, now: 2 },
+            ProtocolError::CallEnded("x".into()),
             ProtocolError::BrokenKeyChain {
                 index: 0,
                 reason: Box::new(ProtocolError::BadSignature),

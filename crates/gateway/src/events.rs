@@ -17,9 +17,10 @@ pub type Committed = Vec<(String, u64)>;
 /// key rotations and pilot features need `alerts`; chat needs `chat`.
 pub fn required_scope(event: &DeviceEvent) -> &'static str {
     match event {
-        DeviceEvent::Alert { .. } | DeviceEvent::KeyRotation { .. } | DeviceEvent::Flags { .. } => {
-            "alerts"
-        }
+        DeviceEvent::Alert { .. }
+        | DeviceEvent::KeyRotation { .. }
+        | DeviceEvent::Flags { .. }
+        | DeviceEvent::CallStatus { .. } => "alerts",
         DeviceEvent::Chat { .. } | DeviceEvent::ChatAccepted { .. } => "chat",
     }
 }

@@ -267,6 +267,19 @@ pub fn router(state: Shared) -> Router {
         .route("/console/c/{customer}/reply", post(console::reply))
         .route("/console/c/{customer}/resolve", post(console::resolve))
         .route("/console/c/{customer}/alert", post(console::compose))
+        .route("/console/c/{customer}/call", post(console::start_call))
+        .route(
+            "/console/scam-reports/{report}/handled",
+            post(console::scam_report_handled),
+        )
+        .route(
+            "/console/c/{customer}/call/{call}/renew",
+            post(console::renew_call),
+        )
+        .route(
+            "/console/c/{customer}/call/{call}/end",
+            post(console::end_call),
+        )
         .route("/console/c/{customer}/alerts", get(console::alerts))
         .route("/console/approvals", get(crate::approvals::page))
         .route(
@@ -291,6 +304,7 @@ pub fn router(state: Shared) -> Router {
         .route("/v1/stream", get(stream::upgrade))
         .route("/v1/chat", post(api::send_chat))
         .route("/v1/fraud-answers", post(api::fraud_answer))
+        .route("/v1/scam-reports", post(crate::scam_reports::report))
         .route("/v1/history", get(api::history))
         .route_layer(middleware::from_fn_with_state(
             Arc::clone(&state),
@@ -303,6 +317,10 @@ pub fn router(state: Shared) -> Router {
         .route("/bank/v1/signed-alerts", post(bank::post_signed_alert))
         .route("/bank/v1/chat", get(bank::get_chat).post(bank::post_chat))
         .route("/bank/v1/fraud-answers", get(bank::get_fraud_answers))
+        .route(
+            "/bank/v1/scam-reports",
+            get(crate::scam_reports::get_scam_reports),
+        )
         .route("/bank/v1/flags", post(bank::post_flags))
         .route("/bank/v1/deliveries", get(bank::get_deliveries))
         .route("/bank/v1/keys/rotate", post(bank::post_rotate));

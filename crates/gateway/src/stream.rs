@@ -293,6 +293,34 @@ async fn send(socket: &mut WebSocket, message: Message, within: Duration) -> boo
     )
 }
 
+/// Sends a fresh contact proof for the device's customer. A proof that
+/// cannot be made (the database is briefly unavailable) is skipped, not
+/// fatal: the device then shows "can't check" after a minute, which is the
+/// honest answer.
+async fn send_contact(
+    state: &Shared,
+    auth: &DeviceAuth,
+    socket: &mut WebSocket,
+    within: Duration,
+) -> bool {
+    let key = state.signing().current;
+    let (issuer, rng, customer) = (state.issuer.clone(), state.rng.clone(), auth.customer_id);
+    let proof = state
+        .db
+        .read(move |c| crate::calls::contact_proof(c, &key, &issuer, customer, &rng))
+        .await;
+    match proof {
+        Ok((jws, calls)) => {
+            let frame = encode(&ServerFrame::Contact { jws, calls });
+            send(socket, Message::Text(frame.into()), within).await
+        }
+        Err(e) => {
+            eprintln!("strongroom-gateway: no contact proof for a stream: {e}");
+            true
+        }
+    }
+}
+
 async fn run(state: &Shared, auth: &DeviceAuth, socket: &mut WebSocket) -> Ended {
     // Subscribe before the first read so no commit or revocation can slip
     // between them.
@@ -343,6 +371,11 @@ async fn run(state: &Shared, auth: &DeviceAuth, socket: &mut WebSocket) -> Ended
         }
     };
     live.heard();
+    // A contact proof at once, so the device can say "not calling you"
+    // (or who is) without waiting for the first keep-alive.
+    if !send_contact(state, auth, socket, idle).await {
+        return Ended::Closed;
+    }
     let mut unrecorded = Unrecorded {
         state: state.clone(),
         device_id: auth.device_id.clone(),
@@ -441,7 +474,9 @@ async fn run(state: &Shared, auth: &DeviceAuth, socket: &mut WebSocket) -> Ended
             }
             () = tokio::time::sleep_until(deadline) => match due {
                 Due::Ping => {
-                    if !send(socket, Message::Ping(Bytes::new()), idle).await {
+                    if !send(socket, Message::Ping(Bytes::new()), idle).await
+                        || !send_contact(state, auth, socket, idle).await
+                    {
                         return Ended::Closed;
                     }
                     live.next_ping = Instant::now() + live.ping_every;

@@ -226,6 +226,9 @@ impl AppCore {
             ClientEvent::LinkRevoked { account } => LiveEvent::LinkRevoked {
                 account: account.to_string(),
             },
+            ClientEvent::CallStatus { account, status } => LiveEvent::CallStatus {
+                status: super::calls::call_status_view(account, self.bank_name(account), status),
+            },
             ClientEvent::KeysRotated { .. } | ClientEvent::Committed { .. } => return None,
         })
     }

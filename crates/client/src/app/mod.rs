@@ -6,6 +6,7 @@
 //! passphrase).
 
 mod app_core;
+mod calls;
 mod deep_links;
 mod error;
 mod highlight;
@@ -17,12 +18,14 @@ mod transcripts;
 mod views;
 
 pub use app_core::AppCore;
+pub use calls::call_status_view;
 pub use deep_links::parse_deep_link;
 pub use error::AppError;
 pub use highlight::highlights;
 pub use views::{
-    AccountView, AlertItem, Balance, BalancePoint, LedgerEntry, LinkReceipt, LiveEvent,
-    MessageView, NotificationPrivacy, PendingLinkView, SearchResult, Settings, Status,
+    AccountView, AlertItem, Balance, BalancePoint, CallState, CallStatusView, LedgerEntry,
+    LinkReceipt, LiveEvent, MessageView, NotificationPrivacy, PendingLinkView, SearchResult,
+    Settings, Status,
 };
 
 // Transcripts live in `crate::transcript`; these names stay for callers

@@ -274,4 +274,43 @@ pub enum LiveEvent {
         /// The bank to link.
         issuer: String,
     },
+    /// What the app can say about one bank calling changed.
+    CallStatus {
+        /// The status now.
+        status: CallStatusView,
+    },
+}
+
+/// Whether one bank is calling the customer, as the window shows it: only
+/// ever one of three answers, each only from what the device verified.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct CallStatusView {
+    /// The linked account.
+    pub account: String,
+    /// The bank's name as verified at link time.
+    pub bank_name: String,
+    /// Which of the three answers.
+    pub state: CallState,
+    /// For `talking_now`: the agent's name as the bank signed it.
+    pub agent: Option<String>,
+    /// For `talking_now`: what the call is about, as the customer reads it.
+    pub reason: Option<String>,
+    /// For `talking_now`: when the call started (ms).
+    pub since: Option<Millis>,
+    /// When the bank last proved contact (ms); for `cant_check`, the
+    /// "since" of "can't reach".
+    pub heard_at: Option<Millis>,
+}
+
+/// The three answers to "is my bank really calling me?".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum CallState {
+    /// A genuine, unexpired statement for this customer: the bank's agent
+    /// is on the phone with them.
+    TalkingNow,
+    /// A proof from the last minute says no call is open.
+    NotCalling,
+    /// No fresh proof: nobody who calls can be checked.
+    CantCheck,
 }

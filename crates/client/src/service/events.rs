@@ -68,6 +68,14 @@ pub enum ClientEvent {
         /// The new set's version.
         version: u64,
     },
+    /// What the device can say about the bank calling changed (a verified
+    /// call statement, a contact proof, or the stream closing).
+    CallStatus {
+        /// The account whose bank it is.
+        account: AccountId,
+        /// The status now.
+        status: strongroom_core::protocol::call::CallStatus,
+    },
     /// Every event up to `seq` is stored and acknowledged to the bank.
     Committed {
         /// The account whose stream position advanced.

@@ -141,6 +141,9 @@ impl Client {
                 self.with_device(|d| d.store().set_bank_link(account, &link))?;
                 self.emit(ClientEvent::Flags { account, flags });
             }
+            DeviceEvent::CallStatus { jws } => {
+                self.take_call_statement(account, linked, &jws);
+            }
             DeviceEvent::KeyRotation { jws } => {
                 let current = lock(&linked.verifier).pinned().clone();
                 // A redelivered statement (already applied) or a refused one

@@ -229,6 +229,7 @@ impl Client {
                 expires: Instant::now() + bank_seconds(tokens.expires_in.unwrap_or(300)),
             })),
             verifier: Mutex::new(AlertVerifier::new(pinned, TimePolicy::default())),
+            calls: Mutex::default(),
             outbox: Notify::new(),
         });
         lock(&self.inner.linked).insert(account, linked);
@@ -261,6 +262,7 @@ impl Client {
             key,
             access: tokio::sync::Mutex::new(None),
             verifier: Mutex::new(AlertVerifier::new(pinned, TimePolicy::default())),
+            calls: Mutex::default(),
             outbox: Notify::new(),
         });
         Ok(lock(&self.inner.linked)

@@ -4,6 +4,7 @@
 //! them between the bank and the device. Its rooms each add one part of
 //! [`Client`].
 
+mod calls;
 mod events;
 mod inbox;
 mod link;
@@ -55,6 +56,8 @@ struct Linked {
     key: SigningKey,
     access: tokio::sync::Mutex<Option<AccessToken>>,
     verifier: Mutex<AlertVerifier>,
+    /// The bank's call status, as verified on this device.
+    calls: calls::Calls,
     outbox: Notify,
 }
 

@@ -28,12 +28,7 @@ impl Client {
             )));
         }
         let link = self.link_of(account)?;
-        let mut id = [0u8; 16];
-        self.inner
-            .rng
-            .fill(&mut id)
-            .map_err(|_| StoreError::Random)?;
-        let client_id = strongroom_core::protocol::jose::b64_encode(&id);
+        let client_id = self.random_id()?;
         self.with_device(|d| {
             d.store()
                 .queue_outgoing(link.conversation, "You", body, &client_id, now_ms())
@@ -126,8 +121,6 @@ impl Client {
         alert_id: &str,
         answer: FraudAnswerValue,
     ) -> Result<(), ClientError> {
-        let link = self.link_of(account)?;
-        let linked = self.linked(account)?;
         let stored = self.with_device(|d| -> Result<_, ClientError> {
             let id = d
                 .store()
@@ -146,8 +139,38 @@ impl Client {
             answer,
             answered_at: now,
         };
-        let url = format!("{}/fraud-answers", link.api_base);
-        let body = frames::encode(&request);
+        self.post_to_bank(account, "/fraud-answers", &frames::encode(&request))
+            .await?;
+        let value = match answer {
+            FraudAnswerValue::Me => FraudAnswer::ThisWasMe,
+            FraudAnswerValue::NotMe => FraudAnswer::NotMe,
+        };
+        self.with_device(|d| d.store().answer_fraud_check(stored, value, now))?;
+        Ok(())
+    }
+
+    /// A random id for an idempotency key (16 bytes, base64url).
+    pub(super) fn random_id(&self) -> Result<String, ClientError> {
+        let mut id = [0u8; 16];
+        self.inner
+            .rng
+            .fill(&mut id)
+            .map_err(|_| StoreError::Random)?;
+        Ok(strongroom_core::protocol::jose::b64_encode(&id))
+    }
+
+    /// A DPoP-bound `POST` of `body` to `path` under the account's messaging
+    /// API, with one retry on a fresh access token after a 401. Any answer
+    /// but 200 is the bank's error.
+    pub(super) async fn post_to_bank(
+        &self,
+        account: AccountId,
+        path: &str,
+        body: &str,
+    ) -> Result<crate::net::Reply, ClientError> {
+        let link = self.link_of(account)?;
+        let linked = self.linked(account)?;
+        let url = format!("{}{path}", link.api_base);
         let mut reply = None;
         for _ in 0..2 {
             let token = self.access_token(account, &linked, &link).await?;
@@ -159,8 +182,9 @@ impl Client {
             if r.status == 401 {
                 self.forget_access(&linked).await;
             }
+            let retry = r.status == 401;
             reply = Some(r);
-            if reply.as_ref().is_some_and(|r| r.status != 401) {
+            if !retry {
                 break;
             }
         }
@@ -168,11 +192,6 @@ impl Client {
         if reply.status != 200 {
             return Err(reply.error(&url));
         }
-        let value = match answer {
-            FraudAnswerValue::Me => FraudAnswer::ThisWasMe,
-            FraudAnswerValue::NotMe => FraudAnswer::NotMe,
-        };
-        self.with_device(|d| d.store().answer_fraud_check(stored, value, now))?;
-        Ok(())
+        Ok(reply)
     }
 }

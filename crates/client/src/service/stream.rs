@@ -32,6 +32,7 @@ impl Client {
             let outcome = self.connect_once(account, &mut attempt).await;
             let reason = match outcome {
                 Err(ClientError::LinkRevoked) => {
+                    self.lose_contact(account);
                     self.emit(ClientEvent::LinkRevoked { account });
                     return;
                 }
@@ -39,6 +40,7 @@ impl Client {
                 Err(err) => err.to_string(),
                 Ok(()) => "the bank closed the stream".to_owned(),
             };
+            self.lose_contact(account);
             let delay = backoff.delay_ms(attempt, self.random_u32());
             attempt = attempt.saturating_add(1);
             self.emit(ClientEvent::Disconnected {
@@ -144,7 +146,7 @@ impl Client {
             Some(Ok(WsMessage::Text(text))) => {
                 match frames::decode_server_frame(text.as_bytes())? {
                     ServerFrame::Hello { acked } => acked,
-                    ServerFrame::Event { .. } => {
+                    ServerFrame::Event { .. } | ServerFrame::Contact { .. } => {
                         return Err(ClientError::BankProtocol(
                             "the bank sent an event before hello".into(),
                         ));
@@ -261,6 +263,10 @@ impl Client {
             };
             let (seq, event) = match frame {
                 ServerFrame::Event { seq, event } if seq > 0 => (seq, event),
+                ServerFrame::Contact { jws, calls } => {
+                    self.take_contact(account, linked, &jws, &calls);
+                    continue;
+                }
                 _ => return Err(protocol_violation("unexpected frame on the stream".into())),
             };
             let ack = match position.arrived(seq) {

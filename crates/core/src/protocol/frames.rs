@@ -73,6 +73,12 @@ pub enum DeviceEvent {
         /// The JWS, exactly as signed.
         jws: String,
     },
+    /// A signed call statement: an agent opened, renewed or ended a call
+    /// status for this customer ([`crate::protocol::call`]).
+    CallStatus {
+        /// The JWS, exactly as signed.
+        jws: String,
+    },
 }
 
 /// A frame from the server.
@@ -91,6 +97,18 @@ pub enum ServerFrame {
         seq: u64,
         /// The event.
         event: DeviceEvent,
+    },
+    /// A contact proof, unnumbered and never acknowledged: sent after
+    /// `hello` and then on every keep-alive, so the device can tell it
+    /// heard from its bank recently ([`crate::protocol::call`]).
+    Contact {
+        /// The contact proof's JWS, exactly as signed.
+        jws: String,
+        /// A freshly signed call statement for each call the proof lists,
+        /// so a device that missed the start (it was offline, or
+        /// restarted) can show who is calling.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        calls: Vec<String>,
     },
 }
 
@@ -121,6 +139,49 @@ pub struct FraudAnswerRequest {
     /// When the customer answered, milliseconds since the epoch.
     pub answered_at: i64,
 }
+
+/// A customer's report of a call from someone who claimed to be the bank:
+/// the body of a DPoP-bound POST to the bank the caller claimed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScamReportRequest {
+    /// The device's id for the report (idempotency key): sending it again
+    /// never makes a second report.
+    pub report_id: String,
+    /// When the call came, milliseconds since the epoch.
+    pub called_at: i64,
+    /// The number the caller showed, if the customer gives it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller_number: Option<String>,
+    /// The customer's own words, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// What the app showed for this bank when the report was made.
+    pub shown_status: ShownCallStatus,
+}
+
+/// What the app showed when a scam call was reported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShownCallStatus {
+    /// "Not calling you": a fresh proof said no call was open.
+    NotCalling,
+    /// "Can't check".
+    CantCheck,
+}
+
+impl ShownCallStatus {
+    /// The wire name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ShownCallStatus::NotCalling => "not_calling",
+            ShownCallStatus::CantCheck => "cant_check",
+        }
+    }
+}
+
+/// The longest note on a scam-call report, in bytes.
+pub const MAX_SCAM_NOTE_BYTES: usize = 1024;
 
 /// "This was me" or "This wasn't me".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -200,6 +261,41 @@ pub fn decode_send_chat(bytes: &[u8]) -> Result<SendChatRequest, ProtocolError> 
 /// [`ProtocolError::TooLarge`] or [`ProtocolError::Malformed`].
 pub fn decode_fraud_answer(bytes: &[u8]) -> Result<FraudAnswerRequest, ProtocolError> {
     decode(bytes)
+}
+
+/// Decodes a scam-call report.
+///
+/// # Errors
+/// [`ProtocolError::TooLarge`] or [`ProtocolError::Malformed`].
+pub fn decode_scam_report(bytes: &[u8]) -> Result<ScamReportRequest, ProtocolError> {
+    let request: ScamReportRequest = decode(bytes)?;
+    if request.report_id.is_empty() || request.report_id.len() > 64 {
+        return Err(ProtocolError::Malformed("a report id is 1 to 64 bytes"));
+    }
+    if let Some(number) = &request.caller_number {
+        let plain = number
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')'));
+        if number.is_empty() || number.len() > 32 || !plain {
+            return Err(ProtocolError::Malformed(
+                "a caller number is up to 32 digits, spaces and + - ( )",
+            ));
+        }
+    }
+    if let Some(note) = &request.note {
+        if note.len() > MAX_SCAM_NOTE_BYTES {
+            return Err(ProtocolError::TooLarge {
+                len: note.len(),
+                max: MAX_SCAM_NOTE_BYTES,
+            });
+        }
+        if crate::text::first_spoofing_char(note).is_some() {
+            return Err(ProtocolError::Malformed(
+                "a note may not hold bidirectional or invisible format characters",
+            ));
+        }
+    }
+    Ok(request)
 }
 
 fn check_body(body: &str) -> Result<(), ProtocolError> {

@@ -4,6 +4,7 @@
 //! implement from; this module is its reference implementation.
 
 pub mod alert;
+pub mod call;
 pub mod chain;
 pub mod dpop;
 pub mod frames;
@@ -79,6 +80,17 @@ pub enum ProtocolError {
         /// Now, in seconds.
         now: i64,
     },
+    /// A signed statement that stops counting at `exp` is past it.
+    #[error("expired at {exp}, before now ({now})")]
+    Expired {
+        /// The statement's expiry, in seconds.
+        exp: i64,
+        /// Now, in seconds.
+        now: i64,
+    },
+    /// A statement of a call the bank has already ended: a replay.
+    #[error("call {0:?} has ended")]
+    CallEnded(String),
     /// A key rotation statement does not move the pinned set forward.
     #[error("key rotation {got} does not follow pinned version {pinned}")]
     StaleRotation {
@@ -116,6 +128,8 @@ impl ProtocolError {
             ProtocolError::WrongAudience { .. } => "wrong_audience",
             ProtocolError::IssuedInFuture { .. } => "issued_in_future",
             ProtocolError::TooOld { .. } => "too_old",
+            ProtocolError::Expired { .. } => "expired",
+            ProtocolError::CallEnded(_) => "call_ended",
             ProtocolError::StaleRotation { .. } => "stale_rotation",
             ProtocolError::BrokenKeyChain { .. } => "broken_key_chain",
         }

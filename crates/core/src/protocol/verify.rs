@@ -125,7 +125,11 @@ impl PinnedKeys {
 
     /// Checks the header and the signature of a JWS of type `typ` against the
     /// pinned keys; returns the id of the key that signed it.
-    fn check_signature(&self, jws: &Jws<'_>, typ: &str) -> Result<String, ProtocolError> {
+    pub(crate) fn check_signature(
+        &self,
+        jws: &Jws<'_>,
+        typ: &str,
+    ) -> Result<String, ProtocolError> {
         let header = &jws.header;
         if header.alg != "ES256" {
             return Err(ProtocolError::UnsupportedAlgorithm(header.alg.clone()));

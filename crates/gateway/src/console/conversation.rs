@@ -7,11 +7,13 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use maud::{Markup, html};
 
+use super::calls::{call_panel, open_for};
 use super::compose::compose_form;
 use super::customer::{acting_on, viewing};
 use super::layout::{error_page, header_bar, see_other, storage_error, when};
 use super::live::live_page;
 use crate::bank::send_staff_message;
+use crate::calls::OpenCall;
 use crate::crypto::now_ms;
 use crate::error::GatewayError;
 use crate::sql::params;
@@ -70,6 +72,10 @@ pub async fn conversation(
         Ok(m) => m,
         Err(e) => return storage_error(&e),
     };
+    let calls = match open_for(&state, customer_id).await {
+        Ok(calls) => calls,
+        Err(e) => return storage_error(&e),
+    };
     let customer = Customer {
         id: customer_id,
         username: &username,
@@ -77,16 +83,22 @@ pub async fn conversation(
     };
     live_page(
         &format!("Agent console: {name}"),
-        conversation_view(&session, &customer, &messages),
+        conversation_view(&session, &customer, &messages, &calls),
         Some(customer_id),
     )
 }
 
-fn conversation_view(session: &Session, customer: &Customer, messages: &[ShownMessage]) -> Markup {
+fn conversation_view(
+    session: &Session,
+    customer: &Customer,
+    messages: &[ShownMessage],
+    calls: &[OpenCall],
+) -> Markup {
     let id = customer.id;
     html! {
         (header_bar(session))
         h1 { (customer.name) " (" (customer.username) ")" }
+        (call_panel(id, &session.csrf, calls))
         ol.chat {
             @for m in messages {
                 @let from = if m.author_role == "customer" { "from-customer" } else { "from-staff" };
@@ -216,8 +228,13 @@ mod tests {
                 sent_at: 2000,
             },
         ];
-        let html = conversation_view(&signed_in("Ana \"<i>\"", Role::Agent), &customer, &messages)
-            .into_string();
+        let html = conversation_view(
+            &signed_in("Ana \"<i>\"", Role::Agent),
+            &customer,
+            &messages,
+            &[],
+        )
+        .into_string();
         for expected in [
             "<h1>Alice &amp; &lt;b&gt;Bob&lt;/b&gt; (x&quot;y)</h1>",
             "<li class=\"msg from-customer\"><span class=\"who\">Alice &amp; &lt;b&gt;Bob&lt;/b&gt;</span> \

@@ -19,6 +19,7 @@
 //! and exported as CSV.
 
 mod audit;
+mod calls;
 mod compose;
 mod conversation;
 mod customer;
@@ -30,6 +31,7 @@ mod queue;
 mod session;
 
 pub use audit::{audit_csv, audit_page};
+pub use calls::{end_call, renew_call, scam_report_handled, start_call};
 pub use compose::compose;
 pub use conversation::{conversation, reply, resolve};
 pub use deliveries::{AlertDelivery, alert_deliveries, alerts};

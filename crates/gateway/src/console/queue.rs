@@ -1,6 +1,7 @@
 //! The queue: the customers' open conversations, waiting ones first. It is
 //! the console's home page.
 
+use super::calls::{open_calls_list, scam_reports_list};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -76,11 +77,29 @@ pub async fn home(State(state): State<Shared>, headers: HeaderMap) -> Response {
         Ok(None) => return sign_in_page(&state, StatusCode::OK, None),
         Err(e) => return storage_error(&e),
     };
-    let items = match state.db.read(queue).await {
-        Ok(items) => items,
+    let found = state
+        .db
+        .read(|c| {
+            Ok::<_, crate::error::GatewayError>((
+                queue(c)?,
+                crate::calls::open_calls(c, None, crate::crypto::now_s())?,
+                crate::scam_reports::unhandled(c)?,
+            ))
+        })
+        .await;
+    let (items, calls, reports) = match found {
+        Ok(found) => found,
         Err(e) => return storage_error(&e),
     };
-    live_page("Agent console: queue", queue_view(&session, &items), None)
+    live_page(
+        "Agent console: queue",
+        html! {
+            (queue_view(&session, &items))
+            (scam_reports_list(&session.csrf, &reports))
+            (open_calls_list(&calls))
+        },
+        None,
+    )
 }
 
 fn queue_view(session: &Session, items: &[QueueItem]) -> Markup {

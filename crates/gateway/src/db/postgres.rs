@@ -29,6 +29,7 @@ const PG_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0005_cohorts.sql"),
     include_str!("../../migrations/postgres/0006_delivery_times.sql"),
     include_str!("../../migrations/postgres/0007_audience_and_demo.sql"),
+    include_str!("../../migrations/postgres/0008_calls.sql"),
 ];
 
 /// The NOTIFY channel the gateways announce committed changes on.

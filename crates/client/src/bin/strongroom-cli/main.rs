@@ -13,6 +13,8 @@ use strongroom_client::{
 use strongroom_core::AccountId;
 use strongroom_vault::Vault;
 
+mod call_status;
+
 /// What the long help and the manual page say after the options.
 const AFTER_HELP: &str = "\
 <ACCOUNT> is an account id, or the bank's name or issuer URL; it may be left
@@ -22,7 +24,9 @@ Environment: STRONGROOM_KEYCHAIN_SERVICE names the keychain service
 (default \"strongroom\").
 
 Exit codes: 0 done, 2 usage, 3 keychain, 4 network or TLS, 5 the bank refused
-or broke the protocol, 6 link denied or expired, 7 link revoked, 1 other.";
+or broke the protocol, 6 link denied or expired, 7 link revoked, 1 other.
+`call-status` exits 0 when a verified call is open, 1 when none is and 3 when
+a bank cannot be checked.";
 
 /// `strongroom-cli [OPTIONS] <COMMAND>`.
 #[derive(Parser)]
@@ -112,6 +116,26 @@ enum Command {
         /// The file to write [default: a new file in the current folder]
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+    },
+    /// Is my bank really calling me? One line per bank: talking to you now
+    /// (verified), not calling you, or can't check. Exit status 0 when a
+    /// verified call is open, 1 when none is, 3 when a bank cannot be checked
+    CallStatus {
+        /// Only this bank (its issuer URL, name or account id)
+        #[arg(long, value_name = "ISSUER")]
+        bank: Option<String>,
+    },
+    /// Report a call from someone who claimed to be your bank
+    ReportScamCall {
+        /// The bank the caller claimed to be (optional when one is linked)
+        #[arg(long, value_name = "ISSUER")]
+        bank: Option<String>,
+        /// The number the caller showed
+        #[arg(long, value_name = "NUMBER")]
+        number: Option<String>,
+        /// What happened, in your words
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
     },
     /// Check an alert transcript: offline it proves only which keys signed
     /// the alerts; --bank also checks them against the keys the bank
@@ -278,7 +302,7 @@ fn find_account(
     }
 }
 
-async fn run(options: Options) -> Result<(), ClientError> {
+async fn run(options: Options) -> Result<u8, ClientError> {
     let vault = match std::env::var("STRONGROOM_KEYCHAIN_SERVICE") {
         Ok(service) if !service.is_empty() => Vault::with_service(service),
         _ => Vault::new(),
@@ -287,7 +311,9 @@ async fn run(options: Options) -> Result<(), ClientError> {
     let command = match options.command {
         Command::VerifyTranscript { bank, file } => {
             // No keychain, no store; the network only with --bank.
-            return verify_transcript(json, &file, bank.as_deref(), options.ca.as_deref()).await;
+            return verify_transcript(json, &file, bank.as_deref(), options.ca.as_deref())
+                .await
+                .map(|()| 0);
         }
         command => command,
     };
@@ -384,7 +410,7 @@ async fn run(options: Options) -> Result<(), ClientError> {
                                 account.bank_name
                             ),
                         );
-                        return Ok(());
+                        return Ok(0);
                     }
                     Err(ClientError::UnknownAlert(_)) => {}
                     Err(other) => last = other,
@@ -425,13 +451,13 @@ async fn run(options: Options) -> Result<(), ClientError> {
             );
             loop {
                 tokio::select! {
-                    _ = tokio::signal::ctrl_c() => return Ok(()),
+                    _ = tokio::signal::ctrl_c() => return Ok(0),
                     event = events.recv() => {
                         let event = match event {
                             Ok(event) => event,
                             // Fell behind: everything is in the store; carry on.
                             Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                            Err(_) => return Ok(()),
+                            Err(_) => return Ok(0),
                         };
                         let text = match &event {
                             ClientEvent::Alert { account, alert } => {
@@ -459,6 +485,13 @@ async fn run(options: Options) -> Result<(), ClientError> {
                             ClientEvent::LinkRevoked { account } => {
                                 format!("[revoked] {} no longer accepts this device", names.get(account).map_or("", String::as_str))
                             }
+                            ClientEvent::CallStatus { account, status } => call_status::call_line(
+                                &strongroom_client::app::call_status_view(
+                                    *account,
+                                    names.get(account).cloned().unwrap_or_default(),
+                                    status.clone(),
+                                ),
+                            ),
                             ClientEvent::Committed { .. } => continue,
                         };
                         let value = serde_json::to_value(&event).unwrap_or_default();
@@ -512,10 +545,22 @@ async fn run(options: Options) -> Result<(), ClientError> {
                 },
             );
         }
+        Command::CallStatus { bank } => {
+            let accounts = client.accounts()?;
+            let accounts = match bank {
+                Some(bank) => vec![find_account(&accounts, Some(&bank))?],
+                None => accounts,
+            };
+            return call_status::call_status(&client, accounts, json).await;
+        }
+        Command::ReportScamCall { bank, number, note } => {
+            let account = find_account(&client.accounts()?, bank.as_deref())?;
+            call_status::report(&client, account, number, note, json).await?;
+        }
         // Answered before the device is opened.
         Command::VerifyTranscript { .. } => {}
     }
-    Ok(())
+    Ok(0)
 }
 
 async fn verify_transcript(
@@ -653,7 +698,7 @@ fn main() -> ExitCode {
         }
     };
     match runtime.block_on(run(options)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(err) => {
             let report = strongroom_client::ErrorReport::from(&err);
             if json {

@@ -1,0 +1,822 @@
+//! Call status: "is my bank really calling me?", answered from statements
+//! the bank signs, never from anything a caller can say.
+//!
+//! Two statements, both signed with the bank's pinned alert keys and bound
+//! to the customer (`aud`), each with its own JWS `typ` so that neither can
+//! pass for an alert or for the other:
+//!
+//! - a **call statement** ([`CALL_TYP`]) opens, renews or ends one call; it
+//!   expires (`exp`), so a call nobody renews stops counting by itself;
+//! - a **contact proof** ([`CONTACT_TYP`]) says "as of `iat`, these are the
+//!   calls open for you" (usually none); the device shows "not calling you"
+//!   only while it holds a proof it received in the last
+//!   [`FRESH_CONTACT_S`] seconds.
+//!
+//! [`CallWatch`] is the sans-I/O state of one bank on one device: it takes
+//! statements and proofs as they arrive and answers [`CallWatch::status`].
+
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+use super::ProtocolError;
+use super::jose::{parse_jws, payload_json};
+use super::verify::PinnedKeys;
+
+/// The JWS `typ` of a call statement.
+pub const CALL_TYP: &str = "strongroom-call+jwt";
+
+/// The JWS `typ` of a contact proof.
+pub const CONTACT_TYP: &str = "strongroom-contact+jwt";
+
+/// The longest a call statement may count for: a call the agent does not
+/// renew stops showing after this.
+pub const MAX_CALL_STATEMENT_S: i64 = 30 * 60;
+
+/// How recent the last contact proof must be for "not calling you".
+pub const FRESH_CONTACT_S: i64 = 60;
+
+/// How far a statement's clock may run ahead of the device's.
+pub const MAX_SKEW_S: i64 = 60;
+
+/// The longest agent name, reason or id accepted, in bytes.
+const MAX_FIELD_BYTES: usize = 128;
+
+/// Why the bank is calling, from a short list the console offers (free
+/// text would let one agent's words pass as the bank's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallReason {
+    /// About a suspicious payment or a fraud check.
+    SuspiciousPayment,
+    /// About the customer's card (blocked, replaced, delivered).
+    Card,
+    /// About a loan, mortgage or overdraft application.
+    Application,
+    /// To confirm the customer's identity after a change of details.
+    IdentityCheck,
+    /// A call the customer asked for.
+    RequestedCallback,
+}
+
+impl CallReason {
+    /// Every reason, for the console's list and tests.
+    pub const ALL: [CallReason; 5] = [
+        CallReason::SuspiciousPayment,
+        CallReason::Card,
+        CallReason::Application,
+        CallReason::IdentityCheck,
+        CallReason::RequestedCallback,
+    ];
+
+    /// The snake_case name on the wire.
+    pub fn name(self) -> &'static str {
+        match self {
+            CallReason::SuspiciousPayment => "suspicious_payment",
+            CallReason::Card => "card",
+            CallReason::Application => "application",
+            CallReason::IdentityCheck => "identity_check",
+            CallReason::RequestedCallback => "requested_callback",
+        }
+    }
+
+    /// The words a customer reads after "about".
+    pub fn label(self) -> &'static str {
+        match self {
+            CallReason::SuspiciousPayment => "a suspicious payment",
+            CallReason::Card => "your card",
+            CallReason::Application => "your application",
+            CallReason::IdentityCheck => "checking your identity",
+            CallReason::RequestedCallback => "the call you asked for",
+        }
+    }
+
+    /// The reason with this wire name.
+    pub fn from_name(name: &str) -> Option<CallReason> {
+        CallReason::ALL.into_iter().find(|r| r.name() == name)
+    }
+}
+
+/// Whether a call statement opens (or renews) a call or ends it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallState {
+    /// The agent is on the phone with the customer now.
+    Open,
+    /// The call is over; it never counts again.
+    Ended,
+}
+
+/// The payload of a call statement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallClaims {
+    /// The bank's issuer URL.
+    pub iss: String,
+    /// The customer's subject identifier (the pinned audience).
+    pub aud: String,
+    /// This statement's unique id.
+    pub jti: String,
+    /// Issued at, seconds.
+    pub iat: i64,
+    /// Stops counting at, seconds (at most [`MAX_CALL_STATEMENT_S`] after
+    /// `iat`).
+    pub exp: i64,
+    /// The call's id: every statement of one call shares it.
+    pub call_id: String,
+    /// Open (or renewed) or ended.
+    pub state: CallState,
+    /// The agent's display name, as the bank vouches for it.
+    pub agent: String,
+    /// Why the bank is calling.
+    pub reason: CallReason,
+    /// When the call started, seconds.
+    pub started_at: i64,
+}
+
+/// The payload of a contact proof.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContactClaims {
+    /// The bank's issuer URL.
+    pub iss: String,
+    /// The customer's subject identifier (the pinned audience).
+    pub aud: String,
+    /// As of when, seconds.
+    pub iat: i64,
+    /// The ids of the calls open for this customer at `iat` (usually none).
+    pub open_calls: Vec<String>,
+}
+
+/// A call the bank vouches for, as shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VerifiedCall {
+    /// The call's id.
+    pub call_id: String,
+    /// The agent's display name.
+    pub agent: String,
+    /// Why.
+    pub reason: CallReason,
+    /// When it started, seconds.
+    pub started_at: i64,
+    /// When the statement stops counting, seconds.
+    pub expires_at: i64,
+}
+
+/// What the device can honestly say about one bank calling, right now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum CallStatus {
+    /// A genuine, unexpired statement for this customer says the bank is on
+    /// the phone with them.
+    TalkingNow {
+        /// The call.
+        call: VerifiedCall,
+    },
+    /// A fresh contact proof says no call is open.
+    NotCalling {
+        /// When the bank last proved contact, device seconds.
+        heard_at: i64,
+    },
+    /// No fresh proof: offline, locked out, or stale. Nobody who calls
+    /// can be checked.
+    CantCheck {
+        /// When the bank was last heard from (`None`: never since start).
+        heard_at: Option<i64>,
+    },
+}
+
+/// The call status of one bank on this device.
+#[derive(Debug, Clone, Default)]
+pub struct CallWatch {
+    /// Calls by id: the newest statement of each (open or ended) until it
+    /// expires. An ended call is kept until its last statement would have
+    /// expired, so replaying any of its statements finds it ended.
+    calls: HashMap<String, Known>,
+    /// The last contact proof.
+    contact: Option<Contact>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Contact {
+    /// When it arrived, device clock.
+    heard_at: i64,
+    /// Its `iat`, bank clock.
+    iat: i64,
+    /// The stream it came on has closed since.
+    lost: bool,
+    /// It lists an open call this device holds no statement for: someone
+    /// from the bank is calling, but the device cannot say who.
+    unknown_open: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Known {
+    state: CallState,
+    iat: i64,
+    /// The latest expiry of any statement seen for the call.
+    horizon: i64,
+    call: VerifiedCall,
+}
+
+fn check_field(value: &str, what: &'static str) -> Result<(), ProtocolError> {
+    if value.is_empty() || value.len() > MAX_FIELD_BYTES || value.chars().any(char::is_control) {
+        return Err(ProtocolError::Malformed(what));
+    }
+    if crate::text::first_spoofing_char(value).is_some() {
+        return Err(ProtocolError::Malformed(what));
+    }
+    Ok(())
+}
+
+fn check_audience(pinned: &PinnedKeys, aud: &str) -> Result<(), ProtocolError> {
+    match &pinned.audience {
+        Some(expected) if expected == aud => Ok(()),
+        expected => Err(ProtocolError::WrongAudience {
+            expected: expected.clone(),
+            got: Some(aud.to_owned()),
+        }),
+    }
+}
+
+/// Verifies a call statement against the bank's pinned keys: signature,
+/// `typ`, issuer, audience, lifetime and fields. Does not look at what came
+/// before ([`CallWatch::apply_call`] does).
+///
+/// # Errors
+/// The first [`ProtocolError`] found.
+pub fn verify_call(
+    pinned: &PinnedKeys,
+    compact: &str,
+    now: i64,
+) -> Result<CallClaims, ProtocolError> {
+    let jws = parse_jws(compact)?;
+    pinned.check_signature(&jws, CALL_TYP)?;
+    let claims: CallClaims = payload_json(&jws)?;
+    if claims.iss != pinned.issuer {
+        return Err(ProtocolError::UnknownIssuer(claims.iss));
+    }
+    check_audience(pinned, &claims.aud)?;
+    for (value, what) in [
+        (&claims.jti, "a statement id is 1 to 128 bytes"),
+        (&claims.call_id, "a call id is 1 to 128 bytes"),
+        (&claims.agent, "an agent name is 1 to 128 plain characters"),
+    ] {
+        check_field(value, what)?;
+    }
+    if claims.iat > now.saturating_add(MAX_SKEW_S) {
+        return Err(ProtocolError::IssuedInFuture {
+            iat: claims.iat,
+            now,
+        });
+    }
+    if claims.started_at > claims.iat {
+        return Err(ProtocolError::Malformed(
+            "a call cannot start after its statement",
+        ));
+    }
+    if claims.exp <= claims.iat || claims.exp > claims.iat.saturating_add(MAX_CALL_STATEMENT_S) {
+        return Err(ProtocolError::Malformed(
+            "a call statement counts for at most 30 minutes",
+        ));
+    }
+    if claims.exp <= now {
+        return Err(ProtocolError::Expired {
+            exp: claims.exp,
+            now,
+        });
+    }
+    Ok(claims)
+}
+
+/// Verifies a contact proof: signature, `typ`, issuer, audience, and an
+/// `iat` within [`FRESH_CONTACT_S`] of the device's clock either way.
+///
+/// # Errors
+/// The first [`ProtocolError`] found.
+pub fn verify_contact(
+    pinned: &PinnedKeys,
+    compact: &str,
+    now: i64,
+) -> Result<ContactClaims, ProtocolError> {
+    let jws = parse_jws(compact)?;
+    pinned.check_signature(&jws, CONTACT_TYP)?;
+    let claims: ContactClaims = payload_json(&jws)?;
+    if claims.iss != pinned.issuer {
+        return Err(ProtocolError::UnknownIssuer(claims.iss));
+    }
+    check_audience(pinned, &claims.aud)?;
+    if claims.iat > now.saturating_add(MAX_SKEW_S) {
+        return Err(ProtocolError::IssuedInFuture {
+            iat: claims.iat,
+            now,
+        });
+    }
+    if claims.iat < now.saturating_sub(FRESH_CONTACT_S) {
+        return Err(ProtocolError::TooOld {
+            iat: claims.iat,
+            now,
+        });
+    }
+    if claims.open_calls.len() > 16 {
+        return Err(ProtocolError::Malformed("at most 16 open calls"));
+    }
+    Ok(claims)
+}
+
+impl CallWatch {
+    /// A watch that has heard nothing yet: it says "can't check".
+    pub fn new() -> Self {
+        CallWatch::default()
+    }
+
+    /// Takes a call statement. A statement older than one already seen for
+    /// the same call, or one that would reopen an ended call, is refused.
+    /// Returns the call as it now stands.
+    ///
+    /// # Errors
+    /// As [`verify_call`]; [`ProtocolError::CallEnded`] for a statement of
+    /// a call that has ended; [`ProtocolError::Replayed`] for one not newer
+    /// than the call's latest.
+    pub fn apply_call(
+        &mut self,
+        pinned: &PinnedKeys,
+        compact: &str,
+        now: i64,
+    ) -> Result<(CallState, VerifiedCall), ProtocolError> {
+        let claims = verify_call(pinned, compact, now)?;
+        self.forget_expired(now);
+        if let Some(known) = self.calls.get(&claims.call_id) {
+            if known.state == CallState::Ended {
+                return Err(ProtocolError::CallEnded(claims.call_id));
+            }
+            if claims.iat < known.iat || (claims.iat == known.iat && claims.state == known.state) {
+                return Err(ProtocolError::Replayed(claims.jti));
+            }
+        }
+        let call = VerifiedCall {
+            call_id: claims.call_id.clone(),
+            agent: claims.agent,
+            reason: claims.reason,
+            started_at: claims.started_at,
+            expires_at: claims.exp,
+        };
+        let horizon = self
+            .calls
+            .get(&claims.call_id)
+            .map_or(claims.exp, |k| k.horizon.max(claims.exp));
+        self.calls.insert(
+            claims.call_id,
+            Known {
+                state: claims.state,
+                iat: claims.iat,
+                horizon,
+                call: call.clone(),
+            },
+        );
+        Ok((claims.state, call))
+    }
+
+    /// Takes a contact proof received at `now` (device clock). An open call
+    /// the proof does not list, and that no statement has renewed since,
+    /// is taken as ended: its end was missed while offline.
+    ///
+    /// # Errors
+    /// As [`verify_contact`].
+    pub fn apply_contact(
+        &mut self,
+        pinned: &PinnedKeys,
+        compact: &str,
+        now: i64,
+    ) -> Result<(), ProtocolError> {
+        let claims = verify_contact(pinned, compact, now)?;
+        if self.contact.is_some_and(|c| claims.iat < c.iat) {
+            // An older proof than one already held tells nothing new.
+            return Ok(());
+        }
+        for (id, known) in self.calls.iter_mut() {
+            if known.state == CallState::Open
+                && known.iat <= claims.iat
+                && !claims.open_calls.contains(id)
+            {
+                known.state = CallState::Ended;
+            }
+        }
+        let unknown_open = claims.open_calls.iter().any(|id| {
+            !self
+                .calls
+                .get(id)
+                .is_some_and(|k| k.state == CallState::Open && k.call.expires_at > now)
+        });
+        self.contact = Some(Contact {
+            heard_at: now,
+            iat: claims.iat,
+            lost: false,
+            unknown_open,
+        });
+        self.forget_expired(now);
+        Ok(())
+    }
+
+    /// The contact proof is lost: the stream closed, the link was revoked
+    /// or the app locked. Calls already verified keep counting until they
+    /// expire; "not calling you" needs a new proof.
+    pub fn lose_contact(&mut self) {
+        if let Some(contact) = &mut self.contact {
+            // Kept for "since ...", but no longer fresh.
+            contact.lost = true;
+        }
+    }
+
+    /// What to show now.
+    pub fn status(&self, now: i64) -> CallStatus {
+        let open = self
+            .calls
+            .values()
+            .filter(|k| {
+                k.state == CallState::Open
+                    && k.call.expires_at > now
+                    && k.call.started_at <= now.saturating_add(MAX_SKEW_S)
+            })
+            .max_by_key(|k| k.iat);
+        if let Some(known) = open {
+            return CallStatus::TalkingNow {
+                call: known.call.clone(),
+            };
+        }
+        match self.contact {
+            Some(c)
+                if !c.lost
+                    && !c.unknown_open
+                    && now.saturating_sub(c.heard_at) <= FRESH_CONTACT_S =>
+            {
+                CallStatus::NotCalling {
+                    heard_at: c.heard_at,
+                }
+            }
+            Some(c) => CallStatus::CantCheck {
+                heard_at: Some(c.heard_at),
+            },
+            None => CallStatus::CantCheck { heard_at: None },
+        }
+    }
+
+    fn forget_expired(&mut self, now: i64) {
+        // Past its horizon a statement of the call is refused as expired by
+        // `verify_call`, so the record is no longer needed to refuse it.
+        self.calls.retain(|_, k| k.horizon > now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::jose::SigningKey;
+    use ring::rand::SystemRandom;
+
+    const BANK: &str = "https://bank.example";
+    const ALICE: &str = "customer-alice-7f3a";
+    const BOB: &str = "customer-bob-19c2";
+    const NOW: i64 = 1_800_000_000;
+
+    struct Bank {
+        key: SigningKey,
+        rng: SystemRandom,
+    }
+
+    impl Bank {
+        fn new(kid: &str) -> Bank {
+            let rng = SystemRandom::new();
+            let (key, _) = SigningKey::generate(kid, &rng).unwrap();
+            Bank { key, rng }
+        }
+
+        fn pinned(&self) -> PinnedKeys {
+            PinnedKeys::pin(BANK, ALICE, vec![self.key.jwk()]).unwrap()
+        }
+
+        fn claims(&self, jti: &str, state: CallState, iat: i64) -> CallClaims {
+            CallClaims {
+                iss: BANK.into(),
+                aud: ALICE.into(),
+                jti: jti.into(),
+                iat,
+                exp: iat + MAX_CALL_STATEMENT_S,
+                call_id: "call-1".into(),
+                state,
+                agent: "Hawa Diallo".into(),
+                reason: CallReason::SuspiciousPayment,
+                started_at: NOW,
+            }
+        }
+
+        fn sign<T: Serialize>(&self, typ: &str, claims: &T) -> String {
+            self.key.sign(typ, claims, false, &self.rng).unwrap()
+        }
+
+        fn call(&self, jti: &str, state: CallState, iat: i64) -> String {
+            self.sign(CALL_TYP, &self.claims(jti, state, iat))
+        }
+
+        fn contact(&self, iat: i64, open: &[&str]) -> String {
+            self.sign(
+                CONTACT_TYP,
+                &ContactClaims {
+                    iss: BANK.into(),
+                    aud: ALICE.into(),
+                    iat,
+                    open_calls: open.iter().map(|s| s.to_string()).collect(),
+                },
+            )
+        }
+    }
+
+    fn talking(status: &CallStatus) -> bool {
+        matches!(status, CallStatus::TalkingNow { .. })
+    }
+
+    #[test]
+    fn a_genuine_call_shows_until_it_ends_and_then_not_calling() {
+        let bank = Bank::new("k1");
+        let pinned = bank.pinned();
+        let mut watch = CallWatch::new();
+        assert_eq!(
+            watch.status(NOW),
+            CallStatus::CantCheck { heard_at: None },
+            "nothing heard yet: can't check"
+        );
+        watch
+            .apply_contact(&pinned, &bank.contact(NOW, &[]), NOW)
+            .unwrap();
+        assert_eq!(
+            watch.status(NOW + 1),
+            CallStatus::NotCalling { heard_at: NOW }
+        );
+        watch
+            .apply_call(&pinned, &bank.call("s1", CallState::Open, NOW), NOW)
+            .unwrap();
+        match watch.status(NOW + 2) {
+            CallStatus::TalkingNow { call } => {
+                assert_eq!(call.agent, "Hawa Diallo");
+                assert_eq!(call.reason, CallReason::SuspiciousPayment);
+                assert_eq!(call.started_at, NOW);
+            }
+            other => panic!("expected talking now, got {other:?}"),
+        }
+        watch
+            .apply_call(
+                &pinned,
+                &bank.call("s2", CallState::Ended, NOW + 5),
+                NOW + 5,
+            )
+            .unwrap();
+        assert_eq!(
+            watch.status(NOW + 6),
+            CallStatus::NotCalling { heard_at: NOW }
+        );
+        // Sixty seconds after the last proof the answer is honest.
+        assert_eq!(
+            watch.status(NOW + FRESH_CONTACT_S + 1),
+            CallStatus::CantCheck {
+                heard_at: Some(NOW)
+            }
+        );
+    }
+
+    #[test]
+    fn forged_forwarded_and_mistyped_statements_never_show_talking_now() {
+        let bank = Bank::new("k1");
+        let pinned = bank.pinned();
+        let attempts: Vec<(&str, String, &str)> = vec![
+            (
+                "signed by another key under the pinned kid",
+                Bank::new("k1").call("s1", CallState::Open, NOW),
+                "bad_signature",
+            ),
+            (
+                "signed by a key that is not pinned",
+                Bank::new("k9").call("s1", CallState::Open, NOW),
+                "unknown_key",
+            ),
+            (
+                "a genuine statement for another customer",
+                bank.sign(
+                    CALL_TYP,
+                    &CallClaims {
+                        aud: BOB.into(),
+                        ..bank.claims("s1", CallState::Open, NOW)
+                    },
+                ),
+                "wrong_audience",
+            ),
+            (
+                "an alert's typ on a call statement",
+                bank.sign(
+                    crate::protocol::alert::ALERT_TYP,
+                    &bank.claims("s1", CallState::Open, NOW),
+                ),
+                "wrong_type",
+            ),
+            (
+                "a contact proof passed off as a call",
+                bank.contact(NOW, &["call-1"]),
+                "wrong_type",
+            ),
+            (
+                "another issuer",
+                bank.sign(
+                    CALL_TYP,
+                    &CallClaims {
+                        iss: "https://evil.example".into(),
+                        ..bank.claims("s1", CallState::Open, NOW)
+                    },
+                ),
+                "unknown_issuer",
+            ),
+            (
+                "expired",
+                bank.call("s1", CallState::Open, NOW - MAX_CALL_STATEMENT_S - 1),
+                "expired",
+            ),
+            (
+                "issued in the future",
+                bank.sign(
+                    CALL_TYP,
+                    &CallClaims {
+                        started_at: NOW + 3600,
+                        ..bank.claims("s1", CallState::Open, NOW + 3600)
+                    },
+                ),
+                "issued_in_future",
+            ),
+            (
+                "a start after its statement",
+                bank.sign(
+                    CALL_TYP,
+                    &CallClaims {
+                        started_at: NOW + 30,
+                        ..bank.claims("s1", CallState::Open, NOW)
+                    },
+                ),
+                "malformed",
+            ),
+            (
+                "a lifetime past 30 minutes",
+                bank.sign(
+                    CALL_TYP,
+                    &CallClaims {
+                        exp: NOW + MAX_CALL_STATEMENT_S + 1,
+                        ..bank.claims("s1", CallState::Open, NOW)
+                    },
+                ),
+                "malformed",
+            ),
+            (
+                "an agent name with a bidirectional override",
+                bank.sign(
+                    CALL_TYP,
+                    &CallClaims {
+                        agent: "Hawa \u{202E}knaB".into(),
+                        ..bank.claims("s1", CallState::Open, NOW)
+                    },
+                ),
+                "malformed",
+            ),
+        ];
+        for (what, compact, code) in attempts {
+            let mut watch = CallWatch::new();
+            let err = watch.apply_call(&pinned, &compact, NOW).unwrap_err();
+            assert_eq!(err.code(), code, "{what}: {err}");
+            assert!(!talking(&watch.status(NOW)), "{what} must not show a call");
+        }
+    }
+
+    #[test]
+    fn an_ended_call_never_comes_back_by_replaying_its_start() {
+        let bank = Bank::new("k1");
+        let pinned = bank.pinned();
+        let mut watch = CallWatch::new();
+        let start = bank.call("s1", CallState::Open, NOW);
+        watch.apply_call(&pinned, &start, NOW).unwrap();
+        watch
+            .apply_call(
+                &pinned,
+                &bank.call("s2", CallState::Ended, NOW + 5),
+                NOW + 5,
+            )
+            .unwrap();
+        let err = watch.apply_call(&pinned, &start, NOW + 10).unwrap_err();
+        assert_eq!(err, ProtocolError::CallEnded("call-1".into()));
+        assert!(!talking(&watch.status(NOW + 10)));
+        // A renewal replayed after a newer one is refused too.
+        let mut watch = CallWatch::new();
+        let renewal = bank.call("s3", CallState::Open, NOW + 60);
+        watch.apply_call(&pinned, &renewal, NOW + 60).unwrap();
+        let err = watch.apply_call(&pinned, &start, NOW + 61).unwrap_err();
+        assert_eq!(err.code(), "replayed");
+    }
+
+    #[test]
+    fn a_call_unrenewed_for_30_minutes_stops_counting() {
+        let bank = Bank::new("k1");
+        let pinned = bank.pinned();
+        let mut watch = CallWatch::new();
+        watch
+            .apply_call(&pinned, &bank.call("s1", CallState::Open, NOW), NOW)
+            .unwrap();
+        assert!(talking(&watch.status(NOW + MAX_CALL_STATEMENT_S - 1)));
+        assert!(!talking(&watch.status(NOW + MAX_CALL_STATEMENT_S)));
+    }
+
+    #[test]
+    fn a_proof_that_lists_no_call_ends_one_whose_end_was_missed() {
+        let bank = Bank::new("k1");
+        let pinned = bank.pinned();
+        let mut watch = CallWatch::new();
+        watch
+            .apply_call(&pinned, &bank.call("s1", CallState::Open, NOW), NOW)
+            .unwrap();
+        // A proof that still lists it keeps it.
+        watch
+            .apply_contact(&pinned, &bank.contact(NOW + 20, &["call-1"]), NOW + 20)
+            .unwrap();
+        assert!(talking(&watch.status(NOW + 21)));
+        watch
+            .apply_contact(&pinned, &bank.contact(NOW + 40, &[]), NOW + 40)
+            .unwrap();
+        assert_eq!(
+            watch.status(NOW + 41),
+            CallStatus::NotCalling { heard_at: NOW + 40 }
+        );
+    }
+
+    #[test]
+    fn a_proof_that_lists_a_call_the_device_never_saw_is_not_not_calling() {
+        let bank = Bank::new("k1");
+        let pinned = bank.pinned();
+        let mut watch = CallWatch::new();
+        watch
+            .apply_contact(&pinned, &bank.contact(NOW, &["call-1"]), NOW)
+            .unwrap();
+        assert_eq!(
+            watch.status(NOW),
+            CallStatus::CantCheck {
+                heard_at: Some(NOW)
+            },
+            "a call is open but the device cannot say who: it must not say nobody is calling"
+        );
+        watch
+            .apply_call(&pinned, &bank.call("s1", CallState::Open, NOW), NOW)
+            .unwrap();
+        assert!(talking(&watch.status(NOW + 1)));
+    }
+
+    #[test]
+    fn old_forged_or_forwarded_contact_proofs_do_not_make_not_calling() {
+        let bank = Bank::new("k1");
+        let pinned = bank.pinned();
+        let forwarded = bank.sign(
+            CONTACT_TYP,
+            &ContactClaims {
+                iss: BANK.into(),
+                aud: BOB.into(),
+                iat: NOW,
+                open_calls: vec![],
+            },
+        );
+        for (what, compact, code) in [
+            (
+                "stale",
+                bank.contact(NOW - FRESH_CONTACT_S - 1, &[]),
+                "too_old",
+            ),
+            ("forged", Bank::new("k1").contact(NOW, &[]), "bad_signature"),
+            ("forwarded", forwarded, "wrong_audience"),
+            (
+                "a call statement passed off as a proof",
+                bank.call("s1", CallState::Ended, NOW),
+                "wrong_type",
+            ),
+        ] {
+            let mut watch = CallWatch::new();
+            let err = watch.apply_contact(&pinned, &compact, NOW).unwrap_err();
+            assert_eq!(err.code(), code, "{what}: {err}");
+            assert_eq!(
+                watch.status(NOW),
+                CallStatus::CantCheck { heard_at: None },
+                "{what}"
+            );
+        }
+        // Losing the stream turns a fresh proof into "can't check" at once.
+        let mut watch = CallWatch::new();
+        watch
+            .apply_contact(&pinned, &bank.contact(NOW, &[]), NOW)
+            .unwrap();
+        watch.lose_contact();
+        assert_eq!(
+            watch.status(NOW + 1),
+            CallStatus::CantCheck {
+                heard_at: Some(NOW)
+            }
+        );
+    }
+}
