@@ -505,7 +505,7 @@ mod tests {
                 state,
                 agent: "Hawa Diallo".into(),
                 reason: CallReason::SuspiciousPayment,
-                started_at: NOW,
+                started_at: iat.min(NOW),
             }
         }
 

@@ -90,7 +90,7 @@ struct Conversation {
     csrf: String,
 }
 
-async fn add_staff(dir: &Path) {
+pub(crate) async fn add_staff(dir: &Path) {
     // Staff accounts come from the administration command (the demo made
     // two of its own first).
     // With PostgreSQL the command is pointed at the same database; it runs
@@ -157,7 +157,7 @@ async fn refuse_sign_ins(http: &Http) {
     assert_eq!(replay.status, 400);
 }
 
-async fn agent_signs_in(http: &Http) -> String {
+pub(crate) async fn agent_signs_in(http: &Http) -> String {
     let signed_in = console_sign_in(http, "silva", "correct horse battery staple").await;
     assert_eq!(signed_in.status, 303, "{}", signed_in.text());
     session_cookie(&signed_in)

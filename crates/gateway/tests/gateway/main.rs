@@ -9,6 +9,7 @@ mod support;
 mod adversarial;
 mod alerts;
 mod bank_api;
+mod calls;
 mod chat;
 mod console;
 mod delivery;

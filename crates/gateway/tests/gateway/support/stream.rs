@@ -58,10 +58,25 @@ pub async fn next_frame(ws: &mut Ws) -> ServerFrame {
     }
 }
 
+/// The next numbered event, past any contact proofs (they come after
+/// `hello` and with every keep-alive).
 pub async fn next_event(ws: &mut Ws) -> (u64, DeviceEvent) {
-    match next_frame(ws).await {
-        ServerFrame::Event { seq, event } => (seq, event),
-        other => panic!("expected an event, got {other:?}"),
+    loop {
+        match next_frame(ws).await {
+            ServerFrame::Event { seq, event } => return (seq, event),
+            ServerFrame::Contact { .. } => continue,
+            other => panic!("expected an event, got {other:?}"),
+        }
+    }
+}
+
+/// The next contact proof and the call statements sent with it, past any
+/// numbered events.
+pub async fn next_contact(ws: &mut Ws) -> (String, Vec<String>) {
+    loop {
+        if let ServerFrame::Contact { jws, calls } = next_frame(ws).await {
+            return (jws, calls);
+        }
     }
 }
 
