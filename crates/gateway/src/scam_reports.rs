@@ -130,7 +130,7 @@ pub fn unhandled(conn: &Connection) -> Result<Vec<ScamReport>, GatewayError> {
     let mut stmt = conn.prepare_cached(&format!(
         "{REPORTS} WHERE s.handled_at IS NULL ORDER BY s.received_at LIMIT 200"
     ))?;
-    let rows = stmt.query_map(params![], report_from_row)?;
+    let rows = stmt.query_map((), report_from_row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
@@ -185,7 +185,7 @@ pub async fn get_scam_reports(
                     .collect::<Result<Vec<_>, _>>()?,
                 None => c
                     .prepare_cached(&format!("{REPORTS} ORDER BY s.received_at"))?
-                    .query_map(params![], report_from_row)?
+                    .query_map((), report_from_row)?
                     .collect::<Result<Vec<_>, _>>()?,
             };
             Ok(rows)
