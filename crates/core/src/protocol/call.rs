@@ -228,14 +228,31 @@ fn check_field(value: &str, what: &'static str) -> Result<(), ProtocolError> {
     Ok(())
 }
 
-fn check_audience(pinned: &PinnedKeys, aud: &str) -> Result<(), ProtocolError> {
-    match &pinned.audience {
-        Some(expected) if expected == aud => Ok(()),
-        expected => Err(ProtocolError::WrongAudience {
-            expected: expected.clone(),
-            got: Some(aud.to_owned()),
-        }),
+/// What both statements check first: this bank, this customer, and not
+/// issued past the allowed clock skew.
+fn check_issued(
+    pinned: &PinnedKeys,
+    iss: &str,
+    aud: &str,
+    iat: i64,
+    now: i64,
+) -> Result<(), ProtocolError> {
+    if iss != pinned.issuer {
+        return Err(ProtocolError::UnknownIssuer(iss.to_owned()));
     }
+    match &pinned.audience {
+        Some(expected) if expected == aud => {}
+        expected => {
+            return Err(ProtocolError::WrongAudience {
+                expected: expected.clone(),
+                got: Some(aud.to_owned()),
+            });
+        }
+    }
+    if iat > now.saturating_add(MAX_SKEW_S) {
+        return Err(ProtocolError::IssuedInFuture { iat, now });
+    }
+    Ok(())
 }
 
 /// Verifies a call statement against the bank's pinned keys: signature,
@@ -252,22 +269,13 @@ pub fn verify_call(
     let jws = parse_jws(compact)?;
     pinned.check_signature(&jws, CALL_TYP)?;
     let claims: CallClaims = payload_json(&jws)?;
-    if claims.iss != pinned.issuer {
-        return Err(ProtocolError::UnknownIssuer(claims.iss));
-    }
-    check_audience(pinned, &claims.aud)?;
+    check_issued(pinned, &claims.iss, &claims.aud, claims.iat, now)?;
     for (value, what) in [
         (&claims.jti, "a statement id is 1 to 128 bytes"),
         (&claims.call_id, "a call id is 1 to 128 bytes"),
         (&claims.agent, "an agent name is 1 to 128 plain characters"),
     ] {
         check_field(value, what)?;
-    }
-    if claims.iat > now.saturating_add(MAX_SKEW_S) {
-        return Err(ProtocolError::IssuedInFuture {
-            iat: claims.iat,
-            now,
-        });
     }
     if claims.started_at > claims.iat {
         return Err(ProtocolError::Malformed(
@@ -301,16 +309,7 @@ pub fn verify_contact(
     let jws = parse_jws(compact)?;
     pinned.check_signature(&jws, CONTACT_TYP)?;
     let claims: ContactClaims = payload_json(&jws)?;
-    if claims.iss != pinned.issuer {
-        return Err(ProtocolError::UnknownIssuer(claims.iss));
-    }
-    check_audience(pinned, &claims.aud)?;
-    if claims.iat > now.saturating_add(MAX_SKEW_S) {
-        return Err(ProtocolError::IssuedInFuture {
-            iat: claims.iat,
-            now,
-        });
-    }
+    check_issued(pinned, &claims.iss, &claims.aud, claims.iat, now)?;
     if claims.iat < now.saturating_sub(FRESH_CONTACT_S) {
         return Err(ProtocolError::TooOld {
             iat: claims.iat,
@@ -468,355 +467,5 @@ impl CallWatch {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::protocol::jose::SigningKey;
-    use ring::rand::SystemRandom;
-
-    const BANK: &str = "https://bank.example";
-    const ALICE: &str = "customer-alice-7f3a";
-    const BOB: &str = "customer-bob-19c2";
-    const NOW: i64 = 1_800_000_000;
-
-    struct Bank {
-        key: SigningKey,
-        rng: SystemRandom,
-    }
-
-    impl Bank {
-        fn new(kid: &str) -> Bank {
-            let rng = SystemRandom::new();
-            let (key, _) = SigningKey::generate(kid, &rng).unwrap();
-            Bank { key, rng }
-        }
-
-        fn pinned(&self) -> PinnedKeys {
-            PinnedKeys::pin(BANK, ALICE, vec![self.key.jwk()]).unwrap()
-        }
-
-        fn claims(&self, jti: &str, state: CallState, iat: i64) -> CallClaims {
-            CallClaims {
-                iss: BANK.into(),
-                aud: ALICE.into(),
-                jti: jti.into(),
-                iat,
-                exp: iat + MAX_CALL_STATEMENT_S,
-                call_id: "call-1".into(),
-                state,
-                agent: "Hawa Diallo".into(),
-                reason: CallReason::SuspiciousPayment,
-                started_at: iat.min(NOW),
-            }
-        }
-
-        fn sign<T: Serialize>(&self, typ: &str, claims: &T) -> String {
-            self.key.sign(typ, claims, false, &self.rng).unwrap()
-        }
-
-        fn call(&self, jti: &str, state: CallState, iat: i64) -> String {
-            self.sign(CALL_TYP, &self.claims(jti, state, iat))
-        }
-
-        fn contact(&self, iat: i64, open: &[&str]) -> String {
-            self.sign(
-                CONTACT_TYP,
-                &ContactClaims {
-                    iss: BANK.into(),
-                    aud: ALICE.into(),
-                    iat,
-                    open_calls: open.iter().map(|s| s.to_string()).collect(),
-                },
-            )
-        }
-    }
-
-    fn talking(status: &CallStatus) -> bool {
-        matches!(status, CallStatus::TalkingNow { .. })
-    }
-
-    #[test]
-    fn a_genuine_call_shows_until_it_ends_and_then_not_calling() {
-        let bank = Bank::new("k1");
-        let pinned = bank.pinned();
-        let mut watch = CallWatch::new();
-        assert_eq!(
-            watch.status(NOW),
-            CallStatus::CantCheck { heard_at: None },
-            "nothing heard yet: can't check"
-        );
-        watch
-            .apply_contact(&pinned, &bank.contact(NOW, &[]), NOW)
-            .unwrap();
-        assert_eq!(
-            watch.status(NOW + 1),
-            CallStatus::NotCalling { heard_at: NOW }
-        );
-        watch
-            .apply_call(&pinned, &bank.call("s1", CallState::Open, NOW), NOW)
-            .unwrap();
-        match watch.status(NOW + 2) {
-            CallStatus::TalkingNow { call } => {
-                assert_eq!(call.agent, "Hawa Diallo");
-                assert_eq!(call.reason, CallReason::SuspiciousPayment);
-                assert_eq!(call.started_at, NOW);
-            }
-            other => panic!("expected talking now, got {other:?}"),
-        }
-        watch
-            .apply_call(
-                &pinned,
-                &bank.call("s2", CallState::Ended, NOW + 5),
-                NOW + 5,
-            )
-            .unwrap();
-        assert_eq!(
-            watch.status(NOW + 6),
-            CallStatus::NotCalling { heard_at: NOW }
-        );
-        // Sixty seconds after the last proof the answer is honest.
-        assert_eq!(
-            watch.status(NOW + FRESH_CONTACT_S + 1),
-            CallStatus::CantCheck {
-                heard_at: Some(NOW)
-            }
-        );
-    }
-
-    #[test]
-    fn forged_forwarded_and_mistyped_statements_never_show_talking_now() {
-        let bank = Bank::new("k1");
-        let pinned = bank.pinned();
-        let attempts: Vec<(&str, String, &str)> = vec![
-            (
-                "signed by another key under the pinned kid",
-                Bank::new("k1").call("s1", CallState::Open, NOW),
-                "bad_signature",
-            ),
-            (
-                "signed by a key that is not pinned",
-                Bank::new("k9").call("s1", CallState::Open, NOW),
-                "unknown_key",
-            ),
-            (
-                "a genuine statement for another customer",
-                bank.sign(
-                    CALL_TYP,
-                    &CallClaims {
-                        aud: BOB.into(),
-                        ..bank.claims("s1", CallState::Open, NOW)
-                    },
-                ),
-                "wrong_audience",
-            ),
-            (
-                "an alert's typ on a call statement",
-                bank.sign(
-                    crate::protocol::alert::ALERT_TYP,
-                    &bank.claims("s1", CallState::Open, NOW),
-                ),
-                "wrong_type",
-            ),
-            (
-                "a contact proof passed off as a call",
-                bank.contact(NOW, &["call-1"]),
-                "wrong_type",
-            ),
-            (
-                "another issuer",
-                bank.sign(
-                    CALL_TYP,
-                    &CallClaims {
-                        iss: "https://evil.example".into(),
-                        ..bank.claims("s1", CallState::Open, NOW)
-                    },
-                ),
-                "unknown_issuer",
-            ),
-            (
-                "expired",
-                bank.call("s1", CallState::Open, NOW - MAX_CALL_STATEMENT_S - 1),
-                "expired",
-            ),
-            (
-                "issued in the future",
-                bank.sign(
-                    CALL_TYP,
-                    &CallClaims {
-                        started_at: NOW + 3600,
-                        ..bank.claims("s1", CallState::Open, NOW + 3600)
-                    },
-                ),
-                "issued_in_future",
-            ),
-            (
-                "a start after its statement",
-                bank.sign(
-                    CALL_TYP,
-                    &CallClaims {
-                        started_at: NOW + 30,
-                        ..bank.claims("s1", CallState::Open, NOW)
-                    },
-                ),
-                "malformed",
-            ),
-            (
-                "a lifetime past 30 minutes",
-                bank.sign(
-                    CALL_TYP,
-                    &CallClaims {
-                        exp: NOW + MAX_CALL_STATEMENT_S + 1,
-                        ..bank.claims("s1", CallState::Open, NOW)
-                    },
-                ),
-                "malformed",
-            ),
-            (
-                "an agent name with a bidirectional override",
-                bank.sign(
-                    CALL_TYP,
-                    &CallClaims {
-                        agent: "Hawa \u{202E}knaB".into(),
-                        ..bank.claims("s1", CallState::Open, NOW)
-                    },
-                ),
-                "malformed",
-            ),
-        ];
-        for (what, compact, code) in attempts {
-            let mut watch = CallWatch::new();
-            let err = watch.apply_call(&pinned, &compact, NOW).unwrap_err();
-            assert_eq!(err.code(), code, "{what}: {err}");
-            assert!(!talking(&watch.status(NOW)), "{what} must not show a call");
-        }
-    }
-
-    #[test]
-    fn an_ended_call_never_comes_back_by_replaying_its_start() {
-        let bank = Bank::new("k1");
-        let pinned = bank.pinned();
-        let mut watch = CallWatch::new();
-        let start = bank.call("s1", CallState::Open, NOW);
-        watch.apply_call(&pinned, &start, NOW).unwrap();
-        watch
-            .apply_call(
-                &pinned,
-                &bank.call("s2", CallState::Ended, NOW + 5),
-                NOW + 5,
-            )
-            .unwrap();
-        let err = watch.apply_call(&pinned, &start, NOW + 10).unwrap_err();
-        assert_eq!(err, ProtocolError::CallEnded("call-1".into()));
-        assert!(!talking(&watch.status(NOW + 10)));
-        // A renewal replayed after a newer one is refused too.
-        let mut watch = CallWatch::new();
-        let renewal = bank.call("s3", CallState::Open, NOW + 60);
-        watch.apply_call(&pinned, &renewal, NOW + 60).unwrap();
-        let err = watch.apply_call(&pinned, &start, NOW + 61).unwrap_err();
-        assert_eq!(err.code(), "replayed");
-    }
-
-    #[test]
-    fn a_call_unrenewed_for_30_minutes_stops_counting() {
-        let bank = Bank::new("k1");
-        let pinned = bank.pinned();
-        let mut watch = CallWatch::new();
-        watch
-            .apply_call(&pinned, &bank.call("s1", CallState::Open, NOW), NOW)
-            .unwrap();
-        assert!(talking(&watch.status(NOW + MAX_CALL_STATEMENT_S - 1)));
-        assert!(!talking(&watch.status(NOW + MAX_CALL_STATEMENT_S)));
-    }
-
-    #[test]
-    fn a_proof_that_lists_no_call_ends_one_whose_end_was_missed() {
-        let bank = Bank::new("k1");
-        let pinned = bank.pinned();
-        let mut watch = CallWatch::new();
-        watch
-            .apply_call(&pinned, &bank.call("s1", CallState::Open, NOW), NOW)
-            .unwrap();
-        // A proof that still lists it keeps it.
-        watch
-            .apply_contact(&pinned, &bank.contact(NOW + 20, &["call-1"]), NOW + 20)
-            .unwrap();
-        assert!(talking(&watch.status(NOW + 21)));
-        watch
-            .apply_contact(&pinned, &bank.contact(NOW + 40, &[]), NOW + 40)
-            .unwrap();
-        assert_eq!(
-            watch.status(NOW + 41),
-            CallStatus::NotCalling { heard_at: NOW + 40 }
-        );
-    }
-
-    #[test]
-    fn a_proof_that_lists_a_call_the_device_never_saw_is_not_not_calling() {
-        let bank = Bank::new("k1");
-        let pinned = bank.pinned();
-        let mut watch = CallWatch::new();
-        watch
-            .apply_contact(&pinned, &bank.contact(NOW, &["call-1"]), NOW)
-            .unwrap();
-        assert_eq!(
-            watch.status(NOW),
-            CallStatus::CantCheck {
-                heard_at: Some(NOW)
-            },
-            "a call is open but the device cannot say who: it must not say nobody is calling"
-        );
-        watch
-            .apply_call(&pinned, &bank.call("s1", CallState::Open, NOW), NOW)
-            .unwrap();
-        assert!(talking(&watch.status(NOW + 1)));
-    }
-
-    #[test]
-    fn old_forged_or_forwarded_contact_proofs_do_not_make_not_calling() {
-        let bank = Bank::new("k1");
-        let pinned = bank.pinned();
-        let forwarded = bank.sign(
-            CONTACT_TYP,
-            &ContactClaims {
-                iss: BANK.into(),
-                aud: BOB.into(),
-                iat: NOW,
-                open_calls: vec![],
-            },
-        );
-        for (what, compact, code) in [
-            (
-                "stale",
-                bank.contact(NOW - FRESH_CONTACT_S - 1, &[]),
-                "too_old",
-            ),
-            ("forged", Bank::new("k1").contact(NOW, &[]), "bad_signature"),
-            ("forwarded", forwarded, "wrong_audience"),
-            (
-                "a call statement passed off as a proof",
-                bank.call("s1", CallState::Ended, NOW),
-                "wrong_type",
-            ),
-        ] {
-            let mut watch = CallWatch::new();
-            let err = watch.apply_contact(&pinned, &compact, NOW).unwrap_err();
-            assert_eq!(err.code(), code, "{what}: {err}");
-            assert_eq!(
-                watch.status(NOW),
-                CallStatus::CantCheck { heard_at: None },
-                "{what}"
-            );
-        }
-        // Losing the stream turns a fresh proof into "can't check" at once.
-        let mut watch = CallWatch::new();
-        watch
-            .apply_contact(&pinned, &bank.contact(NOW, &[]), NOW)
-            .unwrap();
-        watch.lose_contact();
-        assert_eq!(
-            watch.status(NOW + 1),
-            CallStatus::CantCheck {
-                heard_at: Some(NOW)
-            }
-        );
-    }
-}
+#[path = "call_tests.rs"]
+mod tests;
