@@ -5,8 +5,9 @@
 
 use std::path::Path;
 use strongroom_client::app::{
-    AccountView, AlertItem, Balance, BalancePoint, LedgerEntry, LinkReceipt, LiveEvent,
-    MessageView, NotificationPrivacy, PendingLinkView, SearchResult, Settings, Status,
+    AccountView, AlertItem, Balance, BalancePoint, CallState, CallStatusView, LedgerEntry,
+    LinkReceipt, LiveEvent, MessageView, NotificationPrivacy, PendingLinkView, SearchResult,
+    Settings, Status,
 };
 use strongroom_client::{AlertView, DamageReport, ErrorCode, ErrorReport};
 use strongroom_store::{
@@ -51,6 +52,8 @@ fn bindings() -> String {
         declare::<MessageView>(&cfg),
         declare::<SearchResult>(&cfg),
         declare::<LedgerEntry>(&cfg),
+        declare::<CallState>(&cfg),
+        declare::<CallStatusView>(&cfg),
         declare::<LiveEvent>(&cfg),
     ];
     format!(

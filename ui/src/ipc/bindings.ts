@@ -1,7 +1,7 @@
 // Generated from the Rust types by crates/client/tests/ipc_bindings.rs: do not edit.
 // Regenerate with `STRONGROOM_BLESS=1 cargo test -p strongroom-client --test ipc_bindings`.
 
-export type ErrorCode = "keychain_missing" | "keychain_locked" | "keychain_denied" | "keychain_entry_too_long" | "keychain_corrupted" | "keychain_failed" | "keychain_timeout" | "store_tampered" | "store_account_locked" | "store_wrong_key" | "store_unknown_account" | "store_not_found" | "store_missing_key_version" | "store_wrong_master_key" | "store_bad_master_key" | "store_bad_anchor" | "store_newer_schema" | "store_rotation_not_forward" | "store_in_use" | "store_io" | "store_random_failed" | "store_database" | "too_large" | "malformed" | "unsupported_algorithm" | "forbidden_header" | "wrong_type" | "unknown_key" | "bad_signature" | "bad_key" | "unknown_issuer" | "replayed" | "wrong_audience" | "issued_in_future" | "too_old" | "stale_rotation" | "broken_key_chain" | "data_folder" | "master_key_missing" | "rotation_incomplete" | "account_key_missing" | "network" | "tls" | "bank_protocol" | "refused" | "link_expired" | "link_denied" | "link_revoked" | "not_linked" | "unknown_alert" | "bad_transcript" | "not_vouched_by_bank" | "export" | "locked" | "not_ready" | "wrong_passphrase" | "weak_passphrase" | "bad_answer" | "link_cancelled" | "settings" | "random" | "update_unreachable" | "update_insecure" | "update_server" | "update_signature" | "update_downgrade" | "update_format" | "update_not_authorised" | "update_failed" | "update_none" | `oauth_${string}`;
+export type ErrorCode = "keychain_missing" | "keychain_locked" | "keychain_denied" | "keychain_entry_too_long" | "keychain_corrupted" | "keychain_failed" | "keychain_timeout" | "store_tampered" | "store_account_locked" | "store_wrong_key" | "store_unknown_account" | "store_not_found" | "store_missing_key_version" | "store_wrong_master_key" | "store_bad_master_key" | "store_bad_anchor" | "store_newer_schema" | "store_rotation_not_forward" | "store_in_use" | "store_io" | "store_random_failed" | "store_database" | "too_large" | "malformed" | "unsupported_algorithm" | "forbidden_header" | "wrong_type" | "unknown_key" | "bad_signature" | "bad_key" | "unknown_issuer" | "replayed" | "wrong_audience" | "issued_in_future" | "too_old" | "stale_rotation" | "expired" | "call_ended" | "broken_key_chain" | "data_folder" | "master_key_missing" | "rotation_incomplete" | "account_key_missing" | "network" | "tls" | "bank_protocol" | "refused" | "link_expired" | "link_denied" | "link_revoked" | "not_linked" | "unknown_alert" | "call_verified" | "bad_transcript" | "not_vouched_by_bank" | "export" | "locked" | "not_ready" | "wrong_passphrase" | "weak_passphrase" | "bad_answer" | "link_cancelled" | "settings" | "random" | "update_unreachable" | "update_insecure" | "update_server" | "update_signature" | "update_downgrade" | "update_format" | "update_not_authorised" | "update_failed" | "update_none" | `oauth_${string}`;
 
 export type ErrorReport = {
 /**
@@ -437,6 +437,39 @@ bank_name: string,
  */
 what: string, };
 
+export type CallState = "talking_now" | "not_calling" | "cant_check";
+
+export type CallStatusView = {
+/**
+ * The linked account.
+ */
+account: string,
+/**
+ * The bank's name as verified at link time.
+ */
+bank_name: string,
+/**
+ * Which of the three answers.
+ */
+state: CallState,
+/**
+ * For `talking_now`: the agent's name as the bank signed it.
+ */
+agent: string | null,
+/**
+ * For `talking_now`: what the call is about, as the customer reads it.
+ */
+reason: string | null,
+/**
+ * For `talking_now`: when the call started (ms).
+ */
+since: number | null,
+/**
+ * When the bank last proved contact (ms); for `cant_check`, the
+ * "since" of "can't reach".
+ */
+heard_at: number | null, };
+
 export type LiveEvent = { "type": "connected",
 /**
  * Whose delivery stream opened.
@@ -501,4 +534,8 @@ total: number, } | { "type": "deep_link",
 /**
  * The bank to link.
  */
-issuer: string, };
+issuer: string, } | { "type": "call_status",
+/**
+ * The status now.
+ */
+status: CallStatusView, };
