@@ -27,6 +27,8 @@ fn main() {
             "unlink",
             "export_transcript",
             "subscribe",
+            "call_statuses",
+            "report_scam_call",
             "update_check",
             "update_install",
             "update_restart",

@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 use strongroom_client::app::{
-    AccountView, AlertItem, AppCore, AppError, LedgerEntry, LinkReceipt, LiveEvent, MessageView,
-    PendingLinkView, SearchResult, Settings, Status,
+    AccountView, AlertItem, AppCore, AppError, CallStatusView, LedgerEntry, LinkReceipt, LiveEvent,
+    MessageView, PendingLinkView, SearchResult, Settings, Status,
 };
 use tauri::State;
 use tauri::ipc::Channel;
@@ -153,6 +153,32 @@ pub struct Exported {
 pub fn export_transcript(core: Core<'_>, account: String) -> Answer<Exported> {
     core.export_transcript(&account)
         .map(|path| Exported { path })
+}
+
+/// Whether each linked bank is calling the customer, as of now.
+#[tauri::command]
+pub fn call_statuses(core: Core<'_>) -> Answer<Vec<CallStatusView>> {
+    core.call_statuses()
+}
+
+/// When the bank received a scam-call report.
+#[derive(serde::Serialize)]
+pub struct ScamReportReceipt {
+    received_at: i64,
+}
+
+/// Reports a call from someone claiming to be `account`'s bank.
+#[tauri::command]
+pub async fn report_scam_call(
+    core: Core<'_>,
+    account: String,
+    called_at: i64,
+    caller_number: Option<String>,
+    note: Option<String>,
+) -> Answer<ScamReportReceipt> {
+    core.report_scam_call(&account, called_at, caller_number, note)
+        .await
+        .map(|received_at| ScamReportReceipt { received_at })
 }
 
 /// Streams live events to the window until it goes away.

@@ -9,6 +9,7 @@
 mod commands;
 mod notification_text;
 mod notify;
+mod tray;
 mod update;
 
 use std::path::PathBuf;
@@ -52,8 +53,9 @@ fn deep_links(core: &AppCore, urls: impl IntoIterator<Item = String>) {
     }
 }
 
-/// Notifications and the tray's unread count follow the live events. A
-/// click on a notification brings the window up on that alert.
+/// Notifications, the tray's unread count and its call status lines follow
+/// the live events. A click on a notification brings the window up on that
+/// alert.
 fn follow_events(app: tauri::AppHandle, core: Arc<AppCore>) {
     let mut events = core.subscribe();
     let click_app = app.clone();
@@ -66,9 +68,20 @@ fn follow_events(app: tauri::AppHandle, core: Arc<AppCore>) {
             click_core.announce(LiveEvent::OpenAlert { account, alert_id });
         }),
     );
+    let mut calls = tray::CallLines::default();
+    let mut every = tokio::time::interval(tray::CALLS_EVERY);
     tauri::async_runtime::spawn(async move {
         loop {
-            let event = match events.recv().await {
+            let event = tokio::select! {
+                event = events.recv() => event,
+                _ = every.tick() => {
+                    // Time alone changes the call status (a call expires,
+                    // contact goes stale): the tray reads it again.
+                    calls.refresh(&app, &core);
+                    continue;
+                }
+            };
+            let event = match event {
                 Ok(event) => event,
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
                 Err(_) => return,
@@ -83,20 +96,10 @@ fn follow_events(app: tauri::AppHandle, core: Arc<AppCore>) {
                 };
                 notifier.show(&title, &body, target);
             }
-            if let Some(tray) = app.tray_by_id("main") {
-                let unread = core.unread_total();
-                let text = if unread == 0 {
-                    "Strongroom".to_owned()
-                } else {
-                    format!("Strongroom: {unread} unread")
-                };
-                let _ = tray.set_tooltip(Some(&text));
-                let _ = tray.set_title(Some(if unread == 0 {
-                    String::new()
-                } else {
-                    unread.to_string()
-                }));
+            if matches!(event, LiveEvent::CallStatus { .. } | LiveEvent::Locked) {
+                calls.refresh(&app, &core);
             }
+            tray::show_unread(&app, core.unread_total());
         }
     });
 }
@@ -185,60 +188,7 @@ fn main() {
                 let core = core.clone();
                 tauri::async_runtime::spawn(async move { core.open() });
             }
-            let tray_core = core.clone();
-            let menu_core = core.clone();
-            // A menu is what makes the icon appear on Linux (an Ayatana
-            // indicator without one is never shown), and it is where a tray
-            // app's Quit belongs.
-            let menu = tauri::menu::Menu::with_items(
-                app,
-                &[
-                    &tauri::menu::MenuItem::with_id(
-                        app,
-                        "open",
-                        "Open Strongroom",
-                        true,
-                        None::<&str>,
-                    )?,
-                    &tauri::menu::MenuItem::with_id(app, "lock", "Lock now", true, None::<&str>)?,
-                    &tauri::menu::PredefinedMenuItem::separator(app)?,
-                    &tauri::menu::MenuItem::with_id(
-                        app,
-                        "quit",
-                        "Quit Strongroom",
-                        true,
-                        None::<&str>,
-                    )?,
-                ],
-            )?;
-            tauri::tray::TrayIconBuilder::with_id("main")
-                .tooltip("Strongroom")
-                .menu(&menu)
-                .show_menu_on_left_click(false)
-                .on_menu_event(move |app, event| match event.id().as_ref() {
-                    "open" => {
-                        menu_core.touch();
-                        show_main(app);
-                    }
-                    "lock" => {
-                        menu_core.lock_now();
-                        menu_core.announce(LiveEvent::Locked);
-                    }
-                    "quit" => app.exit(0),
-                    _ => {}
-                })
-                .icon(
-                    app.default_window_icon()
-                        .cloned()
-                        .ok_or("the app has no icon")?,
-                )
-                .on_tray_icon_event(move |tray, event| {
-                    if let tauri::tray::TrayIconEvent::Click { .. } = event {
-                        tray_core.touch();
-                        show_main(tray.app_handle());
-                    }
-                })
-                .build(app)?;
+            tray::build(app, core.clone())?;
             let link_core = core.clone();
             app.deep_link().on_open_url(move |event| {
                 deep_links(&link_core, event.urls().iter().map(ToString::to_string));
@@ -271,6 +221,8 @@ fn main() {
             commands::unlink,
             commands::export_transcript,
             commands::subscribe,
+            commands::call_statuses,
+            commands::report_scam_call,
             update::update_check,
             update::update_install,
             update::update_restart,

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
-use strongroom_client::app::{LiveEvent, NotificationPrivacy};
+use strongroom_client::app::{CallStatusView, LiveEvent, NotificationPrivacy};
 
 /// Kind code → label, as the window shows it.
 static KIND_LABELS: LazyLock<BTreeMap<String, String>> = LazyLock::new(|| {
@@ -29,11 +29,21 @@ pub fn kind_label(kind: &str) -> &'static str {
 }
 
 /// The notification for a live event as `(title, body)`; `None` for events
-/// that do not notify. Quarantined alerts never notify as the bank's.
+/// that do not notify. Quarantined alerts never notify as the bank's. A
+/// verified call that begins always notifies, even when privacy hides
+/// everything else: the customer may be on the phone with a stranger right
+/// now, and the one thing to know is that the bank really is calling.
 pub fn notification_for(
     privacy: NotificationPrivacy,
     event: &LiveEvent,
 ) -> Option<(String, String)> {
+    if let LiveEvent::CallStatus {
+        status,
+        started: true,
+    } = event
+    {
+        return Some(call_started(privacy, status));
+    }
     let LiveEvent::Alert { alert, .. } = event else {
         return None;
     };
@@ -53,12 +63,32 @@ pub fn notification_for(
     })
 }
 
+/// The notification for a verified call that began.
+fn call_started(privacy: NotificationPrivacy, status: &CallStatusView) -> (String, String) {
+    match (privacy, &status.agent, &status.reason) {
+        (NotificationPrivacy::Full, Some(agent), Some(reason)) => (
+            format!("{} is calling you", status.bank_name),
+            format!("{agent}, about {reason}. Verified by Strongroom."),
+        ),
+        (NotificationPrivacy::Nothing, ..) => {
+            ("Strongroom".into(), "Your bank is calling you".into())
+        }
+        _ => (
+            status.bank_name.clone(),
+            format!(
+                "{} is calling you. Verified by Strongroom.",
+                status.bank_name
+            ),
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::BTreeSet;
     use strongroom_client::AlertView;
-    use strongroom_client::app::AlertItem;
+    use strongroom_client::app::{AlertItem, CallState};
     use strongroom_core::protocol::alert::AlertKind;
     use strongroom_store::Severity;
 
@@ -148,10 +178,61 @@ mod tests {
     }
 
     #[test]
-    fn only_alerts_notify() {
+    fn only_alerts_and_calls_that_begin_notify() {
         let event = LiveEvent::Message {
             account: "00000000000000a1".into(),
         };
         assert_eq!(notification_for(NotificationPrivacy::Full, &event), None);
+        for state in [
+            CallState::TalkingNow,
+            CallState::NotCalling,
+            CallState::CantCheck,
+        ] {
+            let event = call_event(state, false);
+            assert_eq!(
+                notification_for(NotificationPrivacy::Full, &event),
+                None,
+                "a call status that is not a call beginning ({state:?}) stays quiet"
+            );
+        }
+    }
+
+    fn call_event(state: CallState, started: bool) -> LiveEvent {
+        let talking = state == CallState::TalkingNow;
+        LiveEvent::CallStatus {
+            status: CallStatusView {
+                account: "00000000000000a1".into(),
+                bank_name: "Demo Bank".into(),
+                state,
+                agent: talking.then(|| "Hawa Lind".into()),
+                reason: talking.then(|| "a suspicious payment".into()),
+                since: talking.then_some(1_000),
+                heard_at: Some(1_000),
+            },
+            started,
+        }
+    }
+
+    #[test]
+    fn a_call_that_begins_notifies_whatever_the_privacy() {
+        let event = call_event(CallState::TalkingNow, true);
+        assert_eq!(
+            notification_for(NotificationPrivacy::Nothing, &event),
+            Some(("Strongroom".into(), "Your bank is calling you".into()))
+        );
+        let (title, body) =
+            notification_for(NotificationPrivacy::HideAmounts, &event).expect("it notifies");
+        assert_eq!(title, "Demo Bank");
+        assert!(
+            body.contains("calling you") && !body.contains("Hawa"),
+            "{body}"
+        );
+        let (title, body) =
+            notification_for(NotificationPrivacy::Full, &event).expect("it notifies");
+        assert_eq!(title, "Demo Bank is calling you");
+        assert!(
+            body.starts_with("Hawa Lind, about a suspicious payment"),
+            "{body}"
+        );
     }
 }

@@ -150,6 +150,66 @@ describe("home", () => {
   });
 });
 
+describe("call status", () => {
+  it("shows each of the three answers on the bank's card, from the shell and from live events", async () => {
+    render(App);
+    await waitFor(() => expect(byId("call-status")).toHaveAttribute("data-state", "not_calling"));
+    expect(byId("call-status")).toHaveTextContent("Not calling you");
+    expect(byId("call-sentence")).toHaveTextContent("Demo Bank is not calling you. If someone says they are, hang up.");
+    await subscribed();
+    const talking = {
+      account: ACCOUNT,
+      bank_name: "Demo Bank",
+      state: "talking_now" as const,
+      agent: "Hawa Lind",
+      reason: "a suspicious payment",
+      since: Date.UTC(2026, 0, 14, 14, 2),
+      heard_at: Date.UTC(2026, 0, 14, 14, 2),
+    };
+    fake.emit({ type: "call_status", status: talking, started: true });
+    await waitFor(() => expect(byId("call-status")).toHaveAttribute("data-state", "talking_now"));
+    expect(byId("call-status")).toHaveTextContent("Talking to you now");
+    expect(byId("call-sentence")).toHaveTextContent(/^Hawa Lind, Demo Bank, about a suspicious payment, since /);
+    // A verified call is the bank's own: there is nothing to report.
+    expect(maybe("scam-report-open")).toBeNull();
+    await waitFor(() => expect(liveRegion()).toHaveTextContent("Demo Bank is calling you now: Hawa Lind, verified."));
+    fake.emit({
+      type: "call_status",
+      status: { ...talking, state: "cant_check", agent: null, reason: null, since: null },
+      started: false,
+    });
+    await waitFor(() => expect(byId("call-status")).toHaveAttribute("data-state", "cant_check"));
+    expect(byId("call-sentence")).toHaveTextContent(/^Can't reach Demo Bank since .*: don't trust anyone who calls claiming to be Demo Bank\.$/);
+  });
+
+  it("reports a scam call with the number and note, and says the bank received it", async () => {
+    render(App);
+    await userEvent.click(await screen.findByTestId("scam-report-open"));
+    await userEvent.type(byId("scam-report-number"), "+44 20 7946 0000");
+    await userEvent.type(byId("scam-report-note"), "Said my account was hacked");
+    await userEvent.click(byId("scam-report-send"));
+    await screen.findByTestId("scam-report-received");
+    expect(byId("scam-report-received")).toHaveTextContent("Demo Bank received your report at");
+    const sent = fake.calls.filter((c) => c.cmd === "report_scam_call").map((c) => c.args!);
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ account: ACCOUNT, callerNumber: "+44 20 7946 0000", note: "Said my account was hacked" });
+    expect(typeof sent[0].calledAt).toBe("number");
+  });
+
+  it("shows why a report was refused and keeps what was typed", async () => {
+    fake.overrides.set("report_scam_call", () => {
+      throw { code: "network", message: "Demo Bank could not be reached." };
+    });
+    render(App);
+    await userEvent.click(await screen.findByTestId("scam-report-open"));
+    await userEvent.type(byId("scam-report-note"), "Asked for my PIN");
+    await userEvent.click(byId("scam-report-send"));
+    await waitFor(() => expect(byId("scam-report-error")).toHaveTextContent("Demo Bank could not be reached."));
+    expect(byId("scam-report-note")).toHaveValue("Asked for my PIN");
+    expect(maybe("scam-report-received")).toBeNull();
+  });
+});
+
 describe("chat", () => {
   it("shows the quick-replies pilot only while the bank has it switched on", async () => {
     render(App);

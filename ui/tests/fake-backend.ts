@@ -3,7 +3,16 @@
 // mocks (@tauri-apps/api/mocks), so the UI's real `invoke` and `Channel` run
 // as in the window. It is never part of the app build.
 import { clearMocks, mockIPC, mockWindows } from "@tauri-apps/api/mocks";
-import type { AccountView, AlertItem, LiveEvent, MessageView, SearchResult, Settings, Status } from "../src/ipc/types";
+import type {
+  AccountView,
+  AlertItem,
+  CallStatusView,
+  LiveEvent,
+  MessageView,
+  SearchResult,
+  Settings,
+  Status,
+} from "../src/ipc/types";
 import { account, alert, status } from "./fixtures";
 
 export type FakeState = {
@@ -13,6 +22,9 @@ export type FakeState = {
   alerts: AlertItem[];
   messages: MessageView[];
   search: SearchResult[];
+  calls: CallStatusView[];
+  /** Scam-call reports the window sent. */
+  scamReports: Record<string, unknown>[];
 };
 
 export function initialState(): FakeState {
@@ -36,6 +48,18 @@ export function initialState(): FakeState {
       { id: 2, direction: "Outgoing", author: "me", body: "Is my card blocked?", sent_at: 2, delivery: "Queued" },
     ],
     search: [],
+    calls: [
+      {
+        account: account().id,
+        bank_name: "Demo Bank",
+        state: "not_calling",
+        agent: null,
+        reason: null,
+        since: null,
+        heard_at: Date.UTC(2026, 0, 14, 14, 2),
+      },
+    ],
+    scamReports: [],
   };
 }
 
@@ -105,6 +129,11 @@ function handle(cmd: string, args: Record<string, unknown> | undefined): unknown
       return { client_id: "c1" };
     case "answer_fraud_check":
       return null;
+    case "call_statuses":
+      return s.calls;
+    case "report_scam_call":
+      s.scamReports.push(args!);
+      return { received_at: Date.UTC(2026, 0, 14, 14, 5) };
     case "subscribe":
       fake.channel = Number(String(args!.channel).replace("__CHANNEL__:", ""));
       return null;

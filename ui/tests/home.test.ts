@@ -12,6 +12,7 @@ const props = (over: Partial<ComponentProps<typeof Home>> = {}): ComponentProps<
   onanswer: vi.fn().mockResolvedValue(undefined),
   onchat: vi.fn(),
   onlink: vi.fn(),
+  onreport: vi.fn().mockResolvedValue(Date.UTC(2026, 0, 14, 14, 5)),
   ...over,
 });
 

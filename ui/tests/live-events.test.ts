@@ -1,8 +1,8 @@
 // What each kind of live event does to the window's data, and what it asks
 // to be done next, without a window.
 import { describe, expect, it } from "vitest";
-import type { LiveEvent } from "../src/ipc";
-import { applyLiveEvent, type LiveModel, type Situation } from "../src/lib/live-events";
+import type { CallStatusView, LiveEvent } from "../src/ipc";
+import { applyLiveEvent, callSentence, type LiveModel, type Situation } from "../src/lib/live-events";
 import { ACCOUNT, account, alert, status } from "./fixtures";
 
 const OTHER = "00000000000000b2";
@@ -19,6 +19,20 @@ function model(over: Partial<LiveModel> = {}): LiveModel {
     chatVersion: 0,
     notice: null,
     pendingDeepLink: null,
+    calls: {},
+    ...over,
+  };
+}
+
+function call(over: Partial<CallStatusView> = {}): CallStatusView {
+  return {
+    account: ACCOUNT,
+    bank_name: "Demo Bank",
+    state: "talking_now",
+    agent: "Hawa Lind",
+    reason: "a suspicious payment",
+    since: Date.UTC(2026, 0, 14, 14, 2),
+    heard_at: Date.UTC(2026, 0, 14, 14, 2),
     ...over,
   };
 }
@@ -38,6 +52,7 @@ const EVERY_KIND = [
   "locked",
   "unread",
   "deep_link",
+  "call_status",
 ] as const satisfies readonly LiveEvent["type"][];
 // A kind added to LiveEvent and missing above fails the type check here.
 const everyKindListed: [Exclude<LiveEvent["type"], (typeof EVERY_KIND)[number]>] extends [never] ? true : false = true;
@@ -58,6 +73,7 @@ describe("applyLiveEvent", () => {
       { type: "locked" },
       { type: "unread", total: 0 },
       { type: "deep_link", issuer: "https://bank.example" },
+      { type: "call_status", status: call(), started: true },
     ];
     expect(everyKindListed).toBe(true);
     expect(events.map((e) => e.type)).toEqual(EVERY_KIND);
@@ -179,5 +195,37 @@ describe("applyLiveEvent", () => {
     const waiting = applyLiveEvent(model(), e, { ...onHome, main: false });
     expect(waiting.followUps).toEqual([]);
     expect(waiting.model.pendingDeepLink).toBe("https://bank.example");
+  });
+
+  it("call_status: keeps each bank's status, and announces only a call that begins", () => {
+    const begins = applyLiveEvent(model(), { type: "call_status", status: call(), started: true }, onHome);
+    expect(begins.model.calls[ACCOUNT]).toEqual(call());
+    expect(begins.followUps).toEqual([{ kind: "announce", text: "Demo Bank is calling you now: Hawa Lind, verified." }]);
+    const renewed = applyLiveEvent(begins.model, { type: "call_status", status: call(), started: false }, onHome);
+    expect(renewed.followUps).toEqual([]);
+    const ended = applyLiveEvent(
+      renewed.model,
+      { type: "call_status", status: call({ account: OTHER, bank_name: "Other Bank", state: "not_calling", agent: null, reason: null, since: null }), started: false },
+      onHome,
+    );
+    expect(Object.keys(ended.model.calls).sort()).toEqual([ACCOUNT, OTHER].sort());
+    expect(ended.model.calls[ACCOUNT].state).toBe("talking_now");
+    expect(ended.model.calls[OTHER].state).toBe("not_calling");
+  });
+});
+
+describe("callSentence", () => {
+  const clock = (ms: number) => new Date(ms).toISOString().slice(11, 16);
+  it("says each of the three answers in full", () => {
+    expect(callSentence(call(), clock)).toBe("Hawa Lind, Demo Bank, about a suspicious payment, since 14:02");
+    expect(callSentence(call({ state: "not_calling", agent: null, reason: null, since: null }), clock)).toBe(
+      "Demo Bank is not calling you. If someone says they are, hang up.",
+    );
+    expect(callSentence(call({ state: "cant_check", agent: null, reason: null, since: null, heard_at: Date.UTC(2026, 0, 14, 14, 3) }), clock)).toBe(
+      "Can't reach Demo Bank since 14:03: don't trust anyone who calls claiming to be Demo Bank.",
+    );
+    expect(callSentence(call({ state: "cant_check", agent: null, reason: null, since: null, heard_at: null }), clock)).toBe(
+      "Can't reach Demo Bank: don't trust anyone who calls claiming to be Demo Bank.",
+    );
   });
 });

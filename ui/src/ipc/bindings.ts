@@ -538,4 +538,8 @@ issuer: string, } | { "type": "call_status",
 /**
  * The status now.
  */
-status: CallStatusView, };
+status: CallStatusView,
+/**
+ * A call this device had not shown began (notify once).
+ */
+started: boolean, };

@@ -6,6 +6,7 @@ import { normalizeError } from "./error";
 import type {
   AccountView,
   AlertItem,
+  CallStatusView,
   LedgerEntry,
   LinkReceipt,
   LiveEvent,
@@ -57,6 +58,12 @@ export const sendChat = (account: string, body: string) =>
 export const unlink = (account: string) => call<{ revoked_at_bank: boolean }>("unlink", { account });
 export const exportTranscript = (account: string) =>
   call<{ path: string }>("export_transcript", { account });
+
+/** Whether each linked bank is calling the customer, as of now. */
+export const callStatuses = () => call<CallStatusView[]>("call_statuses");
+/** Reports a call from someone who claimed to be the bank; resolves when the bank received it. */
+export const reportScamCall = (account: string, calledAt: number, callerNumber: string | null, note: string | null) =>
+  call<{ received_at: number }>("report_scam_call", { account, calledAt, callerNumber, note });
 
 /** Asks the update server whether a newer version is offered. */
 export const updateCheck = () => call<UpdateCheck>("update_check");

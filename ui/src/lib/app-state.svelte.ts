@@ -3,8 +3,11 @@
 // and routes between screens; live events go through applyLiveEvent.
 import { tick } from "svelte";
 import * as ipc from "../ipc";
-import type { AccountView, AlertItem, IpcError, LinkReceipt, LiveEvent, Settings, Status } from "../ipc";
+import type { AccountView, AlertItem, CallStatusView, IpcError, LinkReceipt, LiveEvent, Settings, Status } from "../ipc";
 import { applyLiveEvent, type FollowUp, type LiveAlert, type LiveModel, type Notice, type View } from "./live-events";
+
+/** How often the call status is read again while the main window shows. */
+const CALLS_EVERY_MS = 5_000;
 
 /** The stage the window is at, which decides the whole screen. */
 export type Phase = "loading" | "error" | "locked" | "first_run" | "main";
@@ -32,12 +35,15 @@ export class AppState {
   /** Why each offline account is offline (from `disconnected` events), shown on its card. */
   offline = $state<Record<string, string>>({});
   pendingDeepLink: string | null = null;
+  /** Each linked bank's call status, by account: "is my bank really calling me?". */
+  calls = $state<Record<string, CallStatusView>>({});
 
   #liveSeq = 0;
   #liveAlerts: LiveAlert[] = [];
   #alertsRequest = 0;
   #subscribed = false;
   #focusHeading: () => void;
+  #callsTimer: ReturnType<typeof setInterval> | null = null;
 
   /**
    * `focusHeading` moves the keyboard focus to the current screen's heading,
@@ -80,6 +86,12 @@ export class AppState {
     }
     if (this.phase === "main") await this.enterMain();
     else if (this.status && !this.status.error && this.status.ready) void this.startLive();
+  };
+
+  /** Stops the timers (the window is going away). */
+  stop = () => {
+    if (this.#callsTimer !== null) clearInterval(this.#callsTimer);
+    this.#callsTimer = null;
   };
 
   refreshStatus = async () => {
@@ -137,6 +149,36 @@ export class AppState {
     }
   };
 
+  /**
+   * Reads every bank's call status. Time alone changes it (a call expires,
+   * contact goes stale), so it is read every few seconds while the main
+   * window shows, besides each `call_status` event.
+   */
+  loadCalls = async () => {
+    if (this.phase !== "main") return;
+    try {
+      const views = await ipc.callStatuses();
+      this.calls = Object.fromEntries(views.map((v) => [v.account, v]));
+    } catch (e) {
+      this.#fail(e);
+    }
+  };
+
+  /**
+   * Sends `account`'s bank a report of a call from someone who claimed to be
+   * it; resolves with when the bank received it. Rejects with the shell's
+   * `{code, message}`.
+   */
+  reportScamCall = async (account: string, number: string, note: string): Promise<number> => {
+    try {
+      const r = await ipc.reportScamCall(account, Date.now(), number.trim() || null, note.trim() || null);
+      this.announce(`${this.accounts.find((a) => a.id === account)?.bank_name ?? "Your bank"} received your report.`);
+      return r.received_at;
+    } catch (e) {
+      throw ipc.normalizeError(e);
+    }
+  };
+
   loadSettings = async () => {
     try {
       this.settings = await ipc.settings();
@@ -157,8 +199,9 @@ export class AppState {
   }
 
   async enterMain() {
-    await Promise.all([this.loadAccounts(), this.loadAlerts(), this.loadSettings()]);
+    await Promise.all([this.loadAccounts(), this.loadAlerts(), this.loadSettings(), this.loadCalls()]);
     void this.startLive();
+    this.#callsTimer ??= setInterval(() => void this.loadCalls(), CALLS_EVERY_MS);
     if (this.pendingDeepLink) {
       this.openLink(this.pendingDeepLink);
       this.pendingDeepLink = null;
@@ -194,6 +237,7 @@ export class AppState {
       chatVersion: this.chatVersion,
       notice: this.notice,
       pendingDeepLink: this.pendingDeepLink,
+      calls: this.calls,
     };
   }
 
@@ -209,6 +253,7 @@ export class AppState {
     this.#liveAlerts = m.liveAlerts;
     this.#liveSeq = m.liveSeq;
     this.pendingDeepLink = m.pendingDeepLink;
+    if (m.calls !== this.calls) this.calls = m.calls;
   }
 
   #followUp(f: FollowUp) {

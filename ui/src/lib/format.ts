@@ -92,6 +92,11 @@ export function formatWhen(ms: number, locale = userLocale(), now = Date.now()):
     : formatDateTime(ms, locale);
 }
 
+/** The time of day only (14:02), for "since" in the call status. */
+export function formatClock(ms: number, locale = userLocale()): string {
+  return safeDateFormat(locale, { timeStyle: "short" }).format(new Date(ms));
+}
+
 /** UTF-8 size of a text, which is what the 4096-byte chat limit counts. */
 export function utf8Bytes(text: string): number {
   return new TextEncoder().encode(text).length;

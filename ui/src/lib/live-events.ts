@@ -2,7 +2,7 @@
 // the data and the event, so that every event kind can be tested without a
 // window; the reads and announcements it asks for are done by the app state
 // (app-state.svelte.ts).
-import type { AccountView, AlertItem, LiveEvent, Status } from "../ipc";
+import type { AccountView, AlertItem, CallStatusView, LiveEvent, Status } from "../ipc";
 import { alertKindLabel } from "./alert-kinds";
 import { formatAmount } from "./format";
 
@@ -36,6 +36,8 @@ export type LiveModel = {
   notice: Notice | null;
   /** A deep link that arrived before the main window was showing. */
   pendingDeepLink: string | null;
+  /** Each bank's call status, by account. */
+  calls: Record<string, CallStatusView>;
 };
 
 /** Where the person is when the event arrives. */
@@ -54,6 +56,18 @@ export type FollowUp =
   | { kind: "reload_alerts" }
   | { kind: "open_alert"; account: string; alertId: string }
   | { kind: "open_link"; issuer: string };
+
+/** What the window says about one bank calling, in the words the issue gave it. */
+export function callSentence(s: CallStatusView, clock: (ms: number) => string): string {
+  switch (s.state) {
+    case "talking_now":
+      return `${s.agent ?? ""}, ${s.bank_name}, about ${s.reason ?? ""}${s.since !== null ? `, since ${clock(s.since)}` : ""}`;
+    case "not_calling":
+      return `${s.bank_name} is not calling you. If someone says they are, hang up.`;
+    case "cant_check":
+      return `Can't reach ${s.bank_name}${s.heard_at !== null ? ` since ${clock(s.heard_at)}` : ""}: don't trust anyone who calls claiming to be ${s.bank_name}.`;
+  }
+}
 
 /** The bank an account belongs to, by name, for sentences. */
 export function bankName(accounts: readonly AccountView[], account: string): string {
@@ -129,6 +143,14 @@ export function applyLiveEvent(
     case "locked":
       if (model.status) m.status = { ...model.status, locked: true };
       break;
+    case "call_status": {
+      const s = event.status;
+      m.calls = { ...model.calls, [s.account]: s };
+      if (event.started && s.state === "talking_now") {
+        next.push({ kind: "announce", text: `${s.bank_name} is calling you now: ${s.agent ?? "a member of staff"}, verified.` });
+      }
+      break;
+    }
     case "deep_link":
       if (at.main) next.push({ kind: "open_link", issuer: event.issuer });
       else m.pendingDeepLink = event.issuer;

@@ -226,8 +226,13 @@ impl AppCore {
             ClientEvent::LinkRevoked { account } => LiveEvent::LinkRevoked {
                 account: account.to_string(),
             },
-            ClientEvent::CallStatus { account, status } => LiveEvent::CallStatus {
+            ClientEvent::CallStatus {
+                account,
+                status,
+                started,
+            } => LiveEvent::CallStatus {
                 status: super::calls::call_status_view(account, self.bank_name(account), status),
+                started,
             },
             ClientEvent::KeysRotated { .. } | ClientEvent::Committed { .. } => return None,
         })

@@ -278,6 +278,8 @@ pub enum LiveEvent {
     CallStatus {
         /// The status now.
         status: CallStatusView,
+        /// A call this device had not shown began (notify once).
+        started: bool,
     },
 }
 

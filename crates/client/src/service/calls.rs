@@ -11,6 +11,17 @@ use super::events::ClientEvent;
 use super::{Client, Linked, lock, now_ms};
 use crate::ClientError;
 
+/// Whether `after` shows a call that `before` did not show.
+fn call_began(before: &CallStatus, after: &CallStatus) -> bool {
+    match (before, after) {
+        (CallStatus::TalkingNow { call: was }, CallStatus::TalkingNow { call: now }) => {
+            was.call_id != now.call_id
+        }
+        (_, CallStatus::TalkingNow { .. }) => true,
+        _ => false,
+    }
+}
+
 /// What a call watch is kept in, per linked account.
 pub(super) type Calls = std::sync::Mutex<CallWatch>;
 
@@ -21,9 +32,12 @@ impl Client {
     pub(super) fn take_call_statement(&self, account: AccountId, linked: &Linked, jws: &str) {
         let now = now_ms() / 1000;
         let pinned = lock(&linked.verifier).pinned().clone();
-        let taken = lock(&linked.calls).apply_call(&pinned, jws, now);
+        let mut watch = lock(&linked.calls);
+        let before = watch.status(now);
+        let taken = watch.apply_call(&pinned, jws, now);
+        drop(watch);
         match taken {
-            Ok(_) => self.announce_call_status(account, linked),
+            Ok(_) => self.announce_call_status(account, linked, Some(&before)),
             Err(e) => eprintln!("strongroom: a call statement was refused ({})", e.code()),
         }
     }
@@ -39,6 +53,7 @@ impl Client {
         let now = now_ms() / 1000;
         let pinned = lock(&linked.verifier).pinned().clone();
         let mut watch = lock(&linked.calls);
+        let before = watch.status(now);
         for jws in calls {
             // A statement already held comes back re-signed: refusing it as
             // a replay of an ended call is right, and harmless otherwise.
@@ -47,7 +62,7 @@ impl Client {
         let taken = watch.apply_contact(&pinned, proof, now);
         drop(watch);
         match taken {
-            Ok(()) => self.announce_call_status(account, linked),
+            Ok(()) => self.announce_call_status(account, linked, Some(&before)),
             Err(e) => eprintln!("strongroom: a contact proof was refused ({})", e.code()),
         }
     }
@@ -56,13 +71,26 @@ impl Client {
     pub(super) fn lose_contact(&self, account: AccountId) {
         if let Some(linked) = lock(&self.inner.linked).get(&account).cloned() {
             lock(&linked.calls).lose_contact();
-            self.announce_call_status(account, &linked);
+            self.announce_call_status(account, &linked, None);
         }
     }
 
-    fn announce_call_status(&self, account: AccountId, linked: &Linked) {
+    /// Tells the window the status now; `before` is the status before a
+    /// statement or proof was taken, to tell a call that just began (which
+    /// notifies) from one that was already showing (renewed, re-sent).
+    fn announce_call_status(
+        &self,
+        account: AccountId,
+        linked: &Linked,
+        before: Option<&CallStatus>,
+    ) {
         let status = lock(&linked.calls).status(now_ms() / 1000);
-        self.emit(ClientEvent::CallStatus { account, status });
+        let started = before.is_some_and(|before| call_began(before, &status));
+        self.emit(ClientEvent::CallStatus {
+            account,
+            status,
+            started,
+        });
     }
 
     /// What this device can honestly say now about `account`'s bank

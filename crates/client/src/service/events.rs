@@ -75,6 +75,8 @@ pub enum ClientEvent {
         account: AccountId,
         /// The status now.
         status: strongroom_core::protocol::call::CallStatus,
+        /// A call this device had not shown began: the moment to notify.
+        started: bool,
     },
     /// Every event up to `seq` is stored and acknowledged to the bank.
     Committed {

@@ -485,7 +485,7 @@ async fn run(options: Options) -> Result<u8, ClientError> {
                             ClientEvent::LinkRevoked { account } => {
                                 format!("[revoked] {} no longer accepts this device", names.get(account).map_or("", String::as_str))
                             }
-                            ClientEvent::CallStatus { account, status } => call_status::call_line(
+                            ClientEvent::CallStatus { account, status, .. } => call_status::call_line(
                                 &strongroom_client::app::call_status_view(
                                     *account,
                                     names.get(account).cloned().unwrap_or_default(),
