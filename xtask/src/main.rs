@@ -16,7 +16,7 @@
 //!   .deb and .rpm (Tauri CLI) and the gateway's .deb, in
 //!   `target/release/dist/`.
 //! - `bench NAME [--json]`: runs a benchmark (`store`, `delivery`, `app`,
-//!   `gateway-pg`).
+//!   `gateway-pg`, `call-status`).
 //! - `fuzz [--runs N] [--json] [--record] [--target NAME]`: runs every fuzz
 //!   target coverage-guided for N executions (see `fuzz.rs`).
 //!
@@ -100,7 +100,7 @@ fn main() -> ExitCode {
 }
 
 fn usage() -> String {
-    "usage: cargo xtask <demo | test | bundle | bench (store | delivery | app | gateway-pg) [--json] | fuzz [--runs N] [--json] [--record] [--target NAME]>".into()
+    "usage: cargo xtask <demo | test | bundle | bench (store | delivery | app | gateway-pg | call-status) [--json] | fuzz [--runs N] [--json] [--record] [--target NAME]>".into()
 }
 
 fn root() -> PathBuf {
@@ -527,6 +527,7 @@ fn bench(args: &[String]) -> Result {
         Some("delivery") => bench_delivery(json),
         Some("app") => bench_app(json),
         Some("gateway-pg") => bench_gateway_pg(json),
+        Some("call-status") => bench_call_status(json),
         _ => Err(usage()),
     }
 }
@@ -570,6 +571,21 @@ fn bench_store(json: bool) -> Result {
 /// device with its store and keychain, then 10,000 load connections) inside
 /// a private D-Bus session with an unlocked gnome-keyring.
 fn bench_delivery(json: bool) -> Result {
+    bench_with_device("delivery", json)
+}
+
+/// Builds the gateway in release, then runs the call-status benchmark (the
+/// agent's console request to the commit on one real device, call status
+/// changes against alerts, issue 19) inside a private D-Bus session with an
+/// unlocked gnome-keyring.
+fn bench_call_status(json: bool) -> Result {
+    bench_with_device("call_status", json)
+}
+
+/// Builds and runs the client crate's benchmark `bench`, which starts the
+/// release gateway as a process and runs a real device against it, with
+/// its keychain in a private D-Bus session.
+fn bench_with_device(bench: &str, json: bool) -> Result {
     ensure_packages(&[
         "build-essential",
         "pkg-config",
@@ -577,11 +593,14 @@ fn bench_delivery(json: bool) -> Result {
         "gnome-keyring",
         "libsecret-tools",
     ])?;
-    build_client_bench("delivery", json)?;
+    build_client_bench(bench, json)?;
     if !json {
-        step("running the delivery benchmark");
+        step(&format!("running the {bench} benchmark"));
     }
-    run_bench_in_keyring("--package strongroom-client --bench delivery", json)
+    run_bench_in_keyring(
+        &format!("--package strongroom-client --bench {bench}"),
+        json,
+    )
 }
 
 /// Builds the gateway in release, starts a private PostgreSQL server, then

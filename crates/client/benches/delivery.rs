@@ -16,10 +16,12 @@
 //! be read against what the machine can do at all. Run under a private
 //! D-Bus session with an unlocked keyring (xtask does this).
 
+mod device;
 mod fanout;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
+use device::OnlineDevice;
 use fanout::{index_of, percentile, post_alerts, sorted};
 
 use std::collections::HashMap;
@@ -46,18 +48,7 @@ async fn baseline_rtt(gateway: &support::Gateway) -> Vec<f64> {
 
 /// Phase 1: one real device, store and keychain included.
 async fn one_device(gateway: &support::Gateway, rate: u64) -> (Vec<f64>, usize) {
-    let device = support::TestDevice::new("bench");
-    let client = device.client(gateway);
-    let account = support::link(&client, gateway, "alice").await;
-    let mut events = client.subscribe();
-    let runner = tokio::spawn({
-        let client = client.clone();
-        async move { client.run_account(account).await }
-    });
-    support::wait_for(&mut events, 30, |e| {
-        matches!(e, ClientEvent::Connected { .. }).then_some(())
-    })
-    .await;
+    let (device, mut events) = OnlineDevice::start(gateway, "bench").await;
     let count = (rate * ONE_DEVICE_SECONDS) as usize;
     let tag = format!("r{rate}");
     let sent: Arc<Mutex<HashMap<usize, Instant>>> = Arc::new(Mutex::new(HashMap::new()));
@@ -98,8 +89,7 @@ async fn one_device(gateway: &support::Gateway, rate: u64) -> (Vec<f64>, usize) 
     )
     .await;
     let latencies = collector.await.unwrap_or_default();
-    runner.abort();
-    let _ = client.unlink(account).await;
+    device.close().await;
     assert_eq!(posted, count, "every post accepted");
     let received = latencies.len();
     (sorted(latencies), count - received)

@@ -2,7 +2,8 @@
 //! `cargo xtask bench gateway-pg`: posting alerts through the bank API at a
 //! fixed rate (open loop) or as fast as the gateways answer (closed loop),
 //! and holding thousands of raw device connections that acknowledge each
-//! event, spread over one or more gateway processes.
+//! event, spread over one or more gateway processes. `cargo xtask bench
+//! call-status` takes its single bank API alert and its percentiles.
 #![allow(dead_code)]
 
 use futures_util::{SinkExt, StreamExt};
@@ -54,7 +55,7 @@ fn posting_node(alert: usize, customers: usize, nodes: usize) -> usize {
 
 /// Posts one informational alert with `text` for `customer` through the
 /// bank API at `url`; whether the gateway accepted it (201).
-async fn post_alert(
+pub async fn post_alert(
     http: &reqwest::Client,
     url: &str,
     key: &str,
