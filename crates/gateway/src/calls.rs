@@ -8,6 +8,7 @@
 use crate::sql::{Connection, OptionalExtension, params};
 use strongroom_core::protocol::call::{
     CALL_TYP, CONTACT_TYP, CallClaims, CallReason, CallState, ContactClaims, MAX_CALL_STATEMENT_S,
+    MAX_OPEN_CALLS,
 };
 use strongroom_core::protocol::frames::DeviceEvent;
 use strongroom_core::protocol::jose::SigningKey;
@@ -114,11 +115,16 @@ pub fn start(
     reason: CallReason,
     rng: &ring::rand::SystemRandom,
 ) -> Result<CallChange, GatewayError> {
-    if let Some(open) = open_calls(conn, Some(customer_id), now_s())?
-        .into_iter()
-        .find(|c| c.staff_id == staff.id)
-    {
-        return renew(conn, key, issuer, staff, &open.id, rng);
+    let open = open_calls(conn, Some(customer_id), now_s())?;
+    if let Some(mine) = open.iter().find(|c| c.staff_id == staff.id) {
+        return renew(conn, key, issuer, staff, &mine.id, rng);
+    }
+    // A contact proof listing more is refused by every device, which would
+    // then say "can't check" while the bank is calling.
+    if open.len() >= MAX_OPEN_CALLS {
+        return Err(GatewayError::Invalid(format!(
+            "this customer already has {MAX_OPEN_CALLS} open calls: end one first"
+        )));
     }
     let now = now_s();
     let call = OpenCall {
@@ -302,4 +308,69 @@ pub fn contact_proof(
         .sign(CONTACT_TYP, &claims, false, rng)
         .map_err(|e| GatewayError::Storage(format!("signing a contact proof: {e}")))?;
     Ok((proof, statements))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::staff::Role;
+
+    #[test]
+    fn a_customer_has_at_most_as_many_open_calls_as_a_proof_can_list() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut admin =
+            crate::db::open_for_admin(&crate::db::Database::Sqlite(dir.path().join("g.db")))
+                .unwrap();
+        let conn = admin.connection();
+        let rng = ring::rand::SystemRandom::new();
+        let (key, _) = SigningKey::generate("k1", &rng).unwrap();
+        conn.execute(
+            "INSERT INTO customers (id, username, display_name, password_hash, home_country, created_at, subject)
+             VALUES (1, 'alice', 'Alice', 'x', 'GB', 0, 'customer-alice')",
+            (),
+        )
+        .unwrap();
+        let agents: Vec<StaffMember> = (1..=MAX_OPEN_CALLS as i64 + 1)
+            .map(|id| {
+                conn.execute(
+                    "INSERT INTO staff (id, username, display_name, role, password_hash, created_at)
+                     VALUES (?1, ?2, ?2, 'agent', 'x', 0)",
+                    params![id, format!("agent{id}")],
+                )
+                .unwrap();
+                StaffMember {
+                    id,
+                    username: format!("agent{id}"),
+                    display_name: format!("agent{id}"),
+                    role: Role::Agent,
+                    disabled_at: None,
+                }
+            })
+            .collect();
+        let start_by = |agent: &StaffMember| {
+            start(
+                &conn,
+                &key,
+                "https://bank.example",
+                agent,
+                1,
+                CallReason::SuspiciousPayment,
+                &rng,
+            )
+        };
+        for agent in &agents[..MAX_OPEN_CALLS] {
+            start_by(agent).unwrap();
+        }
+        let refused = start_by(&agents[MAX_OPEN_CALLS]);
+        assert!(
+            matches!(&refused, Err(GatewayError::Invalid(m)) if m.contains("open calls")),
+            "a 17th open call would make every contact proof fail: {refused:?}"
+        );
+        assert_eq!(
+            open_calls(&conn, Some(1), now_s()).unwrap().len(),
+            MAX_OPEN_CALLS
+        );
+        // An agent whose call is open renews it, cap or not.
+        start_by(&agents[0]).unwrap();
+    }
 }

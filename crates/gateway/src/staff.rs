@@ -11,6 +11,7 @@
 
 use crate::sql::{Connection, OptionalExtension, params};
 use ring::rand::SystemRandom;
+use strongroom_core::protocol::call::MAX_FIELD_BYTES;
 
 use crate::crypto::{now_ms, now_s, random_token, sha256};
 use crate::error::GatewayError;
@@ -196,9 +197,21 @@ pub fn add(
         ));
     }
     let display_name = display_name.trim();
-    if display_name.is_empty() || display_name.chars().count() > 100 {
+    // The name goes into signed call statements, whose agent field devices
+    // take only up to MAX_FIELD_BYTES bytes and without control characters:
+    // a longer name (100 characters of most scripts but Latin) would make
+    // every call this agent starts fail on the customer's device.
+    if display_name.is_empty()
+        || display_name.chars().count() > 100
+        || display_name.len() > MAX_FIELD_BYTES
+    {
+        return Err(GatewayError::Invalid(format!(
+            "a display name is 1 to 100 characters and at most {MAX_FIELD_BYTES} bytes"
+        )));
+    }
+    if display_name.chars().any(char::is_control) {
         return Err(GatewayError::Invalid(
-            "a display name is 1 to 100 characters".into(),
+            "a display name may not hold control characters".into(),
         ));
     }
     if let Some(c) = strongroom_core::text::first_spoofing_char(display_name) {
@@ -442,11 +455,16 @@ mod tests {
         let conn = admin.connection();
         let rng = SystemRandom::new();
         let dummy = hash_password("not anyone's password", &rng).unwrap();
+        let long_name = "\u{e9}".repeat(100);
         for (username, name, password) in [
             ("a", "Ana", "long enough password"),
             ("ana", " ", "long enough password"),
             ("ana", "Ana", "short"),
             ("ana;drop", "Ana", "long enough password"),
+            // 100 characters but 200 bytes: a device would refuse every
+            // call statement naming this agent.
+            ("ana", long_name.as_str(), "long enough password"),
+            ("ana", "Ana\u{7}Silva", "long enough password"),
         ] {
             let refused = add(&conn, &rng, None, username, name, Role::Agent, password);
             assert!(

@@ -293,7 +293,8 @@ async fn send(socket: &mut WebSocket, message: Message, within: Duration) -> boo
     )
 }
 
-/// Sends a fresh contact proof for the device's customer. A proof that
+/// Sends a fresh contact proof for the device's customer, if its link was
+/// granted `alerts` (which call statements need). A proof that
 /// cannot be made (the database is briefly unavailable) is skipped, not
 /// fatal: the device then shows "can't check" after a minute, which is the
 /// honest answer.
@@ -303,6 +304,11 @@ async fn send_contact(
     socket: &mut WebSocket,
     within: Duration,
 ) -> bool {
+    // Call statements travel only to links granted `alerts`; a proof (and
+    // the statements re-sent with it) goes nowhere they do not.
+    if !crate::events::has_scope(&auth.scope, "alerts") {
+        return true;
+    }
     let key = state.signing().current;
     let (issuer, rng, customer) = (state.issuer.clone(), state.rng.clone(), auth.customer_id);
     let proof = state

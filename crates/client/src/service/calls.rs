@@ -11,17 +11,6 @@ use super::events::ClientEvent;
 use super::{Client, Linked, lock, now_ms};
 use crate::ClientError;
 
-/// Whether `after` shows a call that `before` did not show.
-fn call_began(before: &CallStatus, after: &CallStatus) -> bool {
-    match (before, after) {
-        (CallStatus::TalkingNow { call: was }, CallStatus::TalkingNow { call: now }) => {
-            was.call_id != now.call_id
-        }
-        (_, CallStatus::TalkingNow { .. }) => true,
-        _ => false,
-    }
-}
-
 /// What a call watch is kept in, per linked account.
 pub(super) type Calls = std::sync::Mutex<CallWatch>;
 
@@ -33,11 +22,10 @@ impl Client {
         let now = now_ms() / 1000;
         let pinned = lock(&linked.verifier).pinned().clone();
         let mut watch = lock(&linked.calls);
-        let before = watch.status(now);
         let taken = watch.apply_call(&pinned, jws, now);
         drop(watch);
         match taken {
-            Ok(_) => self.announce_call_status(account, linked, Some(&before)),
+            Ok(_) => self.announce_call_status(account, linked),
             Err(e) => eprintln!("strongroom: a call statement was refused ({})", e.code()),
         }
     }
@@ -53,7 +41,6 @@ impl Client {
         let now = now_ms() / 1000;
         let pinned = lock(&linked.verifier).pinned().clone();
         let mut watch = lock(&linked.calls);
-        let before = watch.status(now);
         for jws in calls {
             // A statement already held comes back re-signed: refusing it as
             // a replay of an ended call is right, and harmless otherwise.
@@ -62,30 +49,29 @@ impl Client {
         let taken = watch.apply_contact(&pinned, proof, now);
         drop(watch);
         match taken {
-            Ok(()) => self.announce_call_status(account, linked, Some(&before)),
+            Ok(()) => self.announce_call_status(account, linked),
             Err(e) => eprintln!("strongroom: a contact proof was refused ({})", e.code()),
         }
     }
 
-    /// The stream of `account` closed: "not calling you" needs a new proof.
+    /// The stream of `account` closed: the device can check no caller
+    /// until a new proof arrives.
     pub(super) fn lose_contact(&self, account: AccountId) {
         if let Some(linked) = lock(&self.inner.linked).get(&account).cloned() {
             lock(&linked.calls).lose_contact();
-            self.announce_call_status(account, &linked, None);
+            self.announce_call_status(account, &linked);
         }
     }
 
-    /// Tells the window the status now; `before` is the status before a
-    /// statement or proof was taken, to tell a call that just began (which
-    /// notifies) from one that was already showing (renewed, re-sent).
-    fn announce_call_status(
-        &self,
-        account: AccountId,
-        linked: &Linked,
-        before: Option<&CallStatus>,
-    ) {
-        let status = lock(&linked.calls).status(now_ms() / 1000);
-        let started = before.is_some_and(|before| call_began(before, &status));
+    /// Tells the window the status now, and whether it shows a call for the
+    /// first time (which notifies; a renewal, a re-sent start or the same
+    /// call shown again after a reconnect does not).
+    fn announce_call_status(&self, account: AccountId, linked: &Linked) {
+        let now = now_ms() / 1000;
+        let mut watch = lock(&linked.calls);
+        let status = watch.status(now);
+        let started = watch.take_started(now).is_some();
+        drop(watch);
         self.emit(ClientEvent::CallStatus {
             account,
             status,

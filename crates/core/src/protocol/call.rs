@@ -14,6 +14,10 @@
 //!
 //! [`CallWatch`] is the sans-I/O state of one bank on one device: it takes
 //! statements and proofs as they arrive and answers [`CallWatch::status`].
+//! A verified call shows only while the device is in contact too: once the
+//! stream is lost or quiet for [`FRESH_CONTACT_S`] seconds, the device cannot
+//! know that the call has not ended, and a caller who claims to be the bank
+//! is exactly who the customer must not trust.
 
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -38,8 +42,14 @@ pub const FRESH_CONTACT_S: i64 = 60;
 /// How far a statement's clock may run ahead of the device's.
 pub const MAX_SKEW_S: i64 = 60;
 
-/// The longest agent name, reason or id accepted, in bytes.
-const MAX_FIELD_BYTES: usize = 128;
+/// The most calls a contact proof may list as open for one customer: the
+/// gateway opens no more, so that its proofs always pass.
+pub const MAX_OPEN_CALLS: usize = 16;
+
+/// The longest agent name, reason or id accepted, in bytes: the gateway
+/// refuses a staff display name longer than this, so that every name it
+/// signs passes on the device.
+pub const MAX_FIELD_BYTES: usize = 128;
 
 /// Why the bank is calling, from a short list the console offers (free
 /// text would let one agent's words pass as the bank's).
@@ -194,16 +204,21 @@ pub struct CallWatch {
     calls: HashMap<String, Known>,
     /// The last contact proof.
     contact: Option<Contact>,
+    /// When the device last heard from its gateway (a proof or a statement),
+    /// device clock.
+    heard_at: Option<i64>,
+    /// The stream has closed since then.
+    lost: bool,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 struct Contact {
     /// When it arrived, device clock.
     heard_at: i64,
     /// Its `iat`, bank clock.
     iat: i64,
-    /// The stream it came on has closed since.
-    lost: bool,
+    /// The calls it lists as open.
+    open_calls: Vec<String>,
     /// It lists an open call this device holds no statement for: someone
     /// from the bank is calling, but the device cannot say who.
     unknown_open: bool,
@@ -216,6 +231,8 @@ struct Known {
     /// The latest expiry of any statement seen for the call.
     horizon: i64,
     call: VerifiedCall,
+    /// [`CallWatch::take_started`] has reported the call once already.
+    announced: bool,
 }
 
 fn check_field(value: &str, what: &'static str) -> Result<(), ProtocolError> {
@@ -316,7 +333,7 @@ pub fn verify_contact(
             now,
         });
     }
-    if claims.open_calls.len() > 16 {
+    if claims.open_calls.len() > MAX_OPEN_CALLS {
         return Err(ProtocolError::Malformed("at most 16 open calls"));
     }
     Ok(claims)
@@ -344,14 +361,32 @@ impl CallWatch {
     ) -> Result<(CallState, VerifiedCall), ProtocolError> {
         let claims = verify_call(pinned, compact, now)?;
         self.forget_expired(now);
+        self.hear(now);
         if let Some(known) = self.calls.get(&claims.call_id) {
             if known.state == CallState::Ended {
                 return Err(ProtocolError::CallEnded(claims.call_id));
             }
-            if claims.iat < known.iat || (claims.iat == known.iat && claims.state == known.state) {
+            // An end is taken whatever its `iat`: it can only take trust
+            // away, and a start re-sent (re-signed later) with a contact
+            // proof must not make the genuine end look like a replay.
+            if claims.state == CallState::Open && claims.iat <= known.iat {
                 return Err(ProtocolError::Replayed(claims.jti));
             }
         }
+        // A start signed before the latest proof (an earlier second: one
+        // signed in the same second may have come after it), which does
+        // not list the call, was over by then (a queued start delivered after a
+        // reconnect): it is kept as ended and never shown.
+        let state = match self.contact {
+            Some(ref c)
+                if claims.state == CallState::Open
+                    && claims.iat < c.iat
+                    && !c.open_calls.contains(&claims.call_id) =>
+            {
+                CallState::Ended
+            }
+            _ => claims.state,
+        };
         let call = VerifiedCall {
             call_id: claims.call_id.clone(),
             agent: claims.agent,
@@ -359,20 +394,23 @@ impl CallWatch {
             started_at: claims.started_at,
             expires_at: claims.exp,
         };
-        let horizon = self
-            .calls
-            .get(&claims.call_id)
-            .map_or(claims.exp, |k| k.horizon.max(claims.exp));
+        let known = self.calls.get(&claims.call_id);
+        let horizon = known.map_or(claims.exp, |k| k.horizon.max(claims.exp));
+        let announced = known.is_some_and(|k| k.announced);
+        // A late end keeps the newer `iat` of a re-sent start, so that
+        // ordering stays monotonic for what follows.
+        let iat = known.map_or(claims.iat, |k| k.iat.max(claims.iat));
         self.calls.insert(
             claims.call_id,
             Known {
-                state: claims.state,
-                iat: claims.iat,
+                state,
+                iat,
                 horizon,
                 call: call.clone(),
+                announced,
             },
         );
-        Ok((claims.state, call))
+        Ok((state, call))
     }
 
     /// Takes a contact proof received at `now` (device clock). An open call
@@ -388,7 +426,7 @@ impl CallWatch {
         now: i64,
     ) -> Result<(), ProtocolError> {
         let claims = verify_contact(pinned, compact, now)?;
-        if self.contact.is_some_and(|c| claims.iat < c.iat) {
+        if self.contact.as_ref().is_some_and(|c| claims.iat < c.iat) {
             // An older proof than one already held tells nothing new.
             return Ok(());
         }
@@ -409,25 +447,54 @@ impl CallWatch {
         self.contact = Some(Contact {
             heard_at: now,
             iat: claims.iat,
-            lost: false,
+            open_calls: claims.open_calls,
             unknown_open,
         });
+        self.hear(now);
         self.forget_expired(now);
         Ok(())
     }
 
-    /// The contact proof is lost: the stream closed, the link was revoked
-    /// or the app locked. Calls already verified keep counting until they
-    /// expire; "not calling you" needs a new proof.
+    /// The contact is lost: the stream closed, the link was revoked or the
+    /// app locked. Until a new proof arrives the device can check nobody:
+    /// neither "not calling you" nor a call it verified earlier shows.
     pub fn lose_contact(&mut self) {
-        if let Some(contact) = &mut self.contact {
-            // Kept for "since ...", but no longer fresh.
-            contact.lost = true;
+        // `heard_at` is kept for "since ...", but no longer fresh.
+        self.lost = true;
+    }
+
+    fn hear(&mut self, now: i64) {
+        self.heard_at = Some(self.heard_at.map_or(now, |at| at.max(now)));
+        self.lost = false;
+    }
+
+    /// The call now showing as "talking to you now", the first time it
+    /// shows: a call that begins notifies the customer once, not again when
+    /// it is renewed, re-sent after a reconnect or shown again after
+    /// contact came back.
+    pub fn take_started(&mut self, now: i64) -> Option<VerifiedCall> {
+        let CallStatus::TalkingNow { call } = self.status(now) else {
+            return None;
+        };
+        let known = self.calls.get_mut(&call.call_id)?;
+        if known.announced {
+            return None;
         }
+        known.announced = true;
+        Some(call)
     }
 
     /// What to show now.
     pub fn status(&self, now: i64) -> CallStatus {
+        let in_contact = !self.lost
+            && self
+                .heard_at
+                .is_some_and(|at| now.saturating_sub(at) <= FRESH_CONTACT_S);
+        if !in_contact {
+            return CallStatus::CantCheck {
+                heard_at: self.heard_at,
+            };
+        }
         let open = self
             .calls
             .values()
@@ -442,20 +509,15 @@ impl CallWatch {
                 call: known.call.clone(),
             };
         }
-        match self.contact {
-            Some(c)
-                if !c.lost
-                    && !c.unknown_open
-                    && now.saturating_sub(c.heard_at) <= FRESH_CONTACT_S =>
-            {
+        match &self.contact {
+            Some(c) if !c.unknown_open && now.saturating_sub(c.heard_at) <= FRESH_CONTACT_S => {
                 CallStatus::NotCalling {
                     heard_at: c.heard_at,
                 }
             }
-            Some(c) => CallStatus::CantCheck {
-                heard_at: Some(c.heard_at),
+            _ => CallStatus::CantCheck {
+                heard_at: self.heard_at,
             },
-            None => CallStatus::CantCheck { heard_at: None },
         }
     }
 

@@ -103,11 +103,12 @@ fn a_genuine_call_shows_until_it_ends_and_then_not_calling() {
         watch.status(NOW + 6),
         CallStatus::NotCalling { heard_at: NOW }
     );
-    // Sixty seconds after the last proof the answer is honest.
+    // Sixty seconds after the last proof the answer is honest; "since"
+    // is the last word heard from the bank, the end at NOW + 5.
     assert_eq!(
         watch.status(NOW + FRESH_CONTACT_S + 1),
         CallStatus::CantCheck {
-            heard_at: Some(NOW)
+            heard_at: Some(NOW + 5)
         }
     );
 }
@@ -253,8 +254,157 @@ fn a_call_unrenewed_for_30_minutes_stops_counting() {
     watch
         .apply_call(&pinned, &bank.call("s1", CallState::Open, NOW), NOW)
         .unwrap();
+    // Kept in contact all along, by proofs that still list the call.
+    let last = NOW + MAX_CALL_STATEMENT_S - 10;
+    watch
+        .apply_contact(&pinned, &bank.contact(last, &["call-1"]), last)
+        .unwrap();
     assert!(talking(&watch.status(NOW + MAX_CALL_STATEMENT_S - 1)));
     assert!(!talking(&watch.status(NOW + MAX_CALL_STATEMENT_S)));
+}
+
+#[test]
+fn a_verified_call_stops_showing_once_contact_is_lost_or_stale() {
+    // The spoofer's moment: the bank's genuine call is over, the device is
+    // offline and did not hear the end; someone calls claiming to be the
+    // bank. The device must say "can't check", not the old call's name.
+    let bank = Bank::new("k1");
+    let pinned = bank.pinned();
+    let mut watch = CallWatch::new();
+    watch
+        .apply_contact(&pinned, &bank.contact(NOW, &[]), NOW)
+        .unwrap();
+    watch
+        .apply_call(&pinned, &bank.call("s1", CallState::Open, NOW), NOW)
+        .unwrap();
+    assert!(talking(&watch.status(NOW + 1)));
+    watch.lose_contact();
+    assert_eq!(
+        watch.status(NOW + 2),
+        CallStatus::CantCheck {
+            heard_at: Some(NOW)
+        },
+        "the stream closed: the call may have ended unheard"
+    );
+    // Contact comes back and the bank still lists the call.
+    watch
+        .apply_contact(&pinned, &bank.contact(NOW + 10, &["call-1"]), NOW + 10)
+        .unwrap();
+    assert!(talking(&watch.status(NOW + 11)));
+    // Quiet for more than a minute, though the statement has 29 to run.
+    assert_eq!(
+        watch.status(NOW + 10 + FRESH_CONTACT_S + 1),
+        CallStatus::CantCheck {
+            heard_at: Some(NOW + 10)
+        }
+    );
+}
+
+#[test]
+fn a_queued_start_older_than_the_latest_proof_is_never_shown() {
+    // A call began and ended while the device was offline; after the
+    // reconnect the proof (no call open) comes before the queued start.
+    let bank = Bank::new("k1");
+    let pinned = bank.pinned();
+    let mut watch = CallWatch::new();
+    watch
+        .apply_contact(&pinned, &bank.contact(NOW + 20, &[]), NOW + 20)
+        .unwrap();
+    let (state, _) = watch
+        .apply_call(&pinned, &bank.call("s1", CallState::Open, NOW), NOW + 20)
+        .unwrap();
+    assert_eq!(state, CallState::Ended);
+    assert_eq!(
+        watch.status(NOW + 21),
+        CallStatus::NotCalling { heard_at: NOW + 20 }
+    );
+    assert_eq!(watch.take_started(NOW + 21), None, "nothing to notify");
+    // Its queued end is then refused as already ended: no harm either way.
+    let err = watch
+        .apply_call(
+            &pinned,
+            &bank.call("s2", CallState::Ended, NOW + 5),
+            NOW + 21,
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), "call_ended");
+}
+
+#[test]
+fn a_late_end_is_taken_after_a_start_resent_with_a_proof() {
+    // The proof re-sends the open call's start signed at its own `iat`;
+    // the genuine end, signed before it, arrives next and must end it.
+    let bank = Bank::new("k1");
+    let pinned = bank.pinned();
+    let mut watch = CallWatch::new();
+    watch
+        .apply_call(&pinned, &bank.call("s1", CallState::Open, NOW), NOW)
+        .unwrap();
+    watch
+        .apply_call(
+            &pinned,
+            &bank.call("s1b", CallState::Open, NOW + 30),
+            NOW + 30,
+        )
+        .unwrap();
+    watch
+        .apply_contact(&pinned, &bank.contact(NOW + 30, &["call-1"]), NOW + 30)
+        .unwrap();
+    assert!(talking(&watch.status(NOW + 31)));
+    let (state, _) = watch
+        .apply_call(
+            &pinned,
+            &bank.call("s2", CallState::Ended, NOW + 10),
+            NOW + 31,
+        )
+        .unwrap();
+    assert_eq!(state, CallState::Ended);
+    assert!(!talking(&watch.status(NOW + 32)));
+    // A start is still refused when it is not newer.
+    let mut watch = CallWatch::new();
+    watch
+        .apply_call(
+            &pinned,
+            &bank.call("s3", CallState::Open, NOW + 30),
+            NOW + 30,
+        )
+        .unwrap();
+    let err = watch
+        .apply_call(&pinned, &bank.call("s1", CallState::Open, NOW), NOW + 31)
+        .unwrap_err();
+    assert_eq!(err.code(), "replayed");
+}
+
+#[test]
+fn a_call_that_begins_is_reported_once() {
+    let bank = Bank::new("k1");
+    let pinned = bank.pinned();
+    let mut watch = CallWatch::new();
+    watch
+        .apply_contact(&pinned, &bank.contact(NOW, &[]), NOW)
+        .unwrap();
+    assert_eq!(watch.take_started(NOW), None);
+    watch
+        .apply_call(&pinned, &bank.call("s1", CallState::Open, NOW), NOW)
+        .unwrap();
+    let call = watch.take_started(NOW + 1).expect("a call began");
+    assert_eq!(call.agent, "Hawa Diallo");
+    assert_eq!(watch.take_started(NOW + 2), None, "once");
+    // Renewed, then shown again after a reconnect: still the same call.
+    watch
+        .apply_call(
+            &pinned,
+            &bank.call("s2", CallState::Open, NOW + 20),
+            NOW + 20,
+        )
+        .unwrap();
+    assert_eq!(watch.take_started(NOW + 21), None, "a renewal");
+    watch.lose_contact();
+    watch
+        .apply_contact(&pinned, &bank.contact(NOW + 40, &["call-1"]), NOW + 40)
+        .unwrap();
+    assert!(talking(&watch.status(NOW + 41)));
+    assert_eq!(watch.take_started(NOW + 41), None, "back in contact");
 }
 
 #[test]

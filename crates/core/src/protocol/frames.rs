@@ -98,8 +98,8 @@ pub enum ServerFrame {
         /// The event.
         event: DeviceEvent,
     },
-    /// A contact proof, unnumbered and never acknowledged: sent after
-    /// `hello` and then on every keep-alive, so the device can tell it
+    /// A contact proof, unnumbered and never acknowledged: sent right after
+    /// the device's `resume` and then on every keep-alive, so the device can tell it
     /// heard from its bank recently ([`crate::protocol::call`]).
     Contact {
         /// The contact proof's JWS, exactly as signed.

@@ -6,7 +6,7 @@
 //! reaches the console's queue and the bank's API.
 
 use strongroom_core::protocol::call::{CallStatus, CallWatch, verify_call};
-use strongroom_core::protocol::frames::DeviceEvent;
+use strongroom_core::protocol::frames::{DeviceEvent, ServerFrame};
 
 use crate::console::{add_staff, agent_signs_in};
 use crate::support::*;
@@ -43,7 +43,7 @@ async fn an_agent_call_shows_verified_on_the_device_and_scam_reports_reach_the_b
         .clone();
     let mut watch = CallWatch::new();
 
-    // The first contact proof came right after hello: nobody is calling.
+    // The first contact proof came right after resume: nobody is calling.
     let (proof, calls) = next_contact(&mut ws).await;
     assert!(calls.is_empty());
     watch.apply_contact(&pinned, &proof, now_s()).unwrap();
@@ -72,6 +72,15 @@ async fn an_agent_call_shows_verified_on_the_device_and_scam_reports_reach_the_b
     )
     .await;
     assert_eq!(free_text.status, 400, "a reason comes from the list only");
+    // Only a customer the console shows: no page, no call status.
+    let nobody = console_post(
+        &http,
+        "/console/c/999999/call",
+        &ana,
+        &[("reason", "suspicious_payment"), ("csrf", &csrf)],
+    )
+    .await;
+    assert_eq!(nobody.status, 404, "{}", nobody.text());
 
     // The agent calls: a signed statement reaches the device.
     let opened = console_post(
@@ -89,6 +98,20 @@ async fn an_agent_call_shows_verified_on_the_device_and_scam_reports_reach_the_b
         }
     };
     watch.apply_call(&pinned, &start_jws, now_s()).unwrap();
+
+    // A link granted chat only hears nothing about calls: with a call
+    // open, its stream carries no contact proof and no re-sent statement.
+    let chat_only = linker.link_with_scope("alice", "chat").await;
+    let (mut chat_ws, _) = open_stream(&linker, &chat_only, 0).await;
+    let heard = tokio::time::timeout(std::time::Duration::from_secs(3), async {
+        loop {
+            if let ServerFrame::Contact { .. } = next_frame(&mut chat_ws).await {
+                return;
+            }
+        }
+    })
+    .await;
+    assert!(heard.is_err(), "a chat-only link was sent a contact proof");
     match watch.status(now_s()) {
         CallStatus::TalkingNow { call } => {
             assert_eq!(
