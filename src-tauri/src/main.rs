@@ -69,8 +69,10 @@ fn follow_events(app: tauri::AppHandle, core: Arc<AppCore>) {
         }),
     );
     let mut calls = tray::CallLines::default();
-    let mut every = tokio::time::interval(tray::CALLS_EVERY);
     tauri::async_runtime::spawn(async move {
+        // Made inside the task: a tokio timer needs the runtime's reactor,
+        // which setup's thread does not have.
+        let mut every = tokio::time::interval(tray::CALLS_EVERY);
         loop {
             let event = tokio::select! {
                 event = events.recv() => event,
