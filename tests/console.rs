@@ -126,6 +126,7 @@ fn add_staff(gateway: &Gateway, username: &str, name: &str, role: &str, password
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn staff_answer_send_alerts_and_switch_pilot_flags_from_the_console_in_chromium() {
+    let _one = ONE_AT_A_TIME.lock().await;
     let dir = tempfile::tempdir().expect("a temp dir");
     let gateway = Gateway::start(dir.path(), &[]);
     add_staff(
@@ -284,4 +285,216 @@ async fn staff_answer_send_alerts_and_switch_pilot_flags_from_the_console_in_chr
             "{who} {action} missing from the audit log:\n{text}"
         );
     }
+}
+
+/// One browser test at a time: the call-status test also runs the app's
+/// window, and two cores do not run two browsers, a window and their
+/// gateways side by side without timeouts.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// `strongroom-cli call-status --json` for `device`: its exit status and
+/// its one line about the demo bank.
+async fn cli_call_status(device: &TestDevice, gateway: &Gateway) -> (i32, serde_json::Value) {
+    let mut command = device.cli(gateway);
+    command.args(["call-status", "--json"]);
+    let out = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .expect("the CLI's thread")
+        .expect("strongroom-cli runs");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let line = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["type"] == "call_status")
+        .unwrap_or_else(|| panic!("a call_status line in {text:?}"));
+    (out.status.code().unwrap_or(-1), line)
+}
+
+/// "Is my bank really calling me?" end to end, with every part real: an
+/// agent starts a call status in the console (Chromium); the customer's
+/// window (WebKit, through tauri-driver) and the CLI on a second device
+/// say "talking to you now" with the agent's name, the desktop shows a
+/// notification and the tray a line; the agent ends the call and both say
+/// "not calling you"; the customer reports a scam call from the window and
+/// from the CLI and the console's queue shows both; the gateway stops and
+/// both say "can't check".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agents_call_shows_verified_in_the_window_and_the_cli_and_scam_reports_reach_the_console()
+ {
+    let _one = ONE_AT_A_TIME.lock().await;
+    const PASSWORD: &str = "correct horse battery staple";
+    let (_x, display) = window::xvfb();
+    // The desktop's notification service and tray, before the app starts.
+    let desktop = window::desktop::Desktop::serve();
+    let gw_dir = tempfile::tempdir().expect("a temp dir");
+    let mut gateway = Gateway::start(gw_dir.path(), &[]);
+    add_staff(&gateway, "silva", "Ana Silva", "agent", PASSWORD);
+
+    // The customer's window, linked to the demo bank.
+    let data = tempfile::tempdir().expect("a temp dir");
+    let service = support::keychain_service("calls-window");
+    let env = window::app_env(data.path(), &service, &gateway);
+    let app = window::launch(&display, &support::binary("strongroom"), &env, None).await;
+    let w = &app.driver;
+    window::link_demo_bank(w, &gateway, &display, false).await;
+    let card = "[data-testid=call-status]";
+    let state = |s: &str| format!("[data-testid=call-status][data-state={s}]");
+    w.wait(
+        &state("not_calling"),
+        Some("Demo Bank is not calling you. If someone says they are, hang up."),
+        60,
+    )
+    .await;
+    desktop.wait_tray_line("Demo Bank: not calling you", 30);
+
+    // The same customer on a second device, with the CLI.
+    let phone = TestDevice::new("calls-cli");
+    support::cli_link(&phone, &gateway, "alice").await;
+    let (code, line) = cli_call_status(&phone, &gateway).await;
+    assert_eq!(
+        (code, line["state"].as_str()),
+        (1, Some("not_calling")),
+        "{line}"
+    );
+
+    // The customer writes; the agent finds her in the queue and calls.
+    w.click("[data-testid=nav-chat]").await;
+    w.type_into(
+        "[data-testid=chat-input]",
+        "Someone on the phone says they are you",
+    )
+    .await;
+    w.click("[data-testid=chat-send]").await;
+    w.click("[data-testid=nav-home]").await;
+    let home = browser_home(&[&gateway.ca]);
+    let (_chromedriver, b) = browser(home.path()).await;
+    sign_in(&b, &gateway, "silva", PASSWORD).await;
+    b.wait("li[data-customer=alice]", Some("waiting"), 30).await;
+    b.click("li[data-customer=alice] a").await;
+    b.wait("section.calls [data-call-state=none]", None, 20)
+        .await;
+    b.script("document.querySelector('#reason').value = 'suspicious_payment'; return null")
+        .await;
+    b.click("button.start-call").await;
+    b.wait(
+        "section.calls [data-call-state=open]",
+        Some("Ana Silva"),
+        20,
+    )
+    .await;
+
+    // The window: verified, with the agent's name; a notification; the tray.
+    let shown = w.wait(&state("talking_now"), Some("Ana Silva"), 30).await;
+    let text = w.text(&shown).await;
+    assert!(
+        text.contains("Talking to you now")
+            && text.contains("Ana Silva, Demo Bank, about a suspicious payment, since"),
+        "the window names the agent, the bank and the reason: {text:?}"
+    );
+    assert!(
+        w.elements("[data-testid=scam-report-open]")
+            .await
+            .is_empty(),
+        "a verified call offers no scam report"
+    );
+    // The default privacy hides amounts; a call that begins notifies anyway.
+    let note = desktop.wait(30, |s| s.body.contains("calling you"));
+    assert_eq!(note.summary, "Demo Bank");
+    assert_eq!(
+        note.body,
+        "Demo Bank is calling you. Verified by Strongroom."
+    );
+    desktop.wait_tray_line("Demo Bank: talking to you now, Ana Silva", 30);
+    let (code, line) = cli_call_status(&phone, &gateway).await;
+    assert_eq!(
+        (code, line["state"].as_str()),
+        (0, Some("talking_now")),
+        "{line}"
+    );
+    assert_eq!(line["agent"], "Ana Silva");
+
+    // The agent ends the call.
+    b.click("button.end-call").await;
+    b.wait("section.calls [data-call-state=none]", None, 20)
+        .await;
+    w.wait(&state("not_calling"), None, 30).await;
+    desktop.wait_tray_line("Demo Bank: not calling you", 30);
+    let (code, line) = cli_call_status(&phone, &gateway).await;
+    assert_eq!(
+        (code, line["state"].as_str()),
+        (1, Some("not_calling")),
+        "{line}"
+    );
+
+    // Another caller claims to be the bank: the customer reports it, from
+    // the window and from the CLI.
+    w.click(&format!("{card} [data-testid=scam-report-open]"))
+        .await;
+    w.type_into("[data-testid=scam-report-number]", "+44 20 7946 0000")
+        .await;
+    w.type_into(
+        "[data-testid=scam-report-note]",
+        "Asked me to move my savings",
+    )
+    .await;
+    w.click("[data-testid=scam-report-send]").await;
+    w.wait(
+        "[data-testid=scam-report-received]",
+        Some("Demo Bank received your report"),
+        30,
+    )
+    .await;
+    let reported = phone
+        .cli(&gateway)
+        .args([
+            "report-scam-call",
+            "--number",
+            "+44 20 7946 0001",
+            "--note",
+            "Wanted my card PIN",
+        ])
+        .output()
+        .expect("strongroom-cli runs");
+    assert!(
+        reported.status.success(),
+        "report-scam-call: {}",
+        String::from_utf8_lossy(&reported.stderr)
+    );
+    go(&b, &format!("{}/console", gateway.issuer)).await;
+    let queue = b
+        .wait("ol.scam-reports", Some("Wanted my card PIN"), 20)
+        .await;
+    let queue = b.text(&queue).await;
+    for want in [
+        "Asked me to move my savings",
+        "+44 20 7946 0000",
+        "+44 20 7946 0001",
+    ] {
+        assert!(
+            queue.contains(want),
+            "{want:?} in the console's queue: {queue}"
+        );
+    }
+    assert!(queue.contains("Scam-call report from alice"), "{queue}");
+
+    // The bank goes quiet: nobody who calls can be checked.
+    gateway.kill();
+    let cant = w.wait(&state("cant_check"), None, 70).await;
+    let text = w.text(&cant).await;
+    assert!(
+        text.contains("Can't reach Demo Bank since")
+            && text.contains("don't trust anyone who calls claiming to be Demo Bank"),
+        "{text:?}"
+    );
+    desktop.wait_tray_line("Demo Bank: can't check who calls", 30);
+    let (code, line) = cli_call_status(&phone, &gateway).await;
+    assert_eq!(
+        (code, line["state"].as_str()),
+        (3, Some("cant_check")),
+        "{line}"
+    );
+    drop(app);
+    let _ = Command::new("secret-tool")
+        .args(["clear", "service", &service])
+        .status();
 }

@@ -223,6 +223,81 @@ impl Desktop {
         rx.recv_timeout(Duration::from_secs(5)).ok().flatten()
     }
 
+    /// The labels of the tray menu's top-level items, read from the app's
+    /// menu (the `com.canonical.dbusmenu` object its icon's `Menu`
+    /// property names), as a desktop's tray shows them.
+    pub fn tray_menu_labels(&self) -> Vec<String> {
+        let Some((bus_name, path)) = self
+            .items
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .last()
+            .cloned()
+        else {
+            return Vec::new();
+        };
+        let conn = self.conn.clone();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let menu = conn
+                .call_method(
+                    Some(bus_name.as_str()),
+                    path.as_str(),
+                    Some("org.freedesktop.DBus.Properties"),
+                    "Get",
+                    &("org.kde.StatusNotifierItem", "Menu"),
+                )
+                .ok()
+                .and_then(|reply| reply.body().deserialize::<OwnedValue>().ok())
+                .and_then(|value| zbus::zvariant::OwnedObjectPath::try_from(value).ok());
+            let labels = menu.and_then(|menu| {
+                let reply = conn
+                    .call_method(
+                        Some(bus_name.as_str()),
+                        menu.as_str(),
+                        Some("com.canonical.dbusmenu"),
+                        "GetLayout",
+                        &(0i32, -1i32, vec!["label"]),
+                    )
+                    .ok()?;
+                type Node = (i32, HashMap<String, OwnedValue>, Vec<OwnedValue>);
+                let (_revision, (_, _, children)): (u32, Node) = reply.body().deserialize().ok()?;
+                Some(
+                    children
+                        .into_iter()
+                        .filter_map(|child| Node::try_from(child).ok())
+                        .filter_map(|(_, props, _)| {
+                            props
+                                .get("label")
+                                .and_then(|l| String::try_from(l.try_clone().ok()?).ok())
+                        })
+                        .collect::<Vec<String>>(),
+                )
+            });
+            let _ = tx.send(labels.unwrap_or_default());
+        });
+        rx.recv_timeout(Duration::from_secs(5)).unwrap_or_default()
+    }
+
+    /// Waits until a line of the tray menu is `want`.
+    pub fn wait_tray_line(&self, want: &str, secs: u64) {
+        wait_until(
+            || {
+                format!(
+                    "tray menu line {want:?} (menu now {:?})",
+                    self.tray_menu_labels()
+                )
+            },
+            secs,
+            || {
+                self.tray_menu_labels()
+                    .iter()
+                    .any(|l| l == want)
+                    .then_some(())
+            },
+        );
+    }
+
     /// Waits until the tray icon's `name` property is `want`.
     pub fn wait_tray(&self, name: &str, want: &str, secs: u64) {
         wait_until(

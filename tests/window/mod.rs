@@ -121,10 +121,13 @@ impl Driver {
                     }
                 }
             }
-            assert!(
-                Instant::now() < deadline,
-                "no element {css} {text:?} within {secs} s"
-            );
+            if Instant::now() >= deadline {
+                // What the window shows instead says where it went wrong.
+                let shown = self
+                    .script("return document.body.innerText.slice(0, 1500)")
+                    .await;
+                panic!("no element {css} {text:?} within {secs} s; the page shows: {shown}");
+            }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
