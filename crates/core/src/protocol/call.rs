@@ -207,8 +207,10 @@ pub struct CallWatch {
     /// When the device last heard from its gateway (a proof or a statement),
     /// device clock.
     heard_at: Option<i64>,
-    /// The stream has closed since then.
-    lost: bool,
+    /// A proof was accepted and the stream has not closed since. Only a
+    /// proof sets it: a statement alone (even a genuine one) does not say
+    /// that no end was missed while cut off.
+    in_contact: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -233,6 +235,10 @@ struct Known {
     call: VerifiedCall,
     /// [`CallWatch::take_started`] has reported the call once already.
     announced: bool,
+    /// The call is held as ended only because a proof with this `iat` left
+    /// it out (no signed end was seen): a newer start brings it back, as
+    /// the proof may have been read before the start was committed.
+    inferred_end: Option<i64>,
 }
 
 fn check_field(value: &str, what: &'static str) -> Result<(), ProtocolError> {
@@ -361,10 +367,18 @@ impl CallWatch {
     ) -> Result<(CallState, VerifiedCall), ProtocolError> {
         let claims = verify_call(pinned, compact, now)?;
         self.forget_expired(now);
-        self.hear(now);
         if let Some(known) = self.calls.get(&claims.call_id) {
             if known.state == CallState::Ended {
-                return Err(ProtocolError::CallEnded(claims.call_id));
+                // Only a signed end is final. An end inferred from a proof
+                // gives way to a start signed after that proof, and to the
+                // signed end itself.
+                let revives = match known.inferred_end {
+                    Some(proof_iat) => claims.state == CallState::Ended || claims.iat > proof_iat,
+                    None => false,
+                };
+                if !revives {
+                    return Err(ProtocolError::CallEnded(claims.call_id));
+                }
             }
             // An end is taken whatever its `iat`: it can only take trust
             // away, and a start re-sent (re-signed later) with a contact
@@ -377,15 +391,15 @@ impl CallWatch {
         // signed in the same second may have come after it), which does
         // not list the call, was over by then (a queued start delivered after a
         // reconnect): it is kept as ended and never shown.
-        let state = match self.contact {
+        let (state, inferred_end) = match self.contact {
             Some(ref c)
                 if claims.state == CallState::Open
                     && claims.iat < c.iat
                     && !c.open_calls.contains(&claims.call_id) =>
             {
-                CallState::Ended
+                (CallState::Ended, Some(c.iat))
             }
-            _ => claims.state,
+            _ => (claims.state, None),
         };
         let call = VerifiedCall {
             call_id: claims.call_id.clone(),
@@ -408,8 +422,14 @@ impl CallWatch {
                 horizon,
                 call: call.clone(),
                 announced,
+                inferred_end,
             },
         );
+        // A statement is word from the bank, but only extends a contact a
+        // proof began: after a loss, nothing shows until the next proof.
+        if self.in_contact {
+            self.hear(now);
+        }
         Ok((state, call))
     }
 
@@ -436,6 +456,7 @@ impl CallWatch {
                 && !claims.open_calls.contains(id)
             {
                 known.state = CallState::Ended;
+                known.inferred_end = Some(claims.iat);
             }
         }
         let unknown_open = claims.open_calls.iter().any(|id| {
@@ -450,6 +471,7 @@ impl CallWatch {
             open_calls: claims.open_calls,
             unknown_open,
         });
+        self.in_contact = true;
         self.hear(now);
         self.forget_expired(now);
         Ok(())
@@ -460,12 +482,11 @@ impl CallWatch {
     /// neither "not calling you" nor a call it verified earlier shows.
     pub fn lose_contact(&mut self) {
         // `heard_at` is kept for "since ...", but no longer fresh.
-        self.lost = true;
+        self.in_contact = false;
     }
 
     fn hear(&mut self, now: i64) {
         self.heard_at = Some(self.heard_at.map_or(now, |at| at.max(now)));
-        self.lost = false;
     }
 
     /// The call now showing as "talking to you now", the first time it
@@ -486,7 +507,7 @@ impl CallWatch {
 
     /// What to show now.
     pub fn status(&self, now: i64) -> CallStatus {
-        let in_contact = !self.lost
+        let in_contact = self.in_contact
             && self
                 .heard_at
                 .is_some_and(|at| now.saturating_sub(at) <= FRESH_CONTACT_S);

@@ -319,15 +319,92 @@ fn a_queued_start_older_than_the_latest_proof_is_never_shown() {
         CallStatus::NotCalling { heard_at: NOW + 20 }
     );
     assert_eq!(watch.take_started(NOW + 21), None, "nothing to notify");
-    // Its queued end is then refused as already ended: no harm either way.
+    // A replay of that start cannot bring it back; its queued end makes
+    // the end final.
     let err = watch
+        .apply_call(&pinned, &bank.call("s1", CallState::Open, NOW), NOW + 21)
+        .unwrap_err();
+    assert_eq!(err.code(), "call_ended");
+    watch
         .apply_call(
             &pinned,
             &bank.call("s2", CallState::Ended, NOW + 5),
             NOW + 21,
         )
+        .unwrap();
+    let err = watch
+        .apply_call(
+            &pinned,
+            &bank.call("s3", CallState::Open, NOW + 30),
+            NOW + 30,
+        )
         .unwrap_err();
-    assert_eq!(err.code(), "call_ended");
+    assert_eq!(err.code(), "call_ended", "a signed end is final");
+}
+
+#[test]
+fn a_start_committed_after_a_proof_was_read_comes_back_with_the_next_proof() {
+    // The gateway read the proof (no call open, iat NOW + 1) just before
+    // the start (iat NOW) was committed; the proof reaches the device
+    // first. The inferred end gives way to the start re-sent, signed
+    // later, with the next proof: the genuine call shows and notifies.
+    let bank = Bank::new("k1");
+    let pinned = bank.pinned();
+    let mut watch = CallWatch::new();
+    watch
+        .apply_contact(&pinned, &bank.contact(NOW + 1, &[]), NOW + 1)
+        .unwrap();
+    let (state, _) = watch
+        .apply_call(&pinned, &bank.call("s1", CallState::Open, NOW), NOW + 1)
+        .unwrap();
+    assert_eq!(state, CallState::Ended);
+    watch
+        .apply_call(
+            &pinned,
+            &bank.call("s1b", CallState::Open, NOW + 31),
+            NOW + 31,
+        )
+        .unwrap();
+    watch
+        .apply_contact(&pinned, &bank.contact(NOW + 31, &["call-1"]), NOW + 31)
+        .unwrap();
+    assert!(talking(&watch.status(NOW + 32)));
+    assert!(watch.take_started(NOW + 32).is_some(), "it notifies once");
+}
+
+#[test]
+fn after_a_loss_only_a_proof_restores_contact() {
+    // The proof after a reconnect is skipped (the gateway's database was
+    // briefly down) or refused (the device's clock runs fast); the
+    // statements still arrive. None of them may bring back the old call.
+    let bank = Bank::new("k1");
+    let pinned = bank.pinned();
+    let mut watch = CallWatch::new();
+    watch
+        .apply_contact(&pinned, &bank.contact(NOW, &[]), NOW)
+        .unwrap();
+    let start = bank.call("s1", CallState::Open, NOW);
+    watch.apply_call(&pinned, &start, NOW).unwrap();
+    watch.lose_contact();
+    let _ = watch.apply_call(&pinned, &start, NOW + 5);
+    watch
+        .apply_call(&pinned, &bank.call("s2", CallState::Open, NOW + 6), NOW + 6)
+        .unwrap();
+    assert_eq!(
+        watch.status(NOW + 7),
+        CallStatus::CantCheck {
+            heard_at: Some(NOW)
+        },
+        "statements alone do not say no end was missed"
+    );
+    // Before any proof at all, a statement shows nothing either.
+    let mut fresh = CallWatch::new();
+    fresh.apply_call(&pinned, &start, NOW).unwrap();
+    assert_eq!(fresh.status(NOW), CallStatus::CantCheck { heard_at: None });
+    watch
+        .apply_contact(&pinned, &bank.contact(NOW + 8, &["call-1"]), NOW + 8)
+        .unwrap();
+    assert!(talking(&watch.status(NOW + 9)));
 }
 
 #[test]
