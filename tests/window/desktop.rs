@@ -196,87 +196,64 @@ impl Desktop {
 
     /// A string property of the app's tray icon, read from the app.
     pub fn tray_property(&self, name: &str) -> Option<String> {
-        let (bus_name, path) = self
-            .items
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .last()
-            .cloned()?;
-        // D-Bus calls have no deadline of their own: one that is never
-        // answered must fail the test, not hang it.
-        let (conn, name) = (self.conn.clone(), name.to_owned());
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let value = conn
-                .call_method(
-                    Some(bus_name.as_str()),
-                    path.as_str(),
-                    Some("org.freedesktop.DBus.Properties"),
-                    "Get",
-                    &("org.kde.StatusNotifierItem", name.as_str()),
-                )
-                .ok()
-                .and_then(|reply| reply.body().deserialize::<OwnedValue>().ok())
-                .and_then(|value| String::try_from(value).ok());
-            let _ = tx.send(value);
-        });
-        rx.recv_timeout(Duration::from_secs(5)).ok().flatten()
+        let name = name.to_owned();
+        self.ask_tray(move |conn, bus_name, path| {
+            item_property(conn, bus_name, path, &name).and_then(|v| String::try_from(v).ok())
+        })
     }
 
     /// The labels of the tray menu's top-level items, read from the app's
     /// menu (the `com.canonical.dbusmenu` object its icon's `Menu`
     /// property names), as a desktop's tray shows them.
     pub fn tray_menu_labels(&self) -> Vec<String> {
-        let Some((bus_name, path)) = self
+        self.ask_tray(|conn, bus_name, path| {
+            let menu = item_property(conn, bus_name, path, "Menu")
+                .and_then(|v| zbus::zvariant::OwnedObjectPath::try_from(v).ok())?;
+            let reply = conn
+                .call_method(
+                    Some(bus_name),
+                    menu.as_str(),
+                    Some("com.canonical.dbusmenu"),
+                    "GetLayout",
+                    &(0i32, -1i32, vec!["label"]),
+                )
+                .ok()?;
+            type Node = (i32, HashMap<String, OwnedValue>, Vec<OwnedValue>);
+            let (_revision, (_, _, children)): (u32, Node) = reply.body().deserialize().ok()?;
+            Some(
+                children
+                    .into_iter()
+                    .filter_map(|child| Node::try_from(child).ok())
+                    .filter_map(|(_, props, _)| {
+                        props
+                            .get("label")
+                            .and_then(|l| String::try_from(l.try_clone().ok()?).ok())
+                    })
+                    .collect(),
+            )
+        })
+        .unwrap_or_default()
+    }
+
+    /// Runs `ask` against the app's tray icon (its bus name and object
+    /// path) on a thread of its own. D-Bus calls have no deadline of their
+    /// own: one that is never answered must fail the test, not hang it.
+    fn ask_tray<T: Send + 'static>(
+        &self,
+        ask: impl FnOnce(&zbus::blocking::Connection, &str, &str) -> Option<T> + Send + 'static,
+    ) -> Option<T> {
+        let (bus_name, path) = self
             .items
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .last()
-            .cloned()
-        else {
-            return Vec::new();
-        };
+            .cloned()?;
         let conn = self.conn.clone();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
-            let menu = conn
-                .call_method(
-                    Some(bus_name.as_str()),
-                    path.as_str(),
-                    Some("org.freedesktop.DBus.Properties"),
-                    "Get",
-                    &("org.kde.StatusNotifierItem", "Menu"),
-                )
-                .ok()
-                .and_then(|reply| reply.body().deserialize::<OwnedValue>().ok())
-                .and_then(|value| zbus::zvariant::OwnedObjectPath::try_from(value).ok());
-            let labels = menu.and_then(|menu| {
-                let reply = conn
-                    .call_method(
-                        Some(bus_name.as_str()),
-                        menu.as_str(),
-                        Some("com.canonical.dbusmenu"),
-                        "GetLayout",
-                        &(0i32, -1i32, vec!["label"]),
-                    )
-                    .ok()?;
-                type Node = (i32, HashMap<String, OwnedValue>, Vec<OwnedValue>);
-                let (_revision, (_, _, children)): (u32, Node) = reply.body().deserialize().ok()?;
-                Some(
-                    children
-                        .into_iter()
-                        .filter_map(|child| Node::try_from(child).ok())
-                        .filter_map(|(_, props, _)| {
-                            props
-                                .get("label")
-                                .and_then(|l| String::try_from(l.try_clone().ok()?).ok())
-                        })
-                        .collect::<Vec<String>>(),
-                )
-            });
-            let _ = tx.send(labels.unwrap_or_default());
+            let _ = tx.send(ask(&conn, &bus_name, &path));
         });
-        rx.recv_timeout(Duration::from_secs(5)).unwrap_or_default()
+        rx.recv_timeout(Duration::from_secs(5)).ok().flatten()
     }
 
     /// Waits until a line of the tray menu is `want`.
@@ -315,4 +292,22 @@ impl Desktop {
             || (self.tray_property(name).as_deref() == Some(want)).then_some(()),
         );
     }
+}
+
+/// Property `name` of the StatusNotifierItem at `bus_name` and `path`.
+fn item_property(
+    conn: &zbus::blocking::Connection,
+    bus_name: &str,
+    path: &str,
+    name: &str,
+) -> Option<OwnedValue> {
+    conn.call_method(
+        Some(bus_name),
+        path,
+        Some("org.freedesktop.DBus.Properties"),
+        "Get",
+        &("org.kde.StatusNotifierItem", name),
+    )
+    .ok()
+    .and_then(|reply| reply.body().deserialize::<OwnedValue>().ok())
 }

@@ -304,9 +304,12 @@ async fn send_contact(
     socket: &mut WebSocket,
     within: Duration,
 ) -> bool {
-    // Call statements travel only to links granted `alerts`; a proof (and
-    // the statements re-sent with it) goes nowhere they do not.
-    if !crate::events::has_scope(&auth.scope, "alerts") {
+    // A proof (and the statements re-sent with it) goes only where call
+    // statements go: the scope is theirs, named in one place.
+    let statements_scope = crate::events::required_scope(
+        &strongroom_core::protocol::frames::DeviceEvent::CallStatus { jws: String::new() },
+    );
+    if !crate::events::has_scope(&auth.scope, statements_scope) {
         return true;
     }
     let key = state.signing().current;
