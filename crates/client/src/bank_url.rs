@@ -52,14 +52,29 @@ fn secure_url(url: &str, scheme: &str) -> Result<Url, ClientError> {
 /// # Errors
 /// [`ClientError::BankProtocol`] when the issuer is not such a URL.
 pub(crate) fn metadata_url(issuer: &str) -> Result<Url, ClientError> {
-    let mut url = secure_url(issuer, "https")?;
+    well_known_url(issuer, "oauth-authorization-server")
+}
+
+/// Where RFC 9728 (section 3) puts a protected resource's metadata: the
+/// same rule as RFC 8414's, with its own well-known name.
+///
+/// # Errors
+/// [`ClientError::BankProtocol`] when the resource is not such a URL.
+pub(crate) fn resource_metadata_url(resource: &str) -> Result<Url, ClientError> {
+    well_known_url(resource, "oauth-protected-resource")
+}
+
+/// `https://host[:port]/.well-known/NAME[path]` for an identifier
+/// `https://host[:port][path]` with no query.
+fn well_known_url(identifier: &str, name: &str) -> Result<Url, ClientError> {
+    let mut url = secure_url(identifier, "https")?;
     if url.query().is_some() {
         return Err(ClientError::BankProtocol(
-            "an issuer URL has no query".into(),
+            "an issuer or resource URL has no query".into(),
         ));
     }
     let path = url.path().trim_end_matches('/').to_owned();
-    url.set_path(&format!("/.well-known/oauth-authorization-server{path}"));
+    url.set_path(&format!("/.well-known/{name}{path}"));
     Ok(url)
 }
 

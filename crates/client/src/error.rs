@@ -155,6 +155,8 @@ error_codes! {
     LinkDenied = "link_denied",
     /// The bank no longer accepts this device.
     LinkRevoked = "link_revoked",
+    /// The bank's authorization server gives the app no refresh token.
+    NoRefreshToken = "no_refresh_token",
     /// No linked account by this id.
     NotLinked = "not_linked",
     /// No verified fraud check by this id.
@@ -304,6 +306,19 @@ pub enum ClientError {
     /// The bank no longer accepts this device (revoked or expired grant).
     #[error("the bank no longer accepts this device's link; link the account again")]
     LinkRevoked,
+    /// Linking: the bank's authorization server issued no refresh token,
+    /// so the link would end with the first access token.
+    #[error(
+        "the bank's authorization server {issuer} issued no refresh token, so the link would \
+         end within minutes; the bank must allow refresh tokens (the offline_access scope) on \
+         the device grant for the Strongroom app's client ({client_id})"
+    )]
+    NoRefreshToken {
+        /// The authorization server.
+        issuer: String,
+        /// The client id the app uses there.
+        client_id: String,
+    },
     /// Signed data from the bank failed its checks.
     #[error(transparent)]
     Protocol(#[from] strongroom_core::protocol::ProtocolError),
@@ -359,6 +374,7 @@ impl ClientError {
             ClientError::LinkExpired => ErrorCode::LinkExpired,
             ClientError::LinkDenied => ErrorCode::LinkDenied,
             ClientError::LinkRevoked => ErrorCode::LinkRevoked,
+            ClientError::NoRefreshToken { .. } => ErrorCode::NoRefreshToken,
             ClientError::NotLinked(_) => ErrorCode::NotLinked,
             ClientError::UnknownAlert(_) => ErrorCode::UnknownAlert,
             ClientError::CallVerified(_) => ErrorCode::CallVerified,

@@ -392,7 +392,7 @@ pub async fn check_with_bank(
         });
     }
     let metadata = http.discover(&named).await?;
-    let jwks_uri = metadata.jwks_uri.as_deref().ok_or_else(|| {
+    let jwks_uri = metadata.alert_keys_uri.as_deref().ok_or_else(|| {
         ClientError::BankProtocol("the bank publishes no alert keys (jwks_uri)".into())
     })?;
     let published = http.jwks(jwks_uri).await?;

@@ -517,15 +517,25 @@ async fn tokens_are_bound_to_the_device_key_and_revocation_kills_them() {
     let auth = http.device_authorization(&metadata, &key_a).await.unwrap();
     // Before approval: pending; polling again at once: slow down.
     assert!(matches!(
-        http.poll_token(&metadata.token_endpoint, &auth.device_code, &key_a)
-            .await
-            .unwrap(),
+        http.poll_token(
+            &metadata.token_endpoint,
+            &auth.device_code,
+            metadata.resource.as_deref(),
+            &key_a
+        )
+        .await
+        .unwrap(),
         strongroom_client::net::Poll::Pending
     ));
     assert!(matches!(
-        http.poll_token(&metadata.token_endpoint, &auth.device_code, &key_a)
-            .await
-            .unwrap(),
+        http.poll_token(
+            &metadata.token_endpoint,
+            &auth.device_code,
+            metadata.resource.as_deref(),
+            &key_a
+        )
+        .await
+        .unwrap(),
         strongroom_client::net::Poll::SlowDown
     ));
     gateway
@@ -533,7 +543,12 @@ async fn tokens_are_bound_to_the_device_key_and_revocation_kills_them() {
         .await;
     tokio::time::sleep(Duration::from_secs(auth.interval + 5)).await;
     let tokens = match http
-        .poll_token(&metadata.token_endpoint, &auth.device_code, &key_a)
+        .poll_token(
+            &metadata.token_endpoint,
+            &auth.device_code,
+            metadata.resource.as_deref(),
+            &key_a,
+        )
         .await
         .unwrap()
     {
@@ -557,9 +572,14 @@ async fn tokens_are_bound_to_the_device_key_and_revocation_kills_them() {
     assert_eq!(stolen.status, 401, "a token used from another device");
     let refresh = tokens.refresh_token.clone().unwrap();
     assert!(
-        http.refresh(&metadata.token_endpoint, &refresh, &key_b)
-            .await
-            .is_err(),
+        http.refresh(
+            &metadata.token_endpoint,
+            &refresh,
+            metadata.resource.as_deref(),
+            &key_b
+        )
+        .await
+        .is_err(),
         "a refresh token used with another device's key"
     );
     // A denied link.
@@ -569,8 +589,13 @@ async fn tokens_are_bound_to_the_device_key_and_revocation_kills_them() {
         .await;
     tokio::time::sleep(Duration::from_secs(denied.interval)).await;
     assert!(matches!(
-        http.poll_token(&metadata.token_endpoint, &denied.device_code, &key_b)
-            .await,
+        http.poll_token(
+            &metadata.token_endpoint,
+            &denied.device_code,
+            metadata.resource.as_deref(),
+            &key_b
+        )
+        .await,
         Err(ClientError::LinkDenied)
     ));
     // Unlink: revoke the grant; both tokens die.
@@ -583,8 +608,13 @@ async fn tokens_are_bound_to_the_device_key_and_revocation_kills_them() {
         .unwrap();
     assert_eq!(after.status, 401, "the revoked access token is refused");
     assert!(matches!(
-        http.refresh(&metadata.token_endpoint, &refresh, &key_a)
-            .await,
+        http.refresh(
+            &metadata.token_endpoint,
+            &refresh,
+            metadata.resource.as_deref(),
+            &key_a
+        )
+        .await,
         Err(ClientError::LinkRevoked)
     ));
 }
@@ -608,7 +638,13 @@ async fn unlink_revokes_at_the_bank_and_erases_the_account_here() {
     let http = BankHttp::new(Some(&gateway.ca)).unwrap();
     let metadata = http.discover(&gateway.issuer).await.unwrap();
     assert!(matches!(
-        http.refresh(&metadata.token_endpoint, &refresh, &key).await,
+        http.refresh(
+            &metadata.token_endpoint,
+            &refresh,
+            metadata.resource.as_deref(),
+            &key
+        )
+        .await,
         Err(ClientError::LinkRevoked)
     ));
 }
@@ -622,7 +658,12 @@ async fn malformed_and_oversized_requests_get_problem_json_4xx() {
     let http = BankHttp::new(Some(&gateway.ca)).unwrap();
     let metadata = http.discover(&gateway.issuer).await.unwrap();
     let tokens = http
-        .refresh(&metadata.token_endpoint, &refresh, &key)
+        .refresh(
+            &metadata.token_endpoint,
+            &refresh,
+            metadata.resource.as_deref(),
+            &key,
+        )
         .await
         .unwrap();
     let api = metadata.strongroom_api_base.clone().unwrap();

@@ -6,6 +6,7 @@
 use axum::http::{HeaderMap, StatusCode, header};
 use strongroom_core::protocol::dpop::{VerifiedProof, verify_proof};
 
+use crate::bank_as::Refusal;
 use crate::crypto::{now_s, sha256};
 use crate::error::{GatewayError, OAuthError, Problem};
 use crate::events::has_scope;
@@ -46,7 +47,7 @@ pub async fn authenticate(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("DPoP "))
         .map(str::trim)
-        .filter(|t| !t.is_empty() && t.len() <= 512)
+        .filter(|t| !t.is_empty() && t.len() <= MAX_ACCESS_TOKEN_BYTES)
         .ok_or_else(|| {
             Problem::invalid_token("an Authorization: DPoP <access token> header is required")
         })?
@@ -57,6 +58,9 @@ pub async fn authenticate(
     let now = now_s();
     let verified = verify_proof(proof, method, &state.url(path), now, Some(&token))
         .map_err(|e| Problem::invalid_dpop_proof(e.to_string()))?;
+    if state.bank_as.is_some() {
+        return bank_as_request(state, &token, verified, now).await;
+    }
     let hash = sha256(token.as_bytes());
     let row = state
         .db
@@ -110,6 +114,46 @@ pub async fn authenticate(
         scope,
         expires_at,
     })
+}
+
+/// The longest access token read: the built-in server's are 43 bytes, a
+/// bank's JWT access tokens a few hundred to a few thousand.
+const MAX_ACCESS_TOKEN_BYTES: usize = 8 * 1024;
+
+/// A request with a token of the bank's own authorization server: the
+/// token checked there (signature or introspection), bound to the proof's
+/// key, the proof never used before, then the device found or recorded.
+async fn bank_as_request(
+    state: &Shared,
+    token: &str,
+    verified: VerifiedProof,
+    now: i64,
+) -> Result<DeviceAuth, Problem> {
+    let Some(bank_as) = state.bank_as.as_ref() else {
+        return Err(Problem::invalid_token("unknown access token"));
+    };
+    let checked = bank_as.check(token, now).await.map_err(|r| match r {
+        Refusal::Invalid(why) => Problem::invalid_token(why),
+        Refusal::Unavailable(why) => Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "authorization_server_unavailable",
+            format!("the bank's authorization server cannot check the token now: {why}"),
+        ),
+    })?;
+    if checked.jkt != verified.jkt {
+        return Err(Problem::invalid_token(
+            "the access token is bound to another key",
+        ));
+    }
+    if !state.replay.first_use(&verified.jkt, &verified.jti, now) {
+        return Err(Problem::invalid_dpop_proof("this proof was already used"));
+    }
+    let auth = crate::resource::bank_as_device(state, checked).await?;
+    state
+        .limiter
+        .check(&format!("device:{}", auth.device_id))
+        .map_err(Problem::too_many)?;
+    Ok(auth)
 }
 
 /// Refuses a request whose link was not granted `scope`.

@@ -95,6 +95,26 @@ pub struct ServeArgs {
     /// Enable the load-test-only enrolment endpoint (needs --demo)
     #[arg(long)]
     pub bench: bool,
+    /// The bank's own OAuth authorization server (its issuer, https): the
+    /// gateway becomes a protected resource beside it and accepts its
+    /// access tokens instead of running the built-in server
+    #[arg(long, value_name = "ISSUER")]
+    pub authorization_server: Option<String>,
+    /// The gateway's resource identifier, the audience the bank's access
+    /// tokens must name [default: the public URL]
+    #[arg(long, value_name = "URL", requires = "authorization_server")]
+    pub resource: Option<String>,
+    /// A JSON file {"client_id", "client_secret"}, readable only by the
+    /// service: the gateway's credentials for token introspection (RFC 7662)
+    #[arg(long, value_name = "FILE", requires = "authorization_server")]
+    pub introspection_credentials: Option<PathBuf>,
+    /// Extra CA certificates (PEM) to trust for the authorization server
+    #[arg(long, value_name = "PEM", requires = "authorization_server")]
+    pub authorization_server_ca: Option<PathBuf>,
+    /// The access-token claim that names the customer (mapped to the
+    /// customer's idp_subject)
+    #[arg(long, value_name = "CLAIM", default_value = "sub")]
+    pub subject_claim: String,
 }
 
 /// A number of seconds or a rate: finite and not negative.

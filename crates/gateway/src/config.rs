@@ -39,12 +39,34 @@ pub struct Config {
     pub bench: bool,
     /// The bank's display name on the consent page and in the metadata.
     pub bank_name: String,
+    /// `--authorization-server`: the bank's own OAuth authorization server,
+    /// beside which the gateway is a protected resource (RFC 9728); `None`
+    /// runs the built-in one.
+    pub bank_as: Option<BankAuthorizationServer>,
     /// How often an open stream is pinged (30 s; not a command-line option,
     /// tests shorten it).
     pub stream_ping_interval: Duration,
     /// A stream whose device sent nothing (no frame, no pong) for this long
     /// is closed (90 s; not a command-line option, tests shorten it).
     pub stream_idle_timeout: Duration,
+}
+
+/// The bank's own authorization server, as the gateway was told of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BankAuthorizationServer {
+    /// Its issuer identifier (RFC 8414), https, no trailing slash.
+    pub issuer: String,
+    /// The gateway's resource identifier (RFC 8707 and RFC 9728): the
+    /// audience its access tokens must name; the public URL when absent.
+    pub resource: Option<String>,
+    /// The file with the gateway's own client credentials for token
+    /// introspection (RFC 7662), readable only by the service.
+    pub introspection_credentials: Option<PathBuf>,
+    /// Extra CA certificates (PEM) to trust for that server, for pilots.
+    pub ca: Option<PathBuf>,
+    /// The claim that names the customer (`sub` unless configured), mapped
+    /// to the customer's `idp_subject`.
+    pub subject_claim: String,
 }
 
 /// `$XDG_DATA_HOME/strongroom-gateway`, else `~/.local/share/strongroom-gateway`.
@@ -73,6 +95,7 @@ impl Default for Config {
             rate_limit: 20.0,
             bench: false,
             bank_name: "Demo Bank".into(),
+            bank_as: None,
             stream_ping_interval: Duration::from_secs(30),
             stream_idle_timeout: Duration::from_secs(90),
         }

@@ -64,7 +64,8 @@ pub async fn seed(state: &Shared) -> Result<(), GatewayError> {
             NewCustomer {
                 username: username.into(),
                 display_name: name.into(),
-                password: password.into(),
+                password: Some(password.into()),
+                idp_subject: None,
                 home_country: country.into(),
                 purchase_threshold_minor: None,
                 balance_low_minor: None,

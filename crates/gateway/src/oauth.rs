@@ -117,6 +117,19 @@ fn known_client(form: &HashMap<String, String>) -> Result<String, OAuthError> {
     Ok(client_id.to_owned())
 }
 
+/// RFC 8707: a client may name the resource it wants a token for; this
+/// server issues tokens for one resource only, the gateway itself, and
+/// refuses any other with `invalid_target`.
+fn check_resource(state: &AppState, form: &HashMap<String, String>) -> Result<(), OAuthError> {
+    match form.get("resource") {
+        Some(r) if r.trim_end_matches('/') != state.resource() => {
+            Err(OAuthError::new("invalid_target")
+                .describe("this server issues tokens only for its own gateway"))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// `POST /oauth/device_authorization` (RFC 8628 section 3.1).
 pub async fn device_authorization(
     State(state): State<Shared>,
@@ -125,6 +138,7 @@ pub async fn device_authorization(
 ) -> Result<Response, OAuthError> {
     let form = parse_form(&body)?;
     let client_id = known_client(&form)?;
+    check_resource(&state, &form)?;
     let requested = form
         .get("scope")
         .map(String::as_str)
@@ -270,6 +284,7 @@ pub async fn token(
         return Err(OAuthError::new("unsupported_grant_type"));
     }
     let client_id = known_client(&form)?;
+    check_resource(&state, &form)?;
     let proof = token_endpoint_proof(&state, &headers)?;
     if grant_type == "refresh_token" {
         return refresh(&state, &form, proof).await;
@@ -346,42 +361,8 @@ pub async fn token(
                         "UPDATE device_codes SET status = 'redeemed', device_id = ?1 WHERE hash = ?2",
                         params![device_id, code_hash],
                     )?;
-                    let flags: String = c.query_row(
-                        "SELECT flags FROM customers WHERE id = ?1",
-                        [customer_id],
-                        |r| r.get(0),
-                    )?;
-                    let mut committed = Vec::new();
-                    if let Some(seq) = enqueue(c, &device_id, &flags_event(&flags), None)? {
-                        committed.push((device_id.clone(), seq));
-                    }
-                    let others: i64 = c.query_row(
-                        "SELECT count(*) FROM devices WHERE customer_id = ?1 AND id != ?2 AND revoked_at IS NULL",
-                        params![customer_id, device_id],
-                        |r| r.get(0),
-                    )?;
-                    if others > 0 {
-                        let alert = sign_alert(
-                            &signing.current,
-                            &issuer,
-                            &crate::bank::subject_of(c, customer_id)?,
-                            AlertKind::NewDeviceSignIn,
-                            AlertEvent {
-                                severity: AlertSeverity::Warning,
-                                text: "A new device was linked to your account. If this was not you, call the bank."
-                                    .into(),
-                                account_ref: None,
-                                amount_minor: None,
-                                currency: None,
-                                merchant: None,
-                                country: None,
-                                respond_by: None,
-                                balance_minor: None,
-                            },
-                            &rng,
-                        )?;
-                        committed.extend(store_alert(c, customer_id, &alert, Some(&device_id))?);
-                    }
+                    let committed =
+                        welcome_device(c, &signing.current, &issuer, &rng, customer_id, &device_id)?;
                     Ok(Poll::Issued {
                         access_token: access,
                         refresh_token,
@@ -416,6 +397,61 @@ pub async fn token(
             ))
         }
     }
+}
+
+/// What a newly linked device is sent first: its customer's pilot flags
+/// and, when the customer has other devices, a signed warning to every
+/// device that a new one was linked. Returns what was committed, for the
+/// streams to be woken.
+///
+/// # Errors
+/// Storage or signing failures.
+pub(crate) fn welcome_device(
+    c: &crate::sql::Connection,
+    key: &strongroom_core::protocol::jose::SigningKey,
+    issuer: &str,
+    rng: &ring::rand::SystemRandom,
+    customer_id: i64,
+    device_id: &str,
+) -> Result<Committed, crate::error::GatewayError> {
+    let flags: String = c.query_row(
+        "SELECT flags FROM customers WHERE id = ?1",
+        [customer_id],
+        |r| r.get(0),
+    )?;
+    let mut committed = Vec::new();
+    if let Some(seq) = enqueue(c, device_id, &flags_event(&flags), None)? {
+        committed.push((device_id.to_owned(), seq));
+    }
+    let others: i64 = c.query_row(
+        "SELECT count(*) FROM devices WHERE customer_id = ?1 AND id != ?2 AND revoked_at IS NULL",
+        params![customer_id, device_id],
+        |r| r.get(0),
+    )?;
+    if others > 0 {
+        let alert = sign_alert(
+            key,
+            issuer,
+            &crate::bank::subject_of(c, customer_id)?,
+            AlertKind::NewDeviceSignIn,
+            AlertEvent {
+                severity: AlertSeverity::Warning,
+                text:
+                    "A new device was linked to your account. If this was not you, call the bank."
+                        .into(),
+                account_ref: None,
+                amount_minor: None,
+                currency: None,
+                merchant: None,
+                country: None,
+                respond_by: None,
+                balance_minor: None,
+            },
+            rng,
+        )?;
+        committed.extend(store_alert(c, customer_id, &alert, Some(device_id))?);
+    }
+    Ok(committed)
 }
 
 /// How long a spent refresh token is remembered (reuse detection), in ms.
@@ -523,7 +559,7 @@ async fn refresh(
 
 /// Revokes a device's grant: the device, its access tokens, its stream on
 /// every gateway (announced). Does nothing to a device already revoked.
-fn revoke_device(
+pub(crate) fn revoke_device(
     c: &crate::sql::Connection,
     device_id: &str,
 ) -> Result<(), crate::error::GatewayError> {

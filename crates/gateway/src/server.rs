@@ -250,16 +250,28 @@ async fn not_found() -> Response {
 
 /// The gateway's routes.
 pub fn router(state: Shared) -> Router {
-    let public = Router::new()
-        .route(
-            "/oauth/device_authorization",
-            post(oauth::device_authorization),
-        )
-        .route("/oauth/token", post(oauth::token))
-        .route("/oauth/revoke", post(oauth::revoke))
-        .route("/device", get(web::show).post(web::sign_in))
-        .route("/device/decision", post(web::decide))
-        .route("/device/style.css", get(web::style))
+    // The built-in authorization server, unless the bank runs its own: then
+    // the gateway is only a protected resource, and its metadata names the
+    // bank's server.
+    let built_in_as = if state.bank_as.is_none() {
+        Router::new()
+            .route(
+                "/.well-known/oauth-authorization-server",
+                get(oauth::metadata),
+            )
+            .route(
+                "/oauth/device_authorization",
+                post(oauth::device_authorization),
+            )
+            .route("/oauth/token", post(oauth::token))
+            .route("/oauth/revoke", post(oauth::revoke))
+            .route("/device", get(web::show).post(web::sign_in))
+            .route("/device/decision", post(web::decide))
+            .route("/device/style.css", get(web::style))
+    } else {
+        Router::new()
+    };
+    let public = built_in_as
         .route("/console", get(console::home))
         .route("/console/sign-in", post(console::sign_in))
         .route("/console/sign-out", post(console::sign_out))
@@ -306,6 +318,8 @@ pub fn router(state: Shared) -> Router {
         .route("/v1/fraud-answers", post(api::fraud_answer))
         .route("/v1/scam-reports", post(crate::scam_reports::report))
         .route("/v1/history", get(api::history))
+        .route("/v1/link", get(crate::resource::link))
+        .route("/v1/unlink", post(crate::resource::unlink))
         .route_layer(middleware::from_fn_with_state(
             Arc::clone(&state),
             limit_by_ip,
@@ -333,10 +347,11 @@ pub fn router(state: Shared) -> Router {
     ));
     Router::new()
         .route(
-            "/.well-known/oauth-authorization-server",
-            get(oauth::metadata),
+            "/.well-known/oauth-protected-resource",
+            get(crate::resource::metadata),
         )
         .route("/oauth/jwks", get(oauth::jwks))
+        .route("/v1/alert-keys", get(oauth::jwks))
         .merge(public)
         .merge(messaging)
         .merge(bank_api)
@@ -426,6 +441,11 @@ pub async fn start(config: Config) -> Result<RunningGateway, GatewayError> {
         None => format!("https://{local_addr}"),
     };
 
+    let bank_as = config
+        .bank_as
+        .as_ref()
+        .map(|a| crate::bank_as::BankAs::new(a, &issuer))
+        .transpose()?;
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let (links_tx, links_rx) = mpsc::unbounded_channel();
     let state: Shared = Arc::new(AppState {
@@ -450,6 +470,7 @@ pub async fn start(config: Config) -> Result<RunningGateway, GatewayError> {
         links: links_tx,
         console_events: tokio::sync::broadcast::channel(256).0,
         shutdown: shutdown_rx,
+        bank_as,
         dummy_password_hash,
     });
 

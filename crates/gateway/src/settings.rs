@@ -125,13 +125,7 @@ impl Config {
             config.database = Some(crate::db::Database::parse_url(&url)?);
         }
         if let Some(url) = args.public_url {
-            let trimmed = url.trim_end_matches('/').to_owned();
-            if !trimmed.starts_with("https://") || trimmed.contains(['?', '#']) {
-                return Err(GatewayError::Config(
-                    "--public-url must be an https URL without query or fragment".into(),
-                ));
-            }
-            config.public_url = Some(trimmed);
+            config.public_url = Some(https_url("--public-url", &url)?);
         }
         if args.access_token_ttl < 1.0 {
             return Err(GatewayError::Config(
@@ -150,6 +144,23 @@ impl Config {
             )));
         }
         config.bank_name = args.bank_name;
+        if let Some(issuer) = args.authorization_server {
+            let issuer = https_url("--authorization-server", &issuer)?;
+            let resource = args
+                .resource
+                .map(|r| https_url("--resource", &r))
+                .transpose()?;
+            if args.subject_claim.is_empty() {
+                return Err(GatewayError::Config("--subject-claim is empty".into()));
+            }
+            config.bank_as = Some(crate::config::BankAuthorizationServer {
+                issuer,
+                resource,
+                introspection_credentials: args.introspection_credentials,
+                ca: args.authorization_server_ca,
+                subject_claim: args.subject_claim,
+            });
+        }
         if config.bench && !config.demo {
             return Err(GatewayError::Config(
                 "--bench is a load-test switch and needs --demo".into(),
@@ -165,6 +176,17 @@ impl Config {
         }
         Ok(config)
     }
+}
+
+/// `url` without a trailing slash, if it is https with no query or fragment.
+fn https_url(flag: &str, url: &str) -> Result<String, GatewayError> {
+    let trimmed = url.trim_end_matches('/').to_owned();
+    if !trimmed.starts_with("https://") || trimmed.contains(['?', '#']) || trimmed.len() <= 8 {
+        return Err(GatewayError::Config(format!(
+            "{flag} must be an https URL without query or fragment"
+        )));
+    }
+    Ok(trimmed)
 }
 
 #[cfg(test)]

@@ -61,6 +61,9 @@ pub struct AppState {
     pub console_events: tokio::sync::broadcast::Sender<Option<i64>>,
     /// Becomes true when the gateway shuts down; streams close.
     pub shutdown: watch::Receiver<bool>,
+    /// The bank's own authorization server, when the gateway is a
+    /// protected resource beside it; `None` runs the built-in one.
+    pub bank_as: Option<Arc<crate::bank_as::BankAs>>,
     /// An Argon2id hash of a random password, checked when a username is
     /// unknown so that timing does not reveal which usernames exist.
     pub dummy_password_hash: String,
@@ -89,6 +92,13 @@ impl AppState {
     /// The hash to check a password against when the username is unknown.
     pub fn dummy_hash(&self) -> String {
         self.dummy_password_hash.clone()
+    }
+
+    /// The gateway's resource identifier (RFC 8707, RFC 9728).
+    pub fn resource(&self) -> &str {
+        self.bank_as
+            .as_ref()
+            .map_or(self.issuer.as_str(), |a| a.resource())
     }
 
     /// The full URL of `path` on this gateway, as DPoP `htu` expects it.

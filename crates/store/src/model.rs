@@ -353,4 +353,13 @@ pub struct BankLink {
     /// rare (a few a year), so the sealed field stays small.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub key_rotations: Vec<String>,
+    /// Protocol version 2: the issuer of the bank's authorization server
+    /// when it is not the gateway itself (tokens come from there; alerts
+    /// still come from [`BankLink::issuer`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_server: Option<String>,
+    /// Protocol version 2: the gateway's resource identifier, named in
+    /// every token request (RFC 8707).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
 }

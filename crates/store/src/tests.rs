@@ -327,6 +327,8 @@ fn migration_0004_adds_bank_links_keeps_version_3_rows_and_rotates_them() {
         flags: Default::default(),
         link_keys: None,
         key_rotations: Vec::new(),
+        authorization_server: None,
+        resource: None,
     };
     store.set_bank_link(account, &link).unwrap();
     store.set_acked_seq(account, 7).unwrap();

@@ -33,7 +33,7 @@ pub struct PendingLink {
 impl std::fmt::Debug for PendingLink {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PendingLink")
-            .field("issuer", &self.metadata.issuer)
+            .field("issuer", &self.metadata.alert_issuer)
             .field("user_code", &self.authorization.user_code)
             .finish_non_exhaustive()
     }
@@ -47,7 +47,7 @@ impl PendingLink {
     pub fn bank_name(&self) -> String {
         strongroom_core::text::bank_display_name(
             self.metadata.strongroom_bank_name.as_deref(),
-            &self.metadata.issuer,
+            &self.metadata.alert_issuer,
         )
     }
 
@@ -73,8 +73,10 @@ impl PendingLink {
 }
 
 impl Client {
-    /// Starts linking the bank at `issuer`: discovery, a fresh device key,
-    /// and the device authorization request. Show the result's user code and
+    /// Starts linking the bank whose gateway is at `issuer` (its URL; for
+    /// a version 1 gateway, its issuer): discovery, a fresh device key,
+    /// and the device authorization request at the bank's authorization
+    /// server. Show the result's user code and
     /// verification link, then call [`Client::finish_link`].
     ///
     /// # Errors
@@ -118,6 +120,7 @@ impl Client {
                 .poll_token(
                     &pending.metadata.token_endpoint,
                     &pending.authorization.device_code,
+                    pending.metadata.resource.as_deref(),
                     &pending.key,
                 )
                 .await
@@ -153,25 +156,30 @@ impl Client {
         let refresh = tokens
             .refresh_token
             .clone()
-            .ok_or_else(|| ClientError::BankProtocol("the bank issued no refresh token".into()))?;
-        let jwks_uri = metadata.jwks_uri.as_deref().ok_or_else(|| {
+            .ok_or_else(|| ClientError::NoRefreshToken {
+                issuer: metadata.issuer.clone(),
+                client_id: CLIENT_ID.into(),
+            })?;
+        let keys_uri = metadata.alert_keys_uri.as_deref().ok_or_else(|| {
             ClientError::BankProtocol("the bank publishes no alert keys (jwks_uri)".into())
         })?;
+        // The audience of this customer's alerts: the bank's own
+        // authorization server knows nothing of it, so the gateway says
+        // (protocol section 3.4); the built-in server says at once.
+        let audience = match &tokens.strongroom_audience {
+            Some(audience) => audience.clone(),
+            None => self.link_audience(metadata, &tokens, &pending.key).await?,
+        };
         // The keys are fetched once, now, over TLS, and pinned: later changes
         // come only as statements signed by a pinned key.
-        let audience = tokens.strongroom_audience.as_deref().ok_or_else(|| {
-            ClientError::BankProtocol(
-                "the bank named no audience for its alerts (strongroom_audience)".into(),
-            )
-        })?;
-        let keys = http_jwks(&self.inner.http, jwks_uri).await?;
-        let pinned = PinnedKeys::pin(&metadata.issuer, audience, keys)?;
+        let keys = http_jwks(&self.inner.http, keys_uri).await?;
+        let pinned = PinnedKeys::pin(&metadata.alert_issuer, &audience, keys)?;
         let pinned_json = serde_json::to_vec(&pinned)
             .map_err(|_| ClientError::BankProtocol("the pinned keys do not serialize".into()))?;
         let bank_name = pending.bank_name();
         let now = now_ms();
         let account = self.with_device(|device| -> Result<AccountId, ClientError> {
-            let account = device.add_account(&metadata.issuer, &bank_name, now)?;
+            let account = device.add_account(&metadata.alert_issuer, &bank_name, now)?;
             let result = (|| -> Result<(), ClientError> {
                 let vault = device.vault();
                 vault.put(account, SecretKind::DeviceKey, &pending.key_pkcs8)?;
@@ -190,7 +198,7 @@ impl Client {
                 store.set_bank_link(
                     account,
                     &BankLink {
-                        issuer: metadata.issuer.clone(),
+                        issuer: metadata.alert_issuer.clone(),
                         bank_name: bank_name.clone(),
                         client_id: CLIENT_ID.into(),
                         scope: tokens.scope.clone().unwrap_or_else(|| SCOPE.into()),
@@ -211,6 +219,10 @@ impl Client {
                         // JWKS over TLS, now.
                         link_keys: Some(pinned.clone()),
                         key_rotations: Vec::new(),
+                        authorization_server: metadata
+                            .separate_authorization_server()
+                            .then(|| metadata.issuer.clone()),
+                        resource: metadata.resource.clone(),
                     },
                 )?;
                 Ok(())
@@ -297,7 +309,12 @@ impl Client {
         let tokens = self
             .inner
             .http
-            .refresh(&link.token_endpoint, &refresh, &linked.key)
+            .refresh(
+                &link.token_endpoint,
+                &refresh,
+                link.resource.as_deref(),
+                &linked.key,
+            )
             .await?;
         if let Some(new_refresh) = &tokens.refresh_token
             && *new_refresh != refresh
@@ -346,6 +363,38 @@ impl Client {
         Ok(())
     }
 
+    /// Asks the gateway (`GET {api_base}/link`) for the audience of the
+    /// new link's alerts, with the first access token.
+    async fn link_audience(
+        &self,
+        metadata: &crate::net::Metadata,
+        tokens: &Tokens,
+        key: &SigningKey,
+    ) -> Result<String, ClientError> {
+        #[derive(serde::Deserialize)]
+        struct LinkInfo {
+            strongroom_audience: String,
+        }
+        let base = metadata.strongroom_api_base.as_deref().ok_or_else(|| {
+            ClientError::BankProtocol(
+                "the bank's gateway names no API (strongroom_api_base)".into(),
+            )
+        })?;
+        let url = format!("{base}/link");
+        let reply = self
+            .inner
+            .http
+            .send_authorized("GET", &url, None, &tokens.access_token, key)
+            .await?;
+        if reply.status != 200 {
+            return Err(reply.error(&url));
+        }
+        let info: LinkInfo = serde_json::from_slice(&reply.body).map_err(|e| {
+            ClientError::BankProtocol(format!("the gateway's answer at {url} is not valid: {e}"))
+        })?;
+        Ok(info.strongroom_audience)
+    }
+
     pub(super) async fn forget_access(&self, linked: &Linked) {
         *linked.access.lock().await = None;
     }
@@ -358,6 +407,13 @@ impl Client {
     /// [`ClientError::NotLinked`], or a keychain or store error while erasing.
     pub async fn unlink(&self, account: AccountId) -> Result<bool, ClientError> {
         let link = self.link_of(account)?;
+        if link.resource.is_some() {
+            // Version 2: end the link at the gateway first, so that an
+            // access token the bank's server still counts as live is
+            // refused there at once. Best effort: the bank's revocation
+            // below ends the grant either way.
+            let _ = self.post_to_bank(account, "/unlink", "").await;
+        }
         let refresh = self.with_device(|d| d.vault().get(account, SecretKind::RefreshToken))?;
         let mut revoked = false;
         if let Some(refresh) = refresh

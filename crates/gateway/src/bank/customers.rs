@@ -44,8 +44,16 @@ pub struct NewCustomer {
     pub username: String,
     /// Name shown in chat and to staff.
     pub display_name: String,
-    /// The web banking password (hashed with Argon2id, never stored).
-    pub password: String,
+    /// The web banking password (hashed with Argon2id, never stored), for
+    /// the built-in authorization server's page. A customer of a bank that
+    /// runs its own authorization server has none: it gives `idp_subject`.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// The customer's subject identifier at the bank's own identity
+    /// provider (its access tokens' `sub`, or the configured claim), when
+    /// the gateway is a resource server beside it.
+    #[serde(default)]
+    pub idp_subject: Option<String>,
     /// ISO 3166-1 alpha-2 home country.
     pub home_country: String,
     /// Purchases at or above this raise an alert (default 100.00).
@@ -68,8 +76,19 @@ pub async fn create_customer(state: &Shared, new: NewCustomer) -> Result<bool, P
         return Err(invalid("display_name: 1 to 128 bytes"));
     }
     check_shown_text("display_name", &new.display_name)?;
-    if new.password.len() < 8 || new.password.len() > 1024 {
-        return Err(invalid("password: 8 to 1024 bytes"));
+    match (&new.password, &new.idp_subject) {
+        (None, None) => return Err(invalid("password or idp_subject is required")),
+        (Some(p), _) if p.len() < 8 || p.len() > 1024 => {
+            return Err(invalid("password: 8 to 1024 bytes"));
+        }
+        _ => {}
+    }
+    if let Some(sub) = &new.idp_subject
+        && (sub.is_empty() || sub.len() > 255 || sub.chars().any(char::is_control))
+    {
+        return Err(invalid(
+            "idp_subject: 1 to 255 bytes, no control characters",
+        ));
     }
     if !valid_country(&new.home_country) {
         return Err(invalid("home_country: ISO 3166-1 alpha-2, upper case"));
@@ -88,20 +107,24 @@ pub async fn create_customer(state: &Shared, new: NewCustomer) -> Result<bool, P
         .acquire_owned()
         .await
         .map_err(|e| Problem::internal(&e))?;
-    let phc = tokio::task::spawn_blocking(move || {
-        let phc = crate::passwords::hash_password(&password, &rng);
-        drop(permit);
-        phc
-    })
-    .await
-    .map_err(|e| Problem::internal(&e))??;
+    let phc = match password {
+        // '!' is no PHC string: no password ever verifies against it.
+        None => "!".to_owned(),
+        Some(password) => tokio::task::spawn_blocking(move || {
+            let phc = crate::passwords::hash_password(&password, &rng);
+            drop(permit);
+            phc
+        })
+        .await
+        .map_err(|e| Problem::internal(&e))??,
+    };
     state
         .db
         .write(move |c| -> Result<bool, GatewayError> {
             let n = c.execute(
                 "INSERT INTO customers(username, display_name, password_hash, home_country,
-                    purchase_threshold_minor, balance_low_minor, created_at, subject)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
+                    purchase_threshold_minor, balance_low_minor, created_at, subject, idp_subject)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING",
                 params![
                     new.username,
                     new.display_name,
@@ -110,7 +133,8 @@ pub async fn create_customer(state: &Shared, new: NewCustomer) -> Result<bool, P
                     new.purchase_threshold_minor.unwrap_or(10_000),
                     new.balance_low_minor.unwrap_or(5_000),
                     now_ms(),
-                    subject
+                    subject,
+                    new.idp_subject
                 ],
             )?;
             Ok(n == 1)

@@ -30,6 +30,7 @@ const PG_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0006_delivery_times.sql"),
     include_str!("../../migrations/postgres/0007_audience_and_demo.sql"),
     include_str!("../../migrations/postgres/0008_calls.sql"),
+    include_str!("../../migrations/postgres/0009_bank_idp.sql"),
 ];
 
 /// The NOTIFY channel the gateways announce committed changes on.

@@ -24,6 +24,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0006_delivery_times.sql"),
     include_str!("../../migrations/0007_audience_and_demo.sql"),
     include_str!("../../migrations/0008_calls.sql"),
+    include_str!("../../migrations/0009_bank_idp.sql"),
 ];
 
 /// Reads running at once, and read connections kept. Bounding them keeps

@@ -1,0 +1,14 @@
+-- The bank's own authorization server (protocol version 2): a customer may
+-- be known to the bank's identity provider by a subject identifier of its
+-- own (the access tokens' `sub`), mapped here to the customer's row. A
+-- customer made for such a bank has no gateway password: its hash is '!',
+-- which no password verifies.
+ALTER TABLE customers ADD COLUMN idp_subject TEXT;
+CREATE UNIQUE INDEX customers_idp_subject ON customers(idp_subject) WHERE idp_subject IS NOT NULL;
+
+-- A device linked through the bank's authorization server is first seen at
+-- its first request: the issuer of its tokens and its DPoP key (`jkt`) name
+-- it, once. Its refresh token lives at that server, so `refresh_hash` holds
+-- random bytes that match no token here.
+ALTER TABLE devices ADD COLUMN via_issuer TEXT;
+CREATE UNIQUE INDEX devices_via_issuer_jkt ON devices(via_issuer, jkt) WHERE via_issuer IS NOT NULL;
