@@ -30,7 +30,7 @@ function usage(message) {
   console.error('usage: node bank-idp.mjs --cert CERT.pem --key KEY.pem --port N'
     + ' --resource URL --access-token-format jwt|opaque'
     + ' --introspection-client-secret-file FILE --console-redirect-uri URL'
-    + ' [--access-token-ttl SECONDS]');
+    + ' [--access-token-ttl SECONDS] [--device-code-ttl SECONDS]');
   process.exit(2);
 }
 
@@ -46,6 +46,7 @@ try {
       'introspection-client-secret-file': { type: 'string' },
       'console-redirect-uri': { type: 'string' },
       'access-token-ttl': { type: 'string', default: '60' },
+      'device-code-ttl': { type: 'string', default: '300' },
     },
     strict: true,
     allowPositionals: false,
@@ -64,6 +65,9 @@ const accessTokenFormat = args['access-token-format'];
 if (!['jwt', 'opaque'].includes(accessTokenFormat)) usage('--access-token-format must be jwt or opaque');
 const accessTokenTTL = Number(args['access-token-ttl']);
 if (!Number.isInteger(accessTokenTTL) || accessTokenTTL <= 0) usage('--access-token-ttl must be a positive integer');
+// A short device code life lets a test see a link code expire.
+const deviceCodeTTL = Number(args['device-code-ttl']);
+if (!Number.isInteger(deviceCodeTTL) || deviceCodeTTL <= 0) usage('--device-code-ttl must be a positive integer');
 // The resource indicator is compared as the exact string the tests pass
 // (no trailing slash added), and it is also the access tokens' `aud`.
 const resource = args.resource;
@@ -394,7 +398,7 @@ const provider = new Provider(issuer, {
   ttl: {
     AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? accessTokenTTL,
     AuthorizationCode: 60,
-    DeviceCode: 300,
+    DeviceCode: deviceCodeTTL,
     RefreshToken: 24 * 60 * 60,
     IdToken: 60 * 60,
     Interaction: 10 * 60,

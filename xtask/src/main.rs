@@ -196,26 +196,34 @@ fn ensure_packages(packages: &[&str]) -> Result {
 /// lock file (`npm ci`, exactly the locked versions), then builds the UI
 /// into `ui/dist`, which the app embeds at compile time.
 fn build_ui() -> Result {
+    npm_ci("ui", "the UI's locked modules")?;
+    step("build the UI (vite)");
+    run(Command::new("npm").args(["--prefix", "ui", "run", "build"]))
+}
+
+/// Installs the npm modules of `folder` (relative to the root) when they
+/// are missing or older than its lock file: `npm ci`, exactly the locked
+/// versions.
+fn npm_ci(folder: &str, what: &str) -> Result {
     if !have("npm") {
         return Err("npm is missing: install Node.js 20 or later".into());
     }
-    let ui = root().join("ui");
-    let installed = ui.join("node_modules/.package-lock.json");
+    let dir = root().join(folder);
+    let installed = dir.join("node_modules/.package-lock.json");
     let stale = match (
         std::fs::metadata(&installed).and_then(|m| m.modified()),
-        std::fs::metadata(ui.join("package-lock.json")).and_then(|m| m.modified()),
+        std::fs::metadata(dir.join("package-lock.json")).and_then(|m| m.modified()),
     ) {
         (Ok(have), Ok(want)) => have < want,
         _ => true,
     };
     if stale {
-        step("npm ci (the UI's locked modules)");
-        run(Command::new("npm").args(["ci", "--prefix", "ui", "--no-audit", "--no-fund"]))?;
+        step(&format!("npm ci ({what})"));
+        run(Command::new("npm").args(["ci", "--prefix", folder, "--no-audit", "--no-fund"]))
     } else {
-        eprintln!("npm modules: present");
+        eprintln!("npm modules of {folder}: present");
+        Ok(())
     }
-    step("build the UI (vite)");
-    run(Command::new("npm").args(["--prefix", "ui", "run", "build"]))
 }
 
 /// tauri-driver bridges WebDriver to the app's WebKitGTK window.
@@ -260,6 +268,8 @@ fn test_layers(timings: &mut layers::Timings, totals: &mut Totals) -> Result {
         packages.extend_from_slice(PACKAGE_TEST_PACKAGES);
         ensure_packages(&packages)?;
         ensure_tauri_driver()?;
+        // The bank's OpenID provider the integration tests link through.
+        npm_ci("tests/idp", "the test IdP's locked modules, oidc-provider")?;
         build_ui()
     })?;
     timings.time("UI checks", || {

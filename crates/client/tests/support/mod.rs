@@ -11,6 +11,8 @@ use strongroom_client::{AccountSummary, Client, ClientEvent, Device, net::BankHt
 use strongroom_core::AccountId;
 use strongroom_vault::Vault;
 
+pub mod idp;
+
 /// A built binary of the workspace, beside the test executable's folder.
 pub fn binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("the test executable has a path");
@@ -57,8 +59,13 @@ impl Gateway {
     /// with the synthetic stream and the scripted fraud check off (tests
     /// post their own transactions).
     pub fn start(dir: &Path, extra: &[&str]) -> Gateway {
+        Gateway::start_at(dir, "127.0.0.1:0", extra)
+    }
+
+    /// [`Gateway::start`] on the address `listen`.
+    pub fn start_at(dir: &Path, listen: &str, extra: &[&str]) -> Gateway {
         let extra_args: Vec<String> = extra.iter().map(|s| (*s).to_owned()).collect();
-        let (child, ready) = spawn_gateway(dir, "127.0.0.1:0", &extra_args);
+        let (child, ready) = spawn_gateway(dir, listen, &extra_args);
         let (issuer, ca, key_file, listen) = ready;
         let port = listen.port();
         let api_key = std::fs::read_to_string(&key_file)
