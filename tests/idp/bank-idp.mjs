@@ -47,6 +47,7 @@ try {
       'console-redirect-uri': { type: 'string' },
       'access-token-ttl': { type: 'string', default: '60' },
       'device-code-ttl': { type: 'string', default: '300' },
+      'ssf-jwks-file': { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -511,8 +512,37 @@ async function interaction(req, res, uid) {
 const providerCallback = provider.callback();
 const INTERACTION = /^\/interaction\/([A-Za-z0-9_-]+)$/;
 
+// The bank's Shared Signals transmitter (SSF 1.0) as a receiver sees it:
+// its configuration and the public keys its SETs are signed with. The test
+// holds the private key and signs the SETs itself, so that it can also
+// sign forged ones; this server only publishes, as a bank's would.
+const ssfJwks = args['ssf-jwks-file'] ? fs.readFileSync(args['ssf-jwks-file'], 'utf8') : null;
+function ssf(pathname, res) {
+  if (!ssfJwks) return false;
+  const json = (body) => {
+    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+    res.end(body);
+  };
+  if (pathname === '/.well-known/ssf-configuration') {
+    json(JSON.stringify({
+      spec_version: '1_0',
+      issuer,
+      jwks_uri: `${issuer}/ssf/jwks`,
+      delivery_methods_supported: ['urn:ietf:rfc:8935'],
+      default_subjects: 'ALL',
+    }));
+    return true;
+  }
+  if (pathname === '/ssf/jwks') {
+    json(ssfJwks);
+    return true;
+  }
+  return false;
+}
+
 handle = (req, res) => {
   const { pathname } = new URL(req.url, issuer);
+  if (req.method === 'GET' && ssf(pathname, res)) return;
   const match = INTERACTION.exec(pathname);
   if (!match) return providerCallback(req, res);
   interaction(req, res, match[1]).catch((err) => {

@@ -241,6 +241,19 @@ struct ProblemBody {
     detail: Option<String>,
 }
 
+/// Whether a refusal's body is the gateway's `link_revoked` problem: the
+/// device's link was ended (unlinked, or the bank ended the customer's
+/// session), so refreshing the token would not help.
+pub fn is_link_revoked(body: &[u8]) -> bool {
+    #[derive(Deserialize)]
+    struct Typed {
+        #[serde(rename = "type")]
+        type_: String,
+    }
+    serde_json::from_slice::<Typed>(body)
+        .is_ok_and(|p| p.type_ == "urn:strongroom:problem:link_revoked")
+}
+
 /// A response read with a size limit.
 #[derive(Debug)]
 pub struct Reply {
@@ -267,6 +280,9 @@ impl Reply {
     /// The error this reply stands for when it is not a success: the OAuth
     /// error, the RFC 9457 problem, or the bare status.
     pub fn error(&self, url: &str) -> ClientError {
+        if self.status == 401 && is_link_revoked(&self.body) {
+            return ClientError::LinkRevoked;
+        }
         if let Ok(e) = serde_json::from_slice::<OAuthErrorBody>(&self.body) {
             return ClientError::OAuth {
                 error: e.error,

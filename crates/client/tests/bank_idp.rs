@@ -97,6 +97,10 @@ fn gateway_beside(idp: &BankIdp, dir: &std::path::Path, port: u16, extra: &[&str
         &idp_ca,
         "--introspection-credentials",
         &credentials,
+        "--signals-transmitter",
+        &idp.issuer,
+        "--signals-transmitter-ca",
+        &idp_ca,
     ];
     args.extend_from_slice(extra);
     let mut gateway = Gateway::start_at(dir, &format!("127.0.0.1:{port}"), &args);
@@ -159,6 +163,30 @@ fn key() -> SigningKey {
         .0
 }
 
+/// Links `device` with `strongroom-cli link`, alice approving at the IdP.
+async fn cli_link_idp(bank: &Bank, device: &TestDevice) -> String {
+    let mut link = Guard(
+        device
+            .cli(&bank.gateway)
+            .args(["link", &bank.resource])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let lines = json_lines(link.0.stdout.take().unwrap());
+    let pending = next_matching(&lines, 30, |v| v["type"] == "link_pending");
+    let code = pending["user_code"].as_str().unwrap().to_owned();
+    bank.idp.approve(&code, "alice", "alice-pass-1", true).await;
+    let linked = tokio::task::spawn_blocking(move || {
+        let linked = next_matching(&lines, 60, |v| v["type"] == "linked");
+        assert!(link.0.wait().unwrap().success(), "link exits 0");
+        linked
+    })
+    .await
+    .unwrap();
+    linked["account"].as_str().unwrap().to_owned()
+}
+
 async fn whole_journey_from_the_cli(format: TokenFormat) {
     let bank = Bank::start(format).await;
     let gateway = &bank.gateway;
@@ -181,26 +209,7 @@ async fn whole_journey_from_the_cli(format: TokenFormat) {
 
     // Link with the CLI; the customer approves at the bank's IdP.
     let device = TestDevice::new("idp-cli");
-    let mut link = Guard(
-        device
-            .cli(gateway)
-            .args(["link", &bank.resource])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let lines = json_lines(link.0.stdout.take().unwrap());
-    let pending = next_matching(&lines, 30, |v| v["type"] == "link_pending");
-    let code = pending["user_code"].as_str().unwrap().to_owned();
-    bank.idp.approve(&code, "alice", "alice-pass-1", true).await;
-    let linked = tokio::task::spawn_blocking(move || {
-        let linked = next_matching(&lines, 60, |v| v["type"] == "linked");
-        assert!(link.0.wait().unwrap().success(), "link exits 0");
-        linked
-    })
-    .await
-    .unwrap();
-    let account = linked["account"].as_str().unwrap().to_owned();
+    let account = cli_link_idp(&bank, &device).await;
     let vault = Vault::with_service(&device.service);
     let account_id = account.parse().expect("an account id");
     let first_refresh = vault
@@ -566,4 +575,194 @@ async fn the_gateway_refuses_foreign_stolen_replayed_and_dead_jwt_access_tokens(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_gateway_refuses_foreign_stolen_replayed_and_dead_opaque_access_tokens() {
     the_gateway_refuses_what_it_must(TokenFormat::Opaque).await;
+}
+
+/// A Security Event Token from the bank's transmitter (or whoever holds
+/// `key`) about alice.
+fn set(
+    bank: &Bank,
+    key: &SigningKey,
+    audience: &str,
+    event: &str,
+    body: serde_json::Value,
+) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let claims = serde_json::json!({
+        "iss": bank.idp.issuer,
+        "aud": audience,
+        "iat": now,
+        "jti": format!("set-{}", std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()),
+        "sub_id": {"format": "iss_sub", "iss": bank.idp.issuer, "sub": "idp-alice"},
+        "events": { event: body },
+    });
+    key.sign("secevent+jwt", &claims, false, &SystemRandom::new())
+        .unwrap()
+}
+
+/// Pushes a SET to the gateway (RFC 8935): the status and the body.
+async fn push(bank: &Bank, set: &str) -> (u16, serde_json::Value) {
+    let response = bank
+        .gateway
+        .http
+        .post(format!("{}/ssf/events", bank.gateway.direct))
+        .header("content-type", "application/secevent+jwt")
+        .body(set.to_owned())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or_default())
+}
+
+/// The bank's identity provider tells the gateway (SSF push) that alice's
+/// password changed: her device gets a verified alert that asks whether
+/// it was her, and her answer reaches the bank. Forged, replayed and
+/// misaddressed SETs change nothing. Then the bank revokes her session:
+/// her device's stream is cut off within a second, its token is refused,
+/// and the device is told to link again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_banks_signals_cut_off_a_revoked_session_and_ask_about_a_password_change() {
+    const CHANGE: &str = "https://schemas.openid.net/secevent/caep/event-type/credential-change";
+    const REVOKED: &str = "https://schemas.openid.net/secevent/caep/event-type/session-revoked";
+    let bank = Bank::start(TokenFormat::Jwt).await;
+    let device = TestDevice::new("idp-signals");
+    let account = cli_link_idp(&bank, &device).await;
+    let watch_device = |device: &TestDevice| {
+        let mut child = device
+            .cli(&bank.gateway)
+            .arg("watch")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let lines = json_lines(child.stdout.take().unwrap());
+        (Guard(child), lines)
+    };
+    let (mut watch, lines) = watch_device(&device);
+    next_matching(&lines, 30, |v| v["type"] == "connected");
+
+    // Refused, each with its RFC 8935 error, and acting on nothing.
+    let key = &bank.idp.transmitter;
+    let change = serde_json::json!({"credential_type": "password", "change_type": "update", "event_timestamp": 1_699_920_000 + 14 * 3600 + 2 * 60});
+    let (forger, _) = SigningKey::generate("ssf-1", &SystemRandom::new()).unwrap();
+    let forged = set(&bank, &forger, &bank.resource, CHANGE, change.clone());
+    let (status, body) = push(&bank, &forged).await;
+    assert_eq!(
+        (status, body["err"].as_str()),
+        (400, Some("invalid_key")),
+        "a forged SET: {body}"
+    );
+    let elsewhere = set(
+        &bank,
+        key,
+        "https://other-receiver.example",
+        CHANGE,
+        change.clone(),
+    );
+    let (status, body) = push(&bank, &elsewhere).await;
+    assert_eq!(
+        (status, body["err"].as_str()),
+        (400, Some("invalid_audience")),
+        "{body}"
+    );
+
+    // The genuine one, once.
+    let genuine = set(&bank, key, &bank.resource, CHANGE, change.clone());
+    let (status, body) = push(&bank, &genuine).await;
+    assert_eq!(status, 202, "{body}");
+    let (status, body) = push(&bank, &genuine).await;
+    assert_eq!(
+        (status, body["err"].as_str()),
+        (400, Some("invalid_request")),
+        "a replayed SET: {body}"
+    );
+    let (alert, lines) = tokio::task::spawn_blocking(move || {
+        let alert = next_matching(&lines, 30, |v| v["type"] == "alert");
+        (alert, lines)
+    })
+    .await
+    .unwrap();
+    assert_eq!(alert["alert"]["verified"], true, "{alert}");
+    assert_eq!(alert["alert"]["kind"], "security_detail_changed");
+    let text = alert["alert"]["text"].as_str().unwrap_or_default();
+    assert!(text.contains("password was changed at 14:02 UTC"), "{text}");
+    let alert_id = alert["alert"]["id"].as_str().unwrap().to_owned();
+    watch.kill();
+    drop(lines);
+    let answer = device
+        .cli(&bank.gateway)
+        .args(["answer", &alert_id, "not-me"])
+        .output()
+        .unwrap();
+    assert!(
+        answer.status.success(),
+        "{}",
+        String::from_utf8_lossy(&answer.stderr)
+    );
+    let (_, answers) = bank
+        .gateway
+        .bank("GET", "/bank/v1/fraud-answers?customer=alice-idp", None)
+        .await;
+    assert!(answers.to_string().contains(&alert_id), "{answers}");
+    let listed = device
+        .cli(&bank.gateway)
+        .args(["alerts", "--limit", "100"])
+        .output()
+        .unwrap();
+    let security_alerts = String::from_utf8_lossy(&listed.stdout)
+        .lines()
+        .filter(|l| l.contains("\"security_detail_changed\""))
+        .count();
+    assert_eq!(
+        security_alerts, 1,
+        "one alert for the genuine SET, none for the refused or replayed ones"
+    );
+
+    // The bank ends alice's session.
+    let (mut watch, lines) = watch_device(&device);
+    next_matching(&lines, 30, |v| v["type"] == "connected");
+    let revoked = set(
+        &bank,
+        key,
+        &bank.resource,
+        REVOKED,
+        serde_json::json!({"event_timestamp": 1_700_000_000}),
+    );
+    let pushed = Instant::now();
+    let (status, body) = push(&bank, &revoked).await;
+    assert_eq!(status, 202, "{body}");
+    let lines = tokio::task::spawn_blocking(move || {
+        next_matching(&lines, 5, |v| v["type"] == "disconnected");
+        let cut_off = pushed.elapsed();
+        assert!(
+            cut_off < Duration::from_secs(1),
+            "cut off after {cut_off:?}"
+        );
+        eprintln!("the revoked session's stream was cut off {cut_off:?} after the push");
+        next_matching(&lines, 20, |v| v["type"] == "link_revoked");
+        lines
+    })
+    .await
+    .unwrap();
+    drop(lines);
+    watch.kill();
+    // Its next request is refused with the same answer.
+    let chat = device
+        .cli(&bank.gateway)
+        .args(["chat", &account, "hello?"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        chat.status.code(),
+        Some(7),
+        "a revoked link says to link again: {}",
+        String::from_utf8_lossy(&chat.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&chat.stderr).contains("link the account again"),
+        "{}",
+        String::from_utf8_lossy(&chat.stderr)
+    );
 }

@@ -3,6 +3,7 @@
 //! anything else is 404.
 
 use std::collections::HashMap;
+use strongroom_core::protocol::alert::AlertKind;
 
 use crate::sql::{OptionalExtension, params};
 use axum::Json;
@@ -124,7 +125,7 @@ pub async fn fraud_answer(
                     |r| r.get(0),
                 )
                 .optional()?;
-            if kind.as_deref() != Some("fraud_check") {
+            if !kind.as_deref().is_some_and(AlertKind::name_asks_answer) {
                 return Err(Problem::not_found("no fraud check with this id was sent to you"));
             }
             let previous: Option<String> = c

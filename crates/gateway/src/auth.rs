@@ -87,7 +87,12 @@ pub async fn authenticate(
     else {
         return Err(Problem::invalid_token("unknown access token"));
     };
-    if revoked || device_revoked.is_some() {
+    if device_revoked.is_some() {
+        return Err(Problem::link_revoked(
+            "this device's link was revoked: link again",
+        ));
+    }
+    if revoked {
         return Err(Problem::invalid_token("the access token was revoked"));
     }
     if expires_at < now {

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use ring::signature;
 use serde::Deserialize;
 use strongroom_core::Sensitive;
-use strongroom_core::protocol::jose::{b64_decode, parse_jws};
+use strongroom_core::protocol::jose::{Jws, b64_decode, parse_jws};
 
 use crate::config::BankAuthorizationServer;
 use crate::error::GatewayError;
@@ -76,11 +76,100 @@ struct AsMetadata {
     introspection_endpoint: Option<String>,
 }
 
+/// A JWK Set fetched from a server, cached for [`REFRESH_AFTER`], fetched
+/// again for an unknown key id at most every [`UNKNOWN_KID_REFETCH`]: the
+/// bank's authorization server's keys, or its signal transmitter's.
+#[derive(Debug, Default)]
+pub(crate) struct KeySet {
+    cached: tokio::sync::Mutex<FetchedKeys>,
+}
+
+/// The keys by id, and when they were fetched.
+type FetchedKeys = (Vec<(String, VerifyKey)>, Option<Instant>);
+
+impl KeySet {
+    /// Checks `jws`'s signature with the key its header names, from the
+    /// set at `jwks_uri`: ES256 with an EC P-256 key, RS256 or PS256 with
+    /// an RSA key of at least 2048 bits; a header that names its own key
+    /// or critical extensions is refused.
+    pub(crate) async fn verify(
+        &self,
+        http: &reqwest::Client,
+        jwks_uri: &str,
+        jws: &Jws<'_>,
+    ) -> Result<(), Refusal> {
+        let invalid = |why: &str| Refusal::Invalid(why.to_owned());
+        let h = &jws.header;
+        if h.jwk.is_some()
+            || h.jku.is_some()
+            || h.x5u.is_some()
+            || h.x5c.is_some()
+            || h.crit.is_some()
+        {
+            return Err(invalid(
+                "the token names its own key or critical extensions",
+            ));
+        }
+        let key = self.key(http, jwks_uri, h.kid.as_deref()).await?;
+        let input = jws.signing_input.as_bytes();
+        let verified = match (h.alg.as_str(), &key) {
+            ("ES256", VerifyKey::Ec(point)) => {
+                signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, point)
+                    .verify(input, &jws.signature)
+            }
+            ("RS256", VerifyKey::Rsa { n, e }) => signature::RsaPublicKeyComponents { n, e }
+                .verify(
+                    &signature::RSA_PKCS1_2048_8192_SHA256,
+                    input,
+                    &jws.signature,
+                ),
+            ("PS256", VerifyKey::Rsa { n, e }) => signature::RsaPublicKeyComponents { n, e }
+                .verify(&signature::RSA_PSS_2048_8192_SHA256, input, &jws.signature),
+            _ => return Err(invalid("the token's algorithm does not match its key")),
+        };
+        verified.map_err(|_| invalid("the token's signature does not verify"))
+    }
+
+    /// The key `kid` (or the only key, when the token names none).
+    async fn key(
+        &self,
+        http: &reqwest::Client,
+        jwks_uri: &str,
+        kid: Option<&str>,
+    ) -> Result<VerifyKey, Refusal> {
+        let mut cached = self.cached.lock().await;
+        let find = |keys: &[(String, VerifyKey)]| match kid {
+            Some(kid) => keys.iter().find(|(k, _)| k == kid).map(|(_, v)| v.clone()),
+            None if keys.len() == 1 => Some(keys[0].1.clone()),
+            None => None,
+        };
+        let stale = cached.1.is_none_or(|at| at.elapsed() >= REFRESH_AFTER);
+        if !stale && let Some(key) = find(&cached.0) {
+            return Ok(key);
+        }
+        let may_fetch = stale
+            || cached
+                .1
+                .is_none_or(|at| at.elapsed() >= UNKNOWN_KID_REFETCH);
+        if may_fetch {
+            #[derive(Deserialize)]
+            struct AnySet {
+                keys: Vec<serde_json::Value>,
+            }
+            let set: AnySet = get_json(http, jwks_uri)
+                .await
+                .map_err(Refusal::Unavailable)?;
+            cached.0 = set.keys.iter().filter_map(verify_key).collect();
+            cached.1 = Some(Instant::now());
+        }
+        find(&cached.0)
+            .ok_or_else(|| Refusal::Invalid("signed with a key the bank does not publish".into()))
+    }
+}
+
 #[derive(Debug, Default)]
 struct Cached {
     metadata: Option<(AsMetadata, Instant)>,
-    keys: Vec<(String, VerifyKey)>,
-    keys_fetched: Option<Instant>,
 }
 
 /// The gateway's introspection credentials.
@@ -98,6 +187,7 @@ pub struct BankAs {
     http: reqwest::Client,
     credentials: Option<(String, Sensitive<String>)>,
     cached: tokio::sync::Mutex<Cached>,
+    keys: KeySet,
 }
 
 impl std::fmt::Debug for BankAs {
@@ -121,16 +211,7 @@ impl BankAs {
         config: &BankAuthorizationServer,
         public_url: &str,
     ) -> Result<Arc<Self>, GatewayError> {
-        let tls = tls_config(config.ca.as_deref())?;
-        let http = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls)
-            .https_only(true)
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(10))
-            .user_agent(concat!("strongroom-gateway/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| GatewayError::Config(format!("the HTTP client: {e}")))?;
+        let http = http_client(config.ca.as_deref())?;
         let credentials = config
             .introspection_credentials
             .as_deref()
@@ -146,6 +227,7 @@ impl BankAs {
             http,
             credentials,
             cached: tokio::sync::Mutex::new(Cached::default()),
+            keys: KeySet::default(),
         }))
     }
 
@@ -197,7 +279,7 @@ impl BankAs {
         ];
         let mut last = String::new();
         for url in urls {
-            match self.get_json::<AsMetadata>(&url).await {
+            match get_json::<AsMetadata>(&self.http, &url).await {
                 Ok(m) if m.issuer == self.issuer => return Ok(m),
                 Ok(m) => {
                     return Err(Refusal::Unavailable(format!(
@@ -213,63 +295,6 @@ impl BankAs {
         )))
     }
 
-    async fn get_json<T: serde::de::DeserializeOwned>(&self, url: &str) -> Result<T, String> {
-        let response = self
-            .http
-            .get(url)
-            .header("accept", "application/json")
-            .send()
-            .await
-            .map_err(|e| format!("{url}: {e}"))?;
-        let status = response.status();
-        let body = read_limited(response).await?;
-        if !status.is_success() {
-            return Err(format!("{url} answered {status}"));
-        }
-        serde_json::from_slice(&body).map_err(|e| format!("{url}: {e}"))
-    }
-
-    /// The key `kid` (or the only key, when the token names none), fetching
-    /// the JWK Set when it is stale, or when the key is unknown and the
-    /// last fetch is older than [`UNKNOWN_KID_REFETCH`].
-    async fn key(&self, kid: Option<&str>) -> Result<VerifyKey, Refusal> {
-        let metadata = self.metadata().await?;
-        let jwks_uri = metadata.jwks_uri.clone().ok_or_else(|| {
-            Refusal::Unavailable("the bank's authorization server publishes no jwks_uri".into())
-        })?;
-        let mut cached = self.cached.lock().await;
-        let find = |keys: &[(String, VerifyKey)]| match kid {
-            Some(kid) => keys.iter().find(|(k, _)| k == kid).map(|(_, v)| v.clone()),
-            None if keys.len() == 1 => Some(keys[0].1.clone()),
-            None => None,
-        };
-        let stale = cached
-            .keys_fetched
-            .is_none_or(|at| at.elapsed() >= REFRESH_AFTER);
-        if !stale && let Some(key) = find(&cached.keys) {
-            return Ok(key);
-        }
-        let may_fetch = stale
-            || cached
-                .keys_fetched
-                .is_none_or(|at| at.elapsed() >= UNKNOWN_KID_REFETCH);
-        if may_fetch {
-            #[derive(Deserialize)]
-            struct AnySet {
-                keys: Vec<serde_json::Value>,
-            }
-            let set: AnySet = self
-                .get_json(&jwks_uri)
-                .await
-                .map_err(Refusal::Unavailable)?;
-            cached.keys = set.keys.iter().filter_map(verify_key).collect();
-            cached.keys_fetched = Some(Instant::now());
-        }
-        find(&cached.keys).ok_or_else(|| {
-            Refusal::Invalid("the token is signed with a key the bank does not publish".into())
-        })
-    }
-
     async fn check_jwt(&self, token: &str, now: i64) -> Result<AsToken, Refusal> {
         let invalid = |why: &str| Refusal::Invalid(why.to_owned());
         let jws = parse_jws(token).map_err(|e| Refusal::Invalid(e.to_string()))?;
@@ -279,34 +304,11 @@ impl BankAs {
         if !typ.eq_ignore_ascii_case("at+jwt") && !typ.eq_ignore_ascii_case("application/at+jwt") {
             return Err(invalid("the token is not a JWT access token (typ at+jwt)"));
         }
-        if jws.header.jwk.is_some()
-            || jws.header.jku.is_some()
-            || jws.header.x5u.is_some()
-            || jws.header.x5c.is_some()
-            || jws.header.crit.is_some()
-        {
-            return Err(invalid(
-                "the token names its own key or critical extensions",
-            ));
-        }
-        let key = self.key(jws.header.kid.as_deref()).await?;
-        let input = jws.signing_input.as_bytes();
-        let verified = match (jws.header.alg.as_str(), &key) {
-            ("ES256", VerifyKey::Ec(point)) => {
-                signature::UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, point)
-                    .verify(input, &jws.signature)
-            }
-            ("RS256", VerifyKey::Rsa { n, e }) => signature::RsaPublicKeyComponents { n, e }
-                .verify(
-                    &signature::RSA_PKCS1_2048_8192_SHA256,
-                    input,
-                    &jws.signature,
-                ),
-            ("PS256", VerifyKey::Rsa { n, e }) => signature::RsaPublicKeyComponents { n, e }
-                .verify(&signature::RSA_PSS_2048_8192_SHA256, input, &jws.signature),
-            _ => return Err(invalid("the token's algorithm does not match its key")),
-        };
-        verified.map_err(|_| invalid("the token's signature does not verify"))?;
+        let metadata = self.metadata().await?;
+        let jwks_uri = metadata.jwks_uri.as_deref().ok_or_else(|| {
+            Refusal::Unavailable("the bank's authorization server publishes no jwks_uri".into())
+        })?;
+        self.keys.verify(&self.http, jwks_uri, &jws).await?;
         let claims: serde_json::Value = serde_json::from_slice(&jws.payload)
             .map_err(|_| invalid("the token's claims are not JSON"))?;
         if let Some(nbf) = claims.get("nbf").and_then(serde_json::Value::as_i64)
@@ -420,6 +422,42 @@ impl BankAs {
         }
         self.claims(&claims, now)
     }
+}
+
+/// An HTTPS client for the bank's servers: the system's roots and the
+/// extra CA file, no redirects, short timeouts.
+///
+/// # Errors
+/// [`GatewayError::Config`] for an unreadable CA file.
+pub(crate) fn http_client(extra_ca: Option<&Path>) -> Result<reqwest::Client, GatewayError> {
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls_config(extra_ca)?)
+        .https_only(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(10))
+        .user_agent(concat!("strongroom-gateway/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| GatewayError::Config(format!("the HTTP client: {e}")))
+}
+
+/// GETs a JSON document (metadata, a JWK Set), read with a size limit.
+pub(crate) async fn get_json<T: serde::de::DeserializeOwned>(
+    http: &reqwest::Client,
+    url: &str,
+) -> Result<T, String> {
+    let response = http
+        .get(url)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .map_err(|e| format!("{url}: {e}"))?;
+    let status = response.status();
+    let body = read_limited(response).await?;
+    if !status.is_success() {
+        return Err(format!("{url} answered {status}"));
+    }
+    serde_json::from_slice(&body).map_err(|e| format!("{url}: {e}"))
 }
 
 /// The JWK as a verification key, if it is one the gateway can use: EC

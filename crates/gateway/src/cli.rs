@@ -115,6 +115,14 @@ pub struct ServeArgs {
     /// customer's idp_subject)
     #[arg(long, value_name = "CLAIM", default_value = "sub")]
     pub subject_claim: String,
+    /// The bank's Shared Signals transmitter (its issuer, https): its CAEP
+    /// session-revoked and credential-change events about customers are
+    /// received at /ssf/events (push, RFC 8935)
+    #[arg(long, value_name = "ISSUER", requires = "authorization_server")]
+    pub signals_transmitter: Option<String>,
+    /// Extra CA certificates (PEM) to trust for the signals transmitter
+    #[arg(long, value_name = "PEM", requires = "signals_transmitter")]
+    pub signals_transmitter_ca: Option<PathBuf>,
 }
 
 /// A number of seconds or a rate: finite and not negative.

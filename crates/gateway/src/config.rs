@@ -43,6 +43,9 @@ pub struct Config {
     /// beside which the gateway is a protected resource (RFC 9728); `None`
     /// runs the built-in one.
     pub bank_as: Option<BankAuthorizationServer>,
+    /// `--signals-transmitter`: the bank's Shared Signals transmitter,
+    /// whose CAEP events about customers the gateway receives.
+    pub signals: Option<SignalsConfig>,
     /// How often an open stream is pinged (30 s; not a command-line option,
     /// tests shorten it).
     pub stream_ping_interval: Duration,
@@ -67,6 +70,16 @@ pub struct BankAuthorizationServer {
     /// The claim that names the customer (`sub` unless configured), mapped
     /// to the customer's `idp_subject`.
     pub subject_claim: String,
+}
+
+/// The bank's Shared Signals transmitter (SSF 1.0).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignalsConfig {
+    /// Its issuer; its configuration is at
+    /// `<issuer>/.well-known/ssf-configuration`.
+    pub transmitter: String,
+    /// Extra CA certificates (PEM) to trust for it.
+    pub ca: Option<PathBuf>,
 }
 
 /// `$XDG_DATA_HOME/strongroom-gateway`, else `~/.local/share/strongroom-gateway`.
@@ -96,6 +109,7 @@ impl Default for Config {
             bench: false,
             bank_name: "Demo Bank".into(),
             bank_as: None,
+            signals: None,
             stream_ping_interval: Duration::from_secs(30),
             stream_idle_timeout: Duration::from_secs(90),
         }

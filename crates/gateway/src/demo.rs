@@ -330,10 +330,21 @@ pub fn spawn(
     mut links: mpsc::UnboundedReceiver<i64>,
     ca: Option<PathBuf>,
 ) -> JoinHandle<()> {
+    // Beside the bank's own authorization server, customers sign in there,
+    // not on a page of the gateway's.
+    let sign_in = match &state.bank_as {
+        None => format!(
+            "sign in at {}/device as alice / alice-demo (GB) or bob / bob-demo (DE)",
+            state.issuer
+        ),
+        Some(bank_as) => format!(
+            "customers sign in at the bank's authorization server {}",
+            bank_as.issuer()
+        ),
+    };
     eprintln!(
-        "strongroom-gateway: demo bank {:?} at {}\n  sign in at {}/device as alice / alice-demo (GB) or bob / bob-demo (DE)\n  agent console at {}/console as ana / ana-console-demo (agent) or admin / admin-console-demo\n  CA certificate: {}\n  synthetic transactions: {}/s; scripted fraud check {}",
+        "strongroom-gateway: demo bank {:?} at {}\n  {sign_in}\n  agent console at {}/console as ana / ana-console-demo (agent) or admin / admin-console-demo\n  CA certificate: {}\n  synthetic transactions: {}/s; scripted fraud check {}",
         state.config.bank_name,
-        state.issuer,
         state.issuer,
         state.issuer,
         ca.map(|p| p.display().to_string())

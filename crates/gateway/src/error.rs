@@ -103,6 +103,17 @@ impl Problem {
         }
     }
 
+    /// 401 for a device whose link was revoked (unlinked, or the bank
+    /// ended the customer's session): the `invalid_token` challenge, and
+    /// the problem code `link_revoked`, which tells the device to link
+    /// again instead of refreshing and retrying.
+    pub fn link_revoked(detail: impl Into<String>) -> Self {
+        Problem {
+            www_authenticate: Some("DPoP error=\"invalid_token\", algs=\"ES256\""),
+            ..Problem::new(StatusCode::UNAUTHORIZED, "link_revoked", detail)
+        }
+    }
+
     /// 401 with the DPoP `invalid_dpop_proof` challenge.
     pub fn invalid_dpop_proof(detail: impl Into<String>) -> Self {
         Problem {

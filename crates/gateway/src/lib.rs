@@ -47,6 +47,7 @@ pub mod rules;
 pub mod scam_reports;
 pub mod server;
 pub mod settings;
+pub mod signals;
 pub mod sql;
 pub mod staff;
 pub mod state;

@@ -171,8 +171,8 @@ pub(crate) async fn bank_as_device(state: &Shared, token: AsToken) -> Result<Dev
         Found::OtherCustomer => Err(Problem::invalid_token(
             "this device key is linked to another customer",
         )),
-        Found::Unlinked => Err(Problem::invalid_token(
-            "this device was unlinked: link again",
+        Found::Unlinked => Err(Problem::link_revoked(
+            "this device's link was ended (unlinked, or the bank ended the session): link again",
         )),
         Found::Device(device_id, customer_id, device_scope, committed) => {
             if !committed.is_empty() {

@@ -305,6 +305,7 @@ pub fn router(state: Shared) -> Router {
         .route("/console/live.js", get(console::live_js))
         .route("/console/audit", get(console::audit_page))
         .route("/console/audit.csv", get(console::audit_csv))
+        .route("/ssf/events", post(crate::signals::push))
         .route_layer(middleware::from_fn_with_state(
             Arc::clone(&state),
             limit_by_ip,
@@ -446,6 +447,14 @@ pub async fn start(config: Config) -> Result<RunningGateway, GatewayError> {
         .as_ref()
         .map(|a| crate::bank_as::BankAs::new(a, &issuer))
         .transpose()?;
+    let signals = match (&config.signals, &bank_as) {
+        (Some(signals), Some(bank_as)) => Some(crate::signals::Transmitter::new(
+            signals,
+            bank_as.resource(),
+            bank_as.issuer(),
+        )?),
+        _ => None,
+    };
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let (links_tx, links_rx) = mpsc::unbounded_channel();
     let state: Shared = Arc::new(AppState {
@@ -471,6 +480,7 @@ pub async fn start(config: Config) -> Result<RunningGateway, GatewayError> {
         console_events: tokio::sync::broadcast::channel(256).0,
         shutdown: shutdown_rx,
         bank_as,
+        signals,
         dummy_password_hash,
     });
 

@@ -21,6 +21,13 @@ const FILE_SETTINGS: &[&str] = &[
     "access-token-ttl",
     "rate-limit",
     "bank-name",
+    "authorization-server",
+    "resource",
+    "introspection-credentials",
+    "authorization-server-ca",
+    "subject-claim",
+    "signals-transmitter",
+    "signals-transmitter-ca",
 ];
 
 /// Reads a configuration file: one `name = value` per line, where `name`
@@ -161,6 +168,12 @@ impl Config {
                 subject_claim: args.subject_claim,
             });
         }
+        if let Some(transmitter) = args.signals_transmitter {
+            config.signals = Some(crate::config::SignalsConfig {
+                transmitter: https_url("--signals-transmitter", &transmitter)?,
+                ca: args.signals_transmitter_ca,
+            });
+        }
         if config.bench && !config.demo {
             return Err(GatewayError::Config(
                 "--bench is a load-test switch and needs --demo".into(),
@@ -247,6 +260,24 @@ mod tests {
         assert!(matches!(c.database, Some(crate::db::Database::Postgres(_))));
         let c = parse(&[&format!("--config={path}"), "--listen", "127.0.0.1:0"]).unwrap();
         assert_eq!(c.listen.port(), 0, "the command line overrides the file");
+        // Beside the bank's own authorization server, from the file alone
+        // (the packaged service reads only its file).
+        std::fs::write(
+            &file,
+            "demo = true\nauthorization-server = https://idp.bank.example/realms/retail/\n\
+             introspection-credentials = /etc/strongroom-gateway/introspection.json\n\
+             signals-transmitter = https://idp.bank.example/ssf\n",
+        )
+        .unwrap();
+        let c = parse(&["--config", &path]).unwrap();
+        let bank_as = c.bank_as.expect("the bank's authorization server");
+        assert_eq!(bank_as.issuer, "https://idp.bank.example/realms/retail");
+        assert_eq!(bank_as.subject_claim, "sub");
+        assert!(bank_as.introspection_credentials.is_some());
+        assert_eq!(
+            c.signals.map(|s| s.transmitter).as_deref(),
+            Some("https://idp.bank.example/ssf")
+        );
 
         for (bad, says) in [
             (

@@ -64,6 +64,8 @@ pub struct AppState {
     /// The bank's own authorization server, when the gateway is a
     /// protected resource beside it; `None` runs the built-in one.
     pub bank_as: Option<Arc<crate::bank_as::BankAs>>,
+    /// The bank's signal transmitter, when it pushes CAEP events here.
+    pub signals: Option<Arc<crate::signals::Transmitter>>,
     /// An Argon2id hash of a random password, checked when a username is
     /// unknown so that timing does not reveal which usernames exist.
     pub dummy_password_hash: String,

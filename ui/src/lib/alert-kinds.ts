@@ -15,3 +15,11 @@ export function alertKindLabel(kind: string): string {
     ? ALERT_KIND_LABELS[kind]
     : ALERT_KIND_LABELS.custom;
 }
+
+/**
+ * The kinds that ask the customer "was this you?" (the core's
+ * `AlertKind::asks_answer`): a fraud check, and a change of a security detail.
+ */
+export function asksAnswer(kind: string): boolean {
+  return kind === "fraud_check" || kind === "security_detail_changed";
+}

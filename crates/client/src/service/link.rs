@@ -165,7 +165,7 @@ impl Client {
         })?;
         // The audience of this customer's alerts: the bank's own
         // authorization server knows nothing of it, so the gateway says
-        // (protocol section 3.4); the built-in server says at once.
+        // (protocol section 2.6); the built-in server says at once.
         let audience = match &tokens.strongroom_audience {
             Some(audience) => audience.clone(),
             None => self.link_audience(metadata, &tokens, &pending.key).await?,

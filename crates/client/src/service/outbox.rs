@@ -43,7 +43,8 @@ impl Client {
     /// the bank accepted.
     ///
     /// # Errors
-    /// A network or store error; unsent messages stay queued.
+    /// [`ClientError::LinkRevoked`] when the bank ended the link, a network
+    /// or store error; unsent messages stay queued.
     pub async fn drain_outbox(&self, account: AccountId) -> Result<usize, ClientError> {
         let link = self.link_of(account)?;
         let linked = self.linked(account)?;
@@ -81,6 +82,12 @@ impl Client {
                 }
                 Ok(reply) if reply.status == 401 => {
                     self.forget_access(&linked).await;
+                    if crate::net::is_link_revoked(&reply.body) {
+                        // The message stays queued (the outbox is never
+                        // emptied behind the customer's back); the link
+                        // must be made again before it can go.
+                        return Err(ClientError::LinkRevoked);
+                    }
                     None
                 }
                 _ => None,
@@ -128,7 +135,9 @@ impl Client {
                 .ok_or_else(|| ClientError::UnknownAlert(alert_id.to_owned()))?;
             let alert = d.store().alert(id)?;
             let verified = matches!(alert.details.verification, Verification::Verified { .. });
-            if alert.details.kind != "fraud_check" || !verified {
+            if !strongroom_core::protocol::alert::AlertKind::name_asks_answer(&alert.details.kind)
+                || !verified
+            {
                 return Err(ClientError::UnknownAlert(alert_id.to_owned()));
             }
             Ok(id)

@@ -117,6 +117,15 @@ impl Client {
         })?;
         let (mut ws, _) = match connected {
             Ok(ok) => ok,
+            Err(tungstenite::Error::Http(response))
+                if response.status() == 401
+                    && response
+                        .body()
+                        .as_deref()
+                        .is_some_and(crate::net::is_link_revoked) =>
+            {
+                return Err(ClientError::LinkRevoked);
+            }
             Err(tungstenite::Error::Http(response)) if response.status() == 401 => {
                 // The token expired or was revoked: refresh on the next try,
                 // which tells a revoked link apart.

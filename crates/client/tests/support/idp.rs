@@ -46,6 +46,10 @@ pub struct BankIdp {
     pub ca: PathBuf,
     /// The gateway's introspection credentials (JSON, mode 600).
     pub credentials: PathBuf,
+    /// The key the bank's Shared Signals transmitter signs its SETs with;
+    /// the provider publishes its public half (`/ssf/jwks`, named by
+    /// `/.well-known/ssf-configuration`).
+    pub transmitter: strongroom_core::protocol::jose::SigningKey,
     _child: Guard,
     _dir: tempfile::TempDir,
     browser: Browser,
@@ -82,6 +86,17 @@ impl BankIdp {
             std::fs::set_permissions(&credentials, std::fs::Permissions::from_mode(0o600))
                 .expect("chmod 600");
         }
+        let (transmitter, _) = strongroom_core::protocol::jose::SigningKey::generate(
+            "ssf-1",
+            &ring::rand::SystemRandom::new(),
+        )
+        .expect("a transmitter key");
+        let ssf_jwks = dir.path().join("ssf-jwks.json");
+        std::fs::write(
+            &ssf_jwks,
+            serde_json::json!({ "keys": [transmitter.jwk()] }).to_string(),
+        )
+        .expect("the transmitter's JWKS");
         let mut child = Command::new("node")
             .arg(&script)
             .arg("--cert")
@@ -106,6 +121,8 @@ impl BankIdp {
                 "--device-code-ttl",
                 &device_code_ttl.to_string(),
             ])
+            .arg("--ssf-jwks-file")
+            .arg(&ssf_jwks)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -123,6 +140,7 @@ impl BankIdp {
             issuer,
             ca,
             credentials,
+            transmitter,
             _child: Guard(child),
             _dir: dir,
             browser,

@@ -53,6 +53,25 @@ impl AlertKind {
         AlertKind::Custom,
     ];
 
+    /// Whether the customer is asked "was this you?" and answers it from
+    /// the device, bound to the alert: a fraud check, and a change of a
+    /// security detail (a scammer's first move is often to change the
+    /// password or phone number).
+    pub fn asks_answer(self) -> bool {
+        matches!(
+            self,
+            AlertKind::FraudCheck | AlertKind::SecurityDetailChanged
+        )
+    }
+
+    /// The kinds that ask an answer (see [`AlertKind::asks_answer`]), by
+    /// name.
+    pub fn name_asks_answer(name: &str) -> bool {
+        AlertKind::ALL
+            .iter()
+            .any(|k| k.name() == name && k.asks_answer())
+    }
+
     /// The snake_case name used in event URIs.
     pub fn name(self) -> &'static str {
         match self {

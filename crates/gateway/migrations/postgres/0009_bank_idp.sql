@@ -12,3 +12,13 @@ CREATE UNIQUE INDEX customers_idp_subject ON customers(idp_subject) WHERE idp_su
 -- random bytes that match no token here.
 ALTER TABLE devices ADD COLUMN via_issuer TEXT;
 CREATE UNIQUE INDEX devices_via_issuer_jkt ON devices(via_issuer, jkt) WHERE via_issuer IS NOT NULL;
+
+-- Security Event Tokens received from the bank's signal transmitter (SSF
+-- 1.0, RFC 8935): the hash of each issuer and jti, so that a replayed SET
+-- acts once. Kept two days; a SET older than one day is refused anyway.
+CREATE TABLE received_sets (
+    hash BYTEA PRIMARY KEY,
+    issuer TEXT NOT NULL,
+    received_at BIGINT NOT NULL
+);
+CREATE INDEX received_sets_age ON received_sets(received_at);

@@ -153,7 +153,7 @@ pub async fn post_customer(State(state): State<Shared>, body: Bytes) -> Result<R
         Err(Problem::new(
             StatusCode::CONFLICT,
             "customer_exists",
-            format!("customer {username:?} exists"),
+            format!("customer {username:?} exists, or another customer has this idp_subject"),
         ))
     }
 }

@@ -422,7 +422,13 @@ async fn run(options: Options) -> Result<u8, ClientError> {
             let account = find_account(&client.accounts()?, Some(&account))?;
             let body = text.join(" ");
             let client_id = client.send_chat(account.id, &body)?;
-            let sent = client.drain_outbox(account.id).await.unwrap_or(0);
+            let sent = match client.drain_outbox(account.id).await {
+                Ok(sent) => sent,
+                // Queued, but it cannot go until the account is linked
+                // again: say so instead of "queued".
+                Err(ClientError::LinkRevoked) => return Err(ClientError::LinkRevoked),
+                Err(_) => 0,
+            };
             say(
                 json,
                 &serde_json::json!({"type": "chat", "client_id": client_id, "sent": sent > 0}),
