@@ -482,6 +482,129 @@ async fn a_history_file_changed_while_closed_is_reported_and_the_rest_still_show
 
 /// Ends the app with SIGTERM (as a logout does), waits until it is gone,
 /// then ends its WebDriver session's processes.
+/// The app beside the bank's own identity provider (a real OpenID
+/// provider, `tests/idp`): the customer links from the window and approves
+/// at the bank's IdP; a verified alert, a fraud check answered, chat both
+/// ways, an alert after the access token expired (the app refreshed it),
+/// and unlinking, after which the gateway holds the device revoked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_links_through_the_banks_own_identity_provider() {
+    use support::idp::{BankIdp, TokenFormat, enrol_alice, free_port, gateway_beside};
+    const ACCESS_TTL_S: u32 = 8;
+    let _one = ONE_APP_AT_A_TIME.lock().await;
+    let (_x, display) = xvfb();
+    let port = free_port();
+    let idp = BankIdp::start(
+        &format!("https://127.0.0.1:{port}"),
+        TokenFormat::Jwt,
+        ACCESS_TTL_S,
+        300,
+    );
+    let gw_dir = tempfile::tempdir().unwrap();
+    let gateway = gateway_beside(&idp, gw_dir.path(), port, &[]);
+    enrol_alice(&gateway).await;
+    let data = tempfile::tempdir().unwrap();
+    let service = support::keychain_service("app-idp");
+    let env = window::app_env(data.path(), &service, &gateway);
+    let app = launch(&display, &app_binary(), &env, None).await;
+    let d = &app.driver;
+    window::link_bank(d, &display, false, async |code: String| {
+        idp.approve(&code, "alice", "alice-pass-1", true).await;
+    })
+    .await;
+
+    // A fraud check arrives verified and is answered from the window.
+    let fraud = gateway
+        .transaction(
+            "alice-idp",
+            json!({"amount_minor": 64_000, "country": "US", "card_present": false, "currency": "USD"}),
+        )
+        .await;
+    let alert = d
+        .wait(&format!("[data-alert-id=\"{}\"]", fraud[0]), None, 30)
+        .await;
+    assert_eq!(
+        d.attribute(&alert, "data-verified").await.as_deref(),
+        Some("true")
+    );
+    d.click(&format!(
+        "[data-alert-id=\"{}\"] [data-testid=fraud-not-me]",
+        fraud[0]
+    ))
+    .await;
+    d.wait("[data-testid=fraud-answered]", None, 30).await;
+    let (_, answers) = gateway
+        .bank("GET", "/bank/v1/fraud-answers?customer=alice-idp", None)
+        .await;
+    assert!(answers.to_string().contains(&fraud[0]), "{answers}");
+
+    // Chat both ways.
+    gateway
+        .bank(
+            "POST",
+            "/bank/v1/chat",
+            Some(json!({"customer": "alice-idp", "author": "Ana (Demo Bank)", "body": "We blocked the card."})),
+        )
+        .await;
+    d.click("[data-testid=nav-chat]").await;
+    d.wait("[data-testid=chat-message]", Some("We blocked the card."), 30)
+        .await;
+    d.type_into("[data-testid=chat-input]", "Thank you, please send a new one")
+        .await;
+    d.click("[data-testid=chat-send]").await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, chat) = gateway
+            .bank("GET", "/bank/v1/chat?customer=alice-idp", None)
+            .await;
+        if chat.to_string().contains("please send a new one") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the bank never got the message");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+
+    // Past the access token's life: the app refreshes it at the IdP and
+    // the next alert still arrives.
+    tokio::time::sleep(Duration::from_secs(u64::from(ACCESS_TTL_S) + 2)).await;
+    let later = gateway
+        .transaction("alice-idp", json!({"amount_minor": 12_500}))
+        .await;
+    d.click("[data-testid=nav-home]").await;
+    d.wait(&format!("[data-alert-id=\"{}\"]", later[0]), None, 40)
+        .await;
+
+    // Unlink from Settings: ended at the gateway, revoked at the IdP.
+    d.click("[data-testid=nav-settings]").await;
+    d.click("button[data-testid^='unlink-']").await;
+    d.click("[data-testid=unlink-confirm]").await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if d.elements("button[data-testid^='unlink-']").await.is_empty() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the account stays after unlinking");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let db = rusqlite::Connection::open_with_flags(
+        gw_dir.path().join("gateway.db"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .unwrap();
+    let (linked, revoked): (i64, i64) = db
+        .query_row(
+            "SELECT count(*), count(revoked_at) FROM devices WHERE via_issuer IS NOT NULL",
+            (),
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((linked, revoked), (1, 1), "the gateway holds the device unlinked");
+    drop(app);
+    let _ = Command::new("secret-tool")
+        .args(["clear", "service", &service])
+        .status();
+}
+
 async fn quit(app: window::AppRun) {
     let pid = window::app_pid(app.processes.0.id(), &app_binary()).expect("the app's process");
     assert!(

@@ -290,6 +290,87 @@ async fn staff_answer_send_alerts_and_switch_pilot_flags_from_the_console_in_chr
 /// One browser test at a time: the call-status test also runs the app's
 /// window, and two cores do not run two browsers, a window and their
 /// gateways side by side without timeouts.
+/// Staff sign in through the bank's identity provider (a real OpenID
+/// provider, `tests/idp`): the authorization code flow with PKCE in the
+/// browser, the role from the groups claim, every sign-in audited with the
+/// IdP's `sub`; someone outside the staff group is refused; signing out
+/// ends the console session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_sign_in_through_the_banks_identity_provider_in_chromium() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let port = free_port();
+    let resource = format!("https://127.0.0.1:{port}");
+    let idp = support::idp::BankIdp::start(&resource, support::idp::TokenFormat::Jwt, 60, 300);
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let idp_ca = idp.ca.to_string_lossy().into_owned();
+    let client = idp.console_credentials.to_string_lossy().into_owned();
+    let gateway = Gateway::start_at(
+        dir.path(),
+        &format!("127.0.0.1:{port}"),
+        &[
+            "--staff-sso-issuer",
+            &idp.issuer,
+            "--staff-sso-client",
+            &client,
+            "--staff-sso-ca",
+            &idp_ca,
+        ],
+    );
+    // Each person in a browser of their own (the IdP remembers who signed in).
+    let sign_in_sso = |user: &'static str| {
+        let (gateway, idp) = (&gateway, &idp);
+        async move {
+            let profile = browser_home(&[&gateway.ca, &idp.ca]);
+            let (driver, d) = browser(profile.path()).await;
+            go(&d, &format!("{}/console", gateway.issuer)).await;
+            d.click("#sso").await;
+            d.wait("#username", None, 20).await;
+            let url = d.call("GET", "/url", None).await;
+            assert!(
+                url.as_str().is_some_and(|u| u.starts_with(&idp.issuer)),
+                "the console sends staff to the bank's IdP: {url}"
+            );
+            d.type_into("#username", user).await;
+            d.type_into("#password", &format!("{user}-pass-1")).await;
+            d.click("#sign-in").await;
+            d.wait("#allow", None, 20).await;
+            d.click("#allow").await;
+            (driver, d, profile)
+        }
+    };
+
+    // An admin: the console, the admin's pages, the audit log naming her sub.
+    let (_chromedriver, d, _profile) = sign_in_sso("ada").await;
+    let bar = d.text(&d.wait("p.bar", None, 20).await).await;
+    assert!(bar.contains("(admin)"), "{bar}");
+    go(&d, &format!("{}/console/audit", gateway.issuer)).await;
+    let audit = d
+        .text(&d.wait("table.audit", Some("console.sign_in"), 20).await)
+        .await;
+    assert!(
+        audit.contains(&format!("{} sub=idp-ada", idp.issuer)),
+        "the sign-in is audited with the IdP's sub:\n{audit}"
+    );
+    // Signing out ends the console session.
+    d.click("form[action='/console/sign-out'] button").await;
+    d.wait("#sso", None, 20).await;
+    go(&d, &format!("{}/console/audit", gateway.issuer)).await;
+    d.wait("#sso", None, 20).await;
+
+    // An agent: the console, not the admin's pages.
+    let (_chromedriver, d, _profile) = sign_in_sso("sam").await;
+    let bar = d.text(&d.wait("p.bar", None, 20).await).await;
+    assert!(bar.contains("(agent)"), "{bar}");
+    assert!(!bar.contains("Audit log"), "{bar}");
+
+    // Someone the bank has not put in the staff group.
+    let (_chromedriver, d, _profile) = sign_in_sso("una").await;
+    let refused = d.text(&d.wait("p.error", None, 20).await).await;
+    assert!(refused.contains("not in the staff group"), "{refused}");
+    go(&d, &format!("{}/console", gateway.issuer)).await;
+    d.wait("#sso", None, 20).await;
+}
+
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// `strongroom-cli call-status --json` for `device`: its exit status and

@@ -404,6 +404,22 @@ pub fn app_env(data: &Path, service: &str, gateway: &Gateway) -> Vec<(&'static s
 /// and the customer's approval on the bank's page. Screenshots each step
 /// when `shots` is set.
 pub async fn link_demo_bank(d: &Driver, gateway: &Gateway, display: &str, shots: bool) {
+    link_bank(d, display, shots, async |user_code: String| {
+        gateway
+            .approve(&user_code, "alice", "alice-demo", true)
+            .await;
+    })
+    .await;
+}
+
+/// Links the bank the app offers (`STRONGROOM_DEMO_ISSUER`) through the
+/// window; `approve` plays the customer at the bank with the user code.
+pub async fn link_bank(
+    d: &Driver,
+    display: &str,
+    shots: bool,
+    approve: impl AsyncFnOnce(String),
+) {
     let shot = |name: &str| {
         if shots {
             screenshot(display, name);
@@ -422,9 +438,7 @@ pub async fn link_demo_bank(d: &Driver, gateway: &Gateway, display: &str, shots:
     let user_code = d.text(&code_el).await.trim().to_owned();
     assert!(user_code.len() >= 8, "a user code is shown: {user_code:?}");
     shot("link-code");
-    gateway
-        .approve(&user_code, "alice", "alice-demo", true)
-        .await;
+    approve(user_code).await;
     d.wait("[data-testid=link-receipt]", Some("Demo Bank"), 60)
         .await;
     shot("link-receipt");

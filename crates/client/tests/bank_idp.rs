@@ -9,7 +9,6 @@
 
 mod support;
 
-use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -18,7 +17,7 @@ use strongroom_client::ClientError;
 use strongroom_client::net::{BankHttp, Metadata, Poll, Tokens};
 use strongroom_core::protocol::jose::SigningKey;
 use strongroom_vault::{SecretKind, Vault};
-use support::idp::{BankIdp, TokenFormat, free_port};
+use support::idp::{BankIdp, TokenFormat, free_port, gateway_beside};
 use support::{Gateway, Guard, TestDevice, json_lines, next_matching};
 
 /// Access tokens live this long at the test IdP, so that the tests see
@@ -83,33 +82,6 @@ impl Bank {
             .expect("tokens after approval");
         (metadata, tokens)
     }
-}
-
-/// Starts a demo gateway on `port` whose authorization server is `idp`,
-/// and points the gateway's `ca` at a file trusting both servers.
-fn gateway_beside(idp: &BankIdp, dir: &std::path::Path, port: u16, extra: &[&str]) -> Gateway {
-    let idp_ca = idp.ca.to_string_lossy().into_owned();
-    let credentials = idp.credentials.to_string_lossy().into_owned();
-    let mut args = vec![
-        "--authorization-server",
-        &idp.issuer,
-        "--authorization-server-ca",
-        &idp_ca,
-        "--introspection-credentials",
-        &credentials,
-        "--signals-transmitter",
-        &idp.issuer,
-        "--signals-transmitter-ca",
-        &idp_ca,
-    ];
-    args.extend_from_slice(extra);
-    let mut gateway = Gateway::start_at(dir, &format!("127.0.0.1:{port}"), &args);
-    let both: PathBuf = dir.join("both-cas.pem");
-    let pem =
-        std::fs::read_to_string(&gateway.ca).unwrap() + &std::fs::read_to_string(&idp.ca).unwrap();
-    std::fs::write(&both, pem).unwrap();
-    gateway.ca = both;
-    gateway
 }
 
 /// Polls the token endpoint until the grant ends one way or the other.

@@ -70,7 +70,6 @@ enum VerifyKey {
 
 #[derive(Debug, Clone, Deserialize)]
 struct AsMetadata {
-    issuer: String,
     jwks_uri: Option<String>,
     #[serde(default)]
     introspection_endpoint: Option<String>,
@@ -268,31 +267,10 @@ impl BankAs {
         Ok(metadata)
     }
 
-    /// RFC 8414 section 3 first, then OpenID Connect Discovery; the issuer
-    /// in the document must be exactly the configured one (RFC 8414
-    /// section 3.3), or a server could speak for another.
     async fn discover(&self) -> Result<AsMetadata, Refusal> {
-        let (origin, path) = split_issuer(&self.issuer);
-        let urls = [
-            format!("{origin}/.well-known/oauth-authorization-server{path}"),
-            format!("{}/.well-known/openid-configuration", self.issuer),
-        ];
-        let mut last = String::new();
-        for url in urls {
-            match get_json::<AsMetadata>(&self.http, &url).await {
-                Ok(m) if m.issuer == self.issuer => return Ok(m),
-                Ok(m) => {
-                    return Err(Refusal::Unavailable(format!(
-                        "the metadata at {url} is for issuer {:?}, not {:?}",
-                        m.issuer, self.issuer
-                    )));
-                }
-                Err(e) => last = e,
-            }
-        }
-        Err(Refusal::Unavailable(format!(
-            "the bank's authorization server publishes no metadata: {last}"
-        )))
+        let value = discover_metadata(&self.http, &self.issuer).await?;
+        serde_json::from_value(value)
+            .map_err(|e| Refusal::Unavailable(format!("the metadata of {}: {e}", self.issuer)))
     }
 
     async fn check_jwt(&self, token: &str, now: i64) -> Result<AsToken, Refusal> {
@@ -424,6 +402,41 @@ impl BankAs {
     }
 }
 
+/// An authorization server's metadata: RFC 8414 section 3 first, then
+/// OpenID Connect Discovery; the issuer in the document must be exactly
+/// `issuer` (RFC 8414 section 3.3), or a server could speak for another.
+///
+/// # Errors
+/// [`Refusal::Unavailable`] saying why.
+pub(crate) async fn discover_metadata(
+    http: &reqwest::Client,
+    issuer: &str,
+) -> Result<serde_json::Value, Refusal> {
+    let (origin, path) = split_issuer(issuer);
+    let urls = [
+        format!("{origin}/.well-known/oauth-authorization-server{path}"),
+        format!("{issuer}/.well-known/openid-configuration"),
+    ];
+    let mut last = String::new();
+    for url in urls {
+        match get_json::<serde_json::Value>(http, &url).await {
+            Ok(m) if m.get("issuer").and_then(serde_json::Value::as_str) == Some(issuer) => {
+                return Ok(m);
+            }
+            Ok(m) => {
+                return Err(Refusal::Unavailable(format!(
+                    "the metadata at {url} is for issuer {}, not {issuer:?}",
+                    m.get("issuer").unwrap_or(&serde_json::Value::Null)
+                )));
+            }
+            Err(e) => last = e,
+        }
+    }
+    Err(Refusal::Unavailable(format!(
+        "the authorization server {issuer} publishes no metadata: {last}"
+    )))
+}
+
 /// An HTTPS client for the bank's servers: the system's roots and the
 /// extra CA file, no redirects, short timeouts.
 ///
@@ -509,9 +522,10 @@ async fn read_limited(mut response: reqwest::Response) -> Result<Vec<u8>, String
     Ok(body)
 }
 
-/// Reads the introspection credentials, refusing a file that anyone but
-/// the service's user could read: it holds a client secret.
-fn read_credentials(path: &Path) -> Result<(String, Sensitive<String>), GatewayError> {
+/// Reads client credentials (introspection, staff sign-in), refusing a
+/// file that anyone but the service's user could read: it holds a client
+/// secret.
+pub(crate) fn read_credentials(path: &Path) -> Result<(String, Sensitive<String>), GatewayError> {
     let bad = |why: String| GatewayError::Config(format!("{}: {why}", path.display()));
     #[cfg(unix)]
     {
@@ -522,7 +536,7 @@ fn read_credentials(path: &Path) -> Result<(String, Sensitive<String>), GatewayE
             .mode();
         if mode & 0o077 != 0 {
             return Err(bad(format!(
-                "the introspection credentials are readable by others (mode {:o}): chmod 600",
+                "the client credentials are readable by others (mode {:o}): chmod 600",
                 mode & 0o777
             )));
         }

@@ -123,6 +123,26 @@ pub struct ServeArgs {
     /// Extra CA certificates (PEM) to trust for the signals transmitter
     #[arg(long, value_name = "PEM", requires = "signals_transmitter")]
     pub signals_transmitter_ca: Option<PathBuf>,
+    /// Staff sign in to the console through the bank's identity provider
+    /// (its OpenID issuer, https) instead of with local accounts
+    #[arg(long, value_name = "ISSUER", requires = "staff_sso_client")]
+    pub staff_sso_issuer: Option<String>,
+    /// A JSON file {"client_id", "client_secret"}, readable only by the
+    /// service: the console's client at the identity provider
+    #[arg(long, value_name = "FILE", requires = "staff_sso_issuer")]
+    pub staff_sso_client: Option<PathBuf>,
+    /// Extra CA certificates (PEM) to trust for the identity provider
+    #[arg(long, value_name = "PEM", requires = "staff_sso_issuer")]
+    pub staff_sso_ca: Option<PathBuf>,
+    /// The group (in the groups claim) whose members are agents
+    #[arg(long, value_name = "GROUP", default_value = "strongroom-staff")]
+    pub staff_group: String,
+    /// The group whose members are admins
+    #[arg(long, value_name = "GROUP", default_value = "strongroom-admin")]
+    pub admin_group: String,
+    /// The ID token claim that lists a person's groups
+    #[arg(long, value_name = "CLAIM", default_value = "groups")]
+    pub groups_claim: String,
 }
 
 /// A number of seconds or a rate: finite and not negative.

@@ -46,6 +46,9 @@ pub struct Config {
     /// `--signals-transmitter`: the bank's Shared Signals transmitter,
     /// whose CAEP events about customers the gateway receives.
     pub signals: Option<SignalsConfig>,
+    /// `--staff-sso-issuer`: staff sign in to the console through the
+    /// bank's identity provider (OpenID Connect).
+    pub staff_sso: Option<StaffSsoConfig>,
     /// How often an open stream is pinged (30 s; not a command-line option,
     /// tests shorten it).
     pub stream_ping_interval: Duration,
@@ -70,6 +73,24 @@ pub struct BankAuthorizationServer {
     /// The claim that names the customer (`sub` unless configured), mapped
     /// to the customer's `idp_subject`.
     pub subject_claim: String,
+}
+
+/// Staff sign-in through the bank's identity provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffSsoConfig {
+    /// The IdP's issuer (OpenID Connect Discovery).
+    pub issuer: String,
+    /// The console's client credentials there (JSON `client_id`,
+    /// `client_secret`), readable only by the service.
+    pub client_credentials: PathBuf,
+    /// Extra CA certificates (PEM) to trust for the IdP.
+    pub ca: Option<PathBuf>,
+    /// The group whose members are agents.
+    pub staff_group: String,
+    /// The group whose members are admins.
+    pub admin_group: String,
+    /// The ID token claim that lists a person's groups.
+    pub groups_claim: String,
 }
 
 /// The bank's Shared Signals transmitter (SSF 1.0).
@@ -110,6 +131,7 @@ impl Default for Config {
             bank_name: "Demo Bank".into(),
             bank_as: None,
             signals: None,
+            staff_sso: None,
             stream_ping_interval: Duration::from_secs(30),
             stream_idle_timeout: Duration::from_secs(90),
         }

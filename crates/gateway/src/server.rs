@@ -275,6 +275,8 @@ pub fn router(state: Shared) -> Router {
         .route("/console", get(console::home))
         .route("/console/sign-in", post(console::sign_in))
         .route("/console/sign-out", post(console::sign_out))
+        .route("/console/sso", get(console::sso_start))
+        .route("/console/oidc/callback", get(console::sso_callback))
         .route("/console/c/{customer}", get(console::conversation))
         .route("/console/c/{customer}/reply", post(console::reply))
         .route("/console/c/{customer}/resolve", post(console::resolve))
@@ -455,6 +457,11 @@ pub async fn start(config: Config) -> Result<RunningGateway, GatewayError> {
         )?),
         _ => None,
     };
+    let staff_idp = config
+        .staff_sso
+        .as_ref()
+        .map(crate::console::StaffIdp::new)
+        .transpose()?;
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let (links_tx, links_rx) = mpsc::unbounded_channel();
     let state: Shared = Arc::new(AppState {
@@ -481,6 +488,7 @@ pub async fn start(config: Config) -> Result<RunningGateway, GatewayError> {
         shutdown: shutdown_rx,
         bank_as,
         signals,
+        staff_idp,
         dummy_password_hash,
     });
 

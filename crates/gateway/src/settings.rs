@@ -28,6 +28,12 @@ const FILE_SETTINGS: &[&str] = &[
     "subject-claim",
     "signals-transmitter",
     "signals-transmitter-ca",
+    "staff-sso-issuer",
+    "staff-sso-client",
+    "staff-sso-ca",
+    "staff-group",
+    "admin-group",
+    "groups-claim",
 ];
 
 /// Reads a configuration file: one `name = value` per line, where `name`
@@ -166,6 +172,16 @@ impl Config {
                 introspection_credentials: args.introspection_credentials,
                 ca: args.authorization_server_ca,
                 subject_claim: args.subject_claim,
+            });
+        }
+        if let (Some(issuer), Some(client)) = (args.staff_sso_issuer, args.staff_sso_client) {
+            config.staff_sso = Some(crate::config::StaffSsoConfig {
+                issuer: https_url("--staff-sso-issuer", &issuer)?,
+                client_credentials: client,
+                ca: args.staff_sso_ca,
+                staff_group: args.staff_group,
+                admin_group: args.admin_group,
+                groups_claim: args.groups_claim,
             });
         }
         if let Some(transmitter) = args.signals_transmitter {

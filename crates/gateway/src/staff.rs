@@ -169,34 +169,19 @@ pub fn audit_entries(conn: &Connection, limit: usize) -> Result<Vec<AuditEntry>,
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-fn valid_username(username: &str) -> bool {
+/// Whether a username is 3 to 64 letters, digits, `.`, `-` or `_`.
+pub fn valid_username(username: &str) -> bool {
     (3..=64).contains(&username.len())
         && username
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
 }
 
-/// Creates a staff account (slow: hashes the password). `by` is the admin
-/// doing it, or `None` for the administration command.
+/// Checks a staff display name (already trimmed).
 ///
 /// # Errors
-/// [`GatewayError::Invalid`] for a bad username, an empty name, a short
-/// password or a username already taken; [`GatewayError::Storage`].
-pub fn add(
-    conn: &Connection,
-    rng: &SystemRandom,
-    by: Option<&StaffMember>,
-    username: &str,
-    display_name: &str,
-    role: Role,
-    password: &str,
-) -> Result<StaffMember, GatewayError> {
-    if !valid_username(username) {
-        return Err(GatewayError::Invalid(
-            "a username is 3 to 64 letters, digits, '.', '-' or '_'".into(),
-        ));
-    }
-    let display_name = display_name.trim();
+/// [`GatewayError::Invalid`] saying what is wrong.
+pub fn valid_display_name(display_name: &str) -> Result<(), GatewayError> {
     // The name goes into signed call statements, whose agent field devices
     // take only up to MAX_FIELD_BYTES bytes and without control characters:
     // a longer name (100 characters of most scripts but Latin) would make
@@ -220,6 +205,46 @@ pub fn add(
             c as u32
         )));
     }
+    Ok(())
+}
+
+/// The staff account with row id `id`.
+///
+/// # Errors
+/// [`GatewayError::Storage`], or [`GatewayError::Invalid`] if there is
+/// none.
+pub fn member(conn: &Connection, id: i64) -> Result<StaffMember, GatewayError> {
+    conn.query_row(
+        &format!("SELECT {STAFF_COLUMNS} FROM staff WHERE id = ?1"),
+        [id],
+        staff_from_row,
+    )
+    .optional()?
+    .ok_or_else(|| GatewayError::Invalid(format!("no staff account {id}")))
+}
+
+/// Creates a staff account (slow: hashes the password). `by` is the admin
+/// doing it, or `None` for the administration command.
+///
+/// # Errors
+/// [`GatewayError::Invalid`] for a bad username, an empty name, a short
+/// password or a username already taken; [`GatewayError::Storage`].
+pub fn add(
+    conn: &Connection,
+    rng: &SystemRandom,
+    by: Option<&StaffMember>,
+    username: &str,
+    display_name: &str,
+    role: Role,
+    password: &str,
+) -> Result<StaffMember, GatewayError> {
+    if !valid_username(username) {
+        return Err(GatewayError::Invalid(
+            "a username is 3 to 64 letters, digits, '.', '-' or '_'".into(),
+        ));
+    }
+    let display_name = display_name.trim();
+    valid_display_name(display_name)?;
     if password.chars().count() < MIN_PASSWORD_LEN {
         return Err(GatewayError::Invalid(format!(
             "a staff password has at least {MIN_PASSWORD_LEN} characters"
@@ -371,6 +396,20 @@ pub fn open_session(
     rng: &SystemRandom,
     member: &StaffMember,
 ) -> Result<Session, GatewayError> {
+    open_session_via(conn, rng, member, "")
+}
+
+/// Opens a session, audited with `via` (for a sign-in through the bank's
+/// identity provider: its issuer and the person's `sub` there).
+///
+/// # Errors
+/// [`GatewayError::Storage`].
+pub fn open_session_via(
+    conn: &Connection,
+    rng: &SystemRandom,
+    member: &StaffMember,
+    via: &str,
+) -> Result<Session, GatewayError> {
     let token = random_token(rng);
     let csrf = random_token(rng);
     let now = now_s();
@@ -379,7 +418,7 @@ pub fn open_session(
          VALUES (?1, ?2, ?3, ?4, ?4)",
         params![sha256(token.as_bytes()), member.id, csrf, now],
     )?;
-    audit(conn, Some(member), "console.sign_in", "")?;
+    audit(conn, Some(member), "console.sign_in", via)?;
     Ok(Session {
         token,
         csrf,

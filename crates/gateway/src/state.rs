@@ -66,6 +66,8 @@ pub struct AppState {
     pub bank_as: Option<Arc<crate::bank_as::BankAs>>,
     /// The bank's signal transmitter, when it pushes CAEP events here.
     pub signals: Option<Arc<crate::signals::Transmitter>>,
+    /// The bank's identity provider, when staff sign in through it.
+    pub staff_idp: Option<Arc<crate::console::StaffIdp>>,
     /// An Argon2id hash of a random password, checked when a username is
     /// unknown so that timing does not reveal which usernames exist.
     pub dummy_password_hash: String,

@@ -15,8 +15,14 @@ use super::Guard;
 
 /// The provider's script and its locked modules (`npm ci --prefix
 /// tests/idp`, which `cargo xtask test` runs).
+/// Found from the package being tested, the client crate or the workspace
+/// root, whichever includes this file.
 fn idp_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/idp")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .map(|dir| dir.join("tests/idp"))
+        .find(|dir| dir.join("bank-idp.mjs").is_file())
+        .expect("tests/idp in the workspace")
 }
 
 /// A free loopback port, for a server that must be named before it starts
@@ -46,6 +52,9 @@ pub struct BankIdp {
     pub ca: PathBuf,
     /// The gateway's introspection credentials (JSON, mode 600).
     pub credentials: PathBuf,
+    /// The agent console's client credentials for staff sign-in (JSON,
+    /// mode 600).
+    pub console_credentials: PathBuf,
     /// The key the bank's Shared Signals transmitter signs its SETs with;
     /// the provider publishes its public half (`/ssf/jwks`, named by
     /// `/.well-known/ssf-configuration`).
@@ -81,9 +90,16 @@ impl BankIdp {
                 .to_string(),
         )
         .expect("the credentials file");
-        {
+        let console_credentials = dir.path().join("console-client.json");
+        std::fs::write(
+            &console_credentials,
+            serde_json::json!({"client_id": "strongroom-console", "client_secret": secret})
+                .to_string(),
+        )
+        .expect("the console's credentials file");
+        for file in [&credentials, &console_credentials] {
             use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&credentials, std::fs::Permissions::from_mode(0o600))
+            std::fs::set_permissions(file, std::fs::Permissions::from_mode(0o600))
                 .expect("chmod 600");
         }
         let (transmitter, _) = strongroom_core::protocol::jose::SigningKey::generate(
@@ -140,6 +156,7 @@ impl BankIdp {
             issuer,
             ca,
             credentials,
+            console_credentials,
             transmitter,
             _child: Guard(child),
             _dir: dir,
@@ -172,6 +189,48 @@ impl BankIdp {
             assert!(page.contains("device-success"), "the success page: {page}");
         }
     }
+}
+
+/// Starts a demo gateway on `port` whose authorization server is `idp`,
+/// and points the gateway's `ca` at a file trusting both servers.
+pub fn gateway_beside(idp: &BankIdp, dir: &std::path::Path, port: u16, extra: &[&str]) -> super::Gateway {
+    let idp_ca = idp.ca.to_string_lossy().into_owned();
+    let credentials = idp.credentials.to_string_lossy().into_owned();
+    let mut args = vec![
+        "--authorization-server",
+        &idp.issuer,
+        "--authorization-server-ca",
+        &idp_ca,
+        "--introspection-credentials",
+        &credentials,
+        "--signals-transmitter",
+        &idp.issuer,
+        "--signals-transmitter-ca",
+        &idp_ca,
+    ];
+    args.extend_from_slice(extra);
+    let mut gateway = super::Gateway::start_at(dir, &format!("127.0.0.1:{port}"), &args);
+    let both: PathBuf = dir.join("both-cas.pem");
+    let pem =
+        std::fs::read_to_string(&gateway.ca).unwrap() + &std::fs::read_to_string(&idp.ca).unwrap();
+    std::fs::write(&both, pem).unwrap();
+    gateway.ca = both;
+    gateway
+}
+
+/// The bank enrols alice for Strongroom as `alice-idp`, under the subject
+/// its identity provider gives her (`idp-alice`); no password reaches the
+/// gateway.
+pub async fn enrol_alice(gateway: &super::Gateway) {
+    let (status, reply) = gateway
+        .bank(
+            "POST",
+            "/bank/v1/customers",
+            Some(serde_json::json!({"username": "alice-idp", "display_name": "Alice Example",
+                "home_country": "GB", "idp_subject": "idp-alice"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{reply}");
 }
 
 /// A CA, and a certificate for 127.0.0.1 signed by it with its PKCS#8 key:

@@ -22,3 +22,8 @@ CREATE TABLE received_sets (
     received_at BIGINT NOT NULL
 );
 CREATE INDEX received_sets_age ON received_sets(received_at);
+
+-- Staff who sign in through the bank's identity provider: their `sub`
+-- there. Such an account has no password here ('!').
+ALTER TABLE staff ADD COLUMN idp_subject TEXT;
+CREATE UNIQUE INDEX staff_idp_subject ON staff(idp_subject) WHERE idp_subject IS NOT NULL;

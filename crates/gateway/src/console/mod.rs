@@ -29,6 +29,7 @@ mod layout;
 mod live;
 mod queue;
 mod session;
+mod sso;
 
 pub use audit::{audit_csv, audit_page};
 pub use calls::{end_call, renew_call, scam_report_handled, start_call};
@@ -39,6 +40,7 @@ pub use flags::{add_members, flags_page, set_flag};
 pub use live::{events, live_js};
 pub use queue::{QueueItem, home, queue};
 pub use session::{sign_in, sign_out};
+pub use sso::{StaffIdp, callback as sso_callback, start as sso_start};
 
 pub(crate) use layout::{error_page, header_bar, see_other, storage_error, when};
 pub(crate) use live::live_page;

@@ -51,6 +51,21 @@ pub(crate) async fn current(
 }
 
 pub(super) fn sign_in_page(state: &Shared, status: StatusCode, error: Option<&str>) -> Response {
+    if state.staff_idp.is_some() {
+        // Staff sign in at the bank's identity provider only: the
+        // gateway's local accounts are for banks without one.
+        return page(
+            status,
+            "Agent console: sign in",
+            html! {
+                h1 { (state.config.bank_name) ": agent console" }
+                @if let Some(error) = error {
+                    p.error role="alert" { (error) }
+                }
+                (super::sso::button())
+            },
+        );
+    }
     let csrf = state.pages.new_csrf(&state.rng);
     sign_in_form(status, &state.config.bank_name, &csrf, error)
 }
@@ -153,14 +168,7 @@ pub async fn sign_in(State(state): State<Shared>, request: Request) -> Response 
         Ok(Some(session)) => {
             state.sign_ins.succeeded(&limiter_key, &ip);
             let mut r = see_other("/console");
-            let cookie = format!(
-                "{COOKIE}={}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age={}",
-                session.token,
-                staff::SESSION_MAX_S
-            );
-            if let Ok(v) = HeaderValue::from_str(&cookie) {
-                r.headers_mut().insert(header::SET_COOKIE, v);
-            }
+            set_session_cookie(&mut r, &session);
             r
         }
         Ok(None) => sign_in_page(
@@ -170,6 +178,45 @@ pub async fn sign_in(State(state): State<Shared>, request: Request) -> Response 
         ),
         Err(e) => storage_error(&e),
     }
+}
+
+fn set_session_cookie(response: &mut Response, session: &Session) {
+    let cookie = format!(
+        "{COOKIE}={}; Path=/; Secure; HttpOnly; SameSite=Strict; Max-Age={}",
+        session.token,
+        staff::SESSION_MAX_S
+    );
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
+/// The answer that completes a sign-in through the bank's identity
+/// provider: the session cookie, and a page that goes on to the console.
+/// Not a redirect: the IdP's redirect here is a cross-site navigation, and
+/// a browser sends no `SameSite=Strict` cookie along a redirect from it;
+/// the page's own refresh is same-site.
+pub(super) fn signed_in(session: &Session, message: &str) -> Response {
+    let mut r = page(
+        StatusCode::OK,
+        "Agent console: signed in",
+        html! {
+            h1 { "Agent console" }
+            p role="status" { (message) }
+            p { a id="continue" href="/console" { "Continue to the console" } }
+        },
+    );
+    set_session_cookie(&mut r, session);
+    // The sign-in's state cookie has done its work.
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        HeaderValue::from_static(
+            "__Host-console-sso=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0",
+        ),
+    );
+    r.headers_mut()
+        .insert("refresh", HeaderValue::from_static("0; url=/console"));
+    r
 }
 
 /// A signed-in form post: the session and the form's fields, or the page
