@@ -547,10 +547,17 @@ async fn the_app_links_through_the_banks_own_identity_provider() {
         )
         .await;
     d.click("[data-testid=nav-chat]").await;
-    d.wait("[data-testid=chat-message]", Some("We blocked the card."), 30)
-        .await;
-    d.type_into("[data-testid=chat-input]", "Thank you, please send a new one")
-        .await;
+    d.wait(
+        "[data-testid=chat-message]",
+        Some("We blocked the card."),
+        30,
+    )
+    .await;
+    d.type_into(
+        "[data-testid=chat-input]",
+        "Thank you, please send a new one",
+    )
+    .await;
     d.click("[data-testid=chat-send]").await;
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
@@ -580,10 +587,16 @@ async fn the_app_links_through_the_banks_own_identity_provider() {
     d.click("[data-testid=unlink-confirm]").await;
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        if d.elements("button[data-testid^='unlink-']").await.is_empty() {
+        if d.elements("button[data-testid^='unlink-']")
+            .await
+            .is_empty()
+        {
             break;
         }
-        assert!(Instant::now() < deadline, "the account stays after unlinking");
+        assert!(
+            Instant::now() < deadline,
+            "the account stays after unlinking"
+        );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     let db = rusqlite::Connection::open_with_flags(
@@ -598,7 +611,11 @@ async fn the_app_links_through_the_banks_own_identity_provider() {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .unwrap();
-    assert_eq!((linked, revoked), (1, 1), "the gateway holds the device unlinked");
+    assert_eq!(
+        (linked, revoked),
+        (1, 1),
+        "the gateway holds the device unlinked"
+    );
     drop(app);
     let _ = Command::new("secret-tool")
         .args(["clear", "service", &service])

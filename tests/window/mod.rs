@@ -414,12 +414,7 @@ pub async fn link_demo_bank(d: &Driver, gateway: &Gateway, display: &str, shots:
 
 /// Links the bank the app offers (`STRONGROOM_DEMO_ISSUER`) through the
 /// window; `approve` plays the customer at the bank with the user code.
-pub async fn link_bank(
-    d: &Driver,
-    display: &str,
-    shots: bool,
-    approve: impl AsyncFnOnce(String),
-) {
+pub async fn link_bank(d: &Driver, display: &str, shots: bool, approve: impl AsyncFnOnce(String)) {
     let shot = |name: &str| {
         if shots {
             screenshot(display, name);

@@ -193,7 +193,12 @@ impl BankIdp {
 
 /// Starts a demo gateway on `port` whose authorization server is `idp`,
 /// and points the gateway's `ca` at a file trusting both servers.
-pub fn gateway_beside(idp: &BankIdp, dir: &std::path::Path, port: u16, extra: &[&str]) -> super::Gateway {
+pub fn gateway_beside(
+    idp: &BankIdp,
+    dir: &std::path::Path,
+    port: u16,
+    extra: &[&str],
+) -> super::Gateway {
     let idp_ca = idp.ca.to_string_lossy().into_owned();
     let credentials = idp.credentials.to_string_lossy().into_owned();
     let mut args = vec![
@@ -226,8 +231,10 @@ pub async fn enrol_alice(gateway: &super::Gateway) {
         .bank(
             "POST",
             "/bank/v1/customers",
-            Some(serde_json::json!({"username": "alice-idp", "display_name": "Alice Example",
-                "home_country": "GB", "idp_subject": "idp-alice"})),
+            Some(
+                serde_json::json!({"username": "alice-idp", "display_name": "Alice Example",
+                "home_country": "GB", "idp_subject": "idp-alice"}),
+            ),
         )
         .await;
     assert_eq!(status, 201, "{reply}");
