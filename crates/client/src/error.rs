@@ -398,8 +398,42 @@ impl ClientError {
                 "{self}. The account's history cannot be read on this device; unlink and \
                  link it again to fetch it from the bank."
             ),
+            ClientError::OAuth { error, .. } => format!("{self}. {}", oauth_advice(error)),
             other => other.to_string(),
         }
+    }
+}
+
+/// What a person can do about an OAuth error from the bank's
+/// authorization server (RFC 6749 section 5.2, RFC 8628 section 3.5,
+/// RFC 8707, RFC 9449): most of them are the bank's set-up to mend, and
+/// say so, naming what to ask for.
+fn oauth_advice(error: &str) -> &'static str {
+    match error {
+        "invalid_client" | "unauthorized_client" => {
+            "The bank's authorization server does not let the Strongroom app (client \
+             strongroom-desktop) link this way: the bank must register it for the device grant \
+             with DPoP-bound tokens."
+        }
+        "invalid_scope" => {
+            "The bank's authorization server does not offer what Strongroom asks for (the scopes \
+             alerts and chat): the bank must enable them for the app."
+        }
+        "invalid_target" => {
+            "The bank's authorization server does not issue tokens for this gateway (its resource \
+             indicator): the bank must register the gateway as a resource."
+        }
+        "invalid_dpop_proof" | "use_dpop_nonce" => {
+            "The bank's authorization server did not accept this device's proof of its key. Check \
+             that this computer's clock is right, then try again."
+        }
+        "invalid_grant" => "The bank no longer accepts this link: link the account again.",
+        "access_denied" => "The link was refused at the bank; start again to retry.",
+        "expired_token" => "The link code expired before it was approved; start again.",
+        "temporarily_unavailable" | "server_error" => {
+            "The bank's authorization server is not available now: try again in a few minutes."
+        }
+        _ => "If this goes on, tell the bank, quoting this message.",
     }
 }
 
@@ -416,6 +450,32 @@ impl From<&ClientError> for ErrorReport {
 mod tests {
     use super::*;
     use strongroom_core::protocol::ProtocolError;
+
+    /// An OAuth error from the bank's server says what happened and what
+    /// to do, in words, with its code.
+    #[test]
+    fn oauth_errors_say_what_to_do() {
+        for (error, says) in [
+            ("invalid_client", "the bank must register it"),
+            ("invalid_target", "register the gateway as a resource"),
+            ("invalid_scope", "enable them"),
+            ("use_dpop_nonce", "clock"),
+            ("invalid_grant", "link the account again"),
+            ("made_up", "tell the bank"),
+        ] {
+            let err = ClientError::OAuth {
+                error: error.into(),
+                description: Some("detail from the server".into()),
+            };
+            let report = ErrorReport::from(&err);
+            assert!(
+                report.message.contains(says) && report.message.contains("detail from the server"),
+                "{error}: {}",
+                report.message
+            );
+            assert_eq!(report.code, ErrorCode::OAuth(error.into()));
+        }
+    }
 
     /// Every code the keychain, the store and the protocol give today is one
     /// the UI's union knows, under the same string.
@@ -502,7 +562,10 @@ mod tests {
             serde_json::to_value(&report).unwrap(),
             serde_json::json!({
                 "code": "oauth_invalid_client",
-                "message": "the bank's authorization server said invalid_client",
+                "message": "the bank's authorization server said invalid_client. The bank's \
+                            authorization server does not let the Strongroom app (client \
+                            strongroom-desktop) link this way: the bank must register it for the \
+                            device grant with DPoP-bound tokens.",
             })
         );
     }

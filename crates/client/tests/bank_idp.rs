@@ -358,6 +358,13 @@ async fn the_gateway_refuses_what_it_must(format: TokenFormat) {
         .unwrap()
         .to_owned();
     assert!(challenge.starts_with("DPoP "), "{challenge}");
+    assert!(
+        challenge.contains(&format!(
+            "resource_metadata=\"{}/.well-known/oauth-protected-resource\"",
+            bank.resource
+        )),
+        "RFC 9728 section 5.1: {challenge}"
+    );
 
     // A proof replayed: the same proof twice.
     let url = format!("{base}/v1/link");

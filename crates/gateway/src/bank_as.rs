@@ -28,6 +28,9 @@ const REFRESH_AFTER: Duration = Duration::from_secs(3600);
 /// tokens with random key ids must not make the gateway hammer the server.
 const UNKNOWN_KID_REFETCH: Duration = Duration::from_secs(10);
 
+/// The client id the Strongroom app uses at every authorization server.
+pub const STRONGROOM_CLIENT_ID: &str = "strongroom-desktop";
+
 /// Clock skew allowed on `exp`, `nbf` and `iat`, seconds: servers kept in
 /// time by NTP differ by far less, and every second added is a second an
 /// expired token still works.
@@ -317,6 +320,16 @@ impl BankAs {
                 self.issuer
             )));
         }
+        // A token the bank's server issued to another of its clients (its
+        // web banking, say) is not the Strongroom app's, even for this
+        // audience (RFC 9068 section 2.2 names the client).
+        if let Some(client) = text("client_id")
+            && client != STRONGROOM_CLIENT_ID
+        {
+            return Err(invalid(format!(
+                "the token was issued to client {client:?}, not to the Strongroom app"
+            )));
+        }
         let audience_ok = match claims.get("aud") {
             Some(serde_json::Value::String(a)) => *a == self.resource,
             Some(serde_json::Value::Array(all)) => {
@@ -586,6 +599,63 @@ fn tls_config(extra_ca: Option<&Path>) -> Result<rustls::ClientConfig, GatewayEr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn bank_as() -> Arc<BankAs> {
+        let config = BankAuthorizationServer {
+            issuer: "https://idp.bank.example".into(),
+            resource: None,
+            introspection_credentials: None,
+            ca: None,
+            subject_claim: "sub".into(),
+        };
+        BankAs::new(&config, "https://gateway.bank.example").unwrap()
+    }
+
+    /// The claim checks both token formats share, each refusal by itself.
+    #[test]
+    fn only_a_live_dpop_bound_token_of_the_app_for_this_gateway_passes() {
+        let server = bank_as();
+        let now = 1_800_000_000;
+        let good = serde_json::json!({
+            "iss": "https://idp.bank.example", "aud": ["https://gateway.bank.example"],
+            "exp": now + 60, "sub": "idp-alice", "scope": "alerts chat",
+            "client_id": "strongroom-desktop", "cnf": {"jkt": "thumb"},
+        });
+        let token = server.claims(&good, now).expect("a good token passes");
+        assert_eq!(
+            (
+                token.subject.as_str(),
+                token.jkt.as_str(),
+                token.scope.as_str()
+            ),
+            ("idp-alice", "thumb", "alerts chat")
+        );
+        for (field, value, why) in [
+            (
+                "iss",
+                serde_json::json!("https://other-idp.example"),
+                "issued by",
+            ),
+            (
+                "aud",
+                serde_json::json!("https://other-gateway.example"),
+                "not for this resource",
+            ),
+            ("exp", serde_json::json!(now - 60), "expired"),
+            ("client_id", serde_json::json!("bank-web"), "to client"),
+            ("cnf", serde_json::json!({}), "bearer"),
+            ("sub", serde_json::json!(""), "no \"sub\""),
+        ] {
+            let mut bad = good.clone();
+            bad[field] = value;
+            match server.claims(&bad, now) {
+                Err(Refusal::Invalid(message)) => {
+                    assert!(message.contains(why), "{field}: {message}");
+                }
+                other => panic!("{field}: {other:?}"),
+            }
+        }
+    }
 
     #[test]
     fn issuers_split_into_origin_and_path() {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -234,6 +234,34 @@ async fn problems_for_plain_errors(request: Request, next: Next) -> Response {
     problem
 }
 
+/// RFC 9728 section 5.1: a 401 from the messaging API names, in its
+/// `WWW-Authenticate` challenge, where the gateway's resource metadata is,
+/// so that a client can find the authorization server to ask.
+async fn name_resource_metadata(
+    State(state): State<Shared>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    let challenge = response
+        .headers()
+        .get(header::WWW_AUTHENTICATE)
+        .and_then(|v| v.to_str().ok())
+        .filter(|c| c.starts_with("DPoP"))
+        .map(|c| {
+            format!(
+                "{c}, resource_metadata=\"{}\"",
+                state.url("/.well-known/oauth-protected-resource")
+            )
+        });
+    if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, value);
+    }
+    response
+}
+
 /// Token bucket per client address (IPv6 by /64) for the OAuth endpoints, the web page and the
 /// messaging API (`--rate-limit` per second, bursts of twice that).
 async fn limit_by_ip(State(state): State<Shared>, request: Request, next: Next) -> Response {
@@ -326,6 +354,10 @@ pub fn router(state: Shared) -> Router {
         .route_layer(middleware::from_fn_with_state(
             Arc::clone(&state),
             limit_by_ip,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            name_resource_metadata,
         ));
     let mut bank_api = Router::new()
         .route("/bank/v1/customers", post(bank::post_customer))
