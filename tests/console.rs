@@ -316,6 +316,42 @@ async fn staff_sign_in_through_the_banks_identity_provider_in_chromium() {
             &idp_ca,
         ],
     );
+    // A local account made before the bank switched to single sign-on signs
+    // nobody in, even with a one-time form token from the customers' page.
+    add_staff(
+        &gateway,
+        "legacy",
+        "Old Account",
+        "admin",
+        "correct horse battery staple",
+    );
+    let page = gateway
+        .http
+        .get(format!("{}/device", gateway.issuer))
+        .send()
+        .await
+        .expect("the verification page")
+        .text()
+        .await
+        .expect("its text");
+    let csrf = support::hidden_field(&page, "csrf").expect("a one-time form token");
+    let local = gateway
+        .http
+        .post(format!("{}/console/sign-in", gateway.issuer))
+        .form(&[
+            ("username", "legacy"),
+            ("password", "correct horse battery staple"),
+            ("csrf", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .expect("the sign-in answers");
+    assert_eq!(local.status().as_u16(), 404, "no local sign-in beside SSO");
+    assert!(
+        local.headers().get("set-cookie").is_none(),
+        "no session from a local password"
+    );
+
     // Each person in a browser of their own (the IdP remembers who signed in).
     let sign_in_sso = |user: &'static str| {
         let (gateway, idp) = (&gateway, &idp);

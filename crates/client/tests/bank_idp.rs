@@ -623,7 +623,7 @@ async fn the_banks_signals_cut_off_a_revoked_session_and_ask_about_a_password_ch
     next_matching(&lines, 30, |v| v["type"] == "connected");
 
     // Refused, each with its RFC 8935 error, and acting on nothing.
-    let key = &bank.idp.transmitter;
+    let transmitter = &bank.idp.transmitter;
     let change = serde_json::json!({"credential_type": "password", "change_type": "update", "event_timestamp": 1_699_920_000 + 14 * 3600 + 2 * 60});
     let (forger, _) = SigningKey::generate("ssf-1", &SystemRandom::new()).unwrap();
     let forged = set(&bank, &forger, &bank.resource, CHANGE, change.clone());
@@ -635,7 +635,7 @@ async fn the_banks_signals_cut_off_a_revoked_session_and_ask_about_a_password_ch
     );
     let elsewhere = set(
         &bank,
-        key,
+        transmitter,
         "https://other-receiver.example",
         CHANGE,
         change.clone(),
@@ -648,7 +648,7 @@ async fn the_banks_signals_cut_off_a_revoked_session_and_ask_about_a_password_ch
     );
 
     // The genuine one, once.
-    let genuine = set(&bank, key, &bank.resource, CHANGE, change.clone());
+    let genuine = set(&bank, transmitter, &bank.resource, CHANGE, change.clone());
     let (status, body) = push(&bank, &genuine).await;
     assert_eq!(status, 202, "{body}");
     let (status, body) = push(&bank, &genuine).await;
@@ -699,12 +699,18 @@ async fn the_banks_signals_cut_off_a_revoked_session_and_ask_about_a_password_ch
         "one alert for the genuine SET, none for the refused or replayed ones"
     );
 
+    // A link made before the revocation whose key the gateway never saw
+    // (a scammer's, say, not used yet) dies with the session too.
+    let http = bank.http();
+    let unseen = key();
+    let (_, early) = bank.raw_link(&http, &unseen).await;
+
     // The bank ends alice's session.
     let (mut watch, lines) = watch_device(&device);
     next_matching(&lines, 30, |v| v["type"] == "connected");
     let revoked = set(
         &bank,
-        key,
+        transmitter,
         &bank.resource,
         REVOKED,
         serde_json::json!({"event_timestamp": 1_700_000_000}),
@@ -727,6 +733,12 @@ async fn the_banks_signals_cut_off_a_revoked_session_and_ask_about_a_password_ch
     .unwrap();
     drop(lines);
     watch.kill();
+    let (status, body) = ask_gateway(&http, &bank.resource, &early.access_token, &unseen).await;
+    assert_eq!(status, 401, "a token issued before the revocation: {body}");
+    assert_eq!(
+        body["type"], "urn:strongroom:problem:link_revoked",
+        "{body}"
+    );
     // Its next request is refused with the same answer.
     let chat = device
         .cli(&bank.gateway)

@@ -4,6 +4,10 @@
 -- customer made for such a bank has no gateway password: its hash is '!',
 -- which no password verifies.
 ALTER TABLE customers ADD COLUMN idp_subject TEXT;
+-- When the bank's identity provider last revoked the customer's sessions
+-- (seconds): a token of its server issued before then is refused, even for
+-- a device key the gateway has not seen yet.
+ALTER TABLE customers ADD COLUMN idp_sessions_revoked_at INTEGER;
 CREATE UNIQUE INDEX customers_idp_subject ON customers(idp_subject) WHERE idp_subject IS NOT NULL;
 
 -- A device linked through the bank's authorization server is first seen at

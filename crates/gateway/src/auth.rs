@@ -139,11 +139,15 @@ async fn bank_as_request(
     };
     let checked = bank_as.check(token, now).await.map_err(|r| match r {
         Refusal::Invalid(why) => Problem::invalid_token(why),
-        Refusal::Unavailable(why) => Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "authorization_server_unavailable",
-            format!("the bank's authorization server cannot check the token now: {why}"),
-        ),
+        Refusal::Unavailable(why) => {
+            // The operators read why; a caller learns no internal address.
+            eprintln!("strongroom-gateway: the bank's authorization server: {why}");
+            Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "authorization_server_unavailable",
+                "the bank's authorization server cannot check the token now: try again later",
+            )
+        }
     })?;
     if checked.jkt != verified.jkt {
         return Err(Problem::invalid_token(

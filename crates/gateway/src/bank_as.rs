@@ -31,6 +31,9 @@ const UNKNOWN_KID_REFETCH: Duration = Duration::from_secs(10);
 /// The client id the Strongroom app uses at every authorization server.
 pub const STRONGROOM_CLIENT_ID: &str = "strongroom-desktop";
 
+/// Introspection requests in flight at once.
+const MAX_INTROSPECTIONS: usize = 32;
+
 /// Clock skew allowed on `exp`, `nbf` and `iat`, seconds: servers kept in
 /// time by NTP differ by far less, and every second added is a second an
 /// expired token still works.
@@ -60,6 +63,8 @@ pub struct AsToken {
     pub scope: String,
     /// When the token expires, seconds since the epoch.
     pub expires_at: i64,
+    /// When it was issued (`iat`), if it says.
+    pub issued_at: Option<i64>,
 }
 
 /// One verification key of the server's JWK Set.
@@ -86,8 +91,15 @@ pub(crate) struct KeySet {
     cached: tokio::sync::Mutex<FetchedKeys>,
 }
 
-/// The keys by id, and when they were fetched.
-type FetchedKeys = (Vec<(String, VerifyKey)>, Option<Instant>);
+/// The keys by id, when they were fetched, and when a fetch was last
+/// tried (a failed one too, so that a failing server is not asked again at
+/// every request).
+#[derive(Debug, Default)]
+struct FetchedKeys {
+    keys: Vec<(String, VerifyKey)>,
+    fetched: Option<Instant>,
+    attempted: Option<Instant>,
+}
 
 impl KeySet {
     /// Checks `jws`'s signature with the key its header names, from the
@@ -139,39 +151,62 @@ impl KeySet {
         jwks_uri: &str,
         kid: Option<&str>,
     ) -> Result<VerifyKey, Refusal> {
-        let mut cached = self.cached.lock().await;
         let find = |keys: &[(String, VerifyKey)]| match kid {
             Some(kid) => keys.iter().find(|(k, _)| k == kid).map(|(_, v)| v.clone()),
             None if keys.len() == 1 => Some(keys[0].1.clone()),
             None => None,
         };
-        let stale = cached.1.is_none_or(|at| at.elapsed() >= REFRESH_AFTER);
-        if !stale && let Some(key) = find(&cached.0) {
-            return Ok(key);
-        }
-        let may_fetch = stale
-            || cached
-                .1
-                .is_none_or(|at| at.elapsed() >= UNKNOWN_KID_REFETCH);
-        if may_fetch {
-            #[derive(Deserialize)]
-            struct AnySet {
-                keys: Vec<serde_json::Value>,
+        // Decide under the lock, fetch without it: a known key is answered
+        // from the cache while a fetch is under way.
+        let found = {
+            let mut cached = self.cached.lock().await;
+            let found = find(&cached.keys);
+            let stale = cached
+                .fetched
+                .is_none_or(|at| at.elapsed() >= REFRESH_AFTER);
+            if !stale && let Some(key) = found {
+                return Ok(key);
             }
-            let set: AnySet = get_json(http, jwks_uri)
-                .await
-                .map_err(Refusal::Unavailable)?;
-            cached.0 = set.keys.iter().filter_map(verify_key).collect();
-            cached.1 = Some(Instant::now());
+            let may_fetch = cached
+                .attempted
+                .is_none_or(|at| at.elapsed() >= UNKNOWN_KID_REFETCH);
+            if !may_fetch {
+                // Stale keys still verify until the server can be asked.
+                return found.ok_or_else(|| {
+                    Refusal::Invalid("signed with a key the bank does not publish".into())
+                });
+            }
+            cached.attempted = Some(Instant::now());
+            found
+        };
+        #[derive(Deserialize)]
+        struct AnySet {
+            keys: Vec<serde_json::Value>,
         }
-        find(&cached.0)
-            .ok_or_else(|| Refusal::Invalid("signed with a key the bank does not publish".into()))
+        match get_json::<AnySet>(http, jwks_uri).await {
+            Ok(set) => {
+                let keys: Vec<(String, VerifyKey)> =
+                    set.keys.iter().filter_map(verify_key).collect();
+                let key = find(&keys);
+                let mut cached = self.cached.lock().await;
+                cached.keys = keys;
+                cached.fetched = Some(Instant::now());
+                key.ok_or_else(|| {
+                    Refusal::Invalid("signed with a key the bank does not publish".into())
+                })
+            }
+            Err(why) => found.ok_or(Refusal::Unavailable(why)),
+        }
     }
 }
 
 #[derive(Debug, Default)]
 struct Cached {
     metadata: Option<(AsMetadata, Instant)>,
+    /// The last failed discovery: its time and why, answered again for
+    /// [`UNKNOWN_KID_REFETCH`] instead of asking the server at every
+    /// request.
+    failed: Option<(Instant, String)>,
 }
 
 /// The gateway's introspection credentials.
@@ -190,6 +225,7 @@ pub struct BankAs {
     credentials: Option<(String, Sensitive<String>)>,
     cached: tokio::sync::Mutex<Cached>,
     keys: KeySet,
+    introspections: tokio::sync::Semaphore,
 }
 
 impl std::fmt::Debug for BankAs {
@@ -230,6 +266,7 @@ impl BankAs {
             credentials,
             cached: tokio::sync::Mutex::new(Cached::default()),
             keys: KeySet::default(),
+            introspections: tokio::sync::Semaphore::new(MAX_INTROSPECTIONS),
         }))
     }
 
@@ -265,9 +302,22 @@ impl BankAs {
         {
             return Ok(m.clone());
         }
-        let metadata = self.discover().await?;
-        cached.metadata = Some((metadata.clone(), Instant::now()));
-        Ok(metadata)
+        if let Some((at, why)) = &cached.failed
+            && at.elapsed() < UNKNOWN_KID_REFETCH
+        {
+            return Err(Refusal::Unavailable(why.clone()));
+        }
+        match self.discover().await {
+            Ok(metadata) => {
+                cached.metadata = Some((metadata.clone(), Instant::now()));
+                cached.failed = None;
+                Ok(metadata)
+            }
+            Err(Refusal::Unavailable(why) | Refusal::Invalid(why)) => {
+                cached.failed = Some((Instant::now(), why.clone()));
+                Err(Refusal::Unavailable(why))
+            }
+        }
     }
 
     async fn discover(&self) -> Result<AsMetadata, Refusal> {
@@ -322,12 +372,13 @@ impl BankAs {
         }
         // A token the bank's server issued to another of its clients (its
         // web banking, say) is not the Strongroom app's, even for this
-        // audience (RFC 9068 section 2.2 names the client).
-        if let Some(client) = text("client_id")
-            && client != STRONGROOM_CLIENT_ID
-        {
+        // audience. RFC 9068 section 2.2 requires `client_id`; some servers
+        // name the client as `azp`; a token naming neither is refused.
+        let client = text("client_id").or_else(|| text("azp"));
+        if client != Some(STRONGROOM_CLIENT_ID) {
             return Err(invalid(format!(
-                "the token was issued to client {client:?}, not to the Strongroom app"
+                "the token was issued to client {:?}, not to the Strongroom app",
+                client.unwrap_or_default()
             )));
         }
         let audience_ok = match claims.get("aud") {
@@ -368,6 +419,7 @@ impl BankAs {
             jkt: jkt.to_owned(),
             scope: text("scope").unwrap_or_default().to_owned(),
             expires_at,
+            issued_at: claims.get("iat").and_then(serde_json::Value::as_i64),
         })
     }
 
@@ -379,6 +431,16 @@ impl BankAs {
                 "an opaque access token, and the gateway has no introspection credentials".into(),
             ));
         };
+        // Every opaque token, a forged one too, costs the bank's server a
+        // request: a bounded number at once; the rest wait a moment for a
+        // turn or are told to come back.
+        let _slot = tokio::time::timeout(Duration::from_secs(2), self.introspections.acquire())
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .ok_or_else(|| {
+                Refusal::Unavailable("too many tokens are being checked at once".into())
+            })?;
         let endpoint = self
             .metadata()
             .await?
@@ -411,6 +473,13 @@ impl BankAs {
                 "the bank says the access token is not active (expired or revoked)".into(),
             ));
         }
+        if let Some(kind) = claims.get("token_type").and_then(serde_json::Value::as_str)
+            && !kind.eq_ignore_ascii_case("dpop")
+        {
+            return Err(Refusal::Invalid(format!(
+                "the bank says this is a {kind:?} token, not a DPoP-bound access token"
+            )));
+        }
         self.claims(&claims, now)
     }
 }
@@ -428,7 +497,10 @@ pub(crate) async fn discover_metadata(
     let (origin, path) = split_issuer(issuer);
     let urls = [
         format!("{origin}/.well-known/oauth-authorization-server{path}"),
-        format!("{issuer}/.well-known/openid-configuration"),
+        format!(
+            "{}/.well-known/openid-configuration",
+            issuer.trim_end_matches('/')
+        ),
     ];
     let mut last = String::new();
     for url in urls {
@@ -516,12 +588,15 @@ fn verify_key(jwk: &serde_json::Value) -> Option<(String, VerifyKey)> {
 }
 
 /// `https://host[:port]` and the path (empty or starting with `/`).
+/// RFC 8414 section 3: a terminating `/` of the path is removed before the
+/// well-known suffix goes in.
 fn split_issuer(issuer: &str) -> (&str, &str) {
     let after = issuer.find("://").map_or(0, |i| i + 3);
-    match issuer[after..].find('/') {
+    let (origin, path) = match issuer[after..].find('/') {
         Some(i) => issuer.split_at(after + i),
         None => (issuer, ""),
-    }
+    };
+    (origin, path.trim_end_matches('/'))
 }
 
 async fn read_limited(mut response: reqwest::Response) -> Result<Vec<u8>, String> {
@@ -645,6 +720,7 @@ mod tests {
             ("client_id", serde_json::json!("bank-web"), "to client"),
             ("cnf", serde_json::json!({}), "bearer"),
             ("sub", serde_json::json!(""), "no \"sub\""),
+            ("client_id", serde_json::Value::Null, "to client"),
         ] {
             let mut bad = good.clone();
             bad[field] = value;
@@ -660,6 +736,10 @@ mod tests {
     #[test]
     fn issuers_split_into_origin_and_path() {
         assert_eq!(split_issuer("https://idp.bank"), ("https://idp.bank", ""));
+        assert_eq!(
+            split_issuer("https://tenant.idp.example/"),
+            ("https://tenant.idp.example", "")
+        );
         assert_eq!(
             split_issuer("https://idp.bank:8443/realms/retail"),
             ("https://idp.bank:8443", "/realms/retail")

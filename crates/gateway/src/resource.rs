@@ -110,47 +110,66 @@ pub(crate) async fn bank_as_device(state: &Shared, token: AsToken) -> Result<Dev
         .copied()
         .collect::<Vec<_>>()
         .join(" ");
-    let (subject, jkt) = (token.subject.clone(), token.jkt.clone());
+    let (subject, jkt, issued_at) = (token.subject.clone(), token.jkt.clone(), token.issued_at);
     let found = state
         .db
         .write(move |c| -> Result<Found, GatewayError> {
-            let customer: Option<i64> = c
+            let customer: Option<(i64, Option<i64>)> = c
                 .query_row(
-                    "SELECT id FROM customers WHERE idp_subject = ?1",
+                    "SELECT id, idp_sessions_revoked_at FROM customers WHERE idp_subject = ?1",
                     [&subject],
-                    |r| r.get(0),
+                    |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .optional()?;
-            let Some(customer_id) = customer else {
+            let Some((customer_id, sessions_revoked)) = customer else {
                 return Ok(Found::UnknownCustomer);
             };
-            let existing = c
-                .query_row(
-                    "SELECT id, customer_id, scope, revoked_at FROM devices
-                     WHERE via_issuer = ?1 AND jkt = ?2",
-                    params![issuer, jkt],
-                    |r| {
-                        Ok((
-                            r.get::<_, String>(0)?,
-                            r.get::<_, i64>(1)?,
-                            r.get::<_, String>(2)?,
-                            r.get::<_, Option<i64>>(3)?,
-                        ))
-                    },
-                )
-                .optional()?;
-            if let Some((id, owner, scope, revoked)) = existing {
-                return Ok(match (owner == customer_id, revoked) {
-                    (false, _) => Found::OtherCustomer,
-                    (true, Some(_)) => Found::Unlinked,
-                    (true, None) => Found::Device(id, customer_id, scope, Vec::new()),
-                });
+            // The bank revoked the customer's sessions: a token issued
+            // before then (or undated) is dead, whatever key it is bound to.
+            if let Some(revoked) = sessions_revoked
+                && issued_at.is_none_or(|iat| iat <= revoked)
+            {
+                return Ok(Found::Unlinked);
             }
-            c.execute(
+            let existing = |c: &crate::sql::Connection| -> Result<Option<Found>, GatewayError> {
+                let row = c
+                    .query_row(
+                        "SELECT id, customer_id, scope, revoked_at FROM devices
+                         WHERE via_issuer = ?1 AND jkt = ?2",
+                        params![issuer, jkt],
+                        |r| {
+                            Ok((
+                                r.get::<_, String>(0)?,
+                                r.get::<_, i64>(1)?,
+                                r.get::<_, String>(2)?,
+                                r.get::<_, Option<i64>>(3)?,
+                            ))
+                        },
+                    )
+                    .optional()?;
+                Ok(row.map(|(id, owner, scope, revoked)| {
+                    match (owner == customer_id, revoked) {
+                        (false, _) => Found::OtherCustomer,
+                        (true, Some(_)) => Found::Unlinked,
+                        (true, None) => Found::Device(id, customer_id, scope, Vec::new()),
+                    }
+                }))
+            };
+            if let Some(found) = existing(c)? {
+                return Ok(found);
+            }
+            let inserted = c.execute(
                 "INSERT INTO devices(id, customer_id, jkt, refresh_hash, scope, created_at, via_issuer)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
                 params![new_id, customer_id, jkt, placeholder, scope, now_ms(), issuer],
             )?;
+            if inserted == 0 {
+                // Another gateway sharing the database recorded this
+                // device a moment ago: it is that device.
+                return existing(c)?.ok_or_else(|| {
+                    GatewayError::Storage("a device vanished while it was recorded".into())
+                });
+            }
             let committed = crate::oauth::welcome_device(
                 c,
                 &signing.current,

@@ -158,7 +158,7 @@ impl Config {
         }
         config.bank_name = args.bank_name;
         if let Some(issuer) = args.authorization_server {
-            let issuer = https_url("--authorization-server", &issuer)?;
+            let issuer = issuer_url("--authorization-server", &issuer)?;
             let resource = args
                 .resource
                 .map(|r| https_url("--resource", &r))
@@ -174,9 +174,22 @@ impl Config {
                 subject_claim: args.subject_claim,
             });
         }
+        // A configuration file is not checked by the command line's
+        // `requires`: a half-given setting must not quietly fall back to
+        // less (local passwords, no signals).
+        if args.staff_sso_issuer.is_some() != args.staff_sso_client.is_some() {
+            return Err(GatewayError::Config(
+                "staff-sso-issuer and staff-sso-client go together".into(),
+            ));
+        }
+        if args.signals_transmitter.is_some() && config.bank_as.is_none() {
+            return Err(GatewayError::Config(
+                "signals-transmitter needs authorization-server (the subjects are its)".into(),
+            ));
+        }
         if let (Some(issuer), Some(client)) = (args.staff_sso_issuer, args.staff_sso_client) {
             config.staff_sso = Some(crate::config::StaffSsoConfig {
-                issuer: https_url("--staff-sso-issuer", &issuer)?,
+                issuer: issuer_url("--staff-sso-issuer", &issuer)?,
                 client_credentials: client,
                 ca: args.staff_sso_ca,
                 staff_group: args.staff_group,
@@ -186,7 +199,7 @@ impl Config {
         }
         if let Some(transmitter) = args.signals_transmitter {
             config.signals = Some(crate::config::SignalsConfig {
-                transmitter: https_url("--signals-transmitter", &transmitter)?,
+                transmitter: issuer_url("--signals-transmitter", &transmitter)?,
                 ca: args.signals_transmitter_ca,
             });
         }
@@ -205,6 +218,15 @@ impl Config {
         }
         Ok(config)
     }
+}
+
+/// An issuer identifier exactly as given (a trailing slash included: it is
+/// part of the identifier, RFC 8414 section 3.3 and OpenID Connect
+/// Discovery section 4.3 compare them exactly), if it is https with no
+/// query or fragment.
+fn issuer_url(flag: &str, url: &str) -> Result<String, GatewayError> {
+    https_url(flag, url)?;
+    Ok(url.to_owned())
 }
 
 /// `url` without a trailing slash, if it is https with no query or fragment.
@@ -287,7 +309,10 @@ mod tests {
         .unwrap();
         let c = parse(&["--config", &path]).unwrap();
         let bank_as = c.bank_as.expect("the bank's authorization server");
-        assert_eq!(bank_as.issuer, "https://idp.bank.example/realms/retail");
+        assert_eq!(
+            bank_as.issuer, "https://idp.bank.example/realms/retail/",
+            "an issuer is kept exactly, its trailing slash too"
+        );
         assert_eq!(bank_as.subject_claim, "sub");
         assert!(bank_as.introspection_credentials.is_some());
         assert_eq!(

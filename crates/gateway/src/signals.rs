@@ -91,7 +91,10 @@ impl Transmitter {
                     issuer: String,
                     jwks_uri: String,
                 }
-                let url = format!("{}/.well-known/ssf-configuration", self.issuer);
+                let url = format!(
+                    "{}/.well-known/ssf-configuration",
+                    self.issuer.trim_end_matches('/')
+                );
                 let c: Configuration = get_json(&self.http, &url)
                     .await
                     .map_err(Refusal::Unavailable)?;
@@ -289,6 +292,7 @@ async fn receive(state: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<(),
         .map(|a| a.issuer().to_owned())
         .unwrap_or_default();
     let issuer = transmitter.issuer.clone();
+    let jti_for_retry = jti.clone();
     let kind = event_type.clone();
     let revoked_devices: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
     let revoked = Arc::clone(&revoked_devices);
@@ -320,6 +324,13 @@ async fn receive(state: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<(),
                 return Ok(Outcome::UnknownCustomer);
             };
             if kind == SESSION_REVOKED {
+                // Tokens issued before now are dead, whichever device key
+                // they are bound to: one the gateway has not seen yet (a
+                // link a scammer made, not used so far) included.
+                c.execute(
+                    "UPDATE customers SET idp_sessions_revoked_at = ?1 WHERE id = ?2",
+                    params![now_s(), customer_id],
+                )?;
                 let mut statement = c.prepare_cached(
                     "SELECT id FROM devices WHERE customer_id = ?1 AND via_issuer = ?2 AND revoked_at IS NULL",
                 )?;
@@ -375,17 +386,29 @@ async fn receive(state: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<(),
             respond_by: Some(now + crate::rules::FRAUD_CHECK_WINDOW_S),
             balance_minor: None,
         };
-        crate::bank::issue_alerts(
+        if let Err(problem) = crate::bank::issue_alerts(
             state,
             customer_id,
             vec![(AlertKind::SecurityDetailChanged, alert)],
         )
         .await
-        .map_err(|p| PushError {
-            status: p.status,
-            err: "temporarily_unavailable",
-            description: p.detail,
-        })?;
+        {
+            // Not acted on: forget the jti, so that the transmitter's next
+            // push of this SET is not refused as a replay.
+            let hash = sha256(format!("{}\n{jti_for_retry}", transmitter.issuer).as_bytes());
+            let _ = state
+                .db
+                .write(move |c| {
+                    c.execute("DELETE FROM received_sets WHERE hash = ?1", [&hash])
+                        .map_err(GatewayError::from)
+                })
+                .await;
+            return Err(PushError {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                err: "temporarily_unavailable",
+                description: problem.detail,
+            });
+        }
     }
     Ok(())
 }

@@ -93,6 +93,15 @@ fn sign_in_form(status: StatusCode, bank_name: &str, csrf: &str, error: Option<&
 
 /// `POST /console/sign-in`.
 pub async fn sign_in(State(state): State<Shared>, request: Request) -> Response {
+    if state.staff_idp.is_some() {
+        // With the bank's single sign-on, a local password signs nobody
+        // in: not even an old account's, whatever form token comes with
+        // it. Staff go through the bank's login and MFA.
+        return error_page(
+            StatusCode::NOT_FOUND,
+            "Staff sign in through the bank's single sign-on here.",
+        );
+    }
     let address = client_ip(&request).to_string();
     let ip = crate::limits::source_key(client_ip(&request));
     let Ok(body) = axum::body::to_bytes(request.into_body(), 16 * 1024).await else {

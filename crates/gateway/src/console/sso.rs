@@ -154,11 +154,16 @@ pub async fn start(State(state): State<Shared>) -> Response {
     let challenge = b64_encode(&sha256(verifier.as_bytes()));
     if let Ok(mut pending) = idp.pending.lock() {
         pending.retain(|_, p| p.started.elapsed() < PENDING_TTL);
-        if pending.len() >= MAX_PENDING {
-            return error_page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Too many sign-ins are under way. Try again in a few minutes.",
-            );
+        // Full: the oldest unfinished sign-in goes, so that a flood of
+        // starts cannot lock staff out (it can only make a very slow
+        // sign-in start again).
+        if pending.len() >= MAX_PENDING
+            && let Some(oldest) = pending
+                .iter()
+                .min_by_key(|(_, p)| p.started)
+                .map(|(k, _)| k.clone())
+        {
+            pending.remove(&oldest);
         }
         pending.insert(
             state_value.clone(),
@@ -180,8 +185,16 @@ pub async fn start(State(state): State<Shared>) -> Response {
         ("code_challenge_method", "S256"),
     ])
     .unwrap_or_default();
-    let mut response =
-        super::layout::see_other(&format!("{}?{query}", metadata.authorization_endpoint));
+    // An endpoint may carry a query of its own (RFC 6749 section 3.1).
+    let joiner = if metadata.authorization_endpoint.contains('?') {
+        '&'
+    } else {
+        '?'
+    };
+    let mut response = super::layout::see_other(&format!(
+        "{}{joiner}{query}",
+        metadata.authorization_endpoint
+    ));
     let cookie = format!(
         "{STATE_COOKIE}={state_value}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={}",
         PENDING_TTL.as_secs()
