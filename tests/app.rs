@@ -480,23 +480,31 @@ async fn a_history_file_changed_while_closed_is_reported_and_the_rest_still_show
     drop(again);
 }
 
-/// Ends the app with SIGTERM (as a logout does), waits until it is gone,
-/// then ends its WebDriver session's processes.
 /// The app beside the bank's own identity provider (a real OpenID
 /// provider, `tests/idp`): the customer links from the window and approves
 /// at the bank's IdP; a verified alert, a fraud check answered, chat both
 /// ways, an alert after the access token expired (the app refreshed it),
 /// and unlinking, after which the gateway holds the device revoked.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_app_links_through_the_banks_own_identity_provider() {
-    use support::idp::{BankIdp, TokenFormat, enrol_alice, free_port, gateway_beside};
+async fn the_app_links_through_the_banks_own_identity_provider_with_jwt_access_tokens() {
+    app_through_the_banks_idp(support::idp::TokenFormat::Jwt).await;
+}
+
+/// The same with opaque access tokens, which the gateway introspects.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_links_through_the_banks_own_identity_provider_with_opaque_access_tokens() {
+    app_through_the_banks_idp(support::idp::TokenFormat::Opaque).await;
+}
+
+async fn app_through_the_banks_idp(format: support::idp::TokenFormat) {
+    use support::idp::{BankIdp, enrol_alice, free_port, gateway_beside};
     const ACCESS_TTL_S: u32 = 8;
     let _one = ONE_APP_AT_A_TIME.lock().await;
     let (_x, display) = xvfb();
     let port = free_port();
     let idp = BankIdp::start(
         &format!("https://127.0.0.1:{port}"),
-        TokenFormat::Jwt,
+        format,
         ACCESS_TTL_S,
         300,
     );
@@ -627,6 +635,8 @@ async fn the_app_links_through_the_banks_own_identity_provider() {
         .status();
 }
 
+/// Ends the app with SIGTERM (as a logout does), waits until it is gone,
+/// then ends its WebDriver session's processes.
 async fn quit(app: window::AppRun) {
     let pid = window::app_pid(app.processes.0.id(), &app_binary()).expect("the app's process");
     assert!(
