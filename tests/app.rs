@@ -179,17 +179,9 @@ async fn the_app_links_the_demo_bank_and_does_what_a_customer_needs() {
         20,
     )
     .await;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let (_, chat) = gateway
-            .bank("GET", "/bank/v1/chat?customer=alice", None)
-            .await;
-        if chat.to_string().contains("declined at the station") {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the bank never got the message");
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    gateway
+        .wait_for_chat("alice", "declined at the station")
+        .await;
     screenshot(display, "chat");
 
     // Search finds the message, highlighted.
@@ -567,17 +559,9 @@ async fn app_through_the_banks_idp(format: support::idp::TokenFormat) {
     )
     .await;
     d.click("[data-testid=chat-send]").await;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let (_, chat) = gateway
-            .bank("GET", "/bank/v1/chat?customer=alice-idp", None)
-            .await;
-        if chat.to_string().contains("please send a new one") {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the bank never got the message");
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
+    gateway
+        .wait_for_chat("alice-idp", "please send a new one")
+        .await;
 
     // Past the access token's life: the app refreshes it at the IdP and
     // the next alert still arrives.

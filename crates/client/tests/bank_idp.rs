@@ -44,19 +44,7 @@ impl Bank {
         let dir = tempfile::tempdir().unwrap();
         let gateway = gateway_beside(&idp, dir.path(), port, &[]);
         assert_eq!(gateway.issuer, resource);
-        // The bank enrols its customer for Strongroom under the subject its
-        // identity provider gives her; no password reaches the gateway.
-        let (status, reply) = gateway
-            .bank(
-                "POST",
-                "/bank/v1/customers",
-                Some(
-                    serde_json::json!({"username": "alice-idp", "display_name": "Alice Example",
-                    "home_country": "GB", "idp_subject": "idp-alice"}),
-                ),
-            )
-            .await;
-        assert_eq!(status, 201, "{reply}");
+        support::idp::enrol_alice(&gateway).await;
         Bank {
             idp,
             gateway,
@@ -135,28 +123,24 @@ fn key() -> SigningKey {
         .0
 }
 
+/// Runs `strongroom-cli ARGS` for `device` and asserts it succeeded; its
+/// output.
+fn cli_ok(device: &TestDevice, gateway: &Gateway, args: &[&str]) -> std::process::Output {
+    let output = device.cli(gateway).args(args).output().unwrap();
+    assert!(
+        output.status.success(),
+        "strongroom-cli {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
 /// Links `device` with `strongroom-cli link`, alice approving at the IdP.
 async fn cli_link_idp(bank: &Bank, device: &TestDevice) -> String {
-    let mut link = Guard(
-        device
-            .cli(&bank.gateway)
-            .args(["link", &bank.resource])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let lines = json_lines(link.0.stdout.take().unwrap());
-    let pending = next_matching(&lines, 30, |v| v["type"] == "link_pending");
-    let code = pending["user_code"].as_str().unwrap().to_owned();
-    bank.idp.approve(&code, "alice", "alice-pass-1", true).await;
-    let linked = tokio::task::spawn_blocking(move || {
-        let linked = next_matching(&lines, 60, |v| v["type"] == "linked");
-        assert!(link.0.wait().unwrap().success(), "link exits 0");
-        linked
+    support::cli_link_with(device, &bank.gateway, async |code: String| {
+        bank.idp.approve(&code, "alice", "alice-pass-1", true).await;
     })
     .await
-    .unwrap();
-    linked["account"].as_str().unwrap().to_owned()
 }
 
 async fn whole_journey_from_the_cli(format: TokenFormat) {
@@ -255,25 +239,11 @@ async fn whole_journey_from_the_cli(format: TokenFormat) {
     );
 
     // Answer the fraud check and write to the bank.
-    let answer = device
-        .cli(gateway)
-        .args(["answer", &ids[0], "not-me"])
-        .output()
-        .unwrap();
-    assert!(
-        answer.status.success(),
-        "{}",
-        String::from_utf8_lossy(&answer.stderr)
-    );
-    let chat = device
-        .cli(gateway)
-        .args(["chat", &account, "Please block my card"])
-        .output()
-        .unwrap();
-    assert!(
-        chat.status.success(),
-        "{}",
-        String::from_utf8_lossy(&chat.stderr)
+    cli_ok(&device, gateway, &["answer", &ids[0], "not-me"]);
+    cli_ok(
+        &device,
+        gateway,
+        &["chat", &account, "Please block my card"],
     );
     let (_, answers) = gateway
         .bank("GET", "/bank/v1/fraud-answers?customer=alice-idp", None)
@@ -291,16 +261,7 @@ async fn whole_journey_from_the_cli(format: TokenFormat) {
     );
 
     // Unlink: ended at the gateway and revoked at the IdP.
-    let unlink = device
-        .cli(gateway)
-        .args(["unlink", &account])
-        .output()
-        .unwrap();
-    assert!(
-        unlink.status.success(),
-        "{}",
-        String::from_utf8_lossy(&unlink.stderr)
-    );
+    let unlink = cli_ok(&device, gateway, &["unlink", &account]);
     assert!(
         String::from_utf8_lossy(&unlink.stdout).contains("\"revoked_at_bank\":true"),
         "{}",
@@ -670,16 +631,7 @@ async fn the_banks_signals_cut_off_a_revoked_session_and_ask_about_a_password_ch
     let alert_id = alert["alert"]["id"].as_str().unwrap().to_owned();
     watch.kill();
     drop(lines);
-    let answer = device
-        .cli(&bank.gateway)
-        .args(["answer", &alert_id, "not-me"])
-        .output()
-        .unwrap();
-    assert!(
-        answer.status.success(),
-        "{}",
-        String::from_utf8_lossy(&answer.stderr)
-    );
+    cli_ok(&device, &bank.gateway, &["answer", &alert_id, "not-me"]);
     let (_, answers) = bank
         .gateway
         .bank("GET", "/bank/v1/fraud-answers?customer=alice-idp", None)

@@ -507,6 +507,21 @@ pub fn next_matching(
 
 /// Links with `strongroom-cli link`, approving on the page as the customer.
 pub async fn cli_link(device: &TestDevice, gateway: &Gateway, username: &str) -> String {
+    cli_link_with(device, gateway, async |code: String| {
+        gateway
+            .approve(&code, username, &format!("{username}-demo"), true)
+            .await;
+    })
+    .await
+}
+
+/// Links with `strongroom-cli link` to the gateway's URL; `approve` plays
+/// the customer at the bank with the user code. The new account's id.
+pub async fn cli_link_with(
+    device: &TestDevice,
+    gateway: &Gateway,
+    approve: impl AsyncFnOnce(String),
+) -> String {
     let mut child = Guard(
         device
             .cli(gateway)
@@ -518,9 +533,7 @@ pub async fn cli_link(device: &TestDevice, gateway: &Gateway, username: &str) ->
     let lines = json_lines(child.0.stdout.take().unwrap());
     let pending = next_matching(&lines, 30, |v| v["type"] == "link_pending");
     let code = pending["user_code"].as_str().unwrap().to_owned();
-    gateway
-        .approve(&code, username, &format!("{username}-demo"), true)
-        .await;
+    approve(code).await;
     let linked = tokio::task::spawn_blocking(move || {
         let linked = next_matching(&lines, 60, |v| v["type"] == "linked");
         let status = child.0.wait().unwrap();
@@ -533,6 +546,25 @@ pub async fn cli_link(device: &TestDevice, gateway: &Gateway, username: &str) ->
 }
 
 impl Gateway {
+    /// Waits (up to 30 s) until the bank, asking this gateway, has a
+    /// message holding `text` from `customer`.
+    pub async fn wait_for_chat(&self, customer: &str, text: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let (_, chat) = self
+                .bank("GET", &format!("/bank/v1/chat?customer={customer}"), None)
+                .await;
+            if chat.to_string().contains(text) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the bank never got {text:?} from {customer}: {chat}"
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
     /// Waits (up to a minute) until the bank, asking this gateway, sees
     /// `alert` acknowledged by a device.
     pub async fn wait_acknowledged(&self, alert: &str) {

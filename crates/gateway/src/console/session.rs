@@ -24,15 +24,19 @@ use crate::web::form;
 const COOKIE: &str = "__Host-console";
 
 fn cookie_token(headers: &HeaderMap) -> Option<String> {
+    cookie(headers, COOKIE).filter(|v| !v.is_empty() && v.len() <= 128)
+}
+
+/// The value of cookie `name` in a request.
+pub(super) fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
+        .find(|(n, _)| *n == name)
         .map(|(_, value)| value.to_owned())
-        .filter(|v| !v.is_empty() && v.len() <= 128)
 }
 
 /// The signed-in session of a request, if any (and restarts its idle

@@ -20,6 +20,7 @@ use strongroom_core::Sensitive;
 use strongroom_core::protocol::jose::{b64_encode, parse_jws};
 
 use super::layout::{error_page, storage_error};
+use super::session::cookie;
 use crate::bank_as::{KeySet, Refusal, discover_metadata, http_client, read_credentials};
 use crate::config::StaffSsoConfig;
 use crate::crypto::{now_s, random_token, sha256};
@@ -510,18 +511,6 @@ fn sso_member(
         }
     };
     staff::member(c, id)
-}
-
-/// The value of cookie `name` in a request.
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, v)| v.to_owned())
 }
 
 /// The sign-in page's single sign-on button.
