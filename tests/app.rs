@@ -125,19 +125,7 @@ async fn the_app_links_the_demo_bank_and_does_what_a_customer_needs() {
     d.wait(&format!("[data-alert-id=\"{}\"]", fraud[0]), None, 30)
         .await;
     screenshot(display, "home");
-    d.click(&format!(
-        "[data-alert-id=\"{}\"] [data-testid=fraud-not-me]",
-        fraud[0]
-    ))
-    .await;
-    d.wait("[data-testid=fraud-answered]", None, 30).await;
-    let (_, answers) = gateway
-        .bank("GET", "/bank/v1/fraud-answers?customer=alice", None)
-        .await;
-    assert!(
-        answers.to_string().contains(&fraud[0]) && answers.to_string().contains("not_me"),
-        "the bank recorded the answer: {answers}"
-    );
+    answer_not_me(d, gateway, "alice", &fraud[0]).await;
 
     // Chat both ways; a script-injection body stays inert text.
     let hostile = "<img src=x onerror=\"document.title='pwned'\"><script>document.title='pwned'</script>Hello";
@@ -527,16 +515,7 @@ async fn app_through_the_banks_idp(format: support::idp::TokenFormat) {
         d.attribute(&alert, "data-verified").await.as_deref(),
         Some("true")
     );
-    d.click(&format!(
-        "[data-alert-id=\"{}\"] [data-testid=fraud-not-me]",
-        fraud[0]
-    ))
-    .await;
-    d.wait("[data-testid=fraud-answered]", None, 30).await;
-    let (_, answers) = gateway
-        .bank("GET", "/bank/v1/fraud-answers?customer=alice-idp", None)
-        .await;
-    assert!(answers.to_string().contains(&fraud[0]), "{answers}");
+    answer_not_me(d, &gateway, "alice-idp", &fraud[0]).await;
 
     // Chat both ways.
     gateway
@@ -617,6 +596,27 @@ async fn app_through_the_banks_idp(format: support::idp::TokenFormat) {
     let _ = Command::new("secret-tool")
         .args(["clear", "service", &service])
         .status();
+}
+
+/// Answers the fraud check `alert` "this wasn't me" in the window, and
+/// checks that the bank recorded that answer for `customer`.
+async fn answer_not_me(d: &Driver, gateway: &Gateway, customer: &str, alert: &str) {
+    d.click(&format!(
+        "[data-alert-id=\"{alert}\"] [data-testid=fraud-not-me]"
+    ))
+    .await;
+    d.wait("[data-testid=fraud-answered]", None, 30).await;
+    let (_, answers) = gateway
+        .bank(
+            "GET",
+            &format!("/bank/v1/fraud-answers?customer={customer}"),
+            None,
+        )
+        .await;
+    assert!(
+        answers.to_string().contains(alert) && answers.to_string().contains("not_me"),
+        "the bank recorded the answer: {answers}"
+    );
 }
 
 /// Ends the app with SIGTERM (as a logout does), waits until it is gone,

@@ -234,7 +234,8 @@ impl IntoResponse for PushError {
 enum Outcome {
     Replayed,
     UnknownCustomer,
-    Done(i64),
+    /// The customer, and the devices whose links ended.
+    Done(i64, Vec<String>),
 }
 
 /// `POST /ssf/events` (RFC 8935): one SET, `application/secevent+jwt`.
@@ -294,8 +295,6 @@ async fn receive(state: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<(),
     let issuer = transmitter.issuer.clone();
     let jti_for_retry = jti.clone();
     let kind = event_type.clone();
-    let revoked_devices: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
-    let revoked = Arc::clone(&revoked_devices);
     let outcome = state
         .db
         .write(move |c| -> Result<Outcome, GatewayError> {
@@ -323,6 +322,7 @@ async fn receive(state: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<(),
             let Some(customer_id) = customer else {
                 return Ok(Outcome::UnknownCustomer);
             };
+            let mut revoked = Vec::new();
             if kind == SESSION_REVOKED {
                 // Tokens issued before now are dead, whichever device key
                 // they are bound to: one the gateway has not seen yet (a
@@ -334,32 +334,25 @@ async fn receive(state: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<(),
                 let mut statement = c.prepare_cached(
                     "SELECT id FROM devices WHERE customer_id = ?1 AND via_issuer = ?2 AND revoked_at IS NULL",
                 )?;
-                let ids = statement
+                revoked = statement
                     .query_map(params![customer_id, bank_as], |r| r.get::<_, String>(0))?
                     .collect::<Result<Vec<_>, _>>()?;
-                for id in &ids {
+                for id in &revoked {
                     crate::oauth::revoke_device(c, id)?;
                 }
-                if let Ok(mut list) = revoked.lock() {
-                    *list = ids;
-                }
             }
-            Ok(Outcome::Done(customer_id))
+            Ok(Outcome::Done(customer_id, revoked))
         })
         .await?;
-    let customer_id = match outcome {
+    let (customer_id, revoked) = match outcome {
         Outcome::Replayed => return Err(PushError::request("this SET was already received (jti)")),
         // Acknowledged all the same: the bank may tell of customers who
         // never enrolled for Strongroom, and pushing again would not help.
         Outcome::UnknownCustomer => return Ok(()),
-        Outcome::Done(id) => id,
+        Outcome::Done(id, revoked) => (id, revoked),
     };
-    for device in revoked_devices
-        .lock()
-        .map(|l| l.clone())
-        .unwrap_or_default()
-    {
-        state.hub.revoke(&device);
+    for device in &revoked {
+        state.hub.revoke(device);
     }
     if event_type == CREDENTIAL_CHANGE {
         let at = event
