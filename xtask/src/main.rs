@@ -355,10 +355,11 @@ fn test_layers(timings: &mut layers::Timings, totals: &mut Totals) -> Result {
             // rebuilt. The other crates' unit tests run again with the
             // gateway's.
             &format!(
-                r#""$CARGO_BIN" test {flags} --lib --test gateway -- --test-threads=2 && "$CARGO_BIN" test {flags} --test cluster -- --ignored --nocapture"#
+                r#""$CARGO_BIN" test {flags} --lib --test gateway -- --test-threads=2 && "$CARGO_BIN" test {flags} --test gateway cluster:: -- --ignored --test-threads=1 && "$CARGO_BIN" test {flags} --test cluster -- --ignored --nocapture"#
             ),
         )?;
         cmd.env("STRONGROOM_TEST_POSTGRES", &server.url)
+            .env("STRONGROOM_TEST_POSTGRES_CA", &server.ca_file)
             .env("TAURI_CONFIG", &tauri_config);
         let result = run_counting(&mut cmd, totals);
         let _ = std::fs::remove_dir_all(&keyring_home);

@@ -23,6 +23,10 @@ pub struct Server {
     /// (`postgres://strongroom@%2Ftmp%2F...:PORT/postgres`), the way a
     /// gateway is meant to reach a database on its own machine.
     pub socket_url: String,
+    /// The CA that signed the server's certificate (for `localhost` only):
+    /// a gateway reaches the server over verified TLS with
+    /// `postgres://strongroom@localhost:PORT/db?sslmode=verify-full&sslrootcert=<this>`.
+    pub ca_file: PathBuf,
 }
 
 /// The newest installed server's program folder
@@ -83,11 +87,12 @@ impl Server {
                 .arg(&data)
                 .stdout(std::process::Stdio::null()),
         )?;
+        let (ca_file, tls_options) = make_certificates(&dir)?;
         let port = free_port()?;
         // STRONGROOM_POSTGRES_OPTIONS adds server settings for a diagnosis
         // (say `-c shared_preload_libraries=pg_stat_statements`).
         let options = format!(
-            "-c listen_addresses=127.0.0.1 -p {port} -k {} -c max_connections=300 {}",
+            "-c listen_addresses=127.0.0.1 -p {port} -k {} -c max_connections=300 {tls_options} {}",
             dir.display(),
             std::env::var("STRONGROOM_POSTGRES_OPTIONS").unwrap_or_default()
         );
@@ -99,6 +104,7 @@ impl Server {
             ),
             dir,
             bin,
+            ca_file,
         };
         crate::run(
             pg_command(&server.bin, "pg_ctl")
@@ -112,6 +118,70 @@ impl Server {
         eprintln!("PostgreSQL: a private server at {}", server.url);
         Ok(server)
     }
+}
+
+/// A test CA and a server certificate for `localhost` signed by it (P-256,
+/// two days), made with the `openssl` command in `dir/tls`: the server's
+/// settings that turn TLS on, and the CA file.
+fn make_certificates(dir: &Path) -> Result<(PathBuf, String)> {
+    let tls = dir.join("tls");
+    std::fs::create_dir_all(&tls).map_err(|e| format!("{}: {e}", tls.display()))?;
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    crate::run(
+        Command::new("openssl")
+            .current_dir(&tls)
+            .args(["req", "-x509"])
+            .args(ec)
+            .args(["-keyout", "ca.key", "-out", "ca.pem", "-days", "2"])
+            .args(["-subj", "/CN=Strongroom test database CA"])
+            .args(["-addext", "basicConstraints=critical,CA:TRUE"])
+            .args(["-addext", "keyUsage=critical,keyCertSign"])
+            .stderr(std::process::Stdio::null()),
+    )?;
+    crate::run(
+        Command::new("openssl")
+            .current_dir(&tls)
+            .arg("req")
+            .args(ec)
+            .args(["-keyout", "server.key", "-out", "server.csr"])
+            .args(["-subj", "/CN=localhost"])
+            .stderr(std::process::Stdio::null()),
+    )?;
+    let extensions = tls.join("server.ext");
+    std::fs::write(
+        &extensions,
+        "subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n",
+    )
+    .map_err(|e| format!("{}: {e}", extensions.display()))?;
+    crate::run(
+        Command::new("openssl")
+            .current_dir(&tls)
+            .args(["x509", "-req", "-in", "server.csr", "-CA", "ca.pem"])
+            .args(["-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem"])
+            .args(["-days", "2", "-extfile", "server.ext"])
+            .stderr(std::process::Stdio::null()),
+    )?;
+    // PostgreSQL reads its key only when no one else can.
+    crate::run(Command::new("chmod").arg("600").arg(tls.join("server.key")))?;
+    if crate::is_root() {
+        crate::run(
+            Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(&tls),
+        )?;
+    }
+    let options = format!(
+        "-c ssl=on -c ssl_cert_file={} -c ssl_key_file={}",
+        tls.join("server.pem").display(),
+        tls.join("server.key").display()
+    );
+    Ok((tls.join("ca.pem"), options))
 }
 
 impl Drop for Server {

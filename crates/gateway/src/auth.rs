@@ -105,12 +105,17 @@ pub async fn authenticate(
     }
     // Only now, with a live token bound to the proof's key, is the proof's
     // id remembered: proofs from strangers never grow the replay cache.
-    if !state.replay.first_use(&verified.jkt, &verified.jti, now) {
+    if !state
+        .replay
+        .first_use(&verified.jkt, &verified.jti, now)
+        .await?
+    {
         return Err(Problem::invalid_dpop_proof("this proof was already used"));
     }
     state
         .limiter
-        .check(&format!("device:{device_id}"))
+        .take(&format!("device:{device_id}"))
+        .await?
         .map_err(Problem::too_many)?;
     Ok(DeviceAuth {
         device_id,
@@ -154,7 +159,11 @@ async fn bank_as_request(
             "the access token is bound to another key",
         ));
     }
-    if !state.replay.first_use(&verified.jkt, &verified.jti, now) {
+    if !state
+        .replay
+        .first_use(&verified.jkt, &verified.jti, now)
+        .await?
+    {
         return Err(Problem::invalid_dpop_proof("this proof was already used"));
     }
     let auth = crate::resource::bank_as_device(state, checked).await?;
@@ -199,7 +208,7 @@ pub fn dpop_header(headers: &HeaderMap) -> Result<Option<&str>, &'static str> {
 ///
 /// # Errors
 /// `invalid_dpop_proof`, or `use_dpop_nonce` with the current nonce.
-pub(crate) fn token_endpoint_proof(
+pub(crate) async fn token_endpoint_proof(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<VerifiedProof, OAuthError> {
@@ -221,7 +230,11 @@ pub(crate) fn token_endpoint_proof(
                 .describe("the proof must carry the server's DPoP-Nonce")
         });
     }
-    if !state.replay.first_use(&verified.jkt, &verified.jti, now) {
+    if !state
+        .replay
+        .first_use(&verified.jkt, &verified.jti, now)
+        .await?
+    {
         return Err(bad("this proof was already used".into()));
     }
     Ok(verified)
@@ -234,7 +247,7 @@ pub(crate) fn token_endpoint_proof(
 ///
 /// # Errors
 /// `invalid_dpop_proof`.
-pub(crate) fn device_code_binding(
+pub(crate) async fn device_code_binding(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<String>, OAuthError> {
@@ -251,7 +264,11 @@ pub(crate) fn device_code_binding(
                 None,
             )
             .map_err(|e| OAuthError::new("invalid_dpop_proof").describe(e.to_string()))?;
-            if !state.replay.first_use(&verified.jkt, &verified.jti, now) {
+            if !state
+                .replay
+                .first_use(&verified.jkt, &verified.jti, now)
+                .await?
+            {
                 return Err(
                     OAuthError::new("invalid_dpop_proof").describe("this proof was already used")
                 );

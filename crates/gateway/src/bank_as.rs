@@ -529,7 +529,7 @@ pub(crate) async fn discover_metadata(
 /// [`GatewayError::Config`] for an unreadable CA file.
 pub(crate) fn http_client(extra_ca: Option<&Path>) -> Result<reqwest::Client, GatewayError> {
     reqwest::Client::builder()
-        .tls_backend_preconfigured(tls_config(extra_ca)?)
+        .tls_backend_preconfigured(crate::tls::client_config(extra_ca, true)?)
         .https_only(true)
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(Duration::from_secs(5))
@@ -639,36 +639,6 @@ pub(crate) fn read_credentials(path: &Path) -> Result<(String, Sensitive<String>
         credentials.client_id,
         Sensitive::new(credentials.client_secret),
     ))
-}
-
-/// The TLS configuration for the authorization server: the system's roots
-/// and, for pilots, an extra CA file; the ring provider only.
-fn tls_config(extra_ca: Option<&Path>) -> Result<rustls::ClientConfig, GatewayError> {
-    use rustls_pki_types::CertificateDer;
-    use rustls_pki_types::pem::PemObject;
-    let mut roots = rustls::RootCertStore::empty();
-    for cert in rustls_native_certs::load_native_certs().certs {
-        let _ = roots.add(cert);
-    }
-    if let Some(path) = extra_ca {
-        let bad = |why: String| GatewayError::Config(format!("{}: {why}", path.display()));
-        let certs = CertificateDer::pem_file_iter(path)
-            .map_err(|e| bad(e.to_string()))?
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| bad(e.to_string()))?;
-        if certs.is_empty() {
-            return Err(bad("holds no certificate".into()));
-        }
-        for cert in certs {
-            roots.add(cert).map_err(|e| bad(e.to_string()))?;
-        }
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    Ok(rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| GatewayError::Config(e.to_string()))?
-        .with_root_certificates(roots)
-        .with_no_client_auth())
 }
 
 #[cfg(test)]

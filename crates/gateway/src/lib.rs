@@ -26,6 +26,7 @@ pub mod bank;
 pub mod bank_as;
 pub mod calls;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod console;
 pub mod crypto;

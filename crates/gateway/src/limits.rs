@@ -2,31 +2,64 @@
 //! counters, the DPoP proof replay cache and the DPoP nonce.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ring::hmac;
 use strongroom_core::protocol::jose::b64_encode;
 
+use crate::db::Db;
+use crate::error::GatewayError;
+
 /// Token buckets by key (a client IP or a device id).
+///
+/// Gateways sharing a PostgreSQL database share one bucket per key there
+/// ([`crate::cluster::take_request`]), so a client spreading its requests
+/// over them gets no more than from one.
 #[derive(Debug)]
 pub struct RateLimiter {
     rate: f64,
     burst: f64,
     buckets: Mutex<HashMap<String, (f64, Instant)>>,
+    shared: Option<Arc<Db>>,
 }
 
 impl RateLimiter {
-    /// `rate` requests per second, bursts of twice that (at least 2).
+    /// `rate` requests per second, bursts of twice that (at least 2), kept
+    /// in memory.
     pub fn new(rate: f64) -> Self {
         RateLimiter {
             rate,
             burst: (rate * 2.0).max(2.0),
             buckets: Mutex::new(HashMap::new()),
+            shared: None,
         }
     }
 
-    /// Takes one token for `key`; `Err(seconds)` says how long to wait.
+    /// The same limits, kept in `db` when other gateways share it.
+    pub fn for_database(rate: f64, db: &Arc<Db>) -> Self {
+        RateLimiter {
+            shared: db.is_shared().then(|| Arc::clone(db)),
+            ..RateLimiter::new(rate)
+        }
+    }
+
+    /// Takes one token for `key`; `Ok(Err(seconds))` says how long to wait.
+    ///
+    /// # Errors
+    /// [`GatewayError::Storage`] if the shared database does not answer.
+    pub async fn take(&self, key: &str) -> Result<Result<(), u64>, GatewayError> {
+        if let Some(db) = &self.shared
+            && let Some(taken) =
+                crate::cluster::take_request(db, key.to_owned(), self.rate, self.burst).await
+        {
+            return taken;
+        }
+        Ok(self.check(key))
+    }
+
+    /// Takes one token for `key` from this process's buckets; `Err(seconds)`
+    /// says how long to wait.
     pub fn check(&self, key: &str) -> Result<(), u64> {
         let now = Instant::now();
         let Ok(mut buckets) = self.buckets.lock() else {
@@ -255,13 +288,22 @@ impl SignInLimiter {
 
 /// DPoP proof ids seen within the proofs' allowed clock skew: a proof used
 /// twice is refused.
+///
+/// Gateways sharing a PostgreSQL database remember proofs there
+/// ([`crate::cluster::first_use_of_proof`]), so a proof used at one is
+/// refused at every other.
 #[derive(Debug, Default)]
 pub struct ReplayCache {
     /// Proof key and id to the time it may be forgotten, and the size at
     /// which to sweep expired entries next (doubling, so a burst of fresh
     /// proofs never costs a sweep per request).
     seen: Mutex<(HashMap<String, i64>, usize)>,
+    shared: Option<Arc<Db>>,
 }
+
+/// How long a proof id is remembered: a proof is valid within 60 s either
+/// side of now, so a bit longer than the window it can be accepted in.
+const KEEP_PROOF_S: i64 = 2 * strongroom_core::protocol::dpop::DPOP_MAX_SKEW_S + 10;
 
 impl ReplayCache {
     /// How many proof ids are remembered now (expired ones included until
@@ -275,12 +317,32 @@ impl ReplayCache {
         self.len() == 0
     }
 
+    /// A cache kept in `db` when other gateways share it, else in memory.
+    pub fn for_database(db: &Arc<Db>) -> Self {
+        ReplayCache {
+            shared: db.is_shared().then(|| Arc::clone(db)),
+            ..ReplayCache::default()
+        }
+    }
+
     /// Records `jti` (with the key thumbprint, so ids from different keys
-    /// never collide); false if it was already seen and has not expired.
-    pub fn first_use(&self, jkt: &str, jti: &str, now: i64) -> bool {
-        // A proof is valid within 60 s either side of now; keep ids a bit
-        // longer than the window a proof can be accepted in.
-        const KEEP_S: i64 = 2 * strongroom_core::protocol::dpop::DPOP_MAX_SKEW_S + 10;
+    /// never collide), for every gateway sharing the database; false if it
+    /// was already seen and has not expired.
+    ///
+    /// # Errors
+    /// [`GatewayError::Storage`] if the shared database does not answer.
+    pub async fn first_use(&self, jkt: &str, jti: &str, now: i64) -> Result<bool, GatewayError> {
+        if let Some(db) = &self.shared
+            && let Some(first) =
+                crate::cluster::first_use_of_proof(db, jkt, jti, now, now + KEEP_PROOF_S).await
+        {
+            return first;
+        }
+        Ok(self.first_use_here(jkt, jti, now))
+    }
+
+    /// [`ReplayCache::first_use`] in this process's memory.
+    fn first_use_here(&self, jkt: &str, jti: &str, now: i64) -> bool {
         let Ok(mut guard) = self.seen.lock() else {
             return false;
         };
@@ -293,7 +355,7 @@ impl ReplayCache {
         match seen.get(&key) {
             Some(expiry) if *expiry > now => false,
             _ => {
-                seen.insert(key, now + KEEP_S);
+                seen.insert(key, now + KEEP_PROOF_S);
                 true
             }
         }
@@ -318,9 +380,14 @@ const NONCE_WINDOW_S: i64 = 300;
 impl NonceIssuer {
     /// A nonce issuer keyed with `secret`.
     pub fn new(secret: &[u8]) -> Self {
-        NonceIssuer {
-            key: hmac::Key::new(hmac::HMAC_SHA256, secret),
-        }
+        NonceIssuer::with_key(hmac::Key::new(hmac::HMAC_SHA256, secret))
+    }
+
+    /// A nonce issuer keyed with `key`: the key every gateway sharing the
+    /// database derives ([`crate::cluster::shared_key`]), so a nonce one
+    /// gives out is good at all.
+    pub fn with_key(key: hmac::Key) -> Self {
+        NonceIssuer { key }
     }
 
     fn for_window(&self, window: i64) -> String {
@@ -466,11 +533,11 @@ mod tests {
         assert!(!issuer.valid(&n, 1_000_000 + 700));
         assert!(!NonceIssuer::new(b"other").valid(&n, 1_000_000));
         let cache = ReplayCache::default();
-        assert!(cache.first_use("k", "j1", 100));
-        assert!(!cache.first_use("k", "j1", 150));
-        assert!(cache.first_use("k2", "j1", 150));
+        assert!(cache.first_use_here("k", "j1", 100));
+        assert!(!cache.first_use_here("k", "j1", 150));
+        assert!(cache.first_use_here("k2", "j1", 150));
         assert!(
-            cache.first_use("k", "j1", 1000),
+            cache.first_use_here("k", "j1", 1000),
             "forgotten after the window"
         );
     }

@@ -163,7 +163,7 @@ pub async fn device_authorization(
         .copied()
         .collect::<Vec<_>>()
         .join(" ");
-    let jkt = device_code_binding(&state, &headers)?;
+    let jkt = device_code_binding(&state, &headers).await?;
     let device_code = random_token(&state.rng);
     let code_hash = sha256(device_code.as_bytes());
     let mut user_code = new_user_code(&state.rng);
@@ -285,7 +285,7 @@ pub async fn token(
     }
     let client_id = known_client(&form)?;
     check_resource(&state, &form)?;
-    let proof = token_endpoint_proof(&state, &headers)?;
+    let proof = token_endpoint_proof(&state, &headers).await?;
     if grant_type == "refresh_token" {
         return refresh(&state, &form, proof).await;
     }

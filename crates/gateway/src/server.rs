@@ -18,7 +18,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::console;
-use crate::crypto::{random_bytes, random_token, sha256};
+use crate::crypto::{random_token, sha256};
 use crate::db::{Database, Db};
 use crate::error::{GatewayError, PROBLEM_JSON, Problem};
 use crate::hub::Hub;
@@ -169,30 +169,56 @@ fn make_files_private(data_dir: &Path) -> Result<(), GatewayError> {
     Ok(())
 }
 
-/// The bank API key: made on first run (or when its file is gone), written
-/// to `<data-dir>/bank-api-key` (0600); only its SHA-256 is stored.
+/// The bank API key: made on first run (or, on SQLite, when its file is
+/// gone), written to `<data-dir>/bank-api-key` (0600); only its SHA-256 is
+/// stored.
+///
+/// Reading and storing the hash is one write job, and writes are
+/// serialised across the gateways of a database, so gateways started at
+/// the same moment on one PostgreSQL make one key: the first stores its
+/// hash, the others find it. The key file then exists only in that
+/// gateway's data directory; a gateway of a shared database never replaces
+/// the key because its own directory lacks the file.
 async fn bank_key_hash(
     db: &Arc<Db>,
     data_dir: &Path,
     rng: &SystemRandom,
 ) -> Result<Vec<u8>, GatewayError> {
+    use strongroom_core::protocol::jose::{b64_decode, b64_encode};
     let file = data_dir.join(BANK_API_KEY_FILE);
-    let stored = db
-        .read(|c| get_setting(c, "bank_api_key_sha256"))
-        .await?
-        .and_then(|h| strongroom_core::protocol::jose::b64_decode(&h).ok());
-    if let Some(hash) = stored
-        && file.exists()
-    {
-        return Ok(hash);
-    }
+    let replace = !file.exists() && !db.is_shared();
     let key = format!("srk_{}", random_token(rng));
-    let hash = sha256(key.as_bytes());
-    write_private_file(&file, format!("{key}\n").as_bytes())?;
-    let encoded = strongroom_core::protocol::jose::b64_encode(&hash);
-    db.write(move |c| put_setting(c, "bank_api_key_sha256", &encoded))
-        .await?;
-    Ok(hash)
+    let ours = b64_encode(&sha256(key.as_bytes()));
+    // Written aside first: once our hash is stored, a key that no file
+    // holds would lock the bank out.
+    let pending = data_dir.join(format!("{BANK_API_KEY_FILE}.new"));
+    write_private_file(&pending, format!("{key}\n").as_bytes())?;
+    let candidate = ours.clone();
+    let stored = db
+        .write(move |c| match get_setting(c, "bank_api_key_sha256")? {
+            Some(hash) if !replace => Ok::<_, GatewayError>(hash),
+            _ => {
+                put_setting(c, "bank_api_key_sha256", &candidate)?;
+                Ok(candidate)
+            }
+        })
+        .await;
+    let outcome = match &stored {
+        Ok(hash) if *hash == ours => std::fs::rename(&pending, &file)
+            .map_err(|e| GatewayError::io(format!("writing {}", file.display()), e)),
+        _ => std::fs::remove_file(&pending)
+            .map_err(|e| GatewayError::io(format!("removing {}", pending.display()), e)),
+    };
+    let stored = stored?;
+    outcome?;
+    if stored != ours && !file.exists() {
+        tracing::warn!(
+            "the bank API key was made by another gateway sharing this database; \
+             its key file is in that gateway's data directory"
+        );
+    }
+    b64_decode(&stored)
+        .map_err(|_| GatewayError::Storage("the stored bank API key hash is not base64url".into()))
 }
 
 /// Rewrites error responses that are not already JSON or HTML (axum's own
@@ -266,9 +292,10 @@ async fn name_resource_metadata(
 /// messaging API (`--rate-limit` per second, bursts of twice that).
 async fn limit_by_ip(State(state): State<Shared>, request: Request, next: Next) -> Response {
     let ip = crate::limits::source_key(client_ip(&request));
-    match state.limiter.check(&format!("ip:{ip}")) {
-        Ok(()) => next.run(request).await,
-        Err(wait) => Problem::too_many(wait).into_response(),
+    match state.limiter.take(&format!("ip:{ip}")).await {
+        Ok(Ok(())) => next.run(request).await,
+        Ok(Err(wait)) => Problem::too_many(wait).into_response(),
+        Err(e) => Problem::from(e).into_response(),
     }
 }
 
@@ -496,8 +523,16 @@ pub async fn start(config: Config) -> Result<RunningGateway, GatewayError> {
         .transpose()?;
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let (links_tx, links_rx) = mpsc::unbounded_channel();
+    // Nonces and page tokens are keyed alike on every gateway of a shared
+    // database, so whichever gets the next request accepts them.
+    let nonce_key = crate::cluster::shared_key(&db, &rng, "dpop-nonce").await?;
+    let page_key = crate::cluster::shared_key(&db, &rng, "page-tokens").await?;
+    crate::cluster::start_sweeping(Arc::clone(&db), shutdown_rx.clone());
     let state: Shared = Arc::new(AppState {
-        limiter: RateLimiter::new(config.rate_limit),
+        limiter: RateLimiter::for_database(config.rate_limit, &db),
+        replay: ReplayCache::for_database(&db),
+        pages: PageTokens::for_database(&db, page_key),
+        nonces: NonceIssuer::with_key(nonce_key),
         config: config.clone(),
         issuer: issuer.clone(),
         db,
@@ -507,13 +542,10 @@ pub async fn start(config: Config) -> Result<RunningGateway, GatewayError> {
         hub: Arc::new(Hub::default()),
         rng: rng.clone(),
         signing: RwLock::new(signing),
-        nonces: NonceIssuer::new(&random_bytes::<32>(&rng)),
-        replay: ReplayCache::default(),
         sign_ins: SignInLimiter::default(),
         password_checks: Arc::new(tokio::sync::Semaphore::new(
             std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
         )),
-        pages: PageTokens::default(),
         bank_key_hash,
         links: links_tx,
         console_events: tokio::sync::broadcast::channel(256).0,

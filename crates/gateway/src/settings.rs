@@ -277,6 +277,30 @@ mod tests {
             parse(&["--demo", "--database", "postgres://gw@db.example:5432/bank"]).is_err(),
             "PostgreSQL on another host would be spoken to in the clear"
         );
+        let tls = "postgres://gw@db.example:5432/bank?sslmode=verify-full&sslrootcert=/etc/ca.pem";
+        assert!(
+            matches!(
+                parse(&["--demo", "--database", tls]).unwrap().database,
+                Some(crate::db::Database::Postgres(_))
+            ),
+            "another host over verified TLS"
+        );
+        for weaker in ["require", "verify-ca", "prefer"] {
+            let url = format!("postgres://gw@db.example/bank?sslmode={weaker}");
+            assert!(
+                parse(&["--demo", "--database", &url]).is_err(),
+                "sslmode={weaker} would not check the host name"
+            );
+        }
+        assert!(
+            parse(&[
+                "--demo",
+                "--database",
+                "postgres://gw@127.0.0.1/b?sslrootcert=/ca.pem"
+            ])
+            .is_err(),
+            "a CA without TLS is a mistake, said"
+        );
         assert!(parse(&["--demo", "--database", "/var/lib/x.db"]).is_err());
     }
 

@@ -1,5 +1,6 @@
-//! TLS: the server configuration (rustls with the ring provider only), and
-//! the demo's local certificate authority.
+//! TLS: the server configuration and the client configuration for the
+//! servers the gateway calls (rustls with the ring provider only), and the
+//! demo's local certificate authority.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -159,4 +160,42 @@ pub fn server_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, Gatew
             .map_err(|e| GatewayError::Tls(e.to_string()))?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
+}
+/// A TLS client configuration with the ring provider only: the system's
+/// roots (when `system_roots`) and the CAs in the PEM file `ca`. For the
+/// bank's authorization server (system roots and, for pilots, an extra CA)
+/// and a PostgreSQL server on another machine (its `sslrootcert` alone,
+/// as libpq would).
+///
+/// # Errors
+/// [`GatewayError::Config`] if `ca` cannot be read or holds no certificate.
+pub(crate) fn client_config(
+    ca: Option<&Path>,
+    system_roots: bool,
+) -> Result<rustls::ClientConfig, GatewayError> {
+    let mut roots = rustls::RootCertStore::empty();
+    if system_roots {
+        for cert in rustls_native_certs::load_native_certs().certs {
+            let _ = roots.add(cert);
+        }
+    }
+    if let Some(path) = ca {
+        let bad = |why: String| GatewayError::Config(format!("{}: {why}", path.display()));
+        let certs = CertificateDer::pem_file_iter(path)
+            .map_err(|e| bad(e.to_string()))?
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| bad(e.to_string()))?;
+        if certs.is_empty() {
+            return Err(bad("holds no certificate".into()));
+        }
+        for cert in certs {
+            roots.add(cert).map_err(|e| bad(e.to_string()))?;
+        }
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| GatewayError::Config(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
 }

@@ -148,7 +148,7 @@ pub async fn sign_in(State(state): State<Shared>, request: Request) -> Response 
     let fields = form(&body);
     let get = |name: &str| fields.get(name).map(String::as_str).unwrap_or("");
     let typed_code: String = get("user_code").chars().take(16).collect();
-    if !state.pages.take_csrf(get("csrf")) {
+    if !state.pages.take_csrf(get("csrf")).await {
         return sign_in_page(
             &state,
             StatusCode::BAD_REQUEST,
@@ -342,10 +342,11 @@ pub async fn decide(State(state): State<Shared>, body: Bytes) -> Response {
             );
         }
     };
-    let Some(decision) = fields
-        .get("decision")
-        .and_then(|t| state.pages.take_decision(t))
-    else {
+    let taken = match fields.get("decision") {
+        Some(token) => state.pages.take_decision(token).await,
+        None => None,
+    };
+    let Some(decision) = taken else {
         return page(
             StatusCode::BAD_REQUEST,
             "Expired",

@@ -117,7 +117,7 @@ pub async fn sign_in(State(state): State<Shared>, request: Request) -> Response 
     };
     let fields = form(&body);
     let get = |name: &str| fields.get(name).map(String::as_str).unwrap_or("");
-    if !state.pages.take_csrf(get("csrf")) {
+    if !state.pages.take_csrf(get("csrf")).await {
         return sign_in_page(
             &state,
             StatusCode::BAD_REQUEST,

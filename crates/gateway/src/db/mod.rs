@@ -31,12 +31,16 @@ pub enum Database {
 }
 
 impl Database {
-    /// `--database`'s value: a `postgres://` or `postgresql://` URL.
+    /// `--database`'s value: a `postgres://` or `postgresql://` URL. A
+    /// server on another machine needs `sslmode=verify-full` (TLS, its
+    /// certificate and host name verified), with `sslrootcert=FILE` for a
+    /// CA of the bank's own (without it, the system's CAs); over a Unix
+    /// socket or loopback TLS is optional.
     ///
     /// # Errors
     /// [`GatewayError::Config`] for anything else, or a URL that names a
-    /// server on another host (the gateway does not speak TLS to
-    /// PostgreSQL, and will not send bank data in the clear over a network).
+    /// server on another host without TLS (the gateway will not send bank
+    /// data in the clear over a network).
     pub fn parse_url(url: &str) -> Result<Database, GatewayError> {
         if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
             return Err(GatewayError::Config(
@@ -44,22 +48,76 @@ impl Database {
                     .into(),
             ));
         }
-        let config: ::postgres::Config = url
+        let (plain, tls) = split_tls(url)?;
+        let config: ::postgres::Config = plain
             .parse()
             .map_err(|e| GatewayError::Config(format!("--database: not a PostgreSQL URL: {e}")))?;
         for host in config.get_hosts() {
             if let ::postgres::config::Host::Tcp(name) = host
                 && !is_loopback(name)
+                && tls.is_none()
             {
                 return Err(GatewayError::Config(format!(
-                    "--database: {name} is not this machine; the gateway speaks to PostgreSQL \
-                     only over a Unix socket or loopback, because it does not encrypt that \
-                     connection"
+                    "--database: {name} is not this machine; add sslmode=verify-full (and \
+                     sslrootcert=FILE for the bank's own CA) so that the connection is \
+                     encrypted and the server's certificate checked"
                 )));
             }
         }
         Ok(Database::Postgres(url.to_owned()))
     }
+}
+
+/// Takes libpq's `sslmode` and `sslrootcert` out of a `--database` URL
+/// (the PostgreSQL client does TLS its own way): the URL left, and the CA
+/// file when TLS is on (`Some(None)`: the system's CAs). Only
+/// `sslmode=verify-full` turns TLS on: the gateway always verifies the
+/// certificate and the host name, so the modes that would not are refused
+/// rather than quietly made stricter.
+fn split_tls(url: &str) -> Result<(String, Option<Option<PathBuf>>), GatewayError> {
+    let Some((base, query)) = url.split_once('?') else {
+        return Ok((url.to_owned(), None));
+    };
+    let decoded = |part: &str| -> Result<String, GatewayError> {
+        serde_urlencoded::from_str::<Vec<(String, String)>>(part)
+            .ok()
+            .and_then(|pairs| pairs.into_iter().next())
+            .map(|(_, v)| v)
+            .ok_or_else(|| GatewayError::Config(format!("--database: cannot read {part}")))
+    };
+    let (mut mode, mut root, mut rest) = (None, None, Vec::new());
+    for part in query.split('&').filter(|p| !p.is_empty()) {
+        match part.split_once('=').map_or(part, |(k, _)| k) {
+            "sslmode" => mode = Some(decoded(part)?),
+            "sslrootcert" => root = Some(decoded(part)?),
+            _ => rest.push(part),
+        }
+    }
+    let tls = match mode.as_deref() {
+        None | Some("disable") if root.is_none() => None,
+        None | Some("disable") => {
+            return Err(GatewayError::Config(
+                "--database: sslrootcert needs sslmode=verify-full".into(),
+            ));
+        }
+        Some("verify-full") => {
+            rest.push("sslmode=require");
+            Some(root.filter(|r| r != "system").map(PathBuf::from))
+        }
+        Some(other) => {
+            return Err(GatewayError::Config(format!(
+                "--database: sslmode={other} is not supported; use sslmode=verify-full (the \
+                 gateway always checks the server's certificate and host name) or, on this \
+                 machine, no TLS"
+            )));
+        }
+    };
+    let url = if rest.is_empty() {
+        base.to_owned()
+    } else {
+        format!("{base}?{}", rest.join("&"))
+    };
+    Ok((url, tls))
 }
 
 fn is_loopback(host: &str) -> bool {
@@ -202,6 +260,30 @@ impl Db {
         match &self.backend {
             Backend::Sqlite(s) => s.read(f).await,
             Backend::Postgres(pg) => pg.read(f).await,
+        }
+    }
+
+    /// Whether other gateway processes may share this database
+    /// (PostgreSQL): then what must hold across all of them (a DPoP proof
+    /// used once, one rate limit, a page token taken once) is kept in it;
+    /// see [`crate::cluster`].
+    pub fn is_shared(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
+    }
+
+    /// Runs `f`, whose statements commit one by one, on a pooled
+    /// PostgreSQL session outside the writer's batches: for the atomic
+    /// single-statement checks of [`crate::cluster`], which must not wait
+    /// for the batch lock. `None` with SQLite, whose one gateway keeps that
+    /// state in memory.
+    pub async fn across_gateways<R, F>(&self, f: F) -> Option<Result<R, GatewayError>>
+    where
+        R: Send + 'static,
+        F: FnOnce(&Connection<'_>) -> Result<R, GatewayError> + Send + 'static,
+    {
+        match &self.backend {
+            Backend::Sqlite(_) => None,
+            Backend::Postgres(pg) => Some(pg.read(f).await),
         }
     }
 

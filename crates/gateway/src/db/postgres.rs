@@ -31,6 +31,7 @@ const PG_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0007_audience_and_demo.sql"),
     include_str!("../../migrations/postgres/0008_calls.sql"),
     include_str!("../../migrations/postgres/0009_bank_idp.sql"),
+    include_str!("../../migrations/postgres/0010_cluster.sql"),
 ];
 
 /// The NOTIFY channel the gateways announce committed changes on.
@@ -56,7 +57,7 @@ pub type AnnouncementHandler = Arc<dyn Fn(&str, bool) + Send + Sync>;
 /// A pool of PostgreSQL sessions for reads, and what the writer and the
 /// listener need.
 pub(super) struct PostgresBackend {
-    config: postgres::Config,
+    config: PgTarget,
     sessions: Mutex<Vec<PgSession>>,
     slots: tokio::sync::Semaphore,
     /// This process's name in announcements, so it skips its own.
@@ -68,28 +69,47 @@ pub(super) struct PostgresBackend {
     on_announcement: Mutex<Option<AnnouncementHandler>>,
 }
 
+/// How the gateway reaches PostgreSQL: the connection settings and, for a
+/// server on another machine, TLS that verifies the server's certificate
+/// and host name (`sslmode=verify-full`).
+#[derive(Clone)]
+pub(super) struct PgTarget {
+    config: postgres::Config,
+    tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
+}
+
 /// The connection settings of a `--database` URL.
-pub(super) fn pg_config(url: &str) -> Result<postgres::Config, GatewayError> {
+pub(super) fn pg_config(url: &str) -> Result<PgTarget, GatewayError> {
+    let (url, tls) = super::split_tls(url)?;
     let mut config: postgres::Config = url
         .parse()
         .map_err(|e| GatewayError::Config(format!("--database: {e}")))?;
     config
         .application_name("strongroom-gateway")
         .connect_timeout(Duration::from_secs(10));
-    Ok(config)
+    let tls = match tls {
+        None => None,
+        // `sslrootcert`'s CAs alone, as libpq trusts them; without it the
+        // system's.
+        Some(ca) => Some(tokio_postgres_rustls::MakeRustlsConnect::new(
+            crate::tls::client_config(ca.as_deref(), ca.is_none())?,
+        )),
+    };
+    Ok(PgTarget { config, tls })
 }
 
 /// A new session on the server.
-pub(super) fn pg_connect(config: &postgres::Config) -> Result<PgSession, GatewayError> {
-    config
-        .connect(postgres::NoTls)
-        .map(PgSession::new)
-        .map_err(|e| {
-            GatewayError::Storage(format!(
-                "connecting to PostgreSQL: {}",
-                crate::sql::Error::from(e)
-            ))
-        })
+pub(super) fn pg_connect(target: &PgTarget) -> Result<PgSession, GatewayError> {
+    let connected = match &target.tls {
+        None => target.config.connect(postgres::NoTls),
+        Some(tls) => target.config.connect(tls.clone()),
+    };
+    connected.map(PgSession::new).map_err(|e| {
+        GatewayError::Storage(format!(
+            "connecting to PostgreSQL: {}",
+            crate::sql::Error::from(e)
+        ))
+    })
 }
 
 /// Applies every PostgreSQL migration not yet applied, in one transaction

@@ -25,6 +25,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0007_audience_and_demo.sql"),
     include_str!("../../migrations/0008_calls.sql"),
     include_str!("../../migrations/0009_bank_idp.sql"),
+    include_str!("../../migrations/0010_cluster.sql"),
 ];
 
 /// Reads running at once, and read connections kept. Bounding them keeps

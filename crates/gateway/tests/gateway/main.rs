@@ -11,6 +11,7 @@ mod alerts;
 mod bank_api;
 mod calls;
 mod chat;
+mod cluster;
 mod console;
 mod delivery;
 mod device_grant;

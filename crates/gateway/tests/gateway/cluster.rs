@@ -1,0 +1,308 @@
+//! Two gateways on one PostgreSQL database, as a bank runs them behind a
+//! load balancer: whichever gets a request knows what the other saw
+//! (protocol section 15). A DPoP proof used at one is refused at the
+//! other, one request rate holds across both, a page's one-time token
+//! works once wherever it is posted, a nonce from one is good at the
+//! other, two gateways started at once make one bank API key, and a
+//! gateway reaches PostgreSQL over TLS that checks the server.
+//!
+//! Ignored by default: they need PostgreSQL. The test command's
+//! PostgreSQL pass runs them (`--test gateway cluster:: --ignored`).
+
+use std::path::Path;
+
+use ring::rand::SystemRandom;
+use strongroom_core::protocol::dpop::make_proof;
+use strongroom_core::protocol::jose::SigningKey;
+use strongroom_gateway::RunningGateway;
+use strongroom_gateway::db::Database;
+
+use super::support::*;
+
+/// The URL both gateways serve under, as a load balancer's would be.
+const PUBLIC_URL: &str = "https://bank.cluster.test";
+
+/// One gateway of the cluster, on `database`, under [`PUBLIC_URL`].
+async fn node(dir: &Path, database: Database, rate_limit: f64) -> RunningGateway {
+    start_with(dir, "127.0.0.1:0", rate_limit, move |c| {
+        c.database = Some(database);
+        c.public_url = Some(PUBLIC_URL.into());
+    })
+    .await
+}
+
+/// Two gateways started at the same moment on one fresh database, and a
+/// client of each that uses the one bank API key they made.
+struct Cluster {
+    _dirs: (tempfile::TempDir, tempfile::TempDir),
+    a: RunningGateway,
+    b: RunningGateway,
+    http_a: Http,
+    http_b: Http,
+    /// How many of the two data folders hold the bank API key's file.
+    key_files: usize,
+}
+
+async fn cluster(rate_limit: f64) -> Cluster {
+    let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let database = postgres_database(dirs.0.path())
+        .await
+        .expect("STRONGROOM_TEST_POSTGRES names a PostgreSQL server");
+    let (a, b) = tokio::join!(
+        node(dirs.0.path(), database.clone(), rate_limit),
+        node(dirs.1.path(), database, rate_limit)
+    );
+    let files: Vec<String> = [&a, &b]
+        .iter()
+        .filter_map(|g| std::fs::read_to_string(&g.api_key_file).ok())
+        .map(|k| k.trim().to_owned())
+        .collect();
+    let key = files.first().expect("one gateway wrote the key").clone();
+    let client = |g: &RunningGateway| Http {
+        tls: client_tls(g.ca_file.as_ref().expect("demo CA")),
+        addr: g.local_addr,
+        api_key: key.clone(),
+        from: None,
+    };
+    let (http_a, http_b) = (client(&a), client(&b));
+    Cluster {
+        _dirs: dirs,
+        key_files: files.len(),
+        a,
+        b,
+        http_a,
+        http_b,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL (STRONGROOM_TEST_POSTGRES); the test command's PostgreSQL pass runs it"]
+async fn two_gateways_started_together_make_one_bank_api_key() {
+    let c = cluster(1000.0).await;
+    assert_eq!(
+        c.key_files, 1,
+        "two keys would leave one gateway's bank locked out"
+    );
+    // The one key works at both: each takes a transaction.
+    suspicious_purchase(&c.http_a).await;
+    suspicious_purchase(&c.http_b).await;
+    let wrong = Http {
+        api_key: "srk_not-the-key".into(),
+        ..c.http_b
+    };
+    let reply = wrong
+        .bank("POST", "/bank/v1/transactions", serde_json::json!({}))
+        .await;
+    assert_eq!(reply.status, 401, "{}", reply.text());
+    drop((c.a, c.b));
+}
+
+/// Attack: a DPoP proof captured on its way to one gateway, replayed to
+/// the other within its minute. With the replay cache in each process's
+/// memory, the second gateway accepted it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL (STRONGROOM_TEST_POSTGRES); the test command's PostgreSQL pass runs it"]
+async fn a_proof_used_at_one_gateway_is_refused_at_the_other() {
+    let c = cluster(1000.0).await;
+    let device = Linker::new(&c.http_a, &c.a).link("alice").await;
+    let proof = make_proof(
+        &device.key,
+        "GET",
+        &format!("{PUBLIC_URL}/v1/link"),
+        now_s(),
+        Some(&device.access),
+        None,
+        &SystemRandom::new(),
+    )
+    .unwrap();
+    let headers = [
+        ("authorization", format!("DPoP {}", device.access)),
+        ("dpop", proof),
+    ];
+    let first = c.http_a.send("GET", "/v1/link", &headers, b"").await;
+    assert_eq!(first.status, 200, "{}", first.text());
+    let replayed = c.http_b.send("GET", "/v1/link", &headers, b"").await;
+    assert_problem(&replayed, 401, "already used");
+    let again_here = c.http_a.send("GET", "/v1/link", &headers, b"").await;
+    assert_problem(&again_here, 401, "already used");
+    // The device itself, with fresh proofs, is served by both.
+    for http in [&c.http_a, &c.http_b] {
+        let linker = Linker::new(http, &c.a);
+        let reply = linker
+            .api(&device, &device.key, "GET", "/v1/link", b"")
+            .await;
+        assert_eq!(reply.status, 200, "{}", reply.text());
+    }
+    drop((c.a, c.b));
+}
+
+/// A nonce one gateway hands out is good at the other; a page's one-time
+/// tokens work once, wherever the form is posted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL (STRONGROOM_TEST_POSTGRES); the test command's PostgreSQL pass runs it"]
+async fn nonces_and_page_tokens_work_across_gateways_and_once() {
+    let c = cluster(1000.0).await;
+    let (linker_a, linker_b) = (Linker::new(&c.http_a, &c.a), Linker::new(&c.http_b, &c.b));
+    let (key, _) = SigningKey::generate("device", &SystemRandom::new()).unwrap();
+    let auth = linker_a.device_authorization(&key).await;
+    let user_code = auth["user_code"].as_str().unwrap();
+    // The sign-in form from A, posted to B; its consent, decided at A.
+    let page = c
+        .http_a
+        .send("GET", &format!("/device?user_code={user_code}"), &[], b"")
+        .await;
+    let csrf = hidden_field(&page.text(), "csrf").expect("a form token");
+    let sign_in = [
+        ("user_code", user_code),
+        ("username", "alice"),
+        ("password", "alice-demo"),
+        ("csrf", &csrf),
+    ];
+    let consent = c.http_b.form("/device", &sign_in, None).await;
+    let decision = hidden_field(&consent.text(), "decision").expect("a consent page");
+    let again = c.http_a.form("/device", &sign_in, None).await;
+    assert!(
+        hidden_field(&again.text(), "decision").is_none(),
+        "the same sign-in form posted to the other gateway: {}",
+        again.text()
+    );
+    let approve = [("decision", decision.as_str()), ("action", "approve")];
+    let done = c.http_a.form("/device/decision", &approve, None).await;
+    assert!(done.text().contains("approved"), "{}", done.text());
+    let twice = c.http_b.form("/device/decision", &approve, None).await;
+    assert_eq!(
+        twice.status,
+        400,
+        "a decision taken twice: {}",
+        twice.text()
+    );
+    assert!(twice.text().contains("already used"), "{}", twice.text());
+    // The token endpoint's nonce from A redeems the device code at B.
+    let fields = [
+        ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+        ("device_code", auth["device_code"].as_str().unwrap()),
+        ("client_id", "strongroom-desktop"),
+    ];
+    let first = c
+        .http_a
+        .form(
+            "/oauth/token",
+            &fields,
+            Some(linker_a.proof(&key, "POST", "/oauth/token", None, None)),
+        )
+        .await;
+    let nonce = first.header("dpop-nonce").expect("a nonce").to_owned();
+    let tokens = c
+        .http_b
+        .form(
+            "/oauth/token",
+            &fields,
+            Some(linker_b.proof(&key, "POST", "/oauth/token", None, Some(&nonce))),
+        )
+        .await;
+    assert_eq!(tokens.status, 200, "{}", tokens.text());
+    drop((c.a, c.b));
+}
+
+/// Attack: a client spreads its requests over the gateways behind the
+/// load balancer to get each one's allowance. One bucket holds across both.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL (STRONGROOM_TEST_POSTGRES); the test command's PostgreSQL pass runs it"]
+async fn one_rate_limit_holds_across_gateways() {
+    // One request a second, bursts of two.
+    let c = cluster(1.0).await;
+    let (from_a, from_b) = (
+        c.http_a.from([127, 0, 0, 31]),
+        c.http_b.from([127, 0, 0, 31]),
+    );
+    assert_eq!(from_a.send("GET", "/device", &[], b"").await.status, 200);
+    assert_eq!(from_b.send("GET", "/device", &[], b"").await.status, 200);
+    let third = from_a.send("GET", "/device", &[], b"").await;
+    assert_eq!(
+        third.status,
+        429,
+        "the burst is spent on both: {}",
+        third.text()
+    );
+    let fourth = from_b.send("GET", "/device", &[], b"").await;
+    assert_eq!(fourth.status, 429, "{}", fourth.text());
+    assert!(fourth.header("retry-after").is_some());
+    // Another address has a bucket of its own.
+    let other = c.http_b.from([127, 0, 0, 32]);
+    assert_eq!(other.send("GET", "/device", &[], b"").await.status, 200);
+    drop((c.a, c.b));
+}
+
+/// A gateway reaches PostgreSQL over TLS that checks the server's
+/// certificate against the given CA and its host name, and refuses to
+/// start when either does not match.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL (STRONGROOM_TEST_POSTGRES); the test command's PostgreSQL pass runs it"]
+async fn the_gateway_reaches_postgres_over_verified_tls() {
+    let admin = std::env::var("STRONGROOM_TEST_POSTGRES").expect("a PostgreSQL server");
+    let ca = std::env::var("STRONGROOM_TEST_POSTGRES_CA").expect("the server's CA file");
+    let dir = tempfile::tempdir().unwrap();
+    let Some(Database::Postgres(plain)) = postgres_database(dir.path()).await else {
+        panic!("a PostgreSQL database");
+    };
+    let (server, name) = plain.rsplit_once('/').unwrap();
+    let port = server.rsplit_once(':').unwrap().1;
+    let url = |host: &str, ca: &str| {
+        format!("postgres://strongroom@{host}:{port}/{name}?sslmode=verify-full&sslrootcert={ca}")
+    };
+    let gateway = node(
+        dir.path(),
+        Database::parse_url(&url("localhost", &ca)).unwrap(),
+        1000.0,
+    )
+    .await;
+    suspicious_purchase(&Http::new(&gateway)).await;
+    // Every session the gateway holds on its database is encrypted.
+    let database = name.to_owned();
+    let (encrypted, plain_sessions) = tokio::task::spawn_blocking(move || {
+        let mut client = postgres::Client::connect(&admin, postgres::NoTls).unwrap();
+        let row = client
+            .query_one(
+                "SELECT count(*) FILTER (WHERE s.ssl), count(*) FILTER (WHERE NOT s.ssl) \
+                 FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) \
+                 WHERE a.datname = $1 AND a.application_name = 'strongroom-gateway'",
+                &[&database],
+            )
+            .unwrap();
+        (row.get::<_, i64>(0), row.get::<_, i64>(1))
+    })
+    .await
+    .unwrap();
+    assert!(
+        encrypted >= 2,
+        "the writer's and a reader's sessions at least"
+    );
+    assert_eq!(plain_sessions, 0, "no session in the clear");
+    gateway.shutdown().await;
+
+    // The right server under a name its certificate does not carry, and a
+    // CA that did not sign it: both refused.
+    let demo_ca = dir.path().join("demo-ca.pem");
+    for (wrong, why) in [
+        (url("127.0.0.1", &ca), "a host name the certificate lacks"),
+        (
+            url("localhost", &demo_ca.display().to_string()),
+            "another CA",
+        ),
+    ] {
+        let mut config = strongroom_gateway::Config::from_args(
+            ["--demo", "--listen", "127.0.0.1:0"].map(String::from),
+        )
+        .unwrap();
+        config.data_dir = dir.path().to_owned();
+        config.database = Some(Database::parse_url(&wrong).unwrap());
+        let refused = strongroom_gateway::start(config)
+            .await
+            .expect_err(why)
+            .to_string();
+        assert!(
+            refused.contains("certificate") || refused.contains("Certificate"),
+            "{why}: {refused}"
+        );
+    }
+}
