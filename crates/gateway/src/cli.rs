@@ -65,6 +65,12 @@ pub struct ServeArgs {
     /// The issuer URL (https, no query or fragment) [default: https://<bound address>]
     #[arg(long, value_name = "URL")]
     pub public_url: Option<String>,
+    /// The load balancers in front of the gateway (addresses or CIDR
+    /// blocks, comma-separated): their connections must start with a PROXY
+    /// protocol v2 header naming the client, whose address the rate limits
+    /// and the audit log then use
+    #[arg(long, value_name = "CIDRS")]
+    pub proxy_protocol_from: Option<String>,
     /// The server certificate chain (PEM); required without --demo
     #[arg(long, value_name = "PEM")]
     pub cert: Option<PathBuf>,

@@ -21,6 +21,9 @@ pub struct Config {
     pub listen: SocketAddr,
     /// The issuer URL; `https://<bound address>` when absent.
     pub public_url: Option<String>,
+    /// `--proxy-protocol-from`: the proxies whose connections carry a
+    /// PROXY protocol v2 header naming the client (none by default).
+    pub proxy_protocol_from: crate::proxy_protocol::TrustedProxies,
     /// The server certificate chain (PEM); required without `--demo`.
     pub cert: Option<PathBuf>,
     /// The server private key (PEM); required without `--demo`.
@@ -121,6 +124,7 @@ impl Default for Config {
             database: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 8443)),
             public_url: None,
+            proxy_protocol_from: crate::proxy_protocol::TrustedProxies::default(),
             cert: None,
             key: None,
             demo_rate: 0.5,

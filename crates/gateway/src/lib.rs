@@ -43,6 +43,7 @@ pub mod oauth;
 mod page;
 pub mod page_tokens;
 pub mod passwords;
+pub mod proxy_protocol;
 pub mod resource;
 pub mod rules;
 pub mod scam_reports;

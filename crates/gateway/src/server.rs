@@ -572,13 +572,18 @@ pub async fn start(config: Config) -> Result<RunningGateway, GatewayError> {
 
     let handle = axum_server::Handle::new();
     let app = router(Arc::clone(&state)).into_make_service_with_connect_info::<SocketAddr>();
+    // PROXY headers from the configured load balancers come before TLS.
+    let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(
+        axum_server::tls_rustls::RustlsConfig::from_config(tls),
+    )
+    .acceptor(crate::proxy_protocol::ProxyAcceptor::new(
+        config.proxy_protocol_from.clone(),
+    ));
     let server = tokio::spawn(
-        axum_server::from_tcp_rustls(
-            listener,
-            axum_server::tls_rustls::RustlsConfig::from_config(tls),
-        )
-        .handle(handle.clone())
-        .serve(app),
+        axum_server::from_tcp(listener)
+            .acceptor(acceptor)
+            .handle(handle.clone())
+            .serve(app),
     );
     // `serve` binds nothing (the listener is ours), but wait until it runs.
     let _ = handle.listening().await;

@@ -14,6 +14,7 @@ const FILE_SETTINGS: &[&str] = &[
     "database",
     "listen",
     "public-url",
+    "proxy-protocol-from",
     "cert",
     "key",
     "demo-rate",
@@ -139,6 +140,9 @@ impl Config {
         }
         if let Some(url) = args.public_url {
             config.public_url = Some(https_url("--public-url", &url)?);
+        }
+        if let Some(list) = args.proxy_protocol_from {
+            config.proxy_protocol_from = crate::proxy_protocol::TrustedProxies::parse(&list)?;
         }
         if args.access_token_ttl < 1.0 {
             return Err(GatewayError::Config(

@@ -111,8 +111,12 @@ impl AppState {
     }
 }
 
-/// The client's IP address, from the connection.
+/// The client's IP address: what a trusted load balancer's PROXY header
+/// said (see [`crate::proxy_protocol`]), else the connection's.
 pub fn client_ip<B>(request: &Request<B>) -> IpAddr {
+    if let Some(crate::proxy_protocol::ProxiedClient(Some(client))) = request.extensions().get() {
+        return client.ip();
+    }
     request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()

@@ -187,3 +187,109 @@ async fn wrong_user_codes_are_limited_even_after_a_valid_sign_in() {
     );
     gateway.shutdown().await;
 }
+
+/// A PROXY protocol v2 header, as a load balancer sends it, naming
+/// `client` (IPv4) as the connection's source.
+fn proxy_header(client: [u8; 4]) -> Vec<u8> {
+    let mut header = strongroom_gateway::proxy_protocol::SIGNATURE.to_vec();
+    header.extend([0x21, 0x11, 0x00, 0x0c]);
+    header.extend(client);
+    header.extend([127, 0, 0, 1, 0xc3, 0x50, 0x20, 0xfb]);
+    header
+}
+
+/// Behind a load balancer every customer shares its address: the gateway
+/// reads the PROXY header of the configured proxy only, and limits and
+/// audits by the client it names. Attack: a client that sends its own
+/// header to choose the address it is limited by is not believed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn behind_a_load_balancer_limits_and_audit_see_the_customers_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let gateway = start_with(dir.path(), "127.0.0.1:0", 1.0, |c| {
+        c.proxy_protocol_from =
+            strongroom_gateway::proxy_protocol::TrustedProxies::parse("127.0.0.40/30").unwrap();
+    })
+    .await;
+    let http = Http::new(&gateway);
+    let balancer = http.from([127, 0, 0, 41]);
+    let (first, second) = (
+        proxy_header([203, 0, 113, 7]),
+        proxy_header([203, 0, 113, 8]),
+    );
+    // One request a second, bursts of two, per customer, not per balancer.
+    for _ in 0..2 {
+        let r = balancer
+            .send_after(&first, "GET", "/device", &[], b"")
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+    let limited = balancer
+        .send_after(&first, "GET", "/device", &[], b"")
+        .await;
+    assert_eq!(limited.status, 429, "the first customer's burst is spent");
+    let other = balancer
+        .send_after(&second, "GET", "/device", &[], b"")
+        .await;
+    assert_eq!(
+        other.status, 200,
+        "another customer behind the same balancer"
+    );
+
+    // A refused staff sign-in is audited with the client's address.
+    let third = proxy_header([203, 0, 113, 9]);
+    let page = balancer
+        .send_after(&third, "GET", "/console", &[], b"")
+        .await;
+    let csrf = hidden_field(&page.text(), "csrf").expect("a form token");
+    let body = serde_urlencoded_encode(&[
+        ("username", "mallory"),
+        ("password", "guess"),
+        ("csrf", &csrf),
+    ]);
+    let refused = balancer
+        .send_after(
+            &third,
+            "POST",
+            "/console/sign-in",
+            &[("content-type", "application/x-www-form-urlencoded".into())],
+            body.as_bytes(),
+        )
+        .await;
+    assert_eq!(refused.status, 401, "{}", refused.text());
+    let database = database_of(dir.path()).await;
+    let audit = tokio::task::spawn_blocking(move || {
+        let mut admin = strongroom_gateway::db::open_for_admin(&database).unwrap();
+        strongroom_gateway::staff::audit_entries(&admin.connection(), 10).unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|e| e.action == "console.sign_in_refused" && e.detail.contains("from 203.0.113.9")),
+        "{audit:?}"
+    );
+
+    // A client outside the configured proxies cannot name its own address:
+    // its header is not read, and the connection fails as garbage before
+    // TLS would.
+    let spoofing = http.from([127, 0, 0, 50]);
+    let spoofed = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        tokio::spawn(async move {
+            spoofing
+                .send_after(&proxy_header([198, 51, 100, 1]), "GET", "/device", &[], b"")
+                .await
+        }),
+    )
+    .await
+    .expect("the gateway answers or closes at once");
+    assert!(
+        spoofed.is_err(),
+        "the TLS handshake failed (a panic in send)"
+    );
+    // And the balancer's own connection without a header is refused.
+    let bare = tokio::spawn(async move { balancer.send("GET", "/device", &[], b"").await });
+    assert!(bare.await.is_err(), "a proxy connection needs its header");
+    gateway.shutdown().await;
+}

@@ -90,7 +90,20 @@ impl Http {
         headers: &[(&str, String)],
         body: &[u8],
     ) -> Reply {
-        let tcp = match self.from {
+        self.send_after(b"", method, path, headers, body).await
+    }
+
+    /// [`Http::send`], with `prefix` written on the connection before TLS
+    /// starts (a load balancer's PROXY protocol header).
+    pub async fn send_after(
+        &self,
+        prefix: &[u8],
+        method: &str,
+        path: &str,
+        headers: &[(&str, String)],
+        body: &[u8],
+    ) -> Reply {
+        let mut tcp = match self.from {
             None => tokio::net::TcpStream::connect(self.addr).await.unwrap(),
             Some(from) => {
                 let socket = tokio::net::TcpSocket::new_v4().unwrap();
@@ -98,6 +111,7 @@ impl Http {
                 socket.connect(self.addr).await.unwrap()
             }
         };
+        tcp.write_all(prefix).await.unwrap();
         let connector = tokio_rustls::TlsConnector::from(Arc::clone(&self.tls));
         let name = rustls_pki_types::ServerName::try_from("127.0.0.1").unwrap();
         let mut tls = connector.connect(name, tcp).await.unwrap();
