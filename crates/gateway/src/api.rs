@@ -115,9 +115,9 @@ pub async fn fraud_answer(
         FraudAnswerValue::NotMe => "not_me",
     };
     let alert_id = request.alert_id.clone();
-    state
+    let first_answer = state
         .db
-        .write(move |c| -> Result<(), Problem> {
+        .write(move |c| -> Result<bool, Problem> {
             let kind: Option<String> = c
                 .query_row(
                     "SELECT kind FROM alerts WHERE id = ?1 AND customer_id = ?2",
@@ -136,7 +136,7 @@ pub async fn fraud_answer(
                 )
                 .optional()?;
             match previous {
-                Some(p) if p == answer => Ok(()),
+                Some(p) if p == answer => Ok(false),
                 Some(_) => Err(Problem::new(
                     StatusCode::CONFLICT,
                     "already_answered",
@@ -148,11 +148,14 @@ pub async fn fraud_answer(
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                         params![request.alert_id, answer, request.answered_at, auth.device_id, auth.jkt, now_ms()],
                     )?;
-                    Ok(())
+                    Ok(true)
                 }
             }
         })
         .await?;
+    if first_answer {
+        crate::metrics::metrics().alerts_answered.inc();
+    }
     Ok((
         StatusCode::OK,
         Json(serde_json::json!({ "alert_id": alert_id, "answer": answer })),

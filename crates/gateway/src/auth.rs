@@ -146,7 +146,7 @@ async fn bank_as_request(
         Refusal::Invalid(why) => Problem::invalid_token(why),
         Refusal::Unavailable(why) => {
             // The operators read why; a caller learns no internal address.
-            eprintln!("strongroom-gateway: the bank's authorization server: {why}");
+            tracing::error!(reason = %why, "the bank's authorization server is unavailable");
             Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "authorization_server_unavailable",

@@ -62,6 +62,15 @@ pub struct ServeArgs {
     /// The address to listen on (port 0 picks a free port)
     #[arg(long, value_name = "ADDR", default_value_t = Config::default().listen)]
     pub listen: SocketAddr,
+    /// Serve Prometheus metrics (/metrics) and health checks (/healthz,
+    /// /readyz) over plain HTTP on this address (loopback or a management
+    /// network; port 0 picks one)
+    #[arg(long, value_name = "ADDR")]
+    pub admin_listen: Option<SocketAddr>,
+    /// What to log (JSON lines on stderr): a level (error, warn, info,
+    /// debug: one line per request) or tracing directives
+    #[arg(long, value_name = "FILTER", default_value_t = Config::default().log_level)]
+    pub log_level: String,
     /// The issuer URL (https, no query or fragment) [default: https://<bound address>]
     #[arg(long, value_name = "URL")]
     pub public_url: Option<String>,

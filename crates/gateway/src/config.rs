@@ -19,6 +19,12 @@ pub struct Config {
     pub database: Option<crate::db::Database>,
     /// The address to listen on (port 0 picks a free port).
     pub listen: SocketAddr,
+    /// `--admin-listen`: where metrics and health checks are served
+    /// ([`crate::admin`]); none by default.
+    pub admin_listen: Option<SocketAddr>,
+    /// `--log-level`: the log filter (`info` by default); see
+    /// [`crate::logging::init`].
+    pub log_level: String,
     /// The issuer URL; `https://<bound address>` when absent.
     pub public_url: Option<String>,
     /// `--proxy-protocol-from`: the proxies whose connections carry a
@@ -124,6 +130,8 @@ impl Default for Config {
             database: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 8443)),
             public_url: None,
+            admin_listen: None,
+            log_level: "info".into(),
             proxy_protocol_from: crate::proxy_protocol::TrustedProxies::default(),
             cert: None,
             key: None,

@@ -9,7 +9,7 @@ pub fn random_bytes<const N: usize>(rng: &SystemRandom) -> [u8; N] {
     // The system generator only fails when the OS has no entropy source at
     // all; a gateway without one must not hand out tokens.
     if rng.fill(&mut bytes).is_err() {
-        eprintln!("strongroom-gateway: the system random generator failed");
+        tracing::error!("the system random generator failed");
         std::process::abort();
     }
     bytes

@@ -333,31 +333,24 @@ pub fn spawn(
     // Beside the bank's own authorization server, customers sign in there,
     // not on a page of the gateway's.
     let sign_in = match &state.bank_as {
-        None => format!(
-            "sign in at {}/device as alice / alice-demo (GB) or bob / bob-demo (DE)",
-            state.issuer
-        ),
+        None => format!("sign in at {}/device", state.issuer),
         Some(bank_as) => format!(
             "customers sign in at the bank's authorization server {}",
             bank_as.issuer()
         ),
     };
-    eprintln!(
-        "strongroom-gateway: demo bank {:?} at {}\n  {sign_in}\n  agent console at {}/console as ana / ana-console-demo (agent) or admin / admin-console-demo\n  CA certificate: {}\n  synthetic transactions: {}/s; scripted fraud check {}",
-        state.config.bank_name,
-        state.issuer,
-        state.issuer,
-        ca.map(|p| p.display().to_string())
+    // The demo accounts' passwords are in the README, not in the logs.
+    tracing::info!(
+        bank = %state.config.bank_name,
+        issuer = %state.issuer,
+        customers = %sign_in,
+        console = %format!("{}/console", state.issuer),
+        ca = %ca
+            .map(|p| p.display().to_string())
             .unwrap_or_else(|| "(certificate given with --cert)".into()),
-        state.config.demo_rate,
-        if state.config.demo_fraud_after > 0.0 {
-            format!(
-                "{} s after a customer's first device links",
-                state.config.demo_fraud_after
-            )
-        } else {
-            "off".into()
-        },
+        transactions_per_s = state.config.demo_rate,
+        fraud_check_after_s = state.config.demo_fraud_after,
+        "demo bank ready: customers alice and bob, staff ana and admin (demo passwords in the README)"
     );
     tokio::spawn(async move {
         let mut shutdown = state.shutdown.clone();
@@ -381,7 +374,7 @@ pub fn spawn(
                     let (username, home) = &customers[pick(&state.rng, customers.len())];
                     let tx = synthetic(&state.rng, username, home);
                     if let Err(e) = record_transaction(&state, tx).await {
-                        eprintln!("strongroom-gateway: demo transaction failed: {}", e.detail);
+                        tracing::warn!(detail = %e.detail, "a demo transaction failed");
                     }
                 }
                 Some(customer) = links.recv() => {
@@ -397,11 +390,12 @@ pub fn spawn(
                         }
                         if let Some((username, home)) = customer_by_id(&state, customer).await {
                             match record_transaction(&state, suspicious(&username, &home)).await {
-                                Ok(alerts) => eprintln!(
-                                    "strongroom-gateway: demo fraud check {} sent to {username}",
-                                    alerts.first().map(|a| a.id.as_str()).unwrap_or("-")
+                                Ok(alerts) => tracing::info!(
+                                    alert = alerts.first().map_or("-", |a| a.id.as_str()),
+                                    customer = %username,
+                                    "demo fraud check sent"
                                 ),
-                                Err(e) => eprintln!("strongroom-gateway: demo fraud check failed: {}", e.detail),
+                                Err(e) => tracing::warn!(detail = %e.detail, "the demo fraud check failed"),
                             }
                         }
                     });

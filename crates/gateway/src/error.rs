@@ -146,7 +146,7 @@ impl Problem {
 
     /// 500: the gateway failed. The cause goes to the log, not the client.
     pub fn internal(cause: &dyn std::fmt::Display) -> Self {
-        eprintln!("strongroom-gateway: internal error: {cause}");
+        tracing::error!(cause = %cause, "internal error");
         Problem::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",
@@ -185,6 +185,7 @@ pub fn problem_body(status: StatusCode, code: &str, detail: &str) -> String {
 
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
+        crate::metrics::metrics().error_answered(self.code);
         let body = problem_body(self.status, self.code, &self.detail);
         let mut response = (self.status, body).into_response();
         let headers = response.headers_mut();
@@ -263,6 +264,7 @@ impl From<GatewayError> for OAuthError {
 
 impl IntoResponse for OAuthError {
     fn into_response(self) -> Response {
+        crate::metrics::metrics().error_answered(self.error);
         let mut body = serde_json::json!({ "error": self.error });
         if let Some(description) = &self.description {
             body["error_description"] = serde_json::Value::String(description.clone());

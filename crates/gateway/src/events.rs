@@ -222,6 +222,7 @@ pub fn sign_alert(
     let jws = key
         .sign(ALERT_TYP, &claims, false, rng)
         .map_err(|e| GatewayError::Storage(format!("signing an alert: {e}")))?;
+    crate::metrics::metrics().alerts_posted.inc();
     Ok(SignedAlert { id, kind, jws })
 }
 

@@ -19,6 +19,7 @@
 #![deny(missing_docs)]
 
 pub mod acks;
+pub mod admin;
 pub mod api;
 pub mod approvals;
 pub mod auth;
@@ -39,6 +40,8 @@ pub mod fuzzing;
 pub mod hub;
 pub mod keys;
 pub mod limits;
+pub mod logging;
+pub mod metrics;
 pub mod oauth;
 mod page;
 pub mod page_tokens;

@@ -1,6 +1,8 @@
 //! `strongroom-gateway`: runs the reference bank gateway until SIGTERM or
 //! SIGINT. Prints exactly one line on stdout when ready (tests and scripts
-//! parse it); everything else goes to stderr.
+//! parse it); its logs go to stderr as JSON lines. Under systemd
+//! (`Type=notify`) it also reports readiness, status and stopping, and
+//! keeps the watchdog fed while its runtime and database answer.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -49,13 +51,17 @@ fn main() {
             std::process::exit(2);
         }
     };
+    if let Err(e) = strongroom_gateway::logging::init(&config.log_level) {
+        eprintln!("strongroom-gateway: {e}");
+        std::process::exit(2);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("strongroom-gateway: cannot start the runtime: {e}");
+            tracing::error!(error = %e, "cannot start the runtime");
             std::process::exit(1);
         }
     };
@@ -63,7 +69,7 @@ fn main() {
         let gateway = match start(config).await {
             Ok(g) => g,
             Err(e) => {
-                eprintln!("strongroom-gateway: {e}");
+                tracing::error!(error = %e, "the gateway cannot start");
                 return 1;
             }
         };
@@ -71,12 +77,49 @@ fn main() {
         let _ = writeln!(stdout, "{}", gateway.ready_line());
         let _ = stdout.flush();
         drop(stdout);
+        tracing::info!(
+            issuer = %gateway.issuer,
+            listen = %gateway.local_addr,
+            admin = ?gateway.admin_addr,
+            "ready"
+        );
+        systemd_ready(&gateway);
         wait_for_signal().await;
-        eprintln!("strongroom-gateway: shutting down");
+        tracing::info!("shutting down");
+        let _ = sd_notify::notify(&[sd_notify::NotifyState::Stopping]);
         gateway.shutdown().await;
         0
     });
     std::process::exit(code);
+}
+
+/// Tells systemd the gateway is ready (nothing happens outside systemd),
+/// and feeds its watchdog: each half period the readiness checks run, and
+/// the watchdog is fed if they finish in time, whatever they find. A
+/// gateway whose database is down stays up and says so at `/readyz`; one
+/// whose runtime or database pool hangs is restarted.
+fn systemd_ready(gateway: &strongroom_gateway::RunningGateway) {
+    let status = format!("serving {}", gateway.issuer);
+    let _ = sd_notify::notify(&[
+        sd_notify::NotifyState::Ready,
+        sd_notify::NotifyState::Status(&status),
+    ]);
+    let Some(period) = sd_notify::watchdog_enabled() else {
+        return;
+    };
+    let probe = gateway.readiness_probe();
+    tokio::spawn(async move {
+        let half = period / 2;
+        loop {
+            let next = tokio::time::Instant::now() + half;
+            if tokio::time::timeout(half, probe.check()).await.is_ok() {
+                let _ = sd_notify::notify(&[sd_notify::NotifyState::Watchdog]);
+            } else {
+                tracing::error!("the readiness checks hung; not feeding the watchdog");
+            }
+            tokio::time::sleep_until(next).await;
+        }
+    });
 }
 
 /// Ends an administration command: prints what it did, or why it failed

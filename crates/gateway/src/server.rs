@@ -48,10 +48,13 @@ pub struct RunningGateway {
     pub ca_file: Option<PathBuf>,
     /// Where the bank API key was written.
     pub api_key_file: PathBuf,
+    /// Where metrics and health checks are served (`--admin-listen`).
+    pub admin_addr: Option<SocketAddr>,
     state: Shared,
     handle: axum_server::Handle,
     shutdown: watch::Sender<bool>,
     server: JoinHandle<std::io::Result<()>>,
+    admin: Option<JoinHandle<()>>,
     demo: Option<JoinHandle<()>>,
 }
 
@@ -59,14 +62,16 @@ impl RunningGateway {
     /// The one line printed on stdout when ready; tests parse it.
     pub fn ready_line(&self) -> String {
         format!(
-            "strongroom-gateway ready issuer={} ca={} api_key_file={} listen={}",
+            "strongroom-gateway ready issuer={} ca={} api_key_file={} listen={} admin={}",
             self.issuer,
             self.ca_file
                 .as_ref()
                 .map(|p| p.display().to_string())
                 .unwrap_or_else(|| "-".into()),
             self.api_key_file.display(),
-            self.local_addr
+            self.local_addr,
+            self.admin_addr
+                .map_or_else(|| "-".to_owned(), |a| a.to_string())
         )
     }
 
@@ -80,12 +85,21 @@ impl RunningGateway {
         self.state.replay.len()
     }
 
+    /// The readiness checks `/readyz` runs, to run from elsewhere
+    /// (systemd's watchdog).
+    pub fn readiness_probe(&self) -> crate::admin::ReadinessProbe {
+        crate::admin::ReadinessProbe(Arc::clone(&self.state))
+    }
+
     /// Stops gracefully: streams are closed with 1001, requests in flight
     /// get up to five seconds, then the database writer drains and stops.
     pub async fn shutdown(self) {
         let _ = self.shutdown.send(true);
         self.handle.graceful_shutdown(Some(Duration::from_secs(5)));
         let _ = self.server.await;
+        if let Some(admin) = self.admin {
+            let _ = admin.await;
+        }
         if let Some(demo) = self.demo {
             demo.abort();
             let _ = demo.await;
@@ -420,6 +434,7 @@ pub fn router(state: Shared) -> Router {
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(problems_for_plain_errors))
+        .layer(middleware::from_fn(crate::logging::with_request_id))
         .with_state(state)
 }
 
@@ -570,6 +585,13 @@ pub async fn start(config: Config) -> Result<RunningGateway, GatewayError> {
         refuse_demo_leftovers(&state.db, &database).await?;
     }
 
+    let (admin_addr, admin) = match config.admin_listen {
+        Some(addr) => {
+            let (bound, task) = crate::admin::start(Arc::clone(&state), addr).await?;
+            (Some(bound), Some(task))
+        }
+        None => (None, None),
+    };
     let handle = axum_server::Handle::new();
     let app = router(Arc::clone(&state)).into_make_service_with_connect_info::<SocketAddr>();
     // PROXY headers from the configured load balancers come before TLS.
@@ -597,10 +619,12 @@ pub async fn start(config: Config) -> Result<RunningGateway, GatewayError> {
         local_addr,
         ca_file,
         api_key_file: data_dir.join(BANK_API_KEY_FILE),
+        admin_addr,
         state,
         handle,
         shutdown: shutdown_tx,
         server,
+        admin,
         demo,
     })
 }

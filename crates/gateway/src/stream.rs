@@ -149,6 +149,10 @@ async fn events_after(
 /// its own).
 const RECORD_DELIVERY_AFTER: Duration = Duration::from_secs(2);
 
+/// The most unacknowledged alert frames a stream times for the delivery
+/// metric (a device that stops acknowledging costs no more memory).
+const MAX_TIMED_IN_FLIGHT: usize = 1024;
+
 /// Alerts written to the stream whose delivery is not yet in the
 /// database: numbers `after`+1..=`upto`, first sent at `at` (ms), and when
 /// that was. Recorded with the acknowledgement that covers them, or on
@@ -324,7 +328,7 @@ async fn send_contact(
             send(socket, Message::Text(frame.into()), within).await
         }
         Err(e) => {
-            eprintln!("strongroom-gateway: no contact proof for a stream: {e}");
+            tracing::error!(error = %e, "no contact proof for a stream");
             true
         }
     }
@@ -395,6 +399,9 @@ async fn run(state: &Shared, auth: &DeviceAuth, socket: &mut WebSocket) -> Ended
     // nothing to send, and catching up after each one read the database
     // for nothing (once per acknowledged event).
     let mut catch_up = true;
+    // Alert frames written and not yet acknowledged, with when, for the
+    // delivery time metric.
+    let mut in_flight: std::collections::VecDeque<(u64, Instant)> = Default::default();
     loop {
         // Catch up with everything committed after `sent`: from what the hub
         // kept of the newest events while they follow on without a gap and
@@ -427,6 +434,12 @@ async fn run(state: &Shared, auth: &DeviceAuth, socket: &mut WebSocket) -> Ended
                 }
                 sent = seq;
                 alerts |= alert;
+                if alert {
+                    crate::metrics::metrics().alerts_delivered.inc();
+                    if in_flight.len() < MAX_TIMED_IN_FLIGHT {
+                        in_flight.push_back((seq, Instant::now()));
+                    }
+                }
             }
             if alerts {
                 unrecorded.sent(before, sent);
@@ -454,6 +467,12 @@ async fn run(state: &Shared, auth: &DeviceAuth, socket: &mut WebSocket) -> Ended
                             let stored = state.db.write_coalesced(&state.acks, ack).await;
                             if stored.is_err() {
                                 return Ended::Failed;
+                            }
+                            let metrics = crate::metrics::metrics();
+                            metrics.events_acknowledged.inc_by(seq - acked);
+                            while let Some((_, at)) = in_flight.front().filter(|(s, _)| *s <= seq) {
+                                metrics.delivered_in(at.elapsed());
+                                in_flight.pop_front();
                             }
                             acked = seq;
                             unrecorded.acked(seq);

@@ -24,7 +24,7 @@ pub(crate) fn error_page(status: StatusCode, message: &str) -> Response {
 }
 
 pub(crate) fn storage_error(e: &GatewayError) -> Response {
-    eprintln!("strongroom-gateway: console: {e}");
+    tracing::error!(error = %e, "the console met a storage error");
     error_page(
         StatusCode::INTERNAL_SERVER_ERROR,
         "Something went wrong on the gateway. Try again.",

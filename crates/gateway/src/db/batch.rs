@@ -159,17 +159,20 @@ pub(super) fn run_batch(
     let committed =
         !broken && publish(conn, &announced).is_ok() && conn.execute_batch("COMMIT").is_ok();
     let total = started.elapsed();
+    crate::metrics::metrics()
+        .batch_seconds
+        .observe(total.as_secs_f64());
     if total > SLOW_BATCH {
         // Where a slow batch spent its time: opening (with PostgreSQL, this
         // includes waiting for the other gateways' batches), its jobs, or
         // publishing and committing.
-        eprintln!(
-            "strongroom-gateway: slow database batch: {jobs} jobs in {} ms \
-             (open {} ms, jobs {} ms, commit {} ms)",
-            total.as_millis(),
-            began.as_millis(),
-            (ran - began).as_millis(),
-            (total - ran).as_millis()
+        tracing::warn!(
+            jobs,
+            total_ms = u64::try_from(total.as_millis()).unwrap_or(u64::MAX),
+            open_ms = u64::try_from(began.as_millis()).unwrap_or(u64::MAX),
+            jobs_ms = u64::try_from((ran - began).as_millis()).unwrap_or(u64::MAX),
+            commit_ms = u64::try_from((total - ran).as_millis()).unwrap_or(u64::MAX),
+            "slow database batch"
         );
     }
     if !committed {
@@ -258,10 +261,7 @@ impl Db {
                 let written = (queue.write)(conn, &records);
                 if let Err(e) = &written {
                     // Its callers hear only that it did not commit.
-                    eprintln!(
-                        "strongroom-gateway: writing {} queued records failed: {e}",
-                        records.len()
-                    );
+                    tracing::error!(records = records.len(), error = %e, "writing queued records failed");
                 }
                 let ok = written.is_ok();
                 let done: Completion = Box::new(move |committed| {

@@ -287,6 +287,27 @@ impl Db {
         }
     }
 
+    /// Whether the database answers and has every migration this gateway
+    /// knows applied (no more, no fewer): the readiness check's database
+    /// half.
+    ///
+    /// # Errors
+    /// [`GatewayError::Storage`] if the database does not answer.
+    pub async fn schema_is_current(&self) -> Result<bool, GatewayError> {
+        let (sql, known) = match &self.backend {
+            Backend::Sqlite(_) => ("PRAGMA user_version", sqlite::MIGRATIONS.len()),
+            Backend::Postgres(_) => (
+                "SELECT version FROM strongroom_schema",
+                postgres::PG_MIGRATIONS.len(),
+            ),
+        };
+        self.read(move |c| {
+            let version: i64 = c.query_row(sql, (), |r| r.get(0))?;
+            Ok(usize::try_from(version).is_ok_and(|v| v == known))
+        })
+        .await
+    }
+
     /// Stops the writer after the jobs already queued, and the listener,
     /// and waits for them.
     pub fn close(&self) {

@@ -21,7 +21,7 @@ use crate::sql::{Connection, PgSession};
 
 /// The same schema as SQLite's, one file per SQLite migration (the table
 /// `strongroom_schema` counts how many have run).
-const PG_MIGRATIONS: &[&str] = &[
+pub(super) const PG_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0001_initial.sql"),
     include_str!("../../migrations/postgres/0002_history_index.sql"),
     include_str!("../../migrations/postgres/0003_staff.sql"),
@@ -168,7 +168,7 @@ pub(super) fn run_writer(pg: Arc<PostgresBackend>, jobs: mpsc::Receiver<Job>) {
             session = match pg_connect(&pg.config) {
                 Ok(s) => Some(s),
                 Err(e) => {
-                    eprintln!("strongroom-gateway: the database writer: {e}");
+                    tracing::error!(error = %e, "the database writer cannot connect");
                     None
                 }
             };
@@ -330,7 +330,7 @@ impl PostgresBackend {
             let mut session = match pg_connect(&self.config) {
                 Ok(s) => s,
                 Err(e) => {
-                    eprintln!("strongroom-gateway: listening for other gateways: {e}");
+                    tracing::error!(error = %e, "listening for other gateways");
                     std::thread::sleep(Duration::from_secs(1));
                     missed_some = true;
                     continue;

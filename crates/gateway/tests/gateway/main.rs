@@ -17,5 +17,6 @@ mod delivery;
 mod device_grant;
 mod dpop;
 mod limits;
+mod operations;
 mod startup;
 mod stream;
