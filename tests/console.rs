@@ -11,11 +11,10 @@ mod support;
 mod window;
 
 use serde_json::json;
-use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use strongroom_client::ClientEvent;
-use support::{Gateway, TestDevice, wait_for};
+use support::{Gateway, TestDevice, add_staff, wait_for};
 use window::{Driver, Group, free_port};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -91,37 +90,6 @@ async fn sign_in(d: &Driver, gateway: &Gateway, username: &str, password: &str) 
     d.type_into("#password", password).await;
     d.click("button[type=submit]").await;
     d.wait("p.bar", None, 20).await;
-}
-
-/// Adds a staff account with the gateway's administration command.
-fn add_staff(gateway: &Gateway, username: &str, name: &str, role: &str, password: &str) {
-    let mut child = Command::new(support::binary("strongroom-gateway"))
-        .args([
-            "staff",
-            "add",
-            "--username",
-            username,
-            "--name",
-            name,
-            "--role",
-            role,
-        ])
-        .arg("--data-dir")
-        .arg(&gateway.dir)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("the gateway binary runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(format!("{password}\n").as_bytes())
-        .expect("the password is written");
-    assert!(
-        child.wait().is_ok_and(|s| s.success()),
-        "staff add succeeds"
-    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -510,6 +510,8 @@ fn the_gateway_deb_installs_a_service_with_its_user_config_and_data_folder() {
         verify.status.success() && !complaints.contains("strongroom-gateway.service:"),
         "systemd-analyze verify finds nothing in the unit: {complaints}"
     );
+    assert_unit_hardened(unit, &text_of_unit);
+    assert_upgrades_keep_a_disabled_unit_disabled();
 
     // Attack (adversarial review, finding 1): the package shipped demo
     // mode on, so a bank's gateway let anyone in with published passwords.
@@ -572,6 +574,100 @@ fn the_gateway_deb_installs_a_service_with_its_user_config_and_data_folder() {
     let _ = as_root("rm")
         .args(["-rf", "/var/lib/strongroom-gateway"])
         .status();
+}
+
+/// The unit runs under systemd's notify protocol with a watchdog, and its
+/// sandbox scores as systemd measures it (lower is safer: 1.6 before
+/// ProtectProc, ProcSubset, RemoveIPC and PrivateMounts, 1.2 with them).
+fn assert_unit_hardened(unit: &str, text_of_unit: &str) {
+    for directive in [
+        "Type=notify",
+        "NotifyAccess=main",
+        "WatchdogSec=",
+        "ProtectProc=invisible",
+        "ProcSubset=pid",
+        "RemoveIPC=yes",
+    ] {
+        assert!(text_of_unit.contains(directive), "{directive} in the unit");
+    }
+    let security = ok(Command::new("systemd-analyze").args(["security", "--offline=true", unit]));
+    let report = text(&security);
+    let score: f64 = report
+        .lines()
+        .find_map(|l| {
+            l.split("Overall exposure level for strongroom-gateway.service:")
+                .nth(1)
+        })
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("an exposure score in {report}"));
+    println!("systemd-analyze security: strongroom-gateway.service exposure {score}");
+    assert!(score <= 1.2, "exposure {score} (1.2 shipped):\n{report}");
+}
+
+/// Attack on the administrator's intent: the maintainer script enabled the
+/// unit on every upgrade, so a gateway an administrator had disabled came
+/// back after `apt-get upgrade`. The installed postinst is run against a
+/// stand-in `systemctl` that records what it is asked.
+fn assert_upgrades_keep_a_disabled_unit_disabled() {
+    let postinst =
+        std::fs::read_to_string("/var/lib/dpkg/info/strongroom-gateway.postinst").unwrap();
+    let fake = tempfile::tempdir().unwrap();
+    let (bin, booted) = (fake.path().join("bin"), fake.path().join("systemd"));
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::create_dir_all(&booted).unwrap();
+    let systemctl = bin.join("systemctl");
+    std::fs::write(
+        &systemctl,
+        "#!/bin/sh\necho \"$*\" >> \"$SYSTEMCTL_LOG\"\n\
+         [ \"$1\" = is-enabled ] && exit \"$UNIT_DISABLED\"\nexit 0\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &systemctl,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    let script = postinst.replace("/run/systemd/system", &booted.display().to_string());
+    let run = |previous: &str, disabled: bool| -> String {
+        let log = fake.path().join(format!("log-{previous}-{disabled}"));
+        let mut cmd = as_root("env");
+        cmd.arg(format!(
+            "PATH={}:{}",
+            bin.display(),
+            std::env::var("PATH").unwrap_or_default()
+        ))
+        .arg(format!("SYSTEMCTL_LOG={}", log.display()))
+        .arg(format!("UNIT_DISABLED={}", u8::from(disabled)))
+        .args(["sh", "-c", &script, "postinst", "configure"]);
+        if !previous.is_empty() {
+            cmd.arg(previous);
+        }
+        ok(&mut cmd);
+        std::fs::read_to_string(&log).unwrap_or_default()
+    };
+    let first = run("", false);
+    assert!(
+        first.contains("enable strongroom-gateway"),
+        "first install enables: {first}"
+    );
+    assert!(first.contains("start strongroom-gateway"), "{first}");
+    let disabled = run("0.0.9", true);
+    assert!(
+        !disabled
+            .lines()
+            .any(|l| l.starts_with("enable") || l.contains("restart")),
+        "an upgrade leaves a disabled unit alone: {disabled}"
+    );
+    let enabled = run("0.0.9", false);
+    assert!(
+        enabled.contains("try-restart strongroom-gateway"),
+        "{enabled}"
+    );
+    assert!(
+        !enabled.lines().any(|l| l.starts_with("enable")),
+        "{enabled}"
+    );
 }
 
 #[test]

@@ -121,8 +121,12 @@ fn step(title: &str) {
 /// Runs a command in the repository root; fails with its name if it fails.
 fn run(cmd: &mut Command) -> Result {
     let shown = format!("{cmd:?}");
+    // A command that names its own folder keeps it (the PostgreSQL
+    // certificates are made in theirs); the others run at the root.
+    if cmd.get_current_dir().is_none() {
+        cmd.current_dir(root());
+    }
     let status = cmd
-        .current_dir(root())
         .status()
         .map_err(|e| format!("could not start {shown}: {e}"))?;
     if status.success() {
@@ -344,8 +348,11 @@ fn test_layers(timings: &mut layers::Timings, totals: &mut Totals) -> Result {
         })?;
     }
 
-    // The same gateway tests with PostgreSQL as its database, then two
-    // gateway processes sharing one (tests/cluster.rs, ignored above).
+    // The same gateway tests with PostgreSQL as its database (a private
+    // server with TLS on, its certificate from a CA made for the run), then
+    // the two-gateway tests (crates/gateway/tests/gateway/cluster.rs, over
+    // verified TLS) and gateway processes sharing it (tests/cluster.rs),
+    // both ignored above.
     timings.time("gateway on PostgreSQL", || {
         step("the gateway on PostgreSQL: its tests again, and two gateways on one database");
         let server = postgres::Server::start()?;

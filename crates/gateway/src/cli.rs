@@ -26,7 +26,7 @@ use crate::staff::{self, Role};
                   the bank, the bank integration API, the agent console and, with --demo, a \
                   demo bank.\n\nRuns until SIGTERM or SIGINT. When ready it prints exactly \
                   one line on stdout (`strongroom-gateway ready issuer=... ca=... \
-                  api_key_file=... listen=...`); everything else goes to stderr.",
+                  api_key_file=... listen=... admin=...`); its logs go to stderr as JSON lines.",
     args_conflicts_with_subcommands = true,
     args_override_self = true
 )]
@@ -54,9 +54,10 @@ pub struct ServeArgs {
     /// $XDG_DATA_HOME/strongroom-gateway]
     #[arg(long, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
-    /// Keep everything in PostgreSQL (on this machine: loopback or a Unix
-    /// socket), which several gateways can share, instead of SQLite in the
-    /// data folder
+    /// Keep everything in PostgreSQL, which several gateways can share,
+    /// instead of SQLite in the data folder: loopback or a Unix socket, or
+    /// another host with `?sslmode=verify-full&sslrootcert=CA.pem` (TLS,
+    /// certificate and host name verified)
     #[arg(long, value_name = "postgres://...")]
     pub database: Option<String>,
     /// The address to listen on (port 0 picks a free port)

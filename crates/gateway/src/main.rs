@@ -80,7 +80,9 @@ fn main() {
         tracing::info!(
             issuer = %gateway.issuer,
             listen = %gateway.local_addr,
-            admin = ?gateway.admin_addr,
+            admin = %gateway
+                .admin_addr
+                .map_or_else(|| "-".to_owned(), |a| a.to_string()),
             "ready"
         );
         systemd_ready(&gateway);

@@ -3,7 +3,7 @@
 //! side of the verification web page, and a device with a real keychain.
 #![allow(dead_code, missing_docs)]
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -51,6 +51,8 @@ pub struct Gateway {
     pub direct: String,
     child: Option<Child>,
     extra_args: Vec<String>,
+    /// Where its stderr (its JSON logs) goes, if not to the test's.
+    log: Option<PathBuf>,
     pub http: reqwest::Client,
 }
 
@@ -64,8 +66,13 @@ impl Gateway {
 
     /// [`Gateway::start`] on the address `listen`.
     pub fn start_at(dir: &Path, listen: &str, extra: &[&str]) -> Gateway {
+        Gateway::start_logged(dir, listen, extra, None)
+    }
+
+    /// [`Gateway::start_at`], its logs appended to `log` if given.
+    pub fn start_logged(dir: &Path, listen: &str, extra: &[&str], log: Option<&Path>) -> Gateway {
         let extra_args: Vec<String> = extra.iter().map(|s| (*s).to_owned()).collect();
-        let (child, ready) = spawn_gateway(dir, listen, &extra_args);
+        let (child, ready) = spawn_gateway(dir, listen, &extra_args, log);
         let (issuer, ca, key_file, listen) = ready;
         let port = listen.port();
         let api_key = std::fs::read_to_string(&key_file)
@@ -88,6 +95,7 @@ impl Gateway {
             direct: format!("https://{listen}"),
             child: Some(child),
             extra_args,
+            log: log.map(Path::to_owned),
             http,
         }
     }
@@ -109,6 +117,7 @@ impl Gateway {
                 &self.dir,
                 &format!("127.0.0.1:{}", self.port),
                 &self.extra_args,
+                self.log.as_deref(),
             );
             if issuer == self.issuer {
                 self.child = Some(child);
@@ -233,7 +242,17 @@ impl Drop for Gateway {
 /// and the address it listens on.
 type Ready = (String, PathBuf, PathBuf, std::net::SocketAddr);
 
-fn spawn_gateway(dir: &Path, listen: &str, extra: &[String]) -> (Child, Ready) {
+fn spawn_gateway(dir: &Path, listen: &str, extra: &[String], log: Option<&Path>) -> (Child, Ready) {
+    let stderr = match log {
+        Some(path) => Stdio::from(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .expect("the gateway's log file"),
+        ),
+        None => Stdio::inherit(),
+    };
     let mut child = Command::new(binary("strongroom-gateway"))
         .args(["--demo", "--data-dir"])
         .arg(dir)
@@ -248,7 +267,7 @@ fn spawn_gateway(dir: &Path, listen: &str, extra: &[String]) -> (Child, Ready) {
         .args(extra)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(stderr)
         .spawn()
         .expect("the gateway starts");
     let stdout = child.stdout.take().expect("stdout");
@@ -326,6 +345,37 @@ impl Drop for TestDevice {
             .args(["clear", "service", &self.service])
             .status();
     }
+}
+
+/// Adds a staff account with the gateway's administration command.
+pub fn add_staff(gateway: &Gateway, username: &str, name: &str, role: &str, password: &str) {
+    let mut child = Command::new(binary("strongroom-gateway"))
+        .args([
+            "staff",
+            "add",
+            "--username",
+            username,
+            "--name",
+            name,
+            "--role",
+            role,
+        ])
+        .arg("--data-dir")
+        .arg(&gateway.dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("the gateway binary runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(format!("{password}\n").as_bytes())
+        .expect("the password is written");
+    assert!(
+        child.wait().is_ok_and(|s| s.success()),
+        "staff add succeeds"
+    );
 }
 
 /// Links `client` to the gateway's demo customer through the device grant.

@@ -95,6 +95,27 @@ impl Http {
 
     /// [`Http::send`], with `prefix` written on the connection before TLS
     /// starts (a load balancer's PROXY protocol header).
+    /// Connects, writes `prefix`, and makes the TLS handshake: its error
+    /// when the gateway refuses the connection (for example a PROXY header
+    /// from a client that is not a configured proxy).
+    pub async fn handshake_after(
+        &self,
+        prefix: &[u8],
+    ) -> std::io::Result<tokio_rustls::client::TlsStream<tokio::net::TcpStream>> {
+        let mut tcp = match self.from {
+            None => tokio::net::TcpStream::connect(self.addr).await?,
+            Some(from) => {
+                let socket = tokio::net::TcpSocket::new_v4()?;
+                socket.bind((from, 0).into())?;
+                socket.connect(self.addr).await?
+            }
+        };
+        tcp.write_all(prefix).await?;
+        let connector = tokio_rustls::TlsConnector::from(Arc::clone(&self.tls));
+        let name = rustls_pki_types::ServerName::try_from("127.0.0.1").unwrap();
+        connector.connect(name, tcp).await
+    }
+
     pub async fn send_after(
         &self,
         prefix: &[u8],
@@ -103,18 +124,10 @@ impl Http {
         headers: &[(&str, String)],
         body: &[u8],
     ) -> Reply {
-        let mut tcp = match self.from {
-            None => tokio::net::TcpStream::connect(self.addr).await.unwrap(),
-            Some(from) => {
-                let socket = tokio::net::TcpSocket::new_v4().unwrap();
-                socket.bind((from, 0).into()).unwrap();
-                socket.connect(self.addr).await.unwrap()
-            }
-        };
-        tcp.write_all(prefix).await.unwrap();
-        let connector = tokio_rustls::TlsConnector::from(Arc::clone(&self.tls));
-        let name = rustls_pki_types::ServerName::try_from("127.0.0.1").unwrap();
-        let mut tls = connector.connect(name, tcp).await.unwrap();
+        let mut tls = self
+            .handshake_after(prefix)
+            .await
+            .expect("the TLS handshake");
         let mut head = format!(
             "{method} {path} HTTP/1.1\r\nhost: 127.0.0.1\r\nconnection: close\r\ncontent-length: {}\r\n",
             body.len()
