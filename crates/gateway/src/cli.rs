@@ -179,6 +179,9 @@ pub enum AdminCommand {
     /// Manage a demo bank's data
     #[command(subcommand)]
     Demo(DemoCommand),
+    /// Manage the bank's API keys: named, scoped, revocable
+    #[command(subcommand, name = "api-key")]
+    ApiKey(ApiKeyCommand),
 }
 
 /// Which database an administration command works on.
@@ -238,6 +241,40 @@ pub enum StaffCommand {
         /// The account to disable
         #[arg(long, value_name = "NAME")]
         username: String,
+        /// Which database to work on.
+        #[command(flatten)]
+        database: DatabaseChoice,
+    },
+}
+
+/// `strongroom-gateway api-key ...`: how a bank rotates a key is add a new
+/// one, move its system over, revoke the old one.
+#[derive(Debug, Subcommand)]
+pub enum ApiKeyCommand {
+    /// Add a key and print it (the only time it is shown)
+    Add {
+        /// What the key is for, as listed and as it appears in logs
+        #[arg(long, value_name = "NAME")]
+        name: String,
+        /// What it may do, repeated or comma-separated: customers, alerts,
+        /// chat, answers, flags, keys
+        #[arg(long, value_name = "SCOPE", value_delimiter = ',', required = true)]
+        scope: Vec<String>,
+        /// Which database to work on.
+        #[command(flatten)]
+        database: DatabaseChoice,
+    },
+    /// List the keys: name, scopes, and `revoked` if so
+    List {
+        /// Which database to work on.
+        #[command(flatten)]
+        database: DatabaseChoice,
+    },
+    /// Revoke a key: its next request is refused by every gateway
+    Revoke {
+        /// The key to revoke
+        #[arg(long, value_name = "NAME")]
+        name: String,
         /// Which database to work on.
         #[command(flatten)]
         database: DatabaseChoice,
@@ -381,6 +418,53 @@ pub fn run_staff(
         StaffCommand::Disable { username, database } => {
             staff::disable(&database.open()?.connection(), None, &username)?;
             Ok(format!("disabled {username}; its sessions are over"))
+        }
+    }
+}
+
+/// Runs `strongroom-gateway api-key ...` (the arguments after `api-key`).
+/// Returns what to print: for `add`, the new key alone on its line.
+///
+/// # Errors
+/// A usage error, a refused name or scope, or a storage failure.
+pub fn api_key_command(args: &[String]) -> Result<String, GatewayError> {
+    let args = std::iter::once("api-key".to_owned()).chain(args.iter().cloned());
+    match parse(args)?.command {
+        Some(AdminCommand::ApiKey(command)) => run_api_key(command),
+        _ => Err(GatewayError::Config("expected an api-key command".into())),
+    }
+}
+
+/// Runs a parsed api-key command; see [`api_key_command`].
+///
+/// # Errors
+/// As [`api_key_command`].
+pub fn run_api_key(command: ApiKeyCommand) -> Result<String, GatewayError> {
+    use crate::bank::clients;
+    match command {
+        ApiKeyCommand::Add {
+            name,
+            scope,
+            database,
+        } => {
+            let scopes = scope
+                .iter()
+                .map(|s| clients::Scope::parse(s.trim()))
+                .collect::<Result<Vec<_>, _>>()?;
+            let key = clients::add(
+                &database.open()?.connection(),
+                &SystemRandom::new(),
+                &name,
+                &scopes,
+            )?;
+            Ok(key)
+        }
+        ApiKeyCommand::List { database } => Ok(clients::describe(&clients::list(
+            &database.open()?.connection(),
+        )?)),
+        ApiKeyCommand::Revoke { name, database } => {
+            clients::revoke(&database.open()?.connection(), &name)?;
+            Ok(format!("revoked {name}; its next request is refused"))
         }
     }
 }

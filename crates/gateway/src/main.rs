@@ -40,6 +40,8 @@ fn main() {
         ),
         // Removes a demo bank's accounts from a data folder; no server.
         Some(AdminCommand::Demo(command)) => admin_done("demo", cli::run_demo(command)),
+        // The bank's API keys: added, listed, revoked; no server.
+        Some(AdminCommand::ApiKey(command)) => admin_done("api-key", cli::run_api_key(command)),
         None => {}
     }
     // Parsed again with each --config file's settings before the command

@@ -18,11 +18,10 @@ use tokio::task::JoinHandle;
 
 use crate::config::Config;
 use crate::console;
-use crate::crypto::{random_token, sha256};
+use crate::crypto::random_token;
 use crate::db::{Database, Db};
 use crate::error::{GatewayError, PROBLEM_JSON, Problem};
 use crate::hub::Hub;
-use crate::keys::{get_setting, put_setting};
 use crate::limits::{NonceIssuer, RateLimiter, ReplayCache, SignInLimiter};
 use crate::page_tokens::PageTokens;
 use crate::state::{AppState, Shared, client_ip};
@@ -183,56 +182,45 @@ fn make_files_private(data_dir: &Path) -> Result<(), GatewayError> {
     Ok(())
 }
 
-/// The bank API key: made on first run (or, on SQLite, when its file is
-/// gone), written to `<data-dir>/bank-api-key` (0600); only its SHA-256 is
-/// stored.
+/// The `initial` bank API key ([`bank::clients`]): made on first run (or,
+/// on SQLite, when its file is gone and the key was not revoked), written
+/// to `<data-dir>/bank-api-key` (0600); only its SHA-256 is stored.
 ///
-/// Reading and storing the hash is one write job, and writes are
-/// serialised across the gateways of a database, so gateways started at
-/// the same moment on one PostgreSQL make one key: the first stores its
-/// hash, the others find it. The key file then exists only in that
-/// gateway's data directory; a gateway of a shared database never replaces
-/// the key because its own directory lacks the file.
-async fn bank_key_hash(
+/// Storing it is one write job, and writes are serialised across the
+/// gateways of a database, so gateways started at the same moment on one
+/// PostgreSQL make one key: the first stores it, the others find keys
+/// there. The key file then exists only in that gateway's data directory;
+/// a gateway of a shared database never replaces the key because its own
+/// directory lacks the file.
+async fn initial_bank_key(
     db: &Arc<Db>,
     data_dir: &Path,
     rng: &SystemRandom,
-) -> Result<Vec<u8>, GatewayError> {
-    use strongroom_core::protocol::jose::{b64_decode, b64_encode};
+) -> Result<(), GatewayError> {
+    use bank::clients::{Initial, initial_key};
     let file = data_dir.join(BANK_API_KEY_FILE);
     let replace = !file.exists() && !db.is_shared();
     let key = format!("srk_{}", random_token(rng));
-    let ours = b64_encode(&sha256(key.as_bytes()));
-    // Written aside first: once our hash is stored, a key that no file
+    // Written aside first: once its hash is stored, a key that no file
     // holds would lock the bank out.
     let pending = data_dir.join(format!("{BANK_API_KEY_FILE}.new"));
     write_private_file(&pending, format!("{key}\n").as_bytes())?;
-    let candidate = ours.clone();
-    let stored = db
-        .write(move |c| match get_setting(c, "bank_api_key_sha256")? {
-            Some(hash) if !replace => Ok::<_, GatewayError>(hash),
-            _ => {
-                put_setting(c, "bank_api_key_sha256", &candidate)?;
-                Ok(candidate)
-            }
-        })
-        .await;
+    let stored = db.write(move |c| initial_key(c, &key, replace)).await;
     let outcome = match &stored {
-        Ok(hash) if *hash == ours => std::fs::rename(&pending, &file)
+        Ok(Initial::Stored) => std::fs::rename(&pending, &file)
             .map_err(|e| GatewayError::io(format!("writing {}", file.display()), e)),
         _ => std::fs::remove_file(&pending)
             .map_err(|e| GatewayError::io(format!("removing {}", pending.display()), e)),
     };
     let stored = stored?;
     outcome?;
-    if stored != ours && !file.exists() {
+    if stored == Initial::Kept && !file.exists() {
         tracing::warn!(
-            "the bank API key was made by another gateway sharing this database; \
-             its key file is in that gateway's data directory"
+            "no bank API key file here: the keys were made by another gateway sharing this \
+             database, or the initial key was revoked; add one with `strongroom-gateway api-key add`"
         );
     }
-    b64_decode(&stored)
-        .map_err(|_| GatewayError::Storage("the stored bank API key hash is not base64url".into()))
+    Ok(())
 }
 
 /// Rewrites error responses that are not already JSON or HTML (axum's own
@@ -417,10 +405,17 @@ pub fn router(state: Shared) -> Router {
     if state.config.bench {
         bank_api = bank_api.route("/bank/v1/bench/devices", post(bank::post_bench_device));
     }
-    let bank_api = bank_api.route_layer(middleware::from_fn_with_state(
-        Arc::clone(&state),
-        bank::require_bank_key,
-    ));
+    // The key check runs first (outermost), then a retried POST is
+    // answered from its Idempotency-Key before it reaches its handler.
+    let bank_api = bank_api
+        .route_layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            bank::idempotency::idempotent_posts,
+        ))
+        .route_layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            bank::require_bank_key,
+        ));
     Router::new()
         .route(
             "/.well-known/oauth-protected-resource",
@@ -492,7 +487,7 @@ pub async fn start(config: Config) -> Result<RunningGateway, GatewayError> {
     let db = Arc::new(Db::open(&database).await?);
     let signing = db.write(crate::keys::load_or_create).await?;
     let rng = SystemRandom::new();
-    let bank_key_hash = bank_key_hash(&db, &data_dir, &rng).await?;
+    initial_bank_key(&db, &data_dir, &rng).await?;
     let dummy_password = random_token(&rng);
     let hash_rng = rng.clone();
     let dummy_password_hash = tokio::task::spawn_blocking(move || {
@@ -561,7 +556,6 @@ pub async fn start(config: Config) -> Result<RunningGateway, GatewayError> {
         password_checks: Arc::new(tokio::sync::Semaphore::new(
             std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
         )),
-        bank_key_hash,
         links: links_tx,
         console_events: tokio::sync::broadcast::channel(256).0,
         shutdown: shutdown_rx,

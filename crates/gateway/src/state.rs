@@ -50,8 +50,6 @@ pub struct AppState {
     pub password_checks: Arc<tokio::sync::Semaphore>,
     /// The verification page's one-time tokens.
     pub pages: PageTokens,
-    /// SHA-256 of the bank API key.
-    pub bank_key_hash: Vec<u8>,
     /// Customer ids whose device just linked (the demo's scripted fraud
     /// check listens).
     pub links: mpsc::UnboundedSender<i64>,

@@ -1,27 +1,31 @@
 //! The bank integration API: what the bank's own systems call, with
-//! `Authorization: Bearer <bank API key>`. Customers, transactions (turned
+//! `Authorization: Bearer <bank API key>`, each key named and scoped
+//! ([`clients`]). Customers, transactions (turned
 //! into alerts by the rules), custom alerts, staff chat, fraud answers,
-//! pilot-feature flags, delivery status and key rotation. The key check
-//! and the small endpoints are here; customers, alerts and chat each have
+//! pilot-feature flags, delivery status and key rotation. Every POST takes
+//! an `Idempotency-Key` ([`idempotency`]). The key check and the small
+//! endpoints are here; customers, alerts and chat each have
 //! a module, and every body passes the checks of one.
 
 mod alerts;
 mod chat;
 mod checks;
+pub mod clients;
 mod customers;
+pub mod idempotency;
 
 use std::collections::{BTreeMap, HashMap};
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use strongroom_core::protocol::jose::b64_encode;
 
-use crate::crypto::{constant_time_eq, now_ms, now_s, random_bytes, random_token, sha256};
+use crate::crypto::{now_ms, now_s, random_bytes, random_token, sha256};
 use crate::error::{GatewayError, Problem};
 use crate::events::{enqueue, enqueue_for_customer, flags_event};
 use crate::sql::params;
@@ -43,10 +47,11 @@ pub use customers::{
 };
 use customers::{customer, known_customer};
 
-/// Refuses bank API calls without the bank API key.
+/// Refuses bank API calls without a live API key holding the call's
+/// scope ([`clients`]); lets the others through, named by their key.
 pub async fn require_bank_key(
     State(state): State<Shared>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
     let presented = request
@@ -54,22 +59,47 @@ pub async fn require_bank_key(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|k| sha256(k.trim().as_bytes()));
-    match presented {
-        Some(hash) if constant_time_eq(&hash, &state.bank_key_hash) => next.run(request).await,
-        _ => {
-            let mut response = Problem::new(
+        .map(str::to_owned);
+    let client = match presented {
+        Some(key) => state
+            .db
+            .read(move |c| clients::authenticate(c, &key))
+            .await
+            .map_err(Problem::from),
+        None => Ok(None),
+    };
+    let (name, scopes) = match client {
+        Ok(Some(client)) => client,
+        Ok(None) => {
+            let mut refused = Problem::new(
                 StatusCode::UNAUTHORIZED,
                 "unauthorized",
                 "the bank API needs Authorization: Bearer <bank API key>",
+            );
+            refused.www_authenticate = Some("Bearer");
+            return refused.into_response();
+        }
+        Err(problem) => return problem.into_response(),
+    };
+    // This layer runs for matched routes only: a route without a scope
+    // is refused rather than open to every key.
+    match clients::Scope::of_route(request.method(), request.uri().path()) {
+        Some(needed) if scopes.contains(&needed) => {}
+        Some(needed) => return clients::insufficient_scope(needed).into_response(),
+        None => {
+            return Problem::new(
+                StatusCode::FORBIDDEN,
+                "insufficient_scope",
+                "no API key scope grants this call",
             )
             .into_response();
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            response
         }
     }
+    // Whose Idempotency-Keys these are.
+    request
+        .extensions_mut()
+        .insert(idempotency::BankClient(name));
+    next.run(request).await
 }
 
 fn created(body: serde_json::Value) -> Response {

@@ -32,6 +32,8 @@ pub(super) const PG_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0008_calls.sql"),
     include_str!("../../migrations/postgres/0009_bank_idp.sql"),
     include_str!("../../migrations/postgres/0010_cluster.sql"),
+    include_str!("../../migrations/postgres/0011_idempotency.sql"),
+    include_str!("../../migrations/postgres/0012_api_clients.sql"),
 ];
 
 /// The NOTIFY channel the gateways announce committed changes on.

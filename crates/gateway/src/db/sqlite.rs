@@ -26,6 +26,8 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0008_calls.sql"),
     include_str!("../../migrations/0009_bank_idp.sql"),
     include_str!("../../migrations/0010_cluster.sql"),
+    include_str!("../../migrations/0011_idempotency.sql"),
+    include_str!("../../migrations/0012_api_clients.sql"),
 ];
 
 /// Reads running at once, and read connections kept. Bounding them keeps

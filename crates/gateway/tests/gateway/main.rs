@@ -8,6 +8,7 @@ mod support;
 
 mod adversarial;
 mod alerts;
+mod api_keys;
 mod bank_api;
 mod calls;
 mod chat;
@@ -16,6 +17,7 @@ mod console;
 mod delivery;
 mod device_grant;
 mod dpop;
+mod idempotency;
 mod limits;
 mod operations;
 mod startup;
