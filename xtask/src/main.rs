@@ -88,6 +88,7 @@ fn main() -> ExitCode {
         Some("bundle") => bundle(),
         Some("bench") => bench(&args[1..]),
         Some("fuzz") => fuzz::command(&args[1..]),
+        Some("openapi") => openapi(),
         _ => Err(usage()),
     };
     match result {
@@ -100,7 +101,7 @@ fn main() -> ExitCode {
 }
 
 fn usage() -> String {
-    "usage: cargo xtask <demo | test | bundle | bench (store | delivery | app | gateway-pg | call-status) [--json] | fuzz [--runs N] [--json] [--record] [--target NAME]>".into()
+    "usage: cargo xtask <demo | test | bundle | openapi | bench (store | delivery | app | gateway-pg | call-status) [--json] | fuzz [--runs N] [--json] [--record] [--target NAME]>".into()
 }
 
 fn root() -> PathBuf {
@@ -230,6 +231,38 @@ fn npm_ci(folder: &str, what: &str) -> Result {
     }
 }
 
+/// The bank API's OpenAPI description, checked in (and served by the
+/// gateway at /bank/v1/openapi.json).
+const OPENAPI: &str = "docs/bank-api.openapi.json";
+
+/// Validates the checked-in OpenAPI description against the OpenAPI 3.1
+/// schema, references resolved, with a validator that is not ours.
+fn validate_openapi() -> Result {
+    step("the bank API's OpenAPI description: validated by @seriousme/openapi-schema-validator");
+    run(Command::new("node").args(["tests/openapi/node_modules/.bin/validate-api", OPENAPI]))
+}
+
+/// `cargo xtask openapi`: writes the bank API's description from the code
+/// again (after a change to the API, for review in the diff), then
+/// validates it.
+fn openapi() -> Result {
+    step(&format!("write {OPENAPI} from the gateway's code"));
+    run(Command::new(cargo())
+        .args([
+            "test",
+            "--package",
+            "strongroom-gateway",
+            "--lib",
+            "bank::openapi::tests::the_checked_in_description_is_current",
+        ])
+        .env("STRONGROOM_WRITE_OPENAPI", "1"))?;
+    npm_ci(
+        "tests/openapi",
+        "the OpenAPI validator's locked modules, @seriousme/openapi-schema-validator",
+    )?;
+    validate_openapi()
+}
+
 /// tauri-driver bridges WebDriver to the app's WebKitGTK window.
 fn ensure_tauri_driver() -> Result {
     let home = env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
@@ -274,6 +307,10 @@ fn test_layers(timings: &mut layers::Timings, totals: &mut Totals) -> Result {
         ensure_tauri_driver()?;
         // The bank's OpenID provider the integration tests link through.
         npm_ci("tests/idp", "the test IdP's locked modules, oidc-provider")?;
+        npm_ci(
+            "tests/openapi",
+            "the OpenAPI validator's locked modules, @seriousme/openapi-schema-validator",
+        )?;
         build_ui()
     })?;
     timings.time("UI checks", || {
@@ -293,7 +330,10 @@ fn test_layers(timings: &mut layers::Timings, totals: &mut Totals) -> Result {
             "--",
             "-D",
             "warnings",
-        ]))
+        ]))?;
+        // Whether the checked-in copy is what the code describes is a unit
+        // test of the gateway (bank/openapi.rs), run in the unit layer.
+        validate_openapi()
     })?;
 
     // The packages' test installs an update signed with a key made for

@@ -1,7 +1,8 @@
 //! What must hold across every gateway sharing one PostgreSQL database
 //! (protocol section 15): a DPoP proof is accepted once, a client address
 //! has one request rate, a verification page's one-time token is taken
-//! once, every gateway accepts the DPoP nonces and page tokens any of them
+//! once, a guesser's failed sign-ins are counted together
+//! ([`crate::sign_ins`]), every gateway accepts the DPoP nonces and page tokens any of them
 //! made, and the cluster makes one bank API key.
 //!
 //! Why the database and not a design that needs no shared state: a load
@@ -181,6 +182,7 @@ pub fn start_sweeping(db: Arc<Db>, mut shutdown: watch::Receiver<bool>) {
                         &format!("DELETE FROM rate_buckets WHERE at_ms < {DB_NOW_MS} - ?1"),
                         [IDLE_BUCKET_MS],
                     )?;
+                    crate::sign_ins::sweep(c, now * 1000)?;
                     Ok(())
                 })
                 .await;

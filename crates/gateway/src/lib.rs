@@ -52,6 +52,7 @@ pub mod rules;
 pub mod scam_reports;
 pub mod server;
 pub mod settings;
+pub mod sign_ins;
 pub mod signals;
 pub mod sql;
 pub mod staff;

@@ -1,9 +1,10 @@
-//! Abuse limits kept in memory: request rate buckets, failed sign-in
-//! counters, the DPoP proof replay cache and the DPoP nonce.
+//! Abuse limits: request rate buckets, the DPoP proof replay cache and the
+//! DPoP nonce (kept in memory, or shared through PostgreSQL by a cluster),
+//! and the failed sign-in counters of [`crate::sign_ins`], re-exported.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use ring::hmac;
 use strongroom_core::protocol::jose::b64_encode;
@@ -102,189 +103,10 @@ pub fn source_key(ip: std::net::IpAddr) -> String {
     }
 }
 
-/// Failed sign-ins and wrong user codes within a window, by key.
-///
-/// Password guessing is slowed, never locked: a username's failures from
-/// one source (its address or /64) earn that source growing delays, and a
-/// source's failures over all usernames are capped; the username's owner,
-/// signing in from elsewhere, waits at most [`MAX_USER_DELAY`] however many
-/// guesses others make. A customer who signed in has a bounded number of
-/// wrong user codes, and so has each pending user code.
-#[derive(Debug, Default)]
-pub struct SignInLimiter {
-    failures: Mutex<HashMap<String, Vec<Instant>>>,
-}
-
-/// A wait as a person reads it: "3 seconds", "15 minutes".
-pub fn spoken(wait: Duration) -> String {
-    let s = wait.as_secs().max(1);
-    match s {
-        1 => "1 second".into(),
-        2..=90 => format!("{s} seconds"),
-        _ => format!("{} minutes", s.div_ceil(60)),
-    }
-}
-
-/// Failures of one username from one source before delays start.
-pub const FREE_FAILURES: usize = 3;
-/// The longest delay a username and source can earn.
-pub const MAX_SOURCE_DELAY: Duration = Duration::from_secs(15 * 60);
-/// Failures of one username from every source before delays start.
-pub const FREE_USER_FAILURES: usize = 10;
-/// The longest delay failures from other sources can impose on a username.
-pub const MAX_USER_DELAY: Duration = Duration::from_secs(30);
-/// Failures allowed per source in [`SIGN_IN_WINDOW`], whatever the names.
-pub const MAX_SOURCE_FAILURES: usize = 20;
-/// Wrong user codes allowed per signed-in customer, per source and per
-/// pending user code, in [`SIGN_IN_WINDOW`].
-pub const MAX_CODE_FAILURES: usize = 5;
-/// The window failures are counted over.
-pub const SIGN_IN_WINDOW: Duration = Duration::from_secs(15 * 60);
-
-/// The delay after `failures` failures, `free` of them without one:
-/// 1 s, 2 s, 4 s... up to `max`.
-fn growing_delay(failures: usize, free: usize, max: Duration) -> Duration {
-    if failures < free {
-        return Duration::ZERO;
-    }
-    let doublings = u32::try_from(failures - free).unwrap_or(u32::MAX).min(20);
-    Duration::from_secs(1u64 << doublings).min(max)
-}
-
-impl SignInLimiter {
-    fn with<T>(
-        &self,
-        f: impl FnOnce(&mut HashMap<String, Vec<Instant>>, Instant) -> T,
-    ) -> Option<T> {
-        let now = Instant::now();
-        let mut map = self.failures.lock().ok()?;
-        if map.len() > 100_000 {
-            map.retain(|_, v| v.iter().any(|t| now.duration_since(*t) < SIGN_IN_WINDOW));
-        }
-        Some(f(&mut map, now))
-    }
-
-    /// How long `key` must still wait: its recent failures against the
-    /// delay they earn, counted from the last one.
-    fn wait(
-        map: &mut HashMap<String, Vec<Instant>>,
-        now: Instant,
-        key: &str,
-        free: usize,
-        max: Duration,
-    ) -> Duration {
-        let Some(times) = map.get_mut(key) else {
-            return Duration::ZERO;
-        };
-        times.retain(|t| now.duration_since(*t) < SIGN_IN_WINDOW);
-        let (Some(last), n) = (times.last(), times.len()) else {
-            return Duration::ZERO;
-        };
-        growing_delay(n, free, max).saturating_sub(now.duration_since(*last))
-    }
-
-    /// Counts a password attempt for `username` from `source` (a
-    /// [`source_key`]) before the password is checked, if the limits allow
-    /// one now; otherwise `Err(how long to wait)` and nothing is counted.
-    /// Checking and counting happen under one lock, so parallel attempts
-    /// cannot all pass before any is counted. A successful attempt is
-    /// taken back with [`SignInLimiter::succeeded`].
-    pub fn begin(&self, username: &str, source: &str) -> Result<(), Duration> {
-        let name = username.to_lowercase();
-        self.with(|map, now| {
-            let pair = format!("us:{name}|{source}");
-            let user = format!("u:{name}");
-            let src = format!("s:{source}");
-            let wait = Self::wait(map, now, &pair, FREE_FAILURES, MAX_SOURCE_DELAY).max(
-                Self::wait(map, now, &user, FREE_USER_FAILURES, MAX_USER_DELAY),
-            );
-            if !wait.is_zero() {
-                return Err(wait.max(Duration::from_secs(1)));
-            }
-            if let Some(times) = map.get_mut(&src) {
-                times.retain(|t| now.duration_since(*t) < SIGN_IN_WINDOW);
-                if times.len() >= MAX_SOURCE_FAILURES {
-                    let oldest = times.first().copied().unwrap_or(now);
-                    return Err(SIGN_IN_WINDOW.saturating_sub(now.duration_since(oldest)));
-                }
-            }
-            for key in [pair, user, src] {
-                map.entry(key).or_default().push(now);
-            }
-            Ok(())
-        })
-        .unwrap_or(Err(Duration::from_secs(1)))
-    }
-
-    /// Forgets a username's failures from `source` after it signs in, and
-    /// takes back the attempt [`SignInLimiter::begin`] counted for the
-    /// username and the source.
-    pub fn succeeded(&self, username: &str, source: &str) {
-        let name = username.to_lowercase();
-        self.with(|map, _| {
-            map.remove(&format!("us:{name}|{source}"));
-            for key in [format!("u:{name}"), format!("s:{source}")] {
-                if let Some(v) = map.get_mut(&key) {
-                    v.pop();
-                    if v.is_empty() {
-                        map.remove(&key);
-                    }
-                }
-            }
-        });
-    }
-
-    /// Whether a signed-in `username` at `source` may try a user code now:
-    /// fewer than [`MAX_CODE_FAILURES`] wrong codes for the customer and
-    /// for the source in the window.
-    pub fn code_allowed(&self, username: &str, source: &str) -> bool {
-        let keys = [
-            format!("cu:{}", username.to_lowercase()),
-            format!("cs:{source}"),
-        ];
-        self.with(|map, now| {
-            keys.iter().all(|key| {
-                map.get_mut(key).is_none_or(|times| {
-                    times.retain(|t| now.duration_since(*t) < SIGN_IN_WINDOW);
-                    times.len() < MAX_CODE_FAILURES
-                })
-            })
-        })
-        .unwrap_or(false)
-    }
-
-    /// Counts a wrong user code by a signed-in `username` at `source`.
-    pub fn code_failed(&self, username: &str, source: &str) {
-        let keys = [
-            format!("cu:{}", username.to_lowercase()),
-            format!("cs:{source}"),
-        ];
-        self.with(|map, now| {
-            for key in keys {
-                map.entry(key).or_default().push(now);
-            }
-        });
-    }
-
-    /// Counts a failed sign-in that named the pending user `code`.
-    pub fn code_named_in_failure(&self, code: &str) {
-        self.with(|map, now| map.entry(format!("dc:{code}")).or_default().push(now));
-    }
-
-    /// Whether the pending user `code` may still be approved: fewer than
-    /// [`MAX_CODE_FAILURES`] failed sign-ins named it in the window. A code
-    /// someone is trying passwords with is spent; the customer's app starts
-    /// a new one.
-    pub fn code_usable(&self, code: &str) -> bool {
-        self.with(|map, now| {
-            map.get_mut(&format!("dc:{code}")).is_none_or(|times| {
-                times.retain(|t| now.duration_since(*t) < SIGN_IN_WINDOW);
-                times.len() < MAX_CODE_FAILURES
-            })
-        })
-        .unwrap_or(false)
-    }
-}
+pub use crate::sign_ins::{
+    FREE_FAILURES, FREE_USER_FAILURES, MAX_CODE_FAILURES, MAX_SOURCE_DELAY, MAX_SOURCE_FAILURES,
+    MAX_USER_DELAY, SIGN_IN_WINDOW, SignInLimiter, spoken,
+};
 
 /// DPoP proof ids seen within the proofs' allowed clock skew: a proof used
 /// twice is refused.
@@ -424,64 +246,6 @@ mod tests {
     }
 
     #[test]
-    fn sign_in_attempts_are_counted_before_checking_and_slow_only_the_guesser() {
-        let limiter = SignInLimiter::default();
-        // Attempts in flight at once are counted before any finishes: past
-        // the free ones, the next must wait.
-        for _ in 0..FREE_FAILURES {
-            assert!(limiter.begin("Alice", "1.2.3.4").is_ok());
-        }
-        let wait = limiter.begin("alice", "1.2.3.4").unwrap_err();
-        assert!(wait >= Duration::from_millis(900), "{wait:?}");
-        // Attack (adversarial review, finding 7): five wrong passwords
-        // locked the real customer out for 15 minutes. Her own address is
-        // not slowed by someone else's guesses.
-        assert!(
-            limiter.begin("alice", "5.6.7.8").is_ok(),
-            "the owner, elsewhere"
-        );
-        limiter.succeeded("alice", "5.6.7.8");
-        assert!(limiter.begin("bob", "1.2.3.4").is_ok(), "per username");
-        limiter.succeeded("bob", "1.2.3.4");
-    }
-
-    #[test]
-    fn delays_grow_and_are_capped() {
-        assert_eq!(growing_delay(2, 3, MAX_SOURCE_DELAY), Duration::ZERO);
-        assert_eq!(
-            growing_delay(3, 3, MAX_SOURCE_DELAY),
-            Duration::from_secs(1)
-        );
-        assert_eq!(
-            growing_delay(6, 3, MAX_SOURCE_DELAY),
-            Duration::from_secs(8)
-        );
-        assert_eq!(growing_delay(60, 3, MAX_SOURCE_DELAY), MAX_SOURCE_DELAY);
-        assert_eq!(growing_delay(40, 10, MAX_USER_DELAY), MAX_USER_DELAY);
-    }
-
-    #[test]
-    fn many_sources_delay_a_username_by_seconds_never_lock_it() {
-        let limiter = SignInLimiter::default();
-        // A botnet: one guess from each of many addresses.
-        for i in 0..100 {
-            let _ = limiter.begin("alice", &format!("10.0.{}.{}", i / 200, i % 200));
-        }
-        let wait = limiter.begin("alice", "192.0.2.1").unwrap_err();
-        assert!(wait <= MAX_USER_DELAY, "{wait:?}");
-    }
-
-    #[test]
-    fn a_source_is_capped_over_all_usernames() {
-        let limiter = SignInLimiter::default();
-        for i in 0..MAX_SOURCE_FAILURES {
-            assert!(limiter.begin(&format!("user{i}"), "1.2.3.4").is_ok());
-        }
-        assert!(limiter.begin("someone-else", "1.2.3.4").is_err());
-        assert!(limiter.begin("someone-else", "1.2.3.5").is_ok());
-    }
-
-    #[test]
     fn ipv6_sources_are_keyed_on_their_64() {
         let a: std::net::IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
         let b: std::net::IpAddr = "2001:db8:1:2:ffff:1:2:3".parse().unwrap();
@@ -490,38 +254,6 @@ mod tests {
         assert_ne!(source_key(a), source_key(c));
         let mapped: std::net::IpAddr = "::ffff:192.0.2.1".parse().unwrap();
         assert_eq!(source_key(mapped), "192.0.2.1");
-        let limiter = SignInLimiter::default();
-        for i in 0..MAX_SOURCE_FAILURES {
-            let rotated: std::net::IpAddr = format!("2001:db8:1:2::{:x}", i + 1).parse().unwrap();
-            assert!(
-                limiter
-                    .begin(&format!("u{i}"), &source_key(rotated))
-                    .is_ok()
-            );
-        }
-        assert!(
-            limiter.begin("u-next", &source_key(a)).is_err(),
-            "rotating within the /64 does not escape the cap"
-        );
-    }
-
-    #[test]
-    fn wrong_user_codes_are_bounded_per_customer_and_each_code_per_failure() {
-        let limiter = SignInLimiter::default();
-        for _ in 0..MAX_CODE_FAILURES {
-            assert!(limiter.code_allowed("alice", "1.2.3.4"));
-            limiter.code_failed("alice", "1.2.3.4");
-        }
-        assert!(!limiter.code_allowed("alice", "1.2.3.4"));
-        assert!(!limiter.code_allowed("alice", "5.6.7.8"), "per customer");
-        assert!(!limiter.code_allowed("bob", "1.2.3.4"), "per source");
-        assert!(limiter.code_allowed("bob", "5.6.7.8"));
-        for _ in 0..MAX_CODE_FAILURES {
-            assert!(limiter.code_usable("BCDFGHJK"));
-            limiter.code_named_in_failure("BCDFGHJK");
-        }
-        assert!(!limiter.code_usable("BCDFGHJK"));
-        assert!(limiter.code_usable("BCDFGHJL"));
     }
 
     #[test]

@@ -40,7 +40,8 @@ pub fn init(filter: &str) -> Result<(), GatewayError> {
 }
 
 /// Gives each request an id: a span every line logged for it carries, and
-/// the `X-Request-Id` header of its response. At `debug`, one line per
+/// the `X-Request-Id` header of its response. The span also names the bank
+/// API key a bank API call used (`api_client`, recorded by the key check). At `debug`, one line per
 /// request with its status and time; a failure (5xx) is logged at `error`
 /// by the handler that met it.
 pub async fn with_request_id(request: Request, next: Next) -> Response {
@@ -52,6 +53,7 @@ pub async fn with_request_id(request: Request, next: Next) -> Response {
         request_id = %id,
         method = %request.method(),
         path = %request.uri().path(),
+        api_client = tracing::field::Empty,
     );
     let started = Instant::now();
     let mut response = next.run(request).instrument(span.clone()).await;

@@ -3,12 +3,13 @@
 
 use serde::Deserialize;
 use strongroom_core::protocol::alert::{AlertEvent, AlertKind, AlertSeverity};
+use utoipa::ToSchema;
 
 /// How long the customer has to answer a fraud check, seconds.
 pub const FRAUD_CHECK_WINDOW_S: i64 = 600;
 
 /// Whether the transaction went through.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TransactionStatus {
     /// Authorised.
@@ -18,7 +19,7 @@ pub enum TransactionStatus {
 }
 
 /// Money out or money in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TransactionKind {
     /// A card purchase.
@@ -29,7 +30,7 @@ pub enum TransactionKind {
 }
 
 /// A transaction as the bank's core system reports it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Transaction {
     /// The customer's username.

@@ -20,11 +20,12 @@ use crate::error::{GatewayError, Problem};
 use crate::state::Shared;
 
 /// One report, as the console and the bank API show it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct ScamReport {
     /// The device's id for it.
     pub id: String,
-    /// The customer's row id.
+    /// The customer's row id (not shown to the bank).
+    #[serde(skip)]
     pub customer_id: i64,
     /// Their username.
     pub customer: String,
@@ -159,8 +160,27 @@ pub fn mark_handled(
     Ok(changed > 0)
 }
 
+/// Scam-call reports, oldest first.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ScamReports {
+    /// The reports.
+    pub reports: Vec<ScamReport>,
+}
+
 /// `GET /bank/v1/scam-reports[?customer=]`: every report (of one
 /// customer), oldest first.
+#[utoipa::path(
+    get,
+    path = "/bank/v1/scam-reports",
+    tag = "answers",
+    summary = "Customers' reports of calls from someone claiming to be the bank",
+    description = "Every report, handled or not, oldest first; of one customer with ?customer=.",
+    params(("customer" = Option<String>, Query, description = "Only this customer's reports")),
+    responses(
+        (status = 200, description = "The reports", body = ScamReports),
+        (status = 404, description = "No such customer", body = crate::bank::openapi::ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn get_scam_reports(
     State(state): State<Shared>,
     Query(query): Query<HashMap<String, String>>,
@@ -191,20 +211,5 @@ pub async fn get_scam_reports(
             Ok(rows)
         })
         .await?;
-    let reports: Vec<serde_json::Value> = reports
-        .into_iter()
-        .map(|r| {
-            serde_json::json!({
-                "id": r.id,
-                "customer": r.customer,
-                "called_at": r.called_at,
-                "caller_number": r.caller_number,
-                "note": r.note,
-                "shown_status": r.shown_status,
-                "received_at": r.received_at,
-                "handled_at": r.handled_at,
-            })
-        })
-        .collect();
-    Ok(Json(serde_json::json!({ "reports": reports })).into_response())
+    Ok(Json(ScamReports { reports }).into_response())
 }

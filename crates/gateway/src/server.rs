@@ -365,6 +365,9 @@ pub fn router(state: Shared) -> Router {
         .route("/console/audit", get(console::audit_page))
         .route("/console/audit.csv", get(console::audit_csv))
         .route("/ssf/events", post(crate::signals::push))
+        // The bank API's description: public, as integrators read it
+        // before they hold a key.
+        .route("/bank/v1/openapi.json", get(bank::openapi::get_openapi))
         .route_layer(middleware::from_fn_with_state(
             Arc::clone(&state),
             limit_by_ip,
@@ -541,6 +544,7 @@ pub async fn start(config: Config) -> Result<RunningGateway, GatewayError> {
     let state: Shared = Arc::new(AppState {
         limiter: RateLimiter::for_database(config.rate_limit, &db),
         replay: ReplayCache::for_database(&db),
+        sign_ins: SignInLimiter::for_database(&db),
         pages: PageTokens::for_database(&db, page_key),
         nonces: NonceIssuer::with_key(nonce_key),
         config: config.clone(),
@@ -552,7 +556,6 @@ pub async fn start(config: Config) -> Result<RunningGateway, GatewayError> {
         hub: Arc::new(Hub::default()),
         rng: rng.clone(),
         signing: RwLock::new(signing),
-        sign_ins: SignInLimiter::default(),
         password_checks: Arc::new(tokio::sync::Semaphore::new(
             std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
         )),

@@ -179,7 +179,7 @@ pub async fn sign_in(State(state): State<Shared>, request: Request) -> Response 
     };
     // Counted before hashing, so parallel attempts cannot all slip under
     // the limit; taken back on success.
-    if let Err(wait) = state.sign_ins.begin(&username, &ip) {
+    if let Err(wait) = state.sign_ins.begin(&username, &ip).await {
         return too_many(
             sign_in_page(
                 &state,
@@ -220,7 +220,7 @@ pub async fn sign_in(State(state): State<Shared>, request: Request) -> Response 
     let Some((customer_id, _)) = customer.filter(|_| ok) else {
         // Someone trying passwords with a code they saw spends that code.
         if let Some(code) = normalize_user_code(&typed_code) {
-            state.sign_ins.code_named_in_failure(&code);
+            state.sign_ins.code_named_in_failure(&code).await;
         }
         return sign_in_page(
             &state,
@@ -229,11 +229,11 @@ pub async fn sign_in(State(state): State<Shared>, request: Request) -> Response 
             Some("The username or password is not right."),
         );
     };
-    state.sign_ins.succeeded(&username, &ip);
+    state.sign_ins.succeeded(&username, &ip).await;
     // User codes are guessable in principle (RFC 8628 section 5.1): wrong
     // ones are counted per customer and per source, even after a valid
     // sign-in.
-    if !state.sign_ins.code_allowed(&username, &ip) {
+    if !state.sign_ins.code_allowed(&username, &ip).await {
         return too_many(
             sign_in_page(
                 &state,
@@ -245,7 +245,7 @@ pub async fn sign_in(State(state): State<Shared>, request: Request) -> Response 
         );
     }
     let Some(code) = normalize_user_code(&typed_code) else {
-        state.sign_ins.code_failed(&username, &ip);
+        state.sign_ins.code_failed(&username, &ip).await;
         return sign_in_page(
             &state,
             StatusCode::BAD_REQUEST,
@@ -253,7 +253,7 @@ pub async fn sign_in(State(state): State<Shared>, request: Request) -> Response 
             Some("That code is not right. Check the code the app shows."),
         );
     };
-    if !state.sign_ins.code_usable(&code) {
+    if !state.sign_ins.code_usable(&code).await {
         return sign_in_page(
             &state,
             StatusCode::BAD_REQUEST,
@@ -278,7 +278,7 @@ pub async fn sign_in(State(state): State<Shared>, request: Request) -> Response 
         .ok()
         .flatten();
     let Some(scope) = pending else {
-        state.sign_ins.code_failed(&username, &ip);
+        state.sign_ins.code_failed(&username, &ip).await;
         return sign_in_page(
             &state,
             StatusCode::BAD_REQUEST,

@@ -8,10 +8,11 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use strongroom_core::protocol::alert::{AlertEvent, AlertKind, AlertSeverity};
 use strongroom_core::protocol::frames::DeviceEvent;
 use strongroom_core::protocol::jose::MAX_JWS_BYTES;
+use utoipa::{IntoParams, ToSchema};
 
 use super::checks::{check_alert_event, check_compact_jws, check_transaction, invalid, json};
 use super::customers::{customer, customer_subject, known_customer};
@@ -84,29 +85,65 @@ pub async fn record_transaction(
     issue_alerts(state, customer.id, alerts).await
 }
 
+/// An alert made: its id (the JWS's `jti`) and kind.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AlertMade {
+    /// The alert's id, as fraud answers and delivery states name it.
+    pub id: String,
+    /// Its kind.
+    #[schema(schema_with = super::openapi::alert_kind_schema)]
+    pub kind: &'static str,
+}
+
+/// The alerts a transaction raised.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TransactionAlerts {
+    /// None, one, or several (a fraud check replaces the separate ones).
+    pub alerts: Vec<AlertMade>,
+}
+
 /// `POST /bank/v1/transactions`.
+#[utoipa::path(
+    post,
+    path = "/bank/v1/transactions",
+    tag = "alerts",
+    summary = "Report a card transaction",
+    description = "The gateway's rules decide the alerts, with the customer's thresholds: \
+        purchase, card not present, foreign, declined, low balance, deposit; a purchase that \
+        is card-not-present, foreign and over the threshold raises one fraud check instead.",
+    request_body = Transaction,
+    responses(
+        (status = 201, description = "The alerts raised, each sent to every device", body = TransactionAlerts),
+        (status = 404, description = "No such customer", body = super::openapi::ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn post_transaction(
     State(state): State<Shared>,
     body: Bytes,
 ) -> Result<Response, Problem> {
     let tx: Transaction = json(&body)?;
     let alerts = record_transaction(&state, tx).await?;
-    let list: Vec<_> = alerts
+    let alerts = alerts
         .iter()
-        .map(|a| serde_json::json!({ "id": a.id, "kind": a.kind.name() }))
+        .map(|a| AlertMade {
+            id: a.id.clone(),
+            kind: a.kind.name(),
+        })
         .collect();
-    Ok(created(serde_json::json!({ "alerts": list })))
+    Ok(created(TransactionAlerts { alerts }))
 }
 
 /// A custom alert from the bank.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAlert {
     /// The customer's username.
     pub customer: String,
     /// Any alert kind.
+    #[schema(schema_with = super::openapi::alert_kind_schema)]
     pub kind: AlertKind,
     /// How urgent.
+    #[schema(schema_with = super::openapi::severity_schema)]
     pub severity: AlertSeverity,
     /// What the customer reads, plain text.
     pub text: String,
@@ -131,6 +168,19 @@ pub struct NewAlert {
 }
 
 /// `POST /bank/v1/alerts`.
+#[utoipa::path(
+    post,
+    path = "/bank/v1/alerts",
+    tag = "alerts",
+    summary = "Send an alert of any kind",
+    description = "Signed by the gateway with the bank's key and sent to every device of the \
+        customer. A fraud check without `respond_by` is answerable for 10 minutes.",
+    request_body = NewAlert,
+    responses(
+        (status = 201, description = "Sent", body = AlertMade),
+        (status = 404, description = "No such customer", body = super::openapi::ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn post_alert(State(state): State<Shared>, body: Bytes) -> Result<Response, Problem> {
     let new: NewAlert = json(&body)?;
     let customer_id = known_customer(&state, &new.customer).await?;
@@ -151,13 +201,14 @@ pub async fn post_alert(State(state): State<Shared>, body: Bytes) -> Result<Resp
     };
     let signed = issue_alerts(&state, customer_id, vec![(new.kind, event)]).await?;
     let id = signed.first().map(|a| a.id.clone()).unwrap_or_default();
-    Ok(created(
-        serde_json::json!({ "id": id, "kind": new.kind.name() }),
-    ))
+    Ok(created(AlertMade {
+        id,
+        kind: new.kind.name(),
+    }))
 }
 
 /// An alert the bank signed itself (say, in its own HSM), to forward as is.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SignedAlertForward {
     /// The customer's username.
@@ -166,10 +217,33 @@ pub struct SignedAlertForward {
     pub jws: String,
 }
 
+/// A signed alert forwarded.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignedAlertSent {
+    /// The alert's `jti`, when its payload named one and a known kind
+    /// (then fraud answers and delivery states follow it).
+    pub id: Option<String>,
+    /// How many devices it was put on the stream of.
+    pub devices: usize,
+}
+
 /// `POST /bank/v1/signed-alerts`: delivers a JWS the bank signed elsewhere
 /// to every device of the customer, unchanged. The gateway checks only its
 /// shape (the devices verify it); when its payload names an alert id and
 /// kind, the alert is recorded so fraud answers and delivery status work.
+#[utoipa::path(
+    post,
+    path = "/bank/v1/signed-alerts",
+    tag = "alerts",
+    summary = "Forward an alert the bank signed itself",
+    description = "The compact JWS goes unchanged to every device of the customer, which \
+        verifies it against the bank's published keys; the gateway checks only its shape.",
+    request_body = SignedAlertForward,
+    responses(
+        (status = 201, description = "Forwarded", body = SignedAlertSent),
+        (status = 404, description = "No such customer", body = super::openapi::ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn post_signed_alert(
     State(state): State<Shared>,
     body: Bytes,
@@ -211,17 +285,57 @@ pub async fn post_signed_alert(
         })
         .await?;
     state.hub.notify_all(&committed);
-    Ok(created(
-        serde_json::json!({ "id": id, "devices": committed.len() }),
-    ))
+    Ok(created(SignedAlertSent {
+        id,
+        devices: committed.len(),
+    }))
 }
 
 /// One device's copy of an alert: device id, event number, the device's
 /// acknowledged number, when it was delivered and acknowledged.
 type DeliveryRow = (String, u64, u64, Option<i64>, Option<i64>);
 
+/// One device's copy of an alert.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Delivery {
+    /// The device.
+    pub device_id: String,
+    /// The alert's event number on that device's stream.
+    pub seq: u64,
+    /// Whether it was written to the device's stream (an acknowledgement
+    /// implies it).
+    pub delivered: bool,
+    /// When, in milliseconds since the Unix epoch, if recorded.
+    pub delivered_at_ms: Option<i64>,
+    /// Whether the device acknowledged it.
+    pub acked: bool,
+    /// When, in milliseconds since the Unix epoch.
+    pub acked_at_ms: Option<i64>,
+}
+
+/// What became of an alert, per device of the customer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Deliveries {
+    /// The alert.
+    pub alert_id: String,
+    /// One entry per device it was sent to, by device id.
+    pub deliveries: Vec<Delivery>,
+}
+
 /// `GET /bank/v1/deliveries?alert_id=`: per device, the event number and
 /// whether it was written to the stream and acknowledged.
+#[utoipa::path(
+    get,
+    path = "/bank/v1/deliveries",
+    tag = "alerts",
+    summary = "What became of an alert",
+    params(("alert_id" = String, Query, description = "The alert's id")),
+    responses(
+        (status = 200, description = "Per device", body = Deliveries),
+        (status = 400, description = "No alert_id", body = super::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "No such alert", body = super::openapi::ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn get_deliveries(
     State(state): State<Shared>,
     Query(query): Query<HashMap<String, String>>,
@@ -259,26 +373,78 @@ pub async fn get_deliveries(
         })
         .await?
         .ok_or_else(|| Problem::not_found("no alert with this id"))?;
-    let deliveries: Vec<_> = rows
+    let deliveries = rows
         .into_iter()
-        .map(|(device, seq, acked, delivered_at, acked_at)| {
+        .map(|(device_id, seq, acked, delivered_at, acked_at)| {
             let acked = seq <= acked;
-            serde_json::json!({
-                "device_id": device,
-                "seq": seq,
+            Delivery {
+                device_id,
+                seq,
                 // An acknowledgement implies delivery, even if the record
                 // of the delivery itself was lost.
-                "delivered": acked || delivered_at.is_some(),
-                "delivered_at_ms": delivered_at,
-                "acked": acked,
-                "acked_at_ms": acked_at.filter(|_| acked),
-            })
+                delivered: acked || delivered_at.is_some(),
+                delivered_at_ms: delivered_at,
+                acked,
+                acked_at_ms: acked_at.filter(|_| acked),
+            }
         })
         .collect();
-    Ok(Json(serde_json::json!({ "alert_id": alert_id, "deliveries": deliveries })).into_response())
+    Ok(Json(Deliveries {
+        alert_id,
+        deliveries,
+    })
+    .into_response())
+}
+
+/// A customer's answer to a fraud check (or a security-detail change).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FraudAnswer {
+    /// The alert answered.
+    pub alert_id: String,
+    /// `me` (it was me) or `not_me`.
+    pub answer: String,
+    /// When the customer answered, seconds since the Unix epoch, as the
+    /// device signed it.
+    pub answered_at: i64,
+    /// The device that answered.
+    pub device_id: String,
+    /// The RFC 7638 thumbprint of the DPoP key that proved the answer.
+    pub device_jkt: String,
+    /// When the gateway received it, milliseconds since the Unix epoch.
+    pub received_at: i64,
+}
+
+/// A customer's answers, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FraudAnswers {
+    /// The answers.
+    pub answers: Vec<FraudAnswer>,
+}
+
+/// The `?customer=` of a customer's reads, as the description shows it
+/// (the handlers read it with [`super::query_customer`], which also
+/// refuses an empty one).
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CustomerQuery {
+    /// The customer's username.
+    pub customer: String,
 }
 
 /// `GET /bank/v1/fraud-answers?customer=`.
+#[utoipa::path(
+    get,
+    path = "/bank/v1/fraud-answers",
+    tag = "answers",
+    summary = "A customer's answers to fraud checks",
+    description = "Each with the device and the DPoP key thumbprint that proved it, oldest first.",
+    params(CustomerQuery),
+    responses(
+        (status = 200, description = "The answers", body = FraudAnswers),
+        (status = 400, description = "No customer", body = super::openapi::ProblemDetails, content_type = "application/problem+json"),
+        (status = 404, description = "No such customer", body = super::openapi::ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn get_fraud_answers(
     State(state): State<Shared>,
     Query(query): Query<HashMap<String, String>>,
@@ -286,24 +452,24 @@ pub async fn get_fraud_answers(
     let customer_id = known_customer(&state, &query_customer(&query)?).await?;
     let answers = state
         .db
-        .read(move |c| -> Result<Vec<serde_json::Value>, GatewayError> {
+        .read(move |c| -> Result<Vec<FraudAnswer>, GatewayError> {
             let mut stmt = c.prepare(
                 "SELECT f.alert_id, f.answer, f.answered_at, f.device_id, f.device_jkt, f.received_at
                  FROM fraud_answers f JOIN alerts a ON a.id = f.alert_id
                  WHERE a.customer_id = ?1 ORDER BY f.received_at",
             )?;
             let rows = stmt.query_map([customer_id], |r| {
-                Ok(serde_json::json!({
-                    "alert_id": r.get::<_, String>(0)?,
-                    "answer": r.get::<_, String>(1)?,
-                    "answered_at": r.get::<_, i64>(2)?,
-                    "device_id": r.get::<_, String>(3)?,
-                    "device_jkt": r.get::<_, String>(4)?,
-                    "received_at": r.get::<_, i64>(5)?,
-                }))
+                Ok(FraudAnswer {
+                    alert_id: r.get(0)?,
+                    answer: r.get(1)?,
+                    answered_at: r.get(2)?,
+                    device_id: r.get(3)?,
+                    device_jkt: r.get(4)?,
+                    received_at: r.get(5)?,
+                })
             })?;
             Ok(rows.collect::<Result<_, _>>()?)
         })
         .await?;
-    Ok(Json(serde_json::json!({ "answers": answers })).into_response())
+    Ok(Json(FraudAnswers { answers }).into_response())
 }

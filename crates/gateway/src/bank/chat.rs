@@ -10,10 +10,11 @@ use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use strongroom_core::protocol::frames::{
     ChatAuthor, ChatMessage, DeviceEvent, MAX_CHAT_BODY_BYTES,
 };
+use utoipa::ToSchema;
 
 use super::checks::{MAX_REF_BYTES, check_label, check_shown_text, invalid, json};
 use super::customers::known_customer;
@@ -25,7 +26,7 @@ use crate::sql::params;
 use crate::state::Shared;
 
 /// A staff chat message.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StaffMessage {
     /// The customer's username.
@@ -36,12 +37,34 @@ pub struct StaffMessage {
     pub body: String,
 }
 
+/// A staff message sent.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChatSent {
+    /// The message's id in the conversation.
+    pub bank_message_id: String,
+}
+
 /// `POST /bank/v1/chat`: a staff message to every device of the customer.
+#[utoipa::path(
+    post,
+    path = "/bank/v1/chat",
+    tag = "chat",
+    summary = "Send a staff message to a customer",
+    description = "Stored in the customer's conversation and sent to every device of theirs.",
+    request_body = StaffMessage,
+    responses(
+        (status = 201, description = "Sent", body = ChatSent),
+        (status = 404, description = "No such customer", body = super::openapi::ProblemDetails,
+            content_type = "application/problem+json"),
+    ),
+)]
 pub async fn post_chat(State(state): State<Shared>, body: Bytes) -> Result<Response, Problem> {
     let message: StaffMessage = json(&body)?;
     let customer_id = known_customer(&state, &message.customer).await?;
     let id = send_staff_message(&state, customer_id, message.author, message.body).await?;
-    Ok(created(serde_json::json!({ "bank_message_id": id })))
+    Ok(created(ChatSent {
+        bank_message_id: id,
+    }))
 }
 
 /// Stores a staff message in a customer's conversation and puts it on the
@@ -102,7 +125,49 @@ pub async fn send_staff_message(
     Ok(id)
 }
 
+/// One message of a conversation.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChatEntry {
+    /// Its id.
+    pub bank_message_id: String,
+    /// The app's own id for a customer's message (its retries share it).
+    pub client_id: Option<String>,
+    /// `customer` or `staff`.
+    pub from: String,
+    /// Who wrote it, as shown.
+    pub author: String,
+    /// The text.
+    pub body: String,
+    /// When it was sent, milliseconds since the Unix epoch.
+    pub sent_at: i64,
+    /// The device a customer wrote from.
+    pub device_id: Option<String>,
+}
+
+/// A customer's conversation, oldest first (the first 1,000 messages).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Conversation {
+    /// The customer's username.
+    pub customer: String,
+    /// The messages.
+    pub messages: Vec<ChatEntry>,
+}
+
 /// `GET /bank/v1/chat?customer=`: the conversation, oldest first.
+#[utoipa::path(
+    get,
+    path = "/bank/v1/chat",
+    tag = "chat",
+    summary = "A customer's conversation",
+    params(super::alerts::CustomerQuery),
+    responses(
+        (status = 200, description = "The conversation", body = Conversation),
+        (status = 400, description = "No customer", body = super::openapi::ProblemDetails,
+            content_type = "application/problem+json"),
+        (status = 404, description = "No such customer", body = super::openapi::ProblemDetails,
+            content_type = "application/problem+json"),
+    ),
+)]
 pub async fn get_chat(
     State(state): State<Shared>,
     Query(query): Query<HashMap<String, String>>,
@@ -111,24 +176,28 @@ pub async fn get_chat(
     let customer_id = known_customer(&state, &username).await?;
     let messages = state
         .db
-        .read(move |c| -> Result<Vec<serde_json::Value>, GatewayError> {
+        .read(move |c| -> Result<Vec<ChatEntry>, GatewayError> {
             let mut stmt = c.prepare(
                 "SELECT id, client_id, author_role, author, body, sent_at, device_id FROM chat_messages
                  WHERE customer_id = ?1 ORDER BY sent_at, id LIMIT 1000",
             )?;
             let rows = stmt.query_map([customer_id], |r| {
-                Ok(serde_json::json!({
-                    "bank_message_id": r.get::<_, String>(0)?,
-                    "client_id": r.get::<_, Option<String>>(1)?,
-                    "from": r.get::<_, String>(2)?,
-                    "author": r.get::<_, String>(3)?,
-                    "body": r.get::<_, String>(4)?,
-                    "sent_at": r.get::<_, i64>(5)?,
-                    "device_id": r.get::<_, Option<String>>(6)?,
-                }))
+                Ok(ChatEntry {
+                    bank_message_id: r.get(0)?,
+                    client_id: r.get(1)?,
+                    from: r.get(2)?,
+                    author: r.get(3)?,
+                    body: r.get(4)?,
+                    sent_at: r.get(5)?,
+                    device_id: r.get(6)?,
+                })
             })?;
             Ok(rows.collect::<Result<_, _>>()?)
         })
         .await?;
-    Ok(Json(serde_json::json!({ "customer": username, "messages": messages })).into_response())
+    Ok(Json(Conversation {
+        customer: username,
+        messages,
+    })
+    .into_response())
 }

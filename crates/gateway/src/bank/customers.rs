@@ -8,7 +8,8 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use super::checks::{check_amount, check_shown_text, invalid, json, valid_country, valid_username};
 use super::created;
@@ -37,7 +38,7 @@ pub(super) async fn known_customer(state: &Shared, username: &str) -> Result<i64
 }
 
 /// A new customer.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCustomer {
     /// Sign-in name: lower-case letters, digits, `.`, `_`, `-`.
@@ -143,12 +144,32 @@ pub async fn create_customer(state: &Shared, new: NewCustomer) -> Result<bool, P
         .map_err(Problem::from)
 }
 
+/// A customer made.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CustomerCreated {
+    /// Their username.
+    pub username: String,
+}
+
 /// `POST /bank/v1/customers`.
+#[utoipa::path(
+    post,
+    path = "/bank/v1/customers",
+    tag = "customers",
+    summary = "Create a customer",
+    description = "A customer who can then link the app: with a web banking password for the \
+        gateway's own sign-in page, or with their subject at the bank's identity provider.",
+    request_body = NewCustomer,
+    responses(
+        (status = 201, description = "Created", body = CustomerCreated),
+        (status = 409, description = "The username, or the idp_subject, is taken", body = super::openapi::ProblemDetails, content_type = "application/problem+json"),
+    ),
+)]
 pub async fn post_customer(State(state): State<Shared>, body: Bytes) -> Result<Response, Problem> {
     let new: NewCustomer = json(&body)?;
     let username = new.username.clone();
     if create_customer(&state, new).await? {
-        Ok(created(serde_json::json!({ "username": username })))
+        Ok(created(CustomerCreated { username }))
     } else {
         Err(Problem::new(
             StatusCode::CONFLICT,

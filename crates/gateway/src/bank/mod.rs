@@ -13,6 +13,7 @@ mod checks;
 pub mod clients;
 mod customers;
 pub mod idempotency;
+pub mod openapi;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -22,8 +23,9 @@ use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use strongroom_core::protocol::jose::b64_encode;
+use utoipa::ToSchema;
 
 use crate::crypto::{now_ms, now_s, random_bytes, random_token, sha256};
 use crate::error::{GatewayError, Problem};
@@ -31,10 +33,13 @@ use crate::events::{enqueue, enqueue_for_customer, flags_event};
 use crate::sql::params;
 use crate::state::Shared;
 pub use alerts::{
-    NewAlert, SignedAlertForward, get_deliveries, get_fraud_answers, issue_alerts, post_alert,
-    post_signed_alert, post_transaction, record_transaction,
+    AlertMade, CustomerQuery, Deliveries, Delivery, FraudAnswer, FraudAnswers, NewAlert,
+    SignedAlertForward, SignedAlertSent, TransactionAlerts, get_deliveries, get_fraud_answers,
+    issue_alerts, post_alert, post_signed_alert, post_transaction, record_transaction,
 };
-pub use chat::{StaffMessage, get_chat, post_chat, send_staff_message};
+pub use chat::{
+    ChatEntry, ChatSent, Conversation, StaffMessage, get_chat, post_chat, send_staff_message,
+};
 use checks::invalid;
 pub use checks::{MAX_ALERT_TEXT_BYTES, MAX_AMOUNT_MINOR, MAX_REF_BYTES};
 pub(crate) use checks::{
@@ -42,8 +47,8 @@ pub(crate) use checks::{
     check_transaction, json, valid_country, valid_username,
 };
 pub use customers::{
-    NewCustomer, create_customer, customer_id, customer_subject, new_subject, post_customer,
-    subject_of,
+    CustomerCreated, NewCustomer, create_customer, customer_id, customer_subject, new_subject,
+    post_customer, subject_of,
 };
 use customers::{customer, known_customer};
 
@@ -95,14 +100,16 @@ pub async fn require_bank_key(
             .into_response();
         }
     }
-    // Whose Idempotency-Keys these are.
+    // Every log line of this call names the key's holder; and its
+    // Idempotency-Keys are theirs.
+    tracing::Span::current().record("api_client", name.as_str());
     request
         .extensions_mut()
         .insert(idempotency::BankClient(name));
     next.run(request).await
 }
 
-fn created(body: serde_json::Value) -> Response {
+fn created<T: serde::Serialize>(body: T) -> Response {
     (StatusCode::CREATED, Json(body)).into_response()
 }
 
@@ -119,7 +126,7 @@ fn query_customer(query: &HashMap<String, String>) -> Result<String, Problem> {
 pub const MAX_FLAGS: usize = 64;
 
 /// Pilot features to switch on or off.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FlagsUpdate {
     /// The customer's username.
@@ -128,7 +135,30 @@ pub struct FlagsUpdate {
     pub flags: BTreeMap<String, bool>,
 }
 
+/// A customer's pilot features after a change: the complete set.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Flags {
+    /// Every feature the customer has, on or off.
+    pub flags: BTreeMap<String, bool>,
+}
+
 /// `POST /bank/v1/flags`: merges and sends the complete set to every device.
+#[utoipa::path(
+    post,
+    path = "/bank/v1/flags",
+    tag = "operations",
+    summary = "Switch pilot features for a customer",
+    description = "Merges the given features into the customer's set and sends the complete \
+        set to every device of theirs.",
+    request_body = FlagsUpdate,
+    responses(
+        (status = 200, description = "The complete set", body = Flags),
+        (status = 404, description = "No such customer", body = openapi::ProblemDetails,
+            content_type = "application/problem+json"),
+        (status = 422, description = "More than 64 features, or a name over 64 bytes", body = openapi::ProblemDetails,
+            content_type = "application/problem+json"),
+    ),
+)]
 pub async fn post_flags(State(state): State<Shared>, body: Bytes) -> Result<Response, Problem> {
     let update: FlagsUpdate = json(&body)?;
     if update.flags.keys().any(|k| k.is_empty() || k.len() > 64) || update.flags.len() > 64 {
@@ -140,7 +170,7 @@ pub async fn post_flags(State(state): State<Shared>, body: Bytes) -> Result<Resp
         .write(move |c| merge_flags(c, customer_id, &update.flags))
         .await?;
     state.hub.notify_all(&committed);
-    Ok(Json(serde_json::json!({ "flags": flags })).into_response())
+    Ok(Json(Flags { flags }).into_response())
 }
 
 /// Merges `changes` into a customer's pilot flags, stores the set and puts
@@ -178,8 +208,29 @@ pub fn merge_flags(
     Ok((flags, committed))
 }
 
+/// A rotation's outcome.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Rotated {
+    /// The new signing key's id.
+    pub kid: String,
+    /// The published keys (JWK, RFC 7517), the new one first.
+    #[schema(value_type = Vec<Object>)]
+    pub keys: Vec<serde_json::Value>,
+    /// How many devices the signed statement was sent to.
+    pub devices: usize,
+}
+
 /// `POST /bank/v1/keys/rotate`: a new signing key, announced to every
 /// device in a statement signed by the current one.
+#[utoipa::path(
+    post,
+    path = "/bank/v1/keys/rotate",
+    tag = "operations",
+    summary = "Rotate the alert signing key",
+    description = "Makes a new signing key and announces it to every device in a statement \
+        signed by the current one; the old key stays published for the alerts it signed.",
+    responses((status = 200, description = "The new key", body = Rotated)),
+)]
 pub async fn post_rotate(State(state): State<Shared>) -> Result<Response, Problem> {
     let issuer = state.issuer.clone();
     let (signing, committed) = state
@@ -190,10 +241,18 @@ pub async fn post_rotate(State(state): State<Shared>) -> Result<Response, Proble
     let keys = signing.published.clone();
     state.set_signing(signing);
     state.hub.notify_all(&committed);
-    Ok(
-        Json(serde_json::json!({ "kid": kid, "keys": keys.keys, "devices": committed.len() }))
-            .into_response(),
-    )
+    let keys = keys
+        .keys
+        .iter()
+        .map(serde_json::to_value)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| Problem::internal(&e))?;
+    Ok(Json(Rotated {
+        kid,
+        keys,
+        devices: committed.len(),
+    })
+    .into_response())
 }
 
 /// A load-test device.

@@ -141,7 +141,7 @@ pub async fn sign_in(State(state): State<Shared>, request: Request) -> Response 
     };
     // Staff and customers share the failed-attempt limiter, apart.
     let limiter_key = format!("staff:{username}");
-    if let Err(wait) = state.sign_ins.begin(&limiter_key, &ip) {
+    if let Err(wait) = state.sign_ins.begin(&limiter_key, &ip).await {
         return crate::web::too_many(
             sign_in_page(
                 &state,
@@ -179,7 +179,7 @@ pub async fn sign_in(State(state): State<Shared>, request: Request) -> Response 
         .await;
     match opened {
         Ok(Some(session)) => {
-            state.sign_ins.succeeded(&limiter_key, &ip);
+            state.sign_ins.succeeded(&limiter_key, &ip).await;
             let mut r = see_other("/console");
             set_session_cookie(&mut r, &session);
             r

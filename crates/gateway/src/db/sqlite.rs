@@ -28,6 +28,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0010_cluster.sql"),
     include_str!("../../migrations/0011_idempotency.sql"),
     include_str!("../../migrations/0012_api_clients.sql"),
+    include_str!("../../migrations/0013_sign_in_failures.sql"),
 ];
 
 /// Reads running at once, and read connections kept. Bounding them keeps

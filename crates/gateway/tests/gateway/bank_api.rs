@@ -160,3 +160,42 @@ async fn bad_input_gets_problem_details() {
     }
     gateway.shutdown().await;
 }
+
+/// The bank API's OpenAPI description is served as checked in, and every
+/// operation it describes is a route the gateway answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateway_serves_its_openapi_description_of_its_real_routes() {
+    let (_dir, gateway) = demo_gateway().await;
+    let http = Http::new(&gateway);
+    let served = http.send("GET", "/bank/v1/openapi.json", &[], b"").await;
+    assert_eq!(served.status, 200, "no key needed: {}", served.text());
+    assert_eq!(
+        served.header("content-type"),
+        Some("application/openapi+json")
+    );
+    let checked_in = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/bank-api.openapi.json"
+    ))
+    .unwrap();
+    assert!(served.body == checked_in, "served and checked in differ");
+    let api = served.json();
+    let mut operations = 0;
+    for (path, item) in api["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            let method = method.to_uppercase();
+            // An empty body: the route answers with its own refusal (400,
+            // 404 or 422), never as an unknown route or method.
+            let r = http.bank(&method, path, serde_json::Value::Null).await;
+            assert!(
+                ![404, 405].contains(&r.status) || r.text().contains("customer"),
+                "{method} {path}: {} {}",
+                r.status,
+                r.text()
+            );
+            operations += 1;
+        }
+    }
+    assert_eq!(operations, 11, "ten paths, chat with GET and POST");
+    gateway.shutdown().await;
+}

@@ -306,3 +306,54 @@ async fn the_gateway_reaches_postgres_over_verified_tls() {
         );
     }
 }
+
+/// Attack: a password guesser spreads its guesses over the gateways behind
+/// the load balancer, so that each sees too few to slow it. The failures
+/// are counted in the database: the guess after the free ones waits,
+/// whichever gateway it reaches.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL (STRONGROOM_TEST_POSTGRES); the test command's PostgreSQL pass runs it"]
+async fn a_password_guesser_is_slowed_across_gateways() {
+    let c = cluster(1000.0).await;
+    let linker = Linker::new(&c.http_a, &c.a);
+    let (key, _) = SigningKey::generate("device", &SystemRandom::new()).unwrap();
+    let auth = linker.device_authorization(&key).await;
+    let user_code = auth["user_code"].as_str().unwrap();
+    let guess = |http: &Http, password: &'static str| {
+        let http = Http {
+            tls: std::sync::Arc::clone(&http.tls),
+            addr: http.addr,
+            api_key: http.api_key.clone(),
+            from: http.from,
+        };
+        let user_code = user_code.to_owned();
+        async move {
+            let page = http
+                .send("GET", &format!("/device?user_code={user_code}"), &[], b"")
+                .await;
+            let csrf = hidden_field(&page.text(), "csrf").expect("a form token");
+            let form = [
+                ("user_code", user_code.as_str()),
+                ("username", "alice"),
+                ("password", password),
+                ("csrf", &csrf),
+            ];
+            http.form("/device", &form, None).await
+        }
+    };
+    let gateways = [&c.http_a, &c.http_b];
+    for i in 0..strongroom_gateway::limits::FREE_FAILURES {
+        let wrong = guess(gateways[i % 2], "not-her-password").await;
+        assert_eq!(wrong.status, 401, "guess {i}: {}", wrong.text());
+    }
+    // The next guess, at the gateway that has seen fewer of them, waits.
+    let next = guess(gateways[1], "not-her-password-either").await;
+    assert_eq!(next.status, 429, "{}", next.text());
+    assert!(
+        next.text().contains("Too many failed sign-ins"),
+        "{}",
+        next.text()
+    );
+    assert!(next.header("retry-after").is_some());
+    drop((c.a, c.b));
+}
