@@ -10,6 +10,6 @@ CREATE TABLE bank_api_keys (
     revoked_at INTEGER
 );
 INSERT INTO bank_api_keys (name, hash, scopes, created_at)
-    SELECT 'initial', value, 'customers alerts chat answers flags keys', 0
+    SELECT 'initial', value, 'customers alerts chat answers flags keys events', 0
     FROM settings WHERE name = 'bank_api_key_sha256';
 DELETE FROM settings WHERE name = 'bank_api_key_sha256';

@@ -69,7 +69,7 @@ pub fn record_acks(c: &Connection<'_>, acks: &[Ack]) -> Result<(), GatewayError>
             params![json, now],
         )?;
         c.execute_batch("RESET enable_hashjoin; RESET enable_mergejoin")?;
-        return Ok(());
+        return announce(c, acks, now);
     }
     for a in acks {
         c.prepare_cached(
@@ -84,6 +84,34 @@ pub fn record_acks(c: &Connection<'_>, acks: &[Ack]) -> Result<(), GatewayError>
              WHERE device_id = ?2 AND seq > ?3 AND seq <= ?1 AND alert_id IS NOT NULL",
         )?
         .execute(params![a.seq, a.device_id, a.previous, now, a.delivered_at])?;
+    }
+    announce(c, acks, now)
+}
+
+/// Puts an `alert-acknowledged` event for each alert these acknowledge in
+/// the outbox of the bank's streams that asked for them (looked for only
+/// then: acknowledgements are the gateway's busiest write).
+fn announce(c: &Connection<'_>, acks: &[Ack], now: i64) -> Result<(), GatewayError> {
+    use crate::transmitter::{ALERT_ACKNOWLEDGED, alert_acknowledged, enqueue, wanted};
+    if !wanted(c, ALERT_ACKNOWLEDGED)? {
+        return Ok(());
+    }
+    for a in acks {
+        let rows = c.query(
+            "SELECT e.alert_id, e.seq, al.customer_id FROM events e
+             JOIN alerts al ON al.id = e.alert_id
+             WHERE e.device_id = ?1 AND e.seq > ?2 AND e.seq <= ?3 ORDER BY e.seq",
+            params![a.device_id, a.previous, a.seq],
+        )?;
+        for row in rows {
+            let (alert_id, seq, customer_id): (String, i64, i64) =
+                (row.get(0)?, row.get(1)?, row.get(2)?);
+            enqueue(
+                c,
+                customer_id,
+                &alert_acknowledged(&alert_id, &a.device_id, seq, now),
+            )?;
+        }
     }
     Ok(())
 }

@@ -57,6 +57,11 @@ pub async fn send_chat(
                  VALUES (?1, ?2, ?3, ?4, 'customer', ?5, ?6, ?7)",
                 params![message_id, auth.customer_id, auth.device_id, request.client_id, author, request.body, sent_at],
             )?;
+            crate::transmitter::enqueue(
+                c,
+                auth.customer_id,
+                &crate::transmitter::chat_message(&message_id, &auth.device_id, &request.body, sent_at),
+            )?;
             crate::hub::Announcement::Conversation {
                 customer: auth.customer_id,
             }
@@ -147,6 +152,19 @@ pub async fn fraud_answer(
                         "INSERT INTO fraud_answers(alert_id, answer, answered_at, device_id, device_jkt, received_at)
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                         params![request.alert_id, answer, request.answered_at, auth.device_id, auth.jkt, now_ms()],
+                    )?;
+                    // The bank's event streams hear of it in the same
+                    // transaction: nothing answered is lost to them.
+                    crate::transmitter::enqueue(
+                        c,
+                        auth.customer_id,
+                        &crate::transmitter::fraud_answer(
+                            &request.alert_id,
+                            answer,
+                            request.answered_at,
+                            &auth.device_id,
+                            &auth.jkt,
+                        ),
                     )?;
                     Ok(true)
                 }

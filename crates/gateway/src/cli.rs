@@ -139,6 +139,10 @@ pub struct ServeArgs {
     /// Extra CA certificates (PEM) to trust for the signals transmitter
     #[arg(long, value_name = "PEM", requires = "signals_transmitter")]
     pub signals_transmitter_ca: Option<PathBuf>,
+    /// Extra CA certificates (PEM) to trust for the bank's Shared Signals
+    /// receivers, which the gateway pushes events to (RFC 8935)
+    #[arg(long, value_name = "PEM")]
+    pub event_receivers_ca: Option<PathBuf>,
     /// Staff sign in to the console through the bank's identity provider
     /// (its OpenID issuer, https) instead of with local accounts
     #[arg(long, value_name = "ISSUER", requires = "staff_sso_client")]

@@ -52,6 +52,9 @@ pub struct Config {
     /// beside which the gateway is a protected resource (RFC 9728); `None`
     /// runs the built-in one.
     pub bank_as: Option<BankAuthorizationServer>,
+    /// Extra CA certificates (PEM) to trust for the bank's Shared Signals
+    /// receivers (push delivery of events to the bank).
+    pub event_receivers_ca: Option<PathBuf>,
     /// `--signals-transmitter`: the bank's Shared Signals transmitter,
     /// whose CAEP events about customers the gateway receives.
     pub signals: Option<SignalsConfig>,
@@ -143,6 +146,7 @@ impl Default for Config {
             bank_name: "Demo Bank".into(),
             bank_as: None,
             signals: None,
+            event_receivers_ca: None,
             staff_sso: None,
             stream_ping_interval: Duration::from_secs(30),
             stream_idle_timeout: Duration::from_secs(90),

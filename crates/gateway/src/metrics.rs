@@ -33,6 +33,8 @@ pub struct Metrics {
     pub events_acknowledged: Counter,
     /// Answers customers gave to fraud checks and security alerts.
     pub alerts_answered: Counter,
+    /// Security Event Tokens the bank's receivers accepted (push, 202).
+    pub events_pushed: Counter,
     /// From an alert frame written to a stream to the device's
     /// acknowledgement that it is stored.
     pub delivery_seconds: Histogram,
@@ -64,6 +66,7 @@ impl Metrics {
             alerts_delivered: Counter::default(),
             events_acknowledged: Counter::default(),
             alerts_answered: Counter::default(),
+            events_pushed: Counter::default(),
             // 1 ms to about 16 s.
             delivery_seconds: Histogram::new(exponential_buckets(0.001, 2.0, 15)),
             // 0.25 ms to about 4 s.
@@ -96,6 +99,11 @@ impl Metrics {
             "alerts_answered",
             "Customers' answers to fraud checks and security alerts",
             m.alerts_answered.clone(),
+        );
+        registry.register(
+            "events_pushed",
+            "Security Event Tokens the bank's Shared Signals receivers accepted",
+            m.events_pushed.clone(),
         );
         registry.register(
             "delivery_seconds",

@@ -70,6 +70,8 @@ pub async fn report(
                 return Ok(at);
             }
             let now = now_ms();
+            let caller_number = request.caller_number.unwrap_or_default();
+            let note = request.note.unwrap_or_default();
             let inserted = c.execute(
                 "INSERT INTO scam_reports (id, customer_id, device_id, device_jkt, called_at,
                      caller_number, note, shown_status, received_at)
@@ -80,8 +82,8 @@ pub async fn report(
                     auth.device_id,
                     auth.jkt,
                     request.called_at,
-                    request.caller_number.unwrap_or_default(),
-                    request.note.unwrap_or_default(),
+                    caller_number,
+                    note,
                     request.shown_status.name(),
                     now
                 ],
@@ -94,6 +96,19 @@ pub async fn report(
                     "choose another report id",
                 ));
             }
+            // The bank's event streams hear of it in the same transaction.
+            crate::transmitter::enqueue(
+                c,
+                customer_id,
+                &crate::transmitter::scam_call_report(
+                    &request.report_id,
+                    request.called_at,
+                    &caller_number,
+                    &note,
+                    request.shown_status.name(),
+                    now,
+                ),
+            )?;
             Ok(now)
         })
         .await?;

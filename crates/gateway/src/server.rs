@@ -368,6 +368,10 @@ pub fn router(state: Shared) -> Router {
         // The bank API's description: public, as integrators read it
         // before they hold a key.
         .route("/bank/v1/openapi.json", get(bank::openapi::get_openapi))
+        .route(
+            "/.well-known/ssf-configuration",
+            get(crate::transmitter::streams::configuration),
+        )
         .route_layer(middleware::from_fn_with_state(
             Arc::clone(&state),
             limit_by_ip,
@@ -404,7 +408,22 @@ pub fn router(state: Shared) -> Router {
         )
         .route("/bank/v1/flags", post(bank::post_flags))
         .route("/bank/v1/deliveries", get(bank::get_deliveries))
-        .route("/bank/v1/keys/rotate", post(bank::post_rotate));
+        .route("/bank/v1/keys/rotate", post(bank::post_rotate))
+        // The gateway as the bank's Shared Signals transmitter.
+        .route(
+            "/ssf/streams",
+            get(crate::transmitter::streams::get)
+                .post(crate::transmitter::streams::create)
+                .patch(crate::transmitter::streams::update)
+                .delete(crate::transmitter::streams::delete),
+        )
+        .route(
+            "/ssf/status",
+            get(crate::transmitter::streams::get_status)
+                .post(crate::transmitter::streams::set_status),
+        )
+        .route("/ssf/verify", post(crate::transmitter::streams::verify))
+        .route("/ssf/poll", post(crate::transmitter::poll::poll));
     if state.config.bench {
         bank_api = bank_api.route("/bank/v1/bench/devices", post(bank::post_bench_device));
     }
@@ -575,6 +594,14 @@ pub async fn start(config: Config) -> Result<RunningGateway, GatewayError> {
     state.db.listen(Arc::new(move |line: &str, ours: bool| {
         hub.hear(line, &console, ours)
     }))?;
+
+    // Events to the bank's Shared Signals receivers, pushed from the
+    // outbox (the database's, shared by a cluster).
+    crate::transmitter::push::start(
+        Arc::clone(&state),
+        crate::bank_as::http_client(config.event_receivers_ca.as_deref())?,
+        state.shutdown.clone(),
+    );
 
     if config.demo {
         demo::seed(&state).await?;

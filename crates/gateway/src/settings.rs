@@ -31,6 +31,7 @@ const FILE_SETTINGS: &[&str] = &[
     "subject-claim",
     "signals-transmitter",
     "signals-transmitter-ca",
+    "event-receivers-ca",
     "staff-sso-issuer",
     "staff-sso-client",
     "staff-sso-ca",
@@ -211,6 +212,7 @@ impl Config {
                 ca: args.signals_transmitter_ca,
             });
         }
+        config.event_receivers_ca = args.event_receivers_ca;
         if config.bench && !config.demo {
             return Err(GatewayError::Config(
                 "--bench is a load-test switch and needs --demo".into(),

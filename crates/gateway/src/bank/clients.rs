@@ -40,17 +40,20 @@ pub enum Scope {
     Flags,
     /// Rotate the alert signing key.
     Keys,
+    /// Manage Shared Signals streams and poll their events.
+    Events,
 }
 
 impl Scope {
     /// Every scope, in the order they are listed.
-    pub const ALL: [Scope; 6] = [
+    pub const ALL: [Scope; 7] = [
         Scope::Customers,
         Scope::Alerts,
         Scope::Chat,
         Scope::Answers,
         Scope::Flags,
         Scope::Keys,
+        Scope::Events,
     ];
 
     /// The scope's name, as stored and as given to the command.
@@ -62,6 +65,7 @@ impl Scope {
             Scope::Answers => "answers",
             Scope::Flags => "flags",
             Scope::Keys => "keys",
+            Scope::Events => "events",
         }
     }
 
@@ -85,6 +89,12 @@ impl Scope {
     /// bank API routes (they answer 404 or 405 on their own).
     pub fn of_route(method: &Method, path: &str) -> Option<Scope> {
         let post = method == Method::POST;
+        if matches!(
+            path,
+            "/ssf/streams" | "/ssf/status" | "/ssf/verify" | "/ssf/poll"
+        ) {
+            return Some(Scope::Events);
+        }
         Some(match path.strip_prefix("/bank/v1/")? {
             "customers" | "bench/devices" if post => Scope::Customers,
             "transactions" | "alerts" | "signed-alerts" if post => Scope::Alerts,
@@ -318,6 +328,7 @@ pub fn insufficient_scope(needed: Scope) -> Problem {
         Scope::Answers => "Bearer error=\"insufficient_scope\", scope=\"answers\"",
         Scope::Flags => "Bearer error=\"insufficient_scope\", scope=\"flags\"",
         Scope::Keys => "Bearer error=\"insufficient_scope\", scope=\"keys\"",
+        Scope::Events => "Bearer error=\"insufficient_scope\", scope=\"events\"",
     });
     problem
 }

@@ -35,6 +35,7 @@ pub(super) const PG_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0011_idempotency.sql"),
     include_str!("../../migrations/postgres/0012_api_clients.sql"),
     include_str!("../../migrations/postgres/0013_sign_in_failures.sql"),
+    include_str!("../../migrations/postgres/0014_event_streams.sql"),
 ];
 
 /// The NOTIFY channel the gateways announce committed changes on.

@@ -29,6 +29,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0011_idempotency.sql"),
     include_str!("../../migrations/0012_api_clients.sql"),
     include_str!("../../migrations/0013_sign_in_failures.sql"),
+    include_str!("../../migrations/0014_event_streams.sql"),
 ];
 
 /// Reads running at once, and read connections kept. Bounding them keeps

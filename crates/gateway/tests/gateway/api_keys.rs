@@ -6,7 +6,7 @@ use std::path::Path;
 use crate::support::*;
 
 /// Runs `strongroom-gateway api-key ARGS` on the test gateway's database.
-async fn api_key(dir: &Path, args: &[&str]) -> Result<String, String> {
+pub(crate) async fn api_key(dir: &Path, args: &[&str]) -> Result<String, String> {
     let place = match postgres_database(dir).await {
         Some(strongroom_gateway::db::Database::Postgres(url)) => ["--database".to_owned(), url],
         _ => ["--data-dir".to_owned(), dir.display().to_string()],
@@ -45,7 +45,7 @@ async fn keys_are_scoped_and_a_rotation_overlaps_then_revokes() {
     // The first start made one key with every scope.
     let listed = api_key(dir.path(), &["list"]).await.unwrap();
     assert_eq!(
-        listed, "initial\tcustomers alerts chat answers flags keys",
+        listed, "initial\tcustomers alerts chat answers flags keys events",
         "{listed}"
     );
 
@@ -161,7 +161,7 @@ async fn keys_are_scoped_and_a_rotation_overlaps_then_revokes() {
         "contact-centre\tchat answers\n\
          core-alerts\talerts\trevoked\n\
          core-alerts-2027\talerts\n\
-         initial\tcustomers alerts chat answers flags keys\trevoked",
+         initial\tcustomers alerts chat answers flags keys events\trevoked",
         "{listed}"
     );
     gateway.shutdown().await;

@@ -17,6 +17,7 @@ mod console;
 mod delivery;
 mod device_grant;
 mod dpop;
+mod events;
 mod idempotency;
 mod limits;
 mod operations;
