@@ -98,18 +98,18 @@ fn announce(c: &Connection<'_>, acks: &[Ack], now: i64) -> Result<(), GatewayErr
     }
     for a in acks {
         let rows = c.query(
-            "SELECT e.alert_id, e.seq, al.customer_id FROM events e
+            "SELECT e.alert_id, e.seq, al.customer_id, e.delivered_at FROM events e
              JOIN alerts al ON al.id = e.alert_id
              WHERE e.device_id = ?1 AND e.seq > ?2 AND e.seq <= ?3 ORDER BY e.seq",
             params![a.device_id, a.previous, a.seq],
         )?;
         for row in rows {
-            let (alert_id, seq, customer_id): (String, i64, i64) =
-                (row.get(0)?, row.get(1)?, row.get(2)?);
+            let (alert_id, seq, customer_id, delivered): (String, i64, i64, Option<i64>) =
+                (row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?);
             enqueue(
                 c,
                 customer_id,
-                &alert_acknowledged(&alert_id, &a.device_id, seq, now),
+                &alert_acknowledged(&alert_id, &a.device_id, seq, delivered, now),
             )?;
         }
     }

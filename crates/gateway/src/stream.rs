@@ -202,6 +202,7 @@ impl Unrecorded {
         tokio::spawn(async move {
             let _ = db
                 .write(move |c| -> Result<usize, GatewayError> {
+                    crate::transmitter::announce_delivered(c, &id, after, upto, at)?;
                     Ok(c.execute(
                         "UPDATE events SET delivered_at = ?1 WHERE device_id = ?2
                          AND seq > ?3 AND seq <= ?4 AND alert_id IS NOT NULL AND delivered_at IS NULL",

@@ -1,8 +1,8 @@
 //! Events to the bank, by standard: the gateway is an OpenID Shared
 //! Signals Framework 1.0 transmitter. The bank's systems make streams
 //! ([`streams`]); what customers do (fraud answers, chat messages,
-//! scam-call reports) and what becomes of alerts (acknowledged by a
-//! device) go to every stream that asked for them as Security Event
+//! scam-call reports) and what becomes of alerts (delivered to a device,
+//! acknowledged by it) go to every stream that asked for them as Security Event
 //! Tokens (RFC 8417, signed with the bank's alert signing key, published
 //! at `/oauth/jwks`), pushed (RFC 8935, [`push`]) or polled (RFC 8936,
 //! [`poll`]). Subjects are RFC 9493 `opaque` identifiers: the customer's
@@ -37,14 +37,18 @@ pub const CHAT_MESSAGE: &str = "urn:strongroom:secevent:chat-message";
 pub const SCAM_CALL_REPORT: &str = "urn:strongroom:secevent:scam-call-report";
 /// A device acknowledged an alert: it is stored on the device.
 pub const ALERT_ACKNOWLEDGED: &str = "urn:strongroom:secevent:alert-acknowledged";
+/// An alert was written to a device's stream and no acknowledgement came
+/// within 2 s (or the stream ended): delivered, not yet known stored.
+pub const ALERT_DELIVERED: &str = "urn:strongroom:secevent:alert-delivered";
 /// SSF 1.0 section 8.1.4: the stream's verification event.
 pub const VERIFICATION: &str = "https://schemas.openid.net/secevent/ssf/event-type/verification";
 
 /// The events a stream may ask for, as listed in `events_supported`.
-pub const EVENTS_SUPPORTED: [&str; 5] = [
+pub const EVENTS_SUPPORTED: [&str; 6] = [
     FRAUD_ANSWER,
     CHAT_MESSAGE,
     SCAM_CALL_REPORT,
+    ALERT_DELIVERED,
     ALERT_ACKNOWLEDGED,
     VERIFICATION,
 ];
@@ -211,15 +215,63 @@ pub fn wanted(c: &Connection<'_>, kind: &str) -> Result<bool, GatewayError> {
     Ok(false)
 }
 
-/// An alert acknowledged by a device, for the streams.
-pub fn alert_acknowledged(alert_id: &str, device_id: &str, seq: i64, at_ms: i64) -> Event {
+/// An alert acknowledged by a device, for the streams; its delivery time
+/// too (an acknowledgement implies the delivery).
+pub fn alert_acknowledged(
+    alert_id: &str,
+    device_id: &str,
+    seq: i64,
+    delivered_at_ms: Option<i64>,
+    at_ms: i64,
+) -> Event {
     Event {
         kind: ALERT_ACKNOWLEDGED,
         fields: json!({
             "alert_id": alert_id,
             "device_id": device_id,
             "seq": seq,
+            "delivered_at_ms": delivered_at_ms,
             "acknowledged_at_ms": at_ms,
         }),
     }
+}
+
+/// Puts an `alert-delivered` event for each alert of `device_id`'s events
+/// `after`+1..=`upto` whose delivery is not yet recorded, before the
+/// stream records it at `at` (looked for only when a stream asked).
+///
+/// # Errors
+/// Storage failures.
+pub fn announce_delivered(
+    c: &Connection<'_>,
+    device_id: &str,
+    after: i64,
+    upto: i64,
+    at: i64,
+) -> Result<(), GatewayError> {
+    if !wanted(c, ALERT_DELIVERED)? {
+        return Ok(());
+    }
+    let rows = c.query(
+        "SELECT e.alert_id, e.seq, al.customer_id FROM events e
+         JOIN alerts al ON al.id = e.alert_id
+         WHERE e.device_id = ?1 AND e.seq > ?2 AND e.seq <= ?3 AND e.delivered_at IS NULL
+         ORDER BY e.seq",
+        params![device_id, after, upto],
+    )?;
+    for row in rows {
+        let (alert_id, seq, customer_id): (String, i64, i64) =
+            (row.get(0)?, row.get(1)?, row.get(2)?);
+        let event = Event {
+            kind: ALERT_DELIVERED,
+            fields: json!({
+                "alert_id": alert_id,
+                "device_id": device_id,
+                "seq": seq,
+                "delivered_at_ms": at,
+            }),
+        };
+        enqueue(c, customer_id, &event)?;
+    }
+    Ok(())
 }

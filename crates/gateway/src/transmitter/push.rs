@@ -66,6 +66,25 @@ pub fn start(state: Arc<AppState>, http: reqwest::Client, mut shutdown: watch::R
 /// were tried.
 async fn round(state: &Arc<AppState>, http: &reqwest::Client) -> Result<usize, GatewayError> {
     let now = now_ms();
+    // Looked for with a read first: an idle worker must not take the
+    // writer (and, on PostgreSQL, the cluster's batch lock) four times a
+    // second.
+    let any_due = state
+        .db
+        .read(move |c| -> Result<bool, GatewayError> {
+            Ok(!c
+                .query(
+                    "SELECT o.id FROM ssf_outbox o JOIN ssf_streams s ON s.id = o.stream_id
+                     WHERE s.method = 'urn:ietf:rfc:8935' AND s.status = 'enabled'
+                       AND o.next_attempt_at <= ?1 AND o.lease_until <= ?1 LIMIT 1",
+                    [now],
+                )?
+                .is_empty())
+        })
+        .await?;
+    if !any_due {
+        return Ok(0);
+    }
     let due = state
         .db
         .write(move |c| -> Result<Vec<Due>, GatewayError> {

@@ -187,8 +187,7 @@ pub async fn create(
     body: Bytes,
 ) -> Result<Response, Problem> {
     let client = client_of(client)?;
-    let request: StreamRequest =
-        serde_json::from_slice(&body).map_err(|e| invalid(format!("the stream: {e}")))?;
+    let request: StreamRequest = parsed(&body, "the stream")?;
     let id = random_uuid(&state.rng);
     let delivery = request
         .delivery
@@ -214,10 +213,27 @@ pub async fn create(
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'enabled', ?8, ?9)",
                 params![sid, client, aud, method, url, auth, events, description, now_ms()],
             )?;
-            read_stream(c, &client, &sid)?.ok_or_else(|| Problem::not_found("no such stream"))
+            owned(c, &client, &sid)
         })
         .await?;
     Ok((StatusCode::CREATED, Json(shown(&state.issuer, &stream))).into_response())
+}
+
+/// The client's stream `id`, 404 if it has none by that id.
+fn owned(c: &Connection<'_>, client: &str, id: &str) -> Result<Stream, Problem> {
+    read_stream(c, client, id)?.ok_or_else(|| Problem::not_found("no such stream"))
+}
+
+/// The `?stream_id=` a call needs.
+fn required_id(query: StreamQuery) -> Result<String, Problem> {
+    query
+        .stream_id
+        .ok_or_else(|| invalid("?stream_id= is required"))
+}
+
+/// A JSON request body, `what` naming it in the refusal.
+fn parsed<T: serde::de::DeserializeOwned>(body: &[u8], what: &str) -> Result<T, Problem> {
+    serde_json::from_slice(body).map_err(|e| invalid(format!("{what}: {e}")))
 }
 
 fn read_stream(c: &Connection<'_>, client: &str, id: &str) -> Result<Option<Stream>, GatewayError> {
@@ -247,11 +263,7 @@ pub async fn get(
     let issuer = state.issuer.clone();
     match query.stream_id {
         Some(id) => {
-            let stream = state
-                .db
-                .read(move |c| read_stream(c, &client, &id))
-                .await?
-                .ok_or_else(|| Problem::not_found("no such stream"))?;
+            let stream = state.db.read(move |c| owned(c, &client, &id)).await?;
             Ok(Json(shown(&issuer, &stream)).into_response())
         }
         None => {
@@ -279,8 +291,7 @@ pub async fn update(
     body: Bytes,
 ) -> Result<Response, Problem> {
     let client = client_of(client)?;
-    let request: StreamRequest =
-        serde_json::from_slice(&body).map_err(|e| invalid(format!("the stream: {e}")))?;
+    let request: StreamRequest = parsed(&body, "the stream")?;
     let id = request
         .stream_id
         .clone()
@@ -294,7 +305,7 @@ pub async fn update(
     let stream = state
         .db
         .write(move |c| -> Result<Stream, Problem> {
-            read_stream(c, &client, &id)?.ok_or_else(|| Problem::not_found("no such stream"))?;
+            owned(c, &client, &id)?;
             if let Some((method, url, auth)) = delivery {
                 c.execute(
                     "UPDATE ssf_streams SET method = ?1, endpoint_url = ?2, authorization_header = ?3
@@ -314,7 +325,7 @@ pub async fn update(
                     params![description, id],
                 )?;
             }
-            read_stream(c, &client, &id)?.ok_or_else(|| Problem::not_found("no such stream"))
+            owned(c, &client, &id)
         })
         .await?;
     Ok(Json(shown(&state.issuer, &stream)).into_response())
@@ -328,22 +339,16 @@ pub async fn delete(
     Query(query): Query<StreamQuery>,
 ) -> Result<Response, Problem> {
     let client = client_of(client)?;
-    let id = query
-        .stream_id
-        .ok_or_else(|| invalid("?stream_id= is required"))?;
-    let deleted = state
+    let id = required_id(query)?;
+    state
         .db
-        .write(move |c| -> Result<usize, GatewayError> {
-            if read_stream(c, &client, &id)?.is_none() {
-                return Ok(0);
-            }
+        .write(move |c| -> Result<(), Problem> {
+            owned(c, &client, &id)?;
             c.execute("DELETE FROM ssf_outbox WHERE stream_id = ?1", [&id])?;
-            Ok(c.execute("DELETE FROM ssf_streams WHERE id = ?1", [&id])?)
+            c.execute("DELETE FROM ssf_streams WHERE id = ?1", [&id])?;
+            Ok(())
         })
         .await?;
-    if deleted == 0 {
-        return Err(Problem::not_found("no such stream"));
-    }
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -364,14 +369,8 @@ pub async fn get_status(
     Query(query): Query<StreamQuery>,
 ) -> Result<Response, Problem> {
     let client = client_of(client)?;
-    let id = query
-        .stream_id
-        .ok_or_else(|| invalid("?stream_id= is required"))?;
-    let stream = state
-        .db
-        .read(move |c| read_stream(c, &client, &id))
-        .await?
-        .ok_or_else(|| Problem::not_found("no such stream"))?;
+    let id = required_id(query)?;
+    let stream = state.db.read(move |c| owned(c, &client, &id)).await?;
     Ok(Json(json!({"stream_id": stream.id, "status": stream.status})).into_response())
 }
 
@@ -383,19 +382,20 @@ pub async fn set_status(
     body: Bytes,
 ) -> Result<Response, Problem> {
     let client = client_of(client)?;
-    let request: StatusRequest =
-        serde_json::from_slice(&body).map_err(|e| invalid(format!("the status: {e}")))?;
+    let request: StatusRequest = parsed(&body, "the status")?;
     if !["enabled", "paused", "disabled"].contains(&request.status.as_str()) {
         return Err(invalid("status: enabled, paused or disabled"));
     }
     let StatusRequest {
-        stream_id, status, ..
+        stream_id,
+        status,
+        reason,
     } = request;
     let (id, new) = (stream_id.clone(), status.clone());
     state
         .db
         .write(move |c| -> Result<(), Problem> {
-            read_stream(c, &client, &id)?.ok_or_else(|| Problem::not_found("no such stream"))?;
+            owned(c, &client, &id)?;
             c.execute(
                 "UPDATE ssf_streams SET status = ?1 WHERE id = ?2",
                 params![new, id],
@@ -406,7 +406,13 @@ pub async fn set_status(
             Ok(())
         })
         .await?;
-    let _ = request.reason;
+    // The receiver's reason is for the operators: it goes in the log.
+    tracing::info!(
+        stream = %stream_id,
+        status = %status,
+        reason = %reason.unwrap_or_default().chars().take(200).collect::<String>(),
+        "a stream's status was set"
+    );
     Ok(Json(json!({"stream_id": stream_id, "status": status})).into_response())
 }
 
@@ -426,8 +432,7 @@ pub async fn verify(
     body: Bytes,
 ) -> Result<Response, Problem> {
     let client = client_of(client)?;
-    let request: VerifyRequest =
-        serde_json::from_slice(&body).map_err(|e| invalid(format!("the verification: {e}")))?;
+    let request: VerifyRequest = parsed(&body, "the verification")?;
     let mut fields = json!({});
     if let Some(s) = request.state.filter(|s| s.len() <= 256) {
         fields["state"] = json!(s);
@@ -436,7 +441,7 @@ pub async fn verify(
     state
         .db
         .write(move |c| -> Result<(), Problem> {
-            read_stream(c, &client, &id)?.ok_or_else(|| Problem::not_found("no such stream"))?;
+            owned(c, &client, &id)?;
             let subject = json!({"format": "opaque", "id": id});
             let event = Event {
                 kind: VERIFICATION,

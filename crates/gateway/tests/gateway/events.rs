@@ -499,3 +499,90 @@ async fn an_outside_receiver_verifies_the_sets_and_gets_what_was_sent_while_it_w
     drop(outside);
     gateway.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delivery_and_acknowledgement_states_reach_the_bank() {
+    use futures_util::SinkExt;
+    use strongroom_core::protocol::frames::{ClientFrame, DeviceEvent, encode};
+    use tokio_tungstenite::tungstenite::Message;
+    const DELIVERED: &str = "urn:strongroom:secevent:alert-delivered";
+    const ACKNOWLEDGED: &str = "urn:strongroom:secevent:alert-acknowledged";
+    let (_dir, gateway) = demo_gateway().await;
+    let http = Http::new(&gateway);
+    let made = http
+        .bank(
+            "POST",
+            "/ssf/streams",
+            serde_json::json!({"delivery": {"method": POLL}, "events_requested": [DELIVERED, ACKNOWLEDGED]}),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{}", made.text());
+    let stream_id = made.json()["stream_id"].as_str().unwrap().to_owned();
+    let poll_path = format!("/ssf/poll?stream_id={stream_id}");
+    let linker = Linker::new(&http, &gateway);
+    let (_phone, mut ws) = streaming_phone(&linker).await;
+    let alert = http
+        .bank(
+            "POST",
+            "/bank/v1/alerts",
+            serde_json::json!({"customer": "alice", "kind": "payment_due", "severity": "info", "text": "Card bill due"}),
+        )
+        .await;
+    assert_eq!(alert.status, 201, "{}", alert.text());
+    let alert_id = alert.json()["id"].as_str().unwrap().to_owned();
+    let (seq, event) = next_event(&mut ws).await;
+    assert!(matches!(event, DeviceEvent::Alert { .. }), "{event:?}");
+
+    // Not acknowledged: after 2 s the delivery is recorded, and told.
+    let mut delivered = None;
+    for _ in 0..100 {
+        let sets = http
+            .bank(
+                "POST",
+                &poll_path,
+                serde_json::json!({"returnImmediately": true}),
+            )
+            .await
+            .json()["sets"]
+            .clone();
+        if let Some((jti, set)) = sets.as_object().unwrap().iter().next() {
+            delivered = Some((jti.clone(), set.as_str().unwrap().to_owned()));
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (jti, set) = delivered.expect("a delivery event within 10 s");
+    let claims = verified(&http, &gateway.issuer, &set, "initial").await;
+    let fields = &claims["events"][DELIVERED];
+    assert_eq!(fields["alert_id"], alert_id.as_str(), "{claims}");
+    assert_eq!(fields["seq"], seq);
+
+    // The device stores it and says so: acknowledged, with its delivery time.
+    ws.send(Message::text(encode(&ClientFrame::Ack { seq })))
+        .await
+        .unwrap();
+    let mut acknowledged = None;
+    for _ in 0..100 {
+        let sets = http
+            .bank(
+                "POST",
+                &poll_path,
+                serde_json::json!({"ack": [jti], "returnImmediately": true}),
+            )
+            .await
+            .json()["sets"]
+            .clone();
+        if let Some((_, set)) = sets.as_object().unwrap().iter().next() {
+            acknowledged = Some(set.as_str().unwrap().to_owned());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let set = acknowledged.expect("an acknowledgement event within 10 s");
+    let claims = verified(&http, &gateway.issuer, &set, "initial").await;
+    let fields = &claims["events"][ACKNOWLEDGED];
+    assert_eq!(fields["alert_id"], alert_id.as_str(), "{claims}");
+    assert!(fields["delivered_at_ms"].as_i64().is_some(), "{claims}");
+    assert!(fields["acknowledged_at_ms"].as_i64() >= fields["delivered_at_ms"].as_i64());
+    gateway.shutdown().await;
+}
