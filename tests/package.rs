@@ -318,6 +318,7 @@ async fn the_app_deb_installs_runs_takes_only_signed_updates_and_removes_cleanly
     for expected in [
         "/usr/bin/strongroom",
         "/usr/share/applications/Strongroom.desktop",
+        METAINFO,
         "/usr/share/icons/hicolor/128x128/apps/strongroom.png",
         "/usr/share/doc/strongroom/copyright",
         "/usr/bin/strongroom-cli",
@@ -329,6 +330,7 @@ async fn the_app_deb_installs_runs_takes_only_signed_updates_and_removes_cleanly
             "{expected} in {files:?}"
         );
     }
+    assert_desktop_metadata();
     let desktop = std::fs::read_to_string("/usr/share/applications/Strongroom.desktop").unwrap();
     for line in [
         "Exec=strongroom",
@@ -685,6 +687,7 @@ fn the_app_rpm_names_its_files_licence_and_dependencies() {
     for f in [
         "/usr/bin/strongroom",
         "/usr/share/applications/Strongroom.desktop",
+        METAINFO,
     ] {
         assert!(files.lines().any(|l| l == f), "{f} in {files}");
     }
@@ -696,4 +699,38 @@ fn the_app_rpm_names_its_files_licence_and_dependencies() {
         .read_exact(&mut head)
         .unwrap();
     assert_eq!(head, [0xed, 0xab, 0xee, 0xdb], "an RPM lead");
+}
+
+/// The app's AppStream metadata, as the packages install it.
+const METAINFO: &str = "/usr/share/metainfo/app.strongroom.Strongroom.metainfo.xml";
+
+/// The installed AppStream metadata validates (`appstreamcli validate`,
+/// no network) and launches the installed desktop file, whose name is
+/// the one the app's notifications give as their `desktop-entry` hint.
+fn assert_desktop_metadata() {
+    let validated =
+        ok(Command::new("appstreamcli").args(["validate", "--no-net", "--explain", METAINFO]));
+    println!("appstreamcli validate: {}", text(&validated).trim());
+    let metainfo = std::fs::read_to_string(METAINFO).unwrap();
+    let launchable = metainfo
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("<launchable type=\"desktop-id\">"))
+        .and_then(|l| l.strip_suffix("</launchable>"))
+        .expect("a desktop-id launchable");
+    assert!(
+        std::path::Path::new("/usr/share/applications")
+            .join(launchable)
+            .is_file(),
+        "{launchable} is installed"
+    );
+    let hint = include_str!("../src-tauri/src/notify.rs")
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("const DESKTOP_ENTRY: &str = \""))
+        .and_then(|l| l.strip_suffix("\";"))
+        .expect("the notifications' desktop-entry hint");
+    assert_eq!(
+        format!("{hint}.desktop"),
+        launchable,
+        "the notifications name the installed desktop file"
+    );
 }

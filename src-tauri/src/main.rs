@@ -96,7 +96,12 @@ fn follow_events(app: tauri::AppHandle, core: Arc<AppCore>) {
                     }
                     _ => None,
                 };
-                notifier.show(&title, &body, target);
+                notifier.show(
+                    &title,
+                    &body,
+                    target,
+                    notification_text::urgency_for(&event),
+                );
             }
             if matches!(event, LiveEvent::CallStatus { .. } | LiveEvent::Locked) {
                 calls.refresh(&app, &core);

@@ -28,6 +28,22 @@ pub fn kind_label(kind: &str) -> &'static str {
         .map_or("Message from your bank", String::as_str)
 }
 
+/// How urgent the notification of `event` is: critical for a verified
+/// alert that asks "was this you?" (a fraud check, or a change of a
+/// security detail), which the customer has minutes to answer; normal for
+/// everything else, a quarantined alert included.
+pub fn urgency_for(event: &LiveEvent) -> crate::notify::Urgency {
+    match event {
+        LiveEvent::Alert { alert, .. }
+            if alert.alert.verified
+                && strongroom_client::AlertKind::name_asks_answer(&alert.alert.kind) =>
+        {
+            crate::notify::Urgency::Critical
+        }
+        _ => crate::notify::Urgency::Normal,
+    }
+}
+
 /// The notification for a live event as `(title, body)`; `None` for events
 /// that do not notify. Quarantined alerts never notify as the bank's. A
 /// verified call that begins always notifies, even when privacy hides
@@ -91,6 +107,33 @@ mod tests {
     use strongroom_client::app::{AlertItem, CallState};
     use strongroom_core::protocol::alert::AlertKind;
     use strongroom_store::Severity;
+
+    #[test]
+    fn fraud_checks_are_critical_and_everything_else_normal() {
+        use crate::notify::Urgency;
+        assert_eq!(
+            urgency_for(&alert_event("fraud_check", true)),
+            Urgency::Critical
+        );
+        assert_eq!(
+            urgency_for(&alert_event("security_detail_changed", true)),
+            Urgency::Critical
+        );
+        for kind in AlertKind::ALL.map(AlertKind::name) {
+            if !AlertKind::name_asks_answer(kind) {
+                assert_eq!(
+                    urgency_for(&alert_event(kind, true)),
+                    Urgency::Normal,
+                    "{kind}"
+                );
+            }
+        }
+        // A forged fraud check is quarantined, not pressed on the customer.
+        assert_eq!(
+            urgency_for(&alert_event("fraud_check", false)),
+            Urgency::Normal
+        );
+    }
 
     fn alert_event(kind: &str, verified: bool) -> LiveEvent {
         LiveEvent::Alert {

@@ -24,11 +24,39 @@ pub type OnClick = Arc<dyn Fn(String, String) + Send + Sync>;
 /// The alert a notification opens: its account and id.
 pub type Target = (String, String);
 
+/// The desktop file the packages install (Tauri names it after the
+/// product), without `.desktop`: the notifications' `desktop-entry` hint,
+/// so the desktop groups them under the app and applies its settings. The
+/// package test checks the installed file and the AppStream metadata
+/// against it.
+const DESKTOP_ENTRY: &str = "Strongroom";
+
+/// How urgent a notification is (the freedesktop `urgency` hint).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Urgency {
+    /// Most alerts and messages.
+    Normal,
+    /// A fraud check: the customer has minutes to answer, so the desktop
+    /// shows it over "do not disturb" and keeps it until it is dealt with.
+    Critical,
+}
+
+impl Urgency {
+    /// The hint's byte value.
+    fn byte(self) -> u8 {
+        match self {
+            Urgency::Normal => 1,
+            Urgency::Critical => 2,
+        }
+    }
+}
+
 /// One notification to show.
 struct Note {
     title: String,
     body: String,
     alert: Option<Target>,
+    urgency: Urgency,
 }
 
 /// How many notifications may wait for a slow notification service before
@@ -59,7 +87,7 @@ impl Notifier {
                         return;
                     };
                     for note in notes {
-                        bus.show(&note.title, &note.body, note.alert);
+                        bus.show(&note.title, &note.body, note.alert, note.urgency);
                     }
                 }
                 #[cfg(not(target_os = "linux"))]
@@ -83,11 +111,12 @@ impl Notifier {
     }
 
     /// Queues one notification; `alert` is the alert a click opens.
-    pub fn show(&self, title: &str, body: &str, alert: Option<Target>) {
+    pub fn show(&self, title: &str, body: &str, alert: Option<Target>, urgency: Urgency) {
         let _ = self.queue.try_send(Note {
             title: title.to_owned(),
             body: body.to_owned(),
             alert,
+            urgency,
         });
     }
 }
@@ -118,7 +147,9 @@ const REMEMBERED: usize = 256;
 
 #[cfg(target_os = "linux")]
 mod linux {
-    use super::{HashMap, OnClick, REMEMBERED, Target, escape_markup, lock};
+    use super::{
+        DESKTOP_ENTRY, HashMap, OnClick, REMEMBERED, Target, Urgency, escape_markup, lock,
+    };
     use std::sync::{Arc, Mutex};
     use zbus::zvariant::Value;
 
@@ -160,7 +191,7 @@ mod linux {
             })
         }
 
-        pub fn show(&self, title: &str, body: &str, alert: Option<Target>) {
+        pub fn show(&self, title: &str, body: &str, alert: Option<Target>, urgency: Urgency) {
             let body = if self.markup {
                 escape_markup(body)
             } else {
@@ -172,7 +203,8 @@ mod linux {
                 Vec::new()
             };
             let mut hints: HashMap<&str, Value<'_>> = HashMap::new();
-            hints.insert("desktop-entry", Value::from("strongroom"));
+            hints.insert("desktop-entry", Value::from(DESKTOP_ENTRY));
+            hints.insert("urgency", Value::from(urgency.byte()));
             hints.insert("category", Value::from("im.received"));
             let reply = self.conn.call_method(
                 Some(NAME),

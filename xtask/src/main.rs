@@ -75,8 +75,9 @@ const POSTGRES_PACKAGES: &[&str] = &["postgresql", "postgresql-client"];
 
 /// For the packages' test: `sudo` is how the app's updater runs dpkg when
 /// no graphical prompt (pkexec, zenity) is there; `rpm` reads the .rpm;
-/// `man` finds and renders the installed manual pages.
-const PACKAGE_TEST_PACKAGES: &[&str] = &["sudo", "rpm", "man-db"];
+/// `man` finds and renders the installed manual pages; `appstreamcli`
+/// validates the app's AppStream metadata.
+const PACKAGE_TEST_PACKAGES: &[&str] = &["sudo", "rpm", "man-db", "appstream"];
 
 type Result<T = ()> = std::result::Result<T, String>;
 
