@@ -1,11 +1,13 @@
 -- Idempotency-Key on the bank API's POSTs (bank/idempotency.rs): a retried
 -- post gets the first answer. Per API client and key: the SHA-256 of the
 -- request (method, target, body), when it came (keys are kept a day), how
--- long its request holds the key, and once it is answered the answer.
+-- long its request holds the key (and which request: its random owner
+-- token), and once it is answered the answer.
 CREATE TABLE idempotency_keys (
     client TEXT NOT NULL,
     key TEXT NOT NULL,
     fingerprint TEXT NOT NULL,
+    owner TEXT NOT NULL,
     created_at INTEGER NOT NULL,
     lease_until INTEGER NOT NULL,
     status INTEGER,

@@ -261,7 +261,7 @@ pub enum ApiKeyCommand {
         #[arg(long, value_name = "NAME")]
         name: String,
         /// What it may do, repeated or comma-separated: customers, alerts,
-        /// chat, answers, flags, keys
+        /// chat, answers, flags, keys, events
         #[arg(long, value_name = "SCOPE", value_delimiter = ',', required = true)]
         scope: Vec<String>,
         /// Which database to work on.
@@ -274,7 +274,8 @@ pub enum ApiKeyCommand {
         #[command(flatten)]
         database: DatabaseChoice,
     },
-    /// Revoke a key: its next request is refused by every gateway
+    /// Revoke a key: its next request is refused by every gateway, and its
+    /// event streams are disabled
     Revoke {
         /// The key to revoke
         #[arg(long, value_name = "NAME")]

@@ -112,6 +112,11 @@ pub fn all_scopes() -> String {
     Scope::ALL.map(Scope::as_str).join(" ")
 }
 
+/// The scopes of the key a request came with, put in its extensions by
+/// the key check (what a stream may ask for depends on them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientScopes(pub Vec<Scope>);
+
 /// An API client, as listed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiClient {
@@ -217,7 +222,8 @@ pub fn add(
 }
 
 /// Revokes the key named `name`: its next request is refused, on every
-/// gateway of the database.
+/// gateway of the database, and its Shared Signals streams are disabled
+/// (their queued events dropped): nobody could manage them any more.
 ///
 /// # Errors
 /// [`GatewayError::Invalid`] if there is no such live key; storage
@@ -232,6 +238,14 @@ pub fn revoke(c: &Connection<'_>, name: &str) -> Result<(), GatewayError> {
             "no key named {name:?} that is not already revoked"
         )));
     }
+    c.execute(
+        "DELETE FROM ssf_outbox WHERE stream_id IN (SELECT id FROM ssf_streams WHERE client = ?1)",
+        [name],
+    )?;
+    c.execute(
+        "UPDATE ssf_streams SET status = 'disabled' WHERE client = ?1",
+        [name],
+    )?;
     Ok(())
 }
 

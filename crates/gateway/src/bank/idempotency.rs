@@ -11,9 +11,15 @@
 //! with another request is refused (422); an answer the bank should retry
 //! (5xx, 429) is not kept, so the retry runs again.
 //!
-//! What this cannot promise: if a gateway dies after the handler's commit
-//! and before the answer is stored, the key's claim lapses after [`LEASE`]
-//! and a retry then runs again (at least once, never lost).
+//! A request that holds its key runs to the end, its answer stored, even
+//! when the bank hangs up first (a timeout on its side): the handler and
+//! the storing of its answer run in a task of their own, not in the
+//! connection's. What this cannot promise: if the gateway process dies
+//! after the handler's commit and before the answer is stored, the key's
+//! claim lapses after [`LEASE`] and a retry then runs again (at least
+//! once, never lost). Each claim carries a random owner token, so a
+//! request whose lease was taken over cannot store over, or let go of,
+//! the new holder's claim.
 
 use std::time::Duration;
 
@@ -68,8 +74,9 @@ struct Stored {
 
 /// What the database says about a key.
 enum Claim {
-    /// This request holds the key: run it, then store its answer.
-    Held,
+    /// This request holds the key (with this owner token): run it, then
+    /// store its answer.
+    Held(String),
     /// The key's request finished: this is its answer.
     Answered(Stored),
     /// Another request holds the key and is still running.
@@ -85,7 +92,9 @@ pub async fn idempotent_posts(
     request: Request,
     next: Next,
 ) -> Response {
-    if request.method() != Method::POST {
+    // The bank API's POSTs; the Shared Signals endpoints have their own
+    // rules (a poll is repeated on purpose, its answer holds customer data).
+    if request.method() != Method::POST || !request.uri().path().starts_with("/bank/") {
         return next.run(request).await;
     }
     let key = match key_of(request.headers()) {
@@ -116,10 +125,10 @@ pub async fn idempotent_posts(
     let fingerprint = fingerprint(parts.method.as_str(), &target, &body);
     let deadline = tokio::time::Instant::now() + WAIT;
     let mut pause = Duration::from_millis(20);
-    loop {
+    let owner = loop {
         let claim = claim(&state, &client, &key, &fingerprint).await;
         match claim {
-            Ok(Claim::Held) => break,
+            Ok(Claim::Held(owner)) => break owner,
             Ok(Claim::Answered(stored)) => return replay(stored),
             Ok(Claim::Mismatch) => {
                 return Problem::new(
@@ -144,9 +153,26 @@ pub async fn idempotent_posts(
             }
             Err(e) => return Problem::from(e).into_response(),
         }
-    }
-    let response = next.run(Request::from_parts(parts, Body::from(body))).await;
-    settle(&state, client, key, response).await
+    };
+    // Detached from the connection: a bank that hangs up does not stop
+    // the request half-way (committed, its answer never stored).
+    let request = Request::from_parts(parts, Body::from(body));
+    let held = Held { client, key, owner };
+    let task = tokio::spawn(async move {
+        let response = next.run(request).await;
+        settle(&state, held, response).await
+    });
+    task.await.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "an idempotent request's task failed");
+        Problem::internal(&e).into_response()
+    })
+}
+
+/// A claim this request holds.
+struct Held {
+    client: String,
+    key: String,
+    owner: String,
 }
 
 /// The key of a request: an RFC 8941 string (`"..."`), or for clients that
@@ -205,9 +231,10 @@ async fn claim(
     fingerprint: &str,
 ) -> Result<Claim, GatewayError> {
     let (client, key, fingerprint) = (client.to_owned(), key.to_owned(), fingerprint.to_owned());
+    let owner = crate::crypto::random_token(&state.rng);
     state
         .db
-        .write(move |c| claim_in(c, &client, &key, &fingerprint, now_ms()))
+        .write(move |c| claim_in(c, &client, &key, &fingerprint, &owner, now_ms()))
         .await
 }
 
@@ -216,6 +243,7 @@ fn claim_in(
     client: &str,
     key: &str,
     fingerprint: &str,
+    owner: &str,
     now: i64,
 ) -> Result<Claim, GatewayError> {
     let lease_ms = i64::try_from(LEASE.as_millis()).unwrap_or(i64::MAX);
@@ -225,12 +253,12 @@ fn claim_in(
         [now - KEEP_MS],
     )?;
     let inserted = c.execute(
-        "INSERT INTO idempotency_keys (client, key, fingerprint, created_at, lease_until)
-         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (client, key) DO NOTHING",
-        params![client, key, fingerprint, now, now + lease_ms],
+        "INSERT INTO idempotency_keys (client, key, fingerprint, owner, created_at, lease_until)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (client, key) DO NOTHING",
+        params![client, key, fingerprint, owner, now, now + lease_ms],
     )?;
     if inserted == 1 {
-        return Ok(Claim::Held);
+        return Ok(Claim::Held(owner.to_owned()));
     }
     let row = c
         .query_row(
@@ -265,16 +293,16 @@ fn claim_in(
     }
     if lease_until < now {
         let taken = c.execute(
-            "UPDATE idempotency_keys SET lease_until = ?1
+            "UPDATE idempotency_keys SET lease_until = ?1, owner = ?5
              WHERE client = ?2 AND key = ?3 AND status IS NULL AND lease_until = ?4",
-            params![now + lease_ms, client, key, lease_until],
+            params![now + lease_ms, client, key, lease_until, owner],
         )?;
         if taken == 1 {
             tracing::warn!(
                 "an Idempotency-Key's first request never finished (its gateway stopped?); \
                  its retry runs again"
             );
-            return Ok(Claim::Held);
+            return Ok(Claim::Held(owner.to_owned()));
         }
     }
     Ok(Claim::Busy)
@@ -282,18 +310,24 @@ fn claim_in(
 
 /// Stores the answer for the key (or lets the key go if the bank should
 /// retry), then returns the answer.
-async fn settle(state: &Shared, client: String, key: String, response: Response) -> Response {
+async fn settle(state: &Shared, held: Held, response: Response) -> Response {
     let (parts, body) = response.into_parts();
     let retry = parts.status.is_server_error() || parts.status == StatusCode::TOO_MANY_REQUESTS;
-    let body = match to_bytes(body, MAX_STORED_BODY).await {
+    let body = match to_bytes(body, usize::MAX).await {
         Ok(body) => body,
         Err(e) => {
             tracing::error!(error = %e, "an answer could not be read to be kept for its Idempotency-Key");
-            release(state, client, key).await;
+            release(state, held).await;
             return Problem::internal(&e).into_response();
         }
     };
-    let text = std::str::from_utf8(&body).ok().map(str::to_owned);
+    let Held { client, key, owner } = held;
+    // An answer too large to keep (none of the bank API's is) is still
+    // given; only a retry would run the request again.
+    let text = std::str::from_utf8(&body)
+        .ok()
+        .filter(|t| t.len() <= MAX_STORED_BODY)
+        .map(str::to_owned);
     match text {
         Some(text) if !retry => {
             let status = i64::from(parts.status.as_u16());
@@ -307,8 +341,8 @@ async fn settle(state: &Shared, client: String, key: String, response: Response)
                 .write(move |c| -> Result<usize, GatewayError> {
                     Ok(c.execute(
                         "UPDATE idempotency_keys SET status = ?1, content_type = ?2, body = ?3
-                         WHERE client = ?4 AND key = ?5 AND status IS NULL",
-                        params![status, content_type, text, client, key],
+                         WHERE client = ?4 AND key = ?5 AND status IS NULL AND owner = ?6",
+                        params![status, content_type, text, client, key, owner],
                     )?)
                 })
                 .await;
@@ -318,19 +352,21 @@ async fn settle(state: &Shared, client: String, key: String, response: Response)
                 tracing::error!(error = %e, "an answer could not be kept for its Idempotency-Key");
             }
         }
-        _ => release(state, client, key).await,
+        _ => release(state, Held { client, key, owner }).await,
     }
     Response::from_parts(parts, Body::from(body))
 }
 
 /// Lets a key go, so the bank's retry runs the request again.
-async fn release(state: &Shared, client: String, key: String) {
+async fn release(state: &Shared, held: Held) {
+    let Held { client, key, owner } = held;
     let released = state
         .db
         .write(move |c| -> Result<usize, GatewayError> {
             Ok(c.execute(
-                "DELETE FROM idempotency_keys WHERE client = ?1 AND key = ?2 AND status IS NULL",
-                params![client, key],
+                "DELETE FROM idempotency_keys
+                 WHERE client = ?1 AND key = ?2 AND status IS NULL AND owner = ?3",
+                params![client, key, owner],
             )?)
         })
         .await;

@@ -101,11 +101,14 @@ pub async fn require_bank_key(
         }
     }
     // Every log line of this call names the key's holder; and its
-    // Idempotency-Keys are theirs.
+    // Idempotency-Keys and event streams are theirs.
     tracing::Span::current().record("api_client", name.as_str());
     request
         .extensions_mut()
         .insert(idempotency::BankClient(name));
+    request
+        .extensions_mut()
+        .insert(clients::ClientScopes(scopes));
     next.run(request).await
 }
 

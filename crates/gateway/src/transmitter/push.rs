@@ -115,9 +115,14 @@ async fn round(state: &Arc<AppState>, http: &reqwest::Client) -> Result<usize, G
         })
         .await?;
     let tried = due.len();
-    for item in due {
-        let outcome = push_one(state, http, &item).await;
-        settle(state, &item, outcome).await?;
+    // At once, each bounded by the client's 10 s timeout: a receiver that
+    // never answers delays a round by that, not by 10 s per event, and a
+    // round stays well inside its lease.
+    let outcomes =
+        futures_util::future::join_all(due.iter().map(|item| push_one(state, http, item))).await;
+    let lease = now + LEASE_MS;
+    for (item, outcome) in due.iter().zip(outcomes) {
+        settle(state, item, lease, outcome).await?;
     }
     Ok(tried)
 }
@@ -162,7 +167,15 @@ fn backoff_ms(attempts: i64) -> i64 {
     (1000_i64 << doublings).min(MAX_BACKOFF_MS)
 }
 
-async fn settle(state: &AppState, item: &Due, outcome: Outcome) -> Result<(), GatewayError> {
+/// Records what became of a push. A retry or a refusal is written only
+/// while this worker's lease (`lease`) still holds the row: a round that
+/// overran it leaves the row to whoever leased it since.
+async fn settle(
+    state: &AppState,
+    item: &Due,
+    lease: i64,
+    outcome: Outcome,
+) -> Result<(), GatewayError> {
     let id = item.id;
     let attempts = item.attempts + 1;
     let now = now_ms();
@@ -187,15 +200,15 @@ async fn settle(state: &AppState, item: &Due, outcome: Outcome) -> Result<(), Ga
                 Outcome::Refused(why) => {
                     c.execute(
                         "UPDATE ssf_outbox SET attempts = ?1, last_error = ?2,
-                             next_attempt_at = ?3, lease_until = 0 WHERE id = ?4",
-                        params![attempts, why, i64::MAX, id],
+                             next_attempt_at = ?3, lease_until = 0 WHERE id = ?4 AND lease_until = ?5",
+                        params![attempts, why, i64::MAX, id, lease],
                     )?;
                 }
                 Outcome::Retry(why) => {
                     c.execute(
                         "UPDATE ssf_outbox SET attempts = ?1, last_error = ?2,
-                             next_attempt_at = ?3, lease_until = 0 WHERE id = ?4",
-                        params![attempts, why, now + backoff_ms(attempts - 1), id],
+                             next_attempt_at = ?3, lease_until = 0 WHERE id = ?4 AND lease_until = ?5",
+                        params![attempts, why, now + backoff_ms(attempts - 1), id, lease],
                     )?;
                 }
             }

@@ -1,8 +1,9 @@
 //! SSF 1.0 stream management: the transmitter's configuration metadata
 //! (section 7), streams made, read, changed and deleted by the bank's API
-//! clients (section 8.1.1, with a bank API key holding the `streams`
-//! scope; a client sees only its own streams), their status (8.1.2) and
-//! verification (8.1.4).
+//! clients (section 8.1.1, with a bank API key holding the `events`
+//! scope; a client sees only its own streams, and asks only for events
+//! whose data its key may read through the bank API), their status
+//! (8.1.2) and verification (8.1.4).
 
 use axum::Extension;
 use axum::Json;
@@ -14,6 +15,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{EVENTS_SUPPORTED, Event, VERIFICATION, enqueue_about};
+use crate::bank::clients::{ClientScopes, Scope};
 use crate::bank::idempotency::BankClient;
 use crate::crypto::{now_ms, random_uuid};
 use crate::error::{GatewayError, Problem};
@@ -168,7 +170,17 @@ fn delivery_of(
     }
 }
 
-fn events_of(requested: Vec<String>) -> Result<String, Problem> {
+/// The bank API scope that reads what an event carries: a key may not get
+/// by events what its scopes keep from it through the API.
+fn scope_of_event(event: &str) -> Option<Scope> {
+    match event {
+        super::CHAT_MESSAGE => Some(Scope::Chat),
+        super::VERIFICATION => None,
+        _ => Some(Scope::Answers),
+    }
+}
+
+fn events_of(requested: Vec<String>, scopes: &ClientScopes) -> Result<String, Problem> {
     if let Some(unknown) = requested
         .iter()
         .find(|e| !EVENTS_SUPPORTED.contains(&e.as_str()))
@@ -177,6 +189,11 @@ fn events_of(requested: Vec<String>) -> Result<String, Problem> {
             "events_requested: {unknown:?} is not supported"
         )));
     }
+    for event in &requested {
+        if let Some(needed) = scope_of_event(event).filter(|s| !scopes.0.contains(s)) {
+            return Err(crate::bank::clients::insufficient_scope(needed));
+        }
+    }
     Ok(requested.join(" "))
 }
 
@@ -184,6 +201,7 @@ fn events_of(requested: Vec<String>) -> Result<String, Problem> {
 pub async fn create(
     State(state): State<Shared>,
     client: Option<Extension<BankClient>>,
+    Extension(scopes): Extension<ClientScopes>,
     body: Bytes,
 ) -> Result<Response, Problem> {
     let client = client_of(client)?;
@@ -193,7 +211,7 @@ pub async fn create(
         .delivery
         .ok_or_else(|| invalid("delivery is required"))?;
     let (method, url, auth) = delivery_of(&state.issuer, &id, delivery)?;
-    let events = events_of(request.events_requested.unwrap_or_default())?;
+    let events = events_of(request.events_requested.unwrap_or_default(), &scopes)?;
     let description = request.description.filter(|d| d.len() <= 256);
     let (sid, aud) = (id.clone(), client.clone());
     let stream = state
@@ -288,6 +306,7 @@ pub async fn get(
 pub async fn update(
     State(state): State<Shared>,
     client: Option<Extension<BankClient>>,
+    Extension(scopes): Extension<ClientScopes>,
     body: Bytes,
 ) -> Result<Response, Problem> {
     let client = client_of(client)?;
@@ -300,7 +319,10 @@ pub async fn update(
         .delivery
         .map(|d| delivery_of(&state.issuer, &id, d))
         .transpose()?;
-    let events = request.events_requested.map(events_of).transpose()?;
+    let events = request
+        .events_requested
+        .map(|e| events_of(e, &scopes))
+        .transpose()?;
     let description = request.description;
     let stream = state
         .db

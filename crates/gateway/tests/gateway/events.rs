@@ -107,6 +107,23 @@ async fn verified(http: &Http, issuer: &str, set: &str, audience: &str) -> serde
     claims
 }
 
+/// A stream's status, read in the database.
+async fn stream_status(dir: &std::path::Path, stream_id: &str) -> String {
+    let database = database_of(dir).await;
+    let id = stream_id.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut admin = strongroom_gateway::db::open_for_admin(&database).unwrap();
+        admin
+            .connection()
+            .query_row("SELECT status FROM ssf_streams WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
 async fn answer_a_fraud_check(http: &Http, linker: &Linker<'_>, phone: &Device) -> String {
     let alert_id = suspicious_purchase(http).await;
     let answer = format!(r#"{{"alert_id":"{alert_id}","answer":"not_me","answered_at":1}}"#);
@@ -326,6 +343,71 @@ async fn a_poll_stream_gets_each_set_until_it_is_acknowledged() {
     };
     let r = narrow.bank("POST", &poll_path, serde_json::json!({})).await;
     assert_problem(&r, 403, "polling without the events scope");
+    // Attack: a key that may manage streams but not read customers'
+    // answers asks for them as events instead.
+    let key = crate::api_keys::api_key(
+        dir.path(),
+        &["add", "--name", "events-only", "--scope", "events"],
+    )
+    .await
+    .unwrap();
+    let events_only = Http {
+        api_key: key,
+        ..Http::new(&gateway)
+    };
+    let stream = |events: serde_json::Value| serde_json::json!({"delivery": {"method": POLL}, "events_requested": events});
+    let refused = events_only
+        .bank(
+            "POST",
+            "/ssf/streams",
+            stream(serde_json::json!([FRAUD_ANSWER])),
+        )
+        .await;
+    assert_problem(
+        &refused,
+        403,
+        "fraud answers by event without the answers scope",
+    );
+    let verification_only = events_only
+        .bank(
+            "POST",
+            "/ssf/streams",
+            stream(serde_json::json!([VERIFICATION])),
+        )
+        .await;
+    assert_eq!(
+        verification_only.status,
+        201,
+        "{}",
+        verification_only.text()
+    );
+
+    // Revoking a key disables its streams: nobody could manage them.
+    let key = crate::api_keys::api_key(
+        dir.path(),
+        &["add", "--name", "fraud-ops", "--scope", "events,answers"],
+    )
+    .await
+    .unwrap();
+    let ops = Http {
+        api_key: key,
+        ..Http::new(&gateway)
+    };
+    let made = ops
+        .bank(
+            "POST",
+            "/ssf/streams",
+            stream(serde_json::json!([FRAUD_ANSWER])),
+        )
+        .await;
+    assert_eq!(made.status, 201, "{}", made.text());
+    let ops_stream = made.json()["stream_id"].as_str().unwrap().to_owned();
+    assert_eq!(stream_status(dir.path(), &ops_stream).await, "enabled");
+    crate::api_keys::api_key(dir.path(), &["revoke", "--name", "fraud-ops"])
+        .await
+        .unwrap();
+    assert_eq!(stream_status(dir.path(), &ops_stream).await, "disabled");
+
     let deleted = http
         .bank(
             "DELETE",
