@@ -103,7 +103,12 @@ fn follow_events(app: tauri::AppHandle, core: Arc<AppCore>) {
                     notification_text::urgency_for(&event),
                 );
             }
-            if matches!(event, LiveEvent::CallStatus { .. } | LiveEvent::Locked) {
+            // A new fraud check changes the tray's first line at once; an
+            // answer shows by the next tick (the window answers it).
+            if matches!(
+                event,
+                LiveEvent::CallStatus { .. } | LiveEvent::Locked | LiveEvent::Alert { .. }
+            ) {
                 calls.refresh(&app, &core);
             }
             tray::show_unread(&app, core.unread_total());

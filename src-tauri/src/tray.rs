@@ -1,5 +1,6 @@
-//! The tray icon: its menu (one call status line per linked bank, then
-//! Open, Lock and Quit) and its unread count.
+//! The tray icon: its menu (the fraud checks waiting for an answer, one
+//! call status line per linked bank, then Open, Lock and Quit) and its
+//! unread count.
 //!
 //! The call status lines are disabled menu items: they are there to be read
 //! ("Demo Bank: talking to you now, Hawa Lind"), not clicked. The menu is
@@ -29,6 +30,16 @@ pub fn call_line(view: &CallStatusView) -> String {
         ),
         CallState::NotCalling => format!("{}: not calling you", view.bank_name),
         CallState::CantCheck => format!("{}: can't check who calls", view.bank_name),
+    }
+}
+
+/// The line for the fraud checks waiting for an answer; none when none
+/// wait.
+pub fn checks_line(open: u32) -> Option<String> {
+    match open {
+        0 => None,
+        1 => Some("1 fraud check to answer".into()),
+        n => Some(format!("{n} fraud checks to answer")),
     }
 }
 
@@ -120,14 +131,19 @@ pub struct CallLines {
 }
 
 impl CallLines {
-    /// Reads every bank's call status and puts the lines in the tray menu
-    /// when they changed. Locked (or not yet open), the app cannot tell:
-    /// no lines, rather than old ones.
+    /// Reads the fraud checks waiting and every bank's call status, and
+    /// puts the lines in the tray menu when they changed. Locked (or not
+    /// yet open), the app cannot tell: no lines, rather than old ones.
     pub fn refresh(&mut self, app: &AppHandle, core: &AppCore) {
-        let lines: Vec<String> = core
-            .call_statuses()
-            .map(|views| views.iter().map(call_line).collect())
-            .unwrap_or_default();
+        let checks = core.open_checks().and_then(checks_line);
+        let lines: Vec<String> = checks
+            .into_iter()
+            .chain(
+                core.call_statuses()
+                    .map(|views| views.iter().map(call_line).collect::<Vec<_>>())
+                    .unwrap_or_default(),
+            )
+            .collect();
         if lines == self.shown {
             return;
         }
@@ -160,6 +176,13 @@ mod tests {
             since: talking.then_some(1_000),
             heard_at: Some(1_000),
         }
+    }
+
+    #[test]
+    fn waiting_checks_have_a_line_of_their_own() {
+        assert_eq!(checks_line(0), None);
+        assert_eq!(checks_line(1).as_deref(), Some("1 fraud check to answer"));
+        assert_eq!(checks_line(3).as_deref(), Some("3 fraud checks to answer"));
     }
 
     #[test]

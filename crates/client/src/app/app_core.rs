@@ -39,6 +39,8 @@ pub(super) struct State {
     pub(super) cancelled: HashSet<String>,
     pub(super) connected: HashSet<AccountId>,
     pub(super) unread: HashMap<AccountId, u32>,
+    /// Fraud checks waiting for an answer, for the tray.
+    pub(super) open_checks: super::checks::OpenChecks,
 }
 
 /// The desktop app's core: one per process.
@@ -145,7 +147,9 @@ impl AppCore {
         let client = Client::new(device, http);
         let mut tasks = client.run_all()?;
         tasks.push(self.forward(client.subscribe()));
+        let open_checks = super::checks::OpenChecks::read(&client);
         let mut state = lock(&self.state);
+        state.open_checks = open_checks;
         state.error = None;
         state.locked = false;
         state.online = Some(Online { client, tasks });
@@ -202,7 +206,11 @@ impl AppCore {
                 }
             }
             ClientEvent::Alert { account, alert } => {
-                *lock(&self.state).unread.entry(account).or_default() += 1;
+                {
+                    let mut state = lock(&self.state);
+                    *state.unread.entry(account).or_default() += 1;
+                    state.open_checks.note(account, &alert);
+                }
                 LiveEvent::Alert {
                     account: account.to_string(),
                     alert: Box::new(AlertItem {

@@ -116,6 +116,7 @@ impl AppCore {
         let mut state = lock(&self.state);
         state.unread.remove(&account);
         state.connected.remove(&account);
+        state.open_checks.forget(account);
         Ok(revoked)
     }
 }

@@ -27,6 +27,7 @@ impl AppCore {
             state.locked = true;
             state.pending.clear();
             state.connected.clear();
+            state.open_checks = super::checks::OpenChecks::default();
             state.online.take()
         };
         if let Some(online) = online {

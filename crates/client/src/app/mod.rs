@@ -7,6 +7,7 @@
 
 mod app_core;
 mod calls;
+mod checks;
 mod deep_links;
 mod error;
 mod highlight;
@@ -19,6 +20,7 @@ mod views;
 
 pub use app_core::AppCore;
 pub use calls::call_status_view;
+pub use checks::{CHECKS_COUNT_FOR_MS, waits_for_answer};
 pub use deep_links::parse_deep_link;
 pub use error::AppError;
 pub use highlight::highlights;

@@ -4,6 +4,7 @@
 use super::app_core::{AppCore, account_id};
 use super::error::AppError;
 use crate::FraudAnswerValue;
+use crate::service::lock;
 
 impl AppCore {
     /// Answers a fraud check.
@@ -23,10 +24,11 @@ impl AppCore {
             _ => return Err(AppError::BadAnswer),
         };
         let account = account_id(account)?;
-        Ok(self
-            .client()?
+        self.client()?
             .answer_fraud_check(account, alert_id, answer)
-            .await?)
+            .await?;
+        lock(&self.state).open_checks.answered(account, alert_id);
+        Ok(())
     }
 
     /// Queues a chat message.
