@@ -312,24 +312,37 @@ impl SignInLimiter {
         }
     }
 
-    /// Whether a signed-in `username` at `source` may try a user code now:
-    /// fewer than [`MAX_CODE_FAILURES`] wrong codes for the customer and
-    /// for the source in the window.
-    pub async fn code_allowed(&self, username: &str, source: &str) -> bool {
+    /// Counts a user-code attempt by a signed-in `username` at `source`
+    /// before the code is looked up, if the customer and the source each
+    /// have fewer than [`MAX_CODE_FAILURES`] in the window; `false`, with
+    /// nothing counted, otherwise. Checking and counting are one step, so
+    /// parallel attempts cannot all pass before any is counted (RFC 8628
+    /// section 5.1: user codes are guessable in principle). A right code
+    /// takes its attempt back with [`SignInLimiter::code_succeeded`].
+    pub async fn code_attempt(&self, username: &str, source: &str) -> bool {
         let keys = code_keys(username, source);
-        self.run(move |f, now| under_code_limit(f, &keys, now))
-            .await
-            .unwrap_or(false)
+        self.run(move |f, now| {
+            if !under_code_limit(f, &keys, now)? {
+                return Ok(false);
+            }
+            for key in &keys {
+                f.add(key, now)?;
+            }
+            Ok(true)
+        })
+        .await
+        .unwrap_or(false)
     }
 
-    /// Counts a wrong user code by a signed-in `username` at `source`.
-    pub async fn code_failed(&self, username: &str, source: &str) {
+    /// Takes back the attempt [`SignInLimiter::code_attempt`] counted, once
+    /// the code proved right.
+    pub async fn code_succeeded(&self, username: &str, source: &str) {
         let keys = code_keys(username, source);
-        let counted = self
-            .run(move |f, now| keys.iter().try_for_each(|k| f.add(k, now)))
+        let taken_back = self
+            .run(move |f, _| keys.iter().try_for_each(|k| f.take_back_latest(k)))
             .await;
-        if let Err(e) = counted {
-            tracing::error!(error = %e, "the sign-in limiter could not count a wrong code");
+        if let Err(e) = taken_back {
+            tracing::error!(error = %e, "the sign-in limiter could not take back a code attempt");
         }
     }
 
@@ -436,17 +449,24 @@ mod tests {
     #[tokio::test]
     async fn wrong_user_codes_are_bounded_per_customer_and_each_code_per_failure() {
         let limiter = SignInLimiter::default();
+        // Attempts are counted before the code is looked up: five in
+        // flight at once, and the sixth is refused before any finishes.
         for _ in 0..MAX_CODE_FAILURES {
-            assert!(limiter.code_allowed("alice", "1.2.3.4").await);
-            limiter.code_failed("alice", "1.2.3.4").await;
+            assert!(limiter.code_attempt("alice", "1.2.3.4").await);
         }
-        assert!(!limiter.code_allowed("alice", "1.2.3.4").await);
+        assert!(!limiter.code_attempt("alice", "1.2.3.4").await);
         assert!(
-            !limiter.code_allowed("alice", "5.6.7.8").await,
+            !limiter.code_attempt("alice", "5.6.7.8").await,
             "per customer"
         );
-        assert!(!limiter.code_allowed("bob", "1.2.3.4").await, "per source");
-        assert!(limiter.code_allowed("bob", "5.6.7.8").await);
+        assert!(!limiter.code_attempt("bob", "1.2.3.4").await, "per source");
+        assert!(limiter.code_attempt("bob", "5.6.7.8").await);
+        // A right code takes its attempt back: linking many devices is
+        // not guessing.
+        for _ in 0..3 * MAX_CODE_FAILURES {
+            assert!(limiter.code_attempt("carol", "9.9.9.9").await);
+            limiter.code_succeeded("carol", "9.9.9.9").await;
+        }
         for _ in 0..MAX_CODE_FAILURES {
             assert!(limiter.code_usable("BCDFGHJK").await);
             limiter.code_named_in_failure("BCDFGHJK").await;

@@ -230,10 +230,11 @@ pub async fn sign_in(State(state): State<Shared>, request: Request) -> Response 
         );
     };
     state.sign_ins.succeeded(&username, &ip).await;
-    // User codes are guessable in principle (RFC 8628 section 5.1): wrong
-    // ones are counted per customer and per source, even after a valid
-    // sign-in.
-    if !state.sign_ins.code_allowed(&username, &ip).await {
+    // User codes are guessable in principle (RFC 8628 section 5.1): every
+    // attempt is counted per customer and per source before the code is
+    // looked up (so parallel guesses cannot all slip under the limit), and
+    // taken back when the code is right.
+    if !state.sign_ins.code_attempt(&username, &ip).await {
         return too_many(
             sign_in_page(
                 &state,
@@ -245,7 +246,6 @@ pub async fn sign_in(State(state): State<Shared>, request: Request) -> Response 
         );
     }
     let Some(code) = normalize_user_code(&typed_code) else {
-        state.sign_ins.code_failed(&username, &ip).await;
         return sign_in_page(
             &state,
             StatusCode::BAD_REQUEST,
@@ -278,7 +278,6 @@ pub async fn sign_in(State(state): State<Shared>, request: Request) -> Response 
         .ok()
         .flatten();
     let Some(scope) = pending else {
-        state.sign_ins.code_failed(&username, &ip).await;
         return sign_in_page(
             &state,
             StatusCode::BAD_REQUEST,
@@ -286,6 +285,7 @@ pub async fn sign_in(State(state): State<Shared>, request: Request) -> Response 
             Some("That code is not right or has expired. Check the code the app shows."),
         );
     };
+    state.sign_ins.code_succeeded(&username, &ip).await;
     let decision = state
         .pages
         .new_decision(&state.rng, code.clone(), customer_id);
