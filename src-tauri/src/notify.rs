@@ -28,7 +28,8 @@ pub type Target = (String, String);
 /// product), without `.desktop`: the notifications' `desktop-entry` hint,
 /// so the desktop groups them under the app and applies its settings. The
 /// package test checks the installed file and the AppStream metadata
-/// against it.
+/// against it. In a Flatpak the desktop file is named after the app id,
+/// which the sandbox gives as `FLATPAK_ID`.
 const DESKTOP_ENTRY: &str = "Strongroom";
 
 /// How urgent a notification is (the freedesktop `urgency` hint).
@@ -202,8 +203,9 @@ mod linux {
             } else {
                 Vec::new()
             };
+            let entry = std::env::var("FLATPAK_ID").unwrap_or_else(|_| DESKTOP_ENTRY.to_owned());
             let mut hints: HashMap<&str, Value<'_>> = HashMap::new();
-            hints.insert("desktop-entry", Value::from(DESKTOP_ENTRY));
+            hints.insert("desktop-entry", Value::from(entry.as_str()));
             hints.insert("urgency", Value::from(urgency.byte()));
             hints.insert("category", Value::from("im.received"));
             let reply = self.conn.call_method(

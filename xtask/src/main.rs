@@ -76,8 +76,42 @@ const POSTGRES_PACKAGES: &[&str] = &["postgresql", "postgresql-client"];
 /// For the packages' test: `sudo` is how the app's updater runs dpkg when
 /// no graphical prompt (pkexec, zenity) is there; `rpm` reads the .rpm;
 /// `man` finds and renders the installed manual pages; `appstreamcli`
-/// validates the app's AppStream metadata.
-const PACKAGE_TEST_PACKAGES: &[&str] = &["sudo", "rpm", "man-db", "appstream"];
+/// validates the app's AppStream metadata; `flatpak-builder` reads the
+/// Flatpak manifest.
+const PACKAGE_TEST_PACKAGES: &[&str] = &["sudo", "rpm", "man-db", "appstream", "flatpak-builder"];
+
+/// The app's Flatpak manifest.
+const FLATPAK_MANIFEST: &str = "src-tauri/packaging/app.strongroom.Strongroom.yml";
+
+/// Reads the Flatpak manifest with flatpak-builder (it fails on a manifest
+/// it cannot parse). The build needs GNOME's runtime and SDK from Flathub;
+/// where they are not installed (this machine cannot reach Flathub), it
+/// says so instead of building.
+fn check_flatpak() -> Result {
+    step("the Flatpak manifest (flatpak-builder --show-manifest)");
+    let shown = Command::new("flatpak-builder")
+        .args(["--show-manifest", FLATPAK_MANIFEST])
+        .current_dir(root())
+        .output()
+        .map_err(|e| format!("flatpak-builder: {e}"))?;
+    if !shown.status.success() {
+        return Err(format!(
+            "flatpak-builder cannot read {FLATPAK_MANIFEST}: {}",
+            String::from_utf8_lossy(&shown.stderr).trim()
+        ));
+    }
+    let runtime = Command::new("flatpak")
+        .args(["info", "org.gnome.Sdk//48"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !runtime {
+        eprintln!(
+            "flatpak: org.gnome.Sdk//48 is not installed (Flathub could not be reached to fetch it), \
+             so the manifest is read, not built"
+        );
+    }
+    Ok(())
+}
 
 type Result<T = ()> = std::result::Result<T, String>;
 
@@ -431,7 +465,8 @@ fn test_layers(timings: &mut layers::Timings, totals: &mut Totals) -> Result {
         let result = run_counting(&mut cmd, totals);
         let _ = std::fs::remove_dir_all(&keyring_home);
         let _ = std::fs::remove_dir_all(&update_key_dir);
-        result
+        result?;
+        check_flatpak()
     })?;
 
     // Each fuzz target, briefly: it builds, starts from its seeds and
