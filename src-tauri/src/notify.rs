@@ -203,7 +203,11 @@ mod linux {
             } else {
                 Vec::new()
             };
-            let entry = std::env::var("FLATPAK_ID").unwrap_or_else(|_| DESKTOP_ENTRY.to_owned());
+            // In a Flatpak the desktop file and the icon are named after
+            // the app id.
+            let flatpak = std::env::var("FLATPAK_ID").ok();
+            let entry = flatpak.clone().unwrap_or_else(|| DESKTOP_ENTRY.to_owned());
+            let icon = flatpak.unwrap_or_else(|| "strongroom".to_owned());
             let mut hints: HashMap<&str, Value<'_>> = HashMap::new();
             hints.insert("desktop-entry", Value::from(entry.as_str()));
             hints.insert("urgency", Value::from(urgency.byte()));
@@ -216,7 +220,7 @@ mod linux {
                 &(
                     "Strongroom",
                     0u32,
-                    "strongroom",
+                    icon.as_str(),
                     title,
                     body.as_str(),
                     actions,

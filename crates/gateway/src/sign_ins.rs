@@ -335,7 +335,8 @@ impl SignInLimiter {
     }
 
     /// Takes back the attempt [`SignInLimiter::code_attempt`] counted, once
-    /// the code proved right.
+    /// the code proved right (or was refused for something that is not a
+    /// guess: a code spent by someone else's failed passwords).
     pub async fn code_succeeded(&self, username: &str, source: &str) {
         let keys = code_keys(username, source);
         let taken_back = self

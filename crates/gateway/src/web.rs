@@ -254,6 +254,9 @@ pub async fn sign_in(State(state): State<Shared>, request: Request) -> Response 
         );
     };
     if !state.sign_ins.code_usable(&code).await {
+        // Not a guess of this customer's: the code was spent by someone
+        // else's failed passwords.
+        state.sign_ins.code_succeeded(&username, &ip).await;
         return sign_in_page(
             &state,
             StatusCode::BAD_REQUEST,

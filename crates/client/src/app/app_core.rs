@@ -147,9 +147,15 @@ impl AppCore {
         let client = Client::new(device, http);
         let mut tasks = client.run_all()?;
         tasks.push(self.forward(client.subscribe()));
-        let open_checks = super::checks::OpenChecks::read(&client);
+        // A store read, off the async workers; merged, so that an alert
+        // the streams delivered meanwhile is not lost from the count.
+        let reader = client.clone();
+        let open_checks =
+            tokio::task::spawn_blocking(move || super::checks::OpenChecks::read(&reader))
+                .await
+                .unwrap_or_default();
         let mut state = lock(&self.state);
-        state.open_checks = open_checks;
+        state.open_checks.merge(open_checks);
         state.error = None;
         state.locked = false;
         state.online = Some(Online { client, tasks });
@@ -231,9 +237,13 @@ impl AppCore {
                 account: account.to_string(),
                 flags,
             },
-            ClientEvent::LinkRevoked { account } => LiveEvent::LinkRevoked {
-                account: account.to_string(),
-            },
+            ClientEvent::LinkRevoked { account } => {
+                // Its checks can no longer be answered.
+                lock(&self.state).open_checks.forget(account);
+                LiveEvent::LinkRevoked {
+                    account: account.to_string(),
+                }
+            }
             ClientEvent::CallStatus {
                 account,
                 status,

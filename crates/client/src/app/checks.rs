@@ -45,7 +45,14 @@ impl OpenChecks {
         self.0.remove(&(account, alert_id.to_owned()));
     }
 
-    /// The bank was unlinked.
+    /// Adds the checks of `other` (read at unlock) to those already noted.
+    pub(super) fn merge(&mut self, other: OpenChecks) {
+        for (key, issued) in other.0 {
+            self.0.entry(key).or_insert(issued);
+        }
+    }
+
+    /// The bank was unlinked, or ended the link.
     pub(super) fn forget(&mut self, account: AccountId) {
         self.0.retain(|(a, _), _| *a != account);
     }
