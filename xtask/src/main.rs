@@ -25,6 +25,7 @@
 
 mod fuzz;
 mod layers;
+mod manifests;
 mod package;
 mod postgres;
 
@@ -80,39 +81,6 @@ const POSTGRES_PACKAGES: &[&str] = &["postgresql", "postgresql-client"];
 /// Flatpak manifest.
 const PACKAGE_TEST_PACKAGES: &[&str] = &["sudo", "rpm", "man-db", "appstream", "flatpak-builder"];
 
-/// The app's Flatpak manifest.
-const FLATPAK_MANIFEST: &str = "src-tauri/packaging/app.strongroom.Strongroom.yml";
-
-/// Reads the Flatpak manifest with flatpak-builder (it fails on a manifest
-/// it cannot parse). The build needs GNOME's runtime and SDK from Flathub;
-/// where they are not installed (this machine cannot reach Flathub), it
-/// says so instead of building.
-fn check_flatpak() -> Result {
-    step("the Flatpak manifest (flatpak-builder --show-manifest)");
-    let shown = Command::new("flatpak-builder")
-        .args(["--show-manifest", FLATPAK_MANIFEST])
-        .current_dir(root())
-        .output()
-        .map_err(|e| format!("flatpak-builder: {e}"))?;
-    if !shown.status.success() {
-        return Err(format!(
-            "flatpak-builder cannot read {FLATPAK_MANIFEST}: {}",
-            String::from_utf8_lossy(&shown.stderr).trim()
-        ));
-    }
-    let runtime = Command::new("flatpak")
-        .args(["info", "org.gnome.Sdk//48"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !runtime {
-        eprintln!(
-            "flatpak: org.gnome.Sdk//48 is not installed (Flathub could not be reached to fetch it), \
-             so the manifest is read, not built"
-        );
-    }
-    Ok(())
-}
-
 type Result<T = ()> = std::result::Result<T, String>;
 
 fn main() -> ExitCode {
@@ -123,7 +91,7 @@ fn main() -> ExitCode {
         Some("bundle") => bundle(),
         Some("bench") => bench(&args[1..]),
         Some("fuzz") => fuzz::command(&args[1..]),
-        Some("openapi") => openapi(),
+        Some("openapi") => manifests::openapi(),
         _ => Err(usage()),
     };
     match result {
@@ -266,38 +234,6 @@ fn npm_ci(folder: &str, what: &str) -> Result {
     }
 }
 
-/// The bank API's OpenAPI description, checked in (and served by the
-/// gateway at /bank/v1/openapi.json).
-const OPENAPI: &str = "docs/bank-api.openapi.json";
-
-/// Validates the checked-in OpenAPI description against the OpenAPI 3.1
-/// schema, references resolved, with a validator that is not ours.
-fn validate_openapi() -> Result {
-    step("the bank API's OpenAPI description: validated by @seriousme/openapi-schema-validator");
-    run(Command::new("node").args(["tests/openapi/node_modules/.bin/validate-api", OPENAPI]))
-}
-
-/// `cargo xtask openapi`: writes the bank API's description from the code
-/// again (after a change to the API, for review in the diff), then
-/// validates it.
-fn openapi() -> Result {
-    step(&format!("write {OPENAPI} from the gateway's code"));
-    run(Command::new(cargo())
-        .args([
-            "test",
-            "--package",
-            "strongroom-gateway",
-            "--lib",
-            "bank::openapi::tests::the_checked_in_description_is_current",
-        ])
-        .env("STRONGROOM_WRITE_OPENAPI", "1"))?;
-    npm_ci(
-        "tests/openapi",
-        "the OpenAPI validator's locked modules, @seriousme/openapi-schema-validator",
-    )?;
-    validate_openapi()
-}
-
 /// tauri-driver bridges WebDriver to the app's WebKitGTK window.
 fn ensure_tauri_driver() -> Result {
     let home = env::var_os("HOME").map(PathBuf::from).unwrap_or_default();
@@ -368,7 +304,7 @@ fn test_layers(timings: &mut layers::Timings, totals: &mut Totals) -> Result {
         ]))?;
         // Whether the checked-in copy is what the code describes is a unit
         // test of the gateway (bank/openapi.rs), run in the unit layer.
-        validate_openapi()
+        manifests::validate_openapi()
     })?;
 
     // The packages' test installs an update signed with a key made for
@@ -466,7 +402,7 @@ fn test_layers(timings: &mut layers::Timings, totals: &mut Totals) -> Result {
         let _ = std::fs::remove_dir_all(&keyring_home);
         let _ = std::fs::remove_dir_all(&update_key_dir);
         result?;
-        check_flatpak()
+        manifests::check_flatpak()
     })?;
 
     // Each fuzz target, briefly: it builds, starts from its seeds and
