@@ -20,7 +20,12 @@ export default defineConfig({
     cssCodeSplit: false,
     sourcemap: false,
   },
-  server: { strictPort: true, port: 1420 },
+  server: {
+    strictPort: true,
+    port: 1420,
+    // The catalogues are shared with the Rust side and live in crates/l10n.
+    fs: { allow: [".", "../crates/l10n/locales"] },
+  },
   // Component tests mount real Svelte components, which needs the browser build.
   resolve: process.env.VITEST ? { conditions: ["browser"] } : undefined,
   test: {

@@ -89,7 +89,10 @@ fn follow_events(app: tauri::AppHandle, core: Arc<AppCore>) {
                 Err(_) => return,
             };
             let privacy = core.settings().notification_privacy;
-            if let Some((title, body)) = notification_text::notification_for(privacy, &event) {
+            let locale = core.locale();
+            if let Some((title, body)) =
+                notification_text::notification_for(privacy, locale, &event)
+            {
                 let target = match &event {
                     LiveEvent::Alert { account, alert } => {
                         Some((account.clone(), alert.alert.id.clone()))
@@ -111,7 +114,7 @@ fn follow_events(app: tauri::AppHandle, core: Arc<AppCore>) {
             ) {
                 calls.refresh(&app, &core);
             }
-            tray::show_unread(&app, core.unread_total());
+            tray::show_unread(&app, core.unread_total(), locale.lang);
         }
     });
 }

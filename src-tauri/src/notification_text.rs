@@ -1,31 +1,24 @@
 //! What a desktop notification says about a live event, under the
-//! customer's privacy setting.
+//! customer's privacy setting, in their language.
 //!
-//! An alert kind is named by the window's own table (`ui/src/lib/alert-kinds.json`,
-//! read here at compile time), so a notification and the feed never call the
-//! same alert by two names. The table lives with the UI because the words are
-//! the window's; the shell only borrows them.
+//! Every word comes from the catalogues (`crates/l10n/locales/<lang>/`):
+//! an alert kind is named by `kinds.ftl`, which the window reads too, so a
+//! notification and the feed never call the same alert by two names, and
+//! an amount is written by the same rules as the window's `Intl`.
 
-use std::collections::BTreeMap;
-use std::sync::LazyLock;
 use strongroom_client::app::{CallStatusView, LiveEvent, NotificationPrivacy};
+use strongroom_l10n::{Arg, Catalog, Domain, Lang, Locale};
 
-/// Kind code → label, as the window shows it.
-static KIND_LABELS: LazyLock<BTreeMap<String, String>> = LazyLock::new(|| {
-    serde_json::from_str(include_str!("../../ui/src/lib/alert-kinds.json"))
-        .expect("ui/src/lib/alert-kinds.json is a JSON object of kind code to label")
-});
-
-/// The kind whose label names kinds this build does not know.
-const UNKNOWN_KIND_READS_AS: &str = "custom";
-
-/// The words for an alert kind, without any amount or merchant.
-pub fn kind_label(kind: &str) -> &'static str {
-    let labels = &*KIND_LABELS;
-    labels
-        .get(kind)
-        .or_else(|| labels.get(UNKNOWN_KIND_READS_AS))
-        .map_or("Message from your bank", String::as_str)
+/// The words for an alert kind in `lang`, without any amount or merchant.
+/// A kind this build does not know reads as a message from the bank.
+pub fn kind_label(kind: &str, lang: Lang) -> String {
+    let words = Catalog::get(Domain::Desktop, lang);
+    let id = format!("kind-{kind}");
+    if words.has(&id) {
+        words.text(&id)
+    } else {
+        words.text("kind-custom")
+    }
 }
 
 /// How urgent the notification of `event` is: critical for a verified
@@ -49,52 +42,75 @@ pub fn urgency_for(event: &LiveEvent) -> crate::notify::Urgency {
 /// verified call that begins always notifies, even when privacy hides
 /// everything else: the customer may be on the phone with a stranger right
 /// now, and the one thing to know is that the bank really is calling.
+///
+/// With full privacy, an alert with an amount says its kind, the amount in
+/// the customer's format and the merchant ("Kartenzahlung: 432,10 € bei
+/// Corner Cafe"); one without says the bank's own text, which is the
+/// bank's words in the bank's language.
 pub fn notification_for(
     privacy: NotificationPrivacy,
+    locale: Locale,
     event: &LiveEvent,
 ) -> Option<(String, String)> {
+    let words = Catalog::get(Domain::Desktop, locale.lang);
     if let LiveEvent::CallStatus {
         status,
         started: true,
     } = event
     {
-        return Some(call_started(privacy, status));
+        return Some(call_started(privacy, words, status));
     }
     let LiveEvent::Alert { alert, .. } = event else {
         return None;
     };
     if !alert.alert.verified {
-        return Some((
-            "Strongroom".into(),
-            "An alert failed verification and was quarantined.".into(),
-        ));
+        return Some(("Strongroom".into(), words.text("notify-quarantined")));
     }
+    let kind = kind_label(&alert.alert.kind, locale.lang);
     Some(match privacy {
-        NotificationPrivacy::Nothing => ("Strongroom".into(), "New activity".into()),
-        NotificationPrivacy::HideAmounts => (
-            alert.bank_name.clone(),
-            kind_label(&alert.alert.kind).to_owned(),
-        ),
-        NotificationPrivacy::Full => (alert.bank_name.clone(), alert.alert.text.clone()),
+        NotificationPrivacy::Nothing => ("Strongroom".into(), words.text("notify-new-activity")),
+        NotificationPrivacy::HideAmounts => (alert.bank_name.clone(), kind),
+        NotificationPrivacy::Full => {
+            let body = match (&alert.alert.amount_minor, &alert.alert.currency) {
+                (Some(minor), Some(currency)) => {
+                    let amount = strongroom_l10n::format_amount(*minor, currency, locale.tag);
+                    let mut args = vec![("kind", Arg::Str(&kind)), ("amount", Arg::Str(&amount))];
+                    match alert.alert.merchant.as_deref() {
+                        Some(merchant) => {
+                            args.push(("merchant", Arg::Str(merchant)));
+                            words.format("notify-alert-amount-merchant", &args)
+                        }
+                        None => words.format("notify-alert-amount", &args),
+                    }
+                }
+                _ => alert.alert.text.clone(),
+            };
+            (alert.bank_name.clone(), body)
+        }
     })
 }
 
 /// The notification for a verified call that began.
-fn call_started(privacy: NotificationPrivacy, status: &CallStatusView) -> (String, String) {
+fn call_started(
+    privacy: NotificationPrivacy,
+    words: &Catalog,
+    status: &CallStatusView,
+) -> (String, String) {
+    let bank = ("bank", Arg::Str(&status.bank_name));
     match (privacy, &status.agent, &status.reason) {
         (NotificationPrivacy::Full, Some(agent), Some(reason)) => (
-            format!("{} is calling you", status.bank_name),
-            format!("{agent}, about {reason}. Verified by Strongroom."),
+            words.format("notify-call-title", &[bank]),
+            words.format(
+                "notify-call-body",
+                &[("agent", Arg::Str(agent)), ("reason", Arg::Str(reason))],
+            ),
         ),
         (NotificationPrivacy::Nothing, ..) => {
-            ("Strongroom".into(), "Your bank is calling you".into())
+            ("Strongroom".into(), words.text("notify-call-hidden"))
         }
         _ => (
             status.bank_name.clone(),
-            format!(
-                "{} is calling you. Verified by Strongroom.",
-                status.bank_name
-            ),
+            words.format("notify-call-bank", &[bank]),
         ),
     }
 }
@@ -102,7 +118,6 @@ fn call_started(privacy: NotificationPrivacy, status: &CallStatusView) -> (Strin
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::BTreeSet;
     use strongroom_client::AlertView;
     use strongroom_client::app::{AlertItem, CallState};
     use strongroom_core::protocol::alert::AlertKind;
@@ -160,49 +175,92 @@ mod tests {
         }
     }
 
+    fn en() -> Locale {
+        Locale::of(Lang::En)
+    }
+
     /// What a notification that hides amounts says about an alert of `kind`.
-    fn hiding_amounts(kind: &str) -> (String, String) {
-        notification_for(NotificationPrivacy::HideAmounts, &alert_event(kind, true))
-            .expect("an alert notifies")
+    fn hiding_amounts(kind: &str, locale: Locale) -> (String, String) {
+        notification_for(
+            NotificationPrivacy::HideAmounts,
+            locale,
+            &alert_event(kind, true),
+        )
+        .expect("an alert notifies")
     }
 
     #[test]
-    fn the_table_names_every_kind_the_core_defines_and_no_other() {
-        let core: BTreeSet<&str> = AlertKind::ALL.iter().map(|k| k.name()).collect();
-        let table: BTreeSet<&str> = KIND_LABELS.keys().map(String::as_str).collect();
-        assert_eq!(
-            table, core,
-            "ui/src/lib/alert-kinds.json must label exactly the core's alert kinds"
-        );
-    }
-
-    #[test]
-    fn a_notification_names_each_kind_with_the_windows_label() {
-        for kind in AlertKind::ALL {
-            let (title, body) = hiding_amounts(kind.name());
-            assert_eq!(title, "Demo Bank");
-            assert_eq!(
-                body,
-                KIND_LABELS[kind.name()],
-                "the notification for {} says what the window says",
-                kind.name()
-            );
+    fn the_catalogue_names_every_kind_the_core_defines_in_every_language() {
+        for lang in Lang::ALL {
+            let words = Catalog::get(Domain::Desktop, lang);
+            for kind in AlertKind::ALL {
+                assert!(
+                    words.has(&format!("kind-{}", kind.name())),
+                    "kinds.ftl ({lang:?}) names {}",
+                    kind.name()
+                );
+            }
         }
     }
 
     #[test]
+    fn a_notification_names_each_kind_in_the_customers_language() {
+        for kind in AlertKind::ALL {
+            let (title, body) = hiding_amounts(kind.name(), en());
+            assert_eq!(title, "Demo Bank");
+            assert_eq!(body, kind_label(kind.name(), Lang::En));
+        }
+        assert_eq!(
+            hiding_amounts("purchase", Locale::of(Lang::De)).1,
+            "Kartenzahlung"
+        );
+        assert_eq!(
+            hiding_amounts("purchase", Locale::of(Lang::Fr)).1,
+            "Paiement par carte"
+        );
+        assert_eq!(hiding_amounts("purchase", en()).1, "Card purchase");
+    }
+
+    #[test]
     fn a_kind_this_build_does_not_know_reads_as_a_message_from_the_bank() {
-        assert_eq!(kind_label("kind_from_the_future"), KIND_LABELS["custom"]);
+        assert_eq!(
+            kind_label("kind_from_the_future", Lang::De),
+            "Nachricht Ihrer Bank"
+        );
+    }
+
+    #[test]
+    fn amounts_are_written_in_the_customers_format() {
+        let full = |tag: &str| {
+            notification_for(
+                NotificationPrivacy::Full,
+                Locale::parse(tag).expect("a locale"),
+                &alert_event("purchase", true),
+            )
+            .expect("it notifies")
+            .1
+        };
+        assert_eq!(full("en-GB"), "Card purchase: €432.10 at Corner Cafe");
+        assert_eq!(
+            full("de-DE"),
+            "Kartenzahlung: 432,10\u{a0}€ bei Corner Cafe"
+        );
+        assert_eq!(
+            full("fr-FR"),
+            "Paiement par carte\u{a0}: 432,10\u{a0}€ chez Corner Cafe"
+        );
     }
 
     #[test]
     fn hidden_amounts_never_reach_a_notification() {
-        for kind in AlertKind::ALL {
-            let (_, body) = hiding_amounts(kind.name());
-            assert!(
-                !body.chars().any(|c| c.is_ascii_digit()) && !body.contains("Cafe"),
-                "no amount or merchant in {body:?}"
-            );
+        for lang in Lang::ALL {
+            for kind in AlertKind::ALL {
+                let (_, body) = hiding_amounts(kind.name(), Locale::of(lang));
+                assert!(
+                    !body.chars().any(|c| c.is_ascii_digit()) && !body.contains("Cafe"),
+                    "no amount or merchant in {body:?}"
+                );
+            }
         }
     }
 
@@ -213,8 +271,8 @@ mod tests {
             NotificationPrivacy::HideAmounts,
             NotificationPrivacy::Nothing,
         ] {
-            let (title, body) =
-                notification_for(privacy, &alert_event("purchase", false)).expect("it notifies");
+            let (title, body) = notification_for(privacy, en(), &alert_event("purchase", false))
+                .expect("it notifies");
             assert_eq!(title, "Strongroom");
             assert!(!body.contains("Demo Bank") && !body.contains("432"));
         }
@@ -225,7 +283,7 @@ mod tests {
         let event = LiveEvent::Message {
             account: "00000000000000a1".into(),
         };
-        assert_eq!(notification_for(NotificationPrivacy::Full, &event), None);
+        assert_eq!(notification_for(NotificationPrivacy::Full, en(), &event), None);
         for state in [
             CallState::TalkingNow,
             CallState::NotCalling,
@@ -233,7 +291,7 @@ mod tests {
         ] {
             let event = call_event(state, false);
             assert_eq!(
-                notification_for(NotificationPrivacy::Full, &event),
+                notification_for(NotificationPrivacy::Full, en(), &event),
                 None,
                 "a call status that is not a call beginning ({state:?}) stays quiet"
             );
@@ -260,22 +318,25 @@ mod tests {
     fn a_call_that_begins_notifies_whatever_the_privacy() {
         let event = call_event(CallState::TalkingNow, true);
         assert_eq!(
-            notification_for(NotificationPrivacy::Nothing, &event),
+            notification_for(NotificationPrivacy::Nothing, en(), &event),
             Some(("Strongroom".into(), "Your bank is calling you".into()))
         );
         let (title, body) =
-            notification_for(NotificationPrivacy::HideAmounts, &event).expect("it notifies");
+            notification_for(NotificationPrivacy::HideAmounts, en(), &event).expect("it notifies");
         assert_eq!(title, "Demo Bank");
         assert!(
             body.contains("calling you") && !body.contains("Hawa"),
             "{body}"
         );
         let (title, body) =
-            notification_for(NotificationPrivacy::Full, &event).expect("it notifies");
+            notification_for(NotificationPrivacy::Full, en(), &event).expect("it notifies");
         assert_eq!(title, "Demo Bank is calling you");
         assert!(
             body.starts_with("Hawa Lind, about a suspicious payment"),
             "{body}"
         );
+        let (title, _) = notification_for(NotificationPrivacy::Full, Locale::of(Lang::De), &event)
+            .expect("it notifies");
+        assert_eq!(title, "Demo Bank ruft Sie an");
     }
 }

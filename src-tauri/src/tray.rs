@@ -9,6 +9,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 use strongroom_client::app::{AppCore, CallState, CallStatusView, LiveEvent};
+use strongroom_l10n::{Arg, Catalog, Domain, Lang};
 use tauri::menu::{IsMenuItem, Menu, MenuItem, PredefinedMenuItem};
 use tauri::{AppHandle, Manager, Runtime};
 
@@ -21,30 +22,36 @@ const TRAY: &str = "main";
 
 /// One bank's call status as a tray line: short, no times (the window has
 /// them).
-pub fn call_line(view: &CallStatusView) -> String {
+pub fn call_line(view: &CallStatusView, lang: Lang) -> String {
+    let words = Catalog::get(Domain::Desktop, lang);
+    let bank = ("bank", Arg::Str(&view.bank_name));
     match view.state {
-        CallState::TalkingNow => format!(
-            "{}: talking to you now, {}",
-            view.bank_name,
-            view.agent.as_deref().unwrap_or("verified")
-        ),
-        CallState::NotCalling => format!("{}: not calling you", view.bank_name),
-        CallState::CantCheck => format!("{}: can't check who calls", view.bank_name),
+        CallState::TalkingNow => {
+            let verified = words.text("tray-call-verified");
+            let agent = view.agent.as_deref().unwrap_or(&verified);
+            words.format("tray-call-talking", &[bank, ("agent", Arg::Str(agent))])
+        }
+        CallState::NotCalling => words.format("tray-call-not-calling", &[bank]),
+        CallState::CantCheck => words.format("tray-call-cant-check", &[bank]),
     }
 }
 
 /// The line for the fraud checks waiting for an answer; none when none
 /// wait.
-pub fn checks_line(open: u32) -> Option<String> {
-    match open {
-        0 => None,
-        1 => Some("1 fraud check to answer".into()),
-        n => Some(format!("{n} fraud checks to answer")),
-    }
+pub fn checks_line(open: u32, lang: Lang) -> Option<String> {
+    (open > 0).then(|| {
+        Catalog::get(Domain::Desktop, lang)
+            .format("tray-checks", &[("count", Arg::Num(i64::from(open)))])
+    })
 }
 
-/// The tray menu with `calls` on top.
-fn menu<R: Runtime, M: Manager<R>>(app: &M, calls: &[String]) -> tauri::Result<Menu<R>> {
+/// The tray menu in `lang` with `calls` on top.
+fn menu<R: Runtime, M: Manager<R>>(
+    app: &M,
+    calls: &[String],
+    lang: Lang,
+) -> tauri::Result<Menu<R>> {
+    let words = Catalog::get(Domain::Desktop, lang);
     let mut lines = Vec::with_capacity(calls.len());
     for (i, line) in calls.iter().enumerate() {
         lines.push(MenuItem::with_id(
@@ -55,9 +62,9 @@ fn menu<R: Runtime, M: Manager<R>>(app: &M, calls: &[String]) -> tauri::Result<M
             None::<&str>,
         )?);
     }
-    let open = MenuItem::with_id(app, "open", "Open Strongroom", true, None::<&str>)?;
-    let lock = MenuItem::with_id(app, "lock", "Lock now", true, None::<&str>)?;
-    let quit = MenuItem::with_id(app, "quit", "Quit Strongroom", true, None::<&str>)?;
+    let open = MenuItem::with_id(app, "open", words.text("tray-open"), true, None::<&str>)?;
+    let lock = MenuItem::with_id(app, "lock", words.text("tray-lock"), true, None::<&str>)?;
+    let quit = MenuItem::with_id(app, "quit", words.text("tray-quit"), true, None::<&str>)?;
     let top = PredefinedMenuItem::separator(app)?;
     let bottom = PredefinedMenuItem::separator(app)?;
     let mut items: Vec<&dyn IsMenuItem<R>> = Vec::new();
@@ -78,7 +85,7 @@ pub fn build(app: &tauri::App, core: Arc<AppCore>) -> tauri::Result<()> {
     let menu_core = core.clone();
     tauri::tray::TrayIconBuilder::with_id(TRAY)
         .tooltip("Strongroom")
-        .menu(&menu(app, &[])?)
+        .menu(&menu(app, &[], core.locale().lang)?)
         .show_menu_on_left_click(false)
         .on_menu_event(move |app, event| match event.id().as_ref() {
             "open" => {
@@ -108,12 +115,13 @@ pub fn build(app: &tauri::App, core: Arc<AppCore>) -> tauri::Result<()> {
 }
 
 /// The tray's unread count, as its tooltip and title.
-pub fn show_unread(app: &AppHandle, unread: u32) {
+pub fn show_unread(app: &AppHandle, unread: u32, lang: Lang) {
     if let Some(tray) = app.tray_by_id(TRAY) {
         let text = if unread == 0 {
             "Strongroom".to_owned()
         } else {
-            format!("Strongroom: {unread} unread")
+            Catalog::get(Domain::Desktop, lang)
+                .format("tray-unread", &[("count", Arg::Num(i64::from(unread)))])
         };
         let _ = tray.set_tooltip(Some(&text));
         let _ = tray.set_title(Some(if unread == 0 {
@@ -128,6 +136,8 @@ pub fn show_unread(app: &AppHandle, unread: u32) {
 #[derive(Default)]
 pub struct CallLines {
     shown: Vec<String>,
+    /// The language the menu was built in: a new choice rebuilds it.
+    lang: Option<Lang>,
 }
 
 impl CallLines {
@@ -135,25 +145,27 @@ impl CallLines {
     /// puts the lines in the tray menu when they changed. Locked (or not
     /// yet open), the app cannot tell: no lines, rather than old ones.
     pub fn refresh(&mut self, app: &AppHandle, core: &AppCore) {
-        let checks = core.open_checks().and_then(checks_line);
+        let lang = core.locale().lang;
+        let checks = core.open_checks().and_then(|n| checks_line(n, lang));
         let lines: Vec<String> = checks
             .into_iter()
             .chain(
                 core.call_statuses()
-                    .map(|views| views.iter().map(call_line).collect::<Vec<_>>())
+                    .map(|views| views.iter().map(|v| call_line(v, lang)).collect::<Vec<_>>())
                     .unwrap_or_default(),
             )
             .collect();
-        if lines == self.shown {
+        if lines == self.shown && self.lang == Some(lang) {
             return;
         }
         let Some(tray) = app.tray_by_id(TRAY) else {
             return;
         };
-        match menu(app, &lines) {
+        match menu(app, &lines, lang) {
             Ok(menu) => {
                 if tray.set_menu(Some(menu)).is_ok() {
                     self.shown = lines;
+                    self.lang = Some(lang);
                 }
             }
             Err(e) => eprintln!("strongroom: the tray menu could not be built: {e}"),
@@ -180,24 +192,46 @@ mod tests {
 
     #[test]
     fn waiting_checks_have_a_line_of_their_own() {
-        assert_eq!(checks_line(0), None);
-        assert_eq!(checks_line(1).as_deref(), Some("1 fraud check to answer"));
-        assert_eq!(checks_line(3).as_deref(), Some("3 fraud checks to answer"));
+        assert_eq!(checks_line(0, Lang::En), None);
+        assert_eq!(
+            checks_line(1, Lang::En).as_deref(),
+            Some("1 fraud check to answer")
+        );
+        assert_eq!(
+            checks_line(3, Lang::En).as_deref(),
+            Some("3 fraud checks to answer")
+        );
+        assert_eq!(
+            checks_line(1, Lang::De).as_deref(),
+            Some("1 Betrugsprüfung zu beantworten")
+        );
+        assert_eq!(
+            checks_line(2, Lang::Fr).as_deref(),
+            Some("2 contrôles de fraude en attente de réponse")
+        );
     }
 
     #[test]
     fn each_answer_has_its_own_tray_line() {
         assert_eq!(
-            call_line(&view(CallState::TalkingNow)),
+            call_line(&view(CallState::TalkingNow), Lang::En),
             "Demo Bank: talking to you now, Hawa Lind"
         );
         assert_eq!(
-            call_line(&view(CallState::NotCalling)),
+            call_line(&view(CallState::NotCalling), Lang::En),
             "Demo Bank: not calling you"
         );
         assert_eq!(
-            call_line(&view(CallState::CantCheck)),
+            call_line(&view(CallState::CantCheck), Lang::En),
             "Demo Bank: can't check who calls"
+        );
+        assert_eq!(
+            call_line(&view(CallState::NotCalling), Lang::De),
+            "Demo Bank: ruft Sie nicht an"
+        );
+        assert_eq!(
+            call_line(&view(CallState::TalkingNow), Lang::Fr),
+            "Demo Bank\u{a0}: vous parle en ce moment, Hawa Lind"
         );
     }
 }

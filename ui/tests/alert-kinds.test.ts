@@ -1,10 +1,12 @@
-// The alert-kind labels: one table (src/lib/alert-kinds.json) for the window
-// and the notifications. The shell's own test (src-tauri notification_text.rs)
-// checks the same table against the core's AlertKind enum.
+// The alert-kind labels: one catalogue (crates/l10n/locales/<lang>/kinds.ftl)
+// for the window and the notifications. The shell's own test (src-tauri
+// notification_text.rs) checks the same catalogue against the core's AlertKind enum.
 import { render, screen, within } from "@testing-library/svelte";
 import { describe, expect, it } from "vitest";
 import AlertItem from "../src/components/AlertItem.svelte";
-import { ALERT_KIND_LABELS, alertKindLabel } from "../src/lib/alert-kinds";
+import { afterEach } from "vitest";
+import { alertKindLabel } from "../src/lib/alert-kinds";
+import { LANGS, has, setLocale } from "../src/lib/i18n.svelte";
 import { alert } from "./fixtures";
 
 /** The core's alert kinds (`AlertKind::name` in crates/core/src/protocol/alert.rs). */
@@ -23,16 +25,26 @@ const CORE_KINDS = [
 ];
 
 describe("alert-kind labels", () => {
-  it("label every alert kind, and only those", () => {
-    expect(Object.keys(ALERT_KIND_LABELS).sort()).toEqual([...CORE_KINDS].sort());
+  afterEach(() => setLocale("en-US"));
+
+  it("label every alert kind in every language, each differently", () => {
     for (const kind of CORE_KINDS) {
-      expect(alertKindLabel(kind), kind).toBe(ALERT_KIND_LABELS[kind]);
-      expect(alertKindLabel(kind).trim(), kind).not.toBe("");
+      expect(has(`kind-${kind}`), kind).toBe(true);
+      const labels = LANGS.map((l) => {
+        setLocale(l);
+        return alertKindLabel(kind);
+      });
+      for (const label of labels) expect(label.trim(), kind).not.toBe("");
+      // A language that fell back to English would repeat it.
+      expect(new Set(labels).size, `${kind}: ${labels.join(" / ")}`).toBe(LANGS.length);
     }
   });
 
   it("carry no amount, since notifications that hide amounts show them", () => {
-    for (const label of Object.values(ALERT_KIND_LABELS)) expect(label).not.toMatch(/\d/);
+    for (const l of LANGS) {
+      setLocale(l);
+      for (const kind of CORE_KINDS) expect(alertKindLabel(kind)).not.toMatch(/\d/);
+    }
   });
 
   it("name a kind this build does not know as a message from the bank", () => {
@@ -45,7 +57,7 @@ describe("alert-kind labels", () => {
     for (const kind of CORE_KINDS) {
       const { unmount } = render(AlertItem, { alert: alert({ kind }) });
       const heading = within(screen.getByTestId("alert-item")).getByRole("heading", { level: 3 });
-      expect(heading).toHaveTextContent(ALERT_KIND_LABELS[kind]);
+      expect(heading).toHaveTextContent(alertKindLabel(kind));
       unmount();
     }
   });

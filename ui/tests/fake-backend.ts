@@ -10,6 +10,7 @@ import type {
   LiveEvent,
   MessageView,
   SearchResult,
+  Language,
   Settings,
   Status,
 } from "../src/ipc/types";
@@ -30,7 +31,7 @@ export type FakeState = {
 export function initialState(): FakeState {
   return {
     status: status(),
-    settings: { notification_privacy: "full", auto_lock_minutes: 5, first_run_done: true },
+    settings: { notification_privacy: "full", auto_lock_minutes: 5, first_run_done: true, language: "system" },
     accounts: [account()],
     alerts: [
       alert({ id: "a-old", issued_at: Date.UTC(2026, 0, 10) }),
@@ -62,6 +63,9 @@ export function initialState(): FakeState {
     scamReports: [],
   };
 }
+
+/** The locale the fake shell resolves for each language setting ("system": the test machine's, en-US). */
+const LOCALE_OF: Record<Language, string> = { system: "en-US", en: "en-GB", de: "de-DE", fr: "fr-FR" };
 
 /** What the window's Tauri bridge looks like once the mocks are installed. */
 type Bridge = { runCallback: (id: number, data: unknown) => void };
@@ -101,6 +105,8 @@ function handle(cmd: string, args: Record<string, unknown> | undefined): unknown
       return s.settings;
     case "save_settings":
       s.settings = args!.settings as Settings;
+      // As the shell does: the language setting decides the status's locale.
+      s.status = { ...s.status, locale: LOCALE_OF[s.settings.language] ?? "en-US" };
       return s.settings;
     case "accounts":
       return s.accounts;

@@ -53,6 +53,7 @@ export function status(over: Partial<Status> = {}): Status {
     linked_accounts: 1,
     demo_issuer: "https://127.0.0.1:8443",
     damage: [],
+    locale: "en-US",
     ...over,
   };
 }

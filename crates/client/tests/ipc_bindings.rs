@@ -6,7 +6,7 @@
 use std::path::Path;
 use strongroom_client::app::{
     AccountView, AlertItem, Balance, BalancePoint, CallState, CallStatusView, LedgerEntry,
-    LinkReceipt, LiveEvent, MessageView, NotificationPrivacy, PendingLinkView, SearchResult,
+    Language, LinkReceipt, LiveEvent, MessageView, NotificationPrivacy, PendingLinkView, SearchResult,
     Settings, Status,
 };
 use strongroom_client::{AlertView, DamageReport, ErrorCode, ErrorReport};
@@ -37,6 +37,7 @@ fn bindings() -> String {
         declare::<ConversationId>(&cfg),
         declare::<Alarm>(&cfg),
         declare::<NotificationPrivacy>(&cfg),
+        declare::<Language>(&cfg),
         declare::<Settings>(&cfg),
         declare::<PendingLinkView>(&cfg),
         declare::<LinkReceipt>(&cfg),

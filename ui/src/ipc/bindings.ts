@@ -47,7 +47,12 @@ demo_issuer: string | null,
  * deleted or rolled-back rows, an older copy of the file), per account.
  * Shown as a warning; the rest of the history stays readable.
  */
-damage: Array<DamageReport>, };
+damage: Array<DamageReport>,
+/**
+ * The BCP 47 tag of the locale the window speaks (the system's, or the
+ * language chosen in Settings), e.g. "de-DE".
+ */
+locale: string, };
 
 export type DamageReport = {
 /**
@@ -109,6 +114,8 @@ found: number, } } | "HeadForged" | "HeadMissing";
 
 export type NotificationPrivacy = "full" | "hide_amounts" | "nothing";
 
+export type Language = "system" | "en" | "de" | "fr";
+
 export type Settings = {
 /**
  * How much notifications say.
@@ -121,7 +128,11 @@ auto_lock_minutes: number,
 /**
  * The first-run screen was completed.
  */
-first_run_done: boolean, };
+first_run_done: boolean,
+/**
+ * The language of the window and notifications; "system" follows the system's locale.
+ */
+language: Language, };
 
 export type PendingLinkView = {
 /**

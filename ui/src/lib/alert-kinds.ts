@@ -1,19 +1,15 @@
-// The words for each alert kind. The table is JSON because the shell reads the
-// same file when it builds a notification (src-tauri/src/notification_text.rs):
-// the window and the notifications cannot name a kind differently.
-import labels from "./alert-kinds.json";
-
-/** Kind code (the core's `AlertKind` name, e.g. `fraud_check`) → its label. */
-export const ALERT_KIND_LABELS: Readonly<Record<string, string>> = labels;
+// The words for each alert kind live in the shared catalogue
+// (crates/l10n/locales/<lang>/kinds.ftl), which the shell also reads when it
+// builds a notification: the window and the notifications cannot name a
+// kind differently.
+import { has, t } from "./i18n.svelte";
 
 /**
  * The words for an alert kind, without any amount or merchant. A kind this
  * build does not know reads as a message from the bank, as in a notification.
  */
 export function alertKindLabel(kind: string): string {
-  return Object.prototype.hasOwnProperty.call(ALERT_KIND_LABELS, kind)
-    ? ALERT_KIND_LABELS[kind]
-    : ALERT_KIND_LABELS.custom;
+  return has(`kind-${kind}`) ? t(`kind-${kind}`) : t("kind-custom");
 }
 
 /**

@@ -4,6 +4,7 @@
 import { tick } from "svelte";
 import * as ipc from "../ipc";
 import type { AccountView, AlertItem, CallStatusView, IpcError, LinkReceipt, LiveEvent, Settings, Status } from "../ipc";
+import { setLocale, t } from "./i18n.svelte";
 import { applyLiveEvent, type FollowUp, type LiveAlert, type LiveModel, type Notice, type View } from "./live-events";
 
 /** How often the call status is read again while the main window shows. */
@@ -66,8 +67,7 @@ export class AppState {
   });
 
   shownError = $derived<IpcError>(
-    this.startError ??
-      this.status?.error ?? { code: "not_ready", message: "Strongroom's encrypted store is not open yet." },
+    this.startError ?? this.status?.error ?? { code: "not_ready", message: t("app-store-not-open") },
   );
 
   unreadTotal = $derived(this.accounts.reduce((n, a) => n + a.unread, 0));
@@ -94,9 +94,19 @@ export class AppState {
     this.#callsTimer = null;
   };
 
+  /**
+   * Takes a status from the shell: its locale first, so the screen it brings
+   * is drawn in that language. (A shell older than the language setting
+   * sends none: English.)
+   */
+  #setStatus(s: Status) {
+    setLocale(s.locale ?? "en-US");
+    this.status = s;
+  }
+
   refreshStatus = async () => {
     try {
-      this.status = await ipc.status();
+      this.#setStatus(await ipc.status());
       this.startError = null;
     } catch (e) {
       this.startError = ipc.normalizeError(e);
@@ -106,7 +116,7 @@ export class AppState {
   retry = async () => {
     this.retrying = true;
     try {
-      this.status = await ipc.retry();
+      this.#setStatus(await ipc.retry());
       this.startError = null;
     } catch (e) {
       this.startError = ipc.normalizeError(e);
@@ -172,7 +182,8 @@ export class AppState {
   reportScamCall = async (account: string, number: string, note: string): Promise<number> => {
     try {
       const r = await ipc.reportScamCall(account, Date.now(), number.trim() || null, note.trim() || null);
-      this.announce(`${this.accounts.find((a) => a.id === account)?.bank_name ?? "Your bank"} received your report.`);
+      const bank = this.accounts.find((a) => a.id === account)?.bank_name;
+      this.announce(bank ? t("announce-report-received", { bank }) : t("announce-report-received-your-bank"));
       return r.received_at;
     } catch (e) {
       throw ipc.normalizeError(e);
@@ -320,7 +331,7 @@ export class AppState {
     this.alerts = this.alerts.map((x) =>
       x.account === alert.account && x.id === alert.id ? { ...x, answer: ans } : x,
     );
-    this.announce(a === "me" ? "Thank you, you confirmed it was you." : `${alert.bank_name} has been told it wasn't you.`);
+    this.announce(a === "me" ? t("announce-answer-me") : t("announce-answer-not-me", { bank: alert.bank_name }));
   };
 
   lockNow = async () => {
@@ -333,7 +344,7 @@ export class AppState {
   };
 
   unlocked = async (s: Status) => {
-    this.status = s;
+    this.#setStatus(s);
     if (this.phase === "main") await this.enterMain();
   };
 
@@ -347,17 +358,14 @@ export class AppState {
 
   linked = async (r: LinkReceipt | null) => {
     await Promise.all([this.loadAccounts(), this.loadAlerts(), this.refreshStatus()]);
-    if (r) this.announce(`${r.bank_name} is linked.`);
+    if (r) this.announce(t("announce-linked", { bank: r.bank_name }));
     void this.go("home");
   };
 
   unlinked = (a: AccountView, revoked: boolean) => {
     this.notice = revoked
-      ? { kind: "info", text: `${a.bank_name} is unlinked: access was revoked at the bank and this device's copy erased.` }
-      : {
-          kind: "error",
-          text: `${a.bank_name} is unlinked and this device's copy erased, but the bank could not be reached to revoke access. It will expire on its own; you can also remove it in your bank's website.`,
-        };
+      ? { kind: "info", text: t("notice-unlinked", { bank: a.bank_name }) }
+      : { kind: "error", text: t("notice-unlinked-not-revoked", { bank: a.bank_name }) };
     if (this.chatAccount === a.id) this.chatAccount = null;
     void this.loadAccounts();
     void this.loadAlerts();

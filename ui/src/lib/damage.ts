@@ -1,11 +1,14 @@
 // What the store's integrity check found at unlock (`Status.damage`), in words a
 // bank customer understands. The shell sends codes and counts only; every
-// sentence is made here, so the window and its tests read the same text.
+// sentence comes from the window's catalogue (damage-* in window-home.ftl), so
+// the window and its tests read the same text.
 import type { Alarm, DamageReport, ScopeMismatch } from "../ipc/types";
+import { t } from "./i18n.svelte";
 
 /** One account's damage, ready to show. */
 export type DamageText = {
   account: string;
+  /** The bank's name, or the catalogue's words for "one of your banks". */
   bank: string;
   /** One line: whose history is damaged. */
   title: string;
@@ -17,85 +20,56 @@ export type DamageText = {
   details: string;
 };
 
-/** The name used when the account is not (yet) in the account list. */
-export const UNKNOWN_BANK = "one of your banks";
+/**
+ * The bank a report is about, as the sentences name it: `bank` stands where a
+ * bank's name goes ("your chat with …"), `history` where its history does
+ * ("… in Demo Bank's history"). A bank the window does not know yet (accounts
+ * not loaded) is "one of your banks".
+ */
+type Whose = { bank: string; history: string };
 
-function count(n: number, one: string, many: string): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
-
-function wasWere(n: number): string {
-  return n === 1 ? "was" : "were";
-}
-
-function possessive(bank: string): string {
-  return bank === UNKNOWN_BANK ? "the history of one of your banks" : `${bank}'s history`;
+function whose(bankName: string | null): Whose {
+  return bankName === null
+    ? { bank: t("damage-unknown-bank"), history: t("damage-history-unknown") }
+    : { bank: bankName, history: t("damage-history", { bank: bankName }) };
 }
 
 /** Rows whose integrity check failed: they are hidden, the rest reads. */
-function hiddenRows(r: DamageReport, bank: string): string[] {
+function hiddenRows(r: DamageReport, w: Whose): string[] {
   const out: string[] = [];
-  if (r.damaged_messages > 0) {
-    out.push(
-      `${count(r.damaged_messages, "damaged message", "damaged messages")} in your chat with ${bank} ${wasWere(r.damaged_messages)} hidden.`,
-    );
-  }
-  if (r.damaged_alerts > 0) {
-    out.push(
-      `${count(r.damaged_alerts, "damaged alert", "damaged alerts")} in ${possessive(bank)} ${wasWere(r.damaged_alerts)} hidden.`,
-    );
-  }
+  if (r.damaged_messages > 0) out.push(t("damage-hidden-messages", { count: r.damaged_messages, ...w }));
+  if (r.damaged_alerts > 0) out.push(t("damage-hidden-alerts", { count: r.damaged_alerts, ...w }));
   const other = r.damaged_rows - r.damaged_messages - r.damaged_alerts;
-  if (other > 0) {
-    out.push(`${count(other, "other damaged record", "other damaged records")} in ${possessive(bank)} ${wasWere(other)} hidden.`);
-  }
+  if (other > 0) out.push(t("damage-hidden-other", { count: other, ...w }));
   return out;
 }
 
-/** Where a scope's rows live, as a customer says it. */
-function scopePlace(s: ScopeMismatch, bank: string): { what: string; where: string } {
-  switch (s.table) {
-    case "messages":
-      return { what: "Messages", where: `your chat with ${bank}` };
-    case "alerts":
-      return { what: "Alerts", where: possessive(bank) };
-    case "outbox":
-      return { what: "Messages waiting to be sent", where: `your chat with ${bank}` };
-    default:
-      // conversations, bank_links, accounts: the link's own records.
-      return { what: "Records of your link", where: `${possessive(bank)}` };
-  }
-}
-
-/** Rows of one conversation or table deleted, added or put back to an older version. */
-export function describeScope(s: ScopeMismatch, bank: string): string {
-  const { what, where } = scopePlace(s, bank);
-  const counts = `Strongroom last saved ${s.recorded_rows}, and ${s.found_rows} ${s.found_rows === 1 ? "is" : "are"} there now`;
-  let sentence: string;
-  if (s.found_rows < s.recorded_rows) {
-    sentence = `${what} were deleted or rolled back in ${where} (${counts}).`;
-  } else if (s.found_rows > s.recorded_rows) {
-    sentence = `${what} were added or rolled back in ${where} outside the app (${counts}).`;
-  } else {
-    sentence = `${what} in ${where} were put back to an older version.`;
-  }
-  if (s.table === "outbox") sentence += " Check your chat and send again anything that is missing.";
-  return sentence;
+/**
+ * Rows of one conversation or table deleted, added or put back to an older
+ * version. The catalogue's sentences choose by `table`: messages, alerts,
+ * outbox, and any other table as the link's own records.
+ */
+export function describeScope(s: ScopeMismatch, bankName: string | null): string {
+  const w = whose(bankName);
+  const counts = t("damage-scope-counts", { recorded: s.recorded_rows, found: s.found_rows });
+  const id =
+    s.found_rows < s.recorded_rows
+      ? "damage-scope-fewer"
+      : s.found_rows > s.recorded_rows
+        ? "damage-scope-more"
+        : "damage-scope-older";
+  const sentence = t(id, { table: s.table, counts, ...w });
+  return s.table === "outbox" ? `${sentence} ${t("damage-scope-outbox-hint")}` : sentence;
 }
 
 /** Damage to the history as a whole. */
-export function describeAlarm(a: Alarm, bank: string): string {
-  if (a === "HeadForged") {
-    return `The record Strongroom keeps to check ${possessive(bank)} was edited outside the app, so deleted messages or alerts may not all be noticed.`;
-  }
-  if (a === "HeadMissing") {
-    return `The record Strongroom keeps to check ${possessive(bank)} was removed from the file, so deleted messages or alerts may not all be noticed.`;
-  }
-  if (typeof a === "object" && a !== null && "RolledBack" in a) {
-    return `This device's history file for ${bank} is an older copy than the one Strongroom last used: messages and alerts that arrived after that copy was made may be missing.`;
-  }
+export function describeAlarm(a: Alarm, bankName: string | null): string {
+  const w = whose(bankName);
+  if (a === "HeadForged") return t("damage-alarm-head-forged", w);
+  if (a === "HeadMissing") return t("damage-alarm-head-missing", w);
+  if (typeof a === "object" && a !== null && "RolledBack" in a) return t("damage-alarm-rolled-back", w);
   // An alarm this window does not know yet (a newer shell): still say something.
-  return `Strongroom found damage in ${possessive(bank)}.`;
+  return t("damage-found", w);
 }
 
 function alarmCode(a: Alarm): string {
@@ -104,7 +78,11 @@ function alarmCode(a: Alarm): string {
   return "unknown";
 }
 
-/** The codes and counts behind the sentences, for the bank's support staff. */
+/**
+ * The codes and counts behind the sentences, for the bank's support staff. Not
+ * translated on purpose: a code line support reads the same from every
+ * customer, whatever language their window speaks.
+ */
 export function damageDetails(r: DamageReport): string {
   const parts = [`account ${r.account}`];
   if (r.damaged_rows > 0) {
@@ -118,27 +96,25 @@ export function damageDetails(r: DamageReport): string {
   return parts.join("; ");
 }
 
-/** One account's report in words; `bankName` null when the account is not known to the window. */
+/**
+ * One account's report in words, in the current language; `bankName` null when
+ * the account is not known to the window. Call it where it is shown (a
+ * template or `$derived`), so the words follow a change of language.
+ */
 export function describeDamage(r: DamageReport, bankName: string | null): DamageText {
-  const bank = bankName ?? UNKNOWN_BANK;
+  const w = whose(bankName);
   const findings = [
-    ...hiddenRows(r, bank),
-    ...r.scopes.map((s) => describeScope(s, bank)),
-    ...r.alarms.map((a) => describeAlarm(a, bank)),
+    ...hiddenRows(r, w),
+    ...r.scopes.map((s) => describeScope(s, bankName)),
+    ...r.alarms.map((a) => describeAlarm(a, bankName)),
   ];
-  if (findings.length === 0) findings.push(`Strongroom found damage in ${possessive(bank)}.`);
-  const contact = bankName ? `contact ${bankName}` : "contact your bank";
+  if (findings.length === 0) findings.push(t("damage-found", w));
   return {
     account: r.account,
-    bank,
-    title: bankName
-      ? `Part of ${bankName}'s history on this device is damaged`
-      : "Part of a bank's history on this device is damaged",
+    bank: w.bank,
+    title: bankName === null ? t("damage-title-unknown") : t("damage-title", { bank: bankName }),
     findings,
-    advice:
-      "Everything else in your history is still readable. Strongroom did not delete anything: the history file on this " +
-      "computer was changed outside the app, for example by restoring a backup, a disk error, or someone with access " +
-      `to this computer. If you did not expect this, ${contact} and mention this warning.`,
+    advice: bankName === null ? t("damage-advice-unknown") : t("damage-advice", { bank: bankName }),
     details: damageDetails(r),
   };
 }

@@ -1,7 +1,10 @@
-// Amounts and dates, always through Intl in the person's locale.
+// Amounts and dates, always through Intl in the person's locale: the one the
+// shell resolved (i18n.svelte.ts), which the notifications use too.
+import { localeTag } from "./i18n.svelte";
 
+/** The locale amounts and dates are written in (a BCP 47 tag). */
 export function userLocale(): string {
-  return (typeof navigator !== "undefined" && navigator.language) || "en-US";
+  return localeTag();
 }
 
 // Intl formatters are costly to make (ICU data, tens of KB each) and a feed

@@ -5,6 +5,7 @@
 import type { AccountView, AlertItem, CallStatusView, LiveEvent, Status } from "../ipc";
 import { alertKindLabel } from "./alert-kinds";
 import { formatAmount } from "./format";
+import { t } from "./i18n.svelte";
 
 /** The screens of the main window. */
 export type View = "home" | "chat" | "search" | "link" | "settings";
@@ -59,19 +60,26 @@ export type FollowUp =
 
 /** What the window says about one bank calling, in the words the issue gave it. */
 export function callSentence(s: CallStatusView, clock: (ms: number) => string): string {
+  const bank = s.bank_name;
   switch (s.state) {
-    case "talking_now":
-      return `${s.agent ?? ""}, ${s.bank_name}, about ${s.reason ?? ""}${s.since !== null ? `, since ${clock(s.since)}` : ""}`;
+    case "talking_now": {
+      const said = { agent: s.agent ?? "", bank, reason: s.reason ?? "" };
+      return s.since !== null
+        ? t("app-call-talking-since", { ...said, time: clock(s.since) })
+        : t("app-call-talking", said);
+    }
     case "not_calling":
-      return `${s.bank_name} is not calling you. If someone says they are, hang up.`;
+      return t("app-call-not-calling", { bank });
     case "cant_check":
-      return `Can't reach ${s.bank_name}${s.heard_at !== null ? ` since ${clock(s.heard_at)}` : ""}: don't trust anyone who calls claiming to be ${s.bank_name}.`;
+      return s.heard_at !== null
+        ? t("app-call-cant-check-since", { bank, time: clock(s.heard_at) })
+        : t("app-call-cant-check", { bank });
   }
 }
 
-/** The bank an account belongs to, by name, for sentences. */
-export function bankName(accounts: readonly AccountView[], account: string): string {
-  return accounts.find((a) => a.id === account)?.bank_name ?? "your bank";
+/** The name of the bank an account belongs to, or null when the window does not know the account. */
+export function bankName(accounts: readonly AccountView[], account: string): string | null {
+  return accounts.find((a) => a.id === account)?.bank_name ?? null;
 }
 
 /** The model after `event`, and what is to be done next. `model` is not changed. */
@@ -91,10 +99,14 @@ export function applyLiveEvent(
       m.liveAlerts = [...model.liveAlerts.slice(-(LIVE_ALERTS_KEPT - 1)), { seq: m.liveSeq, alert: a }];
       m.alerts = [a, ...model.alerts.filter((x) => !(x.account === a.account && x.id === a.id))];
       if (a.verified) {
-        const amount = a.amount_minor !== null && a.currency ? `, ${formatAmount(a.amount_minor, a.currency)}` : "";
-        next.push({ kind: "announce", text: `New alert from ${a.bank_name}: ${alertKindLabel(a.kind)}${amount}.` });
+        const said = { bank: a.bank_name, kind: alertKindLabel(a.kind) };
+        const text =
+          a.amount_minor !== null && a.currency
+            ? t("announce-alert-amount", { ...said, amount: formatAmount(a.amount_minor, a.currency) })
+            : t("announce-alert", said);
+        next.push({ kind: "announce", text });
       } else {
-        next.push({ kind: "announce", text: "An alert arrived that failed verification. It has been quarantined." });
+        next.push({ kind: "announce", text: t("announce-quarantined") });
       }
       next.push({ kind: "reload_accounts" });
       // Seen as it arrives: the customer is looking at the feed.
@@ -109,7 +121,8 @@ export function applyLiveEvent(
     case "chat_accepted":
       if (at.view === "chat" && model.chatAccount === event.account) m.chatVersion = model.chatVersion + 1;
       if (event.type === "message") {
-        next.push({ kind: "announce", text: `New message from ${bankName(model.accounts, event.account)}.` });
+        const bank = bankName(model.accounts, event.account);
+        next.push({ kind: "announce", text: bank ? t("announce-message", { bank }) : t("announce-message-your-bank") });
         next.push({ kind: "reload_accounts" });
       }
       break;
@@ -123,15 +136,20 @@ export function applyLiveEvent(
       m.accounts = setConnected(event.account, false);
       const secs = Math.max(1, Math.round(event.retry_in_ms / 1000));
       const why = event.reason.trim().replace(/[.\s]+$/, "");
-      m.offline = { ...model.offline, [event.account]: `${why ? `${why}. ` : ""}Trying again in ${secs} s.` };
+      m.offline = {
+        ...model.offline,
+        [event.account]: why
+          ? t("app-offline-reason-retry", { reason: why, seconds: secs })
+          : t("app-offline-retry", { seconds: secs }),
+      };
       break;
     }
     case "flags":
       m.accounts = model.accounts.map((a) => (a.id === event.account ? { ...a, flags: event.flags } : a));
       break;
     case "link_revoked": {
-      const name = bankName(model.accounts, event.account);
-      m.notice = { kind: "info", text: `${name} ended the link. Its messages and alerts were removed from this device.` };
+      const bank = bankName(model.accounts, event.account);
+      m.notice = { kind: "info", text: bank ? t("notice-link-ended", { bank }) : t("notice-link-ended-your-bank") };
       next.push({ kind: "announce", text: m.notice.text });
       if (model.chatAccount === event.account) m.chatAccount = null;
       next.push({ kind: "reload_accounts" }, { kind: "reload_alerts" });
@@ -147,7 +165,10 @@ export function applyLiveEvent(
       const s = event.status;
       m.calls = { ...model.calls, [s.account]: s };
       if (event.started && s.state === "talking_now") {
-        next.push({ kind: "announce", text: `${s.bank_name} is calling you now: ${s.agent ?? "a member of staff"}, verified.` });
+        const text = s.agent
+          ? t("announce-call-started", { bank: s.bank_name, agent: s.agent })
+          : t("announce-call-started-staff", { bank: s.bank_name });
+        next.push({ kind: "announce", text });
       }
       break;
     }

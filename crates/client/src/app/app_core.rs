@@ -333,6 +333,16 @@ impl AppCore {
         Ok(settings.clone())
     }
 
+    /// The locale the app speaks: the customer's chosen language, else the
+    /// system's (read from the environment at each call, as cheap as the
+    /// settings file it also reads).
+    pub fn locale(&self) -> strongroom_l10n::Locale {
+        strongroom_l10n::Locale::chosen(
+            self.settings().language.lang(),
+            strongroom_l10n::Locale::system(),
+        )
+    }
+
     /// Where the app stands.
     pub fn status(&self) -> Status {
         let passphrase_set = lock(&self.state).passphrase_set;
@@ -354,6 +364,7 @@ impl AppCore {
             error: state.error.clone(),
             linked_accounts: linked,
             demo_issuer: self.demo_issuer.clone(),
+            locale: self.locale().tag.to_owned(),
             damage,
         }
     }

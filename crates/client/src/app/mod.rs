@@ -26,7 +26,7 @@ pub use error::AppError;
 pub use highlight::highlights;
 pub use views::{
     AccountView, AlertItem, Balance, BalancePoint, CallState, CallStatusView, LedgerEntry,
-    LinkReceipt, LiveEvent, MessageView, NotificationPrivacy, PendingLinkView, SearchResult,
+    Language, LinkReceipt, LiveEvent, MessageView, NotificationPrivacy, PendingLinkView, SearchResult,
     Settings, Status,
 };
 

@@ -32,6 +32,38 @@ pub struct Settings {
     pub auto_lock_minutes: u32,
     /// The first-run screen was completed.
     pub first_run_done: bool,
+    /// The language the app speaks (window, notifications, tray). Missing
+    /// from settings saved before there was a choice: the system's.
+    #[serde(default)]
+    pub language: Language,
+}
+
+/// The language the customer chose, or the system's.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    /// Follow the system's locale (`LANGUAGE`, `LC_ALL`, `LC_MESSAGES`, `LANG`).
+    #[default]
+    System,
+    /// English.
+    En,
+    /// German.
+    De,
+    /// French.
+    Fr,
+}
+
+impl Language {
+    /// The chosen catalogue language; `None` for the system's.
+    pub fn lang(self) -> Option<strongroom_l10n::Lang> {
+        use strongroom_l10n::Lang;
+        match self {
+            Language::System => None,
+            Language::En => Some(Lang::En),
+            Language::De => Some(Lang::De),
+            Language::Fr => Some(Lang::Fr),
+        }
+    }
 }
 
 impl Default for Settings {
@@ -40,6 +72,7 @@ impl Default for Settings {
             notification_privacy: NotificationPrivacy::HideAmounts,
             auto_lock_minutes: 10,
             first_run_done: false,
+            language: Language::System,
         }
     }
 }
@@ -65,6 +98,11 @@ pub struct Status {
     /// deleted or rolled-back rows, an older copy of the file), per account.
     /// Shown as a warning; the rest of the history stays readable.
     pub damage: Vec<crate::DamageReport>,
+    /// The BCP 47 tag the app speaks and formats in (`de-DE`): the
+    /// system's locale or the customer's choice, resolved to a language with
+    /// catalogues and a region whose formats the notifications write exactly
+    /// as the window's `Intl` does (`strongroom_l10n::FORMAT_TAGS`).
+    pub locale: String,
 }
 
 /// A link waiting for approval, as shown.
@@ -315,4 +353,25 @@ pub enum CallState {
     NotCalling,
     /// No fresh proof: nobody who calls can be checked.
     CantCheck,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_saved_before_the_language_choice_keep_everything_else() {
+        // A settings.json from an earlier version has no `language`: it must
+        // still load (not fall back to the defaults and lose the privacy).
+        let old = r#"{"notification_privacy":"full","auto_lock_minutes":5,"first_run_done":true}"#;
+        let s: Settings = serde_json::from_str(old).expect("old settings load");
+        assert_eq!(s.notification_privacy, NotificationPrivacy::Full);
+        assert_eq!(s.auto_lock_minutes, 5);
+        assert_eq!(s.language, Language::System);
+        let chosen: Settings = serde_json::from_str(
+            r#"{"notification_privacy":"full","auto_lock_minutes":5,"first_run_done":true,"language":"de"}"#,
+        )
+        .expect("settings load");
+        assert_eq!(chosen.language.lang(), Some(strongroom_l10n::Lang::De));
+    }
 }

@@ -1,0 +1,12 @@
+# Wie jede Art von Meldung heißt, ohne Betrag oder Händler.
+kind-purchase = Kartenzahlung
+kind-card_not_present = Online- oder Telefonkauf
+kind-foreign_transaction = Zahlung im Ausland
+kind-declined = Abgelehnte Zahlung
+kind-balance_low = Niedriger Kontostand
+kind-deposit_received = Zahlungseingang
+kind-payment_due = Zahlung fällig
+kind-new_device_sign_in = Anmeldung auf neuem Gerät
+kind-security_detail_changed = Sicherheitsdaten geändert
+kind-fraud_check = Bitte bestätigen Sie eine Zahlung
+kind-custom = Nachricht Ihrer Bank

@@ -1,0 +1,13 @@
+# What each alert kind is called (the core's AlertKind names), without any
+# amount or merchant: the window's feed, hidden-amount notifications, the CLI.
+kind-purchase = Card purchase
+kind-card_not_present = Online or phone purchase
+kind-foreign_transaction = Transaction abroad
+kind-declined = Declined transaction
+kind-balance_low = Low balance
+kind-deposit_received = Money in
+kind-payment_due = Payment due
+kind-new_device_sign_in = New device signed in
+kind-security_detail_changed = Security details changed
+kind-fraud_check = Please confirm a transaction
+kind-custom = Message from your bank

@@ -1,0 +1,25 @@
+# Le shell de bureau : notifications et menu de la zone de notification.
+
+## Notifications
+notify-quarantined = Une alerte n'a pas passé la vérification et a été mise en quarantaine.
+notify-new-activity = Nouvelle activité
+notify-alert-amount = { $kind } : { $amount }
+notify-alert-amount-merchant = { $kind } : { $amount } chez { $merchant }
+notify-call-title = { $bank } vous appelle
+notify-call-body = { $agent }, au sujet de { $reason }. Vérifié par Strongroom.
+notify-call-hidden = Votre banque vous appelle
+notify-call-bank = { $bank } vous appelle. Vérifié par Strongroom.
+
+## Zone de notification
+tray-open = Ouvrir Strongroom
+tray-lock = Verrouiller maintenant
+tray-quit = Quitter Strongroom
+tray-unread = Strongroom : { $count } non lues
+tray-checks = { $count ->
+    [one] { $count } contrôle de fraude en attente de réponse
+   *[other] { $count } contrôles de fraude en attente de réponse
+}
+tray-call-talking = { $bank } : vous parle en ce moment, { $agent }
+tray-call-verified = vérifié
+tray-call-not-calling = { $bank } : ne vous appelle pas
+tray-call-cant-check = { $bank } : impossible de vérifier qui appelle
