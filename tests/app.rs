@@ -8,6 +8,11 @@
 mod support;
 mod window;
 
+#[path = "app/accessibility.rs"]
+mod accessibility;
+#[path = "app/languages.rs"]
+mod languages;
+
 use serde_json::json;
 use std::path::PathBuf;
 use std::process::Command;

@@ -52,11 +52,15 @@ pub struct UpdateInstalled {
     pub version: String,
 }
 
-fn report(code: ErrorCode, message: String) -> ErrorReport {
-    ErrorReport { code, message }
+/// A refused update's report: its code, the running version (`current`,
+/// which its catalogue message names as untouched) and the English message
+/// for the log.
+fn refused(code: ErrorCode, message: String, current: &str) -> ErrorReport {
+    ErrorReport::new(code, message).with("current", current)
 }
 
-/// Turns the plugin's error into a stable code and a message that says
+/// Turns the plugin's error into a stable code, with the values its
+/// catalogue message uses, and an English message for the log that says
 /// what happened and that the running version is untouched.
 fn explain(err: &Error, version: &str, current: &str) -> ErrorReport {
     let kept = format!("Nothing was installed; Strongroom {current} keeps running.");
@@ -70,50 +74,60 @@ fn explain(err: &Error, version: &str, current: &str) -> ErrorReport {
         // `requireSignedVersion` in tauri.conf.json); the server's announced
         // version is not signed. An older genuine release announced as a
         // newer one (a downgrade to a known-vulnerable version) fails here.
-        Error::SignedVersionMismatch { signed, announced } => report(
+        Error::SignedVersionMismatch { signed, announced } => refused(
             ErrorCode::UpdateDowngrade,
             format!(
                 "The update offered as {announced} was refused: the package is signed as \
                  version {signed}, so the update server offered an older release as a newer \
                  one. {kept}"
             ),
-        ),
+            current,
+        )
+        .with("announced", announced)
+        .with("signed", signed),
         Error::Minisign(_)
         | Error::Base64(_)
         | Error::SignatureUtf8(_)
-        | Error::MissingSignedVersion => report(
+        | Error::MissingSignedVersion => refused(
             ErrorCode::UpdateSignature,
             format!(
                 "{update} was refused: its signature does not match \
                  Strongroom's release key, so it may have been altered or not come from us. \
                  {kept}"
             ),
+            current,
         ),
-        Error::InsecureTransportProtocol => report(
+        Error::InsecureTransportProtocol => refused(
             ErrorCode::UpdateInsecure,
             format!("The update server must be reached over https. {kept}"),
+            current,
         ),
-        Error::Reqwest(_) | Error::Network(_) | Error::ReleaseNotFound => report(
+        Error::Reqwest(_) | Error::Network(_) | Error::ReleaseNotFound => refused(
             ErrorCode::UpdateUnreachable,
             format!(
                 "The update server could not be reached or gave no valid answer ({err}). {kept}"
             ),
+            current,
         ),
-        Error::InvalidUpdaterFormat => report(
+        Error::InvalidUpdaterFormat => refused(
             ErrorCode::UpdateFormat,
             format!("{update} is not a package this installation can use. {kept}"),
+            current,
         ),
-        Error::AuthenticationFailed => report(
+        Error::AuthenticationFailed => refused(
             ErrorCode::UpdateNotAuthorised,
             format!(
                 "Installing the update needs an administrator's permission, which was not \
                  given. {kept}"
             ),
+            current,
         ),
-        _ => report(
+        _ => refused(
             ErrorCode::UpdateFailed,
             format!("{update} could not be installed ({err}). {kept}"),
-        ),
+            current,
+        )
+        .with("outcome", "unchanged"),
     }
 }
 
@@ -125,9 +139,10 @@ fn updater(app: &AppHandle, current: &str) -> Result<tauri_plugin_updater::Updat
         && !url.is_empty()
     {
         let url = url.parse().map_err(|e| {
-            report(
+            refused(
                 ErrorCode::UpdateServer,
                 format!("{ENDPOINT_VARIABLE} is not a valid address ({e})."),
+                current,
             )
         })?;
         builder = builder
@@ -172,9 +187,9 @@ pub async fn update_install(
     let current = app.package_info().version.to_string();
     let update = pending.0.lock().ok().and_then(|mut slot| slot.take());
     let Some(update) = update else {
-        return Err(report(
+        return Err(ErrorReport::new(
             ErrorCode::UpdateNone,
-            "No update is waiting: check for updates first.".into(),
+            "No update is waiting: check for updates first.",
         ));
     };
     let version = update.version.clone();
@@ -189,12 +204,16 @@ pub async fn update_install(
     tauri::async_runtime::spawn_blocking(move || update.install(bytes))
         .await
         .map_err(|e| {
-            report(
+            // The installer may have got part of the way: whether the
+            // running version is still the installed one is not known.
+            refused(
                 ErrorCode::UpdateFailed,
                 format!(
                     "The installer stopped ({e}); check the installed version before restarting."
                 ),
+                &current,
             )
+            .with("outcome", "unknown")
         })?
         .map_err(|e| explain(&e, &version, &current))?;
     Ok(UpdateInstalled { version })

@@ -165,6 +165,78 @@ impl Driver {
         .await;
     }
 
+    /// Presses `keys` on the keyboard, one after another, through the
+    /// WebDriver actions API: real key events at the focused element, no
+    /// pointer. WebDriver key codes: Tab `\u{E004}`, Enter `\u{E007}`,
+    /// Shift `\u{E008}`, Escape `\u{E00C}`.
+    pub async fn keys(&self, keys: &str) {
+        let mut actions = Vec::new();
+        for k in keys.chars() {
+            actions.push(json!({"type": "keyDown", "value": k.to_string()}));
+            actions.push(json!({"type": "keyUp", "value": k.to_string()}));
+        }
+        self.call(
+            "POST",
+            "/actions",
+            Some(json!({"actions": [{"type": "key", "id": "keyboard", "actions": actions}]})),
+        )
+        .await;
+    }
+
+    /// The `data-testid` of the focused element, if it has one.
+    pub async fn focused(&self) -> Option<String> {
+        self.script("return document.activeElement?.getAttribute('data-testid') ?? null")
+            .await
+            .as_str()
+            .map(str::to_owned)
+    }
+
+    /// Presses Tab until the focused element's `data-testid` is `testid`
+    /// (at most 80 times): the control is reachable by keyboard, in order.
+    pub async fn tab_to(&self, testid: &str) {
+        for _ in 0..80 {
+            if self.focused().await.as_deref() == Some(testid) {
+                return;
+            }
+            self.keys(TAB).await;
+        }
+        let shown = self
+            .script("return document.body.innerText.slice(0, 800)")
+            .await;
+        panic!("Tab never reached [data-testid={testid}]; the page shows: {shown}");
+    }
+
+    /// Runs axe-core (ui/node_modules/axe-core, pinned in ui/package.json)
+    /// on the page as it is now and returns its violations as
+    /// `(rule, impact, nodes, first targets)`.
+    pub async fn axe(&self) -> Vec<(String, String, u64, String)> {
+        static AXE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let source = AXE.get_or_init(|| {
+            let path = concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/ui/node_modules/axe-core/axe.min.js"
+            );
+            std::fs::read_to_string(path)
+                .unwrap_or_else(|e| panic!("{path}: {e} (npm ci --prefix ui installs axe-core)"))
+        });
+        let script = format!(
+            "const done = arguments[arguments.length - 1];\n\
+             if (!window.axe) {{ {source}\n }}\n\
+             window.axe.run(document, {{ resultTypes: ['violations'] }}).then(r => done(\n\
+               r.violations.map(v => [v.id, v.impact || 'none', v.nodes.length,\n\
+                 v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | ')])),\n\
+               e => done([['axe-error', 'critical', 1, String(e)]]));"
+        );
+        let found = self
+            .call(
+                "POST",
+                "/execute/async",
+                Some(json!({"script": script, "args": []})),
+            )
+            .await;
+        serde_json::from_value(found).unwrap_or_else(|e| panic!("axe's answer: {e}"))
+    }
+
     pub async fn script(&self, script: &str) -> Value {
         self.call(
             "POST",
@@ -174,6 +246,10 @@ impl Driver {
         .await
     }
 }
+
+/// WebDriver's Tab and Enter keys.
+pub const TAB: &str = "\u{E004}";
+pub const ENTER: &str = "\u{E007}";
 
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

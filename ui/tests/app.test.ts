@@ -26,11 +26,13 @@ describe("start", () => {
     fake.state.status = {
       ...fake.state.status,
       ready: false,
-      error: { code: "keychain_locked", message: "The login keyring is locked." },
+      error: { code: "keychain_locked", values: {}, message: "The login keyring is locked." },
     };
     render(App);
     const guidance = await screen.findByTestId("keychain-error");
-    expect(guidance).toHaveTextContent("The login keyring is locked.");
+    // The catalogue's words for the code, never the shell's English message.
+    expect(guidance).toHaveTextContent("Your system keychain is locked.");
+    expect(guidance).not.toHaveTextContent("The login keyring is locked.");
     expect(guidance).toHaveTextContent("GNOME");
     expect(maybe("nav-home")).toBeNull();
 
@@ -198,13 +200,13 @@ describe("call status", () => {
 
   it("shows why a report was refused and keeps what was typed", async () => {
     fake.overrides.set("report_scam_call", () => {
-      throw { code: "network", message: "Demo Bank could not be reached." };
+      throw { code: "network", values: { host: "bank.example" }, message: "cannot reach https://bank.example/" };
     });
     render(App);
     await userEvent.click(await screen.findByTestId("scam-report-open"));
     await userEvent.type(byId("scam-report-note"), "Asked for my PIN");
     await userEvent.click(byId("scam-report-send"));
-    await waitFor(() => expect(byId("scam-report-error")).toHaveTextContent("Demo Bank could not be reached."));
+    await waitFor(() => expect(byId("scam-report-error")).toHaveTextContent("Strongroom could not reach bank.example."));
     expect(byId("scam-report-note")).toHaveValue("Asked for my PIN");
     expect(maybe("scam-report-received")).toBeNull();
   });
@@ -329,6 +331,7 @@ describe("updates", () => {
     fake.overrides.set("update_install", () => {
       throw {
         code: "update_signature",
+        values: { current: "0.1.0" },
         message: "The update to 0.2.0 was refused. Nothing was installed; Strongroom 0.1.0 keeps running.",
       };
     });

@@ -81,7 +81,7 @@ describe("applyLiveEvent", () => {
     expect(JSON.stringify(before)).toBe(frozen);
   });
 
-  it("alert: puts it on top once, remembers it as arrived live, announces it and reloads the badges", () => {
+  it("alert: puts it on top once, remembers it as arrived live, announces it and counts it unread in place", () => {
     const a = alert({ id: "a-1", kind: "fraud_check", text: "updated" });
     const { model: m, followUps } = applyLiveEvent(model({ alerts: [alert({ id: "a-0" }), alert({ id: "a-1" })] }), { type: "alert", account: ACCOUNT, alert: a }, onHome);
     expect(m.alerts.map((x) => [x.id, x.text])).toEqual([["a-1", "updated"], ["a-0", alert().text]]);
@@ -89,15 +89,36 @@ describe("applyLiveEvent", () => {
     expect(m.liveSeq).toBe(1);
     expect(followUps).toEqual([
       { kind: "announce", text: "New alert from Demo Bank: Please confirm a transaction, €12.50." },
-      { kind: "reload_accounts" },
       { kind: "reload_alerts" },
     ]);
+  });
+
+  it("alert: moves its bank's balance and history without reading the accounts again", () => {
+    const before = model();
+    const acc = before.accounts[0];
+    // After the fixture's latest balance (15 January).
+    const day = Date.UTC(2026, 0, 20);
+    const withBalance = (id: string, at: number, minor: number, verified = true) =>
+      alert({ id, issued_at: day + at, balance_minor: minor, currency: "EUR", verified });
+    let m = applyLiveEvent(before, { type: "alert", account: ACCOUNT, alert: withBalance("b1", 5_000, 120_000) }, onHome).model;
+    m = applyLiveEvent(m, { type: "alert", account: ACCOUNT, alert: withBalance("b0", 4_000, 130_000) }, onHome).model;
+    const forged = applyLiveEvent(m, { type: "alert", account: ACCOUNT, alert: withBalance("f", 6_000, 1, false) }, onHome);
+    const card = forged.model.accounts.find((a) => a.id === ACCOUNT)!;
+    expect(card.balance).toEqual({ minor: 120_000, currency: "EUR", at: day + 5_000 });
+    expect(card.balance_history.slice(-2)).toEqual([
+      { at: day + 4_000, minor: 130_000 },
+      { at: day + 5_000, minor: 120_000 },
+    ]);
+    // The other bank's card is untouched.
+    expect(forged.model.accounts[1]).toBe(before.accounts[1]);
+    expect(card.unread).toBe(acc.unread + 3);
+    expect(forged.followUps.map((f) => f.kind)).not.toContain("reload_accounts");
   });
 
   it("alert: is not read as seen when the person is elsewhere", () => {
     for (const at of [{ ...onHome, view: "chat" as const }, { ...onHome, focused: false }]) {
       const { followUps } = applyLiveEvent(model(), { type: "alert", account: ACCOUNT, alert: alert({ id: "n" }) }, at);
-      expect(followUps.map((f) => f.kind)).toEqual(["announce", "reload_accounts"]);
+      expect(followUps.map((f) => f.kind)).toEqual(["announce"]);
     }
   });
 

@@ -29,13 +29,13 @@ describe("the lock screen", () => {
     expect(onunlocked).not.toHaveBeenCalled();
   });
 
-  it("shows the shell's own message for any other failure", async () => {
+  it("shows the catalogue's sentence for the code of any other failure", async () => {
     fake.overrides.set("unlock", () => {
-      throw { code: "keychain_locked", message: "The login keyring is locked." };
+      throw { code: "keychain_locked", values: {}, message: "The login keyring is locked." };
     });
     render(LockScreen, { status: locked(), onunlocked: vi.fn() });
     await userEvent.type(screen.getByTestId("unlock-passphrase"), "correct horse{Enter}");
-    expect(await screen.findByRole("alert")).toHaveTextContent("The login keyring is locked.");
+    expect(await screen.findByRole("alert")).toHaveTextContent("Your system keychain is locked.");
   });
 
   it("unlocks with the right passphrase and hands on the new status", async () => {

@@ -1,9 +1,13 @@
 //! The client core's errors and the one shape in which every error reaches
-//! the UI: `{code, message}`, with the code from one Rust enum so that the
-//! window (and its generated types) branch on a closed set, never on text.
+//! the UI: `{code, values, message}`, with the code from one Rust enum so
+//! that the window (and its generated types) branch on a closed set, never
+//! on text. What a customer reads is the catalogue message `error-<code>`
+//! (`crates/l10n/locales/<lang>/errors.ftl`) filled with the values; the
+//! English `message` is for logs and the CLI's `--json`.
 
 use serde::{Serialize, Serializer};
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use strongroom_core::AccountId;
 use strongroom_store::StoreError;
@@ -11,9 +15,10 @@ use strongroom_vault::VaultError;
 use ts_rs::TS;
 
 /// Declares [`ErrorCode`] from one list: each variant with its wire string,
-/// so the string is written once and both directions come from it.
+/// so the string is written once and both directions come from it, and,
+/// in brackets, the names of the values its message uses.
 macro_rules! error_codes {
-    ($( $(#[$doc:meta])* $variant:ident = $code:literal, )*) => {
+    ($( $(#[$doc:meta])* $variant:ident = $code:literal $([$($value:ident),+])?, )*) => {
         /// Every code an error can carry to the UI, as it appears on the
         /// wire (snake_case strings). The UI's union of codes is generated
         /// from this enum (`ui/src/ipc/bindings.ts`).
@@ -45,6 +50,21 @@ macro_rules! error_codes {
                     _ => None,
                 }
             }
+
+            /// Every code but [`ErrorCode::OAuth`] (whose codes are the
+            /// bank's), in the order declared: the catalogue test checks
+            /// that each has its message in every language.
+            pub const ALL: &'static [ErrorCode] = &[ $( ErrorCode::$variant, )* ];
+
+            /// The names of the values an [`ErrorReport`] with this code
+            /// carries, which are the variables its catalogue message
+            /// (`errors.ftl`) may use.
+            pub fn value_names(&self) -> &'static [&'static str] {
+                match self {
+                    $( ErrorCode::$variant => &[ $( $( stringify!($value), )+ )? ], )*
+                    ErrorCode::OAuth(_) => &["error"],
+                }
+            }
         }
     };
 }
@@ -65,7 +85,7 @@ error_codes! {
     KeychainFailed = "keychain_failed",
     /// The keychain did not answer in time (it may be showing its unlock
     /// prompt).
-    KeychainTimeout = "keychain_timeout",
+    KeychainTimeout = "keychain_timeout" [seconds],
     // The store (strongroom_store).
     /// A sealed row failed its integrity check.
     StoreTampered = "store_tampered",
@@ -134,21 +154,21 @@ error_codes! {
     BrokenKeyChain = "broken_key_chain",
     // The client core (ClientError).
     /// The data folder could not be created.
-    DataFolder = "data_folder",
+    DataFolder = "data_folder" [path],
     /// The database exists but the keychain holds no master key for it.
-    MasterKeyMissing = "master_key_missing",
+    MasterKeyMissing = "master_key_missing" [path],
     /// A key rotation could not re-seal every row.
-    RotationIncomplete = "rotation_incomplete",
+    RotationIncomplete = "rotation_incomplete" [count],
     /// A linked account's store key is missing from the keychain.
     AccountKeyMissing = "account_key_missing",
     /// The bank could not be reached.
-    Network = "network",
+    Network = "network" [host],
     /// TLS could not be set up.
     Tls = "tls",
     /// The bank's answer breaks the protocol or lacks what Strongroom needs.
     BankProtocol = "bank_protocol",
     /// The bank refused a request.
-    Refused = "refused",
+    Refused = "refused" [status],
     /// The link code expired before it was approved.
     LinkExpired = "link_expired",
     /// The link was denied at the bank.
@@ -162,13 +182,13 @@ error_codes! {
     /// No verified fraud check by this id.
     UnknownAlert = "unknown_alert",
     /// A scam-call report while the bank's own verified call is open.
-    CallVerified = "call_verified",
+    CallVerified = "call_verified" [agent],
     /// Not a usable transcript.
     BadTranscript = "bad_transcript",
     /// The bank does not vouch for a transcript's keys.
-    NotVouchedByBank = "not_vouched_by_bank",
+    NotVouchedByBank = "not_vouched_by_bank" [issuer],
     /// An export could not be written.
-    Export = "export",
+    Export = "export" [path],
     // The desktop app (strongroom_client::app).
     /// The app is locked.
     Locked = "locked",
@@ -177,7 +197,7 @@ error_codes! {
     /// The passphrase is not the one set.
     WrongPassphrase = "wrong_passphrase",
     /// A new passphrase is too short.
-    WeakPassphrase = "weak_passphrase",
+    WeakPassphrase = "weak_passphrase" [minimum],
     /// A fraud answer other than `me` or `not_me`.
     BadAnswer = "bad_answer",
     /// The link was cancelled.
@@ -188,21 +208,23 @@ error_codes! {
     Random = "random",
     // The shell's updater (src-tauri/src/update.rs).
     /// The update server could not be reached or gave no valid answer.
-    UpdateUnreachable = "update_unreachable",
+    UpdateUnreachable = "update_unreachable" [current],
     /// The update server is not reached over https.
-    UpdateInsecure = "update_insecure",
+    UpdateInsecure = "update_insecure" [current],
     /// The update server's address is not valid.
-    UpdateServer = "update_server",
+    UpdateServer = "update_server" [current],
     /// The update's signature does not match the release key.
-    UpdateSignature = "update_signature",
+    UpdateSignature = "update_signature" [current],
     /// The update is signed as an older version than announced.
-    UpdateDowngrade = "update_downgrade",
+    UpdateDowngrade = "update_downgrade" [announced, signed, current],
     /// The update is not a package this installation can use.
-    UpdateFormat = "update_format",
+    UpdateFormat = "update_format" [current],
     /// Installing needs an administrator's permission, not given.
-    UpdateNotAuthorised = "update_not_authorised",
-    /// The update could not be installed.
-    UpdateFailed = "update_failed",
+    UpdateNotAuthorised = "update_not_authorised" [current],
+    /// The update could not be installed; `outcome` is `unchanged` (the
+    /// running version is untouched) or `unknown` (the installer stopped
+    /// part of the way).
+    UpdateFailed = "update_failed" [current, outcome],
     /// No update is waiting to be installed.
     UpdateNone = "update_none",
 }
@@ -227,13 +249,44 @@ impl Serialize for ErrorCode {
     }
 }
 
-/// An error as it crosses to the UI: a stable code and a message for people.
+/// An error as it crosses to the UI: a stable code, the values its
+/// catalogue message uses, and an English message for logs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct ErrorReport {
-    /// Stable, machine-readable: branch on this.
+    /// Stable, machine-readable: branch on this, and show the catalogue
+    /// message `error-<code>` (`error-oauth` for every `oauth_*` code).
     pub code: ErrorCode,
-    /// What happened and what to do: show this.
+    /// Values the message for `code` uses (catalogue `errors.ftl`), e.g. `seconds`.
+    #[serde(default)]
+    pub values: BTreeMap<String, String>,
+    /// The same in English, with the technical detail, for logs and the
+    /// CLI's `--json`. The window does not show it: it shows the catalogue
+    /// message in the customer's language.
     pub message: String,
+}
+
+impl ErrorReport {
+    /// A report with no values yet.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ErrorReport {
+            code,
+            values: BTreeMap::new(),
+            message: message.into(),
+        }
+    }
+
+    /// Adds a value the code's message uses; `name` is one of
+    /// [`ErrorCode::value_names`], numbers go as decimal text.
+    #[must_use]
+    pub fn with(mut self, name: &'static str, value: impl ToString) -> Self {
+        debug_assert!(
+            self.code.value_names().contains(&name),
+            "the message for {} uses no value {name}",
+            self.code
+        );
+        self.values.insert(name.to_owned(), value.to_string());
+        self
+    }
 }
 
 /// The client core's one error type.
@@ -439,11 +492,29 @@ fn oauth_advice(error: &str) -> &'static str {
 
 impl From<&ClientError> for ErrorReport {
     fn from(err: &ClientError) -> Self {
-        ErrorReport {
-            code: err.code(),
-            message: err.guidance(),
+        let report = ErrorReport::new(err.code(), err.guidance());
+        match err {
+            ClientError::DataFolder { path, .. }
+            | ClientError::MasterKeyMissing(path)
+            | ClientError::Export { path, .. } => report.with("path", path.display()),
+            ClientError::RotationIncomplete(count) => report.with("count", count),
+            ClientError::Network { url, .. } => report.with("host", host_of(url)),
+            ClientError::Refused { status, .. } => report.with("status", status),
+            ClientError::OAuth { error, .. } => report.with("error", error),
+            ClientError::CallVerified(agent) => report.with("agent", agent),
+            ClientError::NotVouchedByBank { issuer, .. } => report.with("issuer", issuer),
+            _ => report,
         }
     }
+}
+
+/// The server a customer would recognise in an address (`bank.example`),
+/// or the address as given when it does not parse.
+fn host_of(url: &str) -> String {
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_else(|| url.to_owned())
 }
 
 #[cfg(test)]
@@ -551,6 +622,18 @@ mod tests {
         assert!(checked > 30);
     }
 
+    /// `ALL` is declared from the same list as the enum: each code once,
+    /// each one the UI can name back.
+    #[test]
+    fn all_lists_every_code_once() {
+        let mut seen = std::collections::BTreeSet::new();
+        for code in ErrorCode::ALL {
+            assert!(seen.insert(code.as_str()), "{code} twice");
+            assert_eq!(ErrorCode::known(&code.as_str()).as_ref(), Some(code));
+        }
+        assert!(seen.contains("keychain_timeout") && seen.contains("update_none"));
+    }
+
     #[test]
     fn an_oauth_error_keeps_the_servers_code_behind_oauth_() {
         let err = ClientError::OAuth {
@@ -562,6 +645,7 @@ mod tests {
             serde_json::to_value(&report).unwrap(),
             serde_json::json!({
                 "code": "oauth_invalid_client",
+                "values": {"error": "invalid_client"},
                 "message": "the bank's authorization server said invalid_client. The bank's \
                             authorization server does not let the Strongroom app (client \
                             strongroom-desktop) link this way: the bank must register it for the \

@@ -5,9 +5,9 @@
 
 use std::path::Path;
 use strongroom_client::app::{
-    AccountView, AlertItem, Balance, BalancePoint, CallState, CallStatusView, LedgerEntry,
-    Language, LinkReceipt, LiveEvent, MessageView, NotificationPrivacy, PendingLinkView, SearchResult,
-    Settings, Status,
+    AccountView, AlertItem, Balance, BalancePoint, CallState, CallStatusView, Language,
+    LedgerEntry, LinkReceipt, LiveEvent, MessageView, NotificationPrivacy, PendingLinkView,
+    SearchResult, Settings, Status,
 };
 use strongroom_client::{AlertView, DamageReport, ErrorCode, ErrorReport};
 use strongroom_store::{

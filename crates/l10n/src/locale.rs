@@ -95,7 +95,8 @@ impl Locale {
         let lang = Lang::from_code(parts.next()?)?;
         // The region is the first two-letter (or three-digit) subtag after the
         // language; a script (four letters, e.g. Latn) may come between.
-        let region = parts.find(|p| p.len() == 2 || (p.len() == 3 && p.bytes().all(|b| b.is_ascii_digit())));
+        let region =
+            parts.find(|p| p.len() == 2 || (p.len() == 3 && p.bytes().all(|b| b.is_ascii_digit())));
         let tag = region
             .and_then(|r| {
                 FORMAT_TAGS.into_iter().find(|t| {

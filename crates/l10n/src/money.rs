@@ -150,13 +150,13 @@ pub fn format_amount(minor: i64, currency: &str, tag: &str) -> String {
     let mut number = grouped(magnitude / scale, r.group);
     if d > 0 {
         number.push_str(r.decimal);
-        number.push_str(&format!("{:0width$}", magnitude % scale, width = d as usize));
+        number.push_str(&format!(
+            "{:0width$}",
+            magnitude % scale,
+            width = d as usize
+        ));
     }
-    let symbol = r
-        .symbols
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map(|(_, s)| *s);
+    let symbol = r.symbols.iter().find(|(c, _)| *c == code).map(|(_, s)| *s);
     match (r.symbol_first, symbol) {
         (true, Some(s)) => format!("{sign}{s}{number}"),
         (true, None) => format!("{sign}{code}\u{a0}{number}"),

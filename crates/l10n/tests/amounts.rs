@@ -20,10 +20,18 @@ fn amounts_are_written_as_intl_writes_them() {
             wrong.push(format!("{tag} {currency} {minor}: {got:?}, Intl {want:?}"));
         }
     }
-    assert!(wrong.is_empty(), "{} differ:\n{}", wrong.len(), wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "{} differ:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
 }
 
 #[test]
 fn a_code_that_is_not_a_currency_is_written_as_a_number_and_the_code() {
-    assert_eq!(strongroom_l10n::format_amount(1234, "??", "de-DE"), "1.234 ??");
+    assert_eq!(
+        strongroom_l10n::format_amount(1234, "??", "de-DE"),
+        "1.234 ??"
+    );
 }

@@ -53,7 +53,11 @@ fn variables_in_inline(inline: &InlineExpression<&str>, out: &mut BTreeSet<Strin
 fn read(path: &Path) -> Result<Messages, String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let resource = fluent_syntax::parser::parse(text.as_str()).map_err(|(_, errors)| {
-        format!("{}: {} syntax error(s): {errors:?}", path.display(), errors.len())
+        format!(
+            "{}: {} syntax error(s): {errors:?}",
+            path.display(),
+            errors.len()
+        )
     })?;
     let mut messages = Messages::new();
     for entry in &resource.body {
@@ -110,7 +114,9 @@ fn problems(root: &Path) -> Vec<String> {
             match read(&root.join(lang).join(file)) {
                 Ok(m) => {
                     for id in m.keys() {
-                        if let Some(other) = seen.insert((lang.to_owned(), id.clone()), file.clone()) {
+                        if let Some(other) =
+                            seen.insert((lang.to_owned(), id.clone()), file.clone())
+                        {
                             problems.push(format!("{lang}: {id} is in both {other} and {file}"));
                         }
                     }
@@ -119,9 +125,13 @@ fn problems(root: &Path) -> Vec<String> {
                 Err(e) => problems.push(e),
             }
         }
-        let Some(en) = by_lang.get("en") else { continue };
+        let Some(en) = by_lang.get("en") else {
+            continue;
+        };
         for lang in ["de", "fr"] {
-            let Some(theirs) = by_lang.get(lang) else { continue };
+            let Some(theirs) = by_lang.get(lang) else {
+                continue;
+            };
             for (id, vars) in en {
                 match theirs.get(id) {
                     None => problems.push(format!("{lang}/{file}: lacks {id}")),
@@ -143,9 +153,16 @@ fn problems(root: &Path) -> Vec<String> {
 #[test]
 fn every_language_has_every_message_english_has_and_no_other() {
     let english = files(&locales(), "en");
-    assert!(english.len() >= 5, "the English catalogues are there: {english:?}");
+    assert!(
+        english.len() >= 5,
+        "the English catalogues are there: {english:?}"
+    );
     let problems = problems(&locales());
-    assert!(problems.is_empty(), "catalogue problems:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "catalogue problems:\n{}",
+        problems.join("\n")
+    );
 }
 
 #[test]
@@ -164,6 +181,9 @@ fn the_check_catches_a_missing_message() {
     assert!(found.contains("fr/a.ftl: c is not in English"), "{found}");
     assert!(found.contains("de/a.ftl: b uses [\"m\"]"), "{found}");
     std::fs::write(root.join("de/a.ftl"), "a = {\n").expect("write");
-    assert!(problems(&root).join("\n").contains("de/a.ftl"), "a syntax error is reported");
+    assert!(
+        problems(&root).join("\n").contains("de/a.ftl"),
+        "a syntax error is reported"
+    );
     let _ = std::fs::remove_dir_all(&root);
 }

@@ -5,11 +5,18 @@ export type ErrorCode = "keychain_missing" | "keychain_locked" | "keychain_denie
 
 export type ErrorReport = {
 /**
- * Stable, machine-readable: branch on this.
+ * Stable, machine-readable: branch on this, and show the catalogue
+ * message `error-<code>` (`error-oauth` for every `oauth_*` code).
  */
 code: ErrorCode,
 /**
- * What happened and what to do: show this.
+ * Values the message for `code` uses (catalogue `errors.ftl`), e.g. `seconds`.
+ */
+values: { [key in string]: string },
+/**
+ * The same in English, with the technical detail, for logs and the
+ * CLI's `--json`. The window does not show it: it shows the catalogue
+ * message in the customer's language.
  */
 message: string, };
 
@@ -49,8 +56,10 @@ demo_issuer: string | null,
  */
 damage: Array<DamageReport>,
 /**
- * The BCP 47 tag of the locale the window speaks (the system's, or the
- * language chosen in Settings), e.g. "de-DE".
+ * The BCP 47 tag the app speaks and formats in (`de-DE`): the
+ * system's locale or the customer's choice, resolved to a language with
+ * catalogues and a region whose formats the notifications write exactly
+ * as the window's `Intl` does (`strongroom_l10n::FORMAT_TAGS`).
  */
 locale: string, };
 
@@ -130,7 +139,8 @@ auto_lock_minutes: number,
  */
 first_run_done: boolean,
 /**
- * The language of the window and notifications; "system" follows the system's locale.
+ * The language the app speaks (window, notifications, tray). Missing
+ * from settings saved before there was a choice: the system's.
  */
 language: Language, };
 

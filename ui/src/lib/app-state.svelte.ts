@@ -66,8 +66,14 @@ export class AppState {
     return "main";
   });
 
+  // The shell's report carries a code and values; the words are the
+  // catalogue's, in the window's language (normalizeError).
   shownError = $derived<IpcError>(
-    this.startError ?? this.status?.error ?? { code: "not_ready", message: t("app-store-not-open") },
+    this.startError ??
+      (this.status?.error ? ipc.normalizeError(this.status.error) : null) ?? {
+        code: "not_ready",
+        message: t("app-store-not-open"),
+      },
   );
 
   unreadTotal = $derived(this.accounts.reduce((n, a) => n + a.unread, 0));

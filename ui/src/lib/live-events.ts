@@ -77,6 +77,33 @@ export function callSentence(s: CallStatusView, clock: (ms: number) => string): 
   }
 }
 
+/** How many balance points an account keeps (the core's `BALANCE_POINTS`). */
+const BALANCE_POINTS = 500;
+
+/**
+ * The accounts after alert `a` arrived: its bank's unread count goes up, and
+ * a verified alert that reports a balance moves the balance and adds to its
+ * history, as the core keeps them (crates/client/src/app/balances.rs). So a
+ * live alert redraws one card without reading the accounts again.
+ */
+export function withAlert(accounts: readonly AccountView[], a: AlertItem): AccountView[] {
+  return accounts.map((acc) => {
+    if (acc.id !== a.account) return acc;
+    const next: AccountView = { ...acc, unread: acc.unread + 1 };
+    const minor = a.balance_minor;
+    if (a.verified && minor !== null && a.currency) {
+      const at = a.issued_at;
+      if (!acc.balance || at >= acc.balance.at) next.balance = { minor, currency: a.currency, at };
+      if (!acc.balance_history.some((p) => p.at === at && p.minor === minor)) {
+        next.balance_history = [...acc.balance_history, { at, minor }]
+          .sort((x, y) => x.at - y.at)
+          .slice(-BALANCE_POINTS);
+      }
+    }
+    return next;
+  });
+}
+
 /** The name of the bank an account belongs to, or null when the window does not know the account. */
 export function bankName(accounts: readonly AccountView[], account: string): string | null {
   return accounts.find((a) => a.id === account)?.bank_name ?? null;
@@ -108,7 +135,7 @@ export function applyLiveEvent(
       } else {
         next.push({ kind: "announce", text: t("announce-quarantined") });
       }
-      next.push({ kind: "reload_accounts" });
+      m.accounts = withAlert(model.accounts, a);
       // Seen as it arrives: the customer is looking at the feed.
       if (at.view === "home" && at.focused) next.push({ kind: "reload_alerts" });
       break;

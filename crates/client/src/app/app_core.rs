@@ -41,6 +41,8 @@ pub(super) struct State {
     pub(super) unread: HashMap<AccountId, u32>,
     /// Fraud checks waiting for an answer, for the tray.
     pub(super) open_checks: super::checks::OpenChecks,
+    /// Each bank's balance and history, for the home screen.
+    pub(super) balances: super::balances::Balances,
 }
 
 /// The desktop app's core: one per process.
@@ -150,12 +152,17 @@ impl AppCore {
         // A store read, off the async workers; merged, so that an alert
         // the streams delivered meanwhile is not lost from the count.
         let reader = client.clone();
-        let open_checks =
-            tokio::task::spawn_blocking(move || super::checks::OpenChecks::read(&reader))
-                .await
-                .unwrap_or_default();
+        let (open_checks, balances) = tokio::task::spawn_blocking(move || {
+            (
+                super::checks::OpenChecks::read(&reader),
+                super::balances::Balances::read(&reader),
+            )
+        })
+        .await
+        .unwrap_or_default();
         let mut state = lock(&self.state);
         state.open_checks.merge(open_checks);
+        state.balances.merge(balances);
         state.error = None;
         state.locked = false;
         state.online = Some(Online { client, tasks });
@@ -216,6 +223,7 @@ impl AppCore {
                     let mut state = lock(&self.state);
                     *state.unread.entry(account).or_default() += 1;
                     state.open_checks.note(account, &alert);
+                    state.balances.note(account, &alert);
                 }
                 LiveEvent::Alert {
                     account: account.to_string(),

@@ -1,5 +1,6 @@
 //! The one error the app's commands return. It serializes as the UI's
-//! `{code, message}`, so the shell passes it through untouched.
+//! `{code, values, message}` ([`ErrorReport`]), so the shell passes it
+//! through untouched.
 
 use serde::{Serialize, Serializer};
 
@@ -77,14 +78,20 @@ impl AppError {
         }
     }
 
-    /// The error as the UI receives it.
+    /// The error as the UI receives it: its code, the values the code's
+    /// catalogue message uses, and the English message for logs.
     pub fn report(&self) -> ErrorReport {
-        ErrorReport {
-            code: self.code(),
-            message: match self {
-                AppError::Client(err) => err.guidance(),
-                other => other.to_string(),
-            },
+        match self {
+            AppError::Client(err) => ErrorReport::from(err),
+            AppError::Opening(report) => report.clone(),
+            other => {
+                let report = ErrorReport::new(other.code(), other.to_string());
+                match other {
+                    AppError::KeychainTimeout(seconds) => report.with("seconds", seconds),
+                    AppError::WeakPassphrase(minimum) => report.with("minimum", minimum),
+                    _ => report,
+                }
+            }
         }
     }
 }
@@ -123,8 +130,13 @@ mod tests {
             serde_json::to_value(AppError::WrongCurrentPassphrase).unwrap(),
             serde_json::json!({
                 "code": "wrong_passphrase",
+                "values": {},
                 "message": "The current passphrase is not right.",
             })
+        );
+        assert_eq!(
+            AppError::KeychainTimeout(30).report().values,
+            [("seconds".to_owned(), "30".to_owned())].into()
         );
         let keychain = AppError::from(strongroom_vault::VaultError::Locked);
         assert_eq!(keychain.report().code, ErrorCode::KeychainLocked);

@@ -117,6 +117,7 @@ impl AppCore {
         state.unread.remove(&account);
         state.connected.remove(&account);
         state.open_checks.forget(account);
+        state.balances.forget(account);
         Ok(revoked)
     }
 }

@@ -28,6 +28,7 @@ impl AppCore {
             state.pending.clear();
             state.connected.clear();
             state.open_checks = super::checks::OpenChecks::default();
+            state.balances = super::balances::Balances::default();
             state.online.take()
         };
         if let Some(online) = online {

@@ -6,6 +6,7 @@
 //! passphrase).
 
 mod app_core;
+mod balances;
 mod calls;
 mod checks;
 mod deep_links;
@@ -25,9 +26,9 @@ pub use deep_links::parse_deep_link;
 pub use error::AppError;
 pub use highlight::highlights;
 pub use views::{
-    AccountView, AlertItem, Balance, BalancePoint, CallState, CallStatusView, LedgerEntry,
-    Language, LinkReceipt, LiveEvent, MessageView, NotificationPrivacy, PendingLinkView, SearchResult,
-    Settings, Status,
+    AccountView, AlertItem, Balance, BalancePoint, CallState, CallStatusView, Language,
+    LedgerEntry, LinkReceipt, LiveEvent, MessageView, NotificationPrivacy, PendingLinkView,
+    SearchResult, Settings, Status,
 };
 
 // Transcripts live in `crate::transcript`; these names stay for callers

@@ -9,10 +9,7 @@ use strongroom_store::{Direction, FraudAnswer, SearchHit, Verification};
 use super::app_core::{AppCore, account_id};
 use super::error::AppError;
 use super::highlight::highlights;
-use super::views::{
-    AccountView, AlertItem, Balance, BalancePoint, LedgerEntry, LiveEvent, MessageView,
-    SearchResult,
-};
+use super::views::{AccountView, AlertItem, LedgerEntry, LiveEvent, MessageView, SearchResult};
 use crate::service::lock;
 
 impl AppCore {
@@ -26,27 +23,10 @@ impl AppCore {
         let client = self.client()?;
         let accounts = client.accounts()?;
         let mut out = Vec::new();
+        let state = lock(&self.state);
         for a in accounts {
-            let alerts = client.alerts(a.id, 500).unwrap_or_default();
-            let mut history: Vec<BalancePoint> = Vec::new();
-            let mut balance = None;
-            for alert in alerts.iter().filter(|x| x.verified) {
-                if let (Some(minor), Some(currency)) = (alert.balance_minor, &alert.currency) {
-                    if balance.is_none() {
-                        balance = Some(Balance {
-                            minor,
-                            currency: currency.clone(),
-                            at: alert.issued_at,
-                        });
-                    }
-                    history.push(BalancePoint {
-                        at: alert.issued_at,
-                        minor,
-                    });
-                }
-            }
-            history.reverse();
-            let state = lock(&self.state);
+            // Kept with the link (balances.rs): no alert is read here.
+            let (balance, history) = state.balances.view(a.id);
             out.push(AccountView {
                 id: a.id.to_string(),
                 bank_name: a.bank_name,
