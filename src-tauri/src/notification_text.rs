@@ -283,7 +283,10 @@ mod tests {
         let event = LiveEvent::Message {
             account: "00000000000000a1".into(),
         };
-        assert_eq!(notification_for(NotificationPrivacy::Full, en(), &event), None);
+        assert_eq!(
+            notification_for(NotificationPrivacy::Full, en(), &event),
+            None
+        );
         for state in [
             CallState::TalkingNow,
             CallState::NotCalling,

@@ -181,6 +181,9 @@ error_codes! {
     NotLinked = "not_linked",
     /// No verified fraud check by this id.
     UnknownAlert = "unknown_alert",
+    /// Another of the customer's devices answered the fraud check first,
+    /// differently; `answer` is the bank's (`me` or `not_me`).
+    AlreadyAnswered = "already_answered" [answer],
     /// A scam-call report while the bank's own verified call is open.
     CallVerified = "call_verified" [agent],
     /// Not a usable transcript.
@@ -381,6 +384,16 @@ pub enum ClientError {
     /// No verified fraud check has this id.
     #[error("no fraud check {0:?} on this account")]
     UnknownAlert(String),
+    /// The bank already has a different answer to this fraud check, given
+    /// on another of the customer's devices; that answer is now stored here
+    /// too.
+    #[error("this fraud check was already answered on another device: {answer:?}")]
+    AlreadyAnswered {
+        /// The bank's answer.
+        answer: strongroom_store::FraudAnswer,
+        /// When it was given (ms), when the bank said.
+        answered_at: Option<i64>,
+    },
     /// A scam-call report while the bank's verified call status says its
     /// agent is on the phone: the caller is the bank.
     #[error("{0} is calling you now, and the app verified it: this is not a scam call")]
@@ -430,6 +443,7 @@ impl ClientError {
             ClientError::NoRefreshToken { .. } => ErrorCode::NoRefreshToken,
             ClientError::NotLinked(_) => ErrorCode::NotLinked,
             ClientError::UnknownAlert(_) => ErrorCode::UnknownAlert,
+            ClientError::AlreadyAnswered { .. } => ErrorCode::AlreadyAnswered,
             ClientError::CallVerified(_) => ErrorCode::CallVerified,
             ClientError::BadTranscript(_) => ErrorCode::BadTranscript,
             ClientError::NotVouchedByBank { .. } => ErrorCode::NotVouchedByBank,
@@ -502,6 +516,13 @@ impl From<&ClientError> for ErrorReport {
             ClientError::Refused { status, .. } => report.with("status", status),
             ClientError::OAuth { error, .. } => report.with("error", error),
             ClientError::CallVerified(agent) => report.with("agent", agent),
+            ClientError::AlreadyAnswered { answer, .. } => report.with(
+                "answer",
+                match answer {
+                    strongroom_store::FraudAnswer::ThisWasMe => "me",
+                    strongroom_store::FraudAnswer::NotMe => "not_me",
+                },
+            ),
             ClientError::NotVouchedByBank { issuer, .. } => report.with("issuer", issuer),
             _ => report,
         }

@@ -156,10 +156,18 @@ struct OAuthErrorBody {
 
 #[derive(Deserialize)]
 struct ProblemBody {
+    #[serde(default, rename = "type")]
+    type_: Option<String>,
     #[serde(default)]
     title: Option<String>,
     #[serde(default)]
     detail: Option<String>,
+    /// `already_answered`: the answer the fraud check has.
+    #[serde(default)]
+    answer: Option<String>,
+    /// `already_answered`: when it was given (ms).
+    #[serde(default)]
+    answered_at: Option<i64>,
 }
 
 /// Whether a refusal's body is the gateway's `link_revoked` problem: the
@@ -211,6 +219,22 @@ impl Reply {
             };
         }
         let problem = serde_json::from_slice::<ProblemBody>(&self.body).ok();
+        if self.status == 409
+            && let Some(p) = &problem
+            && p.type_.as_deref() == Some("urn:strongroom:problem:already_answered")
+        {
+            let answer = match p.answer.as_deref() {
+                Some("me") => Some(strongroom_store::FraudAnswer::ThisWasMe),
+                Some("not_me") => Some(strongroom_store::FraudAnswer::NotMe),
+                _ => None,
+            };
+            if let Some(answer) = answer {
+                return ClientError::AlreadyAnswered {
+                    answer,
+                    answered_at: p.answered_at,
+                };
+            }
+        }
         ClientError::Refused {
             status: self.status,
             title: problem

@@ -81,7 +81,8 @@ fn variables_by_message(lang: Lang) -> BTreeMap<String, BTreeSet<String>> {
         if line.starts_with('#') || line.trim().is_empty() {
             continue;
         }
-        if !line.starts_with(' ') {
+        // A message starts at column 0; a select's closing brace may too.
+        if !line.starts_with(' ') && !line.starts_with('}') {
             let id = line.split('=').next().unwrap_or_default().trim().to_owned();
             messages.entry(id.clone()).or_default();
             current = Some(id);

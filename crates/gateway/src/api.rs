@@ -133,20 +133,25 @@ pub async fn fraud_answer(
             if !kind.as_deref().is_some_and(AlertKind::name_asks_answer) {
                 return Err(Problem::not_found("no fraud check with this id was sent to you"));
             }
-            let previous: Option<String> = c
+            let previous: Option<(String, i64)> = c
                 .query_row(
-                    "SELECT answer FROM fraud_answers WHERE alert_id = ?1",
+                    "SELECT answer, answered_at FROM fraud_answers WHERE alert_id = ?1",
                     [&request.alert_id],
-                    |r| r.get(0),
+                    |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .optional()?;
             match previous {
-                Some(p) if p == answer => Ok(false),
-                Some(_) => Err(Problem::new(
+                Some((p, _)) if p == answer => Ok(false),
+                // The answer the check has (from another of the customer's
+                // devices) goes with the refusal, so this device can show
+                // it and stop counting the check as waiting.
+                Some((p, at)) => Err(Problem::new(
                     StatusCode::CONFLICT,
                     "already_answered",
                     "this fraud check was already answered differently",
-                )),
+                )
+                .with("answer", serde_json::Value::String(p))
+                .with("answered_at", serde_json::Value::from(at))),
                 None => {
                     c.execute(
                         "INSERT INTO fraud_answers(alert_id, answer, answered_at, device_id, device_jkt, received_at)

@@ -71,6 +71,9 @@ pub struct Problem {
     pub retry_after: Option<u64>,
     /// `WWW-Authenticate` for 401 answers.
     pub www_authenticate: Option<&'static str>,
+    /// RFC 9457 extension members (section 3.2): facts about this
+    /// occurrence a client acts on, e.g. the answer a fraud check already has.
+    pub extensions: Vec<(&'static str, serde_json::Value)>,
 }
 
 impl Problem {
@@ -82,7 +85,15 @@ impl Problem {
             detail: detail.into(),
             retry_after: None,
             www_authenticate: None,
+            extensions: Vec::new(),
         }
+    }
+
+    /// The problem with the extension member `name` (RFC 9457 section 3.2).
+    #[must_use]
+    pub fn with(mut self, name: &'static str, value: serde_json::Value) -> Self {
+        self.extensions.push((name, value));
+        self
     }
 
     /// 400: the request is malformed.
@@ -174,19 +185,35 @@ impl From<crate::sql::Error> for Problem {
 
 /// The body of a problem response for `status` with a stable `code`.
 pub fn problem_body(status: StatusCode, code: &str, detail: &str) -> String {
-    serde_json::json!({
+    problem_json(status, code, detail, &[]).to_string()
+}
+
+/// The problem document, with its extension members.
+fn problem_json(
+    status: StatusCode,
+    code: &str,
+    detail: &str,
+    extensions: &[(&'static str, serde_json::Value)],
+) -> serde_json::Value {
+    let mut body = serde_json::json!({
         "type": format!("urn:strongroom:problem:{code}"),
         "title": status.canonical_reason().unwrap_or("Error"),
         "status": status.as_u16(),
         "detail": detail,
-    })
-    .to_string()
+    });
+    if let Some(members) = body.as_object_mut() {
+        for (name, value) in extensions {
+            // The standard members are never overwritten.
+            members.entry(*name).or_insert_with(|| value.clone());
+        }
+    }
+    body
 }
 
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         crate::metrics::metrics().error_answered(self.code);
-        let body = problem_body(self.status, self.code, &self.detail);
+        let body = problem_json(self.status, self.code, &self.detail, &self.extensions).to_string();
         let mut response = (self.status, body).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
@@ -283,5 +310,21 @@ impl IntoResponse for OAuthError {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn extension_members_go_in_the_problem_but_never_over_its_own() {
+        let p = Problem::new(StatusCode::CONFLICT, "already_answered", "answered")
+            .with("answer", serde_json::json!("me"))
+            .with("type", serde_json::json!("urn:evil"));
+        let body = problem_json(p.status, p.code, &p.detail, &p.extensions);
+        assert_eq!(body["answer"], "me");
+        assert_eq!(body["type"], "urn:strongroom:problem:already_answered");
+        assert_eq!(body["status"], 409);
     }
 }

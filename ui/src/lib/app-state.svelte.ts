@@ -331,7 +331,11 @@ export class AppState {
     try {
       await ipc.answerFraudCheck(alert.account, alert.id, a);
     } catch (e) {
-      throw ipc.normalizeError(e);
+      const err = ipc.normalizeError(e);
+      // Answered first on another device: the core stored the bank's
+      // answer, so the feed shows it (and the error says so).
+      if (err.code === "already_answered") void this.loadAlerts();
+      throw err;
     }
     const ans = a === "me" ? ("ThisWasMe" as const) : ("NotMe" as const);
     this.alerts = this.alerts.map((x) =>

@@ -24,11 +24,19 @@ impl AppCore {
             _ => return Err(AppError::BadAnswer),
         };
         let account = account_id(account)?;
-        self.client()?
+        let result = self
+            .client()?
             .answer_fraud_check(account, alert_id, answer)
-            .await?;
-        lock(&self.state).open_checks.answered(account, alert_id);
-        Ok(())
+            .await;
+        // Answered here, or already on another device: either way it no
+        // longer waits.
+        if matches!(
+            result,
+            Ok(()) | Err(crate::ClientError::AlreadyAnswered { .. })
+        ) {
+            lock(&self.state).open_checks.answered(account, alert_id);
+        }
+        Ok(result?)
     }
 
     /// Queues a chat message.

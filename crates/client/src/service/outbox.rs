@@ -148,8 +148,28 @@ impl Client {
             answer,
             answered_at: now,
         };
-        self.post_to_bank(account, "/fraud-answers", &frames::encode(&request))
-            .await?;
+        match self
+            .post_to_bank(account, "/fraud-answers", &frames::encode(&request))
+            .await
+        {
+            Ok(_) => {}
+            // Another of the customer's devices answered first: the bank's
+            // answer is the answer, here too, so this device stops asking.
+            Err(ClientError::AlreadyAnswered {
+                answer,
+                answered_at,
+            }) => {
+                self.with_device(|d| {
+                    d.store()
+                        .answer_fraud_check(stored, answer, answered_at.unwrap_or(now))
+                })?;
+                return Err(ClientError::AlreadyAnswered {
+                    answer,
+                    answered_at,
+                });
+            }
+            Err(e) => return Err(e),
+        }
         let value = match answer {
             FraudAnswerValue::Me => FraudAnswer::ThisWasMe,
             FraudAnswerValue::NotMe => FraudAnswer::NotMe,

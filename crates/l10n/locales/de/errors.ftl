@@ -84,6 +84,10 @@ error-link_revoked = Ihre Bank akzeptiert die Verknüpfung dieses Geräts nicht 
 error-no_refresh_token = Der Anmeldedienst Ihrer Bank erlaubt Strongroom nicht, verknüpft zu bleiben: Die Verknüpfung würde nach wenigen Minuten enden und wurde daher nicht eingerichtet. Ihre Bank muss für die Strongroom-App Refresh-Tokens erlauben (den Scope offline_access); bitte informieren Sie Ihre Bank.
 error-not_linked = Dieses Konto ist auf diesem Gerät nicht verknüpft.
 error-unknown_alert = Diese Betrugsprüfung gibt es für dieses Konto nicht mehr.
+error-already_answered = { $answer ->
+    [me] Diese Prüfung wurde bereits auf einem anderen Ihrer Geräte beantwortet: Sie haben der Bank bestätigt, dass Sie es waren.
+   *[not_me] Diese Prüfung wurde bereits auf einem anderen Ihrer Geräte beantwortet: Sie haben der Bank gemeldet, dass Sie es nicht waren.
+}
 error-call_verified = { $agent } von Ihrer Bank ruft Sie gerade an, und Strongroom hat das bestätigt: Dies ist kein Betrugsanruf.
 error-bad_transcript = Diese Datei ist kein verwendbares Strongroom-Protokoll, oder ihre Teile widersprechen einander.
 error-not_vouched_by_bank = { $issuer } steht nicht für dieses Protokoll ein: Es ist nicht vollständig mit Schlüsseln signiert, für die diese Bank einsteht. Verlassen Sie sich nicht darauf als Nachweis dieser Bank.

@@ -93,6 +93,11 @@ error-link_revoked = Your bank no longer accepts this device's link. Link the ac
 error-no_refresh_token = Your bank's sign-in service does not let Strongroom stay linked: the link would end within minutes, so it was not made. Your bank must allow refresh tokens (the offline_access scope) for the Strongroom app; please tell your bank.
 error-not_linked = This account is not linked on this device.
 error-unknown_alert = This fraud check is no longer on this account.
+# $answer: the answer the bank has, given on another device: me or not_me.
+error-already_answered = { $answer ->
+    [me] This check was already answered on another of your devices: you told the bank it was you.
+   *[not_me] This check was already answered on another of your devices: you told the bank it was not you.
+}
 # $agent: the bank's agent, as the bank signed the name.
 error-call_verified = { $agent } from your bank is calling you now, and Strongroom verified it: this is not a scam call.
 error-bad_transcript = This file is not a usable Strongroom transcript, or its parts contradict each other.

@@ -84,6 +84,10 @@ error-link_revoked = Votre banque n'accepte plus l'association de cet appareil. 
 error-no_refresh_token = Le service de connexion de votre banque ne permet pas à Strongroom de rester associé : l'association prendrait fin au bout de quelques minutes et n'a donc pas été établie. Votre banque doit autoriser les jetons d'actualisation (le scope offline_access) pour l'application Strongroom ; veuillez en informer votre banque.
 error-not_linked = Ce compte n'est pas associé sur cet appareil.
 error-unknown_alert = Ce contrôle de fraude ne figure plus sur ce compte.
+error-already_answered = { $answer ->
+    [me] Ce contrôle a déjà reçu une réponse sur un autre de vos appareils : vous avez confirmé à la banque que c'était vous.
+   *[not_me] Ce contrôle a déjà reçu une réponse sur un autre de vos appareils : vous avez signalé à la banque que ce n'était pas vous.
+}
 error-call_verified = { $agent }, de votre banque, vous appelle en ce moment, et Strongroom l'a vérifié : il ne s'agit pas d'un appel frauduleux.
 error-bad_transcript = Ce fichier n'est pas un relevé Strongroom utilisable, ou ses parties se contredisent.
 error-not_vouched_by_bank = { $issuer } ne se porte pas garant de ce relevé : il n'est pas entièrement signé avec des clés que cette banque reconnaît. Ne vous y fiez pas comme document de cette banque.
