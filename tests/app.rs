@@ -12,6 +12,8 @@ mod window;
 mod accessibility;
 #[path = "app/languages.rs"]
 mod languages;
+#[path = "app/two_banks.rs"]
+mod two_banks;
 
 use serde_json::json;
 use std::path::PathBuf;

@@ -31,9 +31,12 @@ fn core(app: &tauri::App) -> Result<Arc<AppCore>, Box<dyn std::error::Error>> {
         _ => Vault::new(),
     };
     let extra_ca = std::env::var_os("STRONGROOM_CA_FILE").map(PathBuf::from);
-    let demo = std::env::var("STRONGROOM_DEMO_ISSUER")
-        .ok()
-        .filter(|s| !s.is_empty());
+    // One demo bank or several (`cargo xtask demo` starts two), by issuer.
+    let demo: Vec<String> = std::env::var("STRONGROOM_DEMO_ISSUER")
+        .unwrap_or_default()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
     Ok(AppCore::new(data_dir, vault, extra_ca, demo))
 }
 

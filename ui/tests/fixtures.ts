@@ -51,7 +51,7 @@ export function status(over: Partial<Status> = {}): Status {
     passphrase_set: true,
     error: null,
     linked_accounts: 1,
-    demo_issuer: "https://127.0.0.1:8443",
+    demo_issuers: ["https://127.0.0.1:8443"],
     damage: [],
     locale: "en-US",
     ...over,

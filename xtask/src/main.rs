@@ -23,6 +23,7 @@
 //! Installs are idempotent: a package or tool that is present is left alone.
 //! This crate uses only the standard library so that it builds in seconds.
 
+mod demo;
 mod fuzz;
 mod layers;
 mod manifests;
@@ -87,7 +88,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("test") => test(),
-        Some("demo") => demo(),
+        Some("demo") => demo::demo(),
         Some("bundle") => bundle(),
         Some("bench") => bench(&args[1..]),
         Some("fuzz") => fuzz::command(&args[1..]),
@@ -484,55 +485,6 @@ fn temp_dir(prefix: &str) -> Result<PathBuf> {
     let dir = env::temp_dir().join(format!("{prefix}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     Ok(dir)
-}
-
-fn demo() -> Result {
-    let mut packages = BUILD_PACKAGES.to_vec();
-    packages.extend_from_slice(RUN_PACKAGES);
-    ensure_packages(&packages)?;
-    if env::var_os("DISPLAY").is_none() && env::var_os("WAYLAND_DISPLAY").is_none() {
-        return Err(
-            "no display: run `cargo xtask demo` from a desktop session (or under Xvfb with \
-             DISPLAY set)"
-                .into(),
-        );
-    }
-    build_ui()?;
-    step("building the demo bank and the app");
-    run(Command::new(cargo()).args(["build", "--workspace", "--bins"]))?;
-    let target = package::target_dir();
-    step("starting the demo bank (strongroom-gateway --demo) on https://127.0.0.1:8443");
-    let mut gateway = Command::new(target.join("debug/strongroom-gateway"))
-        .args(["--demo", "--listen", "127.0.0.1:8443"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot start the demo bank: {e}"))?;
-    let mut ready = String::new();
-    if let Some(out) = gateway.stdout.take() {
-        use std::io::BufRead;
-        let _ = std::io::BufReader::new(out).read_line(&mut ready);
-    }
-    let field = |name: &str| {
-        ready
-            .split_whitespace()
-            .find_map(|w| w.strip_prefix(&format!("{name}=")))
-            .map(str::to_owned)
-    };
-    let (Some(issuer), Some(ca)) = (field("issuer"), field("ca")) else {
-        let _ = gateway.kill();
-        return Err(format!(
-            "the demo bank did not start (is port 8443 taken?): {ready:?}"
-        ));
-    };
-    step(&format!(
-        "starting Strongroom against {issuer}: link the demo bank, sign in as alice / alice-demo"
-    ));
-    let result = run(Command::new(target.join("debug/strongroom"))
-        .env("STRONGROOM_CA_FILE", &ca)
-        .env("STRONGROOM_DEMO_ISSUER", &issuer));
-    let _ = gateway.kill();
-    let _ = gateway.wait();
-    result
 }
 
 /// Builds the release binaries once, then the installers (see

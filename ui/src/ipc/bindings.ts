@@ -46,9 +46,10 @@ error: ErrorReport | null,
  */
 linked_accounts: number,
 /**
- * The demo bank's issuer, when the app runs against one.
+ * The demo banks' issuers, when the app runs against demo banks
+ * (`STRONGROOM_DEMO_ISSUER`, one or more separated by spaces).
  */
-demo_issuer: string | null,
+demo_issuers: Array<string>,
 /**
  * Damage the store found in the history at unlock (damaged rows,
  * deleted or rolled-back rows, an older copy of the file), per account.

@@ -50,7 +50,7 @@ pub struct AppCore {
     data_dir: PathBuf,
     pub(super) vault: Vault,
     extra_ca: Option<PathBuf>,
-    demo_issuer: Option<String>,
+    demo_issuers: Vec<String>,
     pub(super) state: Mutex<State>,
     live: broadcast::Sender<LiveEvent>,
     last_activity: Mutex<Instant>,
@@ -79,14 +79,14 @@ impl AppCore {
         data_dir: PathBuf,
         vault: Vault,
         extra_ca: Option<PathBuf>,
-        demo_issuer: Option<String>,
+        demo_issuers: Vec<String>,
     ) -> Arc<Self> {
         let (live, _) = broadcast::channel(1024);
         Arc::new(AppCore {
             data_dir,
             vault,
             extra_ca,
-            demo_issuer,
+            demo_issuers,
             state: Mutex::new(State::default()),
             live,
             last_activity: Mutex::new(Instant::now()),
@@ -371,7 +371,7 @@ impl AppCore {
             passphrase_set,
             error: state.error.clone(),
             linked_accounts: linked,
-            demo_issuer: self.demo_issuer.clone(),
+            demo_issuers: self.demo_issuers.clone(),
             locale: self.locale().tag.to_owned(),
             damage,
         }

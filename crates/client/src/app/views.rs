@@ -92,8 +92,9 @@ pub struct Status {
     pub error: Option<ErrorReport>,
     /// How many accounts are linked.
     pub linked_accounts: usize,
-    /// The demo bank's issuer, when the app runs against one.
-    pub demo_issuer: Option<String>,
+    /// The demo banks' issuers, when the app runs against demo banks
+    /// (`STRONGROOM_DEMO_ISSUER`, one or more separated by spaces).
+    pub demo_issuers: Vec<String>,
     /// Damage the store found in the history at unlock (damaged rows,
     /// deleted or rolled-back rows, an older copy of the file), per account.
     /// Shown as a warning; the rest of the history stays readable.

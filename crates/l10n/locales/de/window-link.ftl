@@ -17,6 +17,7 @@ link-continue = Weiter
 # Zwischen „Weiter“ und „Demo-Bank verwenden“.
 link-or = oder
 link-use-demo = Demo-Bank verwenden
+link-use-demo-at = Demo-Bank unter { $host } verwenden
 link-declined = Die Verknüpfung wurde bei { $bank } abgelehnt. Es wurde nichts weitergegeben. Sie können es erneut versuchen.
 link-expired = Der Code ist abgelaufen, bevor er bestätigt wurde. Es wurde nichts weitergegeben. Beginnen Sie neu, um einen neuen Code zu erhalten.
 

@@ -17,6 +17,8 @@ link-continue = Continue
 # Between "Continue" and "Use the demo bank".
 link-or = or
 link-use-demo = Use the demo bank
+# With several demo banks, each button names its address ($host, e.g. 127.0.0.1:8444).
+link-use-demo-at = Use the demo bank at { $host }
 link-declined = The link was declined at { $bank }. Nothing was shared. You can try again.
 link-expired = The code expired before it was approved. Nothing was shared. Start again to get a new code.
 

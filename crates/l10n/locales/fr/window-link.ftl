@@ -17,6 +17,7 @@ link-continue = Continuer
 # Entre « Continuer » et « Utiliser la banque de démonstration ».
 link-or = ou
 link-use-demo = Utiliser la banque de démonstration
+link-use-demo-at = Utiliser la banque de démonstration à { $host }
 link-declined = L'association a été refusée chez { $bank }. Rien n'a été partagé. Vous pouvez réessayer.
 link-expired = Le code a expiré avant d'être validé. Rien n'a été partagé. Recommencez pour obtenir un nouveau code.
 
