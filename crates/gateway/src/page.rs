@@ -13,12 +13,21 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use maud::{DOCTYPE, Markup, html};
+use strongroom_l10n::Lang;
 
-/// An HTML page with the strict headers every page of the gateway sends.
+/// An English HTML page (the staff console is in English only) with the
+/// strict headers every page of the gateway sends.
 pub(crate) fn page(status: StatusCode, title: &str, body: Markup) -> Response {
+    page_in(status, Lang::En, title, body)
+}
+
+/// An HTML page whose text is in `lang` (its `lang` attribute and
+/// `Content-Language` say so, for screen readers, hyphenation and
+/// translation tools), with the strict headers every page sends.
+pub(crate) fn page_in(status: StatusCode, lang: Lang, title: &str, body: Markup) -> Response {
     let html = html! {
         (DOCTYPE)
-        html lang="en" {
+        html lang=(lang.code()) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width";
@@ -47,6 +56,10 @@ pub(crate) fn page(status: StatusCode, title: &str, body: Markup) -> Response {
         HeaderValue::from_static("nosniff"),
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(
+        header::CONTENT_LANGUAGE,
+        HeaderValue::from_static(lang.code()),
+    );
     response
 }
 
@@ -76,5 +89,17 @@ mod tests {
             "the title is escaped: {html}"
         );
         assert!(html.contains("<body><p>kept</p></body>"), "{html}");
+        assert!(html.contains("<html lang=\"en\">"), "{html}");
+    }
+
+    #[tokio::test]
+    async fn a_page_says_which_language_it_is_in() {
+        let response = page_in(StatusCode::OK, Lang::Fr, "t", html! {});
+        assert_eq!(
+            response.headers().get(header::CONTENT_LANGUAGE),
+            Some(&HeaderValue::from_static("fr"))
+        );
+        let html = html_of(response).await;
+        assert!(html.contains("<html lang=\"fr\">"), "{html}");
     }
 }

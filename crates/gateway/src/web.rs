@@ -2,6 +2,13 @@
 //! the bank password, confirms the user code, then approves or denies what
 //! the app asks for. Plain HTML, no script, strict headers; every value
 //! shown is escaped by the templates (`crate::page`).
+//!
+//! The pages speak the customer's language: the first of English, German
+//! and French the browser asks for (`Accept-Language`), else English; every
+//! sentence is in `consent.ftl` (crate `strongroom-l10n`). OpenID Connect's
+//! `ui_locales` is not honoured: the device authorization request is not
+//! kept beyond its scope, and the browser that opens this page is often not
+//! the device that asked.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -9,13 +16,14 @@ use std::sync::Arc;
 use crate::sql::{OptionalExtension, params};
 use axum::body::Bytes;
 use axum::extract::{Query, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
+use strongroom_l10n::{Arg, Catalog, Domain, Lang};
 
 use crate::crypto::now_s;
 use crate::error::GatewayError;
-use crate::page::page;
+use crate::page::page_in;
 // Password hashing serves staff and the console too; kept reachable here.
 use crate::passwords::check_password;
 use crate::state::{Shared, client_ip};
@@ -61,39 +69,157 @@ pub(crate) fn static_asset(
     response
 }
 
+/// The language of the customer's pages: the first language with
+/// catalogues in the browser's `Accept-Language` (RFC 9110 section
+/// 12.5.4), by q-value and then by order; `*` accepts English. English when
+/// the header names none, is missing or cannot be read.
+fn customer_language(headers: &HeaderMap) -> Lang {
+    // The best so far (q in thousandths): a later range must beat its q.
+    let mut best: Option<(u16, Lang)> = None;
+    let ranges = headers
+        .get_all(header::ACCEPT_LANGUAGE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        // A browser sends a handful; a long list is not worth reading.
+        .take(32);
+    for item in ranges {
+        let mut parts = item.split(';');
+        let range = parts.next().unwrap_or("").trim();
+        let mut q = Some(1000);
+        for parameter in parts {
+            if let Some((name, value)) = parameter.split_once('=')
+                && name.trim().eq_ignore_ascii_case("q")
+            {
+                q = quality(value.trim());
+            }
+        }
+        // q=0 means "not this one"; an unreadable q is ignored as a whole.
+        let Some(q) = q.filter(|q| *q > 0) else {
+            continue;
+        };
+        let lang = if range == "*" {
+            Some(Lang::En)
+        } else {
+            range.split('-').next().and_then(Lang::from_code)
+        };
+        if let Some(lang) = lang
+            && best.is_none_or(|(best_q, _)| q > best_q)
+        {
+            best = Some((q, lang));
+        }
+    }
+    best.map_or(Lang::En, |(_, lang)| lang)
+}
+
+/// A q-value in thousandths: `0`, `0.5`, `1`, `1.000` (at most three
+/// decimals, never above 1); `None` for anything else.
+fn quality(value: &str) -> Option<u16> {
+    let (whole, fraction) = value.split_once('.').unwrap_or((value, ""));
+    if fraction.len() > 3 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let thousandths = format!("{fraction:0<3}").parse::<u16>().ok()?;
+    match whole {
+        "0" => Some(thousandths),
+        "1" if thousandths == 0 => Some(1000),
+        _ => None,
+    }
+}
+
+/// A page of the customer's flow in `lang`. The language follows the
+/// request's `Accept-Language`, so a cache must key on it (`no-store`
+/// already keeps caches out; `Vary` says why for any that look).
+fn customer_page(status: StatusCode, lang: Lang, title: &str, body: Markup) -> Response {
+    let mut response = page_in(status, lang, title, body);
+    response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("accept-language"));
+    response
+}
+
+/// The consent catalogue in `lang`.
+fn words(lang: Lang) -> &'static Catalog {
+    Catalog::get(Domain::Consent, lang)
+}
+
 fn sign_in_page(
     state: &Shared,
+    lang: Lang,
     status: StatusCode,
     user_code: &str,
     error: Option<&str>,
 ) -> Response {
     let csrf = state.pages.new_csrf(&state.rng);
     let bank = &state.config.bank_name;
-    page(
+    let t = words(lang);
+    customer_page(
         status,
-        &format!("{bank} - link Strongroom"),
-        sign_in_form(bank, user_code, &csrf, error),
+        lang,
+        &t.format("consent-sign-in-title", &[("bank", Arg::Str(bank))]),
+        sign_in_form(t, bank, user_code, &csrf, error),
     )
 }
 
-fn sign_in_form(bank: &str, user_code: &str, csrf: &str, error: Option<&str>) -> Markup {
+/// [`sign_in_page`] with the error `id` of the consent catalogue.
+fn sign_in_again(
+    state: &Shared,
+    lang: Lang,
+    status: StatusCode,
+    user_code: &str,
+    id: &str,
+) -> Response {
+    sign_in_page(state, lang, status, user_code, Some(&words(lang).text(id)))
+}
+
+fn sign_in_form(
+    t: &Catalog,
+    bank: &str,
+    user_code: &str,
+    csrf: &str,
+    error: Option<&str>,
+) -> Markup {
+    let bank_arg = [("bank", Arg::Str(bank))];
     html! {
-        h1 { (bank) ": link the Strongroom app" }
+        h1 { (t.format("consent-sign-in-heading", &bank_arg)) }
         @if let Some(error) = error {
             p.error { (error) }
         }
-        p { "Sign in with your " (bank) " username and password, and enter the code the app shows." }
+        p { (t.format("consent-sign-in-intro", &bank_arg)) }
         form method="post" action="/device" {
-            label for="user_code" { "Code from the app" }
+            label for="user_code" { (t.text("consent-code-label")) }
             input type="text" id="user_code" name="user_code" value=(user_code) autocomplete="off" required;
-            label for="username" { "Username" }
+            label for="username" { (t.text("consent-username")) }
             input type="text" id="username" name="username" autocomplete="username" required;
-            label for="password" { "Password" }
+            label for="password" { (t.text("consent-password")) }
             input type="password" id="password" name="password" autocomplete="current-password" required;
             input type="hidden" name="csrf" value=(csrf);
-            button type="submit" { "Sign in" }
+            button type="submit" { (t.text("consent-sign-in")) }
         }
     }
+}
+
+/// "Too many failed sign-ins. Wait 3 seconds...": seconds up to a minute
+/// and a half, whole minutes (rounded up) beyond, as `limits::spoken` says
+/// it in English.
+fn wait_text(t: &Catalog, wait: std::time::Duration) -> String {
+    let seconds = wait.as_secs().max(1);
+    if seconds <= 90 {
+        t.format(
+            "consent-error-too-many-sign-ins-seconds",
+            &[("seconds", count(seconds))],
+        )
+    } else {
+        t.format(
+            "consent-error-too-many-sign-ins-minutes",
+            &[("minutes", count(seconds.div_ceil(60)))],
+        )
+    }
+}
+
+/// A count as a catalogue value.
+fn count(n: u64) -> Arg<'static> {
+    Arg::Num(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
 /// `page` with a `Retry-After` of `wait`.
@@ -107,11 +233,18 @@ pub(crate) fn too_many(mut page: Response, wait: std::time::Duration) -> Respons
 /// `GET /device[?user_code=XXXX-XXXX]`: the sign-in form.
 pub async fn show(
     State(state): State<Shared>,
+    headers: HeaderMap,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     let code = query.get("user_code").map(String::as_str).unwrap_or("");
     let code: String = code.chars().take(16).collect();
-    sign_in_page(&state, StatusCode::OK, &code, None)
+    sign_in_page(
+        &state,
+        customer_language(&headers),
+        StatusCode::OK,
+        &code,
+        None,
+    )
 }
 
 /// The username (trimmed) and password typed into a sign-in form, or
@@ -134,14 +267,17 @@ pub(crate) fn form(body: &[u8]) -> HashMap<String, String> {
 /// then shows the consent page.
 pub async fn sign_in(State(state): State<Shared>, request: Request) -> Response {
     let ip = crate::limits::source_key(client_ip(&request));
+    let lang = customer_language(request.headers());
+    let t = words(lang);
     let body = match axum::body::to_bytes(request.into_body(), 64 * 1024).await {
         Ok(b) => b,
         Err(_) => {
-            return sign_in_page(
+            return sign_in_again(
                 &state,
+                lang,
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "",
-                Some("The form is too large."),
+                "consent-error-too-large",
             );
         }
     };
@@ -149,29 +285,32 @@ pub async fn sign_in(State(state): State<Shared>, request: Request) -> Response 
     let get = |name: &str| fields.get(name).map(String::as_str).unwrap_or("");
     let typed_code: String = get("user_code").chars().take(16).collect();
     if !state.pages.take_csrf(get("csrf")).await {
-        return sign_in_page(
+        return sign_in_again(
             &state,
+            lang,
             StatusCode::BAD_REQUEST,
             &typed_code,
-            Some("This form expired or was already used. Please try again."),
+            "consent-error-form-expired",
         );
     }
     let Some((username, password)) = credentials(get("username"), get("password")) else {
-        return sign_in_page(
+        return sign_in_again(
             &state,
+            lang,
             StatusCode::BAD_REQUEST,
             &typed_code,
-            Some("Enter your username and password."),
+            "consent-error-credentials-missing",
         );
     };
     // Each check holds 19 MiB for a while: at most one per CPU at a time,
     // and the rest are told to come back rather than queued.
     let Ok(permit) = Arc::clone(&state.password_checks).try_acquire_owned() else {
-        let mut busy = sign_in_page(
+        let mut busy = sign_in_again(
             &state,
+            lang,
             StatusCode::TOO_MANY_REQUESTS,
             &typed_code,
-            Some("The bank is busy. Try again in a moment."),
+            "consent-error-busy",
         );
         busy.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
@@ -183,12 +322,10 @@ pub async fn sign_in(State(state): State<Shared>, request: Request) -> Response 
         return too_many(
             sign_in_page(
                 &state,
+                lang,
                 StatusCode::TOO_MANY_REQUESTS,
                 &typed_code,
-                Some(&format!(
-                    "Too many failed sign-ins. Wait {} and try again.",
-                    crate::limits::spoken(wait)
-                )),
+                Some(&wait_text(t, wait)),
             ),
             wait,
         );
@@ -208,11 +345,9 @@ pub async fn sign_in(State(state): State<Shared>, request: Request) -> Response 
     let customer = match customer {
         Ok(c) => c,
         Err(e) => {
-            return page(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "Error",
-                html! { p { (e) } },
-            );
+            // The cause is for the operators' log, not the customer's page.
+            tracing::error!(error = %e, "sign-in: the customer could not be looked up");
+            return error_page(lang, StatusCode::INTERNAL_SERVER_ERROR);
         }
     };
     let phc = customer.as_ref().map(|(_, h)| h.clone());
@@ -222,11 +357,12 @@ pub async fn sign_in(State(state): State<Shared>, request: Request) -> Response 
         if let Some(code) = normalize_user_code(&typed_code) {
             state.sign_ins.code_named_in_failure(&code).await;
         }
-        return sign_in_page(
+        return sign_in_again(
             &state,
+            lang,
             StatusCode::UNAUTHORIZED,
             &typed_code,
-            Some("The username or password is not right."),
+            "consent-error-wrong-password",
         );
     };
     state.sign_ins.succeeded(&username, &ip).await;
@@ -238,32 +374,39 @@ pub async fn sign_in(State(state): State<Shared>, request: Request) -> Response 
         return too_many(
             sign_in_page(
                 &state,
+                lang,
                 StatusCode::TOO_MANY_REQUESTS,
                 "",
-                Some("Too many wrong codes. Wait 15 minutes, then start linking again in the app."),
+                Some(&t.format(
+                    "consent-error-too-many-codes",
+                    &[(
+                        "minutes",
+                        count(crate::limits::SIGN_IN_WINDOW.as_secs().div_ceil(60)),
+                    )],
+                )),
             ),
             crate::limits::SIGN_IN_WINDOW,
         );
     }
     let Some(code) = normalize_user_code(&typed_code) else {
-        return sign_in_page(
+        return sign_in_again(
             &state,
+            lang,
             StatusCode::BAD_REQUEST,
             &typed_code,
-            Some("That code is not right. Check the code the app shows."),
+            "consent-error-code-malformed",
         );
     };
     if !state.sign_ins.code_usable(&code).await {
         // Not a guess of this customer's: the code was spent by someone
         // else's failed passwords.
         state.sign_ins.code_succeeded(&username, &ip).await;
-        return sign_in_page(
+        return sign_in_again(
             &state,
+            lang,
             StatusCode::BAD_REQUEST,
             "",
-            Some(
-                "That code was tried with wrong passwords too often. Start linking again in the app.",
-            ),
+            "consent-error-code-spent",
         );
     }
     let lookup = code.clone();
@@ -281,67 +424,128 @@ pub async fn sign_in(State(state): State<Shared>, request: Request) -> Response 
         .ok()
         .flatten();
     let Some(scope) = pending else {
-        return sign_in_page(
+        return sign_in_again(
             &state,
+            lang,
             StatusCode::BAD_REQUEST,
             &typed_code,
-            Some("That code is not right or has expired. Check the code the app shows."),
+            "consent-error-code-unknown",
         );
     };
     state.sign_ins.code_succeeded(&username, &ip).await;
     let decision = state
         .pages
         .new_decision(&state.rng, code.clone(), customer_id);
-    let bank = &state.config.bank_name;
-    page(
+    consent_page(
+        lang,
+        &state.config.bank_name,
+        &display_user_code(&code),
+        &scope,
+        &decision,
+    )
+}
+
+/// The consent page: what the app asks for, and Approve or Deny.
+fn consent_page(lang: Lang, bank: &str, code: &str, scope: &str, decision: &str) -> Response {
+    let t = words(lang);
+    customer_page(
         StatusCode::OK,
-        &format!("{bank} - allow Strongroom"),
-        consent_form(bank, &display_user_code(&code), &scope, &decision),
+        lang,
+        &t.format("consent-title", &[("bank", Arg::Str(bank))]),
+        consent_form(t, bank, code, scope, decision),
     )
 }
 
 /// What the app asks to do, in the customer's words, one item a scope.
-fn scope_item(scope: &str) -> Option<&'static str> {
+fn scope_item(t: &Catalog, scope: &str) -> Option<String> {
     match scope {
-        "alerts" => Some(
-            "Receive alerts signed by the bank: transactions, balance, security events and fraud checks, and send your answers to fraud checks.",
-        ),
-        "chat" => Some("Send and receive chat messages with the bank's staff."),
+        "alerts" => Some(t.text("consent-scope-alerts")),
+        "chat" => Some(t.text("consent-scope-chat")),
         _ => None,
     }
 }
 
-fn consent_form(bank: &str, code: &str, scope: &str, decision: &str) -> Markup {
+/// The catalogue's sentence `id` with the user code set apart in it: the
+/// sentence puts `{ $code }` where its language does, and the code is
+/// spliced in there as an element of its own. Both halves stay text
+/// (escaped), so no catalogue holds markup.
+fn with_code(t: &Catalog, id: &str, code: &str) -> Markup {
+    // A private-use character: never in a catalogue, never in a code.
+    const HERE: &str = "\u{E000}";
+    let sentence = t.format(id, &[("code", Arg::Str(HERE))]);
+    match sentence.split_once(HERE) {
+        Some((before, after)) => html! { (before) span.code { (code) } (after) },
+        None => html! { (sentence) " " span.code { (code) } },
+    }
+}
+
+fn consent_form(t: &Catalog, bank: &str, code: &str, scope: &str, decision: &str) -> Markup {
     html! {
-        h1 { "Allow the Strongroom app to use your " (bank) " account?" }
-        p { "Code " span.code { (code) } ". Only continue if this code is shown in your own Strongroom app." }
-        p { "The app will be able to:" }
+        h1 { (t.format("consent-heading", &[("bank", Arg::Str(bank))])) }
+        p { (with_code(t, "consent-code", code)) }
+        p { (t.text("consent-app-can")) }
         ul {
-            @for item in scope.split(' ').filter_map(scope_item) {
+            @for item in scope.split(' ').filter_map(|s| scope_item(t, s)) {
                 li { (item) }
             }
         }
-        p { "It will not see your password, and cannot make payments. You can unlink it at any time." }
+        p { (t.text("consent-app-cannot")) }
         form method="post" action="/device/decision" {
             input type="hidden" name="decision" value=(decision);
-            button type="submit" name="action" value="approve" { "Approve" }
-            button type="submit" name="action" value="deny" { "Deny" }
+            button type="submit" name="action" value="approve" { (t.text("consent-approve")) }
+            button type="submit" name="action" value="deny" { (t.text("consent-deny")) }
         }
     }
 }
 
+/// A page that ends the flow: its title, a heading and what to do next.
+fn outcome_page(
+    lang: Lang,
+    status: StatusCode,
+    title: &str,
+    heading: &str,
+    next: Option<&str>,
+) -> Response {
+    let t = words(lang);
+    customer_page(
+        status,
+        lang,
+        &t.text(title),
+        html! {
+            h1 { (t.text(heading)) }
+            @if let Some(next) = next {
+                p { (t.text(next)) }
+            }
+        },
+    )
+}
+
+/// Something failed on the bank's side; the cause is in its log.
+fn error_page(lang: Lang, status: StatusCode) -> Response {
+    outcome_page(
+        lang,
+        status,
+        "consent-error",
+        "consent-error-internal",
+        None,
+    )
+}
+
 /// `POST /device/decision`: records Approve or Deny for the user code.
-pub async fn decide(State(state): State<Shared>, body: Bytes) -> Response {
+pub async fn decide(State(state): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    let lang = customer_language(&headers);
     let fields = form(&body);
     let action = fields.get("action").map(String::as_str).unwrap_or("");
     let approve = match action {
         "approve" => true,
         "deny" => false,
         _ => {
-            return page(
+            return outcome_page(
+                lang,
                 StatusCode::BAD_REQUEST,
-                "Error",
-                html! { h1 { "Choose Approve or Deny." } },
+                "consent-error",
+                "consent-choose",
+                None,
             );
         }
     };
@@ -350,13 +554,12 @@ pub async fn decide(State(state): State<Shared>, body: Bytes) -> Response {
         None => None,
     };
     let Some(decision) = taken else {
-        return page(
+        return outcome_page(
+            lang,
             StatusCode::BAD_REQUEST,
-            "Expired",
-            html! {
-                h1 { "This page expired or was already used." }
-                p { "Start again from the code in the app." }
-            },
+            "consent-expired",
+            "consent-page-expired",
+            Some("consent-page-expired-next"),
         );
     };
     let status = if approve { "approved" } else { "denied" };
@@ -371,35 +574,28 @@ pub async fn decide(State(state): State<Shared>, body: Bytes) -> Response {
         })
         .await;
     match updated {
-        Ok(1) if approve => page(
+        Ok(1) if approve => outcome_page(
+            lang,
             StatusCode::OK,
-            "Access approved",
-            html! {
-                h1 { "Access approved" }
-                p { "You can go back to the Strongroom app; it finishes linking by itself." }
-            },
+            "consent-approved",
+            "consent-approved",
+            Some("consent-approved-next"),
         ),
-        Ok(1) => page(
+        Ok(1) => outcome_page(
+            lang,
             StatusCode::OK,
-            "Access denied",
-            html! {
-                h1 { "Access denied" }
-                p { "The app was not linked. If you did not start this, tell the bank." }
-            },
+            "consent-denied",
+            "consent-denied",
+            Some("consent-denied-next"),
         ),
-        Ok(_) => page(
+        Ok(_) => outcome_page(
+            lang,
             StatusCode::BAD_REQUEST,
-            "Expired",
-            html! {
-                h1 { "This code has expired or was already used." }
-                p { "Start again from the app." }
-            },
+            "consent-expired",
+            "consent-code-expired",
+            Some("consent-code-expired-next"),
         ),
-        Err(_) => page(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Error",
-            html! { h1 { "Something went wrong. Try again." } },
-        ),
+        Err(_) => error_page(lang, StatusCode::INTERNAL_SERVER_ERROR),
     }
 }
 
@@ -410,6 +606,7 @@ mod tests {
     #[test]
     fn the_sign_in_form_shows_the_bank_the_code_and_the_error_as_text() {
         let html = sign_in_form(
+            words(Lang::En),
             "<script>\"Bank\" & co",
             "\"><b>",
             "one-time",
@@ -430,7 +627,14 @@ mod tests {
 
     #[test]
     fn the_consent_form_lists_what_the_app_asks_for() {
-        let html = consent_form("A & <B>", "BCDF-GHJK", "alerts chat other", "t\"1").into_string();
+        let html = consent_form(
+            words(Lang::En),
+            "A & <B>",
+            "BCDF-GHJK",
+            "alerts chat other",
+            "t\"1",
+        )
+        .into_string();
         for expected in [
             "<h1>Allow the Strongroom app to use your A &amp; &lt;B&gt; account?</h1>",
             "<p>Code <span class=\"code\">BCDF-GHJK</span>. Only continue",
@@ -442,5 +646,123 @@ mod tests {
         ] {
             assert!(html.contains(expected), "{expected} missing from {html}");
         }
+    }
+
+    fn accepting(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::ACCEPT_LANGUAGE,
+            HeaderValue::from_str(value).expect("a header value"),
+        );
+        headers
+    }
+
+    #[test]
+    fn the_browser_s_first_language_we_speak_wins_by_quality_then_order() {
+        for (header, expected) in [
+            ("de-DE,de;q=0.9,en;q=0.5", Lang::De),
+            ("fr-CH, fr;q=0.9, en;q=0.8, de;q=0.7, *;q=0.5", Lang::Fr),
+            // Languages without catalogues are passed over.
+            ("ja, it;q=0.9, fr;q=0.8", Lang::Fr),
+            // The highest q wins wherever it stands; equal q, the first.
+            ("en;q=0.3, de;q=0.8", Lang::De),
+            ("fr;q=0.5, de;q=0.5", Lang::Fr),
+            ("de;q=1.000, fr", Lang::De),
+            // q=0 is a refusal; an unreadable q drops its range.
+            ("de;q=0, fr;q=0.1", Lang::Fr),
+            ("de;q=2, fr;q=0.1", Lang::Fr),
+            ("de;q=0.5555, fr;q=0.1", Lang::Fr),
+            ("DE-at;Q=0.9", Lang::De),
+            ("*", Lang::En),
+            ("ja", Lang::En),
+            ("", Lang::En),
+        ] {
+            assert_eq!(customer_language(&accepting(header)), expected, "{header}");
+        }
+        assert_eq!(customer_language(&HeaderMap::new()), Lang::En);
+    }
+
+    #[tokio::test]
+    async fn a_german_browser_gets_the_consent_page_in_german() {
+        let lang = customer_language(&accepting("de-DE,de;q=0.9,en;q=0.5"));
+        let response = consent_page(lang, "Demo <Bank>", "BCDF-GHJK", "alerts chat", "t1");
+        assert_eq!(
+            response.headers().get(header::CONTENT_LANGUAGE),
+            Some(&HeaderValue::from_static("de"))
+        );
+        let html = crate::page::html_of(response).await;
+        for expected in [
+            "<html lang=\"de\">",
+            "<title>Demo &lt;Bank&gt; – Strongroom zulassen</title>",
+            "<h1>Darf die Strongroom-App Ihr Konto bei Demo &lt;Bank&gt; nutzen?</h1>",
+            "<p>Code <span class=\"code\">BCDF-GHJK</span>. Fahren Sie nur fort, wenn",
+            "<li>Chatnachrichten mit den Mitarbeitenden der Bank senden und empfangen.</li>",
+            "<button type=\"submit\" name=\"action\" value=\"approve\">Zulassen</button>\
+             <button type=\"submit\" name=\"action\" value=\"deny\">Ablehnen</button>",
+        ] {
+            assert!(html.contains(expected), "{expected} missing from {html}");
+        }
+        assert!(!html.contains("Approve"), "no English left: {html}");
+    }
+
+    #[tokio::test]
+    async fn a_french_browser_gets_the_consent_page_in_french() {
+        let lang = customer_language(&accepting("fr-FR,fr;q=0.9,en-GB;q=0.8,en;q=0.7"));
+        let html =
+            crate::page::html_of(consent_page(lang, "Demo Bank", "BCDF-GHJK", "alerts", "t1"))
+                .await;
+        for expected in [
+            "<html lang=\"fr\">",
+            // French typography: a no-break space before the question mark.
+            "<h1>Autoriser l'application Strongroom à utiliser votre compte Demo Bank\u{a0}?</h1>",
+            "<p>Code <span class=\"code\">BCDF-GHJK</span>. Ne continuez que si",
+            "<li>Recevoir des alertes signées par la banque\u{a0}: opérations",
+            "value=\"approve\">Autoriser</button>",
+            "value=\"deny\">Refuser</button>",
+        ] {
+            assert!(html.contains(expected), "{expected} missing from {html}");
+        }
+    }
+
+    #[test]
+    fn the_code_sits_where_the_language_puts_it_and_stays_text() {
+        let html = with_code(words(Lang::En), "consent-code", "<b>").into_string();
+        assert!(
+            html.starts_with("Code <span class=\"code\">&lt;b&gt;</span>. Only continue"),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn waits_are_spoken_in_the_customer_s_language() {
+        use std::time::Duration;
+        let en = words(Lang::En);
+        assert_eq!(
+            wait_text(en, Duration::from_secs(1)),
+            format!(
+                "Too many failed sign-ins. Wait {} and try again.",
+                crate::limits::spoken(Duration::from_secs(1))
+            )
+        );
+        for s in [0, 2, 90, 91, 900] {
+            let wait = Duration::from_secs(s);
+            assert_eq!(
+                wait_text(en, wait),
+                format!(
+                    "Too many failed sign-ins. Wait {} and try again.",
+                    crate::limits::spoken(wait)
+                ),
+                "the English is what the console says too"
+            );
+        }
+        assert_eq!(
+            wait_text(words(Lang::De), Duration::from_secs(900)),
+            "Zu viele fehlgeschlagene Anmeldeversuche. Warten Sie 15 Minuten und versuchen Sie \
+             es dann erneut."
+        );
+        assert_eq!(
+            wait_text(words(Lang::Fr), Duration::from_secs(1)),
+            "Trop de tentatives de connexion échouées. Patientez 1 seconde puis réessayez."
+        );
     }
 }

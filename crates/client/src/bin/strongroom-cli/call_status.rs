@@ -4,47 +4,70 @@
 
 use std::time::Duration;
 
-use strongroom_client::app::{CallState, CallStatusView};
+use strongroom_client::app::CallState;
 use strongroom_client::{AccountSummary, Client, ClientError, ClientEvent, app::call_status_view};
 use strongroom_core::AccountId;
+use strongroom_core::protocol::call::CallStatus;
+use strongroom_l10n::Arg;
 
+use super::voice::Voice;
 use super::{clean, say};
 
 /// How long `call-status` waits for each bank's first contact proof (the
 /// gateway sends one as soon as the stream opens).
 const FIRST_CONTACT: Duration = Duration::from_secs(10);
 
-/// One bank's status as a line a person reads.
-pub(super) fn call_line(view: &CallStatusView) -> String {
-    let bank = clean(&view.bank_name);
+/// One bank's status as a line a person reads; `bank` is its name, made
+/// safe for a terminal.
+pub(super) fn call_line(
+    voice: &Voice,
+    account: AccountId,
+    bank: &str,
+    status: &CallStatus,
+) -> String {
+    let view = call_status_view(account, bank.to_owned(), status.clone());
+    let reason = match status {
+        CallStatus::TalkingNow { call } => {
+            voice.text(&format!("cli-call-reason-{}", call.reason.name()))
+        }
+        _ => String::new(),
+    };
     match view.state {
-        CallState::TalkingNow => format!(
-            "[talking to you now] {}, {bank}, about {}, since {}",
-            clean(view.agent.as_deref().unwrap_or("")),
-            clean(view.reason.as_deref().unwrap_or("")),
-            clock(view.since)
+        CallState::TalkingNow => voice.format(
+            "cli-call-talking",
+            &[
+                (
+                    "agent",
+                    Arg::Str(&clean(view.agent.as_deref().unwrap_or(""))),
+                ),
+                ("bank", Arg::Str(bank)),
+                ("reason", Arg::Str(&reason)),
+                ("time", Arg::Str(&clock(voice, view.since))),
+            ],
         ),
-        CallState::NotCalling => format!(
-            "[not calling you] {bank} is not calling you. If someone says they are, hang up."
-        ),
-        CallState::CantCheck => format!(
-            "[can't check] Can't reach {bank}{}: don't trust anyone who calls claiming to be {bank}.",
-            match view.heard_at {
-                Some(_) => format!(" since {}", clock(view.heard_at)),
-                None => String::new(),
-            }
-        ),
+        CallState::NotCalling => voice.format("cli-call-not-calling", &[("bank", Arg::Str(bank))]),
+        CallState::CantCheck => match view.heard_at {
+            Some(_) => voice.format(
+                "cli-call-cant-check-since",
+                &[
+                    ("bank", Arg::Str(bank)),
+                    ("time", Arg::Str(&clock(voice, view.heard_at))),
+                ],
+            ),
+            None => voice.format("cli-call-cant-check", &[("bank", Arg::Str(bank))]),
+        },
     }
 }
 
 /// `HH:MM` UTC of a time in ms (the CLI has no time zone database; the
 /// JSON carries the exact time).
-fn clock(ms: Option<i64>) -> String {
+fn clock(voice: &Voice, ms: Option<i64>) -> String {
     let Some(ms) = ms else {
-        return "an unknown time".into();
+        return voice.text("cli-clock-unknown");
     };
     let minutes = ms.div_euclid(60_000).rem_euclid(24 * 60);
-    format!("{:02}:{:02} UTC", minutes / 60, minutes % 60)
+    let time = format!("{:02}:{:02}", minutes / 60, minutes % 60);
+    voice.format("cli-clock", &[("time", Arg::Str(&time))])
 }
 
 /// Connects to each bank in `accounts` and waits until each has said how
@@ -83,11 +106,13 @@ pub(super) async fn call_status(
     client: &Client,
     accounts: Vec<AccountSummary>,
     json: bool,
+    voice: &Voice,
 ) -> Result<u8, ClientError> {
     let tasks = hear(client, &accounts).await;
     let mut code = 1;
     for account in &accounts {
         let status = client.call_status(account.id)?;
+        let line = call_line(voice, account.id, &clean(&account.bank_name), &status);
         let view = call_status_view(account.id, account.bank_name.clone(), status);
         code = match (view.state, code) {
             (CallState::TalkingNow, _) | (_, 0) => 0,
@@ -97,7 +122,7 @@ pub(super) async fn call_status(
         let mut value = serde_json::to_value(&view).unwrap_or_default();
         value["type"] = "call_status".into();
         value["issuer"] = account.issuer.clone().into();
-        say(json, &value, &call_line(&view));
+        say(json, &value, &line);
     }
     tasks.iter().for_each(|t| t.abort());
     Ok(code)
@@ -112,6 +137,7 @@ pub(super) async fn report(
     number: Option<String>,
     note: Option<String>,
     json: bool,
+    voice: &Voice,
 ) -> Result<(), ClientError> {
     let tasks = hear(client, std::slice::from_ref(&account)).await;
     let called_at = std::time::SystemTime::now()
@@ -125,9 +151,9 @@ pub(super) async fn report(
     say(
         json,
         &serde_json::json!({"type": "scam_report", "bank": account.bank_name, "received_at": received}),
-        &format!(
-            "{} received your report. Thank you: it helps them stop the caller.",
-            clean(&account.bank_name)
+        &voice.format(
+            "cli-scam-report",
+            &[("bank", Arg::Str(&clean(&account.bank_name)))],
         ),
     );
     Ok(())

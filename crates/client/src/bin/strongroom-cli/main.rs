@@ -7,13 +7,16 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use strongroom_client::{
-    AccountSummary, AlertView, Client, ClientError, ClientEvent, Device, FraudAnswerValue,
-    net::BankHttp,
+    AccountSummary, Client, ClientError, Device, FraudAnswerValue, net::BankHttp,
 };
 use strongroom_core::AccountId;
+use strongroom_l10n::{Arg, Lang};
 use strongroom_vault::Vault;
+use voice::{Voice, num};
 
 mod call_status;
+mod verify;
+mod voice;
 
 /// What the long help and the manual page say after the options.
 const AFTER_HELP: &str = "\
@@ -21,7 +24,9 @@ const AFTER_HELP: &str = "\
 out of `alerts` and `export-transcript` when one account is linked.
 
 Environment: STRONGROOM_KEYCHAIN_SERVICE names the keychain service
-(default \"strongroom\").
+(default \"strongroom\"). The text output is in the system's language
+(LANGUAGE, LC_ALL, LC_MESSAGES, LANG) when it is English, German or French,
+else English; --lang or STRONGROOM_LANG chooses one.
 
 Exit codes: 0 done, 2 usage, 3 keychain, 4 network or TLS, 5 the bank refused
 or broke the protocol, 6 link denied or expired, 7 link revoked, 1 other.
@@ -64,6 +69,9 @@ struct Options {
     /// One JSON object per line instead of text
     #[arg(long, global = true)]
     json: bool,
+    /// The language of the text output [default: the system's]
+    #[arg(long, global = true, value_name = "LANG", env = "STRONGROOM_LANG")]
+    lang: Option<Language>,
     #[command(subcommand)]
     command: Command,
 }
@@ -149,6 +157,27 @@ enum Command {
     },
 }
 
+/// A language of the text output, as typed.
+#[derive(Clone, Copy, ValueEnum)]
+enum Language {
+    /// English
+    En,
+    /// Deutsch (German)
+    De,
+    /// Français (French)
+    Fr,
+}
+
+impl From<Language> for Lang {
+    fn from(language: Language) -> Lang {
+        match language {
+            Language::En => Lang::En,
+            Language::De => Lang::De,
+            Language::Fr => Lang::Fr,
+        }
+    }
+}
+
 /// A fraud check's answer as typed.
 #[derive(Clone, Copy, ValueEnum)]
 enum Answer {
@@ -221,61 +250,8 @@ fn clean(text: &str) -> String {
         .collect()
 }
 
-/// Digits after the decimal point for an ISO 4217 currency.
-fn minor_digits(currency: &str) -> u32 {
-    match currency {
-        "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
-        | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
-        "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
-        _ => 2,
-    }
-}
-
-fn money(alert: &AlertView) -> String {
-    match (alert.amount_minor, &alert.currency) {
-        (Some(minor), Some(currency)) => {
-            let sign = if minor < 0 { "-" } else { "" };
-            let minor = minor.unsigned_abs();
-            let currency = clean(currency);
-            match minor_digits(&currency) {
-                0 => format!(" {sign}{minor} {currency}"),
-                digits => {
-                    let unit = 10u64.pow(digits);
-                    format!(
-                        " {sign}{}.{:0width$} {currency}",
-                        minor / unit,
-                        minor % unit,
-                        width = digits as usize
-                    )
-                }
-            }
-        }
-        _ => String::new(),
-    }
-}
-
-fn alert_line(bank: &str, alert: &AlertView) -> String {
-    let badge = if alert.verified {
-        format!("[verified: {bank}]")
-    } else {
-        "[QUARANTINED: not verified, not from your bank]".to_owned()
-    };
-    let answer = match alert.answer {
-        Some(strongroom_store::FraudAnswer::ThisWasMe) => " (answered: this was me)",
-        Some(strongroom_store::FraudAnswer::NotMe) => " (answered: this wasn't me)",
-        None if alert.kind == "fraud_check" && alert.verified => " (awaiting your answer)",
-        None => "",
-    };
-    format!(
-        "{badge} {} {}{}{answer}  id={}",
-        clean(&alert.kind),
-        clean(&alert.text),
-        money(alert),
-        clean(&alert.id)
-    )
-}
-
 fn find_account(
+    voice: &Voice,
     accounts: &[AccountSummary],
     name: Option<&str>,
 ) -> Result<AccountSummary, ClientError> {
@@ -292,17 +268,18 @@ fn find_account(
     };
     match found.as_slice() {
         [one] => Ok((*one).clone()),
-        [] => Err(ClientError::NotLinked(
-            name.unwrap_or("(none linked)").to_owned(),
-        )),
-        _ => Err(ClientError::NotLinked(format!(
-            "{}: several accounts match; use the account id",
-            name.unwrap_or("")
+        [] => Err(ClientError::NotLinked(match name {
+            Some(name) => name.to_owned(),
+            None => voice.text("cli-none-linked"),
+        })),
+        _ => Err(ClientError::NotLinked(voice.format(
+            "cli-several-match",
+            &[("name", Arg::Str(name.unwrap_or("")))],
         ))),
     }
 }
 
-async fn run(options: Options) -> Result<u8, ClientError> {
+async fn run(options: Options, voice: &Voice) -> Result<u8, ClientError> {
     let vault = match std::env::var("STRONGROOM_KEYCHAIN_SERVICE") {
         Ok(service) if !service.is_empty() => Vault::with_service(service),
         _ => Vault::new(),
@@ -311,9 +288,15 @@ async fn run(options: Options) -> Result<u8, ClientError> {
     let command = match options.command {
         Command::VerifyTranscript { bank, file } => {
             // No keychain, no store; the network only with --bank.
-            return verify_transcript(json, &file, bank.as_deref(), options.ca.as_deref())
-                .await
-                .map(|()| 0);
+            return verify::verify_transcript(
+                json,
+                &file,
+                bank.as_deref(),
+                options.ca.as_deref(),
+                voice,
+            )
+            .await
+            .map(|()| 0);
         }
         command => command,
     };
@@ -330,7 +313,7 @@ async fn run(options: Options) -> Result<u8, ClientError> {
                 serde_json::json!({"type": "store_damage", "damage": damage})
             );
         } else {
-            eprintln!("warning: {}", damage.summary());
+            eprintln!("{}", voice.damage_line(&damage));
         }
     }
     let http = BankHttp::new(options.ca.as_deref())?;
@@ -351,22 +334,28 @@ async fn run(options: Options) -> Result<u8, ClientError> {
                     "verification_uri_complete": pending.verification_uri_complete(),
                     "scope": pending.scope(),
                 }),
-                &format!(
-                    "To link {}, open {link}\nand confirm the code {}\n\
-                     {} will share with this device: {} (alerts, and chat with its staff).\n\
-                     Waiting for your approval...",
-                    clean(&pending.bank_name()),
-                    clean(pending.user_code()),
-                    clean(&pending.bank_name()),
-                    pending.scope()
+                &voice.format(
+                    "cli-link-pending",
+                    &[
+                        ("bank", Arg::Str(&clean(&pending.bank_name()))),
+                        ("url", Arg::Str(&clean(link))),
+                        ("code", Arg::Str(&clean(pending.user_code()))),
+                        ("scope", Arg::Str(&clean(pending.scope()))),
+                    ],
                 ),
             );
             let account = client.finish_link(pending).await?;
-            let summary = find_account(&client.accounts()?, Some(&account.to_string()))?;
+            let summary = find_account(voice, &client.accounts()?, Some(&account.to_string()))?;
             say(
                 json,
                 &serde_json::json!({"type": "linked", "account": account.to_string(), "bank": summary.bank_name}),
-                &format!("Linked {} as account {account}.", clean(&summary.bank_name)),
+                &voice.format(
+                    "cli-linked",
+                    &[
+                        ("bank", Arg::Str(&clean(&summary.bank_name))),
+                        ("account", Arg::Str(&account.to_string())),
+                    ],
+                ),
             );
         }
         Command::Accounts => {
@@ -374,15 +363,22 @@ async fn run(options: Options) -> Result<u8, ClientError> {
                 say(
                     json,
                     &serde_json::json!({"type": "account", "account": a.id.to_string(), "bank": a.bank_name, "issuer": a.issuer, "linked_at": a.linked_at, "flags": a.flags}),
-                    &format!("{}  {}  {}", a.id, clean(&a.bank_name), clean(&a.issuer)),
+                    &voice.format(
+                        "cli-account",
+                        &[
+                            ("account", Arg::Str(&a.id.to_string())),
+                            ("bank", Arg::Str(&clean(&a.bank_name))),
+                            ("issuer", Arg::Str(&clean(&a.issuer))),
+                        ],
+                    ),
                 );
             }
         }
         Command::Alerts { account, limit } => {
             let name = account.as_deref();
-            let account = find_account(&client.accounts()?, name)?;
+            let account = find_account(voice, &client.accounts()?, name)?;
             for alert in client.alerts(account.id, limit)? {
-                let line = alert_line(&clean(&account.bank_name), &alert);
+                let line = voice.alert_line(&clean(&account.bank_name), &alert);
                 say(
                     json,
                     &serde_json::json!({"type": "alert", "account": account.id.to_string(), "alert": alert}),
@@ -405,9 +401,9 @@ async fn run(options: Options) -> Result<u8, ClientError> {
                         say(
                             json,
                             &serde_json::json!({"type": "answered", "alert_id": alert_id, "answer": answer}),
-                            &format!(
-                                "Your answer was sent to {} and recorded.",
-                                account.bank_name
+                            &voice.format(
+                                "cli-answered",
+                                &[("bank", Arg::Str(&clean(&account.bank_name)))],
                             ),
                         );
                         return Ok(0);
@@ -419,7 +415,7 @@ async fn run(options: Options) -> Result<u8, ClientError> {
             return Err(last);
         }
         Command::Chat { account, text } => {
-            let account = find_account(&client.accounts()?, Some(&account))?;
+            let account = find_account(voice, &client.accounts()?, Some(&account))?;
             let body = text.join(" ");
             let client_id = client.send_chat(account.id, &body)?;
             let sent = match client.drain_outbox(account.id).await {
@@ -432,11 +428,11 @@ async fn run(options: Options) -> Result<u8, ClientError> {
             say(
                 json,
                 &serde_json::json!({"type": "chat", "client_id": client_id, "sent": sent > 0}),
-                if sent > 0 {
-                    "Sent."
+                &voice.text(if sent > 0 {
+                    "cli-chat-sent"
                 } else {
-                    "Queued: it will be sent when the bank is reachable (run `watch`)."
-                },
+                    "cli-chat-queued"
+                }),
             );
         }
         Command::Watch => {
@@ -450,10 +446,7 @@ async fn run(options: Options) -> Result<u8, ClientError> {
             say(
                 json,
                 &serde_json::json!({"type": "watching", "accounts": accounts.len()}),
-                &format!(
-                    "Watching {} linked account(s). Ctrl-C to stop.",
-                    accounts.len()
-                ),
+                &voice.format("cli-watching", &[("count", num(accounts.len()))]),
             );
             loop {
                 tokio::select! {
@@ -465,40 +458,9 @@ async fn run(options: Options) -> Result<u8, ClientError> {
                             Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
                             Err(_) => return Ok(0),
                         };
-                        let text = match &event {
-                            ClientEvent::Alert { account, alert } => {
-                                alert_line(names.get(account).map_or("", String::as_str), alert)
-                            }
-                            ClientEvent::Message { from_bank, author, body, .. } => format!(
-                                "[chat] {}{}: {}",
-                                if *from_bank { "" } else { "(you, other device) " },
-                                clean(author),
-                                clean(body)
-                            ),
-                            ClientEvent::Connected { account } => {
-                                format!("[connected] {}", names.get(account).map_or("", String::as_str))
-                            }
-                            ClientEvent::Disconnected { reason, retry_in_ms, .. } => {
-                                format!("[disconnected] {}; retrying in {retry_in_ms} ms", clean(reason))
-                            }
-                            ClientEvent::ChatAccepted { .. } => "[chat] your message reached the bank".into(),
-                            ClientEvent::Flags { flags, .. } => {
-                                format!("[pilot features] {}", clean(&format!("{flags:?}")))
-                            }
-                            ClientEvent::KeysRotated { version, .. } => {
-                                format!("[keys] the bank rotated its signing keys (version {version})")
-                            }
-                            ClientEvent::LinkRevoked { account } => {
-                                format!("[revoked] {} no longer accepts this device", names.get(account).map_or("", String::as_str))
-                            }
-                            ClientEvent::CallStatus { account, status, .. } => call_status::call_line(
-                                &strongroom_client::app::call_status_view(
-                                    *account,
-                                    names.get(account).cloned().unwrap_or_default(),
-                                    status.clone(),
-                                ),
-                            ),
-                            ClientEvent::Committed { .. } => continue,
+                        let bank = |account: &AccountId| names.get(account).cloned().unwrap_or_default();
+                        let Some(text) = voice.event_line(&event, bank) else {
+                            continue;
                         };
                         let value = serde_json::to_value(&event).unwrap_or_default();
                         say(json, &value, &text);
@@ -508,7 +470,7 @@ async fn run(options: Options) -> Result<u8, ClientError> {
         }
         Command::ExportTranscript { account, out } => {
             let name = account.as_deref();
-            let account = find_account(&client.accounts()?, name)?;
+            let account = find_account(voice, &client.accounts()?, name)?;
             let transcript = client.transcript(account.id)?;
             let path = match out {
                 Some(path) => {
@@ -524,145 +486,48 @@ async fn run(options: Options) -> Result<u8, ClientError> {
             say(
                 json,
                 &serde_json::json!({"type": "transcript_exported", "path": path, "alerts": transcript.alerts.len(), "rotations": transcript.key_chain.rotations.len()}),
-                &format!(
-                    "Wrote {} alerts and {} key rotation(s) to {}",
-                    transcript.alerts.len(),
-                    transcript.key_chain.rotations.len(),
-                    path.display()
+                &voice.format(
+                    "cli-transcript-written",
+                    &[
+                        ("alerts", num(transcript.alerts.len())),
+                        ("rotations", num(transcript.key_chain.rotations.len())),
+                        ("path", Arg::Str(&path.display().to_string())),
+                    ],
                 ),
             );
         }
         Command::Unlink { account } => {
-            let account = find_account(&client.accounts()?, Some(&account))?;
+            let account = find_account(voice, &client.accounts()?, Some(&account))?;
             let revoked = client.unlink(account.id).await?;
             say(
                 json,
                 &serde_json::json!({"type": "unlinked", "account": account.id.to_string(), "revoked_at_bank": revoked}),
-                &if revoked {
-                    format!(
-                        "Unlinked {}: the bank revoked this device and its data here is erased.",
-                        account.bank_name
-                    )
-                } else {
-                    format!(
-                        "Unlinked {}: its data here is erased, but the bank could not be reached to revoke the link; revoke this device in your online banking.",
-                        account.bank_name
-                    )
-                },
+                &voice.format(
+                    if revoked {
+                        "cli-unlinked"
+                    } else {
+                        "cli-unlinked-not-revoked"
+                    },
+                    &[("bank", Arg::Str(&clean(&account.bank_name)))],
+                ),
             );
         }
         Command::CallStatus { bank } => {
             let accounts = client.accounts()?;
             let accounts = match bank {
-                Some(bank) => vec![find_account(&accounts, Some(&bank))?],
+                Some(bank) => vec![find_account(voice, &accounts, Some(&bank))?],
                 None => accounts,
             };
-            return call_status::call_status(&client, accounts, json).await;
+            return call_status::call_status(&client, accounts, json, voice).await;
         }
         Command::ReportScamCall { bank, number, note } => {
-            let account = find_account(&client.accounts()?, bank.as_deref())?;
-            call_status::report(&client, account, number, note, json).await?;
+            let account = find_account(voice, &client.accounts()?, bank.as_deref())?;
+            call_status::report(&client, account, number, note, json, voice).await?;
         }
         // Answered before the device is opened.
         Command::VerifyTranscript { .. } => {}
     }
     Ok(0)
-}
-
-async fn verify_transcript(
-    json: bool,
-    path: &str,
-    bank: Option<&str>,
-    ca: Option<&std::path::Path>,
-) -> Result<(), ClientError> {
-    use std::io::Read;
-    use strongroom_client::transcript;
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .and_then(|f| {
-            f.take(transcript::MAX_TRANSCRIPT_BYTES + 1)
-                .read_to_end(&mut bytes)
-        })
-        .map_err(|e| ClientError::BadTranscript(format!("cannot read {path}: {e}")))?;
-    if bytes.len() as u64 > transcript::MAX_TRANSCRIPT_BYTES {
-        return Err(ClientError::BadTranscript(format!(
-            "{path} is larger than any transcript"
-        )));
-    }
-    let check = match bank {
-        None => transcript::verify_transcript(&bytes)?,
-        Some(issuer) => {
-            let http = BankHttp::new(ca)?;
-            transcript::check_with_bank(&bytes, &http, issuer).await?
-        }
-    };
-    let keys = check
-        .start_keys
-        .iter()
-        .map(|k| format!("{} (kid {})", k.thumbprint, clean(&k.kid)))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let verified = check.alerts - check.failures.len();
-    say(
-        json,
-        &serde_json::json!({
-            "type": "transcript",
-            "format": check.format,
-            "issuer": check.issuer,
-            "audience": check.audience,
-            "link_keys": check.start_keys,
-            "start_version": check.start_version,
-            "rotations": check.rotations,
-            "alerts": check.alerts,
-            "failed": check.failures.len(),
-            "bank": check.bank,
-            "proves": check.proves(),
-        }),
-        &format!(
-            "Transcript (format {}) of alerts from {} to {}\n\
-             Keys pinned {}: {keys}\n\
-             Rotation statements: {} (the chain holds)\n\
-             {verified} of {} alerts verify against that chain.",
-            check.format,
-            clean(&check.issuer),
-            clean(&check.audience),
-            if check.format == 1 {
-                "(format 1: whatever keys the file lists, no chain)".to_owned()
-            } else if check.start_version == 0 {
-                "at link time".to_owned()
-            } else {
-                format!("at rotation {}", check.start_version)
-            },
-            check.rotations,
-            check.alerts,
-        ),
-    );
-    for failure in &check.failures {
-        say(
-            json,
-            &serde_json::json!({"type": "transcript_failure", "index": failure.index, "reason": failure.reason}),
-            &format!(
-                "  alert {} does NOT verify: {}",
-                failure.index,
-                clean(&failure.reason)
-            ),
-        );
-    }
-    if !json {
-        say(
-            json,
-            &serde_json::Value::Null,
-            &format!("What this proves: {}", clean(&check.proves())),
-        );
-    }
-    if check.all_verified() {
-        Ok(())
-    } else {
-        Err(ClientError::BadTranscript(format!(
-            "{} alerts in the transcript do not verify",
-            check.failures.len()
-        )))
-    }
 }
 
 fn main() -> ExitCode {
@@ -677,6 +542,7 @@ fn main() -> ExitCode {
         ),
     );
     let matches = packaging.get_matches();
+    let voice = Voice::new(matches.get_one::<Language>("lang").copied().map(Lang::from));
     if let Some(("write-manuals", packaging)) = matches.subcommand() {
         let dir = packaging
             .get_one::<PathBuf>("dir")
@@ -685,7 +551,16 @@ fn main() -> ExitCode {
         return match write_manuals(&dir) {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {
-                eprintln!("strongroom-cli: {}: {err}", dir.display());
+                eprintln!(
+                    "{}",
+                    voice.format(
+                        "cli-file-error",
+                        &[
+                            ("path", Arg::Str(&dir.display().to_string())),
+                            ("error", Arg::Str(&err.to_string())),
+                        ],
+                    )
+                );
                 ExitCode::from(1)
             }
         };
@@ -699,11 +574,14 @@ fn main() -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(err) => {
-            eprintln!("strongroom-cli: cannot start: {err}");
+            eprintln!(
+                "{}",
+                voice.format("cli-cannot-start", &[("error", Arg::Str(&err.to_string()))])
+            );
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(run(options)) {
+    match runtime.block_on(run(options, &voice)) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             let report = strongroom_client::ErrorReport::from(&err);
@@ -713,7 +591,7 @@ fn main() -> ExitCode {
                     serde_json::json!({"type": "error", "code": report.code, "message": report.message})
                 );
             } else {
-                eprintln!("strongroom-cli: {} ({})", report.message, report.code);
+                eprintln!("{}", voice.error_lines(&report));
             }
             ExitCode::from(exit_code(&err))
         }
@@ -738,32 +616,5 @@ mod tests {
     fn terminal_output_carries_no_bidirectional_controls() {
         let shown = clean("Refund \u{202E}00.001\u{202C} GBP \u{2066}x\u{2069}");
         assert_eq!(shown, "Refund \u{FFFD}00.001\u{FFFD} GBP \u{FFFD}x\u{FFFD}");
-    }
-
-    #[test]
-    fn amounts_use_the_currency_s_minor_unit() {
-        let mut alert = AlertView {
-            id: "a".into(),
-            kind: "purchase".into(),
-            severity: strongroom_store::Severity::Info,
-            text: String::new(),
-            amount_minor: Some(12_999),
-            currency: Some("EUR".into()),
-            merchant: None,
-            verified: true,
-            verification: "k1".into(),
-            issued_at: 0,
-            answer: None,
-            answered_at: None,
-            balance_minor: None,
-        };
-        assert_eq!(money(&alert), " 129.99 EUR");
-        alert.currency = Some("JPY".into());
-        assert_eq!(money(&alert), " 12999 JPY");
-        alert.currency = Some("KWD".into());
-        assert_eq!(money(&alert), " 12.999 KWD");
-        alert.amount_minor = Some(-5);
-        alert.currency = Some("GBP".into());
-        assert_eq!(money(&alert), " -0.05 GBP");
     }
 }
