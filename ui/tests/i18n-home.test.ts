@@ -33,7 +33,7 @@ describe("a fraud check in German", () => {
     expect(screen.getByTestId("fraud-me")).toHaveTextContent("Das war ich");
     expect(screen.getByTestId("fraud-not-me")).toHaveTextContent("Das war ich nicht");
     expect(spaces(item.querySelector(".amount")?.textContent)).toBe("1.234,56 €");
-    expect(item).toHaveTextContent("Bestätigt von Demo Bank");
+    expect(item).toHaveTextContent("Verifiziert von Demo Bank");
     expect(item).toHaveTextContent("Dringend");
     expect(item).not.toHaveTextContent("Was this you?");
   });
@@ -99,7 +99,7 @@ describe("Home in German and French", () => {
   it("offers to link a bank in French", () => {
     setLocale("fr-FR");
     render(Home, props({ accounts: [], alerts: [] }));
-    expect(screen.getByRole("button", { name: "Relier une banque" })).toBeInTheDocument();
+    expect(screen.getByRole("button", { name: "Associer une banque" })).toBeInTheDocument();
     expect(screen.getByText(/Aucune alerte pour l'instant/)).toBeInTheDocument();
   });
 });

@@ -33,7 +33,7 @@ describe("the language setting", () => {
 
     await choose("de");
     await waitFor(() => expect(settingsHeading()).toHaveTextContent("Einstellungen"));
-    expect(nav()).toEqual(["Übersicht", "Nachrichten", "Suche", "Bank verknüpfen", "Einstellungen"]);
+    expect(nav()).toEqual(["Übersicht", "Chat", "Suche", "Bank verknüpfen", "Einstellungen"]);
     expect(fake.state.settings.language).toBe("de");
     expect(document.documentElement.lang).toBe("de-DE");
     // The rest of the screen follows, and each language keeps its own name.

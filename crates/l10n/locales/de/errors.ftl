@@ -16,8 +16,8 @@ error-keychain_timeout = Der Schlüsselbund Ihres Systems hat nicht innerhalb vo
 ## Der verschlüsselte Verlauf auf diesem Gerät
 
 error-store_tampered = Ein Teil Ihres Verlaufs auf diesem Gerät hat die Integritätsprüfung nicht bestanden: Er wurde außerhalb von Strongroom beschädigt oder verändert und wird daher nicht angezeigt. Der übrige Verlauf ist nicht betroffen.
-error-store_account_locked = Der Verlauf dieses Kontos kann nicht geöffnet werden, weil sein Schlüssel nicht geladen ist. Starten Sie Strongroom neu; falls der Fehler bestehen bleibt, lösen Sie die Verknüpfung des Kontos und verknüpfen Sie es erneut, um seinen Verlauf von der Bank abzurufen.
-error-store_wrong_key = Der Schlüssel passt nicht zum Verlauf dieses Kontos, daher kann der Verlauf nicht geöffnet werden. Es wurde nichts verändert. Lösen Sie die Verknüpfung des Kontos und verknüpfen Sie es erneut, um seinen Verlauf von der Bank abzurufen.
+error-store_account_locked = Der Verlauf dieses Kontos kann nicht geöffnet werden, weil sein Schlüssel nicht geladen ist. Starten Sie Strongroom neu; falls der Fehler bestehen bleibt, heben Sie die Verknüpfung des Kontos auf und verknüpfen Sie es erneut, um seinen Verlauf von der Bank abzurufen.
+error-store_wrong_key = Der Schlüssel passt nicht zum Verlauf dieses Kontos, daher kann der Verlauf nicht geöffnet werden. Es wurde nichts verändert. Heben Sie die Verknüpfung des Kontos auf und verknüpfen Sie es erneut, um seinen Verlauf von der Bank abzurufen.
 error-store_unknown_account = Dieses Konto ist auf diesem Gerät nicht verknüpft.
 error-store_not_found = Dieser Eintrag ist nicht mehr in Ihrem Verlauf.
 error-store_missing_key_version = Ein Teil Ihres Verlaufs ist mit einem Schlüssel gesichert, den der Schlüsselbund Ihres Systems nicht mehr enthält, und kann daher nicht angezeigt werden. Es wurde nichts verändert. Falls Sie Ihren Schlüsselbund wiederhergestellt oder zurückgesetzt haben, stellen Sie die Einträge von Strongroom darin wieder her.
@@ -59,7 +59,7 @@ error-rotation_incomplete = { $count ->
         [one] Ein Eintrag in Ihrem Verlauf konnte nicht mit dem neuen Schlüssel gesichert werden. Strongroom behält dafür den älteren Schlüssel, es ging also nichts verloren.
        *[other] { $count } Einträge in Ihrem Verlauf konnten nicht mit dem neuen Schlüssel gesichert werden. Strongroom behält dafür den älteren Schlüssel, es ging also nichts verloren.
     }
-error-account_key_missing = Der Schlüsselbund Ihres Systems enthält keinen Schlüssel für eines Ihrer verknüpften Konten, daher kann dessen Verlauf auf diesem Gerät nicht gelesen werden. Lösen Sie die Verknüpfung des Kontos und verknüpfen Sie es erneut, um seinen Verlauf von der Bank abzurufen.
+error-account_key_missing = Der Schlüsselbund Ihres Systems enthält keinen Schlüssel für eines Ihrer verknüpften Konten, daher kann dessen Verlauf auf diesem Gerät nicht gelesen werden. Heben Sie die Verknüpfung des Kontos auf und verknüpfen Sie es erneut, um seinen Verlauf von der Bank abzurufen.
 error-network = Strongroom konnte { $host } nicht erreichen. Prüfen Sie Ihre Internetverbindung und versuchen Sie es dann erneut.
 error-tls = Strongroom konnte keine sichere Verbindung zu Ihrer Bank aufbauen, daher wurde nichts gesendet. Falls dies wieder vorkommt, wenden Sie sich an den Strongroom-Support.
 error-bank_protocol = Die Antwort Ihrer Bank konnte nicht verwendet werden. Versuchen Sie es später erneut; falls der Fehler bestehen bleibt, informieren Sie Ihre Bank.
@@ -85,10 +85,10 @@ error-no_refresh_token = Der Anmeldedienst Ihrer Bank erlaubt Strongroom nicht, 
 error-not_linked = Dieses Konto ist auf diesem Gerät nicht verknüpft.
 error-unknown_alert = Diese Betrugsprüfung gibt es für dieses Konto nicht mehr.
 error-already_answered = { $answer ->
-    [me] Diese Prüfung wurde bereits auf einem anderen Ihrer Geräte beantwortet: Sie haben der Bank bestätigt, dass Sie es waren.
-   *[not_me] Diese Prüfung wurde bereits auf einem anderen Ihrer Geräte beantwortet: Sie haben der Bank gemeldet, dass Sie es nicht waren.
+    [me] Diese Betrugsprüfung wurde bereits auf einem anderen Ihrer Geräte beantwortet: Sie haben der Bank bestätigt, dass Sie es waren.
+   *[not_me] Diese Betrugsprüfung wurde bereits auf einem anderen Ihrer Geräte beantwortet: Sie haben der Bank gemeldet, dass Sie es nicht waren.
 }
-error-call_verified = { $agent } von Ihrer Bank ruft Sie gerade an, und Strongroom hat das bestätigt: Dies ist kein Betrugsanruf.
+error-call_verified = { $agent } von Ihrer Bank ruft Sie gerade an, und Strongroom hat das verifiziert: Dies ist kein Betrugsanruf.
 error-bad_transcript = Diese Datei ist kein verwendbares Strongroom-Protokoll, oder ihre Teile widersprechen einander.
 error-not_vouched_by_bank = { $issuer } steht nicht für dieses Protokoll ein: Es ist nicht vollständig mit Schlüsseln signiert, für die diese Bank einsteht. Verlassen Sie sich nicht darauf als Nachweis dieser Bank.
 error-export = Strongroom konnte { $path } nicht schreiben. Es wurde nichts überschrieben. Prüfen Sie, ob Sie dort schreiben dürfen und ob der Datenträger voll ist, und versuchen Sie es dann erneut.
@@ -97,7 +97,7 @@ error-export = Strongroom konnte { $path } nicht schreiben. Es wurde nichts übe
 
 error-locked = Strongroom ist gesperrt. Entsperren Sie die App und versuchen Sie es dann erneut.
 error-not_ready = Strongroom wird noch gestartet. Versuchen Sie es gleich noch einmal.
-error-wrong_passphrase = Dieses Passwort ist nicht richtig. Versuchen Sie es erneut.
+error-wrong_passphrase = Dieses Passwort ist nicht richtig. Bitte versuchen Sie es erneut.
 error-weak_passphrase = Verwenden Sie für das Passwort mindestens { $minimum } Zeichen.
 error-bad_answer = Strongroom hat diese Antwort nicht verstanden. Wählen Sie eine der angezeigten Antworten.
 error-link_cancelled = Die Verknüpfung wurde abgebrochen. Es wurde nichts verknüpft.
@@ -122,4 +122,4 @@ error-update_none = Es wartet kein Update. Suchen Sie zuerst nach Updates.
 ## Die eigenen Codes des Fensters (ui/src/ipc/error.ts)
 
 error-no_shell = Das Fenster von Strongroom konnte den App-Kern nicht erreichen. Bitte starten Sie Strongroom neu.
-error-unknown = Etwas ist schiefgelaufen. Bitte versuchen Sie es erneut.
+error-unknown = Es ist ein Fehler aufgetreten. Bitte versuchen Sie es erneut.

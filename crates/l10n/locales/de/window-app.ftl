@@ -12,7 +12,7 @@ app-store-not-open = Der verschlüsselte Speicher von Strongroom ist noch nicht 
 ## Navigation
 nav-label = Hauptmenü
 nav-home = Übersicht
-nav-chat = Nachrichten
+nav-chat = Chat
 nav-search = Suche
 nav-link = Bank verknüpfen
 nav-settings = Einstellungen
@@ -23,8 +23,8 @@ nav-unread = { $count ->
 }
 
 ## Banner
-notice-unlinked = Die Verknüpfung mit { $bank } ist gelöst: Der Zugriff wurde bei der Bank widerrufen und die Kopie auf diesem Gerät gelöscht.
-notice-unlinked-not-revoked = Die Verknüpfung mit { $bank } ist gelöst und die Kopie auf diesem Gerät gelöscht, aber die Bank war nicht erreichbar, um den Zugriff zu widerrufen. Er läuft von selbst ab; Sie können ihn auch auf der Website Ihrer Bank entfernen.
+notice-unlinked = Die Verknüpfung mit { $bank } wurde aufgehoben: Der Zugriff wurde bei der Bank widerrufen und die Kopie auf diesem Gerät gelöscht.
+notice-unlinked-not-revoked = Die Verknüpfung mit { $bank } wurde aufgehoben und die Kopie auf diesem Gerät gelöscht, aber die Bank war nicht erreichbar, um den Zugriff zu widerrufen. Er läuft von selbst ab; Sie können ihn auch auf der Website Ihrer Bank entfernen.
 notice-link-ended = { $bank } hat die Verknüpfung beendet. Die Nachrichten und Meldungen dieser Bank wurden von diesem Gerät entfernt.
 notice-link-ended-your-bank = Ihre Bank hat die Verknüpfung beendet. Die Nachrichten und Meldungen dieser Bank wurden von diesem Gerät entfernt.
 
@@ -32,25 +32,25 @@ notice-link-ended-your-bank = Ihre Bank hat die Verknüpfung beendet. Die Nachri
 # $kind: die Art der Meldung (kind-* in kinds.ftl); $amount: bereits formatiert, mit Währung.
 announce-alert = Neue Meldung von { $bank }: { $kind }.
 announce-alert-amount = Neue Meldung von { $bank }: { $kind }, { $amount }.
-announce-quarantined = Eine Meldung hat die Prüfung nicht bestanden. Sie wurde in Quarantäne verschoben.
+announce-quarantined = Eine eingegangene Meldung konnte nicht verifiziert werden. Sie wurde in Quarantäne verschoben.
 announce-message = Neue Nachricht von { $bank }.
 announce-message-your-bank = Neue Nachricht von Ihrer Bank.
 announce-report-received = { $bank } hat Ihren Hinweis erhalten.
 announce-report-received-your-bank = Ihre Bank hat Ihren Hinweis erhalten.
-announce-answer-me = Danke, Sie haben bestätigt, dass Sie es waren.
+announce-answer-me = Vielen Dank, Sie haben bestätigt, dass Sie es waren.
 announce-answer-not-me = { $bank } wurde informiert, dass Sie es nicht waren.
 announce-linked = { $bank } ist verknüpft.
 # $agent: der Name der Person, die anruft, so wie die Bank ihn angegeben hat.
-announce-call-started = { $bank } ruft Sie gerade an: { $agent }, bestätigt.
-announce-call-started-staff = { $bank } ruft Sie gerade an: jemand von der Bank, bestätigt.
+announce-call-started = { $bank } ruft Sie gerade an: { $agent }, verifiziert.
+announce-call-started-staff = { $bank } ruft Sie gerade an: jemand von der Bank, verifiziert.
 
 ## Anrufstatus: Ruft mich wirklich meine Bank an?
 # $agent: wer anruft; $reason: warum, in den Worten der Bank; $time: eine Uhrzeit.
-app-call-talking = { $agent }, { $bank }, wegen { $reason }
-app-call-talking-since = { $agent }, { $bank }, wegen { $reason }, seit { $time }
+app-call-talking = { $agent }, { $bank }, Anlass: { $reason }
+app-call-talking-since = { $agent }, { $bank }, Anlass: { $reason }, seit { $time }
 app-call-not-calling = { $bank } ruft Sie nicht an. Wenn jemand das behauptet, legen Sie auf.
-app-call-cant-check = { $bank } ist nicht erreichbar: Trauen Sie niemandem, der anruft und sich als { $bank } ausgibt.
-app-call-cant-check-since = { $bank } ist seit { $time } nicht erreichbar: Trauen Sie niemandem, der anruft und sich als { $bank } ausgibt.
+app-call-cant-check = { $bank } ist nicht erreichbar: Vertrauen Sie niemandem, der anruft und behauptet, von { $bank } zu sein.
+app-call-cant-check-since = { $bank } ist seit { $time } nicht erreichbar: Vertrauen Sie niemandem, der anruft und behauptet, von { $bank } zu sein.
 
 ## Eine Bank, die das Fenster nicht erreicht ($reason: warum, in den Worten der Shell, ohne Schlusspunkt)
 app-offline-retry = Neuer Versuch in { $seconds } s.

@@ -1,13 +1,13 @@
-# Der Chat-Bildschirm: Unterhaltungen mit den Mitarbeitenden jeder verknüpften Bank.
+# Der Chat-Bildschirm: Chats mit den Mitarbeitenden jeder verknüpften Bank.
 # $bank ist der Name der Bank.
-chat-title = Nachrichten
-# Beschriftung der Liste der Unterhaltungen, eine je Bank.
-chat-conversations = Unterhaltungen
+chat-title = Chat
+# Beschriftung der Liste der Chats, einer je Bank.
+chat-conversations = Chats
 chat-no-banks = Verknüpfen Sie eine Bank, um mit ihren Mitarbeitenden zu chatten.
 # Wird nach dem Namen einer Bank in der Liste vorgelesen.
 chat-bank-online = verbunden
 chat-bank-offline = offline
-chat-choose = Wählen Sie eine Bank, um Ihre Unterhaltung zu sehen.
+chat-choose = Wählen Sie eine Bank, um den Chat anzuzeigen.
 chat-online = Verbunden. Nachrichten gehen direkt an Ihre Bank.
 chat-offline = Offline. Nachrichten bleiben auf diesem Gerät und werden gesendet, sobald die Verbindung wieder besteht.
 chat-messages-with = Nachrichten mit { $bank }

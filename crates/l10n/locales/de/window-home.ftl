@@ -31,7 +31,7 @@ account-no-balance = Noch kein Kontostand
 sparkline-balance = Kontostand von { $from } am { $fromDate } bis { $to } am { $toDate }
 # Fett gedruckt, gefolgt von account-damaged.
 account-damaged-label = Achtung:
-account-damaged = Ein Teil des Verlaufs dieser Bank auf diesem Gerät ist beschädigt. Beachten Sie den Hinweis oben.
+account-damaged = Ein Teil des Verlaufs dieser Bank auf diesem Gerät ist beschädigt. Beachten Sie die Warnung oben.
 account-not-connected = Derzeit keine Verbindung zur Bank.
 # Folgt auf den Grund, warum die Bank offline ist.
 account-offline-hint = Neue Meldungen kommen an, sobald die Verbindung wieder besteht; Ihre Nachrichten warten bis dahin auf diesem Gerät.
@@ -43,7 +43,7 @@ account-unread = { $count ->
 }
 
 ## Eine Meldung
-alert-verified-by = Bestätigt von { $bank }
+alert-verified-by = Verifiziert von { $bank }
 # Tooltip: $key ist der Signaturschlüssel der Bank.
 alert-signed-with = Signiert mit Schlüssel { $key }
 alert-severity-critical = Dringend
@@ -57,22 +57,22 @@ alert-fraud-not-me = Das war ich nicht
 alert-fraud-answered-me = Sie haben bestätigt, dass Sie es waren. Vielen Dank.
 alert-fraud-answered-not-me = Sie haben { $bank } mitgeteilt, dass Sie es nicht waren. Ihre Antwort wurde von diesem Gerät an die Bank gesendet; die nächsten Schritte erfahren Sie im Chat mit der Bank.
 
-## Meldung in Quarantäne: Sie hat die Prüfung nicht bestanden
-alert-quarantine-label = Meldung in Quarantäne, Prüfung nicht bestanden
-alert-quarantine-warning = Diese Meldung hat die Prüfung nicht bestanden und stammt nicht von Ihrer Bank. Reagieren Sie nicht darauf.
+## Meldung in Quarantäne: Sie konnte nicht verifiziert werden
+alert-quarantine-label = Meldung in Quarantäne, nicht verifiziert
+alert-quarantine-warning = Diese Meldung konnte nicht verifiziert werden und stammt nicht von Ihrer Bank. Reagieren Sie nicht darauf.
 alert-quarantine-show = Details anzeigen
 alert-quarantine-hide = Ausblenden
 alert-quarantine-received = Empfangen: { $when }.
 # Gefolgt vom technischen Grund (englisch, unübersetzt).
 alert-quarantine-reason = Grund:
-alert-quarantine-content = Ungeprüfter Inhalt, genau wie empfangen:
+alert-quarantine-content = Nicht verifizierter Inhalt, genau wie empfangen:
 
 ## Ob die Bank Sie gerade anruft, wie dieses Gerät es geprüft hat
 call-talking-now = Spricht gerade mit Ihnen
 call-not-calling = Ruft Sie nicht an
 call-cant-check = Nicht prüfbar
 # $time: eine Uhrzeit.
-call-report-received = { $bank } hat Ihre Meldung um { $time } Uhr erhalten. Vielen Dank: Das hilft, den Anrufer zu stoppen.
+call-report-received = { $bank } hat Ihren Hinweis um { $time } Uhr erhalten. Vielen Dank: Das hilft der Bank, den Anrufer zu stoppen.
 call-report-open = Betrugsanruf melden
 call-report-number = Nummer, von der Sie angerufen wurden (optional)
 call-report-note = Was hat der Anrufer gesagt? (optional)
@@ -133,5 +133,5 @@ damage-alarm-head-forged = Der Datensatz, mit dem Strongroom den { $history } pr
 damage-alarm-head-missing = Der Datensatz, mit dem Strongroom den { $history } prüft, wurde aus der Datei entfernt. Gelöschte Nachrichten oder Meldungen werden daher möglicherweise nicht alle erkannt.
 damage-alarm-rolled-back = Die Verlaufsdatei von { $bank } auf diesem Gerät ist eine ältere Kopie als die, die Strongroom zuletzt verwendet hat: Nachrichten und Meldungen, die seitdem eingegangen sind, fehlen möglicherweise.
 damage-found = Strongroom hat Schäden im { $history } gefunden.
-damage-advice = Alles andere in Ihrem Verlauf ist weiterhin lesbar. Strongroom hat nichts gelöscht: Die Verlaufsdatei auf diesem Computer wurde außerhalb der App verändert, etwa durch das Wiederherstellen einer Sicherung, einen Festplattenfehler oder eine Person mit Zugriff auf diesen Computer. Wenn Sie das nicht erwartet haben, wenden Sie sich an { $bank } und nennen Sie diese Warnung.
-damage-advice-unknown = Alles andere in Ihrem Verlauf ist weiterhin lesbar. Strongroom hat nichts gelöscht: Die Verlaufsdatei auf diesem Computer wurde außerhalb der App verändert, etwa durch das Wiederherstellen einer Sicherung, einen Festplattenfehler oder eine Person mit Zugriff auf diesen Computer. Wenn Sie das nicht erwartet haben, wenden Sie sich an Ihre Bank und nennen Sie diese Warnung.
+damage-advice = Alles andere in Ihrem Verlauf ist weiterhin lesbar. Strongroom hat nichts gelöscht: Die Verlaufsdatei auf diesem Computer wurde außerhalb der App verändert, etwa durch das Wiederherstellen einer Sicherung, einen Festplattenfehler oder eine Person mit Zugriff auf diesen Computer. Wenn Sie das nicht erwartet haben, wenden Sie sich an { $bank } und weisen Sie auf diese Warnung hin.
+damage-advice-unknown = Alles andere in Ihrem Verlauf ist weiterhin lesbar. Strongroom hat nichts gelöscht: Die Verlaufsdatei auf diesem Computer wurde außerhalb der App verändert, etwa durch das Wiederherstellen einer Sicherung, einen Festplattenfehler oder eine Person mit Zugriff auf diesen Computer. Wenn Sie das nicht erwartet haben, wenden Sie sich an Ihre Bank und weisen Sie auf diese Warnung hin.

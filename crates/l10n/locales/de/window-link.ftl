@@ -4,7 +4,7 @@
 
 ## Adresse der Bank eingeben
 link-title = Bank verknüpfen
-link-intro = Die Verknüpfung ist freiwillig und lässt sich jederzeit in den Einstellungen lösen. Sie bestätigen sie auf der Website Ihrer Bank; Strongroom sieht Ihr Passwort für das Online-Banking nie.
+link-intro = Die Verknüpfung ist freiwillig und lässt sich jederzeit in den Einstellungen aufheben. Sie bestätigen sie auf der Website Ihrer Bank; Strongroom sieht Ihr Passwort für das Online-Banking nie.
 link-address-label = Adresse Ihrer Bank
 link-address-hint = Diese Adresse erhalten Sie von Ihrer Bank. Sie beginnt mit https://
 link-address-empty = Geben Sie die Adresse Ihrer Bank ein.
@@ -26,7 +26,7 @@ link-consent-title = { $bank } verknüpfen?
 # Folgt auf Namen und Webadresse der Bank, die fett davor stehen; danach
 # kommt die Liste dessen, was weitergegeben wird.
 link-consent-asks = möchte sich auf diesem Gerät mit Strongroom verknüpfen. Wenn Sie zustimmen, wird genau Folgendes weitergegeben:
-link-consent-nothing-else = Sonst wird nichts weitergegeben. Sie können die Verknüpfung jederzeit in den Einstellungen lösen.
+link-consent-nothing-else = Sonst wird nichts weitergegeben. Sie können die Verknüpfung jederzeit in den Einstellungen aufheben.
 link-accept = Zustimmen
 link-cancel = Abbrechen
 

@@ -50,22 +50,22 @@ settings-banks-title = Verknüpfte Banken
 settings-banks-none = Es ist keine Bank verknüpft.
 # $date: wann die Bank verknüpft wurde, bereits formatiert.
 settings-bank-linked = verknüpft am { $date }
-settings-unlink = Verknüpfung lösen…
+settings-unlink = Verknüpfung aufheben…
 
-## Dialog „Verknüpfung lösen“ ($bank: der Name der Bank)
-settings-unlink-title = Verknüpfung mit { $bank } lösen?
+## Dialog „Verknüpfung aufheben“ ($bank: der Name der Bank)
+settings-unlink-title = Verknüpfung mit { $bank } aufheben?
 settings-unlink-body = Damit wird der Zugriff von Strongroom bei { $bank } widerrufen, und Ihre Nachrichten und Meldungen mit dieser Bank werden von diesem Gerät gelöscht. Das lässt sich nicht rückgängig machen; Sie können die Bank später erneut verknüpfen.
 settings-unlink-cancel = Abbrechen
-settings-unlink-confirm = Lösen und löschen
-settings-unlink-busy = Wird gelöst…
+settings-unlink-confirm = Aufheben und löschen
+settings-unlink-busy = Wird aufgehoben…
 
 ## Export
 settings-export-title = Signierte Meldungen exportieren
-settings-export-intro = Speichert jede von Ihrer Bank signierte Meldung mit den hinterlegten Schlüsseln der Bank als Datei in Ihrem Download-Ordner.
+settings-export-intro = Speichert jede von Ihrer Bank signierte Meldung mit den hinterlegten Schlüsseln der Bank als Datei in Ihrem Ordner „Downloads“.
 # $command ist eine Befehlszeile, als Code gezeigt: unverändert lassen.
 settings-export-check = Jeder kann sie mit { $command } offline prüfen.
 settings-export-account = Zu exportierende Bank
-settings-export-start = Verlauf exportieren
+settings-export-start = Protokoll exportieren
 settings-export-busy = Wird exportiert…
 # $path: der Pfad der Datei, als Code gezeigt.
 settings-export-saved-to = Gespeichert unter { $path }

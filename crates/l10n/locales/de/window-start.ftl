@@ -5,7 +5,7 @@
 lock-title = Strongroom ist gesperrt
 lock-keys-removed = Ihre Schlüssel wurden aus dem Arbeitsspeicher entfernt.
 lock-enter-passphrase = Geben Sie Ihr App-Passwort ein, um fortzufahren.
-lock-press-unlock = Entsperren Sie, um fortzufahren.
+lock-press-unlock = Entsperren Sie Strongroom, um fortzufahren.
 lock-passphrase = App-Passwort
 lock-wrong-passphrase = Dieses Passwort ist nicht richtig. Bitte versuchen Sie es erneut.
 lock-unlock = Entsperren
@@ -20,7 +20,7 @@ first-run-data-title = Was Strongroom mit Ihren Daten macht
 # Jeder Punkt beginnt fett: $em ist der .em-Text, an der Stelle, an die er im Satz gehört.
 first-run-fact-local = { $em } Nachrichten und Meldungen werden nur hier gespeichert.
     .em = Speichert Ihren Verlauf verschlüsselt auf diesem Gerät.
-first-run-fact-keys = { $em }, nie in einer einfachen Datei.
+first-run-fact-keys = { $em }, nie in einer ungeschützten Datei.
     .em = Bewahrt seine Schlüssel im Schlüsselbund Ihres Systems auf
 first-run-fact-bank-only = { $em } Es gibt keinen Strongroom-Server und niemanden dazwischen.
     .em = Kommuniziert nur mit Ihrer Bank.
@@ -33,7 +33,7 @@ first-run-pass-already-set = Ein App-Passwort ist bereits festgelegt. Sie könne
 first-run-pass-label = Passwort zum Entsperren von Strongroom
 first-run-show = Anzeigen
 first-run-hide = Verbergen
-first-run-pass-hint = Leer lassen, um ohne Passwort zu entsperren. Mit Passwort fragt Strongroom danach, sobald es gesperrt wurde. Wählen Sie eines, das Sie sich merken können.
+first-run-pass-hint = Lassen Sie das Feld leer, um ohne Passwort zu entsperren. Mit Passwort fragt Strongroom danach, sobald es gesperrt wurde. Wählen Sie eines, das Sie sich merken können.
 first-run-continue = Weiter
 first-run-saving = Wird gespeichert…
 

@@ -5,17 +5,17 @@
 
 ## Le trousseau de clés du système
 
-error-keychain_missing = Strongroom conserve vos identifiants bancaires uniquement dans le trousseau de clés de votre système, et aucun n'est en service. Sous Linux, installez et démarrez un fournisseur Secret Service, comme GNOME Keyring (paquet gnome-keyring) ou KeePassXC avec Secret Service activé, puis redémarrez Strongroom. Vos messages et vos associations ne sont pas touchés.
-error-keychain_locked = Le trousseau de clés de votre système est verrouillé. Déverrouillez-le (sous Linux, dans « Mots de passe et clés », déverrouillez le trousseau « Connexion » ; sous macOS, dans Trousseaux d'accès), puis réessayez. Rien n'a été perdu.
+error-keychain_missing = Strongroom conserve vos identifiants bancaires uniquement dans le trousseau de clés de votre système, et aucun n'est en service. Sous Linux, installez et démarrez un fournisseur Secret Service, comme GNOME Keyring (paquet gnome-keyring) ou KeePassXC avec Secret Service activé, puis redémarrez Strongroom. Vos messages et vos associations restent intacts.
+error-keychain_locked = Le trousseau de clés de votre système est verrouillé. Déverrouillez-le (sous Linux, dans « Mots de passe et clés », déverrouillez le trousseau « Connexion » ; sous macOS, dans « Trousseaux d'accès »), puis réessayez. Rien n'a été perdu.
 error-keychain_denied = Le trousseau de clés de votre système a refusé l'accès à Strongroom. Autorisez Strongroom lorsque le trousseau le demande, ou vérifiez les réglages de votre bac à sable ou du trousseau, puis réessayez. Rien n'a été perdu.
 error-keychain_entry_too_long = Le trousseau de clés de votre système ne peut pas contenir une entrée aussi grande que celle dont Strongroom a besoin. Veuillez le signaler à l'assistance de Strongroom. Rien n'a été enregistré ailleurs.
 error-keychain_corrupted = Le trousseau de clés de votre système a renvoyé d'autres données que celles enregistrées par Strongroom. Vérifiez le trousseau (sous Linux, redémarrez GNOME Keyring), puis réessayez.
 error-keychain_failed = Le trousseau de clés de votre système a signalé une erreur. Fermez votre session et rouvrez-la, puis réessayez ; si le problème persiste, contactez l'assistance de Strongroom. Rien n'a été perdu.
-error-keychain_timeout = Le trousseau de clés de votre système n'a pas répondu dans les { $seconds } secondes. Il est peut-être verrouillé et attend que vous le déverrouilliez, ou son service est bloqué. Déverrouillez votre trousseau (sous GNOME : « Mots de passe et clés » ; sous KDE : KWallet) ou fermez votre session et rouvrez-la, puis réessayez. Rien n'a été écrit.
+error-keychain_timeout = Le trousseau de clés de votre système n'a pas répondu dans un délai de { $seconds } secondes. Il est peut-être verrouillé et attend que vous le déverrouilliez, ou son service est bloqué. Déverrouillez votre trousseau (sous GNOME : « Mots de passe et clés » ; sous KDE : KWallet) ou fermez votre session et rouvrez-la, puis réessayez. Rien n'a été écrit.
 
 ## L'historique chiffré sur cet appareil
 
-error-store_tampered = Une partie de votre historique sur cet appareil n'a pas passé le contrôle d'intégrité : elle a été endommagée ou modifiée hors de Strongroom et n'est donc pas affichée. Le reste de votre historique n'est pas concerné.
+error-store_tampered = Une partie de votre historique sur cet appareil a échoué au contrôle d'intégrité : elle a été endommagée ou modifiée hors de Strongroom et n'est donc pas affichée. Le reste de votre historique n'est pas concerné.
 error-store_account_locked = L'historique de ce compte ne peut pas être ouvert, car sa clé n'est pas chargée. Redémarrez Strongroom ; si le problème persiste, dissociez le compte et associez-le à nouveau pour récupérer son historique auprès de la banque.
 error-store_wrong_key = La clé ne correspond pas à l'historique de ce compte, qui ne peut donc pas être ouvert. Rien n'a été modifié. Dissociez le compte et associez-le à nouveau pour récupérer son historique auprès de la banque.
 error-store_unknown_account = Ce compte n'est pas associé sur cet appareil.
@@ -85,8 +85,8 @@ error-no_refresh_token = Le service de connexion de votre banque ne permet pas �
 error-not_linked = Ce compte n'est pas associé sur cet appareil.
 error-unknown_alert = Ce contrôle de fraude ne figure plus sur ce compte.
 error-already_answered = { $answer ->
-    [me] Ce contrôle a déjà reçu une réponse sur un autre de vos appareils : vous avez confirmé à la banque que c'était vous.
-   *[not_me] Ce contrôle a déjà reçu une réponse sur un autre de vos appareils : vous avez signalé à la banque que ce n'était pas vous.
+    [me] Ce contrôle de fraude a déjà reçu une réponse sur un autre de vos appareils : vous avez confirmé à la banque que c'était vous.
+   *[not_me] Ce contrôle de fraude a déjà reçu une réponse sur un autre de vos appareils : vous avez signalé à la banque que ce n'était pas vous.
 }
 error-call_verified = { $agent }, de votre banque, vous appelle en ce moment, et Strongroom l'a vérifié : il ne s'agit pas d'un appel frauduleux.
 error-bad_transcript = Ce fichier n'est pas un relevé Strongroom utilisable, ou ses parties se contredisent.

@@ -32,13 +32,13 @@ notice-link-ended-your-bank = Votre banque a mis fin à l'association. Ses messa
 # $kind : le type d'alerte (kind-* dans kinds.ftl) ; $amount : déjà mis en forme, avec sa devise.
 announce-alert = Nouvelle alerte de { $bank } : { $kind }.
 announce-alert-amount = Nouvelle alerte de { $bank } : { $kind }, { $amount }.
-announce-quarantined = Une alerte reçue n'a pas passé la vérification. Elle a été mise en quarantaine.
+announce-quarantined = Une alerte reçue n'a pas pu être vérifiée. Elle a été mise en quarantaine.
 announce-message = Nouveau message de { $bank }.
 announce-message-your-bank = Nouveau message de votre banque.
 announce-report-received = { $bank } a reçu votre signalement.
 announce-report-received-your-bank = Votre banque a reçu votre signalement.
 announce-answer-me = Merci, vous avez confirmé que c'était bien vous.
-announce-answer-not-me = { $bank } sait désormais que ce n'était pas vous.
+announce-answer-not-me = Vous avez indiqué à { $bank } que ce n'était pas vous.
 announce-linked = Association avec { $bank } effectuée.
 # $agent : le nom de la personne qui appelle, tel que la banque l'a donné.
 announce-call-started = { $bank } vous appelle en ce moment : { $agent }. Appel vérifié.
@@ -46,12 +46,12 @@ announce-call-started-staff = { $bank } vous appelle en ce moment : un conseill
 
 ## État des appels : est-ce vraiment ma banque qui m'appelle ?
 # $agent : qui appelle ; $reason : pourquoi, dans les mots de la banque ; $time : une heure.
-app-call-talking = { $agent }, { $bank }, au sujet de { $reason }
-app-call-talking-since = { $agent }, { $bank }, au sujet de { $reason }, depuis { $time }
+app-call-talking = { $agent }, { $bank }, motif : { $reason }
+app-call-talking-since = { $agent }, { $bank }, motif : { $reason }, depuis { $time }
 app-call-not-calling = { $bank } ne vous appelle pas. Si quelqu'un prétend le contraire, raccrochez.
 app-call-cant-check = Impossible de joindre { $bank } : ne faites confiance à aucun appelant se présentant comme { $bank }.
 app-call-cant-check-since = Impossible de joindre { $bank } depuis { $time } : ne faites confiance à aucun appelant se présentant comme { $bank }.
 
 ## Une banque que la fenêtre ne joint pas ($reason : pourquoi, dans les mots du shell, sans point final)
-app-offline-retry = Nouvel essai dans { $seconds } s.
-app-offline-reason-retry = { $reason }. Nouvel essai dans { $seconds } s.
+app-offline-retry = Nouvelle tentative dans { $seconds } s.
+app-offline-reason-retry = { $reason }. Nouvelle tentative dans { $seconds } s.

@@ -1,14 +1,14 @@
-# L'accueil : les comptes reliés, les alertes, si une banque vous appelle, et
+# L'accueil : les comptes associés, les alertes, si une banque vous appelle, et
 # l'avertissement quand l'historique de cet appareil a été endommagé.
 # $bank est toujours le nom d'une banque, tel que la banque l'indique.
 
 ## Accueil
 home-title = Accueil
 # Titre lu par les lecteurs d'écran au-dessus des cartes de comptes.
-home-accounts-title = Comptes reliés
-home-empty-title = Aucune banque reliée pour l'instant
-home-empty-body = Reliez votre banque pour recevoir des alertes dont elle peut prouver l'origine et pour échanger avec ses conseillers.
-home-link = Relier une banque
+home-accounts-title = Comptes associés
+home-empty-title = Aucune banque associée pour l'instant
+home-empty-body = Associez votre banque pour recevoir des alertes dont elle peut prouver l'origine et pour échanger avec ses conseillers.
+home-link = Associer une banque
 home-alerts-title = Alertes
 # Pastille après le titre « Alertes » : contrôles de fraude sans réponse.
 home-pending = { $count } en attente de votre réponse
@@ -18,7 +18,7 @@ home-filter-all = Toutes les banques
 home-no-alerts = Aucune alerte pour l'instant. Les nouvelles alertes de votre banque s'affichent ici dès leur arrivée.
 home-more = Afficher les alertes plus anciennes ({ $count } de plus)
 
-## Un compte relié (une carte de l'accueil)
+## Un compte associé (une carte de l'accueil)
 account-connected = En ligne
 account-offline = Hors ligne
 # $when : une heure (aujourd'hui) ou une date et une heure.
@@ -31,7 +31,7 @@ account-damaged-label = Attention :
 account-damaged = une partie de l'historique de cette banque sur cet appareil est endommagée. Voir l'avertissement ci-dessus.
 account-not-connected = Pas de connexion à la banque pour le moment.
 # Suit la raison pour laquelle la banque est hors ligne.
-account-offline-hint = Les nouvelles alertes arriveront au retour de la connexion ; vos messages attendent sur cet appareil jusque-là.
+account-offline-hint = Les nouvelles alertes arriveront au retour de la connexion ; vos messages restent en attente sur cet appareil d'ici là.
 account-chat = Discuter avec { $bank }
 # Pour les lecteurs d'écran, après le nombre d'alertes non lues (le nombre précède).
 account-unread = { $count ->
@@ -54,9 +54,9 @@ alert-fraud-not-me = Ce n'était pas moi
 alert-fraud-answered-me = Vous avez confirmé être à l'origine de cette opération. Merci.
 alert-fraud-answered-not-me = Vous avez indiqué à { $bank } ne pas être à l'origine de cette opération. Votre réponse a été envoyée à la banque depuis cet appareil ; la suite vous sera indiquée dans votre conversation avec elle.
 
-## Alerte en quarantaine : elle n'a pas passé la vérification
+## Alerte en quarantaine : elle n'a pas pu être vérifiée
 alert-quarantine-label = Alerte en quarantaine, vérification échouée
-alert-quarantine-warning = Cette alerte n'a pas passé la vérification et ne provient pas de votre banque. N'y donnez pas suite.
+alert-quarantine-warning = Cette alerte n'a pas pu être vérifiée et ne provient pas de votre banque. N'y donnez pas suite.
 alert-quarantine-show = Afficher les détails
 alert-quarantine-hide = Masquer
 alert-quarantine-received = Reçue : { $when }.
@@ -71,7 +71,7 @@ call-cant-check = Vérification impossible
 # $time : une heure.
 call-report-received = { $bank } a reçu votre signalement à { $time }. Merci : cela l'aide à arrêter l'appelant.
 call-report-open = Signaler un appel frauduleux
-call-report-number = Numéro qui vous a appelé (facultatif)
+call-report-number = Numéro de l'appelant (facultatif)
 call-report-note = Qu'a dit l'appelant ? (facultatif)
 call-report-too-long = La note est trop longue : { $max } octets au maximum.
 call-report-sending = Envoi…
@@ -102,26 +102,26 @@ damage-hidden-other = { $count ->
    *[other] { $count } autres enregistrements endommagés dans { $history } ont été masqués.
 }
 # $counts dans damage-scope-fewer et damage-scope-more.
-damage-scope-counts = dernier enregistrement par Strongroom : { $recorded }, présents aujourd'hui : { $found }
+damage-scope-counts = Strongroom en avait enregistré { $recorded }, on en compte maintenant { $found }
 # Éléments supprimés, ajoutés ou remis à un état antérieur. $table : messages,
-# alerts, outbox (messages en attente d'envoi) ou autres données de la liaison.
+# alerts, outbox (messages en attente d'envoi) ou autres données de l'association.
 damage-scope-fewer = { $table ->
     [messages] Des messages ont été supprimés ou remis à un état antérieur dans votre conversation avec { $bank } ({ $counts }).
     [alerts] Des alertes ont été supprimées ou remises à un état antérieur dans { $history } ({ $counts }).
     [outbox] Des messages en attente d'envoi ont été supprimés ou remis à un état antérieur dans votre conversation avec { $bank } ({ $counts }).
-   *[other] Des données de votre liaison ont été supprimées ou remises à un état antérieur dans { $history } ({ $counts }).
+   *[other] Des données de votre association ont été supprimées ou remises à un état antérieur dans { $history } ({ $counts }).
 }
 damage-scope-more = { $table ->
     [messages] Des messages ont été ajoutés ou remis à un état antérieur hors de l'application dans votre conversation avec { $bank } ({ $counts }).
     [alerts] Des alertes ont été ajoutées ou remises à un état antérieur hors de l'application dans { $history } ({ $counts }).
     [outbox] Des messages en attente d'envoi ont été ajoutés ou remis à un état antérieur hors de l'application dans votre conversation avec { $bank } ({ $counts }).
-   *[other] Des données de votre liaison ont été ajoutées ou remises à un état antérieur hors de l'application dans { $history } ({ $counts }).
+   *[other] Des données de votre association ont été ajoutées ou remises à un état antérieur hors de l'application dans { $history } ({ $counts }).
 }
 damage-scope-older = { $table ->
     [messages] Les messages de votre conversation avec { $bank } ont été remis à une version antérieure.
     [alerts] Les alertes dans { $history } ont été remises à une version antérieure.
     [outbox] Les messages en attente d'envoi de votre conversation avec { $bank } ont été remis à une version antérieure.
-   *[other] Les données de votre liaison dans { $history } ont été remises à une version antérieure.
+   *[other] Les données de votre association dans { $history } ont été remises à une version antérieure.
 }
 damage-scope-outbox-hint = Vérifiez votre conversation et renvoyez ce qui manque.
 damage-alarm-head-forged = L'enregistrement qui permet à Strongroom de vérifier { $history } a été modifié hors de l'application : des messages ou alertes supprimés pourraient donc passer inaperçus.

@@ -4,7 +4,7 @@
 
 ## Saisie de l'adresse de la banque
 link-title = Associer une banque
-link-intro = L'association est facultative et vous pouvez l'annuler à tout moment dans les Paramètres. Vous la validerez sur le site de votre banque ; Strongroom ne voit jamais votre mot de passe bancaire.
+link-intro = L'association est facultative : vous pouvez dissocier votre banque à tout moment dans les Paramètres. Vous validerez l'association sur le site de votre banque ; Strongroom ne voit jamais votre mot de passe bancaire.
 link-address-label = Adresse de votre banque
 link-address-hint = Votre banque vous communique cette adresse. Elle commence par https://
 link-address-empty = Saisissez l'adresse de votre banque.
@@ -17,7 +17,7 @@ link-continue = Continuer
 # Entre « Continuer » et « Utiliser la banque de démonstration ».
 link-or = ou
 link-use-demo = Utiliser la banque de démonstration
-link-use-demo-at = Utiliser la banque de démonstration à { $host }
+link-use-demo-at = Utiliser la banque de démonstration sur { $host }
 link-declined = L'association a été refusée chez { $bank }. Rien n'a été partagé. Vous pouvez réessayer.
 link-expired = Le code a expiré avant d'être validé. Rien n'a été partagé. Recommencez pour obtenir un nouveau code.
 

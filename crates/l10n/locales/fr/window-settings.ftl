@@ -54,7 +54,7 @@ settings-unlink = Dissocier…
 
 ## Fenêtre « Dissocier » ($bank : le nom de la banque)
 settings-unlink-title = Dissocier { $bank } ?
-settings-unlink-body = L'accès de Strongroom sera révoqué auprès de { $bank } et vos messages et alertes avec cette banque seront effacés de cet appareil. Cette action est irréversible ; vous pourrez associer la banque de nouveau plus tard.
+settings-unlink-body = L'accès de Strongroom sera révoqué auprès de { $bank } et vos messages et alertes avec cette banque seront effacés de cet appareil. Cette action est irréversible ; vous pourrez associer à nouveau la banque plus tard.
 settings-unlink-cancel = Annuler
 settings-unlink-confirm = Dissocier et effacer
 settings-unlink-busy = Dissociation…
@@ -63,9 +63,9 @@ settings-unlink-busy = Dissociation…
 settings-export-title = Exporter les alertes signées
 settings-export-intro = Enregistre chaque alerte signée par votre banque, avec les clés épinglées de la banque, dans un fichier de votre dossier Téléchargements.
 # $command est une ligne de commande, affichée comme du code : à laisser telle quelle.
-settings-export-check = Tout le monde peut le vérifier hors ligne avec { $command }.
+settings-export-check = N'importe qui peut le vérifier hors ligne avec { $command }.
 settings-export-account = Banque à exporter
-settings-export-start = Exporter l'historique
+settings-export-start = Exporter le relevé
 settings-export-busy = Exportation…
 # $path : le chemin du fichier, affiché comme du code.
 settings-export-saved-to = Enregistré dans { $path }
