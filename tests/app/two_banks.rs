@@ -66,8 +66,7 @@ async fn two_banks_in_one_window_each_under_its_verified_name() {
     d.click("[data-testid=nav-link]").await;
     d.click("[data-testid=link-demo-bank-2]").await;
     d.click("[data-testid=link-submit]").await;
-    d.wait("[data-testid=link-consent-accept]", Some("Musterbank"), 30)
-        .await;
+    d.wait("#link-title", Some("Musterbank"), 30).await;
     d.click("[data-testid=link-consent-accept]").await;
     let code = d.wait("[data-testid=link-user-code]", None, 30).await;
     let user_code = d.text(&code).await.trim().to_owned();
@@ -81,13 +80,13 @@ async fn two_banks_in_one_window_each_under_its_verified_name() {
         .gateway
         .transaction(
             "alice",
-            json!({"amount_minor": 1_250, "merchant": "Corner Shop"}),
+            json!({"amount_minor": 12_500, "merchant": "Corner Shop"}),
         )
         .await;
     let de = other
         .transaction(
             "alice",
-            json!({"amount_minor": 4_990, "currency": "EUR", "merchant": "Schmidt Shop", "country": "DE"}),
+            json!({"amount_minor": 15_000, "merchant": "Schmidt Shop"}),
         )
         .await;
     d.click("[data-testid=nav-home]").await;

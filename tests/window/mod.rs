@@ -208,7 +208,8 @@ impl Driver {
 
     /// Runs axe-core (ui/node_modules/axe-core, pinned in ui/package.json)
     /// on the page as it is now and returns its violations as
-    /// `(rule, impact, nodes, first targets)`.
+    /// `(rule, impact, nodes, first targets)`. Fails when axe checked no
+    /// rule at all (it did not really run).
     pub async fn axe(&self) -> Vec<(String, String, u64, String)> {
         static AXE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
         let source = AXE.get_or_init(|| {
@@ -222,10 +223,11 @@ impl Driver {
         let script = format!(
             "const done = arguments[arguments.length - 1];\n\
              if (!window.axe) {{ {source}\n }}\n\
-             window.axe.run(document, {{ resultTypes: ['violations'] }}).then(r => done(\n\
-               r.violations.map(v => [v.id, v.impact || 'none', v.nodes.length,\n\
-                 v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | ')])),\n\
-               e => done([['axe-error', 'critical', 1, String(e)]]));"
+             window.axe.run(document, {{ resultTypes: ['violations'] }}).then(r => done({{\n\
+               passes: r.passes.length,\n\
+               violations: r.violations.map(v => [v.id, v.impact || 'none', v.nodes.length,\n\
+                 v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | ')])}}),\n\
+               e => done({{ passes: 0, violations: [['axe-error', 'critical', 1, String(e)]] }}));"
         );
         let found = self
             .call(
@@ -234,7 +236,10 @@ impl Driver {
                 Some(json!({"script": script, "args": []})),
             )
             .await;
-        serde_json::from_value(found).unwrap_or_else(|e| panic!("axe's answer: {e}"))
+        let passes = found["passes"].as_u64().unwrap_or(0);
+        assert!(passes > 0, "axe-core checked no rule: {found}");
+        serde_json::from_value(found["violations"].clone())
+            .unwrap_or_else(|e| panic!("axe's answer: {e}: {found}"))
     }
 
     pub async fn script(&self, script: &str) -> Value {
