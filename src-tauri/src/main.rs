@@ -107,6 +107,8 @@ fn follow_events(app: tauri::AppHandle, core: Arc<AppCore>) {
                     &body,
                     target,
                     notification_text::urgency_for(&event),
+                    &strongroom_l10n::Catalog::get(strongroom_l10n::Domain::Desktop, locale.lang)
+                        .text("notify-open"),
                 );
             }
             // A new fraud check changes the tray's first line at once; an

@@ -58,6 +58,9 @@ struct Note {
     body: String,
     alert: Option<Target>,
     urgency: Urgency,
+    /// The words on the button that opens the alert, in the customer's
+    /// language.
+    open: String,
 }
 
 /// How many notifications may wait for a slow notification service before
@@ -88,7 +91,13 @@ impl Notifier {
                         return;
                     };
                     for note in notes {
-                        bus.show(&note.title, &note.body, note.alert, note.urgency);
+                        bus.show(
+                            &note.title,
+                            &note.body,
+                            note.alert,
+                            note.urgency,
+                            &note.open,
+                        );
                     }
                 }
                 #[cfg(not(target_os = "linux"))]
@@ -111,13 +120,22 @@ impl Notifier {
         Notifier { queue }
     }
 
-    /// Queues one notification; `alert` is the alert a click opens.
-    pub fn show(&self, title: &str, body: &str, alert: Option<Target>, urgency: Urgency) {
+    /// Queues one notification; `alert` is the alert a click (or the
+    /// button labelled `open`) opens.
+    pub fn show(
+        &self,
+        title: &str,
+        body: &str,
+        alert: Option<Target>,
+        urgency: Urgency,
+        open: &str,
+    ) {
         let _ = self.queue.try_send(Note {
             title: title.to_owned(),
             body: body.to_owned(),
             alert,
             urgency,
+            open: open.to_owned(),
         });
     }
 }
@@ -192,14 +210,21 @@ mod linux {
             })
         }
 
-        pub fn show(&self, title: &str, body: &str, alert: Option<Target>, urgency: Urgency) {
+        pub fn show(
+            &self,
+            title: &str,
+            body: &str,
+            alert: Option<Target>,
+            urgency: Urgency,
+            open: &str,
+        ) {
             let body = if self.markup {
                 escape_markup(body)
             } else {
                 body.to_owned()
             };
             let actions: Vec<&str> = if alert.is_some() {
-                vec!["default", "Open"]
+                vec!["default", open]
             } else {
                 Vec::new()
             };

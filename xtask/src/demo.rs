@@ -75,8 +75,12 @@ struct DemoBank {
 /// Starts `strongroom-gateway --demo` as the bank `name` on `listen` and
 /// reads its issuer and CA from its first line.
 fn start_demo_bank(target: &Path, listen: &str, name: &str) -> Result<DemoBank> {
+    // Each bank its own folder: its own database, keys, CA and customers.
+    let data = target.join("demo-banks").join(listen.replace(':', "-"));
     let mut process = Command::new(target.join("debug/strongroom-gateway"))
         .args(["--demo", "--listen", listen, "--bank-name", name])
+        .arg("--data-dir")
+        .arg(&data)
         .stdout(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot start the demo bank {name}: {e}"))?;

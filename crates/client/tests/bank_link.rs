@@ -538,9 +538,9 @@ async fn a_check_answered_on_another_device_is_answered_here_too() {
         })
         .await;
     }
-    // The customer says "this was me" on the other device first.
+    // The customer says "this wasn't me" on the other device first.
     other
-        .answer_fraud_check(other_account, &ids[0], FraudAnswerValue::Me)
+        .answer_fraud_check(other_account, &ids[0], FraudAnswerValue::NotMe)
         .await
         .expect("the first answer is taken");
     let here = |c: &strongroom_client::Client, a| {
@@ -553,29 +553,27 @@ async fn a_check_answered_on_another_device_is_answered_here_too() {
     assert!(strongroom_client::app::waits_for_answer(&here(
         &t.client, t.account
     )));
-    // Then "this wasn't me" here: refused, with the bank's answer, stored.
+    // "This was me" here cannot withdraw the fraud report: refused, with
+    // the bank's answer, which this device now stores.
     let err = t
         .client
-        .answer_fraud_check(t.account, &ids[0], FraudAnswerValue::NotMe)
+        .answer_fraud_check(t.account, &ids[0], FraudAnswerValue::Me)
         .await
         .unwrap_err();
     assert!(
         matches!(
             err,
             ClientError::AlreadyAnswered {
-                answer: strongroom_store::FraudAnswer::ThisWasMe,
+                answer: strongroom_store::FraudAnswer::NotMe,
                 answered_at: Some(_),
             }
         ),
         "{err:?}"
     );
     let stored = here(&t.client, t.account);
-    assert_eq!(
-        stored.answer,
-        Some(strongroom_store::FraudAnswer::ThisWasMe)
-    );
+    assert_eq!(stored.answer, Some(strongroom_store::FraudAnswer::NotMe));
     assert!(!strongroom_client::app::waits_for_answer(&stored));
-    // The bank still has the first answer only.
+    // The bank still has the fraud report, from the other device.
     let (_, answers) = t
         .gateway
         .bank("GET", "/bank/v1/fraud-answers?customer=alice", None)
@@ -589,7 +587,7 @@ async fn a_check_answered_on_another_device_is_answered_here_too() {
         })
         .unwrap_or_default();
     assert_eq!(mine.len(), 1, "{answers}");
-    assert_eq!(mine[0]["answer"], "me");
+    assert_eq!(mine[0]["answer"], "not_me");
     runner.abort();
 }
 

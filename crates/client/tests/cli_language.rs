@@ -100,6 +100,15 @@ fn lang_de_writes_german_whatever_the_system_speaks() {
             vec!["verify-transcript", file],
             vec![("LC_ALL", "de_DE.UTF-8")],
         ),
+        // STRONGROOM_LANG read like LANG; one it cannot use is ignored.
+        (
+            vec!["verify-transcript", file],
+            vec![("STRONGROOM_LANG", "de_DE.UTF-8"), ("LANG", "fr_FR.UTF-8")],
+        ),
+        (
+            vec!["verify-transcript", file],
+            vec![("STRONGROOM_LANG", "klingon"), ("LANG", "de_DE.UTF-8")],
+        ),
     ] {
         let text = stdout(&cli(&args, &env));
         for expected in [

@@ -140,11 +140,42 @@ pub async fn fraud_answer(
                     |r| Ok((r.get(0)?, r.get(1)?)),
                 )
                 .optional()?;
+            // The answer is written, and the bank's event streams hear of
+            // it in the same transaction: nothing answered is lost to them.
+            let record = || -> Result<(), Problem> {
+                c.execute(
+                    "INSERT INTO fraud_answers(alert_id, answer, answered_at, device_id, device_jkt, received_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                     ON CONFLICT(alert_id) DO UPDATE SET answer = excluded.answer,
+                       answered_at = excluded.answered_at, device_id = excluded.device_id,
+                       device_jkt = excluded.device_jkt, received_at = excluded.received_at",
+                    params![request.alert_id, answer, request.answered_at, auth.device_id, auth.jkt, now_ms()],
+                )?;
+                crate::transmitter::enqueue(
+                    c,
+                    auth.customer_id,
+                    &crate::transmitter::fraud_answer(
+                        &request.alert_id,
+                        answer,
+                        request.answered_at,
+                        &auth.device_id,
+                        &auth.jkt,
+                    ),
+                )?;
+                Ok(())
+            };
             match previous {
                 Some((p, _)) if p == answer => Ok(false),
-                // The answer the check has (from another of the customer's
-                // devices) goes with the refusal, so this device can show
-                // it and stop counting the check as waiting.
+                // A fraud report is never swallowed: "not me" after "this
+                // was me" (given on another of the customer's devices, which
+                // may be a thief's) replaces it, and the bank hears of it.
+                Some(_) if answer == "not_me" => {
+                    record()?;
+                    Ok(true)
+                }
+                // "This was me" after "not me" cannot withdraw a fraud
+                // report: refused, with the answer the check has, so this
+                // device can show it and stop counting the check as waiting.
                 Some((p, at)) => Err(Problem::new(
                     StatusCode::CONFLICT,
                     "already_answered",
@@ -153,24 +184,7 @@ pub async fn fraud_answer(
                 .with("answer", serde_json::Value::String(p))
                 .with("answered_at", serde_json::Value::from(at))),
                 None => {
-                    c.execute(
-                        "INSERT INTO fraud_answers(alert_id, answer, answered_at, device_id, device_jkt, received_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                        params![request.alert_id, answer, request.answered_at, auth.device_id, auth.jkt, now_ms()],
-                    )?;
-                    // The bank's event streams hear of it in the same
-                    // transaction: nothing answered is lost to them.
-                    crate::transmitter::enqueue(
-                        c,
-                        auth.customer_id,
-                        &crate::transmitter::fraud_answer(
-                            &request.alert_id,
-                            answer,
-                            request.answered_at,
-                            &auth.device_id,
-                            &auth.jkt,
-                        ),
-                    )?;
+                    record()?;
                     Ok(true)
                 }
             }

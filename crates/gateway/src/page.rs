@@ -34,7 +34,9 @@ pub(crate) fn page_in(status: StatusCode, lang: Lang, title: &str, body: Markup)
                 title { (title) }
                 link rel="stylesheet" href="/device/style.css";
             }
-            body { (body) }
+            // One main landmark holding the page, so a screen reader's
+            // "go to main content" lands on it (axe-core: landmark-one-main).
+            body { main { (body) } }
         }
     };
     let mut response = (status, html.into_string()).into_response();

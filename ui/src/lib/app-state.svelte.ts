@@ -140,9 +140,22 @@ export class AppState {
     this.notice = { kind: "error", text: x.message };
   }
 
+  #accountsRequest = 0;
+
   loadAccounts = async () => {
+    const request = ++this.#accountsRequest;
     try {
-      this.accounts = await ipc.accounts();
+      // A live alert that arrives while the read is under way moved a card
+      // (balance, unread) the read may not include: read again, so the
+      // older answer never overwrites it.
+      for (let tries = 0; tries < 3; tries++) {
+        const since = this.#liveSeq;
+        const accounts = await ipc.accounts();
+        // A newer read is on its way: this one is out of date.
+        if (request !== this.#accountsRequest) return;
+        this.accounts = accounts;
+        if (this.#liveSeq === since) return;
+      }
     } catch (e) {
       this.#fail(e);
     }

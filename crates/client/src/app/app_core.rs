@@ -178,7 +178,13 @@ impl AppCore {
             loop {
                 let event = match events.recv().await {
                     Ok(event) => event,
-                    Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        // Events were missed: what is kept from them (the
+                        // balances, the checks waiting) is read again.
+                        let Some(core) = core.upgrade() else { return };
+                        core.resync().await;
+                        continue;
+                    }
                     Err(_) => return,
                 };
                 let Some(core) = core.upgrade() else { return };
@@ -187,6 +193,25 @@ impl AppCore {
                 }
             }
         })
+    }
+
+    /// Reads the balances and the checks waiting from the store again,
+    /// off the async workers (after live events were missed).
+    async fn resync(&self) {
+        let Ok(client) = self.client() else { return };
+        let Ok((open_checks, balances)) = tokio::task::spawn_blocking(move || {
+            (
+                super::checks::OpenChecks::read(&client),
+                super::balances::Balances::read(&client),
+            )
+        })
+        .await
+        else {
+            return;
+        };
+        let mut state = lock(&self.state);
+        state.open_checks = open_checks;
+        state.balances = balances;
     }
 
     fn bank_name(&self, account: AccountId) -> String {

@@ -4,7 +4,7 @@
 //! (before, every live alert made the window re-read up to 500 alerts per
 //! account to redraw the balances).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use strongroom_core::AccountId;
 
@@ -16,69 +16,99 @@ use crate::service::Client;
 /// many of its latest alerts are read at unlock to find them.
 pub const BALANCE_POINTS: usize = 500;
 
-/// One bank's balances, by (issued at, alert id): the id keeps two alerts
-/// of the same millisecond apart and makes noting one alert twice (live,
-/// and in the read at unlock) harmless.
+/// Where live alerts' arrival numbers start: after every alert read from
+/// the store at unlock, which arrived before them.
+const LIVE_FROM: u64 = 1 << 40;
+
+/// One bank's balances, by (issued at, arrival): alerts are stamped to the
+/// second, so two of the same second are ordered as they arrived, as the
+/// window orders them. Each alert counts once, by id (it may be noted live
+/// and also read at unlock).
 #[derive(Debug, Default)]
-struct Ledger(BTreeMap<(i64, String), (i64, String)>);
+struct Ledger {
+    points: BTreeMap<(i64, u64), (i64, String, String)>,
+    ids: HashSet<String>,
+}
+
+impl Ledger {
+    fn insert(&mut self, key: (i64, u64), minor: i64, currency: String, id: String) {
+        if !self.ids.insert(id.clone()) {
+            return;
+        }
+        self.points.insert(key, (minor, currency, id));
+        while self.points.len() > BALANCE_POINTS {
+            if let Some((_, (_, _, gone))) = self.points.pop_first() {
+                self.ids.remove(&gone);
+            }
+        }
+    }
+}
 
 /// The balances of every linked bank.
 #[derive(Debug, Default)]
-pub(super) struct Balances(HashMap<AccountId, Ledger>);
+pub(super) struct Balances {
+    banks: HashMap<AccountId, Ledger>,
+    /// The next live alert's arrival number.
+    next_live: u64,
+}
 
 impl Balances {
-    /// Keeps the balance `alert` reports, if it is verified and reports one.
-    /// A forged alert never moves the balance.
+    /// Keeps the balance an alert that arrived live reports, if it is
+    /// verified and reports one. A forged alert never moves the balance.
     pub(super) fn note(&mut self, account: AccountId, alert: &AlertView) {
+        let seq = LIVE_FROM + self.next_live;
+        self.next_live += 1;
+        self.note_as(account, alert, seq);
+    }
+
+    /// Keeps `alert`'s balance with arrival number `seq`.
+    fn note_as(&mut self, account: AccountId, alert: &AlertView, seq: u64) {
         let (true, Some(minor), Some(currency)) =
             (alert.verified, alert.balance_minor, alert.currency.as_ref())
         else {
             return;
         };
-        let ledger = &mut self.0.entry(account).or_default().0;
-        ledger.insert(
-            (alert.issued_at, alert.id.clone()),
-            (minor, currency.clone()),
+        self.banks.entry(account).or_default().insert(
+            (alert.issued_at, seq),
+            minor,
+            currency.clone(),
+            alert.id.clone(),
         );
-        while ledger.len() > BALANCE_POINTS {
-            ledger.pop_first();
-        }
     }
 
     /// Adds the balances of `other` (read at unlock) to those noted meanwhile.
     pub(super) fn merge(&mut self, other: Balances) {
-        for (account, ledger) in other.0 {
-            let mine = &mut self.0.entry(account).or_default().0;
-            mine.extend(ledger.0);
-            while mine.len() > BALANCE_POINTS {
-                mine.pop_first();
+        for (account, ledger) in other.banks {
+            let mine = self.banks.entry(account).or_default();
+            for (key, (minor, currency, id)) in ledger.points {
+                mine.insert(key, minor, currency, id);
             }
         }
     }
 
     /// The bank was unlinked.
     pub(super) fn forget(&mut self, account: AccountId) {
-        self.0.remove(&account);
+        self.banks.remove(&account);
     }
 
     /// The latest balance and the history, oldest first.
     pub(super) fn view(&self, account: AccountId) -> (Option<Balance>, Vec<BalancePoint>) {
-        let Some(ledger) = self.0.get(&account) else {
+        let Some(ledger) = self.banks.get(&account) else {
             return (None, Vec::new());
         };
         let latest = ledger
-            .0
+            .points
             .iter()
             .next_back()
-            .map(|((at, _), (minor, currency))| Balance {
+            .map(|((at, _), (minor, currency, _))| Balance {
                 minor: *minor,
                 currency: currency.clone(),
                 at: *at,
             });
         let history = ledger
-            .0
+            .points
             .iter()
-            .map(|((at, _), (minor, _))| BalancePoint {
+            .map(|((at, _), (minor, _, _))| BalancePoint {
                 at: *at,
                 minor: *minor,
             })
@@ -87,16 +117,19 @@ impl Balances {
     }
 
     /// Every bank's balances from its latest alerts in the store (at
-    /// unlock). A bank whose alerts cannot be read has none: the window
-    /// shows its error when it reads the feed.
+    /// unlock, or again after live events were missed). A bank whose alerts
+    /// cannot be read has none: the window shows its error when it reads
+    /// the feed.
     pub(super) fn read(client: &Client) -> Balances {
         let mut balances = Balances::default();
         for account in client.accounts().unwrap_or_default() {
-            for alert in client
+            // Newest first from the store: numbered oldest first, so that
+            // alerts of the same second keep the order they arrived in.
+            let alerts = client
                 .alerts(account.id, BALANCE_POINTS)
-                .unwrap_or_default()
-            {
-                balances.note(account.id, &alert);
+                .unwrap_or_default();
+            for (seq, alert) in alerts.iter().rev().enumerate() {
+                balances.note_as(account.id, alert, seq as u64);
             }
         }
         balances
@@ -152,15 +185,28 @@ mod tests {
     }
 
     #[test]
+    fn alerts_of_the_same_second_count_in_the_order_they_arrived() {
+        let mut b = Balances::default();
+        let a = account(1);
+        // Stamped to the second: the second alert of that second is the
+        // balance now, whatever its (random) id.
+        b.note(a, &alert("zzz", 7_000, Some(100), true));
+        b.note(a, &alert("aaa", 7_000, Some(50), true));
+        assert_eq!(b.view(a).0.map(|x| x.minor), Some(50));
+        let points: Vec<i64> = b.view(a).1.iter().map(|p| p.minor).collect();
+        assert_eq!(points, [100, 50]);
+    }
+
+    #[test]
     fn an_alert_seen_live_and_read_at_unlock_counts_once_and_history_is_bounded() {
         let a = account(1);
         let mut live = Balances::default();
         live.note(a, &alert("same", 1_000, Some(10), true));
         let mut read = Balances::default();
         for i in 0..(BALANCE_POINTS as i64 + 10) {
-            read.note(a, &alert(&format!("r{i}"), i, Some(i), true));
+            read.note_as(a, &alert(&format!("r{i}"), i, Some(i), true), i as u64);
         }
-        read.note(a, &alert("same", 1_000, Some(10), true));
+        read.note_as(a, &alert("same", 1_000, Some(10), true), 9_999);
         live.merge(read);
         let (latest, history) = live.view(a);
         assert_eq!(history.len(), BALANCE_POINTS);

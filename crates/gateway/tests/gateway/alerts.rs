@@ -111,6 +111,36 @@ async fn a_fraud_answer_is_bound_to_its_alert_idempotent_and_final() {
         .post(&bobs, "/v1/fraud-answers", answer("me").as_bytes())
         .await;
     assert_problem(&r, 404, "another customer's alert");
+
+    // "Not me" after "this was me" (say from a thief's device linked to
+    // the account, which answered first) is never refused: the fraud
+    // report replaces the confirmation and reaches the bank.
+    let second = suspicious_purchase(&http).await;
+    let answer = |a: &str| format!(r#"{{"alert_id":"{second}","answer":"{a}","answered_at":2}}"#);
+    let thief = linker.link("alice").await;
+    let r = linker
+        .post(&thief, "/v1/fraud-answers", answer("me").as_bytes())
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = linker
+        .post(&phone, "/v1/fraud-answers", answer("not_me").as_bytes())
+        .await;
+    assert_eq!(r.status, 200, "a fraud report is taken: {}", r.text());
+    let answers = http
+        .bank(
+            "GET",
+            "/bank/v1/fraud-answers?customer=alice",
+            serde_json::Value::Null,
+        )
+        .await
+        .json();
+    let latest = answers["answers"]
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["alert_id"] == second.as_str()))
+        .cloned()
+        .unwrap_or_else(|| panic!("the bank has the answer: {answers}"));
+    assert_eq!(latest["answer"], "not_me", "{answers}");
+    assert_eq!(latest["device_jkt"], phone.key.jwk().thumbprint());
     gateway.shutdown().await;
 }
 

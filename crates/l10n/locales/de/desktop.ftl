@@ -10,6 +10,8 @@ notify-call-body = { $agent }, Anlass: { $reason }. Von Strongroom verifiziert.
 notify-call-hidden = Ihre Bank ruft Sie an
 notify-call-bank = { $bank } ruft Sie an. Von Strongroom verifiziert.
 
+notify-open = Öffnen
+
 ## Tray
 tray-open = Strongroom öffnen
 tray-lock = Jetzt sperren

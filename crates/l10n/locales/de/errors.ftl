@@ -85,8 +85,8 @@ error-no_refresh_token = Der Anmeldedienst Ihrer Bank erlaubt Strongroom nicht, 
 error-not_linked = Dieses Konto ist auf diesem Gerät nicht verknüpft.
 error-unknown_alert = Diese Betrugsprüfung gibt es für dieses Konto nicht mehr.
 error-already_answered = { $answer ->
-    [me] Diese Betrugsprüfung wurde bereits auf einem anderen Ihrer Geräte beantwortet: Sie haben der Bank bestätigt, dass Sie es waren.
-   *[not_me] Diese Betrugsprüfung wurde bereits auf einem anderen Ihrer Geräte beantwortet: Sie haben der Bank gemeldet, dass Sie es nicht waren.
+    [me] Diese Prüfung wurde bereits auf einem anderen Ihrer Geräte bestätigt.
+   *[not_me] Diese Prüfung wurde bereits auf einem anderen Ihrer Geräte als Betrug gemeldet. Die Meldung bleibt bei der Bank: Falls das ein Irrtum war, wenden Sie sich an Ihre Bank.
 }
 error-call_verified = { $agent } von Ihrer Bank ruft Sie gerade an, und Strongroom hat das verifiziert: Dies ist kein Betrugsanruf.
 error-bad_transcript = Diese Datei ist kein verwendbares Strongroom-Protokoll, oder ihre Teile widersprechen einander.

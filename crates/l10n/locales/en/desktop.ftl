@@ -11,6 +11,9 @@ notify-call-body = { $agent }, about { $reason }. Verified by Strongroom.
 notify-call-hidden = Your bank is calling you
 notify-call-bank = { $bank } is calling you. Verified by Strongroom.
 
+# The button on a notification that opens the alert.
+notify-open = Open
+
 ## Tray
 tray-open = Open Strongroom
 tray-lock = Lock now

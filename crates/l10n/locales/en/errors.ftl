@@ -95,8 +95,8 @@ error-not_linked = This account is not linked on this device.
 error-unknown_alert = This fraud check is no longer on this account.
 # $answer: the answer the bank has, given on another device: me or not_me.
 error-already_answered = { $answer ->
-    [me] This check was already answered on another of your devices: you told the bank it was you.
-   *[not_me] This check was already answered on another of your devices: you told the bank it was not you.
+    [me] This check was already confirmed from another of your devices.
+   *[not_me] This check was already reported as fraud from another of your devices. The report stays with the bank: if it was a mistake, contact the bank.
 }
 # $agent: the bank's agent, as the bank signed the name.
 error-call_verified = { $agent } from your bank is calling you now, and Strongroom verified it: this is not a scam call.

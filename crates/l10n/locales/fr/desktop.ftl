@@ -10,6 +10,8 @@ notify-call-body = { $agent }, motif : { $reason }. Vérifié par Strongroom.
 notify-call-hidden = Votre banque vous appelle
 notify-call-bank = { $bank } vous appelle. Vérifié par Strongroom.
 
+notify-open = Ouvrir
+
 ## Zone de notification
 tray-open = Ouvrir Strongroom
 tray-lock = Verrouiller maintenant

@@ -85,8 +85,8 @@ error-no_refresh_token = Le service de connexion de votre banque ne permet pas �
 error-not_linked = Ce compte n'est pas associé sur cet appareil.
 error-unknown_alert = Ce contrôle de fraude ne figure plus sur ce compte.
 error-already_answered = { $answer ->
-    [me] Ce contrôle de fraude a déjà reçu une réponse sur un autre de vos appareils : vous avez confirmé à la banque que c'était vous.
-   *[not_me] Ce contrôle de fraude a déjà reçu une réponse sur un autre de vos appareils : vous avez signalé à la banque que ce n'était pas vous.
+    [me] Ce contrôle a déjà été confirmé depuis un autre de vos appareils.
+   *[not_me] Ce contrôle a déjà été signalé comme une fraude depuis un autre de vos appareils. Le signalement reste auprès de la banque : s'il s'agit d'une erreur, contactez-la.
 }
 error-call_verified = { $agent }, de votre banque, vous appelle en ce moment, et Strongroom l'a vérifié : il ne s'agit pas d'un appel frauduleux.
 error-bad_transcript = Ce fichier n'est pas un relevé Strongroom utilisable, ou ses parties se contredisent.

@@ -69,8 +69,9 @@ struct Options {
     /// One JSON object per line instead of text
     #[arg(long, global = true)]
     json: bool,
-    /// The language of the text output [default: the system's]
-    #[arg(long, global = true, value_name = "LANG", env = "STRONGROOM_LANG")]
+    /// The language of the text output [default: STRONGROOM_LANG (read like
+    /// LANG, ignored when it names no language we speak), else the system's]
+    #[arg(long, global = true, value_name = "LANG")]
     lang: Option<Language>,
     #[command(subcommand)]
     command: Command,
@@ -542,7 +543,20 @@ fn main() -> ExitCode {
         ),
     );
     let matches = packaging.get_matches();
-    let voice = Voice::new(matches.get_one::<Language>("lang").copied().map(Lang::from));
+    // STRONGROOM_LANG is read as leniently as LANG (`de_DE.UTF-8` works);
+    // one that names no language we speak is ignored rather than failing
+    // every command.
+    let from_env = std::env::var("STRONGROOM_LANG")
+        .ok()
+        .and_then(|v| strongroom_l10n::Locale::parse(&v))
+        .map(|l| l.lang);
+    let voice = Voice::new(
+        matches
+            .get_one::<Language>("lang")
+            .copied()
+            .map(Lang::from)
+            .or(from_env),
+    );
     if let Some(("write-manuals", packaging)) = matches.subcommand() {
         let dir = packaging
             .get_one::<PathBuf>("dir")

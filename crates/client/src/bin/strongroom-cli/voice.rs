@@ -87,7 +87,9 @@ impl Voice {
     /// system's reason); when they say more, they follow on a line of
     /// their own.
     pub(super) fn error_lines(&self, report: &ErrorReport) -> String {
-        let code = report.code.to_string();
+        // The code of an OAuth error carries the server's own text: cleaned
+        // like everything else from outside.
+        let code = clean(&report.code.to_string());
         let id = match report.code {
             ErrorCode::OAuth(_) => "error-oauth".to_owned(),
             _ => format!("error-{code}"),
