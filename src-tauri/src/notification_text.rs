@@ -98,13 +98,22 @@ fn call_started(
 ) -> (String, String) {
     let bank = ("bank", Arg::Str(&status.bank_name));
     match (privacy, &status.agent, &status.reason) {
-        (NotificationPrivacy::Full, Some(agent), Some(reason)) => (
-            words.format("notify-call-title", &[bank]),
-            words.format(
-                "notify-call-body",
-                &[("agent", Arg::Str(agent)), ("reason", Arg::Str(reason))],
-            ),
-        ),
+        (NotificationPrivacy::Full, Some(agent), Some(reason)) => {
+            // A reason code this build does not know is shown as it came.
+            let id = format!("call-reason-{reason}");
+            let reason = if words.has(&id) {
+                words.text(&id)
+            } else {
+                reason.clone()
+            };
+            (
+                words.format("notify-call-title", &[bank]),
+                words.format(
+                    "notify-call-body",
+                    &[("agent", Arg::Str(agent)), ("reason", Arg::Str(&reason))],
+                ),
+            )
+        }
         (NotificationPrivacy::Nothing, ..) => {
             ("Strongroom".into(), words.text("notify-call-hidden"))
         }
@@ -309,7 +318,7 @@ mod tests {
                 bank_name: "Demo Bank".into(),
                 state,
                 agent: talking.then(|| "Hawa Lind".into()),
-                reason: talking.then(|| "a suspicious payment".into()),
+                reason: talking.then(|| "suspicious_payment".into()),
                 since: talking.then_some(1_000),
                 heard_at: Some(1_000),
             },
@@ -338,8 +347,14 @@ mod tests {
             body.starts_with("Hawa Lind, about a suspicious payment"),
             "{body}"
         );
-        let (title, _) = notification_for(NotificationPrivacy::Full, Locale::of(Lang::De), &event)
-            .expect("it notifies");
+        let (title, body) =
+            notification_for(NotificationPrivacy::Full, Locale::of(Lang::De), &event)
+                .expect("it notifies");
         assert_eq!(title, "Demo Bank ruft Sie an");
+        // The reason, sent as a code, is worded in the customer's language.
+        assert_eq!(
+            body,
+            "Hawa Lind, Anlass: verdächtige Zahlung. Von Strongroom verifiziert."
+        );
     }
 }

@@ -184,7 +184,7 @@ mod tests {
             bank_name: "Demo Bank".into(),
             state,
             agent: talking.then(|| "Hawa Lind".into()),
-            reason: talking.then(|| "a suspicious payment".into()),
+            reason: talking.then(|| "suspicious_payment".into()),
             since: talking.then_some(1_000),
             heard_at: Some(1_000),
         }

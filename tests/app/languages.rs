@@ -138,7 +138,10 @@ async fn check(demo: &DemoRun, d: &Driver, server: &Desktop, fraud: &str, e: &Ex
     // kind's name only).
     let before = u32::try_from(server.shown().len()).unwrap_or(u32::MAX);
     gateway
-        .transaction("alice", json!({"amount_minor": 15_000, "merchant": "Kiosk"}))
+        .transaction(
+            "alice",
+            json!({"amount_minor": 15_000, "merchant": "Kiosk"}),
+        )
         .await;
     // (Waits for it, and fails naming what was shown when it is not there.)
     server.wait(30, |s| s.id > before && s.body == e.card_purchase);

@@ -164,7 +164,7 @@ describe("call status", () => {
       bank_name: "Demo Bank",
       state: "talking_now" as const,
       agent: "Hawa Lind",
-      reason: "a suspicious payment",
+      reason: "suspicious_payment",
       since: Date.UTC(2026, 0, 14, 14, 2),
       heard_at: Date.UTC(2026, 0, 14, 14, 2),
     };
@@ -307,7 +307,7 @@ describe("link", () => {
       verification_uri: "https://127.0.0.1:8443/device",
       verification_uri_complete: null,
       expires_at: Date.now() + 600_000,
-      shares: ["Your device's public key", "Your answers to fraud checks"],
+      shares: ["device_key", "fraud_answers"],
     }));
     render(App);
     await userEvent.click(await screen.findByTestId("nav-link"));
@@ -316,8 +316,12 @@ describe("link", () => {
     await userEvent.click(byId("link-submit"));
     await screen.findByTestId("link-consent-accept");
     expect(fake.calls.find((c) => c.cmd === "link_start")?.args).toEqual({ issuer: "https://127.0.0.1:8443" });
+    // The shell sends what is shared as codes; the window words them.
     expect(screen.getAllByRole("listitem").map((l) => l.textContent)).toEqual(
-      expect.arrayContaining(["Your device's public key", "Your answers to fraud checks"]),
+      expect.arrayContaining([
+        "Demo Bank learns that you use Strongroom on this device, and this device's public key.",
+        "Your answers to fraud checks go to Demo Bank, bound to this device.",
+      ]),
     );
   });
 });

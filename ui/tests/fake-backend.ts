@@ -117,7 +117,7 @@ function handle(cmd: string, args: Record<string, unknown> | undefined): unknown
     case "search":
       return s.search;
     case "privacy_ledger":
-      return [{ at: Date.UTC(2026, 0, 1), bank_name: "Demo Bank", what: "Your name" }];
+      return [{ at: Date.UTC(2026, 0, 1), bank_name: "Demo Bank", what: { kind: "linked" } }];
     case "lock":
       s.status = { ...s.status, locked: true };
       return null;

@@ -30,7 +30,7 @@ function call(over: Partial<CallStatusView> = {}): CallStatusView {
     bank_name: "Demo Bank",
     state: "talking_now",
     agent: "Hawa Lind",
-    reason: "a suspicious payment",
+    reason: "suspicious_payment",
     since: Date.UTC(2026, 0, 14, 14, 2),
     heard_at: Date.UTC(2026, 0, 14, 14, 2),
     ...over,

@@ -7,7 +7,7 @@ use std::path::Path;
 use strongroom_client::app::{
     AccountView, AlertItem, Balance, BalancePoint, CallState, CallStatusView, Language,
     LedgerEntry, LinkReceipt, LiveEvent, MessageView, NotificationPrivacy, PendingLinkView,
-    SearchResult, Settings, Status,
+    SearchResult, Settings, Share, Shared, Status,
 };
 use strongroom_client::{AlertView, DamageReport, ErrorCode, ErrorReport};
 use strongroom_store::{
@@ -39,6 +39,7 @@ fn bindings() -> String {
         declare::<NotificationPrivacy>(&cfg),
         declare::<Language>(&cfg),
         declare::<Settings>(&cfg),
+        declare::<Share>(&cfg),
         declare::<PendingLinkView>(&cfg),
         declare::<LinkReceipt>(&cfg),
         declare::<Balance>(&cfg),
@@ -52,6 +53,7 @@ fn bindings() -> String {
         declare::<Delivery>(&cfg),
         declare::<MessageView>(&cfg),
         declare::<SearchResult>(&cfg),
+        declare::<Shared>(&cfg),
         declare::<LedgerEntry>(&cfg),
         declare::<CallState>(&cfg),
         declare::<CallStatusView>(&cfg),

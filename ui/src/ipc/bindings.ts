@@ -145,6 +145,8 @@ first_run_done: boolean,
  */
 language: Language, };
 
+export type Share = "device_key" | "alerts" | "chat" | "fraud_answers" | "nothing_else";
+
 export type PendingLinkView = {
 /**
  * Handle for `link_finish` / `link_cancel`.
@@ -175,9 +177,10 @@ verification_uri_complete: string | null,
  */
 expires_at: number,
 /**
- * Exactly what the bank will get, one sentence each.
+ * Exactly what the bank will get, one item each (the window words
+ * each in the customer's language: `link-share-<item>`).
  */
-shares: Array<string>, };
+shares: Array<Share>, };
 
 export type LinkReceipt = {
 /**
@@ -199,7 +202,7 @@ linked_at: number,
 /**
  * What is shared with the bank.
  */
-shares: Array<string>, };
+shares: Array<Share>, };
 
 export type Balance = {
 /**
@@ -445,6 +448,16 @@ highlights: Array<[number, number]>,
  */
 alert_id: string | null, };
 
+export type Shared = { "kind": "linked" } | { "kind": "fraud_answer",
+/**
+ * The answer.
+ */
+answer: FraudAnswer, } | { "kind": "chat_message",
+/**
+ * How many characters.
+ */
+characters: number, };
+
 export type LedgerEntry = {
 /**
  * When (ms).
@@ -455,9 +468,9 @@ at: number,
  */
 bank_name: string,
 /**
- * What was shared.
+ * What was shared (the window words it: `settings-ledger-<kind>`).
  */
-what: string, };
+what: Shared, };
 
 export type CallState = "talking_now" | "not_calling" | "cant_check";
 
@@ -479,7 +492,9 @@ state: CallState,
  */
 agent: string | null,
 /**
- * For `talking_now`: what the call is about, as the customer reads it.
+ * For `talking_now`: what the call is about, as the core's reason
+ * code (`suspicious_payment`, ...); the window and the notifications
+ * word it (`call-reason-<code>` in kinds.ftl).
  */
 reason: string | null,
 /**

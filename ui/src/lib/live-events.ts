@@ -5,7 +5,7 @@
 import type { AccountView, AlertItem, CallStatusView, LiveEvent, Status } from "../ipc";
 import { alertKindLabel } from "./alert-kinds";
 import { formatAmount } from "./format";
-import { t } from "./i18n.svelte";
+import { has, t } from "./i18n.svelte";
 
 /** The screens of the main window. */
 export type View = "home" | "chat" | "search" | "link" | "settings";
@@ -63,7 +63,9 @@ export function callSentence(s: CallStatusView, clock: (ms: number) => string): 
   const bank = s.bank_name;
   switch (s.state) {
     case "talking_now": {
-      const said = { agent: s.agent ?? "", bank, reason: s.reason ?? "" };
+      // The reason comes as the core's code; a code this build does not know is shown as it came.
+      const reason = s.reason ? (has(`call-reason-${s.reason}`) ? t(`call-reason-${s.reason}`) : s.reason) : "";
+      const said = { agent: s.agent ?? "", bank, reason };
       return s.since !== null
         ? t("app-call-talking-since", { ...said, time: clock(s.since) })
         : t("app-call-talking", said);

@@ -27,7 +27,7 @@ pub fn call_status_view(
         CallStatus::TalkingNow { call } => {
             view.state = CallState::TalkingNow;
             view.agent = Some(call.agent);
-            view.reason = Some(call.reason.label().to_owned());
+            view.reason = Some(call.reason.name().to_owned());
             view.since = Some(call.started_at.saturating_mul(1000));
         }
         CallStatus::NotCalling { heard_at } => {

@@ -1,5 +1,5 @@
 //! Linking a bank from the window (start, wait for the customer's approval,
-//! cancel) and unlinking it, with the consent sentences the window shows.
+//! cancel) and unlinking it, with what a link shares (which the window words).
 
 use ring::rand::SecureRandom;
 use std::sync::Arc;
@@ -12,19 +12,6 @@ use super::views::{LinkReceipt, PendingLinkView};
 use crate::service::{lock, now_ms};
 
 impl AppCore {
-    /// What a link shares with the bank, one sentence each.
-    fn shares(bank: &str) -> Vec<String> {
-        vec![
-            format!(
-                "{bank} learns that you use Strongroom on this device, and this device's public key."
-            ),
-            format!("{bank} can send this device alerts about your accounts (scope: alerts)."),
-            format!("You and {bank}'s staff can chat; {bank} keeps what you send (scope: chat)."),
-            format!("Your answers to fraud checks go to {bank}, bound to this device."),
-            "Nothing else: no contacts, no location, no other banks, no analytics.".to_owned(),
-        ]
-    }
-
     /// Starts linking the bank at `issuer`.
     ///
     /// # Errors
@@ -44,7 +31,7 @@ impl AppCore {
             verification_uri: pending.verification_uri().to_owned(),
             verification_uri_complete: pending.verification_uri_complete().map(str::to_owned),
             expires_at: now_ms() + 600_000,
-            shares: Self::shares(&pending.bank_name()),
+            shares: super::views::SHARES.to_vec(),
         };
         lock(&self.state).pending.insert(link_id, pending);
         Ok(view)
@@ -94,7 +81,7 @@ impl AppCore {
             bank_name: bank.clone(),
             issuer: summary.issuer,
             linked_at: summary.linked_at,
-            shares: Self::shares(&bank),
+            shares: super::views::SHARES.to_vec(),
         })
     }
 

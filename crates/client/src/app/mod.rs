@@ -28,7 +28,7 @@ pub use highlight::highlights;
 pub use views::{
     AccountView, AlertItem, Balance, BalancePoint, CallState, CallStatusView, Language,
     LedgerEntry, LinkReceipt, LiveEvent, MessageView, NotificationPrivacy, PendingLinkView,
-    SearchResult, Settings, Status,
+    SearchResult, Settings, Share, Shared, Status,
 };
 
 // Transcripts live in `crate::transcript`; these names stay for callers

@@ -4,12 +4,14 @@
 use std::collections::HashMap;
 use strongroom_core::AccountId;
 use strongroom_core::text::neutralize;
-use strongroom_store::{Direction, FraudAnswer, SearchHit, Verification};
+use strongroom_store::{Direction, SearchHit, Verification};
 
 use super::app_core::{AppCore, account_id};
 use super::error::AppError;
 use super::highlight::highlights;
-use super::views::{AccountView, AlertItem, LedgerEntry, LiveEvent, MessageView, SearchResult};
+use super::views::{
+    AccountView, AlertItem, LedgerEntry, LiveEvent, MessageView, SearchResult, Shared,
+};
 use crate::service::lock;
 
 impl AppCore {
@@ -194,18 +196,14 @@ impl AppCore {
             out.push(LedgerEntry {
                 at: a.linked_at,
                 bank_name: a.bank_name.clone(),
-                what: "Linked this device: its public key, and consent to alerts and chat.".into(),
+                what: Shared::Linked,
             });
             for alert in client.alerts(a.id, 1000).unwrap_or_default() {
                 if let Some(answer) = alert.answer {
-                    let what = match answer {
-                        FraudAnswer::ThisWasMe => "this was me",
-                        FraudAnswer::NotMe => "this wasn't me",
-                    };
                     out.push(LedgerEntry {
                         at: alert.answered_at.unwrap_or(alert.issued_at),
                         bank_name: a.bank_name.clone(),
-                        what: format!("Your answer to a fraud check: {what}."),
+                        what: Shared::FraudAnswer { answer },
                     });
                 }
             }
@@ -219,7 +217,9 @@ impl AppCore {
                 out.push(LedgerEntry {
                     at: m.sent_at,
                     bank_name: a.bank_name.clone(),
-                    what: format!("A chat message ({} characters).", m.body.chars().count()),
+                    what: Shared::ChatMessage {
+                        characters: u32::try_from(m.body.chars().count()).unwrap_or(u32::MAX),
+                    },
                 });
             }
         }

@@ -123,9 +123,35 @@ pub struct PendingLinkView {
     pub verification_uri_complete: Option<String>,
     /// When the code expires (ms).
     pub expires_at: Millis,
-    /// Exactly what the bank will get, one sentence each.
-    pub shares: Vec<String>,
+    /// Exactly what the bank will get, one item each (the window words
+    /// each in the customer's language: `link-share-<item>`).
+    pub shares: Vec<Share>,
 }
+
+/// One thing a link shares with the bank.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum Share {
+    /// That the customer uses Strongroom on this device, and its public key.
+    DeviceKey,
+    /// Alerts about the customer's accounts (scope `alerts`).
+    Alerts,
+    /// Chat with the bank's staff, which the bank keeps (scope `chat`).
+    Chat,
+    /// Answers to fraud checks, bound to this device.
+    FraudAnswers,
+    /// Nothing else: no contacts, location, other banks or analytics.
+    NothingElse,
+}
+
+/// Everything a link shares, in the order the window lists it.
+pub const SHARES: [Share; 5] = [
+    Share::DeviceKey,
+    Share::Alerts,
+    Share::Chat,
+    Share::FraudAnswers,
+    Share::NothingElse,
+];
 
 /// The consent receipt of a completed link.
 #[derive(Debug, Clone, Serialize, TS)]
@@ -139,7 +165,7 @@ pub struct LinkReceipt {
     /// When (ms).
     pub linked_at: Millis,
     /// What is shared with the bank.
-    pub shares: Vec<String>,
+    pub shares: Vec<Share>,
 }
 
 /// A balance figure.
@@ -241,8 +267,26 @@ pub struct LedgerEntry {
     pub at: Millis,
     /// With which bank.
     pub bank_name: String,
-    /// What was shared.
-    pub what: String,
+    /// What was shared (the window words it: `settings-ledger-<kind>`).
+    pub what: Shared,
+}
+
+/// What one entry of the privacy ledger shared.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Shared {
+    /// This device was linked: its public key, and consent to alerts and chat.
+    Linked,
+    /// An answer to a fraud check.
+    FraudAnswer {
+        /// The answer.
+        answer: strongroom_store::FraudAnswer,
+    },
+    /// A chat message, by its length.
+    ChatMessage {
+        /// How many characters.
+        characters: u32,
+    },
 }
 
 /// A live event for the window (`docs/ipc.md`).
@@ -334,7 +378,9 @@ pub struct CallStatusView {
     pub state: CallState,
     /// For `talking_now`: the agent's name as the bank signed it.
     pub agent: Option<String>,
-    /// For `talking_now`: what the call is about, as the customer reads it.
+    /// For `talking_now`: what the call is about, as the core's reason
+    /// code (`suspicious_payment`, ...); the window and the notifications
+    /// word it (`call-reason-<code>` in kinds.ftl).
     pub reason: Option<String>,
     /// For `talking_now`: when the call started (ms).
     pub since: Option<Millis>,

@@ -105,11 +105,6 @@ cli-clock = { $time } UTC
 # Folgt auf „seit“ in cli-call-talking, wenn der Beginn unbekannt ist.
 cli-clock-unknown = unbekannter Zeit
 # Worum es im Anruf geht ($reason in cli-call-talking, nach „Anlass:“).
-cli-call-reason-suspicious_payment = verdächtige Zahlung
-cli-call-reason-card = Ihre Karte
-cli-call-reason-application = Ihr Antrag
-cli-call-reason-identity_check = Prüfung Ihrer Identität
-cli-call-reason-requested_callback = von Ihnen gewünschter Rückruf
 cli-scam-report = { $bank } hat Ihren Hinweis erhalten. Vielen Dank: So kann die Bank den Anrufer stoppen.
 
 ## export-transcript und verify-transcript

@@ -54,3 +54,9 @@ link-receipt-shared = An die Bank weitergegeben
 # „Einstellungen“ und „Datenschutzprotokoll“ sind die Namen des Bildschirms und seines Abschnitts.
 link-receipt-kept = Dieser Beleg ist auch unter Einstellungen → Datenschutzprotokoll abgelegt.
 link-done = Fertig
+
+link-share-device_key = { $bank } erfährt, dass Sie Strongroom auf diesem Gerät nutzen, und erhält den öffentlichen Schlüssel dieses Geräts.
+link-share-alerts = { $bank } kann diesem Gerät Meldungen zu Ihren Konten senden (Scope: alerts).
+link-share-chat = Sie und die Mitarbeitenden von { $bank } können chatten; { $bank } bewahrt auf, was Sie senden (Scope: chat).
+link-share-fraud_answers = Ihre Antworten auf Betrugsprüfungen gehen an { $bank }, an dieses Gerät gebunden.
+link-share-nothing_else = Sonst nichts: keine Kontakte, kein Standort, keine anderen Banken, keine Analysedaten.

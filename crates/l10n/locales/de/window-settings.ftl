@@ -87,3 +87,13 @@ settings-ledger-empty = Es wurde nichts weitergegeben.
 settings-ledger-when = Wann
 settings-ledger-bank = Bank
 settings-ledger-what = Was weitergegeben wurde
+
+settings-ledger-linked = Dieses Gerät verknüpft: sein öffentlicher Schlüssel und die Zustimmung zu Meldungen und Chat.
+settings-ledger-fraud_answer = { $answer ->
+    [me] Ihre Antwort auf eine Betrugsprüfung: Das war ich.
+   *[not_me] Ihre Antwort auf eine Betrugsprüfung: Das war ich nicht.
+}
+settings-ledger-chat_message = { $characters ->
+    [one] Eine Chat-Nachricht ({ $characters } Zeichen).
+   *[other] Eine Chat-Nachricht ({ $characters } Zeichen).
+}

@@ -82,11 +82,6 @@ cli-clock = { $time } UTC
 # Follows "since" in cli-call-talking when the start is not known.
 cli-clock-unknown = an unknown time
 # What the bank's agent is calling about ($reason in cli-call-talking).
-cli-call-reason-suspicious_payment = a suspicious payment
-cli-call-reason-card = your card
-cli-call-reason-application = your application
-cli-call-reason-identity_check = checking your identity
-cli-call-reason-requested_callback = the call you asked for
 cli-scam-report = { $bank } received your report. Thank you: it helps them stop the caller.
 
 ## export-transcript and verify-transcript

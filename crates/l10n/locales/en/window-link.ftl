@@ -55,3 +55,10 @@ link-receipt-shared = Shared with the bank
 # Settings and Privacy ledger are the names of the Settings screen and its section.
 link-receipt-kept = This receipt is also kept in Settings → Privacy ledger.
 link-done = Done
+
+# What a link shares, listed on the consent screen and the receipt ($bank: the bank's verified name).
+link-share-device_key = { $bank } learns that you use Strongroom on this device, and this device's public key.
+link-share-alerts = { $bank } can send this device alerts about your accounts (scope: alerts).
+link-share-chat = You and { $bank }'s staff can chat; { $bank } keeps what you send (scope: chat).
+link-share-fraud_answers = Your answers to fraud checks go to { $bank }, bound to this device.
+link-share-nothing_else = Nothing else: no contacts, no location, no other banks, no analytics.

@@ -87,3 +87,14 @@ settings-ledger-empty = Nothing has been shared.
 settings-ledger-when = When
 settings-ledger-bank = Bank
 settings-ledger-what = What was shared
+
+# The privacy ledger's "What" column.
+settings-ledger-linked = Linked this device: its public key, and consent to alerts and chat.
+settings-ledger-fraud_answer = { $answer ->
+    [me] Your answer to a fraud check: this was me.
+   *[not_me] Your answer to a fraud check: this wasn't me.
+}
+settings-ledger-chat_message = { $characters ->
+    [one] A chat message ({ $characters } character).
+   *[other] A chat message ({ $characters } characters).
+}

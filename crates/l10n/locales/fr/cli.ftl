@@ -106,11 +106,6 @@ cli-clock = { $time } UTC
 # Suit « depuis » dans cli-call-talking quand le début n'est pas connu.
 cli-clock-unknown = une heure inconnue
 # L'objet de l'appel ($reason dans cli-call-talking, après « motif : »).
-cli-call-reason-suspicious_payment = paiement suspect
-cli-call-reason-card = votre carte
-cli-call-reason-application = votre demande de crédit
-cli-call-reason-identity_check = vérification de votre identité
-cli-call-reason-requested_callback = le rappel que vous avez demandé
 cli-scam-report = { $bank } a bien reçu votre signalement. Merci : cela l'aide à arrêter l'appelant.
 
 ## export-transcript et verify-transcript

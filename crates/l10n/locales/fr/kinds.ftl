@@ -10,3 +10,9 @@ kind-new_device_sign_in = Connexion depuis un nouvel appareil
 kind-security_detail_changed = Données de sécurité modifiées
 kind-fraud_check = Veuillez confirmer une opération
 kind-custom = Message de votre banque
+
+call-reason-suspicious_payment = paiement suspect
+call-reason-card = votre carte
+call-reason-application = votre demande de crédit
+call-reason-identity_check = vérification de votre identité
+call-reason-requested_callback = le rappel que vous avez demandé

@@ -54,3 +54,9 @@ link-receipt-shared = Partagé avec la banque
 # « Paramètres » et « Registre de confidentialité » sont les noms de l'écran et de sa section.
 link-receipt-kept = Ce reçu est aussi conservé dans Paramètres → Registre de confidentialité.
 link-done = Terminé
+
+link-share-device_key = { $bank } apprend que vous utilisez Strongroom sur cet appareil, et reçoit la clé publique de cet appareil.
+link-share-alerts = { $bank } peut envoyer à cet appareil des alertes sur vos comptes (portée : alerts).
+link-share-chat = Vous et le personnel de { $bank } pouvez échanger par messagerie ; { $bank } conserve ce que vous envoyez (portée : chat).
+link-share-fraud_answers = Vos réponses aux contrôles de fraude sont transmises à { $bank }, liées à cet appareil.
+link-share-nothing_else = Rien d'autre : ni contacts, ni localisation, ni autres banques, ni données analytiques.

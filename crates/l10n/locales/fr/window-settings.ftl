@@ -87,3 +87,13 @@ settings-ledger-empty = Rien n'a été partagé.
 settings-ledger-when = Date
 settings-ledger-bank = Banque
 settings-ledger-what = Données partagées
+
+settings-ledger-linked = Cet appareil a été associé : sa clé publique, et votre accord pour les alertes et la messagerie.
+settings-ledger-fraud_answer = { $answer ->
+    [me] Votre réponse à un contrôle de fraude : c'était moi.
+   *[not_me] Votre réponse à un contrôle de fraude : ce n'était pas moi.
+}
+settings-ledger-chat_message = { $characters ->
+    [one] Un message ({ $characters } caractère).
+   *[other] Un message ({ $characters } caractères).
+}

@@ -28,7 +28,7 @@ pub(super) fn call_line(
     let view = call_status_view(account, bank.to_owned(), status.clone());
     let reason = match status {
         CallStatus::TalkingNow { call } => {
-            voice.text(&format!("cli-call-reason-{}", call.reason.name()))
+            voice.text(&format!("call-reason-{}", call.reason.name()))
         }
         _ => String::new(),
     };
