@@ -90,7 +90,10 @@ mod tests {
             html.contains("<title>&lt;b&gt;&quot;Bank&quot; &amp; co</title>"),
             "the title is escaped: {html}"
         );
-        assert!(html.contains("<body><main><p>kept</p></main></body>"), "{html}");
+        assert!(
+            html.contains("<body><main><p>kept</p></main></body>"),
+            "{html}"
+        );
         assert!(html.contains("<html lang=\"en\">"), "{html}");
     }
 
