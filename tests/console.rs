@@ -84,36 +84,6 @@ async fn go(d: &Driver, url: &str) {
     d.call("POST", "/url", Some(json!({"url": url}))).await;
 }
 
-/// Runs axe-core on the page Chromium shows, prints the counts by impact
-/// and adds its serious and critical violations to `found`.
-async fn audit(d: &Driver, page: &str, found: &mut Vec<String>) {
-    let violations = d.axe().await;
-    let count = |impact: &str| {
-        violations
-            .iter()
-            .filter(|v| v.1 == impact)
-            .map(|v| v.2)
-            .sum::<u64>()
-    };
-    println!(
-        "axe-core, console, {page}: {} critical, {} serious, {} moderate, {} minor",
-        count("critical"),
-        count("serious"),
-        count("moderate"),
-        count("minor")
-    );
-    for v in violations {
-        if v.1 == "serious" || v.1 == "critical" {
-            found.push(format!(
-                "{page}: {} ({}) on {} nodes: {}",
-                v.0, v.1, v.2, v.3
-            ));
-        } else {
-            println!("  {} ({}): {} nodes, {}", v.0, v.1, v.2, v.3);
-        }
-    }
-}
-
 async fn sign_in(d: &Driver, gateway: &Gateway, username: &str, password: &str) {
     go(d, &format!("{}/console", gateway.issuer)).await;
     d.type_into("#username", username).await;
@@ -171,18 +141,18 @@ async fn staff_answer_send_alerts_and_switch_pilot_flags_from_the_console_in_chr
     // Every page staff (and a customer linking) see is checked by axe-core.
     let mut a11y = Vec::new();
     go(&d, &format!("{}/device", gateway.issuer)).await;
-    audit(&d, "customer's sign-in to link", &mut a11y).await;
+    a11y.extend(d.axe_audit("console, customer's sign-in to link").await);
     go(&d, &format!("{}/console", gateway.issuer)).await;
     d.wait("#username", None, 20).await;
-    audit(&d, "sign-in", &mut a11y).await;
+    a11y.extend(d.axe_audit("console, sign-in").await);
 
     // An agent signs in, finds Alice waiting, and answers.
     sign_in(&d, &gateway, "silva", "correct horse battery staple").await;
     d.wait("li[data-customer=alice]", Some("waiting"), 20).await;
-    audit(&d, "queue", &mut a11y).await;
+    a11y.extend(d.axe_audit("console, queue").await);
     d.click("li[data-customer=alice] a").await;
     d.wait("ol.chat", Some("Is my card blocked?"), 20).await;
-    audit(&d, "conversation", &mut a11y).await;
+    a11y.extend(d.axe_audit("console, conversation").await);
     d.type_into("#body", "No, it is fine. Ana").await;
     d.click("form[action$='/reply'] button").await;
     let reply = wait_for(&mut events, 30, |e| match e {
@@ -240,7 +210,7 @@ async fn staff_answer_send_alerts_and_switch_pilot_flags_from_the_console_in_chr
     d.click("form[action='/console/flags/members'] button")
         .await;
     d.wait("tr[data-cohort=pilot-1]", Some("alice"), 20).await;
-    audit(&d, "pilot flags", &mut a11y).await;
+    a11y.extend(d.axe_audit("console, pilot flags").await);
     d.type_into("#f-cohort", "pilot-1").await;
     d.type_into("#f-flag", "quick_replies").await;
     d.click("form[action='/console/flags/set'] button").await;
@@ -279,10 +249,10 @@ async fn staff_answer_send_alerts_and_switch_pilot_flags_from_the_console_in_chr
     // Every action is in the audit log, with who did it.
     go(&d, &format!("{}/console/approvals", gateway.issuer)).await;
     d.wait("body", None, 20).await;
-    audit(&d, "approvals", &mut a11y).await;
+    a11y.extend(d.axe_audit("console, approvals").await);
     go(&d, &format!("{}/console/audit", gateway.issuer)).await;
     let table = d.wait("table.audit", Some("flags.set"), 20).await;
-    audit(&d, "audit log", &mut a11y).await;
+    a11y.extend(d.axe_audit("console, audit log").await);
     assert!(
         a11y.is_empty(),
         "serious or critical axe-core violations:\n{}",

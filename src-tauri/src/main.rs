@@ -91,8 +91,10 @@ fn follow_events(app: tauri::AppHandle, core: Arc<AppCore>) {
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
                 Err(_) => return,
             };
-            let privacy = core.settings().notification_privacy;
-            let locale = core.locale();
+            // One read of the settings file for both.
+            let settings = core.settings();
+            let privacy = settings.notification_privacy;
+            let locale = settings.locale();
             if let Some((title, body)) =
                 notification_text::notification_for(privacy, locale, &event)
             {

@@ -13,12 +13,9 @@ use strongroom_l10n::{Arg, Catalog, Domain, Lang, Locale};
 /// A kind this build does not know reads as a message from the bank.
 pub fn kind_label(kind: &str, lang: Lang) -> String {
     let words = Catalog::get(Domain::Desktop, lang);
-    let id = format!("kind-{kind}");
-    if words.has(&id) {
-        words.text(&id)
-    } else {
-        words.text("kind-custom")
-    }
+    words
+        .find(&format!("kind-{kind}"))
+        .unwrap_or_else(|| words.text("kind-custom"))
 }
 
 /// How urgent the notification of `event` is: critical for a verified
@@ -100,12 +97,9 @@ fn call_started(
     match (privacy, &status.agent, &status.reason) {
         (NotificationPrivacy::Full, Some(agent), Some(reason)) => {
             // A reason code this build does not know is shown as it came.
-            let id = format!("call-reason-{reason}");
-            let reason = if words.has(&id) {
-                words.text(&id)
-            } else {
-                reason.clone()
-            };
+            let reason = words
+                .find(&format!("call-reason-{reason}"))
+                .unwrap_or_else(|| reason.clone());
             (
                 words.format("notify-call-title", &[bank]),
                 words.format(

@@ -6,38 +6,6 @@
 use super::*;
 use window::ENTER;
 
-/// Runs axe-core on the window as it is, prints the counts by impact, and
-/// returns the serious and critical violations.
-async fn audit(d: &Driver, screen: &str) -> Vec<String> {
-    let found = d.axe().await;
-    let count = |impact: &str| {
-        found
-            .iter()
-            .filter(|v| v.1 == impact)
-            .map(|v| v.2)
-            .sum::<u64>()
-    };
-    println!(
-        "axe-core, window, {screen}: {} critical, {} serious, {} moderate, {} minor ({} rules)",
-        count("critical"),
-        count("serious"),
-        count("moderate"),
-        count("minor"),
-        found.len()
-    );
-    for v in found
-        .iter()
-        .filter(|v| v.1 != "serious" && v.1 != "critical")
-    {
-        println!("  {} ({}): {} nodes, {}", v.0, v.1, v.2, v.3);
-    }
-    found
-        .into_iter()
-        .filter(|v| v.1 == "serious" || v.1 == "critical")
-        .map(|v| format!("{screen}: {} ({}) on {} nodes: {}", v.0, v.1, v.2, v.3))
-        .collect()
-}
-
 /// Tabs to the control `testid` and presses Enter on it.
 async fn press(d: &Driver, testid: &str) {
     d.tab_to(testid).await;
@@ -72,25 +40,25 @@ async fn every_screen_passes_axe_and_a_customer_does_everything_by_keyboard() {
     let mut serious = Vec::new();
 
     // First run, then link the demo bank.
-    serious.extend(audit(d, "first run").await);
+    serious.extend(d.axe_audit("window, first run").await);
     press(d, "first-run-continue").await;
     press(d, "nav-link").await;
     d.wait("[data-testid=link-demo-bank]", None, 20).await;
-    serious.extend(audit(d, "link").await);
+    serious.extend(d.axe_audit("window, link").await);
     press(d, "link-demo-bank").await;
     press(d, "link-submit").await;
     d.wait("[data-testid=link-consent-accept]", None, 30).await;
-    serious.extend(audit(d, "link consent").await);
+    serious.extend(d.axe_audit("window, link consent").await);
     press(d, "link-consent-accept").await;
     let code = d.wait("[data-testid=link-user-code]", None, 30).await;
     let user_code = d.text(&code).await.trim().to_owned();
-    serious.extend(audit(d, "link code").await);
+    serious.extend(d.axe_audit("window, link code").await);
     gateway
         .approve(&user_code, "alice", "alice-demo", true)
         .await;
     d.wait("[data-testid=link-receipt]", Some("Demo Bank"), 60)
         .await;
-    serious.extend(audit(d, "link receipt").await);
+    serious.extend(d.axe_audit("window, link receipt").await);
     press(d, "link-done").await;
 
     // Home with alerts: a live alert is announced to screen readers.
@@ -118,19 +86,19 @@ async fn every_screen_passes_axe_and_a_customer_does_everything_by_keyboard() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    serious.extend(audit(d, "home with a fraud check").await);
+    serious.extend(d.axe_audit("window, home with a fraud check").await);
 
     // Answer the fraud check.
     press(d, "fraud-not-me").await;
     d.wait("[data-testid=fraud-answered]", None, 30).await;
-    serious.extend(audit(d, "fraud check answered").await);
+    serious.extend(d.axe_audit("window, fraud check answered").await);
 
     // Chat: type and send.
     press(d, "nav-chat").await;
     d.tab_to("chat-input").await;
     let text = "Sent with the keyboard alone";
     d.keys(text).await;
-    serious.extend(audit(d, "chat").await);
+    serious.extend(d.axe_audit("window, chat").await);
     press(d, "chat-send").await;
     d.wait("[data-testid=chat-message]", Some(text), 30).await;
     gateway.wait_for_chat("alice", text).await;
@@ -141,17 +109,17 @@ async fn every_screen_passes_axe_and_a_customer_does_everything_by_keyboard() {
     d.keys("Gadget").await;
     d.wait("[data-testid=search-result]", Some("Gadget"), 30)
         .await;
-    serious.extend(audit(d, "search").await);
+    serious.extend(d.axe_audit("window, search").await);
 
     // Settings.
     press(d, "nav-settings").await;
     d.wait("[data-testid=settings-language]", None, 20).await;
-    serious.extend(audit(d, "settings").await);
+    serious.extend(d.axe_audit("window, settings").await);
 
     // Lock and unlock.
     press(d, "lock-now").await;
     d.wait("[data-testid=lock-screen]", None, 20).await;
-    serious.extend(audit(d, "lock").await);
+    serious.extend(d.axe_audit("window, lock").await);
     press(d, "unlock-submit").await;
     d.wait("[data-testid=nav-home]", None, 30).await;
 

@@ -242,6 +242,40 @@ impl Driver {
             .unwrap_or_else(|e| panic!("axe's answer: {e}: {found}"))
     }
 
+    /// Runs [`Driver::axe`], prints the counts by impact (and the moderate
+    /// and minor findings), and returns the serious and critical ones, each
+    /// named with `place`.
+    pub async fn axe_audit(&self, place: &str) -> Vec<String> {
+        let found = self.axe().await;
+        let count = |impact: &str| {
+            found
+                .iter()
+                .filter(|v| v.1 == impact)
+                .map(|v| v.2)
+                .sum::<u64>()
+        };
+        println!(
+            "axe-core, {place}: {} critical, {} serious, {} moderate, {} minor ({} rules)",
+            count("critical"),
+            count("serious"),
+            count("moderate"),
+            count("minor"),
+            found.len()
+        );
+        let mut serious = Vec::new();
+        for v in found {
+            if v.1 == "serious" || v.1 == "critical" {
+                serious.push(format!(
+                    "{place}: {} ({}) on {} nodes: {}",
+                    v.0, v.1, v.2, v.3
+                ));
+            } else {
+                println!("  {} ({}): {} nodes, {}", v.0, v.1, v.2, v.3);
+            }
+        }
+        serious
+    }
+
     pub async fn script(&self, script: &str) -> Value {
         self.call(
             "POST",

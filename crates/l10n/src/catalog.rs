@@ -153,6 +153,14 @@ impl Catalog {
         self.try_format(id, &[]).is_some()
     }
 
+    /// The message `id` with no values, or `None` when this catalogue has
+    /// no such message: for ids made from a code the sender may have
+    /// invented (an alert kind, a call reason), which the caller words
+    /// its own way.
+    pub fn find(&self, id: &str) -> Option<String> {
+        self.try_format(id, &[])
+    }
+
     fn try_format(&self, id: &str, args: &[(&str, Arg<'_>)]) -> Option<String> {
         let (message_id, attribute) = match id.split_once('.') {
             Some((m, a)) => (m, Some(a)),

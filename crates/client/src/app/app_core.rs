@@ -366,18 +366,15 @@ impl AppCore {
         Ok(settings.clone())
     }
 
-    /// The locale the app speaks: the customer's chosen language, else the
-    /// system's (read from the environment at each call, as cheap as the
-    /// settings file it also reads).
+    /// The locale the app speaks ([`Settings::locale`] of the saved
+    /// settings).
     pub fn locale(&self) -> strongroom_l10n::Locale {
-        strongroom_l10n::Locale::chosen(
-            self.settings().language.lang(),
-            strongroom_l10n::Locale::system(),
-        )
+        self.settings().locale()
     }
 
     /// Where the app stands.
     pub fn status(&self) -> Status {
+        let settings = self.settings();
         let passphrase_set = lock(&self.state).passphrase_set;
         let linked = self
             .client()
@@ -392,12 +389,12 @@ impl AppCore {
         Status {
             ready: state.online.is_some() && state.error.is_none(),
             locked: state.locked,
-            first_run: linked == 0 && !self.settings().first_run_done,
+            first_run: linked == 0 && !settings.first_run_done,
             passphrase_set,
             error: state.error.clone(),
             linked_accounts: linked,
             demo_issuers: self.demo_issuers.clone(),
-            locale: self.locale().tag.to_owned(),
+            locale: settings.locale().tag.to_owned(),
             damage,
         }
     }

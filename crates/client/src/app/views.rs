@@ -66,6 +66,14 @@ impl Language {
     }
 }
 
+impl Settings {
+    /// The locale the app speaks: the chosen language, else the system's
+    /// (read from the environment at each call).
+    pub fn locale(&self) -> strongroom_l10n::Locale {
+        strongroom_l10n::Locale::chosen(self.language.lang(), strongroom_l10n::Locale::system())
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {

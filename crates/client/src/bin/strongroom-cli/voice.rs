@@ -72,12 +72,9 @@ impl Voice {
     /// What an alert kind is called (`kinds.ftl`); a kind this version
     /// does not know is shown as the bank sent it.
     pub(super) fn kind(&self, kind: &str) -> String {
-        let id = format!("kind-{kind}");
-        if self.has(&id) {
-            self.text(&id)
-        } else {
-            clean(kind)
-        }
+        self.catalog
+            .find(&format!("kind-{kind}"))
+            .unwrap_or_else(|| clean(kind))
     }
 
     /// The lines an error ends the command with: what happened and what to
