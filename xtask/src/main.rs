@@ -108,8 +108,15 @@ fn usage() -> String {
     "usage: cargo xtask <demo | test | bundle | openapi | bench (store | delivery | app | gateway-pg | call-status) [--json] | fuzz [--runs N] [--json] [--record] [--target NAME]>".into()
 }
 
+/// The checkout xtask runs in. `cargo run` sets `CARGO_MANIFEST_DIR` for
+/// the process; it is read at run time because the compile-time value can
+/// name another checkout: cargo reuses an xtask built from an identical
+/// checkout elsewhere when the two share a `CARGO_TARGET_DIR`, and that
+/// binary would build and test the other checkout.
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest_dir =
+        env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into());
+    Path::new(&manifest_dir)
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from("."))

@@ -1,11 +1,12 @@
 //! Messages: stored in batches with deduplication, queued for sending,
 //! read from the in-memory window or the file, and their delivery state.
 
+use rusqlite::types::ValueRef;
 use rusqlite::{OptionalExtension, Row, params};
 use strongroom_core::{AccountId, Sensitive};
 
 use crate::crypto::FieldRef;
-use crate::integrity::{MESSAGES, OUTBOX, Pending};
+use crate::integrity::{MESSAGES, OUTBOX, Pending, encode_row};
 use crate::message_content::{Content, decode_content, display_author, encode_content};
 use crate::sealing::{account_of, blob};
 use crate::{
@@ -76,12 +77,21 @@ impl Store {
         let mut pending = Pending::default();
         let tx = self.conn.unchecked_transaction()?;
         {
-            let mut insert = tx.prepare_cached(
+            // The row's MAC is computed from the values bound here and
+            // written with them: one statement a message, where reading the
+            // row back and updating its MAC made three.
+            let with_mac = self.integrity_on();
+            let mut insert = tx.prepare_cached(if with_mac {
+                "INSERT INTO messages (id, account_id, conversation_id, content, \
+                 sent_at, received_at, delivery, client_id_hash, bank_id_hash, key_version, mac) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) \
+                 ON CONFLICT(client_id_hash) DO NOTHING ON CONFLICT(bank_id_hash) DO NOTHING"
+            } else {
                 "INSERT INTO messages (id, account_id, conversation_id, content, \
                  sent_at, received_at, delivery, client_id_hash, bank_id_hash, key_version) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
-                 ON CONFLICT(client_id_hash) DO NOTHING ON CONFLICT(bank_id_hash) DO NOTHING",
-            )?;
+                 ON CONFLICT(client_id_hash) DO NOTHING ON CONFLICT(bank_id_hash) DO NOTHING"
+            })?;
             for (m, &account) in messages.iter().zip(&accounts) {
                 let keys = self.keys(account)?;
                 let client_hash = m
@@ -103,7 +113,18 @@ impl Store {
                 let author = display_author(&m.author);
                 let plain = Sensitive::new(encode_content(m.direction, author, &m.body));
                 let content = keys.seal(&self.rng, version, field, plain.expose())?;
-                let changed = insert.execute(params![
+                let mac = with_mac.then(|| {
+                    keys.integrity_mac(&message_row_encoding(
+                        id,
+                        account,
+                        m,
+                        &content,
+                        version,
+                        client_hash.as_deref(),
+                        bank_hash.as_deref(),
+                    ))
+                });
+                let values = params![
                     id,
                     account.get(),
                     m.conversation.0,
@@ -113,11 +134,22 @@ impl Store {
                     m.delivery.to_sql(),
                     client_hash,
                     bank_hash,
-                    version
-                ])?;
+                    version,
+                    mac.as_ref().map(<[u8; 32]>::as_slice),
+                ];
+                let changed = insert.execute(if with_mac { values } else { &values[..10] })?;
                 if changed == 1 {
                     next += 1;
-                    self.track_row(&tx, &mut pending, &MESSAGES, id, None)?;
+                    if let Some(mac) = &mac {
+                        self.track_inserted(
+                            &mut pending,
+                            &MESSAGES,
+                            account,
+                            m.conversation.0,
+                            id,
+                            mac,
+                        )?;
+                    }
                     if to_outbox {
                         tx.execute(
                             "INSERT INTO outbox (message_id, account_id, client_id, attempts, \
@@ -298,4 +330,38 @@ impl Store {
             .set_delivery(ConversationId(conversation), id, delivery);
         Ok(())
     }
+}
+
+/// What the row MAC of a new message covers ([`MESSAGES`]' columns, in their
+/// order), built from the values about to be bound, so that the MAC is
+/// written by the insert itself. The store's read paths check it against
+/// the same encoding of the row as SQLite returns it: a column changed here
+/// and not there fails every message read, so the conformance suite would
+/// show it at once.
+#[allow(clippy::too_many_arguments)]
+fn message_row_encoding(
+    id: i64,
+    account: AccountId,
+    m: &NewMessage,
+    content: &[u8],
+    version: u32,
+    client_hash: Option<&[u8]>,
+    bank_hash: Option<&[u8]>,
+) -> Vec<u8> {
+    encode_row(
+        MESSAGES.table,
+        [
+            ValueRef::Integer(id),
+            ValueRef::Integer(account.get()),
+            ValueRef::Integer(m.conversation.0),
+            ValueRef::Blob(content),
+            ValueRef::Integer(m.sent_at),
+            m.received_at.map_or(ValueRef::Null, ValueRef::Integer),
+            ValueRef::Integer(m.delivery.to_sql()),
+            ValueRef::Integer(i64::from(version)),
+            client_hash.map_or(ValueRef::Null, ValueRef::Blob),
+            bank_hash.map_or(ValueRef::Null, ValueRef::Blob),
+        ]
+        .into_iter(),
+    )
 }
