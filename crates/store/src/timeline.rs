@@ -1,10 +1,10 @@
 //! The recent window of each conversation, kept in memory while its account
 //! is unlocked.
 //!
-//! Unlocking an account already opens every message once to build the search
-//! index; this keeps the newest [`WINDOW`] of each conversation from that pass
-//! instead of throwing them away, so opening a conversation (the app's most
-//! frequent read) costs no decryption. Every write through the store updates
+//! Unlocking an account opens the newest [`WINDOW`] messages of each
+//! conversation (and one more, to know whether there are more) and keeps
+//! them here, so opening a conversation (the app's most frequent read)
+//! costs no decryption. Every write through the store updates
 //! it; locking or erasing the account drops it. A conversation with a damaged
 //! row in its window is not kept, so its reads go to the file and report the
 //! damage exactly as before. Nothing here is ever written anywhere.

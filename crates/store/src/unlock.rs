@@ -7,6 +7,7 @@ use strongroom_core::AccountId;
 use crate::crypto::AccountKeys;
 use crate::indexing::index_alert;
 use crate::integrity::{Anchor, IntegrityFindings};
+use crate::timeline::WINDOW;
 use crate::{AccountKey, ConversationId, Message, SearchHit, Store, StoreError};
 
 /// What unlocking an account found.
@@ -32,10 +33,15 @@ impl UnlockReport {
 const UNLOCK_CHUNK: i64 = 2_000;
 
 impl Store {
-    /// Loads an account's store key, opens (and so verifies) every message
-    /// and alert of the account, and keeps the newest of each conversation
-    /// in memory. The search index is not built here (see [`Store::search`])
-    /// unless it already exists, in which case the account joins it.
+    /// Loads an account's store key, checks the account's history as a
+    /// whole (its row MACs against the head: rows deleted, rolled back or
+    /// swapped), opens (and so verifies) every alert and the newest
+    /// messages of each conversation, and keeps those in memory. Older
+    /// messages are opened, and checked, when they are read or indexed: the
+    /// time to unlock does not grow with the length of the history. The
+    /// search index is not built here (see [`Store::search`]) unless it
+    /// already exists, in which case the account joins it, which opens every
+    /// message.
     ///
     /// # Errors
     /// [`StoreError::UnknownAccount`], [`StoreError::WrongAccountKey`] (the
@@ -105,23 +111,37 @@ impl Store {
             .prepare("SELECT id FROM conversations WHERE account_id = ?1")?
             .query_map([id.get()], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
-        for conversation in conversations {
+        for &conversation in &conversations {
             self.conversation_accounts
                 .insert(ConversationId(conversation), id);
             self.timelines.start(ConversationId(conversation), id);
         }
-        // One pass opens every message: for the search index, and to keep the
-        // newest of each conversation in its in-memory window. In chunks, so
-        // that at most one chunk of opened messages is held at a time: a
-        // large history must not leave a large freed heap behind.
-        let mut after = i64::MIN;
-        loop {
-            let chunk = self.open_message_chunk(id, after)?;
-            let Some(&(last, _, _)) = chunk.last() else {
-                break;
-            };
-            after = last;
-            self.index_message_chunk(id, chunk, &mut report)?;
+        if self.index.is_some() {
+            // The index exists (an account unlocked earlier was searched):
+            // this account joins it, which opens every message once, as
+            // building it does. In chunks, so that at most one chunk of
+            // opened messages is held at a time.
+            let mut after = i64::MIN;
+            loop {
+                let chunk = self.open_message_chunk(id, after)?;
+                let Some(&(last, _, _)) = chunk.last() else {
+                    break;
+                };
+                after = last;
+                self.index_message_chunk(id, chunk, &mut report)?;
+            }
+        } else {
+            // Only each conversation's newest messages are opened, into its
+            // window: the time to the first screen and the memory held do
+            // not grow with the history. The history as a whole (rows
+            // deleted, rolled back or swapped) was checked above from the
+            // row MACs; every other message is opened, and so checked, when
+            // it is read or when the first search indexes it, and a damaged
+            // one is reported there (`Page::tampered`, a search leaves it
+            // out).
+            for &conversation in &conversations {
+                self.open_window(id, ConversationId(conversation), &mut report)?;
+            }
         }
         if self.schema >= 2 {
             let page = self.alerts(id, usize::MAX)?;
@@ -142,6 +162,30 @@ impl Store {
             }
         }
         Ok(report)
+    }
+
+    /// Opens a conversation's newest messages into its window: one more
+    /// than the window holds, so that a longer conversation's window knows
+    /// it is not the whole of it. A damaged row among them leaves the
+    /// conversation to the file (its reads report the damage) and goes to
+    /// the report.
+    fn open_window(
+        &mut self,
+        account: AccountId,
+        conversation: ConversationId,
+        report: &mut UnlockReport,
+    ) -> Result<(), StoreError> {
+        let mut opened = Vec::with_capacity(WINDOW + 1);
+        {
+            let mut stmt = self.conn.prepare_cached(&self.queries.message_latest)?;
+            let limit = i64::try_from(WINDOW + 1).unwrap_or(i64::MAX);
+            let mut rows = stmt.query(params![conversation.0, limit])?;
+            while let Some(row) = rows.next()? {
+                let message_id: i64 = row.get(0)?;
+                opened.push((message_id, conversation, self.message_from_row(row)));
+            }
+        }
+        self.index_message_chunk(account, opened, report)
     }
 
     /// Opens up to [`UNLOCK_CHUNK`] of an account's messages after row `after`.

@@ -26,7 +26,7 @@ enum Folded {
 /// as full case folding would. Char by char, without building any
 /// intermediate string: this runs for every message written.
 fn fold(text: &str, mut out: impl FnMut(usize, Folded)) {
-    let mut push = |at: usize, d: char| {
+    fn push(out: &mut impl FnMut(usize, Folded), at: usize, d: char) {
         if is_combining_mark(d) {
             out(at, Folded::Mark);
         } else if d.is_alphanumeric() {
@@ -36,20 +36,29 @@ fn fold(text: &str, mut out: impl FnMut(usize, Folded)) {
         } else {
             out(at, Folded::Break);
         }
-    };
+    }
     for (at, c) in text.char_indices() {
         if c.is_ascii() {
-            push(at, c.to_ascii_lowercase());
+            // No ASCII character is a mark or decomposes: the table
+            // look-ups of `push` are skipped for most of any text.
+            out(
+                at,
+                if c.is_ascii_alphanumeric() {
+                    Folded::Letter(c.to_ascii_lowercase())
+                } else {
+                    Folded::Break
+                },
+            );
             continue;
         }
         for lower in c.to_lowercase() {
             match lower {
                 'ß' => {
-                    push(at, 's');
-                    push(at, 's');
+                    push(&mut out, at, 's');
+                    push(&mut out, at, 's');
                 }
-                'ς' => push(at, 'σ'),
-                other => decompose_compatible(other, |d| push(at, d)),
+                'ς' => push(&mut out, at, 'σ'),
+                other => decompose_compatible(other, |d| push(&mut out, at, d)),
             }
         }
     }
@@ -57,16 +66,42 @@ fn fold(text: &str, mut out: impl FnMut(usize, Folded)) {
 
 /// Splits text into folded words.
 pub(crate) fn words(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for_each_word(text, |w| out.push(w.to_owned()));
+    out
+}
+
+/// Calls `each` with every folded word of `text`, in order (repeats
+/// included), from one reused buffer: what [`words`] gives, without a
+/// string allocated per word. The index's insert path, which runs for every
+/// message written.
+pub(crate) fn for_each_word(text: &str, mut each: impl FnMut(&str)) {
+    let mut current = String::new();
     if text.is_ascii() {
         // Most text is plain ASCII: no decomposition to do, and this gives
         // what `fold` gives (a test holds the two together).
-        return text
-            .split(|c: char| !c.is_ascii_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .map(str::to_ascii_lowercase)
-            .collect();
+        for w in text.split(|c: char| !c.is_ascii_alphanumeric()) {
+            if !w.is_empty() {
+                current.clear();
+                current.extend(w.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+                each(&current);
+            }
+        }
+        return;
     }
-    folded_words(text)
+    fold(text, |_, folded| match folded {
+        Folded::Letter(c) => current.push(c),
+        Folded::Mark => {}
+        Folded::Break => {
+            if !current.is_empty() {
+                each(&current);
+                current.clear();
+            }
+        }
+    });
+    if !current.is_empty() {
+        each(&current);
+    }
 }
 
 /// The words of `text` through the general fold: what [`words`] gives for

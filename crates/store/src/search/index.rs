@@ -6,7 +6,7 @@ use std::sync::Arc;
 use strongroom_core::AccountId;
 
 use super::documents::Docs;
-use super::folding::words;
+use super::folding::for_each_word;
 use super::packed::Packed;
 use crate::model::{Millis, SearchHit};
 
@@ -24,6 +24,14 @@ impl Postings {
         match self {
             Postings::One(first) => *self = Postings::Many(vec![*first, ordinal]),
             Postings::Many(list) => list.push(ordinal),
+        }
+    }
+
+    /// The newest document posted.
+    pub(super) fn last(&self) -> u32 {
+        match self {
+            Postings::One(ordinal) => *ordinal,
+            Postings::Many(list) => list.last().copied().unwrap_or(u32::MAX),
         }
     }
 
@@ -63,20 +71,27 @@ impl SearchIndex {
     pub(crate) fn add(&mut self, hit: SearchHit, account: AccountId, time: Millis, text: &str) {
         self.remove(hit);
         let ordinal = self.docs.push(hit, account, time);
-        let mut ws = words(text);
-        ws.sort_unstable();
-        ws.dedup();
-        self.recent_postings += ws.len();
-        for w in ws {
-            match self.words.get_mut(w.as_str()) {
-                Some(list) => list.push(ordinal),
-                None => {
-                    let w: Arc<str> = Arc::from(w);
-                    self.ordered.insert(w.clone());
-                    self.words.insert(w, Postings::One(ordinal));
-                }
+        // A word repeated in the text is posted once: its postings already
+        // end with this document (documents only ever get the newest
+        // ordinal), so no sort or dedup of the text's words is needed.
+        let (words, ordered, recent) = (
+            &mut self.words,
+            &mut self.ordered,
+            &mut self.recent_postings,
+        );
+        for_each_word(text, |w| match words.get_mut(w) {
+            Some(list) if list.last() == ordinal => {}
+            Some(list) => {
+                list.push(ordinal);
+                *recent += 1;
             }
-        }
+            None => {
+                let w: Arc<str> = Arc::from(w);
+                ordered.insert(w.clone());
+                words.insert(w, Postings::One(ordinal));
+                *recent += 1;
+            }
+        });
         if self.recent_postings > RECENT_POSTINGS.max(self.packed.postings.len()) {
             self.merge(None);
         }
@@ -192,10 +207,29 @@ mod tests {
     use super::*;
     use crate::model::{AlertId, MessageId};
     use crate::search::documents::{pack, unpack};
+    use crate::search::folding::words;
 
     fn acct() -> AccountId {
         AccountId::from_random([3; 8])
     }
+    /// A word repeated in a text, in any case or accent, is posted once
+    /// (the insert path dedups by the postings' last document, not by
+    /// sorting the text's words).
+    #[test]
+    fn a_repeated_word_is_posted_once() {
+        let mut index = SearchIndex::default();
+        index.add(
+            SearchHit::Message(MessageId(1)),
+            acct(),
+            1,
+            "pay Pay PAY café Cafe pay",
+        );
+        index.add(SearchHit::Message(MessageId(2)), acct(), 2, "pay");
+        assert_eq!(index.words["pay"].as_slice(), [0, 1]);
+        assert_eq!(index.words["cafe"].as_slice(), [0]);
+        assert_eq!(index.recent_postings, 3);
+    }
+
     #[test]
     fn prefix_and_conjunction_newest_first() {
         let mut index = SearchIndex::default();
