@@ -106,6 +106,7 @@ pub(crate) fn for_each_word(text: &str, mut each: impl FnMut(&str)) {
 
 /// The words of `text` through the general fold: what [`words`] gives for
 /// any text, and for ASCII the reference its shortcut is tested against.
+#[cfg(test)]
 fn folded_words(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut current = String::new();
