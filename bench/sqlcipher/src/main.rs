@@ -10,9 +10,12 @@ mod workload;
 mod baseline;
 
 fn main() {
-    let dir = std::env::args()
-        .nth(1)
-        .expect("usage: sqlcipher-baseline <empty folder>");
+    let usage = "usage: sqlcipher-baseline <empty folder> <messages>";
+    let dir = std::env::args().nth(1).expect(usage);
+    let n: usize = std::env::args()
+        .nth(2)
+        .and_then(|n| n.parse().ok())
+        .expect(usage);
     let path = std::path::Path::new(&dir).join("sqlcipher.sqlite3");
     let mut conn = rusqlite::Connection::open(&path).expect("open");
     // A raw key: no passphrase derivation, like Signal Desktop.
@@ -24,6 +27,6 @@ fn main() {
         .query_row("PRAGMA cipher_version", [], |r| r.get(0))
         .expect("this build must be SQLCipher");
     eprintln!("SQLCipher {version}");
-    let figures = baseline::run(&mut conn);
+    let figures = baseline::run(&mut conn, n);
     println!("{}", figures.to_line());
 }

@@ -50,27 +50,37 @@ pub fn configure(conn: &Connection) {
     conn.pragma_update(None, "temp_store", "MEMORY").unwrap();
 }
 
-/// Runs the whole workload on `conn` and returns its figures.
-pub fn run(conn: &mut Connection) -> Figures {
-    configure(conn);
-    conn.execute_batch(SCHEMA).unwrap();
-    conn.execute(
-        "INSERT INTO accounts VALUES (1, x'00', 'https://bank.example', 'Everyday', 0, 1)",
-        [],
-    )
-    .unwrap();
-    for c in 0..workload::CONVERSATIONS {
+/// A baseline store being measured step by step, so that its inserts can
+/// be interleaved batch by batch with Strongroom's (noise on a shared
+/// machine then hits both alike).
+pub struct Baseline<'a> {
+    conn: &'a mut Connection,
+}
+
+impl<'a> Baseline<'a> {
+    /// Creates the schema, the account and the conversations.
+    pub fn create(conn: &'a mut Connection) -> Self {
+        configure(conn);
+        conn.execute_batch(SCHEMA).unwrap();
         conn.execute(
-            "INSERT INTO conversations (id, account_id, title, created_at, key_version) \
-             VALUES (?1, 1, ?2, 0, 1)",
-            params![c as i64 + 1, format!("Conversation {c}")],
+            "INSERT INTO accounts VALUES (1, x'00', 'https://bank.example', 'Everyday', 0, 1)",
+            [],
         )
         .unwrap();
+        for c in 0..workload::CONVERSATIONS {
+            conn.execute(
+                "INSERT INTO conversations (id, account_id, title, created_at, key_version) \
+                 VALUES (?1, 1, ?2, 0, 1)",
+                params![c as i64 + 1, format!("Conversation {c}")],
+            )
+            .unwrap();
+        }
+        Baseline { conn }
     }
-    let messages = workload::messages();
-    let started = Instant::now();
-    for chunk in messages.chunks(BATCH) {
-        let tx = conn.transaction().unwrap();
+
+    /// Inserts one batch in one transaction, with its FTS5 rows.
+    pub fn insert(&mut self, chunk: &[workload::GenMessage]) {
+        let tx = self.conn.transaction().unwrap();
         {
             let mut insert = tx
                 .prepare_cached(
@@ -99,11 +109,12 @@ pub fn run(conn: &mut Connection) -> Figures {
         }
         tx.commit().unwrap();
     }
-    let insert_per_s = messages.len() as f64 / started.elapsed().as_secs_f64();
 
-    let mut latest = Vec::new();
-    {
-        let mut stmt = conn
+    /// Conversation opens (latest 50): the p50 in milliseconds.
+    pub fn latest50_p50_ms(&mut self) -> f64 {
+        let mut latest = Vec::new();
+        let mut stmt = self
+            .conn
             .prepare_cached(
                 "SELECT id, account_id, conversation_id, sender, body, sent_at, received_at, \
                  delivery, key_version FROM messages WHERE conversation_id = ?1 \
@@ -135,11 +146,14 @@ pub fn run(conn: &mut Connection) -> Figures {
             latest.push(t.elapsed().as_secs_f64() * 1e3);
             assert!(rows.len() >= 50, "every conversation has 50 messages");
         }
+        workload::percentile(&mut latest, 50.0)
     }
 
-    let mut search = Vec::new();
-    {
-        let mut stmt = conn
+    /// FTS5 searches, top 50 newest first: p50 and p99 in milliseconds.
+    pub fn search_ms(&mut self) -> (f64, f64) {
+        let mut search = Vec::new();
+        let mut stmt = self
+            .conn
             .prepare_cached(
                 "SELECT m.id FROM messages_fts f JOIN messages m ON m.id = f.rowid \
                  WHERE messages_fts MATCH ?1 ORDER BY m.sent_at DESC, m.id DESC LIMIT 50",
@@ -156,11 +170,29 @@ pub fn run(conn: &mut Connection) -> Figures {
             search.push(t.elapsed().as_secs_f64() * 1e3);
             assert!(!ids.is_empty(), "every query word occurs: {q}");
         }
+        (
+            workload::percentile(&mut search, 50.0),
+            workload::percentile(&mut search, 99.0),
+        )
     }
+}
+
+/// Runs the whole workload with `n` messages on `conn` and returns its
+/// figures (the SQLCipher baseline, in its own process).
+pub fn run(conn: &mut Connection, n: usize) -> Figures {
+    let messages = workload::messages(n);
+    let mut baseline = Baseline::create(conn);
+    let started = Instant::now();
+    for chunk in messages.chunks(BATCH) {
+        baseline.insert(chunk);
+    }
+    let insert_per_s = messages.len() as f64 / started.elapsed().as_secs_f64();
+    let latest50_p50_ms = baseline.latest50_p50_ms();
+    let (search_p50_ms, search_p99_ms) = baseline.search_ms();
     Figures {
         insert_per_s,
-        latest50_p50_ms: workload::percentile(&mut latest, 50.0),
-        search_p50_ms: workload::percentile(&mut search, 50.0),
-        search_p99_ms: workload::percentile(&mut search, 99.0),
+        latest50_p50_ms,
+        search_p50_ms,
+        search_p99_ms,
     }
 }

@@ -2,8 +2,9 @@
 //! SQLCipher baseline includes this file too), so all three see the same data
 //! and the same queries.
 
-/// Messages in the store.
-pub const MESSAGES: usize = 100_000;
+/// The history sizes measured, in one run: a long history, and ten years
+/// of a busy one.
+pub const SIZES: [usize; 2] = [100_000, 1_000_000];
 /// Conversations they are spread over.
 pub const CONVERSATIONS: usize = 200;
 /// Messages per insert transaction.
@@ -73,11 +74,12 @@ fn pick<'a>(rng: &mut Rng, words: &'a [String]) -> &'a str {
     &words[index.min(words.len() - 1)]
 }
 
-/// The messages, 50 to 500 bytes each, in time order.
-pub fn messages() -> Vec<GenMessage> {
+/// `n` messages, 50 to 500 bytes each, in time order (the first 100,000
+/// are the same whatever `n`).
+pub fn messages(n: usize) -> Vec<GenMessage> {
     let words = vocabulary();
     let mut rng = Rng::new(42);
-    (0..MESSAGES)
+    (0..n)
         .map(|i| {
             let target = 50 + rng.below(451);
             let mut body = String::with_capacity(target + 16);
