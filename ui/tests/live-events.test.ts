@@ -63,7 +63,7 @@ describe("applyLiveEvent", () => {
     const frozen = JSON.stringify(before);
     const events: LiveEvent[] = [
       { type: "connected", account: ACCOUNT },
-      { type: "disconnected", account: ACCOUNT, reason: "gone", retry_in_ms: 1000 },
+      { type: "disconnected", account: ACCOUNT, error: null, retry_in_ms: 1000 },
       { type: "alert", account: ACCOUNT, alert: alert({ id: "a-2" }) },
       { type: "message", account: ACCOUNT },
       { type: "chat_accepted", account: ACCOUNT, client_id: "c1" },
@@ -79,6 +79,26 @@ describe("applyLiveEvent", () => {
     expect(events.map((e) => e.type)).toEqual(EVERY_KIND);
     for (const e of events) applyLiveEvent(before, e, onHome);
     expect(JSON.stringify(before)).toBe(frozen);
+  });
+
+  it("disconnected: words the reason from its code in the window's language, or says the bank closed it", () => {
+    const failed = applyLiveEvent(
+      model(),
+      {
+        type: "disconnected",
+        account: ACCOUNT,
+        error: { code: "network", values: { host: "bank.example" }, message: "connecting to bank.example: dns error" },
+        retry_in_ms: 4_400,
+      },
+      onHome,
+    ).model;
+    expect(failed.offline[ACCOUNT]).toBe(
+      "Strongroom could not reach bank.example. Check your internet connection, then try again. Trying again in 4 s.",
+    );
+    expect(failed.offline[ACCOUNT]).not.toContain("dns error");
+    const closed = applyLiveEvent(model(), { type: "disconnected", account: ACCOUNT, error: null, retry_in_ms: 1_000 }, onHome).model;
+    expect(closed.offline[ACCOUNT]).toBe("The bank closed the connection. Trying again in 1 s.");
+    expect(closed.accounts[0].connected).toBe(false);
   });
 
   it("alert: puts it on top once, remembers it as arrived live, announces it and counts it unread in place", () => {

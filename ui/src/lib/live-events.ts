@@ -2,7 +2,7 @@
 // the data and the event, so that every event kind can be tested without a
 // window; the reads and announcements it asks for are done by the app state
 // (app-state.svelte.ts).
-import type { AccountView, AlertItem, CallStatusView, LiveEvent, Status } from "../ipc";
+import { normalizeError, type AccountView, type AlertItem, type CallStatusView, type LiveEvent, type Status } from "../ipc";
 import { alertKindLabel } from "./alert-kinds";
 import { formatAmount } from "./format";
 import { has, t } from "./i18n.svelte";
@@ -164,7 +164,11 @@ export function applyLiveEvent(
     case "disconnected": {
       m.accounts = setConnected(event.account, false);
       const secs = Math.max(1, Math.round(event.retry_in_ms / 1000));
-      const why = event.reason.trim().replace(/[.\s]+$/, "");
+      // A code and values, worded in the window's language; none when the
+      // bank closed the stream itself.
+      const why = (event.error ? normalizeError(event.error).message : t("app-offline-bank-closed"))
+        .trim()
+        .replace(/[.\s]+$/, "");
       m.offline = {
         ...model.offline,
         [event.account]: why

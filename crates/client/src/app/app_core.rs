@@ -233,13 +233,13 @@ impl AppCore {
             }
             ClientEvent::Disconnected {
                 account,
-                reason,
+                error,
                 retry_in_ms,
             } => {
                 lock(&self.state).connected.remove(&account);
                 LiveEvent::Disconnected {
                     account: account.to_string(),
-                    reason,
+                    error,
                     retry_in_ms,
                 }
             }

@@ -310,8 +310,9 @@ pub enum LiveEvent {
     Disconnected {
         /// Whose delivery stream closed.
         account: String,
-        /// What closed it, as a person would read it (network error, server close).
-        reason: String,
+        /// What closed it: a code and values the window words from
+        /// `errors.ftl`; `null` when the bank closed the stream itself.
+        error: Option<ErrorReport>,
         /// When the next try is.
         retry_in_ms: u64,
     },

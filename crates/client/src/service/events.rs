@@ -9,6 +9,8 @@ use strongroom_core::text::neutralize;
 use strongroom_store::{AlertDetails, FraudAnswer, Millis, Severity, Verification};
 use ts_rs::TS;
 
+use crate::error::ErrorReport;
+
 /// Something that happened, for the app's live view and the CLI's `watch`.
 /// Sent only after the data is committed to the store.
 #[derive(Debug, Clone, Serialize)]
@@ -23,8 +25,10 @@ pub enum ClientEvent {
     Disconnected {
         /// Whose delivery stream closed.
         account: AccountId,
-        /// What closed it, as a person would read it (network error, server close).
-        reason: String,
+        /// What closed it, as a code and values (worded from `errors.ftl`
+        /// in the reader's language); `None` when the bank closed the
+        /// stream itself.
+        error: Option<ErrorReport>,
         /// When the next attempt is.
         retry_in_ms: u64,
     },

@@ -11,7 +11,7 @@ use tokio_tungstenite::tungstenite::{self, Message as WsMessage, client::IntoCli
 
 use super::events::ClientEvent;
 use super::{Client, Linked, now_ms};
-use crate::ClientError;
+use crate::{ClientError, ErrorReport};
 
 /// How long the bank has to send `hello` after the stream opens.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(15);
@@ -30,22 +30,22 @@ impl Client {
         let mut attempt = 0u32;
         loop {
             let outcome = self.connect_once(account, &mut attempt).await;
-            let reason = match outcome {
+            let error = match outcome {
                 Err(ClientError::LinkRevoked) => {
                     self.lose_contact(account);
                     self.emit(ClientEvent::LinkRevoked { account });
                     return;
                 }
                 Err(ClientError::NotLinked(_)) => return,
-                Err(err) => err.to_string(),
-                Ok(()) => "the bank closed the stream".to_owned(),
+                Err(err) => Some(ErrorReport::from(&err)),
+                Ok(()) => None,
             };
             self.lose_contact(account);
             let delay = backoff.delay_ms(attempt, self.random_u32());
             attempt = attempt.saturating_add(1);
             self.emit(ClientEvent::Disconnected {
                 account,
-                reason,
+                error,
                 retry_in_ms: delay,
             });
             tokio::time::sleep(Duration::from_millis(delay)).await;

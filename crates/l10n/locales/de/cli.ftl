@@ -90,6 +90,7 @@ cli-event-chat-own = [Chat] (Sie, anderes Gerät) { $author }: { $body }
 cli-event-connected = [verbunden] { $bank }
 # $reason ist der Verbindungsfehler, wie das System ihn meldet.
 cli-event-disconnected = [getrennt] { $reason }; neuer Versuch in { $ms } ms
+cli-event-bank-closed = die Bank hat die Verbindung beendet
 cli-event-chat-accepted = [Chat] Ihre Nachricht hat die Bank erreicht
 cli-event-flags = [Pilotfunktionen] { $flags }
 cli-event-keys-rotated = [Schlüssel] Die Bank hat ihre Signaturschlüssel gewechselt (Version { $version })

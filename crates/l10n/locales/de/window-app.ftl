@@ -55,3 +55,4 @@ app-call-cant-check-since = { $bank } ist seit { $time } nicht erreichbar: Vertr
 ## Eine Bank, die das Fenster nicht erreicht ($reason: warum, in den Worten der Shell, ohne Schlusspunkt)
 app-offline-retry = Neuer Versuch in { $seconds } s.
 app-offline-reason-retry = { $reason }. Neuer Versuch in { $seconds } s.
+app-offline-bank-closed = Die Bank hat die Verbindung beendet

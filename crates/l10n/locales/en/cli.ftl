@@ -67,6 +67,7 @@ cli-event-chat-own = [chat] (you, other device) { $author }: { $body }
 cli-event-connected = [connected] { $bank }
 # $reason is the connection's error, as the system gave it.
 cli-event-disconnected = [disconnected] { $reason }; retrying in { $ms } ms
+cli-event-bank-closed = the bank closed the stream
 cli-event-chat-accepted = [chat] your message reached the bank
 cli-event-flags = [pilot features] { $flags }
 cli-event-keys-rotated = [keys] the bank rotated its signing keys (version { $version })

@@ -55,3 +55,4 @@ app-call-cant-check-since = Can't reach { $bank } since { $time }: don't trust a
 ## A bank the window cannot reach ($reason: why, in the shell's words, without a final full stop)
 app-offline-retry = Trying again in { $seconds } s.
 app-offline-reason-retry = { $reason }. Trying again in { $seconds } s.
+app-offline-bank-closed = The bank closed the connection

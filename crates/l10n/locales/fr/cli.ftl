@@ -91,6 +91,7 @@ cli-event-chat-own = [chat] (vous, autre appareil) { $author } : { $body }
 cli-event-connected = [connecté] { $bank }
 # $reason est l'erreur de connexion, telle que le système la donne.
 cli-event-disconnected = [déconnecté] { $reason } ; nouvelle tentative dans { $ms } ms
+cli-event-bank-closed = la banque a fermé la connexion
 cli-event-chat-accepted = [chat] votre message est parvenu à la banque
 cli-event-flags = [fonctions pilotes] { $flags }
 cli-event-keys-rotated = [clés] la banque a renouvelé ses clés de signature (version { $version })

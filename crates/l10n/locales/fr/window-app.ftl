@@ -55,3 +55,4 @@ app-call-cant-check-since = Impossible de joindre { $bank } depuis { $time } : 
 ## Une banque que la fenêtre ne joint pas ($reason : pourquoi, dans les mots du shell, sans point final)
 app-offline-retry = Nouvelle tentative dans { $seconds } s.
 app-offline-reason-retry = { $reason }. Nouvelle tentative dans { $seconds } s.
+app-offline-bank-closed = La banque a fermé la connexion

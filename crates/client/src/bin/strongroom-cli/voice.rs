@@ -84,37 +84,17 @@ impl Voice {
     /// system's reason); when they say more, they follow on a line of
     /// their own.
     pub(super) fn error_lines(&self, report: &ErrorReport) -> String {
-        // The code of an OAuth error carries the server's own text: cleaned
-        // like everything else from outside.
         let code = clean(&report.code.to_string());
-        let id = match report.code {
-            ErrorCode::OAuth(_) => "error-oauth".to_owned(),
-            _ => format!("error-{code}"),
-        };
-        // Counts come as decimal text; as numbers they pick plural forms.
-        let values: Vec<(&str, Arg<'_>)> = report
-            .values
-            .iter()
-            .map(|(name, value)| {
-                let value = value.parse::<i64>().map_or(Arg::Str(value), Arg::Num);
-                (name.as_str(), value)
-            })
-            .collect();
-        if !self.has(&id) {
-            return self.format(
-                "cli-error",
-                &[
-                    ("message", Arg::Str(&clean(&report.message))),
-                    ("code", Arg::Str(&code)),
-                ],
-            );
-        }
-        let message = clean(&self.format(&id, &values));
+        let message = self.error_message(report);
+        let id = Self::error_id(report);
         let mut lines = self.format(
             "cli-error",
             &[("message", Arg::Str(&message)), ("code", Arg::Str(&code))],
         );
-        if Catalog::get(Domain::Cli, Lang::En).format(&id, &values) != report.message {
+        if self.has(&id)
+            && Catalog::get(Domain::Cli, Lang::En).format(&id, &Self::error_values(report))
+                != report.message
+        {
             lines.push('\n');
             lines.push_str(&self.format(
                 "cli-error-detail",
@@ -122,6 +102,39 @@ impl Voice {
             ));
         }
         lines
+    }
+
+    /// The catalogue id of an error's message.
+    fn error_id(report: &ErrorReport) -> String {
+        match report.code {
+            ErrorCode::OAuth(_) => "error-oauth".to_owned(),
+            _ => format!("error-{}", clean(&report.code.to_string())),
+        }
+    }
+
+    /// An error's values; counts come as decimal text, and as numbers they
+    /// pick plural forms.
+    fn error_values(report: &ErrorReport) -> Vec<(&str, Arg<'_>)> {
+        report
+            .values
+            .iter()
+            .map(|(name, value)| {
+                let value = value.parse::<i64>().map_or(Arg::Str(value), Arg::Num);
+                (name.as_str(), value)
+            })
+            .collect()
+    }
+
+    /// What happened, in the reader's language (`errors.ftl`, by the
+    /// error's code and values); the report's English words when the
+    /// catalogue has no message for the code.
+    pub(super) fn error_message(&self, report: &ErrorReport) -> String {
+        let id = Self::error_id(report);
+        if self.has(&id) {
+            clean(&self.format(&id, &Self::error_values(report)))
+        } else {
+            clean(&report.message)
+        }
     }
 
     /// One alert: whether it is the bank's, its kind, text and amount, the
@@ -241,13 +254,19 @@ impl Voice {
                 self.format("cli-event-connected", &[("bank", Arg::Str(&bank(account)))])
             }
             ClientEvent::Disconnected {
-                reason,
+                error,
                 retry_in_ms,
                 ..
             } => self.format(
                 "cli-event-disconnected",
                 &[
-                    ("reason", Arg::Str(&clean(reason))),
+                    (
+                        "reason",
+                        Arg::Str(&match error {
+                            Some(report) => self.error_message(report),
+                            None => self.text("cli-event-bank-closed"),
+                        }),
+                    ),
                     ("ms", num(*retry_in_ms)),
                 ],
             ),
