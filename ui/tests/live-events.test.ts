@@ -197,14 +197,6 @@ describe("applyLiveEvent", () => {
     expect(followUps).toEqual([]);
   });
 
-  it("disconnected: marks the account offline with the reason and when it tries again", () => {
-    const { model: m } = applyLiveEvent(model(), { type: "disconnected", account: ACCOUNT, reason: "Connection reset. ", retry_in_ms: 4_600 }, onHome);
-    expect(m.accounts.map((a) => a.connected)).toEqual([false, true]);
-    expect(m.offline).toEqual({ [ACCOUNT]: "Connection reset. Trying again in 5 s." });
-    const quick = applyLiveEvent(model(), { type: "disconnected", account: ACCOUNT, reason: "", retry_in_ms: 10 }, onHome);
-    expect(quick.model.offline[ACCOUNT]).toBe("Trying again in 1 s.");
-  });
-
   it("flags: replaces that account's pilot features", () => {
     const { model: m } = applyLiveEvent(model(), { type: "flags", account: OTHER, flags: { quick_replies: true } }, onHome);
     expect(m.accounts.map((a) => a.flags)).toEqual([{}, { quick_replies: true }]);

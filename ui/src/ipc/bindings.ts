@@ -517,9 +517,10 @@ account: string, } | { "type": "disconnected",
  */
 account: string,
 /**
- * What closed it, as a person would read it (network error, server close).
+ * What closed it: a code and values the window words from
+ * `errors.ftl`; `null` when the bank closed the stream itself.
  */
-reason: string,
+error: ErrorReport | null,
 /**
  * When the next try is.
  */
