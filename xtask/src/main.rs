@@ -16,7 +16,8 @@
 //!   .deb and .rpm (Tauri CLI) and the gateway's .deb, in
 //!   `target/release/dist/`.
 //! - `bench NAME [--json]`: runs a benchmark (`store`, `delivery`, `app`,
-//!   `gateway-pg`, `call-status`).
+//!   `gateway-pg`, `call-status`); `bench delivery --runs N` repeats the
+//!   one-device 1,000/s phase N times and reports the worst p99.
 //! - `fuzz [--runs N] [--json] [--record] [--target NAME]`: runs every fuzz
 //!   target coverage-guided for N executions (see `fuzz.rs`).
 //!
@@ -105,7 +106,7 @@ fn main() -> ExitCode {
 }
 
 fn usage() -> String {
-    "usage: cargo xtask <demo | test | bundle | openapi | bench (store | delivery | app | gateway-pg | call-status) [--json] | fuzz [--runs N] [--json] [--record] [--target NAME]>".into()
+    "usage: cargo xtask <demo | test | bundle | openapi | bench (store | delivery [--runs N] | app | gateway-pg | call-status) [--json] | fuzz [--runs N] [--json] [--record] [--target NAME]>".into()
 }
 
 /// The checkout xtask runs in. `cargo run` sets `CARGO_MANIFEST_DIR` for
@@ -513,7 +514,17 @@ fn bench(args: &[String]) -> Result {
     let json = args.iter().any(|a| a == "--json");
     match args.first().map(String::as_str) {
         Some("store") => bench_store(json),
-        Some("delivery") => bench_delivery(json),
+        Some("delivery") => {
+            // `--runs N`: the one-device tail, run N times (issue 23).
+            let runs = match args.iter().position(|a| a == "--runs") {
+                Some(i) => match args.get(i + 1).and_then(|n| n.parse::<u32>().ok()) {
+                    Some(n) if n > 0 => n,
+                    _ => return Err("--runs takes a count of runs, at least 1".into()),
+                },
+                None => 1,
+            };
+            bench_delivery(json, runs)
+        }
         Some("app") => bench_app(json),
         Some("gateway-pg") => bench_gateway_pg(json),
         Some("call-status") => bench_call_status(json),
@@ -559,8 +570,8 @@ fn bench_store(json: bool) -> Result {
 /// Builds the gateway in release, then runs the delivery benchmark (one real
 /// device with its store and keychain, then 10,000 load connections) inside
 /// a private D-Bus session with an unlocked gnome-keyring.
-fn bench_delivery(json: bool) -> Result {
-    bench_with_device("delivery", json)
+fn bench_delivery(json: bool, runs: u32) -> Result {
+    bench_with_device("delivery", json, &format!("--runs {runs}"))
 }
 
 /// Builds the gateway in release, then runs the call-status benchmark (the
@@ -568,13 +579,13 @@ fn bench_delivery(json: bool) -> Result {
 /// changes against alerts, issue 19) inside a private D-Bus session with an
 /// unlocked gnome-keyring.
 fn bench_call_status(json: bool) -> Result {
-    bench_with_device("call_status", json)
+    bench_with_device("call_status", json, "")
 }
 
 /// Builds and runs the client crate's benchmark `bench`, which starts the
 /// release gateway as a process and runs a real device against it, with
 /// its keychain in a private D-Bus session.
-fn bench_with_device(bench: &str, json: bool) -> Result {
+fn bench_with_device(bench: &str, json: bool, extra: &str) -> Result {
     ensure_packages(&[
         "build-essential",
         "pkg-config",
@@ -588,7 +599,7 @@ fn bench_with_device(bench: &str, json: bool) -> Result {
     }
     run_bench_in_keyring(
         &format!("--package strongroom-client --bench {bench}"),
-        json,
+        &format!("{} {extra}", if json { "--json" } else { "" }),
     )
 }
 
@@ -654,7 +665,7 @@ fn bench_app(json: bool) -> Result {
     }
     run_bench_in_keyring(
         "--package strongroom --features custom-protocol --bench app",
-        json,
+        if json { "--json" } else { "" },
     )
 }
 
@@ -691,13 +702,11 @@ fn build_release_gateway(quiet: &[&str]) -> Result {
         .args(quiet))
 }
 
-/// Runs `cargo bench <target> [-- --json]` (already built) inside a private
+/// Runs `cargo bench <target> -- <args>` (already built) inside a private
 /// D-Bus session with an unlocked gnome-keyring, then removes the keyring.
-fn run_bench_in_keyring(target: &str, json: bool) -> Result {
-    let line = format!(
-        r#""$CARGO_BIN" bench --quiet {target} -- {}"#,
-        if json { "--json" } else { "" }
-    );
+/// `args` are xtask's own words (`--json`, `--runs N`), never input.
+fn run_bench_in_keyring(target: &str, args: &str) -> Result {
+    let line = format!(r#""$CARGO_BIN" bench --quiet {target} -- {args}"#);
     let (mut cmd, keyring_home) = keyring_session(&line)?;
     let result = run(&mut cmd);
     let _ = std::fs::remove_dir_all(&keyring_home);

@@ -11,6 +11,10 @@
 //!    alerts/s spread over them: p99 from POST to arrival, and the gateway's
 //!    resident memory per connection.
 //!
+//! `--runs N` repeats the 1,000/s phase N times (a fresh device each time)
+//! and reports every run's p99 and the worst (`worst_p99_ms_1000_per_s`):
+//! the target holds only if it holds in every run.
+//!
 //! Baseline, measured in the same run: the round trip of a bare bank API
 //! request on the same TLS loopback (`GET /oauth/jwks`), so the figures can
 //! be read against what the machine can do at all. Run under a private
@@ -96,7 +100,14 @@ async fn one_device(gateway: &support::Gateway, rate: u64) -> (Vec<f64>, usize) 
 }
 
 fn main() {
-    let json = std::env::args().any(|a| a == "--json");
+    let args: Vec<String> = std::env::args().collect();
+    let json = args.iter().any(|a| a == "--json");
+    let runs: usize = args
+        .iter()
+        .position(|a| a == "--runs")
+        .and_then(|i| args.get(i + 1)?.parse().ok())
+        .unwrap_or(1)
+        .max(1);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -111,9 +122,25 @@ fn main() {
             "baseline_rtt_p50_ms": base_p50,
             "baseline_rtt_p99_ms": base_p99,
         });
+        let mut run_p99s = Vec::new();
         for rate in [100u64, 1000] {
             eprintln!("bench: one device at {rate} alerts/s");
             let (lat, missing) = one_device(&gateway, rate).await;
+            if rate == 1000 {
+                run_p99s.push(percentile(&lat, 99.0));
+                // Further runs of the 1,000/s phase (`--runs N`): the tail
+                // must hold in every one of them.
+                for run in 2..=runs {
+                    let (more, _) = one_device(&gateway, rate).await;
+                    let p99 = percentile(&more, 99.0);
+                    eprintln!("bench: run {run} of {runs} at 1000 alerts/s: p99 {p99:.2} ms");
+                    run_p99s.push(p99);
+                }
+                eprintln!(
+                    "bench: run 1 of {runs} at 1000 alerts/s: p99 {:.2} ms",
+                    run_p99s[0]
+                );
+            }
             let p50 = percentile(&lat, 50.0);
             let p99 = percentile(&lat, 99.0);
             report[format!("p50_ms_{rate}_per_s")] = p50.into();
@@ -134,7 +161,13 @@ fn main() {
                 r.insert(k.clone(), v.clone());
             }
         }
-        let p99_1000 = report["p99_ms_1000_per_s"].as_f64().unwrap_or(f64::NAN);
+        let worst = run_p99s.iter().copied().fold(0.0, f64::max);
+        let over = run_p99s.iter().filter(|p| **p > 50.0).count();
+        report["runs"] = runs.into();
+        report["p99_ms_1000_per_s_each_run"] = run_p99s.clone().into();
+        report["worst_p99_ms_1000_per_s"] = worst.into();
+        report["runs_over_50_ms"] = over.into();
+        let p99_1000 = worst;
         let p99_fan = report["p99_ms_fanout"].as_f64().unwrap_or(f64::NAN);
         let held = report["connections_held"].as_u64().unwrap_or(0);
         report["target_p99_ms_1000_per_s_met"] = (p99_1000 <= 50.0).into();
@@ -168,7 +201,11 @@ fn main() {
                 report["gateway_rss_kib_after"],
             );
             println!(
-                "  targets: p99 at 1,000/s <= 50 ms: {}; 10,000 held with fan-out p99 <= 250 ms: {}",
+                "  1,000/s over {runs} run(s): p99 each {:?} ms; worst {worst:.2} ms; {over} over 50 ms",
+                run_p99s.iter().map(|p| (p * 100.0).round() / 100.0).collect::<Vec<_>>()
+            );
+            println!(
+                "  targets: p99 at 1,000/s <= 50 ms in every run: {}; 10,000 held with fan-out p99 <= 250 ms: {}",
                 report["target_p99_ms_1000_per_s_met"], report["target_fanout_met"]
             );
         }

@@ -98,9 +98,11 @@ pub async fn post_alerts(
         let key = gateway.api_key.clone();
         let customer = customers[i % customers.len()].clone();
         let text = format!("bench {tag} {i}");
-        let sent = sent.clone();
+        // The time the post was due, not when its task ran: the load
+        // generator's own lag counts against the figure (no coordinated
+        // omission).
+        sent.lock().unwrap().insert(i, at.into_std());
         tasks.push(tokio::spawn(async move {
-            sent.lock().unwrap().insert(i, Instant::now());
             post_alert(&http, &url, &key, &customer, &text).await
         }));
     }

@@ -2,7 +2,8 @@
 //! token, resume after the last stored event, store and acknowledge what
 //! arrives, and reconnect with backoff after any failure.
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
+use std::sync::Arc;
 use std::time::Duration;
 use strongroom_core::AccountId;
 use strongroom_core::protocol::frames::{self, ClientFrame, ServerFrame};
@@ -106,7 +107,9 @@ impl Client {
             tokio_tungstenite::connect_async_tls_with_config(
                 request,
                 Some(config),
-                false,
+                // TCP_NODELAY: an acknowledgement is a few bytes, and
+                // Nagle would hold it until the bank's next frame.
+                true,
                 Some(connector),
             ),
         )
@@ -224,14 +227,13 @@ impl Client {
     async fn serve_stream<S>(
         &self,
         account: AccountId,
-        linked: &Linked,
+        linked: &Arc<Linked>,
         ws: &mut tokio_tungstenite::WebSocketStream<S>,
         position: &mut StreamPosition,
     ) -> Result<(), ClientError>
     where
         S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
     {
-        let protocol_violation = |detail: String| ClientError::BankProtocol(detail);
         loop {
             let Ok(next) = tokio::time::timeout(SILENCE_LIMIT, ws.next()).await else {
                 return Err(ClientError::Network {
@@ -242,66 +244,185 @@ impl Client {
                     ),
                 });
             };
-            let Some(message) = next else {
-                return Ok(());
-            };
-            let message = message.map_err(|e| ClientError::Network {
-                url: "stream".into(),
-                detail: e.to_string(),
-            })?;
-            let text = match message {
-                WsMessage::Text(text) => text,
-                WsMessage::Close(_) => return Ok(()),
-                WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_) => continue,
-                WsMessage::Binary(_) => {
-                    return Err(protocol_violation("binary frame on the stream".into()));
+            // The frame that woke us, and every frame already waiting
+            // behind it (up to a batch): stored together off the runtime,
+            // acknowledged once.
+            let mut batch = Batch::default();
+            let mut end = batch.take(next);
+            while end.is_none() && batch.items.len() < BATCH_FRAMES {
+                match ws.next().now_or_never() {
+                    Some(next) => end = batch.take(next),
+                    None => break,
                 }
-            };
-            let frame = match frames::decode_server_frame(text.as_bytes()) {
-                Ok(frame) => frame,
-                Err(err) => {
-                    // Protocol section 6: close with 1008 and reconnect.
-                    let _ = ws
-                        .close(Some(tungstenite::protocol::CloseFrame {
-                            code: tungstenite::protocol::frame::coding::CloseCode::Policy,
-                            reason: "malformed frame".into(),
-                        }))
-                        .await;
-                    return Err(err.into());
+            }
+            if let Some(StreamEnd::Malformed(_)) = &end {
+                // Protocol section 6: close with 1008 and reconnect. What
+                // came before it in the batch is stored below, so the
+                // reconnect resumes after it.
+                let _ = ws
+                    .close(Some(tungstenite::protocol::CloseFrame {
+                        code: tungstenite::protocol::frame::coding::CloseCode::Policy,
+                        reason: "malformed frame".into(),
+                    }))
+                    .await;
+            }
+            if !batch.items.is_empty() {
+                let (stored, ack) = self.store_batch(account, linked, batch, position).await;
+                if let Some(ack) = ack {
+                    ws.send(WsMessage::text(frames::encode(&ClientFrame::Ack {
+                        seq: ack,
+                    })))
+                    .await
+                    .map_err(|e| ClientError::Network {
+                        url: "stream".into(),
+                        detail: e.to_string(),
+                    })?;
+                    self.emit(ClientEvent::Committed { account, seq: ack });
                 }
-            };
-            let (seq, event) = match frame {
-                ServerFrame::Event { seq, event } if seq > 0 => (seq, event),
-                ServerFrame::Contact { jws, calls } => {
-                    self.take_contact(account, linked, &jws, &calls);
-                    continue;
-                }
-                _ => return Err(protocol_violation("unexpected frame on the stream".into())),
-            };
-            let ack = match position.arrived(seq) {
-                Arrival::AlreadyStored { ack } => Some(ack),
-                Arrival::Store => {
-                    self.apply(account, linked, event)?;
-                    match position.stored(seq) {
-                        Some(ack) => {
-                            self.with_device(|d| d.store().set_acked_seq(account, ack))?;
-                            Some(ack)
-                        }
-                        None => None,
+                stored?;
+            }
+            match end {
+                None => {}
+                Some(StreamEnd::Closed) => return Ok(()),
+                Some(StreamEnd::Failed(err) | StreamEnd::Malformed(err)) => return Err(err),
+            }
+        }
+    }
+
+    /// Stores a batch of frames in order on the blocking pool (each
+    /// alert's commit waits for the disk, which must not hold an async
+    /// worker and the tasks queued behind it), then the stream position
+    /// once, for the highest event stored. Returns the first error, if
+    /// any, and the position to acknowledge: the events stored before an
+    /// error stay stored and acknowledged.
+    async fn store_batch(
+        &self,
+        account: AccountId,
+        linked: &Arc<Linked>,
+        batch: Batch,
+        position: &mut StreamPosition,
+    ) -> (Result<(), ClientError>, Option<u64>) {
+        let client = self.clone();
+        let linked = linked.clone();
+        let mut moved = position.clone();
+        let joined = tokio::task::spawn_blocking(move || {
+            let mut ack = None;
+            let mut result = Ok(());
+            for item in batch.items {
+                match item {
+                    Item::Contact { jws, calls } => {
+                        client.take_contact(account, &linked, &jws, &calls);
                     }
+                    Item::Event { seq, event } => match moved.arrived(seq) {
+                        Arrival::AlreadyStored { ack: at } => ack = Some(at),
+                        Arrival::Store => {
+                            if let Err(err) = client.apply(account, &linked, event) {
+                                result = Err(err);
+                                break;
+                            }
+                            if let Some(at) = moved.stored(seq) {
+                                ack = Some(at);
+                            }
+                        }
+                    },
                 }
-            };
-            if let Some(ack) = ack {
-                ws.send(WsMessage::text(frames::encode(&ClientFrame::Ack {
-                    seq: ack,
-                })))
-                .await
-                .map_err(|e| ClientError::Network {
+            }
+            // A crash before this line re-delivers what was stored after
+            // the last stored position; the store deduplicates it.
+            if let Some(at) = ack
+                && let Err(err) = client.with_device(|d| d.store().set_acked_seq(account, at))
+            {
+                return (Err(err.into()), None, moved);
+            }
+            (result, ack, moved)
+        })
+        .await;
+        match joined {
+            Ok((result, ack, moved)) => {
+                *position = moved;
+                (result, ack)
+            }
+            Err(join) => (
+                Err(ClientError::BankProtocol(format!(
+                    "storing the stream's events stopped: {join}"
+                ))),
+                None,
+            ),
+        }
+    }
+}
+
+/// Frames stored together at most: what a burst may hold before it is
+/// committed and acknowledged.
+const BATCH_FRAMES: usize = 64;
+
+/// A frame to store, in the order it arrived.
+enum Item {
+    Event {
+        seq: u64,
+        event: strongroom_core::protocol::frames::DeviceEvent,
+    },
+    Contact {
+        jws: String,
+        calls: Vec<String>,
+    },
+}
+
+/// Why a stream ends after its batch is stored.
+enum StreamEnd {
+    /// The bank closed it.
+    Closed,
+    /// The connection failed, or the bank broke the protocol.
+    Failed(ClientError),
+    /// A frame that does not decode: the stream is closed with 1008.
+    Malformed(ClientError),
+}
+
+/// The frames read off the socket for one commit.
+#[derive(Default)]
+struct Batch {
+    items: Vec<Item>,
+}
+
+impl Batch {
+    /// Takes one message off the socket: a frame to store, nothing (pings),
+    /// or the end of the stream.
+    fn take(&mut self, next: Option<Result<WsMessage, tungstenite::Error>>) -> Option<StreamEnd> {
+        let Some(message) = next else {
+            return Some(StreamEnd::Closed);
+        };
+        let message = match message {
+            Ok(message) => message,
+            Err(e) => {
+                return Some(StreamEnd::Failed(ClientError::Network {
                     url: "stream".into(),
                     detail: e.to_string(),
-                })?;
-                self.emit(ClientEvent::Committed { account, seq: ack });
+                }));
             }
+        };
+        let text = match message {
+            WsMessage::Text(text) => text,
+            WsMessage::Close(_) => return Some(StreamEnd::Closed),
+            WsMessage::Ping(_) | WsMessage::Pong(_) | WsMessage::Frame(_) => return None,
+            WsMessage::Binary(_) => {
+                return Some(StreamEnd::Failed(ClientError::BankProtocol(
+                    "binary frame on the stream".into(),
+                )));
+            }
+        };
+        match frames::decode_server_frame(text.as_bytes()) {
+            Ok(ServerFrame::Event { seq, event }) if seq > 0 => {
+                self.items.push(Item::Event { seq, event });
+                None
+            }
+            Ok(ServerFrame::Contact { jws, calls }) => {
+                self.items.push(Item::Contact { jws, calls });
+                None
+            }
+            Ok(_) => Some(StreamEnd::Failed(ClientError::BankProtocol(
+                "unexpected frame on the stream".into(),
+            ))),
+            Err(err) => Some(StreamEnd::Malformed(err.into())),
         }
     }
 }
@@ -312,5 +433,81 @@ struct AbortOnDrop(tokio::task::JoinHandle<()>);
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strongroom_core::protocol::frames::DeviceEvent;
+
+    fn event(seq: u64) -> Option<Result<WsMessage, tungstenite::Error>> {
+        Some(Ok(WsMessage::text(frames::encode(&ServerFrame::Event {
+            seq,
+            event: DeviceEvent::Alert {
+                jws: format!("jws-{seq}"),
+            },
+        }))))
+    }
+
+    fn seqs(batch: &Batch) -> Vec<u64> {
+        batch
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Event { seq, .. } => Some(*seq),
+                Item::Contact { .. } => None,
+            })
+            .collect()
+    }
+
+    /// A burst is read in order, pings skipped; a malformed frame ends it
+    /// as `Malformed` (the stream is then closed with 1008) and what came
+    /// before it stays in the batch, to be stored and acknowledged.
+    #[test]
+    fn a_batch_keeps_what_came_before_a_malformed_frame() {
+        let mut batch = Batch::default();
+        assert!(batch.take(event(1)).is_none());
+        assert!(
+            batch
+                .take(Some(Ok(WsMessage::Ping(Vec::new().into()))))
+                .is_none()
+        );
+        assert!(batch.take(event(2)).is_none());
+        let end = batch.take(Some(Ok(WsMessage::text("{\"type\":\"event\",\"seq\":"))));
+        assert!(
+            matches!(end, Some(StreamEnd::Malformed(_))),
+            "{:?}",
+            end.is_some()
+        );
+        assert_eq!(seqs(&batch), [1, 2]);
+    }
+
+    /// The other ways a stream ends: closed by the bank, a binary frame, a
+    /// frame the device must never get (a second hello, or event 0).
+    #[test]
+    fn a_batch_ends_on_close_binary_and_unexpected_frames() {
+        let mut batch = Batch::default();
+        assert!(matches!(batch.take(None), Some(StreamEnd::Closed)));
+        assert!(matches!(
+            batch.take(Some(Ok(WsMessage::Close(None)))),
+            Some(StreamEnd::Closed)
+        ));
+        assert!(matches!(
+            batch.take(Some(Ok(WsMessage::Binary(vec![1, 2].into())))),
+            Some(StreamEnd::Failed(ClientError::BankProtocol(_)))
+        ));
+        let hello = WsMessage::text(frames::encode(&ServerFrame::Hello { acked: 3 }));
+        assert!(matches!(
+            batch.take(Some(Ok(hello))),
+            Some(StreamEnd::Failed(ClientError::BankProtocol(_)))
+        ));
+        // Event 0 is refused by the decoder or by the batch: either way the
+        // stream ends and nothing is kept.
+        assert!(matches!(
+            batch.take(event(0)),
+            Some(StreamEnd::Failed(_) | StreamEnd::Malformed(_))
+        ));
+        assert!(batch.items.is_empty());
     }
 }

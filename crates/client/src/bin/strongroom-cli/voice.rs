@@ -254,9 +254,7 @@ impl Voice {
                 self.format("cli-event-connected", &[("bank", Arg::Str(&bank(account)))])
             }
             ClientEvent::Disconnected {
-                error,
-                retry_in_ms,
-                ..
+                error, retry_in_ms, ..
             } => self.format(
                 "cli-event-disconnected",
                 &[
