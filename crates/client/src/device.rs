@@ -253,12 +253,26 @@ impl Device {
         }
     }
 
-    /// Damage found in each account's history at open, for the window and
-    /// the CLI. Empty when every history checked out.
+    /// Damage found in each account's history, for the window and the CLI:
+    /// at open, and since (older messages the first search found damaged,
+    /// [`Store::damage_found`]). Empty when every history checked out.
     pub fn damage(&self) -> Vec<DamageReport> {
         self.unlock_reports
             .iter()
-            .filter_map(|(id, r)| r.as_ref().ok().and_then(|r| DamageReport::of(*id, r)))
+            .filter_map(|(id, r)| {
+                let report = r.as_ref().ok()?;
+                let found = self.store.damage_found(*id);
+                if found.is_empty() {
+                    return DamageReport::of(*id, report);
+                }
+                let mut report = report.clone();
+                for row in found {
+                    if !report.tampered.contains(row) {
+                        report.tampered.push(*row);
+                    }
+                }
+                DamageReport::of(*id, &report)
+            })
             .collect()
     }
 

@@ -146,6 +146,7 @@ impl Store {
         self.accounts.remove(&id);
         self.conversation_accounts.retain(|_, a| *a != id);
         self.timelines.remove_account(id);
+        self.damage_found.remove(&id);
         self.forget_in_index(id);
         Ok(())
     }

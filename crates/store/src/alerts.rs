@@ -1,11 +1,12 @@
 //! Bank alerts: stored once per bank alert id, read back sealed and
 //! verified, and the customer's sealed answer to a fraud check.
 
+use rusqlite::types::ValueRef;
 use rusqlite::{OptionalExtension, Row, params};
 use strongroom_core::AccountId;
 
 use crate::indexing::alert_search_text;
-use crate::integrity::{ALERTS, Pending};
+use crate::integrity::{ALERTS, ALERTS_SCOPE, Pending, encode_row};
 use crate::sealing::{account_of, blob, blob_or_null};
 use crate::{
     Alert, AlertDetails, AlertId, FraudAnswer, Inserted, Millis, NewAlert, Page, SearchHit, Store,
@@ -18,52 +19,135 @@ impl Store {
     /// # Errors
     /// [`StoreError::AccountLocked`] or [`StoreError::Database`].
     pub fn insert_alert(&mut self, alert: &NewAlert) -> Result<Inserted<AlertId>, StoreError> {
-        let account = alert.account;
-        let keys = self.keys(account)?;
-        let hash = keys.lookup_hash("bank-alert-id", alert.bank_alert_id.as_bytes());
-        let id = self.next_alert;
-        let details = serde_json::to_vec(&alert.details).map_err(|_| StoreError::Random)?;
-        let details = self.seal(account, "alerts", "details", id, &details)?;
-        let payload = self.seal(account, "alerts", "payload", id, alert.raw_jws.as_bytes())?;
-        let tx = self.conn.unchecked_transaction()?;
-        let changed = tx.execute(
-            "INSERT INTO alerts (id, account_id, details, payload, answer, issued_at, \
-             received_at, alert_id_hash, key_version) VALUES (?1, ?2, ?3, ?4, NULL, ?5, ?6, ?7, ?8) \
-             ON CONFLICT(alert_id_hash) DO NOTHING",
-            params![
-                id,
-                account.get(),
-                details,
-                payload,
-                alert.issued_at,
-                alert.received_at,
-                hash,
-                self.master.current_version()
-            ],
-        )?;
-        if changed == 0 {
-            let existing: i64 = tx.query_row(
-                "SELECT id FROM alerts WHERE alert_id_hash = ?1",
-                [hash],
-                |r| r.get(0),
-            )?;
-            return Ok(Inserted::Duplicate(AlertId(existing)));
-        }
+        let mut inserted = self.insert_alerts(alert.account, std::slice::from_ref(alert), None)?;
+        inserted.pop().ok_or(StoreError::NotFound {
+            table: "alerts",
+            row: 0,
+        })
+    }
+
+    /// Stores a burst of alerts from `account`'s delivery stream in one
+    /// transaction, in order, and with them the account's stream position
+    /// `acked_seq` when given ([`Store::set_acked_seq`]): one commit, and
+    /// one wait for the disk, for the whole burst. The same bank alert id
+    /// is stored once. Nothing of the burst is kept, on disk or in memory
+    /// (ids, the search index, the integrity state), unless it all
+    /// commits.
+    ///
+    /// # Errors
+    /// [`StoreError::AccountLocked`], [`StoreError::Tampered`] when the
+    /// account's link row fails its MAC (the position is not moved over an
+    /// attacker's edit), or [`StoreError::Database`].
+    pub fn insert_alerts(
+        &mut self,
+        account: AccountId,
+        alerts: &[NewAlert],
+        acked_seq: Option<u64>,
+    ) -> Result<Vec<Inserted<AlertId>>, StoreError> {
+        let version = self.master.current_version();
+        let with_mac = self.integrity_on();
+        let mut next = self.next_alert;
+        let mut results = Vec::with_capacity(alerts.len());
+        let mut to_index = Vec::new();
         let mut pending = Pending::default();
-        self.track_row(&tx, &mut pending, &ALERTS, id, None)?;
+        let tx = self.conn.unchecked_transaction()?;
+        for alert in alerts {
+            let account = alert.account;
+            let keys = self.keys(account)?;
+            let hash = keys.lookup_hash("bank-alert-id", alert.bank_alert_id.as_bytes());
+            let id = next;
+            let details = serde_json::to_vec(&alert.details).map_err(|_| StoreError::Random)?;
+            let details = self.seal(account, "alerts", "details", id, &details)?;
+            let payload = self.seal(account, "alerts", "payload", id, alert.raw_jws.as_bytes())?;
+            // The row MAC from the values bound here, written by the insert
+            // itself (as for messages; see `messages.rs`).
+            let mac = with_mac.then(|| {
+                keys.integrity_mac(&encode_row(
+                    ALERTS.table,
+                    [
+                        ValueRef::Integer(id),
+                        ValueRef::Integer(account.get()),
+                        ValueRef::Blob(&details),
+                        ValueRef::Blob(&payload),
+                        ValueRef::Null,
+                        ValueRef::Integer(alert.issued_at),
+                        ValueRef::Integer(alert.received_at),
+                        ValueRef::Integer(i64::from(version)),
+                        ValueRef::Blob(&hash),
+                    ]
+                    .into_iter(),
+                ))
+            });
+            let changed = if with_mac {
+                tx.prepare_cached(
+                    "INSERT INTO alerts (id, account_id, details, payload, answer, issued_at, \
+                     received_at, alert_id_hash, key_version, mac) \
+                     VALUES (?1, ?2, ?3, ?4, NULL, ?5, ?6, ?7, ?8, ?9) \
+                     ON CONFLICT(alert_id_hash) DO NOTHING",
+                )?
+                .execute(params![
+                    id,
+                    account.get(),
+                    details,
+                    payload,
+                    alert.issued_at,
+                    alert.received_at,
+                    hash,
+                    version,
+                    mac.as_ref().map(<[u8; 32]>::as_slice),
+                ])?
+            } else {
+                tx.prepare_cached(
+                    "INSERT INTO alerts (id, account_id, details, payload, answer, issued_at, \
+                     received_at, alert_id_hash, key_version) \
+                     VALUES (?1, ?2, ?3, ?4, NULL, ?5, ?6, ?7, ?8) \
+                     ON CONFLICT(alert_id_hash) DO NOTHING",
+                )?
+                .execute(params![
+                    id,
+                    account.get(),
+                    details,
+                    payload,
+                    alert.issued_at,
+                    alert.received_at,
+                    hash,
+                    version,
+                ])?
+            };
+            if changed == 0 {
+                let existing: i64 = tx.query_row(
+                    "SELECT id FROM alerts WHERE alert_id_hash = ?1",
+                    [&hash],
+                    |r| r.get(0),
+                )?;
+                results.push(Inserted::Duplicate(AlertId(existing)));
+                continue;
+            }
+            if let Some(mac) = &mac {
+                self.track_inserted(&mut pending, &ALERTS, account, ALERTS_SCOPE, id, mac)?;
+            }
+            next += 1;
+            to_index.push((id, alert));
+            results.push(Inserted::New(AlertId(id)));
+        }
+        if let Some(seq) = acked_seq {
+            self.move_acked_seq(&tx, &mut pending, account, seq)?;
+        }
         self.commit_heads(&tx, &mut pending)?;
         tx.commit()?;
         self.adopt(pending);
-        self.next_alert += 1;
+        self.next_alert = next;
         if let Some(index) = &mut self.index {
-            index.add(
-                SearchHit::Alert(AlertId(id)),
-                account,
-                alert.received_at,
-                &alert_search_text(&alert.details),
-            );
+            for (id, alert) in to_index {
+                index.add(
+                    SearchHit::Alert(AlertId(id)),
+                    account,
+                    alert.received_at,
+                    &alert_search_text(&alert.details),
+                );
+            }
         }
-        Ok(Inserted::New(AlertId(id)))
+        Ok(results)
     }
 
     /// Finds a stored alert by the bank's id for it (its `jti`).

@@ -95,20 +95,39 @@ impl Store {
     /// [`StoreError::AccountLocked`], [`StoreError::Tampered`] if the link's
     /// row fails its MAC, or [`StoreError::Database`].
     pub fn set_acked_seq(&mut self, account: AccountId, seq: u64) -> Result<(), StoreError> {
-        let seq = i64::try_from(seq).unwrap_or(i64::MAX);
         let tx = self.conn.unchecked_transaction()?;
-        let before = self.require_genuine(&tx, &BANK_LINKS, account.get())?;
+        let mut pending = Pending::default();
+        if !self.move_acked_seq(&tx, &mut pending, account, seq)? {
+            // Nothing moved: no new MAC, no new head.
+            return Ok(());
+        }
+        self.commit_heads(&tx, &mut pending)?;
+        tx.commit()?;
+        self.adopt(pending);
+        Ok(())
+    }
+
+    /// Moves the stream position forward inside the caller's transaction
+    /// (never back), with the link row's new MAC in `pending`. False when
+    /// it did not move. The caller commits the heads.
+    pub(crate) fn move_acked_seq(
+        &self,
+        tx: &rusqlite::Connection,
+        pending: &mut Pending,
+        account: AccountId,
+        seq: u64,
+    ) -> Result<bool, StoreError> {
+        let seq = i64::try_from(seq).unwrap_or(i64::MAX);
+        let before = self.require_genuine(tx, &BANK_LINKS, account.get())?;
         let changed = tx.execute(
             "UPDATE bank_links SET acked_seq = MAX(acked_seq, ?1) WHERE id = ?2 AND acked_seq < ?1",
             params![seq, account.get()],
         )?;
         if changed == 0 {
-            // Nothing moved: no new MAC, no new head.
-            return Ok(());
+            return Ok(false);
         }
-        let pending = self.commit_link_row(tx, account, before.as_ref())?;
-        self.adopt(pending);
-        Ok(())
+        self.track_row(tx, pending, &BANK_LINKS, account.get(), before.as_ref())?;
+        Ok(true)
     }
 
     /// Commits a change to an account's `bank_links` row with its new MAC

@@ -41,5 +41,6 @@ pub use anchor::Anchor;
 pub use findings::{Alarm, IntegrityFindings, ScopeMismatch};
 pub(crate) use head::{AccountIntegrity, Pending};
 pub(crate) use row_mac::{
-    ACCOUNTS, ALERTS, BANK_LINKS, CONVERSATIONS, MAC_TABLES, MESSAGES, MacRow, OUTBOX, encode_row,
+    ACCOUNTS, ALERTS, ALERTS_SCOPE, BANK_LINKS, CONVERSATIONS, MAC_TABLES, MESSAGES, MacRow,
+    OUTBOX, encode_row,
 };

@@ -76,6 +76,8 @@ pub struct Store {
     /// The search index, built at the first search after an unlock (see
     /// [`Store::search`]) and dropped when the last account locks.
     index: Option<SearchIndex>,
+    /// Rows found damaged after unlock (by the index build), per account.
+    damage_found: HashMap<AccountId, Vec<(&'static str, i64)>>,
     timelines: Timelines,
     rotation: RotationCursor,
     /// Each unlocked account's scopes and head as last committed.

@@ -106,6 +106,7 @@ impl Store {
             accounts: HashMap::new(),
             conversation_accounts: HashMap::new(),
             index: None,
+            damage_found: HashMap::new(),
             timelines: Timelines::default(),
             rotation: RotationCursor::default(),
             integrity: HashMap::new(),

@@ -59,8 +59,12 @@ impl Store {
     /// [`Store::unlock_account`], also checking the account's history
     /// against the anchor kept outside the file (see [`Store::anchors_due`]):
     /// a file put back to an older copy is reported as
-    /// [`Alarm::RolledBack`](crate::Alarm::RolledBack). Rows deleted or rolled back one by one, and
-    /// rows whose MAC fails, are reported with or without an anchor.
+    /// [`Alarm::RolledBack`](crate::Alarm::RolledBack). Rows deleted or
+    /// rolled back one by one are reported with or without an anchor, and
+    /// so are rows whose MAC fails among those unlock opens (the alerts, the
+    /// small tables and each conversation's newest messages); an older
+    /// message is checked when it is read or indexed
+    /// ([`Store::damage_found`]).
     ///
     /// # Errors
     /// As [`Store::unlock_account`]. Damage is reported, never an error.
@@ -106,6 +110,7 @@ impl Store {
             index.remove_account(id);
         }
         self.timelines.remove_account(id);
+        self.damage_found.remove(&id);
         let conversations: Vec<i64> = self
             .conn
             .prepare("SELECT id FROM conversations WHERE account_id = ?1")?
@@ -242,6 +247,7 @@ impl Store {
     /// Forgets an account's key from memory (the account stays linked).
     pub fn lock_account(&mut self, id: AccountId) {
         self.accounts.remove(&id);
+        self.damage_found.remove(&id);
         self.integrity.remove(&id);
         self.anchored.remove(&id);
         self.timelines.remove_account(id);

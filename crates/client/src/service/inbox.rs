@@ -53,43 +53,9 @@ impl Client {
         let now = now_ms();
         match event {
             DeviceEvent::Alert { jws } => {
-                let checked = lock(&linked.verifier).check(&jws, now / 1000);
-                let (bank_alert_id, details, issued_at) = match checked {
-                    Ok(alert) => (
-                        alert.id.clone(),
-                        AlertDetails {
-                            kind: alert.kind.name().to_owned(),
-                            severity: severity(alert.event.severity),
-                            amount_minor: alert.event.amount_minor,
-                            currency: alert.event.currency.clone(),
-                            merchant: alert.event.merchant.clone(),
-                            account_ref: alert.event.account_ref.clone(),
-                            text: alert.event.text.clone(),
-                            verification: Verification::Verified {
-                                key_id: alert.key_id.clone(),
-                            },
-                            balance_minor: alert.event.balance_minor,
-                        },
-                        alert.issued_at.saturating_mul(1000),
-                    ),
-                    Err(err) => quarantined(&jws, &err, now),
-                };
-                let inserted = self.with_device(|d| {
-                    d.store().insert_alert(&NewAlert {
-                        account,
-                        bank_alert_id: bank_alert_id.clone(),
-                        details: details.clone(),
-                        raw_jws: jws,
-                        issued_at,
-                        received_at: now,
-                    })
-                })?;
-                if let Inserted::New(_) = inserted {
-                    self.emit(ClientEvent::Alert {
-                        account,
-                        alert: AlertView::new(&bank_alert_id, &details, issued_at),
-                    });
-                }
+                let alert = checked_alert(account, linked, jws, now);
+                let inserted = self.with_device(|d| d.store().insert_alert(&alert))?;
+                self.announce_alert(&alert, &inserted);
             }
             DeviceEvent::Chat { message } => {
                 let link = self.link_of(account)?;
@@ -235,4 +201,60 @@ fn quarantined(
         balance_minor: None,
     };
     (id, details, now)
+}
+
+impl Client {
+    /// Announces an alert once it is committed, if it was new.
+    pub(super) fn announce_alert(
+        &self,
+        alert: &NewAlert,
+        inserted: &Inserted<strongroom_store::AlertId>,
+    ) {
+        if let Inserted::New(_) = inserted {
+            self.emit(ClientEvent::Alert {
+                account: alert.account,
+                alert: AlertView::new(&alert.bank_alert_id, &alert.details, alert.issued_at),
+            });
+        }
+    }
+}
+
+/// An alert from the stream, checked against the bank's pinned keys:
+/// verified, or quarantined (named by the fingerprint of its bytes, never
+/// by what its unverified payload claims), ready to store.
+pub(super) fn checked_alert(
+    account: AccountId,
+    linked: &Linked,
+    jws: String,
+    now: Millis,
+) -> NewAlert {
+    let checked = lock(&linked.verifier).check(&jws, now / 1000);
+    let (bank_alert_id, details, issued_at) = match checked {
+        Ok(alert) => (
+            alert.id.clone(),
+            AlertDetails {
+                kind: alert.kind.name().to_owned(),
+                severity: severity(alert.event.severity),
+                amount_minor: alert.event.amount_minor,
+                currency: alert.event.currency.clone(),
+                merchant: alert.event.merchant.clone(),
+                account_ref: alert.event.account_ref.clone(),
+                text: alert.event.text.clone(),
+                verification: Verification::Verified {
+                    key_id: alert.key_id.clone(),
+                },
+                balance_minor: alert.event.balance_minor,
+            },
+            alert.issued_at.saturating_mul(1000),
+        ),
+        Err(err) => quarantined(&jws, &err, now),
+    };
+    NewAlert {
+        account,
+        bank_alert_id,
+        details,
+        raw_jws: jws,
+        issued_at,
+        received_at: now,
+    }
 }

@@ -4,15 +4,18 @@
 
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use strongroom_core::AccountId;
-use strongroom_core::protocol::frames::{self, ClientFrame, ServerFrame};
+use strongroom_core::protocol::frames::{self, ClientFrame, DeviceEvent, ServerFrame};
 use strongroom_core::protocol::sync::{Arrival, Backoff, Delivery as StreamPosition};
 use tokio_tungstenite::tungstenite::{self, Message as WsMessage, client::IntoClientRequest};
 
 use super::events::ClientEvent;
+use super::inbox::checked_alert;
 use super::{Client, Linked, now_ms};
 use crate::{ClientError, ErrorReport};
+use strongroom_store::NewAlert;
 
 /// How long the bank has to send `hello` after the stream opens.
 const HELLO_TIMEOUT: Duration = Duration::from_secs(15);
@@ -255,10 +258,34 @@ impl Client {
                     None => break,
                 }
             }
+            let mut stored = Ok(());
+            if !batch.items.is_empty() {
+                let ack;
+                (stored, ack) = self.store_batch(account, linked, batch, position).await;
+                if let Some(ack) = ack {
+                    // What is stored is committed, whether or not the bank
+                    // still hears the acknowledgement (it resends what it
+                    // did not hear; the store deduplicates).
+                    let sent = ws
+                        .send(WsMessage::text(frames::encode(&ClientFrame::Ack {
+                            seq: ack,
+                        })))
+                        .await;
+                    self.emit(ClientEvent::Committed { account, seq: ack });
+                    // On a stream that is ending anyway, its own reason
+                    // (below) says more than a failed last send.
+                    if end.is_none() {
+                        sent.map_err(|e| ClientError::Network {
+                            url: "stream".into(),
+                            detail: e.to_string(),
+                        })?;
+                    }
+                }
+            }
             if let Some(StreamEnd::Malformed(_)) = &end {
-                // Protocol section 6: close with 1008 and reconnect. What
-                // came before it in the batch is stored below, so the
-                // reconnect resumes after it.
+                // Protocol section 6: close with 1008 and reconnect, after
+                // what came before it in the burst is stored and
+                // acknowledged, so that the reconnect resumes after it.
                 let _ = ws
                     .close(Some(tungstenite::protocol::CloseFrame {
                         code: tungstenite::protocol::frame::coding::CloseCode::Policy,
@@ -266,21 +293,9 @@ impl Client {
                     }))
                     .await;
             }
-            if !batch.items.is_empty() {
-                let (stored, ack) = self.store_batch(account, linked, batch, position).await;
-                if let Some(ack) = ack {
-                    ws.send(WsMessage::text(frames::encode(&ClientFrame::Ack {
-                        seq: ack,
-                    })))
-                    .await
-                    .map_err(|e| ClientError::Network {
-                        url: "stream".into(),
-                        detail: e.to_string(),
-                    })?;
-                    self.emit(ClientEvent::Committed { account, seq: ack });
-                }
-                stored?;
-            }
+            // A store failure first: it is this device's, and the most
+            // serious.
+            stored?;
             match end {
                 None => {}
                 Some(StreamEnd::Closed) => return Ok(()),
@@ -289,12 +304,15 @@ impl Client {
         }
     }
 
-    /// Stores a batch of frames in order on the blocking pool (each
-    /// alert's commit waits for the disk, which must not hold an async
-    /// worker and the tasks queued behind it), then the stream position
-    /// once, for the highest event stored. Returns the first error, if
-    /// any, and the position to acknowledge: the events stored before an
-    /// error stay stored and acknowledged.
+    /// Stores a burst of frames in order on the blocking pool (each commit
+    /// waits for the disk, which must not hold an async worker and the
+    /// tasks queued behind it). A run of alerts is stored in one
+    /// transaction with the stream position after it (`insert_alerts`);
+    /// anything else is applied on its own, and the position after it is
+    /// stored once at the end. Returns the first error, if any, and the
+    /// position to acknowledge: the events stored before an error stay
+    /// stored and acknowledged, and nothing is acknowledged that is not
+    /// stored.
     async fn store_batch(
         &self,
         account: AccountId,
@@ -304,37 +322,77 @@ impl Client {
     ) -> (Result<(), ClientError>, Option<u64>) {
         let client = self.clone();
         let linked = linked.clone();
-        let mut moved = position.clone();
+        let moved = position.clone();
+        // Set when this future is dropped (the stream task aborted, as at
+        // lock): the blocking task then stops before its next item, so it
+        // does not keep the device, and its keys, for the rest of a burst.
+        let abandoned = Arc::new(AtomicBool::new(false));
+        let _abandon_on_drop = SetOnDrop(abandoned.clone());
         let joined = tokio::task::spawn_blocking(move || {
-            let mut ack = None;
+            let mut burst = Burst {
+                client: &client,
+                account,
+                position: moved,
+                ack: None,
+                stored_ack: None,
+                alerts: Vec::new(),
+            };
             let mut result = Ok(());
             for item in batch.items {
-                match item {
-                    Item::Contact { jws, calls } => {
-                        client.take_contact(account, &linked, &jws, &calls);
+                if abandoned.load(Ordering::Acquire) {
+                    break;
+                }
+                let step = match item {
+                    // Alerts wait, to be stored together with the position
+                    // after them: one commit for a run of alerts.
+                    Item::Event {
+                        seq,
+                        event: DeviceEvent::Alert { jws },
+                    } => {
+                        match burst.position.arrived(seq) {
+                            Arrival::AlreadyStored { ack } => burst.ack = Some(ack),
+                            Arrival::Store => burst
+                                .alerts
+                                .push((seq, checked_alert(account, &linked, jws, now_ms()))),
+                        }
+                        Ok(())
                     }
-                    Item::Event { seq, event } => match moved.arrived(seq) {
-                        Arrival::AlreadyStored { ack: at } => ack = Some(at),
-                        Arrival::Store => {
-                            if let Err(err) = client.apply(account, &linked, event) {
-                                result = Err(err);
-                                break;
-                            }
-                            if let Some(at) = moved.stored(seq) {
-                                ack = Some(at);
+                    // Anything else is applied on its own, in order, after
+                    // the alerts before it.
+                    Item::Event { seq, event } => burst.flush().and_then(|()| {
+                        match burst.position.arrived(seq) {
+                            Arrival::AlreadyStored { ack } => burst.ack = Some(ack),
+                            Arrival::Store => {
+                                client.apply(account, &linked, event)?;
+                                if let Some(ack) = burst.position.stored(seq) {
+                                    burst.ack = Some(ack);
+                                }
                             }
                         }
-                    },
+                        Ok(())
+                    }),
+                    Item::Contact { jws, calls } => burst.flush().map(|()| {
+                        client.take_contact(account, &linked, &jws, &calls);
+                    }),
+                };
+                if let Err(err) = step {
+                    result = Err(err);
+                    break;
                 }
             }
-            // A crash before this line re-delivers what was stored after
-            // the last stored position; the store deduplicates it.
-            if let Some(at) = ack
+            if result.is_ok() && !abandoned.load(Ordering::Acquire) {
+                result = burst.flush();
+            }
+            // The position of what was stored on its own (not with alerts).
+            // A crash before this commit re-delivers events after the last
+            // stored position; the store deduplicates them.
+            if let Some(at) = burst.ack
+                && burst.stored_ack != Some(at)
                 && let Err(err) = client.with_device(|d| d.store().set_acked_seq(account, at))
             {
-                return (Err(err.into()), None, moved);
+                return (Err(err.into()), None, burst.position);
             }
-            (result, ack, moved)
+            (result, burst.ack, burst.position)
         })
         .await;
         match joined {
@@ -342,13 +400,58 @@ impl Client {
                 *position = moved;
                 (result, ack)
             }
+            // The device's own failure (a panic in the store work), never
+            // the bank's.
             Err(join) => (
-                Err(ClientError::BankProtocol(format!(
-                    "storing the stream's events stopped: {join}"
+                Err(ClientError::Store(strongroom_store::StoreError::Io(
+                    format!("storing the stream's events stopped: {join}"),
                 ))),
                 None,
             ),
         }
+    }
+}
+
+/// The state of one burst being stored, on the blocking pool.
+struct Burst<'a> {
+    client: &'a Client,
+    account: AccountId,
+    position: StreamPosition,
+    /// The position to acknowledge, once everything before it is stored.
+    ack: Option<u64>,
+    /// The position the store holds (committed with the alerts).
+    stored_ack: Option<u64>,
+    /// Alerts waiting to be stored together, with their numbers.
+    alerts: Vec<(u64, NewAlert)>,
+}
+
+impl Burst<'_> {
+    /// Stores the waiting alerts and the position after them in one
+    /// transaction, then moves the position and announces the new alerts.
+    /// On failure nothing of them is stored, the position does not move,
+    /// and they are not announced.
+    fn flush(&mut self) -> Result<(), ClientError> {
+        if self.alerts.is_empty() {
+            return Ok(());
+        }
+        let (seqs, alerts): (Vec<u64>, Vec<NewAlert>) = self.alerts.drain(..).unzip();
+        let mut after = self.position.clone();
+        let mut ack = self.ack;
+        for seq in seqs {
+            if let Some(at) = after.stored(seq) {
+                ack = Some(at);
+            }
+        }
+        let inserted = self
+            .client
+            .with_device(|d| d.store().insert_alerts(self.account, &alerts, ack))?;
+        self.position = after;
+        self.ack = ack;
+        self.stored_ack = ack;
+        for (alert, inserted) in alerts.iter().zip(&inserted) {
+            self.client.announce_alert(alert, inserted);
+        }
+        Ok(())
     }
 }
 
@@ -358,14 +461,8 @@ const BATCH_FRAMES: usize = 64;
 
 /// A frame to store, in the order it arrived.
 enum Item {
-    Event {
-        seq: u64,
-        event: strongroom_core::protocol::frames::DeviceEvent,
-    },
-    Contact {
-        jws: String,
-        calls: Vec<String>,
-    },
+    Event { seq: u64, event: DeviceEvent },
+    Contact { jws: String, calls: Vec<String> },
 }
 
 /// Why a stream ends after its batch is stored.
@@ -427,6 +524,15 @@ impl Batch {
     }
 }
 
+/// Sets a flag when dropped.
+struct SetOnDrop(Arc<AtomicBool>);
+
+impl Drop for SetOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
+    }
+}
+
 /// Aborts a task when dropped.
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
 
@@ -439,7 +545,6 @@ impl Drop for AbortOnDrop {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use strongroom_core::protocol::frames::DeviceEvent;
 
     fn event(seq: u64) -> Option<Result<WsMessage, tungstenite::Error>> {
         Some(Ok(WsMessage::text(frames::encode(&ServerFrame::Event {

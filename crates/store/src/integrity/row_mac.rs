@@ -57,6 +57,9 @@ pub(crate) const ALERTS: MacTable = MacTable {
               alert_id_hash",
     count: 9,
 };
+/// The alerts' one scope, as [`ALERTS`]' `scope` says in SQL (a test
+/// holds the two together).
+pub(crate) const ALERTS_SCOPE: i64 = -3;
 pub(crate) const OUTBOX: MacTable = MacTable {
     table: "outbox",
     key: "message_id",
@@ -258,6 +261,11 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_alerts_scope_constant_is_the_one_the_sql_gives() {
+        assert_eq!(ALERTS.scope.parse::<i64>(), Ok(ALERTS_SCOPE));
+    }
 
     #[test]
     fn row_encoding_tells_null_from_empty_and_numbers_from_text() {

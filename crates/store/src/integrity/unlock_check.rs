@@ -48,9 +48,11 @@ impl Store {
             report.integrity.trusted_on_first_use = true;
             return self.protect_first_time(account);
         }
-        // The scopes as the rows make them now. Messages and alerts are
-        // checked one by one by the unlock's read pass; their MACs alone
-        // are needed here. The other tables are small: checked here.
+        // The scopes as the rows make them now: for messages and alerts
+        // their MACs alone are needed here (alerts and each conversation's
+        // newest messages are then opened, and so checked, by the unlock;
+        // older messages when they are read or indexed). The other tables
+        // are small: each row is checked here.
         let mut actual: BTreeMap<i64, Scope> = BTreeMap::new();
         let mut bad_rows = Vec::new();
         {

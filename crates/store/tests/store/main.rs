@@ -6,6 +6,7 @@
 
 mod access;
 mod adversarial;
+mod bursts;
 mod canary;
 mod conformance;
 mod erase;

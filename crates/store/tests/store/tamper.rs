@@ -226,3 +226,53 @@ fn a_damaged_account_row_does_not_lock_the_history() {
     ));
     assert_eq!(store.latest_messages(t.conv, 10).unwrap().items.len(), 3);
 }
+
+/// Unlock opens only each conversation's newest messages: a byte flipped
+/// in an older message (its MAC left as it was, so the history's scopes
+/// still add up) is not in the unlock report. It is reported when the
+/// first search opens it, and when the page that holds it is read; it is
+/// never found by search.
+#[test]
+fn a_damaged_message_older_than_the_window_is_found_by_the_first_search() {
+    let fx = Fixture::new();
+    let mut store = fx.new_store();
+    let conv = store.add_conversation(fx.account, "t", 1).unwrap();
+    let batch: Vec<NewMessage> = (0..120)
+        .map(|i| incoming(conv, &format!("history {i}"), i, &format!("b{i}")))
+        .collect();
+    let ids: Vec<i64> = store
+        .insert_messages(&batch)
+        .unwrap()
+        .iter()
+        .map(|i| i.id().0)
+        .collect();
+    drop(store);
+    // The oldest message: far outside the newest 51.
+    let old = ids[0];
+    let conn = raw(&fx.path());
+    let mut body: Vec<u8> = conn
+        .query_row("SELECT content FROM messages WHERE id = ?1", [old], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    body[15] ^= 0x01;
+    conn.execute(
+        "UPDATE messages SET content = ?1 WHERE id = ?2",
+        rusqlite::params![body, old],
+    )
+    .unwrap();
+    drop(conn);
+    let mut store = fx.open();
+    let report = store.unlock_account(fx.account, &fx.key).unwrap();
+    assert!(report.is_clean(), "{report:?}");
+    assert!(store.damage_found(fx.account).is_empty());
+    let hits = store.search("history", 500).unwrap();
+    assert_eq!(hits.len(), 119, "every message but the damaged one");
+    assert_eq!(store.damage_found(fx.account), [("messages", old)]);
+    let page = store.latest_messages(conv, 500).unwrap();
+    assert_eq!(page.tampered, vec![("messages", old)]);
+    assert_eq!(page.items.len(), 119);
+    // Locking forgets it; the next unlock and search find it again.
+    store.lock_account(fx.account);
+    assert!(store.damage_found(fx.account).is_empty());
+}
