@@ -19,6 +19,6 @@ pub mod transcript;
 
 pub use device::{DATABASE_FILE, DamageReport, Device, StartupStatus, start};
 pub use error::{ClientError, ErrorCode, ErrorReport};
-pub use service::{AccountSummary, AlertView, Client, ClientEvent, PendingLink};
+pub use service::{AccountSummary, AlertStages, AlertView, Client, ClientEvent, PendingLink};
 pub use strongroom_core::protocol::alert::AlertKind;
 pub use strongroom_core::protocol::frames::FraudAnswerValue;

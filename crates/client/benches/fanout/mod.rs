@@ -86,6 +86,7 @@ pub async fn post_alerts(
     rate: u64,
     count: usize,
     sent: Arc<Mutex<HashMap<usize, Instant>>>,
+    answered: Option<Arc<Mutex<HashMap<usize, Instant>>>>,
 ) -> usize {
     let start = tokio::time::Instant::now();
     let mut tasks = Vec::with_capacity(count);
@@ -102,8 +103,15 @@ pub async fn post_alerts(
         // generator's own lag counts against the figure (no coordinated
         // omission).
         sent.lock().unwrap().insert(i, at.into_std());
+        let answered = answered.clone();
         tasks.push(tokio::spawn(async move {
-            post_alert(&http, &url, &key, &customer, &text).await
+            let ok = post_alert(&http, &url, &key, &customer, &text).await;
+            // The gateway answers once the alert is stored: the end of the
+            // breakdown's first stage.
+            if let Some(answered) = answered {
+                answered.lock().unwrap().insert(i, Instant::now());
+            }
+            ok
         }));
     }
     let mut ok = 0;
@@ -272,7 +280,16 @@ pub async fn fanout(
     let count = (rate * seconds) as usize;
     let sent: Arc<Mutex<HashMap<usize, Instant>>> = Arc::new(Mutex::new(HashMap::new()));
     let customers = Arc::new(customers);
-    let posted = post_alerts(nodes, customers.clone(), "fan", rate, count, sent.clone()).await;
+    let posted = post_alerts(
+        nodes,
+        customers.clone(),
+        "fan",
+        rate,
+        count,
+        sent.clone(),
+        None,
+    )
+    .await;
     let wait_until = Instant::now() + Duration::from_secs(30);
     while arrivals.lock().unwrap().len() < posted && Instant::now() < wait_until {
         tokio::time::sleep(Duration::from_millis(100)).await;

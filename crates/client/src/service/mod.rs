@@ -9,11 +9,13 @@ mod events;
 mod inbox;
 mod link;
 mod outbox;
+mod stages;
 mod stream;
 
 pub use events::{AccountSummary, AlertView, ClientEvent};
 pub(crate) use inbox::alert_jti;
 pub use link::PendingLink;
+pub use stages::AlertStages;
 
 use ring::rand::{SecureRandom, SystemRandom};
 use std::collections::HashMap;
@@ -67,6 +69,8 @@ struct Inner {
     events: broadcast::Sender<ClientEvent>,
     linked: Mutex<HashMap<AccountId, Arc<Linked>>>,
     rng: SystemRandom,
+    /// Per-alert stage times, when a benchmark asks for them.
+    stages: Mutex<stages::Stages>,
 }
 
 /// The connected client. Cheap to clone; every clone is the same client.
@@ -97,6 +101,7 @@ impl Client {
                 events,
                 linked: Mutex::new(HashMap::new()),
                 rng: SystemRandom::new(),
+                stages: Mutex::new(stages::Stages::default()),
             }),
         }
     }
@@ -115,6 +120,20 @@ impl Client {
     /// briefly: every store call is one short SQLite transaction.
     pub fn with_device<T>(&self, f: impl FnOnce(&mut Device) -> T) -> T {
         f(&mut lock(&self.inner.device))
+    }
+
+    /// Starts (or stops) keeping when each alert from the stream was read,
+    /// verified and committed on this device, for a benchmark's breakdown
+    /// of where its slowest alerts spent their time. Off by default; kept
+    /// for at most 200,000 alerts.
+    pub fn record_alert_stages(&self, on: bool) {
+        lock(&self.inner.stages).set_recording(on);
+    }
+
+    /// The stages kept since the last call, by the bank's alert id (the
+    /// `id` of the alert's [`AlertView`](crate::AlertView)).
+    pub fn take_alert_stages(&self) -> HashMap<String, AlertStages> {
+        lock(&self.inner.stages).take()
     }
 
     fn random_u32(&self) -> u32 {

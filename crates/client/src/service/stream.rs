@@ -5,7 +5,7 @@
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use strongroom_core::AccountId;
 use strongroom_core::protocol::frames::{self, ClientFrame, DeviceEvent, ServerFrame};
 use strongroom_core::protocol::sync::{Arrival, Backoff, Delivery as StreamPosition};
@@ -13,6 +13,7 @@ use tokio_tungstenite::tungstenite::{self, Message as WsMessage, client::IntoCli
 
 use super::events::ClientEvent;
 use super::inbox::checked_alert;
+use super::stages::AlertStages;
 use super::{Client, Linked, now_ms};
 use crate::{ClientError, ErrorReport};
 use strongroom_store::NewAlert;
@@ -348,18 +349,25 @@ impl Client {
                     Item::Event {
                         seq,
                         event: DeviceEvent::Alert { jws },
+                        received,
                     } => {
                         match burst.position.arrived(seq) {
                             Arrival::AlreadyStored { ack } => burst.ack = Some(ack),
-                            Arrival::Store => burst
-                                .alerts
-                                .push((seq, checked_alert(account, &linked, jws, now_ms()))),
+                            Arrival::Store => {
+                                let alert = checked_alert(account, &linked, jws, now_ms());
+                                burst.alerts.push(Waiting {
+                                    seq,
+                                    alert,
+                                    received,
+                                    verified: Instant::now(),
+                                });
+                            }
                         }
                         Ok(())
                     }
                     // Anything else is applied on its own, in order, after
                     // the alerts before it.
-                    Item::Event { seq, event } => burst.flush().and_then(|()| {
+                    Item::Event { seq, event, .. } => burst.flush().and_then(|()| {
                         match burst.position.arrived(seq) {
                             Arrival::AlreadyStored { ack } => burst.ack = Some(ack),
                             Arrival::Store => {
@@ -421,8 +429,17 @@ struct Burst<'a> {
     ack: Option<u64>,
     /// The position the store holds (committed with the alerts).
     stored_ack: Option<u64>,
-    /// Alerts waiting to be stored together, with their numbers.
-    alerts: Vec<(u64, NewAlert)>,
+    /// Alerts waiting to be stored together.
+    alerts: Vec<Waiting>,
+}
+
+/// An alert waiting in a burst: its number, itself, and when it was read
+/// and verified (for [`Client::record_alert_stages`]).
+struct Waiting {
+    seq: u64,
+    alert: NewAlert,
+    received: Instant,
+    verified: Instant,
 }
 
 impl Burst<'_> {
@@ -434,24 +451,55 @@ impl Burst<'_> {
         if self.alerts.is_empty() {
             return Ok(());
         }
-        let (seqs, alerts): (Vec<u64>, Vec<NewAlert>) = self.alerts.drain(..).unzip();
+        let waiting = std::mem::take(&mut self.alerts);
         let mut after = self.position.clone();
         let mut ack = self.ack;
-        for seq in seqs {
-            if let Some(at) = after.stored(seq) {
+        for w in &waiting {
+            if let Some(at) = after.stored(w.seq) {
                 ack = Some(at);
             }
         }
+        let alerts: Vec<NewAlert> = waiting.iter().map(|w| w.alert.clone()).collect();
         let inserted = self
             .client
             .with_device(|d| d.store().insert_alerts(self.account, &alerts, ack))?;
+        let committed = Instant::now();
         self.position = after;
         self.ack = ack;
         self.stored_ack = ack;
+        self.client.note_stages(&waiting, &inserted, committed);
         for (alert, inserted) in alerts.iter().zip(&inserted) {
             self.client.announce_alert(alert, inserted);
         }
         Ok(())
+    }
+}
+
+impl Client {
+    /// Keeps the stages of the new alerts of a committed run, when a
+    /// benchmark asked for them.
+    fn note_stages(
+        &self,
+        waiting: &[Waiting],
+        inserted: &[strongroom_store::Inserted<strongroom_store::AlertId>],
+        committed: Instant,
+    ) {
+        let mut stages = super::lock(&self.inner.stages);
+        if !stages.recording() {
+            return;
+        }
+        for (w, inserted) in waiting.iter().zip(inserted) {
+            if matches!(inserted, strongroom_store::Inserted::New(_)) {
+                stages.record(
+                    &w.alert.bank_alert_id,
+                    AlertStages {
+                        received: w.received,
+                        verified: w.verified,
+                        committed,
+                    },
+                );
+            }
+        }
     }
 }
 
@@ -461,8 +509,16 @@ const BATCH_FRAMES: usize = 64;
 
 /// A frame to store, in the order it arrived.
 enum Item {
-    Event { seq: u64, event: DeviceEvent },
-    Contact { jws: String, calls: Vec<String> },
+    Event {
+        seq: u64,
+        event: DeviceEvent,
+        /// When its frame was read off the socket.
+        received: Instant,
+    },
+    Contact {
+        jws: String,
+        calls: Vec<String>,
+    },
 }
 
 /// Why a stream ends after its batch is stored.
@@ -509,7 +565,11 @@ impl Batch {
         };
         match frames::decode_server_frame(text.as_bytes()) {
             Ok(ServerFrame::Event { seq, event }) if seq > 0 => {
-                self.items.push(Item::Event { seq, event });
+                self.items.push(Item::Event {
+                    seq,
+                    event,
+                    received: Instant::now(),
+                });
                 None
             }
             Ok(ServerFrame::Contact { jws, calls }) => {
