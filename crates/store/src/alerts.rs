@@ -78,42 +78,30 @@ impl Store {
                     .into_iter(),
                 ))
             });
-            let changed = if with_mac {
-                tx.prepare_cached(
+            let values = params![
+                id,
+                account.get(),
+                details,
+                payload,
+                alert.issued_at,
+                alert.received_at,
+                hash,
+                version,
+                mac.as_ref().map(<[u8; 32]>::as_slice),
+            ];
+            let changed = tx
+                .prepare_cached(if with_mac {
                     "INSERT INTO alerts (id, account_id, details, payload, answer, issued_at, \
                      received_at, alert_id_hash, key_version, mac) \
                      VALUES (?1, ?2, ?3, ?4, NULL, ?5, ?6, ?7, ?8, ?9) \
-                     ON CONFLICT(alert_id_hash) DO NOTHING",
-                )?
-                .execute(params![
-                    id,
-                    account.get(),
-                    details,
-                    payload,
-                    alert.issued_at,
-                    alert.received_at,
-                    hash,
-                    version,
-                    mac.as_ref().map(<[u8; 32]>::as_slice),
-                ])?
-            } else {
-                tx.prepare_cached(
+                     ON CONFLICT(alert_id_hash) DO NOTHING"
+                } else {
                     "INSERT INTO alerts (id, account_id, details, payload, answer, issued_at, \
                      received_at, alert_id_hash, key_version) \
                      VALUES (?1, ?2, ?3, ?4, NULL, ?5, ?6, ?7, ?8) \
-                     ON CONFLICT(alert_id_hash) DO NOTHING",
-                )?
-                .execute(params![
-                    id,
-                    account.get(),
-                    details,
-                    payload,
-                    alert.issued_at,
-                    alert.received_at,
-                    hash,
-                    version,
-                ])?
-            };
+                     ON CONFLICT(alert_id_hash) DO NOTHING"
+                })?
+                .execute(if with_mac { values } else { &values[..8] })?;
             if changed == 0 {
                 let existing: i64 = tx.query_row(
                     "SELECT id FROM alerts WHERE alert_id_hash = ?1",

@@ -27,19 +27,7 @@ struct World {
 }
 
 fn link(conversation: ConversationId, bank_name: &str) -> BankLink {
-    // From JSON, so that fields other engineers add keep their defaults.
-    serde_json::from_value(serde_json::json!({
-        "issuer": "https://bank.example",
-        "bank_name": bank_name,
-        "client_id": "strongroom",
-        "scope": "messages",
-        "token_endpoint": "https://bank.example/token",
-        "revocation_endpoint": "https://bank.example/revoke",
-        "stream_endpoint": "wss://bank.example/stream",
-        "api_base": "https://bank.example/v1",
-        "conversation": conversation.0,
-    }))
-    .unwrap()
+    bank_link(conversation, bank_name)
 }
 
 fn whole_row(

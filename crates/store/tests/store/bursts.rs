@@ -6,18 +6,7 @@ use crate::support::*;
 use strongroom_store::*;
 
 fn link(conversation: ConversationId) -> BankLink {
-    serde_json::from_value(serde_json::json!({
-        "issuer": "https://bank.example",
-        "bank_name": "Demo Bank",
-        "client_id": "strongroom",
-        "scope": "messages",
-        "token_endpoint": "https://bank.example/token",
-        "revocation_endpoint": "https://bank.example/revoke",
-        "stream_endpoint": "wss://bank.example/stream",
-        "api_base": "https://bank.example/v1",
-        "conversation": conversation.0,
-    }))
-    .unwrap()
+    bank_link(conversation, "Demo Bank")
 }
 
 #[test]
