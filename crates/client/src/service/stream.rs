@@ -337,6 +337,7 @@ impl Client {
                 ack: None,
                 stored_ack: None,
                 alerts: Vec::new(),
+                waiting: Vec::new(),
             };
             let mut result = Ok(());
             for item in batch.items {
@@ -355,9 +356,9 @@ impl Client {
                             Arrival::AlreadyStored { ack } => burst.ack = Some(ack),
                             Arrival::Store => {
                                 let alert = checked_alert(account, &linked, jws, now_ms());
-                                burst.alerts.push(Waiting {
+                                burst.alerts.push(alert);
+                                burst.waiting.push(Waiting {
                                     seq,
-                                    alert,
                                     received,
                                     verified: Instant::now(),
                                 });
@@ -429,15 +430,16 @@ struct Burst<'a> {
     ack: Option<u64>,
     /// The position the store holds (committed with the alerts).
     stored_ack: Option<u64>,
-    /// Alerts waiting to be stored together.
-    alerts: Vec<Waiting>,
+    /// Alerts waiting to be stored together, as the store takes them.
+    alerts: Vec<NewAlert>,
+    /// Beside each, its number and stage times.
+    waiting: Vec<Waiting>,
 }
 
-/// An alert waiting in a burst: its number, itself, and when it was read
-/// and verified (for [`Client::record_alert_stages`]).
+/// An alert waiting in a burst: its number, and when it was read and
+/// verified (for [`Client::record_alert_stages`]).
 struct Waiting {
     seq: u64,
-    alert: NewAlert,
     received: Instant,
     verified: Instant,
 }
@@ -451,7 +453,8 @@ impl Burst<'_> {
         if self.alerts.is_empty() {
             return Ok(());
         }
-        let waiting = std::mem::take(&mut self.alerts);
+        let alerts = std::mem::take(&mut self.alerts);
+        let waiting = std::mem::take(&mut self.waiting);
         let mut after = self.position.clone();
         let mut ack = self.ack;
         for w in &waiting {
@@ -459,7 +462,6 @@ impl Burst<'_> {
                 ack = Some(at);
             }
         }
-        let alerts: Vec<NewAlert> = waiting.iter().map(|w| w.alert.clone()).collect();
         let inserted = self
             .client
             .with_device(|d| d.store().insert_alerts(self.account, &alerts, ack))?;
@@ -467,7 +469,8 @@ impl Burst<'_> {
         self.position = after;
         self.ack = ack;
         self.stored_ack = ack;
-        self.client.note_stages(&waiting, &inserted, committed);
+        self.client
+            .note_stages(&alerts, &waiting, &inserted, committed);
         for (alert, inserted) in alerts.iter().zip(&inserted) {
             self.client.announce_alert(alert, inserted);
         }
@@ -480,6 +483,7 @@ impl Client {
     /// benchmark asked for them.
     fn note_stages(
         &self,
+        alerts: &[NewAlert],
         waiting: &[Waiting],
         inserted: &[strongroom_store::Inserted<strongroom_store::AlertId>],
         committed: Instant,
@@ -488,10 +492,10 @@ impl Client {
         if !stages.recording() {
             return;
         }
-        for (w, inserted) in waiting.iter().zip(inserted) {
+        for ((alert, w), inserted) in alerts.iter().zip(waiting).zip(inserted) {
             if matches!(inserted, strongroom_store::Inserted::New(_)) {
                 stages.record(
-                    &w.alert.bank_alert_id,
+                    &alert.bank_alert_id,
                     AlertStages {
                         received: w.received,
                         verified: w.verified,
