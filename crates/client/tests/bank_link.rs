@@ -4,6 +4,7 @@
 //! session with gnome-keyring).
 
 mod answers;
+mod kills;
 mod support;
 mod transcripts;
 
@@ -831,58 +832,6 @@ async fn the_cli_links_watches_answers_and_unlinks() {
     let accounts = device.cli(&gateway).arg("accounts").output().unwrap();
     assert!(accounts.status.success());
     assert!(accounts.stdout.is_empty(), "no account left");
-}
-
-/// The gateway is SIGKILLed and restarted mid-stream, then the client is
-/// SIGKILLed mid-stream and started again: every alert ends up stored
-/// exactly once, verified.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn nothing_is_lost_or_doubled_when_the_gateway_and_the_client_are_killed() {
-    const TOTAL: usize = 120;
-    let dir = tempfile::tempdir().unwrap();
-    let mut gateway = Gateway::start(dir.path(), &[]);
-    let device = TestDevice::new("kill");
-    cli_link(&device, &gateway, "alice").await;
-    let spawn_watch = |gateway: &Gateway| {
-        let mut child = device
-            .cli(gateway)
-            .arg("watch")
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let lines = json_lines(child.stdout.take().unwrap());
-        (support::Guard(child), lines)
-    };
-    let (mut watch, lines) = spawn_watch(&gateway);
-    next_matching(&lines, 30, |v| v["type"] == "connected");
-    let mut posted = Vec::new();
-    for i in 0..TOTAL {
-        if i == TOTAL / 3 {
-            gateway.kill();
-            gateway.restart();
-        }
-        if i == 2 * TOTAL / 3 {
-            // SIGKILL: no chance to flush or say goodbye.
-            watch.kill();
-            let (w, _) = spawn_watch(&gateway);
-            watch = w;
-        }
-        let ids = gateway
-            .transaction(
-                "alice",
-                serde_json::json!({"amount_minor": 10_000 + i as i64 * 100, "merchant": format!("Shop {i}")}),
-            )
-            .await;
-        posted.extend(ids);
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert_eq!(posted.len(), TOTAL);
-    // Wait until the bank holds the last alert as acknowledged.
-    gateway
-        .wait_acknowledged(posted.last().expect("alerts"))
-        .await;
-    watch.kill();
-    support::assert_stored_once(&device, &gateway, posted);
 }
 
 /// The stored stream position is a counter in clear; pushing it far ahead

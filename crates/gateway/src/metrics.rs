@@ -31,6 +31,9 @@ pub struct Metrics {
     pub alerts_delivered: Counter,
     /// Events devices acknowledged as durably stored.
     pub events_acknowledged: Counter,
+    /// Acknowledgement frames that moved a device's position: fewer than
+    /// the events they cover when devices store bursts together.
+    pub acknowledgements: Counter,
     /// Answers customers gave to fraud checks and security alerts.
     pub alerts_answered: Counter,
     /// Security Event Tokens the bank's receivers accepted (push, 202).
@@ -65,6 +68,7 @@ impl Metrics {
             alerts_posted: Counter::default(),
             alerts_delivered: Counter::default(),
             events_acknowledged: Counter::default(),
+            acknowledgements: Counter::default(),
             alerts_answered: Counter::default(),
             events_pushed: Counter::default(),
             // 1 ms to about 16 s.
@@ -94,6 +98,11 @@ impl Metrics {
             "events_acknowledged",
             "Events devices acknowledged as stored",
             m.events_acknowledged.clone(),
+        );
+        registry.register(
+            "acknowledgements",
+            "Acknowledgement frames that moved a device's stream position",
+            m.acknowledgements.clone(),
         );
         registry.register(
             "alerts_answered",
@@ -177,6 +186,7 @@ mod tests {
             "strongroom_gateway_alerts_posted_total ",
             "strongroom_gateway_alerts_delivered_total ",
             "strongroom_gateway_events_acknowledged_total ",
+            "strongroom_gateway_acknowledgements_total ",
             "strongroom_gateway_alerts_answered_total ",
             "strongroom_gateway_delivery_seconds_bucket{le=\"0.004\"}",
             "strongroom_gateway_db_batch_seconds_count ",

@@ -471,6 +471,7 @@ async fn run(state: &Shared, auth: &DeviceAuth, socket: &mut WebSocket) -> Ended
                             }
                             let metrics = crate::metrics::metrics();
                             metrics.events_acknowledged.inc_by(seq - acked);
+                            metrics.acknowledgements.inc();
                             while let Some((_, at)) = in_flight.front().filter(|(s, _)| *s <= seq) {
                                 metrics.delivered_in(at.elapsed());
                                 in_flight.pop_front();
