@@ -60,7 +60,7 @@ fn deep_links(core: &AppCore, urls: impl IntoIterator<Item = String>) {
 /// the live events. A click on a notification brings the window up on that
 /// alert.
 fn follow_events(app: tauri::AppHandle, core: Arc<AppCore>) {
-    let mut events = core.subscribe();
+    let events = core.subscribe();
     let click_app = app.clone();
     let click_core = core.clone();
     let notifier = notify::Notifier::start(
@@ -71,59 +71,85 @@ fn follow_events(app: tauri::AppHandle, core: Arc<AppCore>) {
             click_core.announce(LiveEvent::OpenAlert { account, alert_id });
         }),
     );
-    let mut calls = tray::CallLines::default();
-    tauri::async_runtime::spawn(async move {
-        // Made inside the task: a tokio timer needs the runtime's reactor,
-        // which setup's thread does not have.
-        let mut every = tokio::time::interval(tray::CALLS_EVERY);
-        loop {
-            let event = tokio::select! {
-                event = events.recv() => event,
-                _ = every.tick() => {
-                    // Time alone changes the call status (a call expires,
-                    // contact goes stale): the tray reads it again.
-                    calls.refresh(&app, &core);
-                    continue;
-                }
-            };
-            let event = match event {
-                Ok(event) => event,
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
-                Err(_) => return,
-            };
-            // One read of the settings file for both.
-            let settings = core.settings();
-            let privacy = settings.notification_privacy;
-            let locale = settings.locale();
-            if let Some((title, body)) =
-                notification_text::notification_for(privacy, locale, &event)
-            {
-                let target = match &event {
-                    LiveEvent::Alert { account, alert } => {
-                        Some((account.clone(), alert.alert.id.clone()))
-                    }
-                    _ => None,
-                };
-                notifier.show(
-                    &title,
-                    &body,
-                    target,
-                    notification_text::urgency_for(&event),
-                    &strongroom_l10n::Catalog::get(strongroom_l10n::Domain::Desktop, locale.lang)
-                        .text("notify-open"),
-                );
+    let calls = tray::CallLines::default();
+    // Its own thread and runtime: each event reads the settings file and
+    // the store (the tray's lines), which must not hold a worker of the
+    // app's runtime, where the commands and the streams run.
+    let follow = move || {
+        let runtime = match tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+        {
+            Ok(runtime) => runtime,
+            Err(e) => {
+                eprintln!("strongroom: no runtime for notifications: {e}");
+                return;
             }
-            // A new fraud check changes the tray's first line at once; an
-            // answer shows by the next tick (the window answers it).
-            if matches!(
-                event,
-                LiveEvent::CallStatus { .. } | LiveEvent::Locked | LiveEvent::Alert { .. }
-            ) {
+        };
+        runtime.block_on(follow_loop(app, core, events, notifier, calls));
+    };
+    if let Err(e) = std::thread::Builder::new()
+        .name("follow-events".into())
+        .spawn(follow)
+    {
+        eprintln!("strongroom: no thread for notifications: {e}");
+    }
+}
+
+/// The body of [`follow_events`], on its own thread.
+async fn follow_loop(
+    app: tauri::AppHandle,
+    core: Arc<AppCore>,
+    mut events: tokio::sync::broadcast::Receiver<LiveEvent>,
+    notifier: notify::Notifier,
+    mut calls: tray::CallLines,
+) {
+    let mut every = tokio::time::interval(tray::CALLS_EVERY);
+    loop {
+        let event = tokio::select! {
+            event = events.recv() => event,
+            _ = every.tick() => {
+                // Time alone changes the call status (a call expires,
+                // contact goes stale): the tray reads it again.
                 calls.refresh(&app, &core);
+                continue;
             }
-            tray::show_unread(&app, core.unread_total(), locale.lang);
+        };
+        let event = match event {
+            Ok(event) => event,
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+            Err(_) => return,
+        };
+        // One read of the settings file for both.
+        let settings = core.settings();
+        let privacy = settings.notification_privacy;
+        let locale = settings.locale();
+        if let Some((title, body)) = notification_text::notification_for(privacy, locale, &event) {
+            let target = match &event {
+                LiveEvent::Alert { account, alert } => {
+                    Some((account.clone(), alert.alert.id.clone()))
+                }
+                _ => None,
+            };
+            notifier.show(
+                &title,
+                &body,
+                target,
+                notification_text::urgency_for(&event),
+                &strongroom_l10n::Catalog::get(strongroom_l10n::Domain::Desktop, locale.lang)
+                    .text("notify-open"),
+            );
         }
-    });
+        // A new fraud check changes the tray's first line at once; an
+        // answer shows by the next tick (the window answers it).
+        if matches!(
+            event,
+            LiveEvent::CallStatus { .. } | LiveEvent::Locked | LiveEvent::Alert { .. }
+        ) {
+            calls.refresh(&app, &core);
+        }
+        tray::show_unread(&app, core.unread_total(), locale.lang);
+    }
 }
 
 /// SIGTERM (a logout, a package upgrade, `kill`) and SIGINT quit the way

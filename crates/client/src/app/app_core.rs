@@ -20,7 +20,7 @@ use crate::service::{Client, ClientEvent, PendingLink, lock};
 
 /// How long the keychain may take to answer at start before the app says
 /// so (it may be showing the desktop's unlock prompt).
-const KEYCHAIN_TIMEOUT: Duration = Duration::from_secs(45);
+pub(super) const KEYCHAIN_TIMEOUT: Duration = Duration::from_secs(45);
 
 /// The connected client and the tasks serving it, while unlocked.
 pub(super) struct Online {
@@ -43,6 +43,9 @@ pub(super) struct State {
     pub(super) open_checks: super::checks::OpenChecks,
     /// Each bank's balance and history, for the home screen.
     pub(super) balances: super::balances::Balances,
+    /// Each account's bank name, for the live events: read once off the
+    /// async workers when going online, not from the store per event.
+    pub(super) bank_names: HashMap<AccountId, String>,
 }
 
 /// The desktop app's core: one per process.
@@ -145,21 +148,33 @@ impl AppCore {
             Ok(Ok(Err(err))) => return Err(self.opening_failed(err.into())),
             Ok(Err(_)) | Err(_) => return Err(self.opening_failed(keychain_silent())),
         };
-        let http = BankHttp::new(self.extra_ca.as_deref())?;
+        // The system's CA files are read and parsed: off the workers too.
+        let extra_ca = self.extra_ca.clone();
+        let http = tokio::task::spawn_blocking(move || BankHttp::new(extra_ca.as_deref()))
+            .await
+            .map_err(|_| self.opening_failed(keychain_silent()))??;
         let client = Client::new(device, http);
-        let mut tasks = client.run_all()?;
-        tasks.push(self.forward(client.subscribe()));
-        // A store read, off the async workers; merged, so that an alert
+        // Store reads, off the async workers; merged, so that an alert
         // the streams delivered meanwhile is not lost from the count.
         let reader = client.clone();
-        let (open_checks, balances) = tokio::task::spawn_blocking(move || {
+        let (open_checks, balances, names) = tokio::task::spawn_blocking(move || {
+            let names: HashMap<AccountId, String> = reader
+                .accounts()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|a| (a.id, a.bank_name))
+                .collect();
             (
                 super::checks::OpenChecks::read(&reader),
                 super::balances::Balances::read(&reader),
+                names,
             )
         })
         .await
         .unwrap_or_default();
+        lock(&self.state).bank_names.extend(names);
+        let mut tasks = client.run_all()?;
+        tasks.push(self.forward(client.subscribe()));
         let mut state = lock(&self.state);
         state.open_checks.merge(open_checks);
         state.balances.merge(balances);
@@ -214,13 +229,23 @@ impl AppCore {
         state.balances = balances;
     }
 
+    /// The account's bank name: kept from going online or linking; read
+    /// from the store (and kept) only for an account not seen yet.
     fn bank_name(&self, account: AccountId) -> String {
-        self.client()
+        if let Some(name) = lock(&self.state).bank_names.get(&account) {
+            return name.clone();
+        }
+        let name = self
+            .client()
             .ok()
             .and_then(|c| c.accounts().ok())
             .and_then(|a| a.into_iter().find(|x| x.id == account))
             .map(|a| a.bank_name)
-            .unwrap_or_default()
+            .unwrap_or_default();
+        if !name.is_empty() {
+            lock(&self.state).bank_names.insert(account, name.clone());
+        }
+        name
     }
 
     fn to_live(&self, event: ClientEvent) -> Option<LiveEvent> {
@@ -412,6 +437,6 @@ impl AppCore {
     }
 }
 
-fn keychain_silent() -> AppError {
+pub(super) fn keychain_silent() -> AppError {
     AppError::KeychainTimeout(KEYCHAIN_TIMEOUT.as_secs())
 }

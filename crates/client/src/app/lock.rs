@@ -7,7 +7,7 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 use strongroom_core::Sensitive;
 
-use super::app_core::AppCore;
+use super::app_core::{AppCore, KEYCHAIN_TIMEOUT, keychain_silent};
 use super::error::AppError;
 use super::views::Status;
 use crate::service::lock;
@@ -29,6 +29,7 @@ impl AppCore {
             state.connected.clear();
             state.open_checks = super::checks::OpenChecks::default();
             state.balances = super::balances::Balances::default();
+            state.bank_names.clear();
             state.online.take()
         };
         if let Some(online) = online {
@@ -43,11 +44,23 @@ impl AppCore {
     /// # Errors
     /// `wrong_passphrase`, or a keychain or store error.
     pub async fn unlock(self: &Arc<Self>, passphrase: Option<&str>) -> Result<Status, AppError> {
-        if let Some(verifier) = self.vault.passphrase_verifier()? {
-            let ok = passphrase.is_some_and(|p| check_passphrase(verifier.expose(), p));
-            if !ok {
-                return Err(AppError::WrongPassphrase);
-            }
+        // A keychain read and 600,000 PBKDF2 rounds: on the blocking pool,
+        // bounded as opening is, never on an async worker.
+        let vault = self.vault.clone();
+        let given = passphrase.map(|p| Sensitive::new(p.to_owned()));
+        let check = tokio::task::spawn_blocking(move || -> Result<bool, AppError> {
+            Ok(match vault.passphrase_verifier()? {
+                None => true,
+                Some(verifier) => given
+                    .as_ref()
+                    .is_some_and(|p| check_passphrase(verifier.expose(), p.expose())),
+            })
+        });
+        match tokio::time::timeout(KEYCHAIN_TIMEOUT, check).await {
+            Ok(Ok(Ok(true))) => {}
+            Ok(Ok(Ok(false))) => return Err(AppError::WrongPassphrase),
+            Ok(Ok(Err(err))) => return Err(err),
+            Ok(Err(_)) | Err(_) => return Err(keychain_silent()),
         }
         if lock(&self.state).online.is_none() {
             self.go_online().await?;

@@ -301,8 +301,12 @@ impl Client {
         {
             return Ok(token.token.clone());
         }
+        // The keychain is asked outside the device lock, so the stream's
+        // commits do not wait for D-Bus.
+        let vault = self.with_device(|d| d.vault().clone());
         let refresh = self
-            .with_device(|d| d.vault().get(account, SecretKind::RefreshToken))?
+            .blocking(move |_| Ok(vault.get(account, SecretKind::RefreshToken)?))
+            .await?
             .ok_or(ClientError::MissingAccountKey(account))?;
         let refresh = String::from_utf8(refresh.expose().clone())
             .map_err(|_| ClientError::MissingAccountKey(account))?;
@@ -320,13 +324,10 @@ impl Client {
             && *new_refresh != refresh
         {
             // The bank rotated the refresh token: the old one is dead now.
-            self.with_device(|d| {
-                d.vault().put(
-                    account,
-                    SecretKind::RefreshToken,
-                    &Sensitive::new(new_refresh.as_bytes().to_vec()),
-                )
-            })?;
+            let vault = self.with_device(|d| d.vault().clone());
+            let secret = Sensitive::new(new_refresh.as_bytes().to_vec());
+            self.blocking(move |_| Ok(vault.put(account, SecretKind::RefreshToken, &secret)?))
+                .await?;
         }
         if let Some(audience) = &tokens.strongroom_audience {
             self.learn_audience(account, linked, audience)?;
@@ -406,7 +407,7 @@ impl Client {
     /// # Errors
     /// [`ClientError::NotLinked`], or a keychain or store error while erasing.
     pub async fn unlink(&self, account: AccountId) -> Result<bool, ClientError> {
-        let link = self.link_of(account)?;
+        let link = self.blocking(move |c| c.link_of(account)).await?;
         if link.resource.is_some() {
             // Version 2: end the link at the gateway first, so that an
             // access token the bank's server still counts as live is
@@ -414,7 +415,10 @@ impl Client {
             // below ends the grant either way.
             let _ = self.post_to_bank(account, "/unlink", "").await;
         }
-        let refresh = self.with_device(|d| d.vault().get(account, SecretKind::RefreshToken))?;
+        let vault = self.with_device(|d| d.vault().clone());
+        let refresh = self
+            .blocking(move |_| Ok(vault.get(account, SecretKind::RefreshToken)?))
+            .await?;
         let mut revoked = false;
         if let Some(refresh) = refresh
             && !link.revocation_endpoint.is_empty()
@@ -428,7 +432,9 @@ impl Client {
                 .is_ok();
         }
         lock(&self.inner.linked).remove(&account);
-        self.with_device(|d| d.erase_account(account))?;
+        // A transaction over the account's rows and five keychain deletes.
+        self.blocking(move |c| c.with_device(|d| d.erase_account(account)))
+            .await?;
         Ok(revoked)
     }
 

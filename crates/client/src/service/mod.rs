@@ -27,8 +27,8 @@ use strongroom_core::protocol::verify::AlertVerifier;
 use strongroom_store::Millis;
 use tokio::sync::{Notify, broadcast};
 
-use crate::Device;
 use crate::net::BankHttp;
+use crate::{ClientError, Device};
 
 /// The key id the device's DPoP key carries (it never leaves the device).
 const DEVICE_KEY_ID: &str = "device";
@@ -120,6 +120,25 @@ impl Client {
     /// briefly: every store call is one short SQLite transaction.
     pub fn with_device<T>(&self, f: impl FnOnce(&mut Device) -> T) -> T {
         f(&mut lock(&self.inner.device))
+    }
+
+    /// Runs `f` with this client on the blocking pool, for store and
+    /// keychain work called from async code: a commit waits for the disk
+    /// and a keychain call for D-Bus, and either would hold an async worker
+    /// (and every task queued behind it) meanwhile, as would waiting for
+    /// the device lock while the stream's commits hold it.
+    pub(crate) async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Client) -> Result<T, ClientError> + Send + 'static,
+    ) -> Result<T, ClientError> {
+        let client = self.clone();
+        tokio::task::spawn_blocking(move || f(&client))
+            .await
+            .map_err(|e| {
+                ClientError::Store(strongroom_store::StoreError::Io(format!(
+                    "a store task stopped: {e}"
+                )))
+            })?
     }
 
     /// Starts (or stops) keeping when each alert from the stream was read,

@@ -46,9 +46,12 @@ impl Client {
     /// [`ClientError::LinkRevoked`] when the bank ended the link, a network
     /// or store error; unsent messages stay queued.
     pub async fn drain_outbox(&self, account: AccountId) -> Result<usize, ClientError> {
-        let link = self.link_of(account)?;
-        let linked = self.linked(account)?;
-        let items = self.with_device(|d| d.store().outbox(account))?.items;
+        let (link, linked, items) = self
+            .blocking(move |c| {
+                let items = c.with_device(|d| d.store().outbox(account))?.items;
+                Ok((c.link_of(account)?, c.linked(account)?, items))
+            })
+            .await?;
         let now = now_ms();
         let mut sent = 0;
         for item in items.into_iter().filter(|i| i.next_attempt_at <= now) {
@@ -94,21 +97,27 @@ impl Client {
             };
             match accepted {
                 Some(bank_id) => {
-                    self.with_device(|d| {
-                        d.store()
-                            .acknowledge_outgoing(account, &item.client_id, &bank_id)
-                    })?;
+                    let client_id = item.client_id.clone();
+                    self.blocking(move |c| {
+                        Ok(c.with_device(|d| {
+                            d.store()
+                                .acknowledge_outgoing(account, &client_id, &bank_id)
+                        })?)
+                    })
+                    .await?;
                     sent += 1;
                 }
                 None => {
                     let delay =
                         Backoff::default().delay_ms(item.attempts.min(16), self.random_u32());
-                    self.with_device(|d| {
-                        d.store().record_attempt(
-                            item.message.id,
-                            now + i64::try_from(delay).unwrap_or(30_000),
-                        )
-                    })?;
+                    let (id, next) = (
+                        item.message.id,
+                        now + i64::try_from(delay).unwrap_or(30_000),
+                    );
+                    self.blocking(move |c| {
+                        Ok(c.with_device(|d| d.store().record_attempt(id, next))?)
+                    })
+                    .await?;
                 }
             }
         }
@@ -128,20 +137,27 @@ impl Client {
         alert_id: &str,
         answer: FraudAnswerValue,
     ) -> Result<(), ClientError> {
-        let stored = self.with_device(|d| -> Result<_, ClientError> {
-            let id = d
-                .store()
-                .find_alert(account, alert_id)?
-                .ok_or_else(|| ClientError::UnknownAlert(alert_id.to_owned()))?;
-            let alert = d.store().alert(id)?;
-            let verified = matches!(alert.details.verification, Verification::Verified { .. });
-            if !strongroom_core::protocol::alert::AlertKind::name_asks_answer(&alert.details.kind)
-                || !verified
-            {
-                return Err(ClientError::UnknownAlert(alert_id.to_owned()));
-            }
-            Ok(id)
-        })?;
+        let wanted = alert_id.to_owned();
+        let stored = self
+            .blocking(move |c| {
+                c.with_device(|d| -> Result<_, ClientError> {
+                    let id = d
+                        .store()
+                        .find_alert(account, &wanted)?
+                        .ok_or_else(|| ClientError::UnknownAlert(wanted.clone()))?;
+                    let alert = d.store().alert(id)?;
+                    let verified =
+                        matches!(alert.details.verification, Verification::Verified { .. });
+                    if !strongroom_core::protocol::alert::AlertKind::name_asks_answer(
+                        &alert.details.kind,
+                    ) || !verified
+                    {
+                        return Err(ClientError::UnknownAlert(wanted));
+                    }
+                    Ok(id)
+                })
+            })
+            .await?;
         let now = now_ms();
         let request = FraudAnswerRequest {
             alert_id: alert_id.to_owned(),
@@ -159,10 +175,11 @@ impl Client {
                 answer,
                 answered_at,
             }) => {
-                self.with_device(|d| {
-                    d.store()
-                        .answer_fraud_check(stored, answer, answered_at.unwrap_or(now))
-                })?;
+                let at = answered_at.unwrap_or(now);
+                self.blocking(move |c| {
+                    Ok(c.with_device(|d| d.store().answer_fraud_check(stored, answer, at))?)
+                })
+                .await?;
                 return Err(ClientError::AlreadyAnswered {
                     answer,
                     answered_at,
@@ -174,8 +191,10 @@ impl Client {
             FraudAnswerValue::Me => FraudAnswer::ThisWasMe,
             FraudAnswerValue::NotMe => FraudAnswer::NotMe,
         };
-        self.with_device(|d| d.store().answer_fraud_check(stored, value, now))?;
-        Ok(())
+        self.blocking(move |c| {
+            Ok(c.with_device(|d| d.store().answer_fraud_check(stored, value, now))?)
+        })
+        .await
     }
 
     /// A random id for an idempotency key (16 bytes, base64url).
@@ -197,8 +216,9 @@ impl Client {
         path: &str,
         body: &str,
     ) -> Result<crate::net::Reply, ClientError> {
-        let link = self.link_of(account)?;
-        let linked = self.linked(account)?;
+        let (link, linked) = self
+            .blocking(move |c| Ok((c.link_of(account)?, c.linked(account)?)))
+            .await?;
         let url = format!("{}{path}", link.api_base);
         let mut reply = None;
         for _ in 0..2 {

@@ -74,13 +74,14 @@ impl Client {
     }
 
     async fn connect_once(&self, account: AccountId, attempt: &mut u32) -> Result<(), ClientError> {
-        let link = self.link_of(account)?;
+        let (link, linked) = self
+            .blocking(move |c| Ok((c.link_of(account)?, c.linked(account)?)))
+            .await?;
         if link.stream_endpoint.is_empty() {
             return Err(ClientError::BankProtocol(
                 "this bank offers no Strongroom delivery stream".into(),
             ));
         }
-        let linked = self.linked(account)?;
         let token = self.access_token(account, &linked, &link).await?;
         // The proof names the https form of the stream URL (protocol 6).
         let https_url = link.stream_endpoint.replacen("wss://", "https://", 1);
@@ -176,7 +177,8 @@ impl Client {
         // push it far ahead so that the bank sends nothing. Resume from the
         // lower of ours and the bank's; anything sent twice is deduplicated.
         let acked = self
-            .with_device(|d| d.store().acked_seq(account))?
+            .blocking(move |c| Ok(c.with_device(|d| d.store().acked_seq(account))?))
+            .await?
             .min(bank_acked);
         let mut position = StreamPosition::resume(acked);
         ws.send(WsMessage::text(frames::encode(&ClientFrame::Resume {
@@ -208,7 +210,8 @@ impl Client {
                     }
                     failures = 0;
                     let next = client
-                        .with_device(|d| d.store().outbox(account))
+                        .blocking(move |c| Ok(c.with_device(|d| d.store().outbox(account))?))
+                        .await
                         .ok()
                         .and_then(|p| p.items.iter().map(|i| i.next_attempt_at).min());
                     let wait = next.map_or(Duration::from_secs(3600), |at| {
