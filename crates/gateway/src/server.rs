@@ -478,6 +478,25 @@ async fn refuse_demo_leftovers(db: &Db, database: &Database) -> Result<(), Gatew
     )))
 }
 
+/// Connections the kernel queues for `accept` (it caps this at
+/// `net.core.somaxconn`). After a restart every device reconnects within a
+/// few seconds (the reconnect storm); tokio's default of 1,024 drops SYNs
+/// then, and each dropped one costs its device a second or more.
+const LISTEN_BACKLOG: u32 = 16_384;
+
+/// Binds `address` with [`LISTEN_BACKLOG`] (and `SO_REUSEADDR`, so a
+/// restarted gateway takes its port back at once).
+fn listen(address: std::net::SocketAddr) -> std::io::Result<tokio::net::TcpListener> {
+    let socket = if address.is_ipv4() {
+        tokio::net::TcpSocket::new_v4()?
+    } else {
+        tokio::net::TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(address)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
 /// Starts the gateway: everything up to accepting connections.
 ///
 /// # Errors
@@ -518,8 +537,7 @@ pub async fn start(config: Config) -> Result<RunningGateway, GatewayError> {
     .await
     .map_err(|e| GatewayError::Config(e.to_string()))??;
 
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
+    let listener = listen(config.listen)
         .map_err(|e| GatewayError::io(format!("listening on {}", config.listen), e))?;
     let local_addr = listener
         .local_addr()
