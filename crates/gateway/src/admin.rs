@@ -73,6 +73,10 @@ async fn metrics_text(State(state): State<Shared>) -> Response {
     let m = metrics();
     m.streams_open
         .set(i64::try_from(state.hub.open_streams()).unwrap_or(i64::MAX));
+    m.connections_open
+        .set(i64::try_from(state.connections.open()).unwrap_or(i64::MAX));
+    m.connections_max
+        .set(i64::try_from(state.connections.max()).unwrap_or(i64::MAX));
     ([(header::CONTENT_TYPE, OPENMETRICS)], m.render()).into_response()
 }
 

@@ -81,6 +81,11 @@ pub struct ServeArgs {
     /// and the audit log then use
     #[arg(long, value_name = "CIDRS")]
     pub proxy_protocol_from: Option<String>,
+    /// The most client connections held open at once (device streams and
+    /// requests); over it a new connection is closed before TLS [default:
+    /// the open-file limit less 1,024 kept for the database and files]
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<usize>,
     /// The server certificate chain (PEM); required without --demo
     #[arg(long, value_name = "PEM")]
     pub cert: Option<PathBuf>,

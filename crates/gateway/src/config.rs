@@ -30,6 +30,10 @@ pub struct Config {
     /// `--proxy-protocol-from`: the proxies whose connections carry a
     /// PROXY protocol v2 header naming the client (none by default).
     pub proxy_protocol_from: crate::proxy_protocol::TrustedProxies,
+    /// `--max-connections`: the most client connections held at once;
+    /// `None` derives it from the open-file limit
+    /// ([`crate::connections::default_max`]).
+    pub max_connections: Option<usize>,
     /// The server certificate chain (PEM); required without `--demo`.
     pub cert: Option<PathBuf>,
     /// The server private key (PEM); required without `--demo`.
@@ -136,6 +140,7 @@ impl Default for Config {
             admin_listen: None,
             log_level: "info".into(),
             proxy_protocol_from: crate::proxy_protocol::TrustedProxies::default(),
+            max_connections: None,
             cert: None,
             key: None,
             demo_rate: 0.5,

@@ -29,6 +29,7 @@ pub mod calls;
 pub mod cli;
 pub mod cluster;
 pub mod config;
+pub mod connections;
 pub mod console;
 pub mod crypto;
 pub mod db;

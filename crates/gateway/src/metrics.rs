@@ -25,6 +25,11 @@ pub struct Metrics {
     registry: Registry,
     /// Devices with a stream open now (set when scraped).
     pub streams_open: Gauge,
+    /// Client connections open now, and the most allowed (set when
+    /// scraped).
+    pub connections_open: Gauge,
+    /// The connection cap (`--max-connections`).
+    pub connections_max: Gauge,
     /// Alerts the bank posted (bank API, rules and the demo), as signed.
     pub alerts_posted: Counter,
     /// Alert frames written to devices' streams.
@@ -65,6 +70,8 @@ impl Metrics {
         let mut registry = Registry::with_prefix("strongroom_gateway");
         let m = Metrics {
             streams_open: Gauge::default(),
+            connections_open: Gauge::default(),
+            connections_max: Gauge::default(),
             alerts_posted: Counter::default(),
             alerts_delivered: Counter::default(),
             events_acknowledged: Counter::default(),
@@ -83,6 +90,16 @@ impl Metrics {
             "streams_open",
             "Devices with a stream open now",
             m.streams_open.clone(),
+        );
+        registry.register(
+            "connections_open",
+            "Client connections open now",
+            m.connections_open.clone(),
+        );
+        registry.register(
+            "connections_max",
+            "The most client connections held at once (--max-connections)",
+            m.connections_max.clone(),
         );
         registry.register(
             "alerts_posted",
@@ -152,6 +169,13 @@ impl Metrics {
         self.refusals.get_or_create(&[("reason", reason)]).inc();
     }
 
+    /// Counts a connection closed because the connection cap was reached.
+    pub fn connection_refused(&self) {
+        self.refusals
+            .get_or_create(&[("reason", "connection_limit")])
+            .inc();
+    }
+
     /// Records one alert's delivery time.
     pub fn delivered_in(&self, took: Duration) {
         self.delivery_seconds.observe(took.as_secs_f64());
@@ -183,6 +207,8 @@ mod tests {
         let text = m.render();
         for name in [
             "strongroom_gateway_streams_open ",
+            "strongroom_gateway_connections_open ",
+            "strongroom_gateway_connections_max ",
             "strongroom_gateway_alerts_posted_total ",
             "strongroom_gateway_alerts_delivered_total ",
             "strongroom_gateway_events_acknowledged_total ",

@@ -24,6 +24,7 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::net::TcpStream;
 use tower_layer::Layer;
 
+use crate::connections::{ConnectionLimit, Counted};
 use crate::error::GatewayError;
 
 /// The twelve bytes every version 2 header starts with.
@@ -189,30 +190,40 @@ pub async fn read_header<R: AsyncRead + Unpin>(stream: &mut R) -> io::Result<Opt
 /// TLS, and puts what it says on every request of the connection
 /// ([`ProxiedClient`]). Also turns Nagle's algorithm off: alerts are small
 /// frames that must not wait for more.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ProxyAcceptor {
     trusted: Arc<TrustedProxies>,
+    limit: Arc<ConnectionLimit>,
 }
 
 impl ProxyAcceptor {
-    /// Reads headers from `trusted` (none: every connection is a client's).
-    pub fn new(trusted: TrustedProxies) -> ProxyAcceptor {
+    /// Reads headers from `trusted` (none: every connection is a client's),
+    /// and admits connections while `limit` allows.
+    pub fn new(trusted: TrustedProxies, limit: Arc<ConnectionLimit>) -> ProxyAcceptor {
         ProxyAcceptor {
             trusted: Arc::new(trusted),
+            limit,
         }
     }
 }
 
 impl<S: Send + 'static> axum_server::accept::Accept<TcpStream, S> for ProxyAcceptor {
-    type Stream = TcpStream;
+    type Stream = Counted;
     type Service = axum::middleware::AddExtension<S, ProxiedClient>;
-    type Future = Pin<Box<dyn Future<Output = io::Result<(TcpStream, Self::Service)>> + Send>>;
+    type Future = Pin<Box<dyn Future<Output = io::Result<(Counted, Self::Service)>> + Send>>;
 
-    fn accept(&self, mut stream: TcpStream, service: S) -> Self::Future {
+    fn accept(&self, stream: TcpStream, service: S) -> Self::Future {
         let trusted = Arc::clone(&self.trusted);
+        // Counted first, before the PROXY header and TLS: over the cap the
+        // socket is closed here, having cost nothing but its accept.
+        let admitted = self.limit.admit(stream);
         Box::pin(async move {
-            let _ = stream.set_nodelay(true);
-            let peer = stream.peer_addr()?;
+            let Ok(mut stream) = admitted else {
+                crate::metrics::metrics().connection_refused();
+                return Err(io::Error::other("the connection limit is reached"));
+            };
+            let _ = stream.get_ref().set_nodelay(true);
+            let peer = stream.get_ref().peer_addr()?;
             let client = if trusted.contains(peer.ip()) {
                 match tokio::time::timeout(HEADER_TIMEOUT, read_header(&mut stream)).await {
                     Ok(Ok(client)) => client,

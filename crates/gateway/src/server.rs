@@ -505,8 +505,10 @@ fn listen(address: std::net::SocketAddr) -> std::io::Result<tokio::net::TcpListe
 pub async fn start(config: Config) -> Result<RunningGateway, GatewayError> {
     install_ring_provider();
     // Thousands of streams need thousands of descriptors; a failure here
-    // only lowers how many the gateway can hold.
-    let _ = rlimit::increase_nofile_limit(u64::MAX);
+    // only lowers how many the gateway can hold (and its connection cap).
+    let fd_limit = rlimit::increase_nofile_limit(u64::MAX)
+        .or_else(|_| rlimit::getrlimit(rlimit::Resource::NOFILE).map(|(soft, _)| soft))
+        .unwrap_or(1_024);
     create_private_dir(&config.data_dir)?;
     let data_dir = std::fs::canonicalize(&config.data_dir)
         .map_err(|e| GatewayError::io(format!("resolving {}", config.data_dir.display()), e))?;
@@ -591,6 +593,11 @@ pub async fn start(config: Config) -> Result<RunningGateway, GatewayError> {
         customer_ids: crate::state::CustomerIds::default(),
         customer_subjects: crate::state::CustomerSubjects::default(),
         hub: Arc::new(Hub::default()),
+        connections: crate::connections::ConnectionLimit::new(
+            config
+                .max_connections
+                .unwrap_or_else(|| crate::connections::default_max(fd_limit)),
+        ),
         rng: rng.clone(),
         signing: RwLock::new(signing),
         password_checks: Arc::new(tokio::sync::Semaphore::new(
@@ -642,6 +649,7 @@ pub async fn start(config: Config) -> Result<RunningGateway, GatewayError> {
     )
     .acceptor(crate::proxy_protocol::ProxyAcceptor::new(
         config.proxy_protocol_from.clone(),
+        Arc::clone(&state.connections),
     ));
     let server = tokio::spawn(
         axum_server::from_tcp(listener)

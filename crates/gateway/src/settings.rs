@@ -149,6 +149,12 @@ impl Config {
         if let Some(list) = args.proxy_protocol_from {
             config.proxy_protocol_from = crate::proxy_protocol::TrustedProxies::parse(&list)?;
         }
+        if args.max_connections == Some(0) {
+            return Err(GatewayError::Config(
+                "--max-connections must be at least 1".into(),
+            ));
+        }
+        config.max_connections = args.max_connections;
         if args.access_token_ttl < 1.0 {
             return Err(GatewayError::Config(
                 "--access-token-ttl must be at least 1".into(),

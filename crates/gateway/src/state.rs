@@ -34,6 +34,8 @@ pub struct AppState {
     pub customer_subjects: CustomerSubjects,
     /// Wakes open streams.
     pub hub: Arc<Hub>,
+    /// The client connections held, and the cap on them.
+    pub connections: Arc<crate::connections::ConnectionLimit>,
     /// The random source for tokens and signatures.
     pub rng: SystemRandom,
     /// The alert signing keys.

@@ -302,3 +302,59 @@ async fn behind_a_load_balancer_limits_and_audit_see_the_customers_address() {
     assert!(bare.is_err(), "a proxy connection needs its header");
     gateway.shutdown().await;
 }
+
+/// Attack: a flood of connections (or every device reconnecting at once
+/// after a restart) takes the last file descriptors, and the database can
+/// no longer open its files. The gateway holds at most `--max-connections`
+/// and closes the next one at once, before TLS; one that closes frees its
+/// place, and the bank API keeps working throughout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_over_the_cap_are_closed_before_tls_and_the_rest_keep_working() {
+    let dir = tempfile::tempdir().unwrap();
+    let gateway = start_with(dir.path(), "127.0.0.1:0", 1000.0, |c| {
+        c.max_connections = Some(3);
+    })
+    .await;
+    let http = Http::new(&gateway);
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        held.push(http.handshake_after(b"").await.expect("under the cap"));
+    }
+    // The third place serves the bank, as it would a device.
+    let answer = http
+        .bank(
+            "GET",
+            "/bank/v1/fraud-answers?customer=alice",
+            serde_json::json!(null),
+        )
+        .await;
+    assert_eq!(
+        answer.status,
+        200,
+        "the bank API answers: {}",
+        answer.text()
+    );
+    held.push(http.handshake_after(b"").await.expect("the last place"));
+    let over = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        http.handshake_after(b""),
+    )
+    .await
+    .expect("closed at once, not left waiting");
+    assert!(over.is_err(), "a fourth connection is closed before TLS");
+    // A connection that ends frees its place.
+    drop(held.pop());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if http.handshake_after(b"").await.is_ok() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "a closed connection's place is given again"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    drop(held);
+    gateway.shutdown().await;
+}
