@@ -15,9 +15,10 @@
 //! - `bundle`: builds the release binaries and the installers: the app's
 //!   .deb and .rpm (Tauri CLI) and the gateway's .deb, in
 //!   `target/release/dist/`.
-//! - `bench NAME [--json]`: runs a benchmark (`store`, `delivery`, `app`,
-//!   `gateway-pg`, `call-status`); `bench delivery --runs N` repeats the
-//!   one-device 1,000/s phase N times and reports the worst p99.
+//! - `bench NAME [--json]`: runs a benchmark (`store`, `delivery`,
+//!   `devices`, `app`, `gateway-pg`, `call-status`); `bench delivery --runs
+//!   N` repeats the one-device 1,000/s phase N times and reports the worst
+//!   p99.
 //! - `fuzz [--runs N] [--json] [--record] [--target NAME]`: runs every fuzz
 //!   target coverage-guided for N executions (see `fuzz.rs`).
 //!
@@ -106,7 +107,7 @@ fn main() -> ExitCode {
 }
 
 fn usage() -> String {
-    "usage: cargo xtask <demo | test | bundle | openapi | bench (store | delivery [--runs N] | app | gateway-pg | call-status) [--json] | fuzz [--runs N] [--json] [--record] [--target NAME]>".into()
+    "usage: cargo xtask <demo | test | bundle | openapi | bench (store | delivery [--runs N] | devices [--connections N] | app | gateway-pg | call-status) [--json] | fuzz [--runs N] [--json] [--record] [--target NAME]>".into()
 }
 
 /// The checkout xtask runs in. `cargo run` sets `CARGO_MANIFEST_DIR` for
@@ -524,6 +525,17 @@ fn bench(args: &[String]) -> Result {
                 None => 1,
             };
             bench_delivery(json, runs)
+        }
+        Some("devices") => {
+            // `--connections N`: fewer than the 100,000 of issue 23.
+            let connections = match args.iter().position(|a| a == "--connections") {
+                Some(i) => match args.get(i + 1).and_then(|n| n.parse::<u32>().ok()) {
+                    Some(n) if n > 0 => n,
+                    _ => return Err("--connections takes a count, at least 1".into()),
+                },
+                None => 100_000,
+            };
+            bench_with_device("devices", json, &format!("--connections {connections}"))
         }
         Some("app") => bench_app(json),
         Some("gateway-pg") => bench_gateway_pg(json),

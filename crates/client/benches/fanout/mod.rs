@@ -75,8 +75,9 @@ pub async fn post_alert(
         .is_ok_and(|r| r.status().as_u16() == 201)
 }
 
-/// Posts `count` alerts at `rate` per second, open loop (a slow answer never
-/// delays the next post), each with its index in the text, to the bank API
+/// Posts the alerts numbered `indices` at `rate` per second, open loop (a
+/// slow answer never delays the next post), each with its number in the
+/// text, to the bank API
 /// to one of `targets` (see [`posting_node`]). Records when each was sent; returns how
 /// many were accepted.
 pub async fn post_alerts(
@@ -84,14 +85,15 @@ pub async fn post_alerts(
     customers: Arc<Vec<String>>,
     tag: &str,
     rate: u64,
-    count: usize,
+    indices: std::ops::Range<usize>,
     sent: Arc<Mutex<HashMap<usize, Instant>>>,
     answered: Option<Arc<Mutex<HashMap<usize, Instant>>>>,
 ) -> usize {
     let start = tokio::time::Instant::now();
-    let mut tasks = Vec::with_capacity(count);
-    for i in 0..count {
-        let at = start + Duration::from_micros(i as u64 * 1_000_000 / rate);
+    let first = indices.start;
+    let mut tasks = Vec::with_capacity(indices.len());
+    for i in indices {
+        let at = start + Duration::from_micros((i - first) as u64 * 1_000_000 / rate);
         tokio::time::sleep_until(at).await;
         let gateway = targets[posting_node(i, customers.len(), targets.len())];
         let http = gateway.http.clone();
@@ -129,35 +131,19 @@ pub fn index_of(text: &str, tag: &str) -> Option<usize> {
 }
 
 pub struct LoadDevice {
-    key: SigningKey,
-    access_token: String,
+    pub key: SigningKey,
+    pub access_token: String,
 }
 
-/// Many raw device connections, spread over `nodes` (device `i` streams
-/// from node `i % nodes.len()`, all enrolled through the first), then
-/// `rate` alerts/s for `seconds`, half of them posted to a node other than
-/// the device's (see [`posting_node`]): p50 and p99
-/// from POST to arrival, and the first node's resident memory per
-/// connection. With `saturate_seconds` > 0, then as many alerts as the
-/// nodes take for that long (`concurrency` posts in flight, closed loop):
-/// `alerts_per_s`, delivered to their devices per second.
-pub async fn fanout(
-    nodes: &[&support::Gateway],
-    connections: usize,
-    rate: u64,
-    seconds: u64,
-    saturate_seconds: u64,
-) -> serde_json::Value {
-    let gateway = nodes[0];
-    let gateway_pid = gateway.pid().expect("the gateway runs");
+/// Enrols one device for each of `customers` through the bank's load-test
+/// switch (the web page and its memory-hard password check are not what is
+/// measured here), 64 at a time.
+pub async fn enrol(gateway: &support::Gateway, customers: &[String]) -> Vec<LoadDevice> {
     let rng = ring::rand::SystemRandom::new();
-    let customers: Vec<String> = (0..connections).map(|i| format!("load{i}")).collect();
-    // Enrol the devices through the bank's load-test switch (the web page
-    // and its memory-hard password check are not what is measured here).
-    eprintln!("bench: enrolling {connections} devices");
-    let mut devices = Vec::with_capacity(connections);
+    eprintln!("bench: enrolling {} devices", customers.len());
+    let mut devices = Vec::with_capacity(customers.len());
     let mut pending = futures_util::stream::FuturesOrdered::new();
-    for customer in &customers {
+    for customer in customers {
         let (key, _) = SigningKey::generate("load", &rng).expect("a key");
         let jkt = key.jwk().thumbprint();
         let body = serde_json::json!({"customer": customer, "jkt": jkt});
@@ -183,6 +169,29 @@ pub async fn fanout(
     while let Some(d) = pending.next().await {
         devices.push(d);
     }
+    devices
+}
+
+/// Many raw device connections, spread over `nodes` (device `i` streams
+/// from node `i % nodes.len()`, all enrolled through the first), then
+/// `rate` alerts/s for `seconds`, half of them posted to a node other than
+/// the device's (see [`posting_node`]): p50 and p99
+/// from POST to arrival, and the first node's resident memory per
+/// connection. With `saturate_seconds` > 0, then as many alerts as the
+/// nodes take for that long (`concurrency` posts in flight, closed loop):
+/// `alerts_per_s`, delivered to their devices per second.
+pub async fn fanout(
+    nodes: &[&support::Gateway],
+    connections: usize,
+    rate: u64,
+    seconds: u64,
+    saturate_seconds: u64,
+) -> serde_json::Value {
+    let gateway = nodes[0];
+    let gateway_pid = gateway.pid().expect("the gateway runs");
+    let rng = ring::rand::SystemRandom::new();
+    let customers: Vec<String> = (0..connections).map(|i| format!("load{i}")).collect();
+    let devices = enrol(gateway, &customers).await;
 
     // Every node checks DPoP proofs against the one issuer URL, whichever
     // node a device connects to.
@@ -285,7 +294,7 @@ pub async fn fanout(
         customers.clone(),
         "fan",
         rate,
-        count,
+        0..count,
         sent.clone(),
         None,
     )
