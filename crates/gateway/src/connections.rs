@@ -6,7 +6,15 @@
 //! (seen at 19,600 device streams under a limit of 20,000). Over the cap a
 //! new connection is closed at once, before TLS; the device retries with
 //! its backoff, while the connections already held keep working.
+//!
+//! And a bound on the TLS handshakes made at once ([`Admission`]): after a
+//! restart every device reconnects within a second, and with every
+//! handshake running side by side each one took so long on a busy CPU
+//! that the devices gave up and retried, doing the work again (18,376
+//! devices took 181 s to come back, with 26,163 failed attempts). Taken a
+//! few at a time, in order of arrival, each handshake finishes quickly.
 
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -133,6 +141,63 @@ impl AsyncWrite for Counted {
     }
 }
 
+/// TLS handshakes made at once: enough to keep the cores busy while
+/// handshakes wait on their clients' round trips, few enough that each
+/// finishes in milliseconds.
+pub const HANDSHAKES_AT_ONCE: usize = 128;
+
+/// How long an accepted connection may wait for its turn to handshake:
+/// past this its device (which gives the whole connection 15 s) has most
+/// likely given up, so the connection is closed rather than served late.
+pub const HANDSHAKE_QUEUE_LIMIT: std::time::Duration = std::time::Duration::from_secs(12);
+
+/// An acceptor (the PROXY header and TLS, `inner`) run for at most
+/// [`HANDSHAKES_AT_ONCE`] connections at a time, the rest waiting in order
+/// of arrival for at most [`HANDSHAKE_QUEUE_LIMIT`].
+#[derive(Debug, Clone)]
+pub struct Admission<A> {
+    inner: A,
+    turns: Arc<tokio::sync::Semaphore>,
+}
+
+impl<A> Admission<A> {
+    /// Bounds `inner`'s handshakes.
+    pub fn new(inner: A) -> Admission<A> {
+        Admission {
+            inner,
+            turns: Arc::new(tokio::sync::Semaphore::new(HANDSHAKES_AT_ONCE)),
+        }
+    }
+}
+
+impl<I, S, A> axum_server::accept::Accept<I, S> for Admission<A>
+where
+    A: axum_server::accept::Accept<I, S>,
+    A::Future: Send + 'static,
+    A::Stream: Send + 'static,
+    A::Service: Send + 'static,
+{
+    type Stream = A::Stream;
+    type Service = A::Service;
+    type Future = Pin<Box<dyn Future<Output = io::Result<(A::Stream, A::Service)>> + Send>>;
+
+    fn accept(&self, stream: I, service: S) -> Self::Future {
+        // Called now, so the connection is counted (or refused) at once;
+        // its work (the PROXY header, TLS) runs only when polled below.
+        let handshake = self.inner.accept(stream, service);
+        let turns = Arc::clone(&self.turns);
+        Box::pin(async move {
+            let Ok(Ok(_turn)) =
+                tokio::time::timeout(HANDSHAKE_QUEUE_LIMIT, turns.acquire_owned()).await
+            else {
+                crate::metrics::metrics().handshake_abandoned();
+                return Err(io::ErrorKind::TimedOut.into());
+            };
+            handshake.await
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,6 +226,51 @@ mod tests {
         assert_eq!(limit.open(), 1, "a closed connection frees its place");
         let (_client, again) = pair(&listener).await;
         assert!(limit.admit(again).is_ok(), "its place is taken again");
+    }
+
+    /// An acceptor whose handshake takes 2 ms, counting how many run at once.
+    #[derive(Clone, Default)]
+    struct SlowHandshake {
+        now: Arc<AtomicUsize>,
+        most: Arc<AtomicUsize>,
+    }
+
+    impl axum_server::accept::Accept<(), ()> for SlowHandshake {
+        type Stream = ();
+        type Service = ();
+        type Future = Pin<Box<dyn Future<Output = io::Result<((), ())>> + Send>>;
+
+        fn accept(&self, (): (), (): ()) -> Self::Future {
+            let (now, most) = (Arc::clone(&self.now), Arc::clone(&self.most));
+            Box::pin(async move {
+                let running = now.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(running, Ordering::SeqCst);
+                tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+                now.fetch_sub(1, Ordering::SeqCst);
+                Ok(((), ()))
+            })
+        }
+    }
+
+    /// A reconnect storm: every connection arrives at once. The handshakes
+    /// run a bounded number at a time, and every one of them is made.
+    #[tokio::test]
+    async fn a_storm_of_handshakes_runs_a_bounded_number_at_once() {
+        use axum_server::accept::Accept;
+        let inner = SlowHandshake::default();
+        let admission = Admission::new(inner.clone());
+        let storm: Vec<_> = (0..HANDSHAKES_AT_ONCE * 4)
+            .map(|_| tokio::spawn(admission.accept((), ())))
+            .collect();
+        for handshake in storm {
+            assert!(handshake.await.unwrap().is_ok(), "every handshake is made");
+        }
+        let most = inner.most.load(Ordering::SeqCst);
+        assert!(
+            most <= HANDSHAKES_AT_ONCE,
+            "{most} handshakes at once, at most {HANDSHAKES_AT_ONCE}"
+        );
+        assert!(most > 1, "handshakes still run side by side ({most})");
     }
 
     #[test]

@@ -176,6 +176,14 @@ impl Metrics {
             .inc();
     }
 
+    /// Counts a connection closed because it waited too long for its TLS
+    /// handshake (a reconnect storm larger than the gateway can take).
+    pub fn handshake_abandoned(&self) {
+        self.refusals
+            .get_or_create(&[("reason", "handshake_queue")])
+            .inc();
+    }
+
     /// Records one alert's delivery time.
     pub fn delivered_in(&self, took: Duration) {
         self.delivery_seconds.observe(took.as_secs_f64());

@@ -38,7 +38,7 @@ pub async fn upgrade(
 ) -> Result<Response, Problem> {
     let auth = authenticate(&state, &headers, "GET", "/v1/stream").await?;
     Ok(ws
-        .read_buffer_size(4 * 1024)
+        .read_buffer_size(512)
         .write_buffer_size(4 * 1024)
         .max_write_buffer_size(256 * 1024)
         .max_message_size(MAX_FRAME_BYTES)
