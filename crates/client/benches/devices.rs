@@ -133,7 +133,10 @@ fn main() {
         .expect("a runtime");
     runtime.block_on(async {
         let dir = tempfile::tempdir().expect("temp dir");
-        let mut gateway = support::Gateway::start(
+        // Its metrics say why connections were refused in the storm.
+        let admin = format!("127.0.0.1:{}", support::idp::free_port());
+        // As its systemd unit runs it (`MALLOC_ARENA_MAX=2`).
+        let mut gateway = support::Gateway::start_with_env(
             dir.path(),
             &[
                 "--bench",
@@ -143,7 +146,10 @@ fn main() {
                 // would refresh; that is not what is measured).
                 "--access-token-ttl",
                 "7200",
+                "--admin-listen",
+                &admin,
             ],
+            &[("MALLOC_ARENA_MAX", "2")],
         );
         let gateway_limit = fd_limit(gateway.pid().expect("the gateway runs"));
         // The gateway keeps 1,024 descriptors from its cap for its database
@@ -247,11 +253,35 @@ fn main() {
             seen.arrivals.lock().unwrap().len() >= received + storm_received
         })
         .await;
+        let due = (RATE * SECONDS) as usize;
         let rss_storm = fanout::rss_kib(gateway.pid().expect("the gateway runs"));
+        let refused = |reason: &str| {
+            let name = format!("strongroom_gateway_refusals_total{{reason=\"{reason}\"}} ");
+            let gateway = &gateway;
+            let admin = &admin;
+            async move {
+                let text = gateway
+                    .http
+                    .get(format!("http://{admin}/metrics"))
+                    .send()
+                    .await
+                    .ok()?
+                    .text()
+                    .await
+                    .ok()?;
+                text.lines()
+                    .find_map(|l| l.strip_prefix(&name))
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .or(Some(0))
+            }
+        };
+        let over_cap = refused("connection_limit").await.unwrap_or(0);
+        let queue_timeouts = refused("handshake_queue").await.unwrap_or(0);
         let lost = (posted - received) + (storm_posted - storm_received);
         let doubled = seen.doubled.load(Ordering::Relaxed);
         let resent = seen.resent.load(Ordering::Relaxed);
         let failed = seen.failed_attempts.load(Ordering::Relaxed);
+        let local = seen.local_failures.load(Ordering::Relaxed);
         seen.stop.store(true, Ordering::Relaxed);
         for t in tasks {
             t.abort();
@@ -271,8 +301,12 @@ fn main() {
             "fanout_alerts_received": received,
             "reconnect_all_s": reconnect_all_s,
             "reconnect_failed_attempts": failed,
+            "reconnect_failed_here": local,
+            "storm_refused_over_cap": over_cap,
+            "storm_refused_waiting_for_handshake": queue_timeouts,
             "storm_p99_ms": storm_p99,
             "storm_alerts_posted": storm_posted,
+            "storm_posts_due": due,
             "storm_alerts_received": storm_received,
             "alerts_lost": lost,
             "alerts_doubled": doubled,
@@ -295,7 +329,7 @@ fn main() {
                 "  fan-out {RATE} alerts/s: p50 {p50:.2} ms, p99 {p99:.2} ms (target <= 250), received {received}/{posted}"
             );
             println!(
-                "  reconnect storm after SIGKILL: all {held} back in {reconnect_all_s:.1} s ({failed} failed attempts retried); alerts during it p99 {storm_p99:.1} ms, {storm_received}/{storm_posted}"
+                "  reconnect storm after SIGKILL: all {held} back in {reconnect_all_s:.1} s ({failed} failed attempts retried: {local} for want of a local port here, {over_cap} over the gateway's connection cap, {queue_timeouts} after waiting 12 s for a handshake); alerts during it: {storm_posted} of {due} posts accepted, p99 {storm_p99:.1} ms, {storm_received}/{storm_posted} received"
             );
             println!(
                 "  lost {lost}, stored twice {doubled}, sent again and skipped {resent}; {rss_storm} KiB resident after the storm"

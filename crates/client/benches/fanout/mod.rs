@@ -75,6 +75,9 @@ pub async fn post_alert(
         .is_ok_and(|r| r.status().as_u16() == 201)
 }
 
+/// Posts in flight at once (and so connections to the bank API, at most).
+pub const POSTS_IN_FLIGHT: usize = 64;
+
 /// Posts the alerts numbered `indices` at `rate` per second, open loop (a
 /// slow answer never delays the next post), each with its number in the
 /// text, to the bank API
@@ -91,6 +94,12 @@ pub async fn post_alerts(
 ) -> usize {
     let start = tokio::time::Instant::now();
     let first = indices.start;
+    // As a bank's integration would, with a bounded connection pool: a post
+    // waits for a free connection rather than opening one more (during a
+    // reconnect storm, unbounded posts took the gateway's last connection
+    // places from the devices). The wait counts: posts are timed from when
+    // they were due.
+    let slots = Arc::new(tokio::sync::Semaphore::new(POSTS_IN_FLIGHT));
     let mut tasks = Vec::with_capacity(indices.len());
     for i in indices {
         let at = start + Duration::from_micros((i - first) as u64 * 1_000_000 / rate);
@@ -106,7 +115,11 @@ pub async fn post_alerts(
         // omission).
         sent.lock().unwrap().insert(i, at.into_std());
         let answered = answered.clone();
+        let slots = Arc::clone(&slots);
         tasks.push(tokio::spawn(async move {
+            let Ok(_slot) = slots.acquire_owned().await else {
+                return false;
+            };
             let ok = post_alert(&http, &url, &key, &customer, &text).await;
             // The gateway answers once the alert is stored: the end of the
             // breakdown's first stage.

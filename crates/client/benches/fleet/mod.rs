@@ -26,8 +26,12 @@ use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
 
 use crate::fanout::{LoadDevice, alert_index};
 
-/// Connections per loopback source address.
-pub const PER_SOURCE: usize = 20_000;
+/// Connections per loopback source address: a quarter of the about 28,000
+/// ephemeral ports, so that the ports of failed attempts (in TIME_WAIT for a
+/// minute) never run out during a reconnect storm (with 20,000 per address
+/// they did, and the devices that could not bind waited through their
+/// longest backoffs).
+pub const PER_SOURCE: usize = 7_000;
 
 /// The client's own limit for the gateway's `hello` (see
 /// `crates/client/src/service/stream.rs`).
@@ -42,6 +46,9 @@ pub struct Seen {
     pub up: AtomicUsize,
     /// Connection attempts that failed or timed out (each is retried).
     pub failed_attempts: AtomicUsize,
+    /// Of those, attempts that failed here, before reaching the gateway
+    /// (no local port to bind): the load generator's own limit.
+    pub local_failures: AtomicUsize,
     /// Events sent again at or below what the device had (skipped, as the
     /// store skips them).
     pub resent: AtomicU64,
@@ -74,8 +81,11 @@ pub async fn hold(n: usize, device: LoadDevice, target: Target, seen: Arc<Seen>)
     let mut attempt = 0u32;
     let rng = ring::rand::SystemRandom::new();
     while !seen.stop.load(Ordering::Relaxed) {
-        let outcome =
-            tokio::time::timeout(HELLO_TIMEOUT, connect(&device, &target, source, &rng)).await;
+        let outcome = tokio::time::timeout(
+            HELLO_TIMEOUT,
+            connect(&device, &target, source, &rng, &seen),
+        )
+        .await;
         match outcome {
             Ok(Some(ws)) => {
                 attempt = 0;
@@ -115,6 +125,7 @@ async fn connect(
     target: &Target,
     source: Ipv4Addr,
     rng: &ring::rand::SystemRandom,
+    seen: &Seen,
 ) -> Option<Ws> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -138,7 +149,12 @@ async fn connect(
     );
     headers.insert("dpop", proof.parse().ok()?);
     let socket = tokio::net::TcpSocket::new_v4().ok()?;
-    socket.bind(SocketAddr::from((source, 0))).ok()?;
+    // Ports of closed attempts in TIME_WAIT may be bound again.
+    let _ = socket.set_reuseaddr(true);
+    if socket.bind(SocketAddr::from((source, 0))).is_err() {
+        seen.local_failures.fetch_add(1, Ordering::Relaxed);
+        return None;
+    }
     let tcp = socket
         .connect(SocketAddr::from(([127, 0, 0, 1], target.port)))
         .await

@@ -51,6 +51,8 @@ pub struct Gateway {
     pub direct: String,
     child: Option<Child>,
     extra_args: Vec<String>,
+    /// Environment variables set for the process (and its restarts).
+    env: Vec<(String, String)>,
     /// Where its stderr (its JSON logs) goes, if not to the test's.
     log: Option<PathBuf>,
     pub http: reqwest::Client,
@@ -71,8 +73,28 @@ impl Gateway {
 
     /// [`Gateway::start_at`], its logs appended to `log` if given.
     pub fn start_logged(dir: &Path, listen: &str, extra: &[&str], log: Option<&Path>) -> Gateway {
+        Gateway::spawn(dir, listen, extra, log, &[])
+    }
+
+    /// [`Gateway::start`] with environment variables `env` set for it, as
+    /// its systemd unit sets them.
+    pub fn start_with_env(dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Gateway {
+        Gateway::spawn(dir, "127.0.0.1:0", extra, None, env)
+    }
+
+    fn spawn(
+        dir: &Path,
+        listen: &str,
+        extra: &[&str],
+        log: Option<&Path>,
+        env: &[(&str, &str)],
+    ) -> Gateway {
         let extra_args: Vec<String> = extra.iter().map(|s| (*s).to_owned()).collect();
-        let (child, ready) = spawn_gateway(dir, listen, &extra_args, log);
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let (child, ready) = spawn_gateway(dir, listen, &extra_args, log, &env);
         let (issuer, ca, key_file, listen) = ready;
         let port = listen.port();
         let api_key = std::fs::read_to_string(&key_file)
@@ -95,6 +117,7 @@ impl Gateway {
             direct: format!("https://{listen}"),
             child: Some(child),
             extra_args,
+            env,
             log: log.map(Path::to_owned),
             http,
         }
@@ -118,6 +141,7 @@ impl Gateway {
                 &format!("127.0.0.1:{}", self.port),
                 &self.extra_args,
                 self.log.as_deref(),
+                &self.env,
             );
             if issuer == self.issuer {
                 self.child = Some(child);
@@ -242,7 +266,13 @@ impl Drop for Gateway {
 /// and the address it listens on.
 type Ready = (String, PathBuf, PathBuf, std::net::SocketAddr);
 
-fn spawn_gateway(dir: &Path, listen: &str, extra: &[String], log: Option<&Path>) -> (Child, Ready) {
+fn spawn_gateway(
+    dir: &Path,
+    listen: &str,
+    extra: &[String],
+    log: Option<&Path>,
+    env: &[(String, String)],
+) -> (Child, Ready) {
     let stderr = match log {
         Some(path) => Stdio::from(
             std::fs::OpenOptions::new()
@@ -265,6 +295,7 @@ fn spawn_gateway(dir: &Path, listen: &str, extra: &[String], log: Option<&Path>)
             "0",
         ])
         .args(extra)
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(stderr)
