@@ -570,17 +570,7 @@ async fn the_banks_signals_cut_off_a_revoked_session_and_ask_about_a_password_ch
     let bank = Bank::start(TokenFormat::Jwt).await;
     let device = TestDevice::new("idp-signals");
     let account = cli_link_idp(&bank, &device).await;
-    let watch_device = |device: &TestDevice| {
-        let mut child = device
-            .cli(&bank.gateway)
-            .arg("watch")
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let lines = json_lines(child.stdout.take().unwrap());
-        (Guard(child), lines)
-    };
-    let (mut watch, lines) = watch_device(&device);
+    let (mut watch, lines) = support::watch(&device, &bank.gateway);
     next_matching(&lines, 30, |v| v["type"] == "connected");
 
     // Refused, each with its RFC 8935 error, and acting on nothing.
@@ -658,7 +648,7 @@ async fn the_banks_signals_cut_off_a_revoked_session_and_ask_about_a_password_ch
     let (_, early) = bank.raw_link(&http, &unseen).await;
 
     // The bank ends alice's session.
-    let (mut watch, lines) = watch_device(&device);
+    let (mut watch, lines) = support::watch(&device, &bank.gateway);
     next_matching(&lines, 30, |v| v["type"] == "connected");
     let revoked = set(
         &bank,

@@ -2,26 +2,9 @@
 //! while it stores a burst. Whatever dies, every alert ends up stored
 //! exactly once, verified.
 
-use std::process::Stdio;
 use std::time::Duration;
 
-use crate::support::{self, Gateway, Guard, TestDevice, cli_link, json_lines, next_matching};
-
-/// Starts `strongroom-cli watch` for `device`; its process and its JSON
-/// lines.
-fn spawn_watch(
-    device: &TestDevice,
-    gateway: &Gateway,
-) -> (Guard, std::sync::mpsc::Receiver<serde_json::Value>) {
-    let mut child = device
-        .cli(gateway)
-        .arg("watch")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let lines = json_lines(child.stdout.take().unwrap());
-    (Guard(child), lines)
-}
+use crate::support::{self, Gateway, TestDevice, cli_link, next_matching};
 
 /// The gateway is SIGKILLed and restarted mid-stream, then the client is
 /// SIGKILLed mid-stream and started again: every alert ends up stored
@@ -33,7 +16,7 @@ async fn nothing_is_lost_or_doubled_when_the_gateway_and_the_client_are_killed()
     let mut gateway = Gateway::start(dir.path(), &[]);
     let device = TestDevice::new("kill");
     cli_link(&device, &gateway, "alice").await;
-    let (mut watch, lines) = spawn_watch(&device, &gateway);
+    let (mut watch, lines) = support::watch(&device, &gateway);
     next_matching(&lines, 30, |v| v["type"] == "connected");
     let mut posted = Vec::new();
     for i in 0..TOTAL {
@@ -44,7 +27,7 @@ async fn nothing_is_lost_or_doubled_when_the_gateway_and_the_client_are_killed()
         if i == 2 * TOTAL / 3 {
             // SIGKILL: no chance to flush or say goodbye.
             watch.kill();
-            let (w, _) = spawn_watch(&device, &gateway);
+            let (w, _) = support::watch(&device, &gateway);
             watch = w;
         }
         let ids = gateway
@@ -104,7 +87,7 @@ async fn nothing_is_lost_or_doubled_when_the_client_is_killed_while_storing_a_bu
         posted.extend(gateway.transaction("alice", fields).await);
     }
     assert_eq!(posted.len(), TOTAL);
-    let (mut watch, lines) = spawn_watch(&device, &gateway);
+    let (mut watch, lines) = support::watch(&device, &gateway);
     next_matching(&lines, 30, |v| v["type"] == "alert");
     // SIGKILL as soon as the first alert is stored: the rest of the burst
     // is in flight, in memory, or mid-commit.
@@ -114,7 +97,7 @@ async fn nothing_is_lost_or_doubled_when_the_client_is_killed_while_storing_a_bu
         shown < TOTAL,
         "killed mid-burst ({shown} of {TOTAL} stored)"
     );
-    let (mut watch, _lines) = spawn_watch(&device, &gateway);
+    let (mut watch, _lines) = support::watch(&device, &gateway);
     gateway
         .wait_acknowledged(posted.last().expect("alerts"))
         .await;

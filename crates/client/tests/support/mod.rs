@@ -551,6 +551,22 @@ impl Drop for Linked {
     }
 }
 
+/// Starts `strongroom-cli watch` for `device` against `gateway`: its
+/// process (killed when dropped) and its JSON lines.
+pub fn watch(
+    device: &TestDevice,
+    gateway: &Gateway,
+) -> (Guard, std::sync::mpsc::Receiver<serde_json::Value>) {
+    let mut child = device
+        .cli(gateway)
+        .arg("watch")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("strongroom-cli watch starts");
+    let lines = json_lines(child.stdout.take().expect("its stdout"));
+    (Guard(child), lines)
+}
+
 /// Reads JSON lines from a child's stdout on a thread.
 pub fn json_lines(
     stdout: std::process::ChildStdout,
