@@ -48,23 +48,6 @@ async fn nothing_is_lost_or_doubled_when_the_gateway_and_the_client_are_killed()
     support::assert_stored_once(&device, &gateway, posted);
 }
 
-/// A counter from the gateway's `/metrics` at `admin`.
-async fn metric(gateway: &Gateway, admin: &str, name: &str) -> u64 {
-    let text = gateway
-        .http
-        .get(format!("http://{admin}/metrics"))
-        .send()
-        .await
-        .expect("the metrics answer")
-        .text()
-        .await
-        .expect("the metrics' text");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&format!("strongroom_gateway_{name} ")))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("{name} in:\n{text}"))
-}
-
 /// The client is SIGKILLed while it stores a burst: alerts that arrive
 /// together are verified, stored in one transaction with the stream
 /// position and acknowledged once. Started again, it stores every alert
@@ -103,8 +86,14 @@ async fn nothing_is_lost_or_doubled_when_the_client_is_killed_while_storing_a_bu
         .await;
     watch.kill();
     support::assert_stored_once(&device, &gateway, posted);
-    let events = metric(&gateway, &admin, "events_acknowledged_total").await;
-    let acks = metric(&gateway, &admin, "acknowledgements_total").await;
+    let events = gateway
+        .metric(&admin, "events_acknowledged_total")
+        .await
+        .expect("events_acknowledged_total in the metrics");
+    let acks = gateway
+        .metric(&admin, "acknowledgements_total")
+        .await
+        .expect("acknowledgements_total in the metrics");
     assert!(events >= TOTAL as u64, "{events} events acknowledged");
     assert!(
         acks < events,

@@ -184,6 +184,26 @@ impl Gateway {
         )
     }
 
+    /// One series of the gateway's `/metrics` on its admin address
+    /// `admin` (`--admin-listen`): `series` is its name after the
+    /// `strongroom_gateway_` prefix, labels included. `None` when the
+    /// metrics cannot be read or do not hold it.
+    pub async fn metric(&self, admin: &str, series: &str) -> Option<u64> {
+        let text = self
+            .http
+            .get(format!("http://{admin}/metrics"))
+            .send()
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        let prefix = format!("strongroom_gateway_{series} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .and_then(|v| v.trim().parse().ok())
+    }
+
     /// Posts a card transaction for `customer` and returns the alert ids.
     pub async fn transaction(&self, customer: &str, fields: serde_json::Value) -> Vec<String> {
         let mut body = serde_json::json!({
