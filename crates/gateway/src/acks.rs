@@ -34,7 +34,11 @@ pub fn record_acks(c: &Connection<'_>, acks: &[Ack]) -> Result<(), GatewayError>
     if c.is_postgres() {
         // The acknowledgements travel as one JSON array. A device has at
         // most one acknowledgement waiting (its stream waits for each), but
-        // the device update takes each device's highest anyway.
+        // the upsert takes each device's highest anyway. It locks only
+        // `device_acks` rows, in device order: never the `devices` rows
+        // that another gateway's batch may be appending events under (see
+        // migrations/0015_device_acks.sql), and never the same rows in a
+        // different order than another gateway's acknowledgements.
         let rows: Vec<serde_json::Value> = acks
             .iter()
             .map(|a| {
@@ -49,8 +53,7 @@ pub fn record_acks(c: &Connection<'_>, acks: &[Ack]) -> Result<(), GatewayError>
         // looks each up by index. The planner guesses 100 rows for the JSON
         // and, with the statistics of a young events table, chose to scan
         // every device and every event instead (seen with auto_explain in
-        // the gateway-pg benchmark, under the lock every gateway's batches
-        // wait for). So hash and merge joins are off for
+        // the gateway-pg benchmark). So hash and merge joins are off for
         // this one statement: RESET gives them back to the batch's other
         // jobs, and a failed job's rollback to its savepoint undoes them.
         c.execute_batch("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off")?;
@@ -58,11 +61,13 @@ pub fn record_acks(c: &Connection<'_>, acks: &[Ack]) -> Result<(), GatewayError>
             "WITH a AS (SELECT * FROM json_to_recordset(?1::text::json)
                         AS a(id TEXT, previous BIGINT, seq BIGINT, delivered BIGINT)),
              device AS (
-                 UPDATE devices d SET acked_seq = CASE
-                     WHEN m.seq <= d.acked_seq THEN d.acked_seq
-                     WHEN m.seq < d.last_seq THEN m.seq ELSE d.last_seq END
+                 INSERT INTO device_acks (device_id, acked_seq)
+                 SELECT m.id, LEAST(m.seq, d.last_seq)
                  FROM (SELECT id, max(seq) AS seq FROM a GROUP BY id) m
-                 WHERE d.id = m.id)
+                 JOIN devices d ON d.id = m.id
+                 ORDER BY m.id
+                 ON CONFLICT (device_id) DO UPDATE
+                 SET acked_seq = GREATEST(device_acks.acked_seq, EXCLUDED.acked_seq))
              UPDATE events e SET acked_at = ?2, delivered_at = COALESCE(e.delivered_at, a.delivered)
              FROM a WHERE e.device_id = a.id AND e.seq > a.previous AND e.seq <= a.seq
                  AND e.alert_id IS NOT NULL",
@@ -73,10 +78,10 @@ pub fn record_acks(c: &Connection<'_>, acks: &[Ack]) -> Result<(), GatewayError>
     }
     for a in acks {
         c.prepare_cached(
-            "UPDATE devices SET acked_seq = CASE
-                 WHEN ?1 <= acked_seq THEN acked_seq
-                 WHEN ?1 < last_seq THEN ?1 ELSE last_seq END
-             WHERE id = ?2",
+            "INSERT INTO device_acks (device_id, acked_seq)
+             SELECT id, MIN(?1, last_seq) FROM devices WHERE id = ?2
+             ON CONFLICT (device_id) DO UPDATE
+             SET acked_seq = MAX(acked_seq, excluded.acked_seq)",
         )?
         .execute(params![a.seq, a.device_id])?;
         c.prepare_cached(

@@ -35,7 +35,7 @@ pub async fn send_chat(
     let customer_id = auth.customer_id;
     let (id, committed) = state
         .db
-        .write(move |c| -> Result<_, GatewayError> {
+        .write_for_customer(customer_id, move |c| -> Result<_, GatewayError> {
             let existing: Option<String> = c
                 .query_row(
                     "SELECT id FROM chat_messages WHERE device_id = ?1 AND client_id = ?2",
@@ -122,7 +122,7 @@ pub async fn fraud_answer(
     let alert_id = request.alert_id.clone();
     let first_answer = state
         .db
-        .write(move |c| -> Result<bool, Problem> {
+        .write_for_customer(auth.customer_id, move |c| -> Result<bool, Problem> {
             let kind: Option<String> = c
                 .query_row(
                     "SELECT kind FROM alerts WHERE id = ?1 AND customer_id = ?2",

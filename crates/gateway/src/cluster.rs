@@ -58,8 +58,9 @@ pub async fn shared_key(
     label: &'static str,
 ) -> Result<hmac::Key, GatewayError> {
     let fresh = b64_encode(&random_bytes::<32>(rng));
+    // Exclusive: gateways started together must all keep the first's.
     let stored = db
-        .write(move |c| {
+        .write_exclusive(move |c| {
             if let Some(secret) = get_setting(c, "cluster_secret")? {
                 return Ok::<_, GatewayError>(secret);
             }

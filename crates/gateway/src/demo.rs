@@ -59,7 +59,7 @@ pub async fn seed(state: &Shared) -> Result<(), GatewayError> {
         if customer_id(state, username).await?.is_some() {
             continue;
         }
-        create_customer(
+        let created = create_customer(
             state,
             NewCustomer {
                 username: username.into(),
@@ -71,13 +71,19 @@ pub async fn seed(state: &Shared) -> Result<(), GatewayError> {
                 balance_low_minor: None,
             },
         )
-        .await
-        .map_err(|p| GatewayError::Storage(p.detail))?;
+        .await;
+        // Another gateway of a shared database, started at the same
+        // moment, may have made this customer since the check above.
+        if let Err(problem) = created
+            && customer_id(state, username).await?.is_none()
+        {
+            return Err(GatewayError::Storage(problem.detail));
+        }
     }
     let rng = state.rng.clone();
     state
         .db
-        .write(move |c| {
+        .write_exclusive(move |c| {
             let existing = staff::list(c)?;
             for (username, password, name, role) in DEMO_STAFF {
                 if !existing.iter().any(|m| m.username == username) {
@@ -218,6 +224,7 @@ fn remove_customer(conn: &Connection, username: &str) -> Result<(), GatewayError
         "DELETE FROM spent_refresh_tokens WHERE device_id IN (SELECT id FROM devices WHERE customer_id = ?1)",
         "DELETE FROM access_tokens WHERE device_id IN (SELECT id FROM devices WHERE customer_id = ?1)",
         "DELETE FROM events WHERE device_id IN (SELECT id FROM devices WHERE customer_id = ?1)",
+        "DELETE FROM device_acks WHERE device_id IN (SELECT id FROM devices WHERE customer_id = ?1)",
         "DELETE FROM fraud_answers WHERE alert_id IN (SELECT id FROM alerts WHERE customer_id = ?1)",
         "DELETE FROM alerts WHERE customer_id = ?1",
         "DELETE FROM pending_alerts WHERE customer_id = ?1",

@@ -56,7 +56,7 @@ pub async fn report(
     let customer_id = auth.customer_id;
     let received_at = state
         .db
-        .write(move |c| -> Result<i64, Problem> {
+        .write_for_customer(customer_id, move |c| -> Result<i64, Problem> {
             // Scoped to the customer: another customer's report id is not
             // this one's to look up.
             let existing: Option<i64> = c

@@ -205,7 +205,9 @@ async fn initial_bank_key(
     // holds would lock the bank out.
     let pending = data_dir.join(format!("{BANK_API_KEY_FILE}.new"));
     write_private_file(&pending, format!("{key}\n").as_bytes())?;
-    let stored = db.write(move |c| initial_key(c, &key, replace)).await;
+    let stored = db
+        .write_exclusive(move |c| initial_key(c, &key, replace))
+        .await;
     let outcome = match &stored {
         Ok(Initial::Stored) => std::fs::rename(&pending, &file)
             .map_err(|e| GatewayError::io(format!("writing {}", file.display()), e)),
@@ -528,7 +530,8 @@ pub async fn start(config: Config) -> Result<RunningGateway, GatewayError> {
         .clone()
         .unwrap_or_else(|| Database::Sqlite(data_dir.join("gateway.db")));
     let db = Arc::new(Db::open(&database).await?);
-    let signing = db.write(crate::keys::load_or_create).await?;
+    // Gateways started together on one database make one first key.
+    let signing = db.write_exclusive(crate::keys::load_or_create).await?;
     let rng = SystemRandom::new();
     initial_bank_key(&db, &data_dir, &rng).await?;
     let dummy_password = random_token(&rng);

@@ -104,7 +104,9 @@ async fn device_row(state: &Shared, device_id: &str) -> Result<DeviceRow, Gatewa
         .db
         .read(move |c| -> Result<DeviceRow, GatewayError> {
             Ok(c.query_row(
-                "SELECT acked_seq, last_seq, revoked_at FROM devices WHERE id = ?1",
+                "SELECT COALESCE((SELECT acked_seq FROM device_acks WHERE device_id = ?1), 0),
+                        last_seq, revoked_at
+                 FROM devices WHERE id = ?1",
                 [id],
                 |r| {
                     Ok(DeviceRow {

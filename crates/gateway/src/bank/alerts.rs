@@ -54,7 +54,7 @@ pub async fn issue_alerts(
     let to_store = signed.clone();
     let committed = state
         .db
-        .write(move |c| -> Result<_, GatewayError> {
+        .write_for_customer(customer_id, move |c| -> Result<_, GatewayError> {
             let mut committed = Vec::new();
             for alert in &to_store {
                 committed.extend(store_alert(c, customer_id, alert, None)?);
@@ -267,7 +267,7 @@ pub async fn post_signed_alert(
     let compact = forward.jws;
     let committed = state
         .db
-        .write(move |c| -> Result<_, GatewayError> {
+        .write_for_customer(customer_id, move |c| -> Result<_, GatewayError> {
             if let Some((id, kind)) = &recorded {
                 c.execute(
                     "INSERT INTO alerts(id, customer_id, kind, jws, created_at) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -356,8 +356,8 @@ pub async fn get_deliveries(
                 return Ok(None);
             }
             let mut stmt = c.prepare(
-                "SELECT e.device_id, e.seq, d.acked_seq, e.delivered_at, e.acked_at
-                 FROM events e JOIN devices d ON d.id = e.device_id
+                "SELECT e.device_id, e.seq, COALESCE(k.acked_seq, 0), e.delivered_at, e.acked_at
+                 FROM events e LEFT JOIN device_acks k ON k.device_id = e.device_id
                  WHERE e.alert_id = ?1 ORDER BY e.device_id",
             )?;
             let rows = stmt.query_map([&id], |r| {

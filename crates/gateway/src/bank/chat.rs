@@ -96,7 +96,7 @@ pub async fn send_staff_message(
     let message_id = id.clone();
     let committed = state
         .db
-        .write(move |c| -> Result<_, GatewayError> {
+        .write_for_customer(customer_id, move |c| -> Result<_, GatewayError> {
             let sent_at = now_ms();
             c.execute(
                 "INSERT INTO chat_messages(id, customer_id, author_role, author, body, sent_at)

@@ -170,7 +170,9 @@ pub async fn post_flags(State(state): State<Shared>, body: Bytes) -> Result<Resp
     let customer_id = known_customer(&state, &update.customer).await?;
     let (flags, committed) = state
         .db
-        .write(move |c| merge_flags(c, customer_id, &update.flags))
+        .write_for_customer(customer_id, move |c| {
+            merge_flags(c, customer_id, &update.flags)
+        })
         .await?;
     state.hub.notify_all(&committed);
     Ok(Json(Flags { flags }).into_response())
@@ -238,7 +240,7 @@ pub async fn post_rotate(State(state): State<Shared>) -> Result<Response, Proble
     let issuer = state.issuer.clone();
     let (signing, committed) = state
         .db
-        .write(move |c| crate::keys::rotate(c, &issuer))
+        .write_exclusive(move |c| crate::keys::rotate(c, &issuer))
         .await?;
     let kid = signing.current.kid().to_owned();
     let keys = signing.published.clone();
@@ -305,7 +307,7 @@ pub async fn post_bench_device(
     let (id, a, r) = (device_id.clone(), access.clone(), refresh.clone());
     let committed = state
         .db
-        .write(move |c| -> Result<_, GatewayError> {
+        .write_for_customer(customer.id, move |c| -> Result<_, GatewayError> {
             c.execute(
                 "INSERT INTO devices(id, customer_id, jkt, refresh_hash, scope, created_at)
                  VALUES (?1, ?2, ?3, ?4, 'alerts chat', ?5)",

@@ -98,7 +98,7 @@ async fn change(
     let (issuer, rng, staff) = (state.issuer.clone(), state.rng.clone(), session.staff);
     let done = state
         .db
-        .write(move |c| {
+        .write_for_customer(customer_id, move |c| {
             // A call id from the form must belong to this page's customer.
             let belongs = |id: &str| -> Result<(), GatewayError> {
                 let open = calls::open_calls(c, Some(customer_id), now_s())?;

@@ -46,8 +46,8 @@ pub fn alert_deliveries(
          WHERE a.customer_id = ?1 ORDER BY a.created_at DESC, a.id LIMIT 50",
     )?;
     let mut per_device = conn.prepare(
-        "SELECT e.device_id, e.seq, e.acked_at, d.acked_seq, e.delivered_at
-         FROM events e JOIN devices d ON d.id = e.device_id
+        "SELECT e.device_id, e.seq, e.acked_at, COALESCE(k.acked_seq, 0), e.delivered_at
+         FROM events e LEFT JOIN device_acks k ON k.device_id = e.device_id
          WHERE e.alert_id = ?1 ORDER BY e.device_id",
     )?;
     let rows = alerts.query_map([customer_id], |r| {

@@ -13,6 +13,10 @@ use super::{Db, closed};
 use crate::error::GatewayError;
 use crate::sql::Connection;
 
+/// The advisory lock [`Db::write_exclusive`] takes (an arbitrary constant,
+/// next to the one migrations take).
+const SET_UP_LOCK: i64 = 5_353_520_102;
+
 /// A batch slower than this is reported on stderr, with where its time went.
 const SLOW_BATCH: Duration = Duration::from_millis(500);
 
@@ -23,8 +27,23 @@ const MAX_BATCH: usize = 512;
 /// savepoint is rolled back), and the function that reports to its caller
 /// once the commit's outcome is known.
 type Completion = Box<dyn FnOnce(bool) + Send>;
-/// One write, run on the writer thread inside the batch's transaction.
-pub(super) type Job = Box<dyn FnOnce(&Connection<'_>) -> (bool, Completion) + Send>;
+/// What runs one write on the writer thread inside the batch's transaction.
+type RunJob = Box<dyn FnOnce(&Connection<'_>) -> (bool, Completion) + Send>;
+
+/// One write, and the customer whose rows it changes, when it names one.
+///
+/// With PostgreSQL, several gateways' batches commit at once, and each
+/// holds the row locks it took until its commit. Two batches that took two
+/// customers' rows in opposite orders would deadlock; a batch therefore
+/// runs its jobs ordered by customer (those naming none first, and jobs of
+/// one customer in the order they came), so that every gateway takes
+/// customers' rows in the same, ascending, order. The jobs of one batch
+/// were all waiting at once, with no caller told of any before the commit:
+/// any order of them is one their callers could have seen.
+pub(super) struct Job {
+    customer: Option<i64>,
+    run: RunJob,
+}
 
 /// Small writes that many callers make at once and one statement can
 /// cover (a device's acknowledgement, say): each caller queues its record
@@ -117,6 +136,9 @@ pub(super) fn run_batch(
     publish: &PublishAnnouncements<'_>,
 ) -> Vec<String> {
     let started = std::time::Instant::now();
+    let mut batch = batch;
+    // Stable: one customer's jobs keep their order.
+    batch.sort_by_key(|job| job.customer);
     let jobs = batch.len();
     let mut completions = Vec::with_capacity(batch.len());
     // Without a transaction nothing can be committed: the jobs are dropped
@@ -132,7 +154,7 @@ pub(super) fn run_batch(
     let mut announced = Vec::new();
     let mut broken = false;
     for (i, job) in batch.into_iter().enumerate() {
-        let (ok, done) = job(conn);
+        let (ok, done) = (job.run)(conn);
         let lines = conn.take_announcements();
         completions.push(done);
         if broken {
@@ -198,8 +220,60 @@ impl Db {
         E: From<GatewayError> + Send + 'static,
         F: FnOnce(&Connection<'_>) -> Result<R, E> + Send + 'static,
     {
+        self.write_job(None, f).await
+    }
+
+    /// [`Db::write`] for a write that changes one customer's rows (appends
+    /// events to their devices, say): its batch runs it in customer order
+    /// (see [`Job`]), so that no two gateways' batches deadlock over two
+    /// customers' rows. A write that changes several customers' rows, or
+    /// rows of none, is a plain [`Db::write`].
+    ///
+    /// # Errors
+    /// As [`Db::write`].
+    pub async fn write_for_customer<R, E, F>(&self, customer_id: i64, f: F) -> Result<R, E>
+    where
+        R: Send + 'static,
+        E: From<GatewayError> + Send + 'static,
+        F: FnOnce(&Connection<'_>) -> Result<R, E> + Send + 'static,
+    {
+        self.write_job(Some(customer_id), f).await
+    }
+
+    /// [`Db::write`] for what must happen once across every gateway of a
+    /// shared database, such as first-run set-up (the first signing key, the
+    /// first bank API key) or a key rotation: with PostgreSQL it first takes
+    /// a lock that only these writes take ([`SET_UP_LOCK`], held until its
+    /// batch commits), so a second gateway's runs after the first's commit
+    /// and finds its work done. Rare by design: everyday writes never wait
+    /// for it.
+    ///
+    /// # Errors
+    /// As [`Db::write`].
+    pub async fn write_exclusive<R, E, F>(&self, f: F) -> Result<R, E>
+    where
+        R: Send + 'static,
+        E: From<GatewayError> + Send + 'static,
+        F: FnOnce(&Connection<'_>) -> Result<R, E> + Send + 'static,
+    {
+        self.write_job(None, move |c| {
+            if c.is_postgres() {
+                c.execute_batch(&format!("SELECT pg_advisory_xact_lock({SET_UP_LOCK})"))
+                    .map_err(|e| E::from(GatewayError::from(e)))?;
+            }
+            f(c)
+        })
+        .await
+    }
+
+    async fn write_job<R, E, F>(&self, customer: Option<i64>, f: F) -> Result<R, E>
+    where
+        R: Send + 'static,
+        E: From<GatewayError> + Send + 'static,
+        F: FnOnce(&Connection<'_>) -> Result<R, E> + Send + 'static,
+    {
         let (reply, answer) = tokio::sync::oneshot::channel::<Result<R, E>>();
-        let job: Job = Box::new(move |conn| {
+        let run: RunJob = Box::new(move |conn| {
             let result = f(conn);
             let ok = result.is_ok();
             let done: Completion = Box::new(move |committed| {
@@ -214,7 +288,7 @@ impl Db {
             });
             (ok, done)
         });
-        if !self.send(job) {
+        if !self.send(Job { customer, run }) {
             return Err(closed());
         }
         answer.await.unwrap_or_else(|_| {
@@ -248,7 +322,7 @@ impl Db {
         // queued after this one until then.
         if first {
             let mut guard = FailQueuedIfDropped(Some(Arc::clone(queue)));
-            let job: Job = Box::new(move |conn| {
+            let run: RunJob = Box::new(move |conn| {
                 let Some(queue) = guard.0.take() else {
                     return (false, Box::new(|_| ()));
                 };
@@ -271,8 +345,13 @@ impl Db {
                 });
                 (ok, done)
             });
-            // If the database closed, the job is dropped here, unrun.
-            self.send(job);
+            // If the database closed, the job is dropped here, unrun. It
+            // names no customer: the records are many devices' (their
+            // rows in `device_acks`, say, which no customer's job locks).
+            self.send(Job {
+                customer: None,
+                run,
+            });
         }
         match answer.await {
             Ok(true) => Ok(()),

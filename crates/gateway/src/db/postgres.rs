@@ -1,9 +1,11 @@
 //! PostgreSQL, which several gateway processes can share. Each process
-//! commits its batches on a writer thread with a connection of its own;
-//! every batch first takes one transaction-scoped advisory lock, so the
-//! batches of all the gateways commit one after another: none can deadlock
-//! against another over the device rows they both update, and while one
-//! commits the others' batches grow. What a job
+//! commits its batches on a writer thread with a connection of its own,
+//! and the gateways' batches commit side by side: no lock is taken by
+//! every batch. Two batches wait for each other only over the rows they
+//! both change (one customer's devices, numbered by both), and take them
+//! in one order, customer by customer (see `batch::Job`), so they cannot
+//! deadlock; acknowledgements lock rows of their own (`device_acks`),
+//! never the rows events are numbered under. What a job
 //! [`Connection::announce`]s goes out with its batch's commit as a NOTIFY
 //! (transactional: only what committed is heard), and a listener thread
 //! hears the other gateways' announcements. Reads use pooled connections.
@@ -36,6 +38,7 @@ pub(super) const PG_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0012_api_clients.sql"),
     include_str!("../../migrations/postgres/0013_sign_in_failures.sql"),
     include_str!("../../migrations/postgres/0014_event_streams.sql"),
+    include_str!("../../migrations/postgres/0015_device_acks.sql"),
 ];
 
 /// The NOTIFY channel the gateways announce committed changes on.
@@ -49,10 +52,6 @@ const MAX_PAYLOAD: usize = 7000;
 /// and the listener's). Two gateways, or the test suite's parallel ones,
 /// stay well under the server's default of 100 connections.
 const PG_READERS: usize = 8;
-
-/// The advisory lock every gateway's batch takes first (an arbitrary
-/// constant: "STRONGROOM" would not fit in 64 bits).
-const BATCH_LOCK: i64 = 5_353_520_102;
 
 /// A function that applies one announcement line; the flag says whether
 /// this process committed it.
@@ -162,11 +161,14 @@ pub(super) fn pg_migrate(session: &mut PgSession) -> Result<(), GatewayError> {
     }
 }
 
-/// The writer thread's loop: one transaction per batch, under the lock
-/// every gateway's batches take, on a connection made again if it broke.
+/// How every batch's transaction opens: with the savepoint its first job
+/// runs in, and no lock (see the module's documentation).
+pub(super) const BEGIN_BATCH: &str = "BEGIN; SAVEPOINT job";
+
+/// The writer thread's loop: one transaction per batch, on a connection
+/// made again if it broke.
 pub(super) fn run_writer(pg: Arc<PostgresBackend>, jobs: mpsc::Receiver<Job>) {
     let mut session: Option<PgSession> = None;
-    let begin = format!("BEGIN; SELECT pg_advisory_xact_lock({BATCH_LOCK}); SAVEPOINT job");
     while let Some(batch) = next_batch(&jobs) {
         if session.as_ref().is_none_or(|s| s.client.is_closed()) {
             session = match pg_connect(&pg.config) {
@@ -183,7 +185,9 @@ pub(super) fn run_writer(pg: Arc<PostgresBackend>, jobs: mpsc::Receiver<Job>) {
             continue;
         };
         let conn = Connection::postgres(session);
-        let committed = run_batch(&conn, batch, &begin, &|conn, lines| pg.publish(conn, lines));
+        let committed = run_batch(&conn, batch, BEGIN_BATCH, &|conn, lines| {
+            pg.publish(conn, lines)
+        });
         // This process hears its own commits here, before the callers do
         // (the listener skips them): its streams get the bodies too.
         if !committed.is_empty()

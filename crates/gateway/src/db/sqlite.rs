@@ -30,6 +30,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0012_api_clients.sql"),
     include_str!("../../migrations/0013_sign_in_failures.sql"),
     include_str!("../../migrations/0014_event_streams.sql"),
+    include_str!("../../migrations/0015_device_acks.sql"),
 ];
 
 /// Reads running at once, and read connections kept. Bounding them keeps

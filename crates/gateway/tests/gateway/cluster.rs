@@ -3,8 +3,9 @@
 //! (protocol section 15). A DPoP proof used at one is refused at the
 //! other, one request rate holds across both, a page's one-time token
 //! works once wherever it is posted, a nonce from one is good at the
-//! other, two gateways started at once make one bank API key, and a
-//! gateway reaches PostgreSQL over TLS that checks the server.
+//! other, two gateways started at once make one bank API key, a
+//! gateway reaches PostgreSQL over TLS that checks the server, and one
+//! gateway's open write batch holds up no other customer's writes.
 //!
 //! Ignored by default: they need PostgreSQL. The test command's
 //! PostgreSQL pass runs them (`--test gateway cluster:: --ignored`).
@@ -15,7 +16,9 @@ use ring::rand::SystemRandom;
 use strongroom_core::protocol::dpop::make_proof;
 use strongroom_core::protocol::jose::SigningKey;
 use strongroom_gateway::RunningGateway;
-use strongroom_gateway::db::Database;
+use strongroom_gateway::db::{Database, Db};
+use strongroom_gateway::error::GatewayError;
+use strongroom_gateway::sql::Connection;
 
 use super::support::*;
 
@@ -356,4 +359,116 @@ async fn a_password_guesser_is_slowed_across_gateways() {
     );
     assert!(next.header("retry-after").is_some());
     drop((c.a, c.b));
+}
+
+/// A customer and one device of theirs, written straight into `db`.
+async fn customer_with_device(db: &Db, name: &str) -> (i64, String) {
+    let (customer, device) = (name.to_owned(), format!("d-{name}"));
+    let id = device.clone();
+    let customer_id = db
+        .write(move |c| -> Result<i64, GatewayError> {
+            let id: i64 = c.query_row(
+                "INSERT INTO customers(username, display_name, password_hash, home_country, created_at, subject)
+                 VALUES (?1, ?1, '!', 'GB', 0, ?1) RETURNING id",
+                [customer.clone()],
+                |r| r.get(0),
+            )?;
+            c.execute(
+                "INSERT INTO devices(id, customer_id, jkt, refresh_hash, scope, created_at)
+                 SELECT ?1, id, 'jkt', decode(md5(?1), 'hex'), 'alerts chat', 0
+                 FROM customers WHERE username = ?2",
+                [device, customer],
+            )?;
+            Ok(id)
+        })
+        .await
+        .unwrap();
+    (customer_id, id)
+}
+
+/// Numbers one event for each of `customer`'s devices, as an append does.
+fn number_event(c: &Connection<'_>, customer: i64) -> Result<(), GatewayError> {
+    c.execute(
+        "UPDATE devices SET last_seq = last_seq + 1 WHERE customer_id = ?1",
+        [customer],
+    )?;
+    Ok(())
+}
+
+/// Issue 23: every gateway's write batch used to take one advisory lock
+/// first, so one gateway's batch held open (a slow disk, a long batch)
+/// stopped every write of every other gateway. Now a batch waits only for
+/// batches that change the same customer's rows: gateway B writes for
+/// customer Y while gateway A's batch for customer X is open, and B's
+/// write for X waits for A's and numbers after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL (STRONGROOM_TEST_POSTGRES); the test command's PostgreSQL pass runs it"]
+async fn a_gateways_open_batch_holds_up_only_writes_for_its_customers() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = postgres_database(dir.path())
+        .await
+        .expect("STRONGROOM_TEST_POSTGRES names a PostgreSQL server");
+    let (a, b) = (
+        Db::open(&database).await.unwrap(),
+        Db::open(&database).await.unwrap(),
+    );
+    let (x, x_device) = customer_with_device(&a, "customer-x").await;
+    let (y, y_device) = customer_with_device(&a, "customer-y").await;
+
+    // Gateway A's batch numbers an event for X, then stays open.
+    let (release, held) = std::sync::mpsc::channel::<()>();
+    let (started, running) = tokio::sync::oneshot::channel::<()>();
+    let a = std::sync::Arc::new(a);
+    let holding = tokio::spawn({
+        let a = std::sync::Arc::clone(&a);
+        async move {
+            a.write_for_customer(x, move |c| -> Result<(), GatewayError> {
+                number_event(c, x)?;
+                let _ = started.send(());
+                held.recv().ok();
+                Ok(())
+            })
+            .await
+        }
+    });
+    running.await.unwrap();
+
+    // Gateway B's write for another customer commits meanwhile.
+    let other = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        b.write_for_customer(y, move |c| number_event(c, y)),
+    )
+    .await;
+    assert!(
+        matches!(other, Ok(Ok(()))),
+        "a write for another customer waited for another gateway's open batch: {other:?}"
+    );
+
+    // B's write for the same customer waits for A's batch, then follows it.
+    let b = std::sync::Arc::new(b);
+    let same = tokio::spawn({
+        let b = std::sync::Arc::clone(&b);
+        async move { b.write_for_customer(x, move |c| number_event(c, x)).await }
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(
+        !same.is_finished(),
+        "two batches changed one customer's rows at once"
+    );
+    release.send(()).unwrap();
+    holding.await.unwrap().unwrap();
+    same.await.unwrap().unwrap();
+
+    let seqs = a
+        .read(move |c| -> Result<(i64, i64), GatewayError> {
+            let seq = |id: &str| {
+                c.query_row("SELECT last_seq FROM devices WHERE id = ?1", [id], |r| {
+                    r.get::<_, i64>(0)
+                })
+            };
+            Ok((seq(&x_device)?, seq(&y_device)?))
+        })
+        .await
+        .unwrap();
+    assert_eq!(seqs, (2, 1), "X numbered by both gateways in turn, Y once");
 }
