@@ -18,7 +18,8 @@
 //! - `bench NAME [--json]`: runs a benchmark (`store`, `delivery`,
 //!   `devices`, `app`, `gateway-pg`, `call-status`); `bench delivery --runs
 //!   N` repeats the one-device 1,000/s phase N times and reports the worst
-//!   p99.
+//!   p99; `bench gateway-pg --nodes 1,2,4` runs that many gateways on one
+//!   PostgreSQL.
 //! - `fuzz [--runs N] [--json] [--record] [--target NAME]`: runs every fuzz
 //!   target coverage-guided for N executions (see `fuzz.rs`).
 //!
@@ -107,7 +108,7 @@ fn main() -> ExitCode {
 }
 
 fn usage() -> String {
-    "usage: cargo xtask <demo | test | bundle | openapi | bench (store | delivery [--runs N] | devices [--connections N] | app | gateway-pg | call-status) [--json] | fuzz [--runs N] [--json] [--record] [--target NAME]>".into()
+    "usage: cargo xtask <demo | test | bundle | openapi | bench (store | delivery [--runs N] | devices [--connections N] | app | gateway-pg [--nodes 1,2,4] | call-status) [--json] | fuzz [--runs N] [--json] [--record] [--target NAME]>".into()
 }
 
 /// The checkout xtask runs in. `cargo run` sets `CARGO_MANIFEST_DIR` for
@@ -538,7 +539,23 @@ fn bench(args: &[String]) -> Result {
             bench_with_device("devices", json, &format!("--connections {connections}"))
         }
         Some("app") => bench_app(json),
-        Some("gateway-pg") => bench_gateway_pg(json),
+        Some("gateway-pg") => {
+            // `--nodes 1,2,4`: the gateway counts to run on PostgreSQL.
+            let nodes = match args.iter().position(|a| a == "--nodes") {
+                Some(i) => match args.get(i + 1) {
+                    Some(list)
+                        if list
+                            .split(',')
+                            .all(|n| n.parse::<u8>().is_ok_and(|n| (1..=8).contains(&n))) =>
+                    {
+                        list.clone()
+                    }
+                    _ => return Err("--nodes takes counts from 1 to 8, such as 1,2,4".into()),
+                },
+                None => "1,2,4".into(),
+            };
+            bench_gateway_pg(json, &nodes)
+        }
         Some("call-status") => bench_call_status(json),
         _ => Err(usage()),
     }
@@ -617,8 +634,9 @@ fn bench_with_device(bench: &str, json: bool, extra: &str) -> Result {
 
 /// Builds the gateway in release, starts a private PostgreSQL server, then
 /// runs the gateway-pg benchmark: the fan-out load on one SQLite gateway
-/// and on two gateways sharing the PostgreSQL database, in one run.
-fn bench_gateway_pg(json: bool) -> Result {
+/// and on each count of `nodes` (such as `1,2,4`) gateways sharing a
+/// PostgreSQL database, in one run.
+fn bench_gateway_pg(json: bool, nodes: &str) -> Result {
     let mut packages = vec!["build-essential", "pkg-config", "dbus", "gnome-keyring"];
     packages.extend_from_slice(POSTGRES_PACKAGES);
     ensure_packages(&packages)?;
@@ -630,7 +648,7 @@ fn bench_gateway_pg(json: bool) -> Result {
     // The same session as the other benchmarks (it also raises the
     // open-file limit for 10,000 connections); no keychain is used.
     let line = format!(
-        r#""$CARGO_BIN" bench --quiet --package strongroom-client --bench gateway_pg -- {}"#,
+        r#""$CARGO_BIN" bench --quiet --package strongroom-client --bench gateway_pg -- --nodes {nodes} {}"#,
         if json { "--json" } else { "" }
     );
     let (mut cmd, keyring_home) = keyring_session(&line)?;

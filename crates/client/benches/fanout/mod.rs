@@ -18,6 +18,8 @@ use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
 
 use crate::support;
 
+mod locks;
+
 pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -199,6 +201,7 @@ pub async fn fanout(
     rate: u64,
     seconds: u64,
     saturate_seconds: u64,
+    postgres: Option<&str>,
 ) -> serde_json::Value {
     let gateway = nodes[0];
     let gateway_pid = gateway.pid().expect("the gateway runs");
@@ -302,6 +305,8 @@ pub async fn fanout(
     let count = (rate * seconds) as usize;
     let sent: Arc<Mutex<HashMap<usize, Instant>>> = Arc::new(Mutex::new(HashMap::new()));
     let customers = Arc::new(customers);
+    // The fixed-rate phase's lock waits, when the nodes share PostgreSQL.
+    let sampler = postgres.map(|url| locks::LockSampler::start(url, seconds));
     let posted = post_alerts(
         nodes,
         customers.clone(),
@@ -312,6 +317,7 @@ pub async fn fanout(
         None,
     )
     .await;
+    let waits = sampler.map(locks::LockSampler::finish);
     let wait_until = Instant::now() + Duration::from_secs(30);
     while arrivals.lock().unwrap().len() < posted && Instant::now() < wait_until {
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -350,6 +356,14 @@ pub async fn fanout(
         "gateway_rss_kib_after": rss_after,
         "gateway_kib_per_connection": kib_per_connection,
         "alerts_per_s": alerts_per_s,
+        "lock_wait_ms_per_alert": waits.as_ref().map(|w| w.lock_ms / posted.max(1) as f64),
+        "lwlock_wait_ms_per_alert": waits.as_ref().map(|w| w.lwlock_ms / posted.max(1) as f64),
+        "lock_waits_ms": waits.map(|w| {
+            w.by_event
+                .into_iter()
+                .map(|(event, ms)| (event, serde_json::json!(ms)))
+                .collect::<serde_json::Map<_, _>>()
+        }),
     })
 }
 
