@@ -75,12 +75,12 @@ impl LockSampler {
             .filter(|(k, _)| k != "period")
             .map(|(k, n)| (k, n * period))
             .collect();
+        // From +0.0: an empty f64 sum is -0.0, which prints as "-0".
         let sum = |kind: &str| {
             by_event
                 .iter()
                 .filter(|(k, _)| k.split(':').next() == Some(kind))
-                .map(|(_, ms)| ms)
-                .sum()
+                .fold(0.0, |total, (_, ms)| total + ms)
         };
         LockWaits {
             lock_ms: sum("Lock"),
