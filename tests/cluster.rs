@@ -3,7 +3,8 @@
 //! one gateway receives alerts the bank posts to the other, a console
 //! signed in on one hears a customer who wrote through the other, and when
 //! the device's gateway is SIGKILLed the device reconnects to the survivor
-//! and stores every alert exactly once.
+//! and stores every alert exactly once: with the gateways announcing their
+//! commits through PostgreSQL's NOTIFY, and through a Redis stream.
 //!
 //! Needs a PostgreSQL server: `cargo xtask test` starts a private one and
 //! passes its superuser URL in `STRONGROOM_TEST_POSTGRES`, then runs these
@@ -125,19 +126,33 @@ async fn console_session(gateway: &Gateway, username: &str, password: &str) -> S
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs PostgreSQL (STRONGROOM_TEST_POSTGRES); cargo xtask test runs it"]
 async fn two_gateways_on_one_postgres_deliver_across_and_survive_losing_one() {
+    deliver_across_and_survive_losing_one("cluster", None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL and Redis (STRONGROOM_TEST_POSTGRES, STRONGROOM_TEST_REDIS); cargo xtask test runs it"]
+async fn two_gateways_announcing_through_a_redis_stream_deliver_across_and_survive_losing_one() {
+    let broker = std::env::var("STRONGROOM_TEST_REDIS")
+        .expect("STRONGROOM_TEST_REDIS names a Redis server (cargo xtask test starts one)");
+    deliver_across_and_survive_losing_one("cluster_redis", Some(&broker)).await;
+}
+
+/// The scenario of the module's documentation, the gateways announcing
+/// their commits through PostgreSQL's NOTIFY, or through `broker`'s
+/// stream.
+async fn deliver_across_and_survive_losing_one(name: &str, broker: Option<&str>) {
     const TOTAL: usize = 60;
-    let database = fresh_database("cluster");
+    let database = fresh_database(name);
     let balancer = Balancer::bind().await;
     // Both gateways: one database, one public URL (the balancer's), and one
     // data folder for the TLS certificate and the bank API key that a
     // deployment would hand to every node.
     let dir = tempfile::tempdir().expect("a temp dir");
-    let args = [
-        "--database",
-        database.as_str(),
-        "--public-url",
-        &balancer.url(),
-    ];
+    let public_url = balancer.url();
+    let mut args = vec!["--database", database.as_str(), "--public-url", &public_url];
+    if let Some(broker) = broker {
+        args.extend(["--broker", broker]);
+    }
     let a = Gateway::start(dir.path(), &args);
     let mut b = Gateway::start(dir.path(), &args);
     assert_eq!(a.issuer, b.issuer, "one issuer for both");

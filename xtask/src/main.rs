@@ -18,8 +18,8 @@
 //! - `bench NAME [--json]`: runs a benchmark (`store`, `delivery`,
 //!   `devices`, `app`, `gateway-pg`, `call-status`); `bench delivery --runs
 //!   N` repeats the one-device 1,000/s phase N times and reports the worst
-//!   p99; `bench gateway-pg --nodes 1,2,4` runs that many gateways on one
-//!   PostgreSQL.
+//!   p99; `bench gateway-pg --nodes 1,2,4 --brokers redis,notify` runs
+//!   that many gateways on one PostgreSQL, announcing through each.
 //! - `fuzz [--runs N] [--json] [--record] [--target NAME]`: runs every fuzz
 //!   target coverage-guided for N executions (see `fuzz.rs`).
 //!
@@ -32,6 +32,7 @@ mod layers;
 mod manifests;
 mod package;
 mod postgres;
+mod redis;
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -74,9 +75,15 @@ const RUN_PACKAGES: &[&str] = &[
     "libnss3-tools",
 ];
 
-/// PostgreSQL's server and client, for the gateway's tests and benchmark on
-/// PostgreSQL (a private cluster each run; see `postgres.rs`).
-const POSTGRES_PACKAGES: &[&str] = &["postgresql", "postgresql-client"];
+/// PostgreSQL's server and client, and Redis's (the gateways' `--broker`),
+/// for the gateway's tests and benchmark on PostgreSQL (a private server of
+/// each per run; see `postgres.rs` and `redis.rs`).
+const POSTGRES_PACKAGES: &[&str] = &[
+    "postgresql",
+    "postgresql-client",
+    "redis-server",
+    "redis-tools",
+];
 
 /// For the packages' test: `sudo` is how the app's updater runs dpkg when
 /// no graphical prompt (pkexec, zenity) is there; `rpm` reads the .rpm;
@@ -108,7 +115,7 @@ fn main() -> ExitCode {
 }
 
 fn usage() -> String {
-    "usage: cargo xtask <demo | test | bundle | openapi | bench (store | delivery [--runs N] | devices [--connections N] | app | gateway-pg [--nodes 1,2,4] | call-status) [--json] | fuzz [--runs N] [--json] [--record] [--target NAME]>".into()
+    "usage: cargo xtask <demo | test | bundle | openapi | bench (store | delivery [--runs N] | devices [--connections N] | app | gateway-pg [--nodes 1,2,4] [--brokers redis,notify] | call-status) [--json] | fuzz [--runs N] [--json] [--record] [--target NAME]>".into()
 }
 
 /// The checkout xtask runs in. `cargo run` sets `CARGO_MANIFEST_DIR` for
@@ -378,20 +385,30 @@ fn test_layers(timings: &mut layers::Timings, totals: &mut Totals) -> Result {
     timings.time("gateway on PostgreSQL", || {
         step("the gateway on PostgreSQL: its tests again, and two gateways on one database");
         let server = postgres::Server::start()?;
+        // The gateways' broker for the cluster tests that announce
+        // through a Redis stream (the others use NOTIFY).
+        let (cert, key) = server.tls_files();
+        let broker = redis::Server::start(Some((&cert, &key, &server.ca_file)))?;
         let (mut cmd, keyring_home) = keyring_session(
             // `--workspace` with target filters, so that the first pass's
             // build (features unified over the workspace) is reused, not
             // rebuilt. The other crates' unit tests run again with the
             // gateway's.
             &format!(
-                r#""$CARGO_BIN" test {flags} --lib --test gateway -- --test-threads=2 && "$CARGO_BIN" test {flags} --test gateway cluster:: -- --ignored --test-threads=1 && "$CARGO_BIN" test {flags} --test cluster -- --ignored --nocapture"#
+                r#""$CARGO_BIN" test {flags} --lib --test gateway -- --test-threads=2 && "$CARGO_BIN" test {flags} --test gateway cluster:: -- --ignored --test-threads=1 && "$CARGO_BIN" test {flags} --test cluster -- --ignored --nocapture --test-threads=1"#
             ),
         )?;
         cmd.env("STRONGROOM_TEST_POSTGRES", &server.url)
             .env("STRONGROOM_TEST_POSTGRES_CA", &server.ca_file)
+            .env("STRONGROOM_TEST_REDIS", &broker.url)
+            .env(
+                "STRONGROOM_TEST_REDIS_TLS",
+                broker.tls_url.as_deref().unwrap_or_default(),
+            )
             .env("TAURI_CONFIG", &tauri_config);
         let result = run_counting(&mut cmd, totals);
         let _ = std::fs::remove_dir_all(&keyring_home);
+        drop(broker);
         drop(server);
         result
     })?;
@@ -554,7 +571,21 @@ fn bench(args: &[String]) -> Result {
                 },
                 None => "1,2,4".into(),
             };
-            bench_gateway_pg(json, &nodes)
+            // `--brokers redis,notify`: how the gateways announce commits.
+            let brokers = match args.iter().position(|a| a == "--brokers") {
+                Some(i) => match args.get(i + 1) {
+                    Some(list) if list.split(',').all(|b| b == "redis" || b == "notify") => {
+                        list.clone()
+                    }
+                    _ => {
+                        return Err(
+                            "--brokers takes redis, notify or both, such as redis,notify".into(),
+                        );
+                    }
+                },
+                None => "redis,notify".into(),
+            };
+            bench_gateway_pg(json, &nodes, &brokers)
         }
         Some("call-status") => bench_call_status(json),
         _ => Err(usage()),
@@ -632,11 +663,12 @@ fn bench_with_device(bench: &str, json: bool, extra: &str) -> Result {
     )
 }
 
-/// Builds the gateway in release, starts a private PostgreSQL server, then
-/// runs the gateway-pg benchmark: the fan-out load on one SQLite gateway
-/// and on each count of `nodes` (such as `1,2,4`) gateways sharing a
-/// PostgreSQL database, in one run.
-fn bench_gateway_pg(json: bool, nodes: &str) -> Result {
+/// Builds the gateway in release, starts a private PostgreSQL server and a
+/// private Redis server, then runs the gateway-pg benchmark: the fan-out
+/// load on one SQLite gateway and on each count of `nodes` (such as
+/// `1,2,4`) gateways sharing a PostgreSQL database, announcing through
+/// each of `brokers` (the Redis server's stream, or NOTIFY), in one run.
+fn bench_gateway_pg(json: bool, nodes: &str, brokers: &str) -> Result {
     let mut packages = vec!["build-essential", "pkg-config", "dbus", "gnome-keyring"];
     packages.extend_from_slice(POSTGRES_PACKAGES);
     ensure_packages(&packages)?;
@@ -645,19 +677,22 @@ fn bench_gateway_pg(json: bool, nodes: &str) -> Result {
         step("running the gateway-pg benchmark");
     }
     let server = postgres::Server::start()?;
+    let broker = redis::Server::start(None)?;
     // The same session as the other benchmarks (it also raises the
     // open-file limit for 10,000 connections); no keychain is used.
     let line = format!(
-        r#""$CARGO_BIN" bench --quiet --package strongroom-client --bench gateway_pg -- --nodes {nodes} {}"#,
+        r#""$CARGO_BIN" bench --quiet --package strongroom-client --bench gateway_pg -- --nodes {nodes} --brokers {brokers} {}"#,
         if json { "--json" } else { "" }
     );
     let (mut cmd, keyring_home) = keyring_session(&line)?;
     // Through the Unix socket, as a gateway reaches a database on its own
     // machine (it refuses one on another host); the tests go through
     // loopback TCP, so both ways are exercised.
-    cmd.env("STRONGROOM_TEST_POSTGRES", &server.socket_url);
+    cmd.env("STRONGROOM_TEST_POSTGRES", &server.socket_url)
+        .env("STRONGROOM_TEST_REDIS", &broker.url);
     let result = run(&mut cmd);
     let _ = std::fs::remove_dir_all(&keyring_home);
+    drop(broker);
     drop(server);
     result
 }

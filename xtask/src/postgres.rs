@@ -48,7 +48,7 @@ fn server_bin() -> Result<PathBuf> {
         .ok_or_else(|| "no PostgreSQL server under /usr/lib/postgresql".into())
 }
 
-fn free_port() -> Result<u16> {
+pub(crate) fn free_port() -> Result<u16> {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
@@ -182,6 +182,15 @@ fn make_certificates(dir: &Path) -> Result<(PathBuf, String)> {
         tls.join("server.key").display()
     );
     Ok((tls.join("ca.pem"), options))
+}
+
+impl Server {
+    /// The server's certificate chain and key (for `localhost`, signed by
+    /// [`Server::ca_file`]), which the private Redis server serves too.
+    pub fn tls_files(&self) -> (PathBuf, PathBuf) {
+        let tls = self.dir.join("tls");
+        (tls.join("server.pem"), tls.join("server.key"))
+    }
 }
 
 impl Drop for Server {

@@ -60,6 +60,12 @@ pub struct ServeArgs {
     /// certificate and host name verified)
     #[arg(long, value_name = "postgres://...")]
     pub database: Option<String>,
+    /// With --database: announce each commit to the other gateways through
+    /// this Redis server's stream instead of PostgreSQL's NOTIFY (loopback
+    /// or a Unix socket, or another host with `rediss://` and optionally
+    /// `?sslrootcert=CA.pem`)
+    #[arg(long, value_name = "redis://...")]
+    pub broker: Option<String>,
     /// The address to listen on (port 0 picks a free port)
     #[arg(long, value_name = "ADDR", default_value_t = Config::default().listen)]
     pub listen: SocketAddr,

@@ -17,6 +17,10 @@ pub struct Config {
     /// the data folder. The folder still holds the TLS files and the bank
     /// API key.
     pub database: Option<crate::db::Database>,
+    /// `--broker redis://...`: the gateways sharing a PostgreSQL database
+    /// announce their commits through this Redis stream instead of
+    /// PostgreSQL's NOTIFY (see `docs/scale.md`).
+    pub broker: Option<crate::db::Broker>,
     /// The address to listen on (port 0 picks a free port).
     pub listen: SocketAddr,
     /// `--admin-listen`: where metrics and health checks are served
@@ -135,6 +139,7 @@ impl Default for Config {
             demo: false,
             data_dir: default_data_dir(),
             database: None,
+            broker: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 8443)),
             public_url: None,
             admin_listen: None,

@@ -311,7 +311,7 @@ impl Announcement {
         parts.next().is_none().then_some(announcement)
     }
 
-    /// Queues it on `conn`'s write, to go out with the commit (PostgreSQL;
+    /// Queues it on `conn`'s write, to go out after the commit (PostgreSQL;
     /// nothing to do with SQLite, which one process owns).
     pub fn announce(self, conn: &crate::sql::Connection<'_>) {
         if conn.is_postgres() {

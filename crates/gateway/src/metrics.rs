@@ -48,6 +48,9 @@ pub struct Metrics {
     pub delivery_seconds: Histogram,
     /// How long each database write batch took, from BEGIN to COMMIT.
     pub batch_seconds: Histogram,
+    /// Committed batches whose announcement to the other gateways could
+    /// not be sent (their streams hear of it at the next `*`).
+    pub announcements_unsent: Counter,
     refusals: Family<Label, Counter>,
     errors: Family<Label, Counter>,
 }
@@ -82,6 +85,7 @@ impl Metrics {
             delivery_seconds: Histogram::new(exponential_buckets(0.001, 2.0, 15)),
             // 0.25 ms to about 4 s.
             batch_seconds: Histogram::new(exponential_buckets(0.00025, 2.0, 15)),
+            announcements_unsent: Counter::default(),
             refusals: Family::default(),
             errors: Family::default(),
             registry: Registry::default(),
@@ -140,6 +144,11 @@ impl Metrics {
             "db_batch_seconds",
             "Database write batches, BEGIN to COMMIT",
             m.batch_seconds.clone(),
+        );
+        registry.register(
+            "announcements_unsent",
+            "Committed batches whose announcement to the other gateways failed",
+            m.announcements_unsent.clone(),
         );
         registry.register(
             "refusals",
@@ -224,6 +233,7 @@ mod tests {
             "strongroom_gateway_alerts_answered_total ",
             "strongroom_gateway_delivery_seconds_bucket{le=\"0.004\"}",
             "strongroom_gateway_db_batch_seconds_count ",
+            "strongroom_gateway_announcements_unsent_total ",
             "strongroom_gateway_refusals_total{reason=\"rate_limit\"}",
             "strongroom_gateway_errors_total{code=\"bad_request\"}",
         ] {

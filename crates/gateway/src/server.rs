@@ -529,7 +529,7 @@ pub async fn start(config: Config) -> Result<RunningGateway, GatewayError> {
         .database
         .clone()
         .unwrap_or_else(|| Database::Sqlite(data_dir.join("gateway.db")));
-    let db = Arc::new(Db::open(&database).await?);
+    let db = Arc::new(Db::open_with(&database, config.broker.as_ref()).await?);
     // Gateways started together on one database make one first key.
     let signing = db.write_exclusive(crate::keys::load_or_create).await?;
     let rng = SystemRandom::new();

@@ -12,6 +12,7 @@ use crate::error::GatewayError;
 const FILE_SETTINGS: &[&str] = &[
     "data-dir",
     "database",
+    "broker",
     "listen",
     "admin-listen",
     "log-level",
@@ -142,6 +143,16 @@ impl Config {
         }
         if let Some(url) = args.database {
             config.database = Some(crate::db::Database::parse_url(&url)?);
+        }
+        if let Some(url) = args.broker {
+            if config.database.is_none() {
+                return Err(GatewayError::Config(
+                    "--broker needs --database postgres://... (with SQLite one gateway \
+                     process owns the data and has no one to tell)"
+                        .into(),
+                ));
+            }
+            config.broker = Some(crate::db::Broker::parse_url(&url)?);
         }
         if let Some(url) = args.public_url {
             config.public_url = Some(https_url("--public-url", &url)?);
@@ -318,6 +329,17 @@ mod tests {
             "a CA without TLS is a mistake, said"
         );
         assert!(parse(&["--demo", "--database", "/var/lib/x.db"]).is_err());
+        // A broker only means something to gateways sharing PostgreSQL,
+        // and carries alerts: never in the clear to another host.
+        assert!(parse(&["--demo", "--broker", "redis://127.0.0.1:6379"]).is_err());
+        let pg = ["--demo", "--database", "postgres://gw@127.0.0.1:5432/bank"];
+        assert!(
+            parse(&[&pg[..], &["--broker", "redis://127.0.0.1:6379"]].concat())
+                .unwrap()
+                .broker
+                .is_some()
+        );
+        assert!(parse(&[&pg[..], &["--broker", "redis://broker.example:6379"]].concat()).is_err());
     }
 
     #[test]

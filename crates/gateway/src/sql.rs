@@ -448,9 +448,9 @@ impl<'a> Connection<'a> {
     }
 
     /// Queues `message` for the other gateway processes sharing this
-    /// database, sent with the write's commit (PostgreSQL's NOTIFY is
-    /// transactional) so that they hear of exactly what committed. Nothing
-    /// to do with SQLite, which one process owns.
+    /// database, sent once the write's batch has committed (and never if it
+    /// did not), so that they hear of exactly what committed. Nothing to do
+    /// with SQLite, which one process owns.
     pub fn announce(&self, message: String) {
         if self.is_postgres() {
             self.announcements.borrow_mut().push(message);

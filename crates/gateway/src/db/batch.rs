@@ -120,20 +120,21 @@ pub(super) fn next_batch(jobs: &mpsc::Receiver<Job>) -> Option<Vec<Job>> {
     Some(batch)
 }
 
-/// Sends a batch's announcements inside its transaction (NOTIFY with
-/// PostgreSQL; nothing for SQLite).
-pub(super) type PublishAnnouncements<'a> =
-    dyn Fn(&Connection<'_>, &[String]) -> Result<(), GatewayError> + 'a;
+/// Sends a committed batch's announcements to the other gateway processes
+/// (after the commit, outside any transaction; nothing for SQLite). It
+/// cannot fail the batch: the commit stands whatever happens to them.
+pub(super) type PublishAnnouncements<'a> = dyn FnMut(&Connection<'_>, &[String]) + 'a;
 
 /// Runs one batch in one transaction (`begin` opens it), each job in its
-/// own savepoint, then `publish`es what the jobs that succeeded announced
-/// and commits; reports to every caller once the outcome is known. Returns
-/// the announcements that committed.
+/// own savepoint, commits, then `publish`es what the jobs that succeeded
+/// announced; reports to every caller once the outcome is known (and the
+/// announcement sent, so that a caller's answer means the other gateways
+/// were told). Returns the announcements that committed.
 pub(super) fn run_batch(
     conn: &Connection<'_>,
     batch: Vec<Job>,
     begin: &str,
-    publish: &PublishAnnouncements<'_>,
+    publish: &mut PublishAnnouncements<'_>,
 ) -> Vec<String> {
     let started = std::time::Instant::now();
     let mut batch = batch;
@@ -178,16 +179,15 @@ pub(super) fn run_batch(
         }
     }
     let ran = started.elapsed();
-    let committed =
-        !broken && publish(conn, &announced).is_ok() && conn.execute_batch("COMMIT").is_ok();
+    let committed = !broken && conn.execute_batch("COMMIT").is_ok();
     let total = started.elapsed();
     crate::metrics::metrics()
         .batch_seconds
         .observe(total.as_secs_f64());
     if total > SLOW_BATCH {
-        // Where a slow batch spent its time: opening (with PostgreSQL, this
-        // includes waiting for the other gateways' batches), its jobs, or
-        // publishing and committing.
+        // Where a slow batch spent its time: opening, its jobs (with
+        // PostgreSQL, this includes waiting for another gateway's batch
+        // that changes the same customer's rows), or committing.
         tracing::warn!(
             jobs,
             total_ms = u64::try_from(total.as_millis()).unwrap_or(u64::MAX),
@@ -197,7 +197,9 @@ pub(super) fn run_batch(
             "slow database batch"
         );
     }
-    if !committed {
+    if committed {
+        publish(conn, &announced);
+    } else {
         let _ = conn.execute_batch("ROLLBACK");
         announced.clear();
     }

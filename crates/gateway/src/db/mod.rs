@@ -4,6 +4,7 @@
 //! in groups by one writer thread ([`batch`]) and reads run on the
 //! blocking pool with pooled connections.
 
+mod announce;
 mod batch;
 mod postgres;
 mod sqlite;
@@ -13,6 +14,7 @@ use std::sync::{Arc, Mutex, mpsc};
 
 use crate::error::GatewayError;
 use crate::sql::{Connection, PgSession};
+pub use announce::Broker;
 pub use batch::CoalescedWrites;
 use batch::{Job, start_writer};
 pub use postgres::AnnouncementHandler;
@@ -211,17 +213,39 @@ impl Db {
     /// [`GatewayError::Storage`] if the database cannot be opened or
     /// migrated.
     pub async fn open(database: &Database) -> Result<Db, GatewayError> {
+        Db::open_with(database, None).await
+    }
+
+    /// [`Db::open`], announcing commits to the other gateways through
+    /// `broker` (`--broker`) rather than PostgreSQL's NOTIFY.
+    ///
+    /// # Errors
+    /// As [`Db::open`]; [`GatewayError::Config`] for a broker with SQLite,
+    /// which one gateway process owns.
+    pub async fn open_with(
+        database: &Database,
+        broker: Option<&Broker>,
+    ) -> Result<Db, GatewayError> {
         let (writer, thread, backend) = match database {
+            Database::Sqlite(_) if broker.is_some() => {
+                return Err(GatewayError::Config(
+                    "--broker needs --database postgres://...: with SQLite one gateway \
+                     process owns the data and has no one to tell"
+                        .into(),
+                ));
+            }
             Database::Sqlite(path) => {
                 let conn = sqlite::open_writer(path)?;
                 let (writer, thread) = start_writer(move |jobs| sqlite::run_writer(conn, jobs))?;
                 (writer, thread, Backend::Sqlite(SqliteReaders::new(path)))
             }
             Database::Postgres(url) => {
-                let pg = PostgresBackend::open(url).await?;
+                let pg = PostgresBackend::open(url, broker).await?;
                 let for_writer = Arc::clone(&pg);
-                let (writer, thread) =
-                    start_writer(move |jobs| postgres::run_writer(for_writer, jobs))?;
+                let publisher = pg.publisher()?;
+                let (writer, thread) = start_writer(move |jobs| {
+                    postgres::run_writer(for_writer, publisher, jobs);
+                })?;
                 (writer, thread, Backend::Postgres(pg))
             }
         };

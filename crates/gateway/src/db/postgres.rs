@@ -6,8 +6,8 @@
 //! in one order, customer by customer (see `batch::Job`), so they cannot
 //! deadlock; acknowledgements lock rows of their own (`device_acks`),
 //! never the rows events are numbered under. What a job
-//! [`Connection::announce`]s goes out with its batch's commit as a NOTIFY
-//! (transactional: only what committed is heard), and a listener thread
+//! [`Connection::announce`]s goes out once its batch has committed,
+//! through NOTIFY or a Redis stream (see `announce`), and a listener thread
 //! hears the other gateways' announcements. Reads use pooled connections.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use postgres::fallible_iterator::FallibleIterator;
 
+use super::announce::{Broker, CHANNEL, Publisher};
 use super::batch::{Job, next_batch, run_batch};
 use super::{closed, newer_schema};
 use crate::error::GatewayError;
@@ -41,13 +42,6 @@ pub(super) const PG_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0015_device_acks.sql"),
 ];
 
-/// The NOTIFY channel the gateways announce committed changes on.
-const CHANNEL: &str = "strongroom_gateway";
-
-/// A NOTIFY payload is at most 8000 bytes; announcements are cut into
-/// payloads below that.
-const MAX_PAYLOAD: usize = 7000;
-
 /// PostgreSQL read connections per gateway process (besides the writer's
 /// and the listener's). Two gateways, or the test suite's parallel ones,
 /// stay well under the server's default of 100 connections.
@@ -65,6 +59,10 @@ pub(super) struct PostgresBackend {
     slots: tokio::sync::Semaphore,
     /// This process's name in announcements, so it skips its own.
     pub(super) node: String,
+    /// `--broker`: where announcements go instead of NOTIFY.
+    broker: Option<Broker>,
+    /// The broker's stream for this database (see `announcement_stream`).
+    stream: String,
     closed: AtomicBool,
     listener: Mutex<Option<std::thread::JoinHandle<()>>>,
     /// What [`Db::listen`](super::Db::listen) was given, also called with
@@ -161,13 +159,37 @@ pub(super) fn pg_migrate(session: &mut PgSession) -> Result<(), GatewayError> {
     }
 }
 
+/// The name of the broker stream this database's gateways announce on:
+/// `strongroom:` and a random name the first gateway stored, so that the
+/// clusters of two databases (a bank's test and production, say) sharing
+/// one Redis server never hear each other.
+fn announcement_stream(session: &mut PgSession, candidate: &str) -> Result<String, GatewayError> {
+    let conn = Connection::postgres(session);
+    // One statement each: gateways starting together keep the first's.
+    conn.execute(
+        "INSERT INTO settings(name, value) VALUES ('announcement_stream', ?1)
+         ON CONFLICT(name) DO NOTHING",
+        [candidate],
+    )?;
+    let name: String = conn.query_row(
+        "SELECT value FROM settings WHERE name = 'announcement_stream'",
+        (),
+        |r| r.get(0),
+    )?;
+    Ok(format!("strongroom:{name}"))
+}
+
 /// How every batch's transaction opens: with the savepoint its first job
 /// runs in, and no lock (see the module's documentation).
 pub(super) const BEGIN_BATCH: &str = "BEGIN; SAVEPOINT job";
 
 /// The writer thread's loop: one transaction per batch, on a connection
 /// made again if it broke.
-pub(super) fn run_writer(pg: Arc<PostgresBackend>, jobs: mpsc::Receiver<Job>) {
+pub(super) fn run_writer(
+    pg: Arc<PostgresBackend>,
+    mut publisher: Publisher,
+    jobs: mpsc::Receiver<Job>,
+) {
     let mut session: Option<PgSession> = None;
     while let Some(batch) = next_batch(&jobs) {
         if session.as_ref().is_none_or(|s| s.client.is_closed()) {
@@ -185,8 +207,8 @@ pub(super) fn run_writer(pg: Arc<PostgresBackend>, jobs: mpsc::Receiver<Job>) {
             continue;
         };
         let conn = Connection::postgres(session);
-        let committed = run_batch(&conn, batch, BEGIN_BATCH, &|conn, lines| {
-            pg.publish(conn, lines)
+        let committed = run_batch(&conn, batch, BEGIN_BATCH, &mut |conn, lines| {
+            publisher.publish(conn, lines);
         });
         // This process hears its own commits here, before the callers do
         // (the listener skips them): its streams get the bodies too.
@@ -203,13 +225,18 @@ pub(super) fn run_writer(pg: Arc<PostgresBackend>, jobs: mpsc::Receiver<Job>) {
 impl PostgresBackend {
     /// Connects to the server named by `url`, migrating it first; the
     /// first session joins the read pool.
-    pub(super) async fn open(url: &str) -> Result<Arc<PostgresBackend>, GatewayError> {
+    pub(super) async fn open(
+        url: &str,
+        broker: Option<&Broker>,
+    ) -> Result<Arc<PostgresBackend>, GatewayError> {
         let config = pg_config(url)?;
         let first = config.clone();
-        let session = tokio::task::spawn_blocking(move || {
+        let candidate = crate::crypto::random_token(&ring::rand::SystemRandom::new());
+        let (session, stream) = tokio::task::spawn_blocking(move || {
             let mut session = pg_connect(&first)?;
             pg_migrate(&mut session)?;
-            Ok::<_, GatewayError>(session)
+            let stream = announcement_stream(&mut session, &candidate)?;
+            Ok::<_, GatewayError>((session, stream))
         })
         .await
         .map_err(|e| GatewayError::Storage(e.to_string()))??;
@@ -219,6 +246,8 @@ impl PostgresBackend {
             sessions: Mutex::new(vec![session]),
             slots: tokio::sync::Semaphore::new(PG_READERS),
             node: crate::crypto::random_token(&rng),
+            broker: broker.cloned(),
+            stream,
             closed: AtomicBool::new(false),
             listener: Mutex::new(None),
             on_announcement: Mutex::new(None),
@@ -235,8 +264,13 @@ impl PostgresBackend {
         }
         let pg = Arc::clone(self);
         let thread = std::thread::Builder::new()
-            .name("gateway-db-listener".into())
-            .spawn(move || pg.listen(on_line))
+            .name("gateway-announcements".into())
+            .spawn(move || match &pg.broker {
+                Some(broker) => super::announce::listen_redis(
+                    broker, &pg.stream, &pg.node, &pg.closed, &on_line,
+                ),
+                None => pg.listen(on_line),
+            })
             .map_err(|e| GatewayError::io("starting the database listener", e))?;
         if let Ok(mut slot) = self.listener.lock() {
             *slot = Some(thread);
@@ -258,6 +292,11 @@ impl PostgresBackend {
         tokio::task::spawn_blocking(move || pg.read_blocking(f))
             .await
             .unwrap_or_else(|_| Err(E::from(GatewayError::Storage("a read panicked".into()))))
+    }
+
+    /// What the writer thread announces its commits with.
+    pub(super) fn publisher(&self) -> Result<Publisher, GatewayError> {
+        Publisher::new(&self.node, self.broker.as_ref(), &self.stream)
     }
 
     /// Stops the listener and empties the read pool (the writer has
@@ -303,34 +342,7 @@ impl PostgresBackend {
         result
     }
 
-    /// Sends `lines` as NOTIFY payloads inside the current transaction
-    /// (delivered to listeners when it commits), first line this node's
-    /// name.
-    fn publish(&self, conn: &Connection<'_>, lines: &[String]) -> Result<(), GatewayError> {
-        let mut payload = String::new();
-        for line in lines {
-            if !payload.is_empty() && payload.len() + line.len() + 1 > MAX_PAYLOAD {
-                self.notify(conn, &payload)?;
-                payload.clear();
-            }
-            payload.push_str(line);
-            payload.push('\n');
-        }
-        if !payload.is_empty() {
-            self.notify(conn, &payload)?;
-        }
-        Ok(())
-    }
-
-    fn notify(&self, conn: &Connection<'_>, lines: &str) -> Result<(), GatewayError> {
-        conn.execute(
-            "SELECT pg_notify(?1, ?2)",
-            crate::sql::params![CHANNEL, format!("{}\n{lines}", self.node)],
-        )?;
-        Ok(())
-    }
-
-    /// Hears announcements until the database closes; see
+    /// Hears announcements through LISTEN until the database closes; see
     /// [`Db::listen`](super::Db::listen).
     fn listen(self: &Arc<Self>, on_line: AnnouncementHandler) {
         let mut missed_some = false;

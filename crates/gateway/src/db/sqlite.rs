@@ -88,9 +88,12 @@ fn migrate(conn: &rusqlite::Connection) -> Result<(), GatewayError> {
 pub(super) fn run_writer(conn: rusqlite::Connection, jobs: mpsc::Receiver<Job>) {
     let conn = Connection::sqlite(&conn);
     while let Some(batch) = next_batch(&jobs) {
-        run_batch(&conn, batch, "BEGIN IMMEDIATE; SAVEPOINT job", &|_, _| {
-            Ok(())
-        });
+        run_batch(
+            &conn,
+            batch,
+            "BEGIN IMMEDIATE; SAVEPOINT job",
+            &mut |_, _| {},
+        );
     }
 }
 
