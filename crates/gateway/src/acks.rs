@@ -56,6 +56,13 @@ pub fn record_acks(c: &Connection<'_>, acks: &[Ack]) -> Result<(), GatewayError>
         // the gateway-pg benchmark). So hash and merge joins are off for
         // this one statement: RESET gives them back to the batch's other
         // jobs, and a failed job's rollback to its savepoint undoes them.
+        // "Is an alert" is written so that no index or statistic of
+        // `alert_id` can serve it (COALESCE is not strict): with
+        // `alert_id IS NOT NULL`, statistics taken before the first alert
+        // (every event then a device's own) made the planner walk every
+        // alert's entry in `events_alert` for each acknowledgement, 3-4 ms
+        // of the server's CPU per alert and a 10x slower cluster in half
+        // the benchmark's runs (auto_explain, 2026-12-07).
         c.execute_batch("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off")?;
         c.execute(
             "WITH a AS (SELECT * FROM json_to_recordset(?1::text::json)
@@ -70,7 +77,7 @@ pub fn record_acks(c: &Connection<'_>, acks: &[Ack]) -> Result<(), GatewayError>
                  SET acked_seq = GREATEST(device_acks.acked_seq, EXCLUDED.acked_seq))
              UPDATE events e SET acked_at = ?2, delivered_at = COALESCE(e.delivered_at, a.delivered)
              FROM a WHERE e.device_id = a.id AND e.seq > a.previous AND e.seq <= a.seq
-                 AND e.alert_id IS NOT NULL",
+                 AND COALESCE(e.alert_id, '') <> ''",
             params![json, now],
         )?;
         c.execute_batch("RESET enable_hashjoin; RESET enable_mergejoin")?;
