@@ -18,6 +18,7 @@ use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
 
 use crate::support;
 
+mod cpu;
 mod locks;
 
 pub fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -333,10 +334,23 @@ pub async fn fanout(
     };
     let received = latencies.len();
     let latencies = sorted(latencies);
-    let alerts_per_s = if saturate_seconds > 0 {
+    // The CPU the saturated phase cost per alert delivered: what a
+    // capacity plan divides by (docs/scale.md).
+    let gateway_pids: Vec<u32> = nodes.iter().filter_map(|g| g.pid()).collect();
+    let cpu_before = cpu::CpuTicks::now(&gateway_pids);
+    let wal_before = postgres.and_then(cpu::wal_bytes);
+    let (alerts_per_s, delivered) = if saturate_seconds > 0 {
         saturate(nodes, &customers, &arrivals, saturate_seconds, 64).await
     } else {
-        f64::NAN
+        (f64::NAN, 0)
+    };
+    let cpu_ms_per_alert = (delivered > 0)
+        .then(|| cpu::CpuTicks::now(&gateway_pids).ms_per_alert_since(&cpu_before, delivered));
+    let wal_bytes_per_alert = match (wal_before, postgres.and_then(cpu::wal_bytes)) {
+        (Some(before), Some(after)) if delivered > 0 => {
+            Some(after.saturating_sub(before) as f64 / delivered as f64)
+        }
+        _ => None,
     };
     for t in tasks {
         t.abort();
@@ -356,6 +370,8 @@ pub async fn fanout(
         "gateway_rss_kib_after": rss_after,
         "gateway_kib_per_connection": kib_per_connection,
         "alerts_per_s": alerts_per_s,
+        "cpu_ms_per_alert": cpu_ms_per_alert,
+        "wal_bytes_per_alert": wal_bytes_per_alert,
         "lock_wait_ms_per_alert": waits.as_ref().map(|w| w.lock_ms / posted.max(1) as f64),
         "lwlock_wait_ms_per_alert": waits.as_ref().map(|w| w.lwlock_ms / posted.max(1) as f64),
         "lock_waits_ms": waits.map(|w| {
@@ -373,14 +389,14 @@ const SATURATION_BASE: usize = 10_000_000;
 
 /// Posts alerts with `concurrency` requests in flight for `seconds`, spread
 /// over the nodes as [`posting_node`] says, then waits for their arrival: alerts delivered per
-/// second, from the first post to the last arrival.
+/// second, from the first post to the last arrival, and how many arrived.
 async fn saturate(
     nodes: &[&support::Gateway],
     customers: &Arc<Vec<String>>,
     arrivals: &Arc<Mutex<Vec<(usize, Instant)>>>,
     seconds: u64,
     concurrency: usize,
-) -> f64 {
+) -> (f64, usize) {
     eprintln!(
         "bench: as many alerts as the gateways take for {seconds} s ({concurrency} in flight)"
     );
@@ -440,7 +456,10 @@ async fn saturate(
         times.len(),
         (last - started).as_secs_f64()
     );
-    times.len() as f64 / (last - started).as_secs_f64().max(1e-9)
+    (
+        times.len() as f64 / (last - started).as_secs_f64().max(1e-9),
+        times.len(),
+    )
 }
 
 /// The index in a bench alert's text, read from the JWS payload (the load
