@@ -216,12 +216,13 @@ fn report(json: bool, sqlite: &serde_json::Value, runs: &[(String, usize, serde_
         if v["cpu_ms_per_alert"].is_object() {
             let cpu = &v["cpu_ms_per_alert"];
             println!(
-                "  {:<32} per alert delivered (saturated): CPU gateways {:.3} ms, PostgreSQL {:.3} ms, Redis {:.3} ms; WAL {:.0} bytes",
+                "  {:<32} per alert delivered (saturated): CPU gateways {:.3} ms, PostgreSQL {:.3} ms, Redis {:.3} ms; WAL {:.0} bytes; {:.2} transactions",
                 "",
                 figure(cpu, "gateways"),
                 figure(cpu, "postgres"),
                 figure(cpu, "redis"),
                 figure(v, "wal_bytes_per_alert"),
+                figure(v, "transactions_per_alert"),
             );
         }
         if let Some(events) = v["lock_waits_ms"].as_object() {

@@ -70,13 +70,26 @@ fn ticks(pid: u32) -> Option<(String, u64)> {
     Some((name, utime + stime))
 }
 
-/// The WAL the server at `database` (a PostgreSQL URL) has written so far,
-/// in bytes (`pg_stat_wal`, PostgreSQL 14 and later): what the database's
-/// disk and its replicas must carry per alert.
-pub fn wal_bytes(database: &str) -> Option<u64> {
+/// What the server at `database` (a PostgreSQL URL) has written so far:
+/// WAL bytes (`pg_stat_wal`, PostgreSQL 14 and later: what its disk and
+/// replicas must carry) and the transactions committed in the database,
+/// reads included (each autocommit statement is one: the rate limits'
+/// upserts, the API key and idempotency look-ups, the streams' reads, and
+/// the writers' group commits). PostgreSQL reports both at most once a
+/// second per session, so over a 5 s phase they are good to about 20%.
+pub fn wal_and_transactions(database: &str) -> Option<(u64, u64)> {
     let out = std::process::Command::new("psql")
-        .args([database, "-Atqc", "SELECT wal_bytes FROM pg_stat_wal"])
+        .args([
+            database,
+            "-Atqc",
+            "SELECT pg_stat_clear_snapshot(); SELECT (SELECT wal_bytes FROM pg_stat_wal) || ' ' || \
+             (SELECT xact_commit FROM pg_stat_database WHERE datname = current_database())",
+        ])
         .output()
         .ok()?;
-    String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut parts = text.lines().last()?.split(' ');
+    let wal = parts.next()?.trim().parse::<f64>().ok()?;
+    let transactions = parts.next()?.trim().parse().ok()?;
+    Some((wal as u64, transactions))
 }

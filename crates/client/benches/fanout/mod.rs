@@ -338,7 +338,7 @@ pub async fn fanout(
     // capacity plan divides by (docs/scale.md).
     let gateway_pids: Vec<u32> = nodes.iter().filter_map(|g| g.pid()).collect();
     let cpu_before = cpu::CpuTicks::now(&gateway_pids);
-    let wal_before = postgres.and_then(cpu::wal_bytes);
+    let wal_before = postgres.and_then(cpu::wal_and_transactions);
     let (alerts_per_s, delivered) = if saturate_seconds > 0 {
         saturate(nodes, &customers, &arrivals, saturate_seconds, 64).await
     } else {
@@ -346,12 +346,14 @@ pub async fn fanout(
     };
     let cpu_ms_per_alert = (delivered > 0)
         .then(|| cpu::CpuTicks::now(&gateway_pids).ms_per_alert_since(&cpu_before, delivered));
-    let wal_bytes_per_alert = match (wal_before, postgres.and_then(cpu::wal_bytes)) {
-        (Some(before), Some(after)) if delivered > 0 => {
-            Some(after.saturating_sub(before) as f64 / delivered as f64)
-        }
-        _ => None,
-    };
+    let (wal_bytes_per_alert, transactions_per_alert) =
+        match (wal_before, postgres.and_then(cpu::wal_and_transactions)) {
+            (Some(before), Some(after)) if delivered > 0 => (
+                Some(after.0.saturating_sub(before.0) as f64 / delivered as f64),
+                Some(after.1.saturating_sub(before.1) as f64 / delivered as f64),
+            ),
+            _ => (None, None),
+        };
     for t in tasks {
         t.abort();
     }
@@ -372,6 +374,7 @@ pub async fn fanout(
         "alerts_per_s": alerts_per_s,
         "cpu_ms_per_alert": cpu_ms_per_alert,
         "wal_bytes_per_alert": wal_bytes_per_alert,
+        "transactions_per_alert": transactions_per_alert,
         "lock_wait_ms_per_alert": waits.as_ref().map(|w| w.lock_ms / posted.max(1) as f64),
         "lwlock_wait_ms_per_alert": waits.as_ref().map(|w| w.lwlock_ms / posted.max(1) as f64),
         "lock_waits_ms": waits.map(|w| {
