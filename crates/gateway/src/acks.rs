@@ -23,6 +23,25 @@ pub struct Ack {
     pub(crate) delivered_at: i64,
 }
 
+/// The statement that records a batch's acknowledgements with PostgreSQL
+/// (`?1` the acknowledgements as a JSON array of `{id, previous, seq,
+/// delivered}`, `?2` the time), run with hash and merge joins off (see
+/// [`record_acks`]); public so that the PostgreSQL tests can check its
+/// plan.
+pub const PG_RECORD_ACKS: &str = "WITH a AS (SELECT * FROM json_to_recordset(?1::text::json)
+            AS a(id TEXT, previous BIGINT, seq BIGINT, delivered BIGINT)),
+     device AS (
+         INSERT INTO device_acks (device_id, acked_seq)
+         SELECT m.id, LEAST(m.seq, d.last_seq)
+         FROM (SELECT id, max(seq) AS seq FROM a GROUP BY id) m
+         JOIN devices d ON d.id = m.id
+         ORDER BY m.id
+         ON CONFLICT (device_id) DO UPDATE
+         SET acked_seq = GREATEST(device_acks.acked_seq, EXCLUDED.acked_seq))
+     UPDATE events e SET acked_at = ?2, delivered_at = COALESCE(e.delivered_at, a.delivered)
+     FROM a WHERE e.device_id = a.id AND e.seq > a.previous AND e.seq <= a.seq
+         AND COALESCE(e.alert_id, '') <> ''";
+
 /// Records a batch's acknowledgements (the write function of the gateway's
 /// acknowledgement queue): with PostgreSQL in one statement, whatever
 /// their number.
@@ -64,22 +83,7 @@ pub fn record_acks(c: &Connection<'_>, acks: &[Ack]) -> Result<(), GatewayError>
         // of the server's CPU per alert and a 10x slower cluster in half
         // the benchmark's runs (auto_explain, 2026-12-07).
         c.execute_batch("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off")?;
-        c.execute(
-            "WITH a AS (SELECT * FROM json_to_recordset(?1::text::json)
-                        AS a(id TEXT, previous BIGINT, seq BIGINT, delivered BIGINT)),
-             device AS (
-                 INSERT INTO device_acks (device_id, acked_seq)
-                 SELECT m.id, LEAST(m.seq, d.last_seq)
-                 FROM (SELECT id, max(seq) AS seq FROM a GROUP BY id) m
-                 JOIN devices d ON d.id = m.id
-                 ORDER BY m.id
-                 ON CONFLICT (device_id) DO UPDATE
-                 SET acked_seq = GREATEST(device_acks.acked_seq, EXCLUDED.acked_seq))
-             UPDATE events e SET acked_at = ?2, delivered_at = COALESCE(e.delivered_at, a.delivered)
-             FROM a WHERE e.device_id = a.id AND e.seq > a.previous AND e.seq <= a.seq
-                 AND COALESCE(e.alert_id, '') <> ''",
-            params![json, now],
-        )?;
+        c.execute(PG_RECORD_ACKS, params![json, now])?;
         c.execute_batch("RESET enable_hashjoin; RESET enable_mergejoin")?;
         return announce(c, acks, now);
     }
