@@ -68,7 +68,16 @@ pub async fn shared_key(
             Ok(fresh)
         })
         .await?;
-    let secret = b64_decode(&stored)
+    derive_key(&stored, label)
+}
+
+/// The key for `label` derived from the database's cluster secret (its
+/// base64url form as stored in `settings`), as [`shared_key`] gives it.
+///
+/// # Errors
+/// [`GatewayError::Storage`] if the stored secret is not 32 bytes.
+pub(crate) fn derive_key(stored: &str, label: &str) -> Result<hmac::Key, GatewayError> {
+    let secret = b64_decode(stored)
         .ok()
         .filter(|s| s.len() == 32)
         .ok_or_else(|| {

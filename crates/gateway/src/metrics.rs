@@ -51,6 +51,9 @@ pub struct Metrics {
     /// Committed batches whose announcement to the other gateways could
     /// not be sent (their streams hear of it at the next `*`).
     pub announcements_unsent: Counter,
+    /// Announcements heard that no gateway of this database made (their
+    /// MAC did not verify), dropped.
+    pub announcements_refused: Counter,
     refusals: Family<Label, Counter>,
     errors: Family<Label, Counter>,
 }
@@ -86,6 +89,7 @@ impl Metrics {
             // 0.25 ms to about 4 s.
             batch_seconds: Histogram::new(exponential_buckets(0.00025, 2.0, 15)),
             announcements_unsent: Counter::default(),
+            announcements_refused: Counter::default(),
             refusals: Family::default(),
             errors: Family::default(),
             registry: Registry::default(),
@@ -149,6 +153,11 @@ impl Metrics {
             "announcements_unsent",
             "Committed batches whose announcement to the other gateways failed",
             m.announcements_unsent.clone(),
+        );
+        registry.register(
+            "announcements_refused",
+            "Announcements heard whose MAC did not verify, dropped",
+            m.announcements_refused.clone(),
         );
         registry.register(
             "refusals",
@@ -234,6 +243,7 @@ mod tests {
             "strongroom_gateway_delivery_seconds_bucket{le=\"0.004\"}",
             "strongroom_gateway_db_batch_seconds_count ",
             "strongroom_gateway_announcements_unsent_total ",
+            "strongroom_gateway_announcements_refused_total ",
             "strongroom_gateway_refusals_total{reason=\"rate_limit\"}",
             "strongroom_gateway_errors_total{code=\"bad_request\"}",
         ] {

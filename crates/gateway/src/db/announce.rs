@@ -15,6 +15,11 @@
 //! that reconnects reads on from where it stopped instead of waking every
 //! stream. The measurements behind the choice are in `docs/scale.md`.
 //!
+//! Every announcement carries an HMAC-SHA256 under a key derived from the
+//! database's cluster secret, and a listener drops (and counts) one that
+//! does not verify: being able to NOTIFY on the database or to write to
+//! the broker is not being a gateway.
+//!
 //! What a sent-after-commit announcement costs: a gateway killed between a
 //! commit and its announcement leaves the change unheard by the other
 //! gateways' open streams until their next wake-up. The database is the
@@ -169,6 +174,8 @@ fn host_of(url: &str) -> Option<String> {
 /// The writer thread's half: sends each committed batch's lines.
 pub(super) struct Publisher {
     node: String,
+    /// What each announcement is authenticated with.
+    key: ring::hmac::Key,
     via: Via,
     /// The broker stream (see `postgres::announcement_stream`).
     stream: String,
@@ -193,6 +200,7 @@ impl Publisher {
         node: &str,
         broker: Option<&Broker>,
         stream: &str,
+        key: ring::hmac::Key,
     ) -> Result<Publisher, GatewayError> {
         let via = match broker {
             None => Via::Notify,
@@ -203,6 +211,7 @@ impl Publisher {
         };
         Ok(Publisher {
             node: node.to_owned(),
+            key,
             via,
             stream: stream.to_owned(),
             missed: true,
@@ -223,9 +232,11 @@ impl Publisher {
         }
         all.extend_from_slice(lines);
         let sent = match &mut self.via {
-            Via::Notify => notify(conn, &self.node, &all),
+            Via::Notify => notify(conn, &self.key, &self.node, &all),
             Via::Redis { client, connection } => {
-                xadd(client, connection, &self.stream, &self.node, &all)
+                let body = all.join("\n");
+                let mac = seal(&self.key, &self.node, &body);
+                xadd(client, connection, &self.stream, &self.node, &body, &mac)
             }
         };
         match sent {
@@ -239,10 +250,17 @@ impl Publisher {
     }
 }
 
-/// Sends `lines` as NOTIFY payloads, each in a transaction of its own whose
-/// commit is not waited for (see the module's documentation).
-fn notify(conn: &Connection<'_>, node: &str, lines: &[String]) -> Result<(), GatewayError> {
-    for payload in payloads(node, lines, MAX_PAYLOAD) {
+/// Sends `lines` as NOTIFY payloads (`NODE MAC`, then the lines), each in a
+/// transaction of its own whose commit is not waited for (see the module's
+/// documentation).
+fn notify(
+    conn: &Connection<'_>,
+    key: &ring::hmac::Key,
+    node: &str,
+    lines: &[String],
+) -> Result<(), GatewayError> {
+    for body in bodies(lines, MAX_PAYLOAD) {
+        let payload = format!("{node} {}\n{body}", seal(key, node, &body));
         // One statement, so one implicit transaction: `set_config(.., true)`
         // applies to it alone.
         conn.execute(
@@ -253,38 +271,74 @@ fn notify(conn: &Connection<'_>, node: &str, lines: &[String]) -> Result<(), Gat
     Ok(())
 }
 
-/// `lines` cut into payloads of at most about `max` bytes (a line longer
-/// than that goes alone), each starting with `node`'s line.
-fn payloads(node: &str, lines: &[String], max: usize) -> Vec<String> {
+/// `lines` cut into bodies of at most about `max` bytes (a line longer
+/// than that goes alone), each line ending in a newline.
+fn bodies(lines: &[String], max: usize) -> Vec<String> {
     let mut out = Vec::new();
-    let mut payload = String::new();
+    let mut body = String::new();
     for line in lines {
-        if !payload.is_empty() && payload.len() + line.len() + 1 > max {
-            out.push(std::mem::take(&mut payload));
+        if !body.is_empty() && body.len() + line.len() + 1 > max {
+            out.push(std::mem::take(&mut body));
         }
-        if payload.is_empty() {
-            payload.push_str(node);
-            payload.push('\n');
-        }
-        payload.push_str(line);
-        payload.push('\n');
+        body.push_str(line);
+        body.push('\n');
     }
-    if !payload.is_empty() {
-        out.push(payload);
+    if !body.is_empty() {
+        out.push(body);
     }
     out
 }
 
-/// Appends `lines` as one entry to the stream, on a connection made again
-/// once if it broke.
+/// The MAC of `node`'s announcement `body` (base64url).
+fn seal(key: &ring::hmac::Key, node: &str, body: &str) -> String {
+    let mut context = ring::hmac::Context::with_key(key);
+    context.update(node.as_bytes());
+    context.update(b"\n");
+    context.update(body.as_bytes());
+    strongroom_core::protocol::jose::b64_encode(context.sign().as_ref())
+}
+
+/// Whether `mac` is `node`'s MAC of `body`.
+fn verified(key: &ring::hmac::Key, node: &str, body: &str, mac: &str) -> bool {
+    let Ok(mac) = strongroom_core::protocol::jose::b64_decode(mac) else {
+        return false;
+    };
+    let mut message = Vec::with_capacity(node.len() + 1 + body.len());
+    message.extend_from_slice(node.as_bytes());
+    message.push(b'\n');
+    message.extend_from_slice(body.as_bytes());
+    ring::hmac::verify(key, &message, &mac).is_ok()
+}
+
+/// A NOTIFY payload's sender and lines, if its MAC verifies; `None` (and
+/// counted, and logged) otherwise.
+pub(super) fn opened<'p>(key: &ring::hmac::Key, payload: &'p str) -> Option<(&'p str, &'p str)> {
+    let opened = payload.split_once('\n').and_then(|(header, body)| {
+        let (node, mac) = header.split_once(' ')?;
+        verified(key, node, body, mac).then_some((node, body))
+    });
+    if opened.is_none() {
+        refused();
+    }
+    opened
+}
+
+/// Counts and logs an announcement that did not verify.
+fn refused() {
+    crate::metrics::metrics().announcements_refused.inc();
+    tracing::warn!("an announcement that no gateway of this database made was dropped");
+}
+
+/// Appends `body` (`node`'s lines, with their `mac`) as one entry to the
+/// stream, on a connection made again once if it broke.
 fn xadd(
     client: &redis::Client,
     connection: &mut Option<redis::Connection>,
     stream: &str,
     node: &str,
-    lines: &[String],
+    body: &str,
+    mac: &str,
 ) -> Result<(), GatewayError> {
-    let body = lines.join("\n");
     let mut last_error = None;
     for _ in 0..2 {
         if connection.is_none() {
@@ -308,7 +362,9 @@ fn xadd(
             .arg("n")
             .arg(node)
             .arg("l")
-            .arg(&body)
+            .arg(body)
+            .arg("m")
+            .arg(mac)
             .query(c);
         match added {
             Ok(_) => return Ok(()),
@@ -344,6 +400,7 @@ fn connect(client: &redis::Client) -> Result<redis::Connection, GatewayError> {
 pub(super) fn listen_redis(
     broker: &Broker,
     stream: &str,
+    key: &ring::hmac::Key,
     node: &str,
     closed: &AtomicBool,
     on_line: &AnnouncementHandler,
@@ -402,11 +459,12 @@ pub(super) fn listen_redis(
             match read {
                 Ok(reply) => {
                     for entry in reply.into_iter().flat_map(|r| r.keys).flat_map(|k| k.ids) {
-                        let from_node: Option<String> = entry.get("n");
-                        let lines: Option<String> = entry.get("l");
-                        if from_node.as_deref() != Some(node)
-                            && let Some(lines) = lines
-                        {
+                        let from_node: String = entry.get("n").unwrap_or_default();
+                        let lines: String = entry.get("l").unwrap_or_default();
+                        let mac: String = entry.get("m").unwrap_or_default();
+                        if !verified(key, &from_node, &lines, &mac) {
+                            refused();
+                        } else if from_node != node {
                             lines.lines().for_each(|line| on_line(line, false));
                         }
                         last = Some(entry.id);
@@ -491,18 +549,28 @@ mod tests {
     }
 
     #[test]
-    fn payloads_stay_under_the_limit_and_each_names_the_node() {
+    fn payloads_stay_under_the_limit_and_open_only_with_the_key() {
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &[7; 32]);
+        let other = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &[8; 32]);
         let lines: Vec<String> = (0..50)
             .map(|i| format!("e dev{i} {i} a {}", "x".repeat(200)))
             .collect();
-        let payloads = payloads("node1", &lines, 1000);
-        assert!(payloads.len() > 1);
+        let bodies = bodies(&lines, 1000);
+        assert!(bodies.len() > 1);
         let mut heard = Vec::new();
-        for p in &payloads {
-            assert!(p.len() <= 1000, "a payload of {} bytes", p.len());
-            let mut l = p.lines();
-            assert_eq!(l.next(), Some("node1"));
-            heard.extend(l.map(str::to_owned));
+        for body in &bodies {
+            assert!(body.len() <= 1000, "a body of {} bytes", body.len());
+            let payload = format!("node1 {}\n{body}", seal(&key, "node1", body));
+            assert!(payload.len() < 8000, "NOTIFY takes at most 8000 bytes");
+            let (node, lines) = opened(&key, &payload).expect("it verifies");
+            assert_eq!(node, "node1");
+            heard.extend(lines.lines().map(str::to_owned));
+            // Another cluster's key, another sender's name, a changed line,
+            // or the format before MACs: each refused.
+            assert!(opened(&other, &payload).is_none());
+            assert!(opened(&key, &payload.replacen("node1", "node2", 1)).is_none());
+            assert!(opened(&key, &payload.replacen("e dev", "r dev", 1)).is_none());
+            assert!(opened(&key, &format!("node1\n{body}")).is_none());
         }
         assert_eq!(heard, lines);
     }

@@ -63,6 +63,8 @@ pub(super) struct PostgresBackend {
     broker: Option<Broker>,
     /// The broker's stream for this database (see `announcement_stream`).
     stream: String,
+    /// What announcements are authenticated with (see `announcement_key`).
+    key: ring::hmac::Key,
     closed: AtomicBool,
     listener: Mutex<Option<std::thread::JoinHandle<()>>>,
     /// What [`Db::listen`](super::Db::listen) was given, also called with
@@ -179,6 +181,31 @@ fn announcement_stream(session: &mut PgSession, candidate: &str) -> Result<Strin
     Ok(format!("strongroom:{name}"))
 }
 
+/// The key every gateway of this database authenticates its announcements
+/// with, derived from the cluster secret (`cluster::shared_key`'s; made
+/// here from `candidate` if this is the database's first gateway). Anyone
+/// who can NOTIFY on the database or write to the broker, a reporting
+/// user or a broker shared with other systems, could otherwise announce a
+/// chat message's body to a customer's stream, revoke streams, or wake
+/// every stream at will.
+fn announcement_key(
+    session: &mut PgSession,
+    candidate: &str,
+) -> Result<ring::hmac::Key, GatewayError> {
+    let conn = Connection::postgres(session);
+    conn.execute(
+        "INSERT INTO settings(name, value) VALUES ('cluster_secret', ?1)
+         ON CONFLICT(name) DO NOTHING",
+        [candidate],
+    )?;
+    let secret: String = conn.query_row(
+        "SELECT value FROM settings WHERE name = 'cluster_secret'",
+        (),
+        |r| r.get(0),
+    )?;
+    crate::cluster::derive_key(&secret, "announcements")
+}
+
 /// How every batch's transaction opens: with the savepoint its first job
 /// runs in, and no lock (see the module's documentation).
 pub(super) const BEGIN_BATCH: &str = "BEGIN; SAVEPOINT job";
@@ -231,16 +258,19 @@ impl PostgresBackend {
     ) -> Result<Arc<PostgresBackend>, GatewayError> {
         let config = pg_config(url)?;
         let first = config.clone();
-        let candidate = crate::crypto::random_token(&ring::rand::SystemRandom::new());
-        let (session, stream) = tokio::task::spawn_blocking(move || {
+        let rng = ring::rand::SystemRandom::new();
+        let candidate = crate::crypto::random_token(&rng);
+        let secret =
+            strongroom_core::protocol::jose::b64_encode(&crate::crypto::random_bytes::<32>(&rng));
+        let (session, stream, key) = tokio::task::spawn_blocking(move || {
             let mut session = pg_connect(&first)?;
             pg_migrate(&mut session)?;
             let stream = announcement_stream(&mut session, &candidate)?;
-            Ok::<_, GatewayError>((session, stream))
+            let key = announcement_key(&mut session, &secret)?;
+            Ok::<_, GatewayError>((session, stream, key))
         })
         .await
         .map_err(|e| GatewayError::Storage(e.to_string()))??;
-        let rng = ring::rand::SystemRandom::new();
         Ok(Arc::new(PostgresBackend {
             config,
             sessions: Mutex::new(vec![session]),
@@ -248,6 +278,7 @@ impl PostgresBackend {
             node: crate::crypto::random_token(&rng),
             broker: broker.cloned(),
             stream,
+            key,
             closed: AtomicBool::new(false),
             listener: Mutex::new(None),
             on_announcement: Mutex::new(None),
@@ -267,7 +298,7 @@ impl PostgresBackend {
             .name("gateway-announcements".into())
             .spawn(move || match &pg.broker {
                 Some(broker) => super::announce::listen_redis(
-                    broker, &pg.stream, &pg.node, &pg.closed, &on_line,
+                    broker, &pg.stream, &pg.key, &pg.node, &pg.closed, &on_line,
                 ),
                 None => pg.listen(on_line),
             })
@@ -296,7 +327,12 @@ impl PostgresBackend {
 
     /// What the writer thread announces its commits with.
     pub(super) fn publisher(&self) -> Result<Publisher, GatewayError> {
-        Publisher::new(&self.node, self.broker.as_ref(), &self.stream)
+        Publisher::new(
+            &self.node,
+            self.broker.as_ref(),
+            &self.stream,
+            self.key.clone(),
+        )
     }
 
     /// Stops the listener and empties the read pool (the writer has
@@ -384,9 +420,11 @@ impl PostgresBackend {
                     loop {
                         match iter.next() {
                             Ok(Some(n)) => {
-                                let mut lines = n.payload().lines();
-                                if lines.next() != Some(self.node.as_str()) {
-                                    lines.for_each(|line| on_line(line, false));
+                                if let Some((node, body)) =
+                                    super::announce::opened(&self.key, n.payload())
+                                    && node != self.node
+                                {
+                                    body.lines().for_each(|line| on_line(line, false));
                                 }
                             }
                             Ok(None) => break,

@@ -1,0 +1,265 @@
+//! How the gateways of one database tell each other what they committed
+//! (`db/announce.rs`): only what committed, through NOTIFY, a Redis stream
+//! and a Redis stream over verified TLS; nothing to a broker whose
+//! certificate does not verify; and nothing that no gateway made.
+
+use strongroom_gateway::db::Db;
+use strongroom_gateway::error::GatewayError;
+
+use super::super::support::*;
+use super::customer_with_device;
+
+/// The broker of the test command's PostgreSQL pass: `STRONGROOM_TEST_REDIS`
+/// (plain, loopback) or `STRONGROOM_TEST_REDIS_TLS` (the same server over
+/// TLS to `localhost`, its certificate checked against the run's CA).
+fn test_broker(variable: &str) -> strongroom_gateway::db::Broker {
+    let url = std::env::var(variable)
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| panic!("{variable} names a Redis server (cargo xtask test starts one)"));
+    strongroom_gateway::db::Broker::parse_url(&url).unwrap()
+}
+
+/// Gateway A's writes announce `c N` lines; gateway B's listener hears
+/// them (B's own and `*` aside). Announcements go out after the commit, on
+/// their own, so what a rolled-back write announced must never be heard,
+/// and what committed must be: through NOTIFY, and through a Redis stream
+/// in the clear on loopback and over verified TLS.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL and Redis (STRONGROOM_TEST_POSTGRES, STRONGROOM_TEST_REDIS, STRONGROOM_TEST_REDIS_TLS); the test command's PostgreSQL pass runs it"]
+async fn what_one_gateway_commits_and_only_that_is_announced_to_the_other() {
+    for broker in [
+        None,
+        Some(test_broker("STRONGROOM_TEST_REDIS")),
+        Some(test_broker("STRONGROOM_TEST_REDIS_TLS")),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let database = postgres_database(dir.path())
+            .await
+            .expect("STRONGROOM_TEST_POSTGRES names a PostgreSQL server");
+        let (a, b) = (
+            Db::open_with(&database, broker.as_ref()).await.unwrap(),
+            Db::open_with(&database, broker.as_ref()).await.unwrap(),
+        );
+        let (heard_tx, heard) = std::sync::mpsc::channel::<String>();
+        let heard_tx = std::sync::Mutex::new(heard_tx);
+        b.listen(std::sync::Arc::new(move |line: &str, ours: bool| {
+            if !ours && line != "*" {
+                let _ = heard_tx.lock().unwrap().send(line.to_owned());
+            }
+        }))
+        .unwrap();
+        let announce = |line: &'static str, commit: bool| {
+            a.write(move |c| -> Result<(), GatewayError> {
+                c.announce(line.to_owned());
+                if commit {
+                    Ok(())
+                } else {
+                    Err(GatewayError::Storage("this write fails".into()))
+                }
+            })
+        };
+        // The listener starts listening on a thread of its own: announce
+        // until it hears one.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            announce("c 1", true).await.unwrap();
+            if heard
+                .recv_timeout(std::time::Duration::from_millis(200))
+                .is_ok()
+            {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "gateway B never heard gateway A ({broker:?})"
+            );
+        }
+        assert!(announce("c 2", false).await.is_err());
+        announce("c 3", true).await.unwrap();
+        // Past the warm-up's, still on their way.
+        let next = loop {
+            let line = heard
+                .recv_timeout(std::time::Duration::from_secs(10))
+                .unwrap_or_else(|_| panic!("a committed announcement was not heard ({broker:?})"));
+            if line != "c 1" {
+                break line;
+            }
+        };
+        assert_eq!(
+            next, "c 3",
+            "B heard what A rolled back, or out of order ({broker:?})"
+        );
+        // Closing drops PostgreSQL's blocking clients: not on a worker.
+        tokio::task::spawn_blocking(move || {
+            a.close();
+            b.close();
+        })
+        .await
+        .unwrap();
+    }
+}
+
+/// A broker whose certificate does not verify (the run's CA is not among
+/// the system's) gets nothing, not even in the clear, and the write it
+/// would have announced still commits: the failure is counted and the
+/// next announcement starts with `*`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL and Redis over TLS (STRONGROOM_TEST_POSTGRES, STRONGROOM_TEST_REDIS_TLS); the test command's PostgreSQL pass runs it"]
+async fn a_broker_that_fails_verification_gets_nothing_and_the_write_commits() {
+    let verified = std::env::var("STRONGROOM_TEST_REDIS_TLS")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .expect("STRONGROOM_TEST_REDIS_TLS names a Redis server over TLS");
+    // The same server, trusted through the system's CAs only.
+    let unverified = verified
+        .split_once('?')
+        .map_or(verified.as_str(), |(u, _)| u);
+    let broker = strongroom_gateway::db::Broker::parse_url(unverified).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let database = postgres_database(dir.path())
+        .await
+        .expect("STRONGROOM_TEST_POSTGRES names a PostgreSQL server");
+    let db = Db::open_with(&database, Some(&broker)).await.unwrap();
+    let unsent = || {
+        strongroom_gateway::metrics::metrics()
+            .announcements_unsent
+            .get()
+    };
+    let before = unsent();
+    let (customer, _) = customer_with_device(&db, "customer-z").await;
+    assert!(
+        unsent() > before,
+        "an announcement reached a broker whose certificate did not verify"
+    );
+    let stored = db
+        .read(move |c| -> Result<i64, GatewayError> {
+            Ok(c.query_row(
+                "SELECT count(*) FROM customers WHERE id = ?1",
+                [customer],
+                |r| r.get(0),
+            )?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(stored, 1, "the write was lost with its announcement");
+    tokio::task::spawn_blocking(move || db.close())
+        .await
+        .unwrap();
+}
+
+/// Issue 23 (the broker): being able to NOTIFY on the database (any user
+/// who can connect, a reporting account say) or to write to the Redis
+/// stream is not being a gateway. Forged announcements, in the format
+/// gateways used before they were authenticated and with a made-up MAC,
+/// would have put a conversation change, a revocation or a message body
+/// into another gateway's streams; they must be dropped and counted, and
+/// a genuine one still heard.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL and Redis (STRONGROOM_TEST_POSTGRES, STRONGROOM_TEST_REDIS); the test command's PostgreSQL pass runs it"]
+async fn announcements_that_no_gateway_made_are_not_heard() {
+    for broker in [None, Some(test_broker("STRONGROOM_TEST_REDIS"))] {
+        let dir = tempfile::tempdir().unwrap();
+        let database = postgres_database(dir.path())
+            .await
+            .expect("STRONGROOM_TEST_POSTGRES names a PostgreSQL server");
+        let (a, b) = (
+            Db::open_with(&database, broker.as_ref()).await.unwrap(),
+            Db::open_with(&database, broker.as_ref()).await.unwrap(),
+        );
+        let (heard_tx, heard) = std::sync::mpsc::channel::<String>();
+        let heard_tx = std::sync::Mutex::new(heard_tx);
+        b.listen(std::sync::Arc::new(move |line: &str, ours: bool| {
+            if !ours && line != "*" {
+                let _ = heard_tx.lock().unwrap().send(line.to_owned());
+            }
+        }))
+        .unwrap();
+        let announce = |line: &'static str| {
+            a.write(move |c| -> Result<(), GatewayError> {
+                c.announce(line.to_owned());
+                Ok(())
+            })
+        };
+        // Until B listens.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            announce("c 1").await.unwrap();
+            if heard
+                .recv_timeout(std::time::Duration::from_millis(200))
+                .is_ok()
+            {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "B never heard A");
+        }
+        let refused = || {
+            strongroom_gateway::metrics::metrics()
+                .announcements_refused
+                .get()
+        };
+        let before = refused();
+        let forgeries = ["intruder\nc 66\n", "intruder AAAA\nc 66\n"];
+        match &broker {
+            None => {
+                for forged in forgeries {
+                    b.read(move |c| -> Result<(), GatewayError> {
+                        c.execute(
+                            "SELECT pg_notify('strongroom_gateway', ?1)",
+                            [forged.to_owned()],
+                        )?;
+                        Ok(())
+                    })
+                    .await
+                    .unwrap();
+                }
+            }
+            Some(_) => {
+                let stream: String = b
+                    .read(|c| -> Result<String, GatewayError> {
+                        Ok(c.query_row(
+                            "SELECT value FROM settings WHERE name = 'announcement_stream'",
+                            (),
+                            |r| r.get(0),
+                        )?)
+                    })
+                    .await
+                    .unwrap();
+                let url = std::env::var("STRONGROOM_TEST_REDIS").unwrap();
+                for mac in [None, Some("AAAA")] {
+                    let mut xadd = std::process::Command::new("redis-cli");
+                    xadd.args(["-u", &url, "XADD", &format!("strongroom:{stream}"), "*"])
+                        .args(["n", "intruder", "l", "c 66"]);
+                    if let Some(mac) = mac {
+                        xadd.args(["m", mac]);
+                    }
+                    let out = xadd.output().expect("redis-cli (package redis-tools)");
+                    assert!(out.status.success(), "redis-cli XADD: {out:?}");
+                }
+            }
+        }
+        announce("c 3").await.unwrap();
+        let next = loop {
+            let line = heard
+                .recv_timeout(std::time::Duration::from_secs(10))
+                .unwrap_or_else(|_| panic!("a genuine announcement was not heard ({broker:?})"));
+            if line != "c 1" {
+                break line;
+            }
+        };
+        assert_eq!(
+            next, "c 3",
+            "B heard an announcement no gateway made ({broker:?})"
+        );
+        assert!(
+            refused() >= before + 2,
+            "the forgeries were not counted ({broker:?})"
+        );
+        tokio::task::spawn_blocking(move || {
+            a.close();
+            b.close();
+        })
+        .await
+        .unwrap();
+    }
+}
