@@ -48,8 +48,10 @@ const STREAM_KEEPS: usize = 20_000;
 const MAX_PAYLOAD: usize = 7000;
 
 /// How long a Redis command may take before the connection is dropped and
-/// made again.
-const REDIS_TIMEOUT: Duration = Duration::from_secs(5);
+/// made again. The writer waits for it once per failure (see
+/// `Publisher::retry_at`), so it is short: a healthy broker on the same
+/// network answers in well under a millisecond.
+const REDIS_TIMEOUT: Duration = Duration::from_secs(1);
 
 /// How long one read waits for new entries; the listener checks whether
 /// it should stop in between.
@@ -181,6 +183,11 @@ pub(super) struct Publisher {
     stream: String,
     /// An announcement could not be sent: the next one says `*` first.
     missed: bool,
+    /// After a failure, the broker is not tried again before this, nor
+    /// are the writes whose announcements it holds up: a broker that is
+    /// down or does not answer would otherwise stall every batch of this
+    /// gateway for its timeouts. Doubles from 1 s to 30 s while it fails.
+    retry_at: Option<(std::time::Instant, Duration)>,
 }
 
 enum Via {
@@ -215,6 +222,7 @@ impl Publisher {
             via,
             stream: stream.to_owned(),
             missed: true,
+            retry_at: None,
         })
     }
 
@@ -231,8 +239,17 @@ impl Publisher {
             all.push("*".to_owned());
         }
         all.extend_from_slice(lines);
+        let waiting = self
+            .retry_at
+            .is_some_and(|(at, _)| std::time::Instant::now() < at);
         let sent = match &mut self.via {
+            // The database just committed on this connection: no back-off.
             Via::Notify => notify(conn, &self.key, &self.node, &all),
+            Via::Redis { .. } if waiting => {
+                crate::metrics::metrics().announcements_unsent.inc();
+                self.missed = true;
+                return;
+            }
             Via::Redis { client, connection } => {
                 let body = all.join("\n");
                 let mac = seal(&self.key, &self.node, &body);
@@ -240,11 +257,18 @@ impl Publisher {
             }
         };
         match sent {
-            Ok(()) => self.missed = false,
+            Ok(()) => {
+                self.missed = false;
+                self.retry_at = None;
+            }
             Err(e) => {
                 crate::metrics::metrics().announcements_unsent.inc();
                 tracing::error!(error = %e, "announcing committed changes to the other gateways");
                 self.missed = true;
+                let wait = self.retry_at.map_or(Duration::from_secs(1), |(_, w)| {
+                    (w * 2).min(Duration::from_secs(30))
+                });
+                self.retry_at = Some((std::time::Instant::now() + wait, wait));
             }
         }
     }
@@ -340,14 +364,13 @@ fn xadd(
     mac: &str,
 ) -> Result<(), GatewayError> {
     let mut last_error = None;
+    // Twice: a kept connection may have been closed by the broker since
+    // the last batch; a new one that fails is not tried again.
     for _ in 0..2 {
         if connection.is_none() {
             match connect(client) {
                 Ok(c) => *connection = Some(c),
-                Err(e) => {
-                    last_error = Some(e);
-                    continue;
-                }
+                Err(e) => return Err(e),
             }
         }
         let Some(c) = connection.as_mut() else {
@@ -394,9 +417,8 @@ fn connect(client: &redis::Client) -> Result<redis::Connection, GatewayError> {
 
 /// Hears the other gateways' announcements from the Redis stream until
 /// `closed`: from the stream's end when it starts, then from the last
-/// entry read, across reconnections. `*` when entries may have been
-/// missed (the broker could not be reached, or trimmed what this listener
-/// had not read).
+/// entry read, across reconnections. `*` when entries it had not read
+/// are gone (trimmed, or a broker restarted without its data).
 pub(super) fn listen_redis(
     broker: &Broker,
     stream: &str,
@@ -413,30 +435,46 @@ pub(super) fn listen_redis(
         }
     };
     let mut last: Option<String> = None;
+    // After a failure, wait a second before trying again, so that a broker
+    // that is down or answers with errors is not asked in a tight loop.
+    let mut failed = false;
     while !closed.load(Ordering::Relaxed) {
+        if std::mem::take(&mut failed) {
+            std::thread::sleep(Duration::from_secs(1));
+        }
         let mut connection = match connect(&client) {
             Ok(c) => c,
             Err(e) => {
                 tracing::error!(error = %e, "listening for other gateways");
-                std::thread::sleep(Duration::from_secs(1));
-                if last.is_some() {
-                    on_line("*", false);
-                }
+                failed = true;
                 continue;
             }
         };
+        // Nothing is woken while the broker is away: this listener reads on
+        // from its last entry, and what could not be sent meanwhile is
+        // followed by `*` from its sender.
         let start = match &last {
             None => match newest_id(&mut connection, stream) {
                 Ok(id) => id,
-                Err(_) => continue,
+                Err(e) => {
+                    tracing::error!(error = %broker_error(&e), "listening for other gateways");
+                    failed = true;
+                    continue;
+                }
             },
             Some(id) => {
                 // Trimming drops the oldest entries first: while the last
-                // one read is there, so is everything after it.
+                // one read is there, so is everything after it. Gone (a
+                // broker restarted without its data, or away too long),
+                // every stream re-reads the database.
                 match still_there(&mut connection, stream, id) {
                     Ok(true) => {}
                     Ok(false) => on_line("*", false),
-                    Err(_) => continue,
+                    Err(e) => {
+                        tracing::error!(error = %broker_error(&e), "listening for other gateways");
+                        failed = true;
+                        continue;
+                    }
                 }
                 id.clone()
             }
@@ -472,6 +510,7 @@ pub(super) fn listen_redis(
                 }
                 Err(e) => {
                     tracing::warn!(error = %broker_error(&e), "listening for other gateways");
+                    failed = true;
                     break;
                 }
             }

@@ -263,3 +263,52 @@ async fn announcements_that_no_gateway_made_are_not_heard() {
         .unwrap();
     }
 }
+
+/// A broker that takes connections and never answers (a hung server, a
+/// half-open path) must not hold up the gateway's writes: each batch would
+/// otherwise wait out the broker's timeouts before its callers hear that
+/// it committed (2 s a write here, 40 s for these 20). After one failure
+/// the broker is left alone for a while and the writes go on, each
+/// counted as unannounced.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL (STRONGROOM_TEST_POSTGRES); the test command's PostgreSQL pass runs it"]
+async fn a_broker_that_never_answers_does_not_hold_up_writes() {
+    // The kernel completes connections to it (its backlog); nothing reads.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    let broker =
+        strongroom_gateway::db::Broker::parse_url(&format!("redis://127.0.0.1:{port}")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let database = postgres_database(dir.path())
+        .await
+        .expect("STRONGROOM_TEST_POSTGRES names a PostgreSQL server");
+    let db = Db::open_with(&database, Some(&broker)).await.unwrap();
+    let unsent = || {
+        strongroom_gateway::metrics::metrics()
+            .announcements_unsent
+            .get()
+    };
+    let before = unsent();
+    let started = std::time::Instant::now();
+    for i in 0..20 {
+        db.write(move |c| -> Result<(), GatewayError> {
+            c.announce(format!("c {i}"));
+            Ok(())
+        })
+        .await
+        .unwrap();
+    }
+    let took = started.elapsed();
+    assert!(
+        took < std::time::Duration::from_secs(15),
+        "20 writes took {took:?} behind a broker that does not answer"
+    );
+    assert!(
+        unsent() >= before + 20,
+        "the unannounced writes were not counted"
+    );
+    drop(silent);
+    tokio::task::spawn_blocking(move || db.close())
+        .await
+        .unwrap();
+}
