@@ -49,28 +49,28 @@ fn free_port() -> u16 {
 /// Lock waits per alert below this count as "near zero".
 const LOCK_WAIT_TARGET_MS: f64 = 0.1;
 
+/// The comma-separated values after `flag`, or `default`'s.
+fn list<'a>(args: &'a [String], flag: &str, default: &'a str) -> impl Iterator<Item = &'a str> {
+    args.iter()
+        .position(|a| a == flag)
+        .and_then(|i| args.get(i + 1))
+        .map_or(default, String::as_str)
+        .split(',')
+        .map(str::trim)
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let json = args.iter().any(|a| a == "--json");
-    let nodes: Vec<usize> = args
-        .iter()
-        .position(|a| a == "--nodes")
-        .and_then(|i| args.get(i + 1))
-        .map_or("1,2,4", String::as_str)
-        .split(',')
-        .map(|n| n.trim().parse().expect("--nodes: counts such as 1,2,4"))
+    let nodes: Vec<usize> = list(&args, "--nodes", "1,2,4")
+        .map(|n| n.parse().expect("--nodes: counts such as 1,2,4"))
         .collect();
     assert!(
         nodes.iter().all(|&n| (1..=8).contains(&n)),
         "--nodes: from 1 to 8 gateways"
     );
-    let brokers: Vec<String> = args
-        .iter()
-        .position(|a| a == "--brokers")
-        .and_then(|i| args.get(i + 1))
-        .map_or("redis,notify", String::as_str)
-        .split(',')
-        .map(|b| b.trim().to_owned())
+    let brokers: Vec<String> = list(&args, "--brokers", "redis,notify")
+        .map(str::to_owned)
         .collect();
     assert!(
         brokers.iter().all(|b| b == "redis" || b == "notify"),

@@ -161,23 +161,32 @@ pub(super) fn pg_migrate(session: &mut PgSession) -> Result<(), GatewayError> {
     }
 }
 
+/// The setting `name`, stored as `candidate` by the first gateway that
+/// asks: one statement each, so gateways starting together all keep the
+/// first's.
+fn setting_made_once(
+    session: &mut PgSession,
+    name: &str,
+    candidate: &str,
+) -> Result<String, GatewayError> {
+    let conn = Connection::postgres(session);
+    conn.execute(
+        "INSERT INTO settings(name, value) VALUES (?1, ?2) ON CONFLICT(name) DO NOTHING",
+        [name, candidate],
+    )?;
+    Ok(
+        conn.query_row("SELECT value FROM settings WHERE name = ?1", [name], |r| {
+            r.get(0)
+        })?,
+    )
+}
+
 /// The name of the broker stream this database's gateways announce on:
 /// `strongroom:` and a random name the first gateway stored, so that the
 /// clusters of two databases (a bank's test and production, say) sharing
 /// one Redis server never hear each other.
 fn announcement_stream(session: &mut PgSession, candidate: &str) -> Result<String, GatewayError> {
-    let conn = Connection::postgres(session);
-    // One statement each: gateways starting together keep the first's.
-    conn.execute(
-        "INSERT INTO settings(name, value) VALUES ('announcement_stream', ?1)
-         ON CONFLICT(name) DO NOTHING",
-        [candidate],
-    )?;
-    let name: String = conn.query_row(
-        "SELECT value FROM settings WHERE name = 'announcement_stream'",
-        (),
-        |r| r.get(0),
-    )?;
+    let name = setting_made_once(session, "announcement_stream", candidate)?;
     Ok(format!("strongroom:{name}"))
 }
 
@@ -192,17 +201,7 @@ fn announcement_key(
     session: &mut PgSession,
     candidate: &str,
 ) -> Result<ring::hmac::Key, GatewayError> {
-    let conn = Connection::postgres(session);
-    conn.execute(
-        "INSERT INTO settings(name, value) VALUES ('cluster_secret', ?1)
-         ON CONFLICT(name) DO NOTHING",
-        [candidate],
-    )?;
-    let secret: String = conn.query_row(
-        "SELECT value FROM settings WHERE name = 'cluster_secret'",
-        (),
-        |r| r.get(0),
-    )?;
+    let secret = setting_made_once(session, "cluster_secret", candidate)?;
     crate::cluster::derive_key(&secret, "announcements")
 }
 

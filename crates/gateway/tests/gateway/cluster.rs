@@ -391,6 +391,22 @@ async fn customer_with_device(db: &Db, name: &str) -> (i64, String) {
     (customer_id, id)
 }
 
+/// Closes `dbs` on the blocking pool: closing drops PostgreSQL's blocking
+/// clients, which must not happen on a runtime worker (and would, at
+/// times, if the last owner let go there).
+async fn close_off_workers<D>(dbs: Vec<D>)
+where
+    D: std::borrow::Borrow<Db> + Send + 'static,
+{
+    tokio::task::spawn_blocking(move || {
+        for db in &dbs {
+            db.borrow().close();
+        }
+    })
+    .await
+    .unwrap();
+}
+
 /// Numbers one event for each of `customer`'s devices, as an append does.
 fn number_event(c: &Connection<'_>, customer: i64) -> Result<(), GatewayError> {
     c.execute(
@@ -476,14 +492,7 @@ async fn a_gateways_open_batch_holds_up_only_writes_for_its_customers() {
         .await
         .unwrap();
     assert_eq!(seqs, (2, 1), "X numbered by both gateways in turn, Y once");
-    // Closing drops PostgreSQL's blocking clients: not on a worker (their
-    // last owner was whichever thread let go last, a worker at times).
-    tokio::task::spawn_blocking(move || {
-        a.close();
-        b.close();
-    })
-    .await
-    .unwrap();
+    close_off_workers(vec![a, b]).await;
 }
 
 /// Issue 23: the acknowledgement statement's plan must not depend on
@@ -554,7 +563,5 @@ async fn acknowledgements_find_their_rows_by_key_whatever_the_statistics() {
         !plan.contains("events_alert") && plan.contains("events_pkey"),
         "the acknowledgement does not find its events by key:\n{plan}"
     );
-    tokio::task::spawn_blocking(move || db.close())
-        .await
-        .unwrap();
+    close_off_workers(vec![db]).await;
 }

@@ -7,7 +7,7 @@ use strongroom_gateway::db::Db;
 use strongroom_gateway::error::GatewayError;
 
 use super::super::support::*;
-use super::customer_with_device;
+use super::{close_off_workers, customer_with_device};
 
 /// The broker of the test command's PostgreSQL pass: `STRONGROOM_TEST_REDIS`
 /// (plain, loopback) or `STRONGROOM_TEST_REDIS_TLS` (the same server over
@@ -20,19 +20,20 @@ fn test_broker(variable: &str) -> strongroom_gateway::db::Broker {
     strongroom_gateway::db::Broker::parse_url(&url).unwrap()
 }
 
-/// Gateway A's writes announce `c N` lines; gateway B's listener hears
-/// them (B's own and `*` aside). Announcements go out after the commit, on
-/// their own, so what a rolled-back write announced must never be heard,
-/// and what committed must be: through NOTIFY, and through a Redis stream
-/// in the clear on loopback and over verified TLS.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs PostgreSQL and Redis (STRONGROOM_TEST_POSTGRES, STRONGROOM_TEST_REDIS, STRONGROOM_TEST_REDIS_TLS); the test command's PostgreSQL pass runs it"]
-async fn what_one_gateway_commits_and_only_that_is_announced_to_the_other() {
-    for broker in [
-        None,
-        Some(test_broker("STRONGROOM_TEST_REDIS")),
-        Some(test_broker("STRONGROOM_TEST_REDIS_TLS")),
-    ] {
+/// Two gateways' databases, A and B, on one fresh PostgreSQL database,
+/// announcing through `broker` (NOTIFY without one), and the lines B hears
+/// from others (`*` aside).
+struct Pair {
+    a: Db,
+    b: Db,
+    heard: std::sync::mpsc::Receiver<String>,
+    broker: Option<strongroom_gateway::db::Broker>,
+    /// The data folder the test database is named after.
+    _dir: tempfile::TempDir,
+}
+
+impl Pair {
+    async fn open(broker: Option<strongroom_gateway::db::Broker>) -> Pair {
         let dir = tempfile::tempdir().unwrap();
         let database = postgres_database(dir.path())
             .await
@@ -49,8 +50,19 @@ async fn what_one_gateway_commits_and_only_that_is_announced_to_the_other() {
             }
         }))
         .unwrap();
-        let announce = |line: &'static str, commit: bool| {
-            a.write(move |c| -> Result<(), GatewayError> {
+        Pair {
+            a,
+            b,
+            heard,
+            broker,
+            _dir: dir,
+        }
+    }
+
+    /// A write through A that announces `line`, and commits or fails.
+    async fn announce(&self, line: &'static str, commit: bool) -> Result<(), GatewayError> {
+        self.a
+            .write(move |c| -> Result<(), GatewayError> {
                 c.announce(line.to_owned());
                 if commit {
                     Ok(())
@@ -58,45 +70,74 @@ async fn what_one_gateway_commits_and_only_that_is_announced_to_the_other() {
                     Err(GatewayError::Storage("this write fails".into()))
                 }
             })
-        };
-        // The listener starts listening on a thread of its own: announce
-        // until it hears one.
+            .await
+    }
+
+    /// B listens on a thread of its own: A announces `c 1` until B hears
+    /// one.
+    async fn until_b_listens(&self) {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
         loop {
-            announce("c 1", true).await.unwrap();
-            if heard
+            self.announce("c 1", true).await.unwrap();
+            if self
+                .heard
                 .recv_timeout(std::time::Duration::from_millis(200))
                 .is_ok()
             {
-                break;
+                return;
             }
             assert!(
                 std::time::Instant::now() < deadline,
-                "gateway B never heard gateway A ({broker:?})"
+                "gateway B never heard gateway A ({:?})",
+                self.broker
             );
         }
-        assert!(announce("c 2", false).await.is_err());
-        announce("c 3", true).await.unwrap();
-        // Past the warm-up's, still on their way.
-        let next = loop {
-            let line = heard
+    }
+
+    /// The next line B hears past the `c 1`s still on their way.
+    fn next_heard(&self) -> String {
+        loop {
+            let line = self
+                .heard
                 .recv_timeout(std::time::Duration::from_secs(10))
-                .unwrap_or_else(|_| panic!("a committed announcement was not heard ({broker:?})"));
+                .unwrap_or_else(|_| {
+                    panic!("a committed announcement was not heard ({:?})", self.broker)
+                });
             if line != "c 1" {
-                break line;
+                return line;
             }
-        };
+        }
+    }
+
+    async fn close(self) {
+        close_off_workers(vec![self.a, self.b]).await;
+    }
+}
+
+/// Gateway A's writes announce `c N` lines; gateway B's listener hears
+/// them (B's own and `*` aside). Announcements go out after the commit, on
+/// their own, so what a rolled-back write announced must never be heard,
+/// and what committed must be: through NOTIFY, and through a Redis stream
+/// in the clear on loopback and over verified TLS.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL and Redis (STRONGROOM_TEST_POSTGRES, STRONGROOM_TEST_REDIS, STRONGROOM_TEST_REDIS_TLS); the test command's PostgreSQL pass runs it"]
+async fn what_one_gateway_commits_and_only_that_is_announced_to_the_other() {
+    for broker in [
+        None,
+        Some(test_broker("STRONGROOM_TEST_REDIS")),
+        Some(test_broker("STRONGROOM_TEST_REDIS_TLS")),
+    ] {
+        let pair = Pair::open(broker).await;
+        pair.until_b_listens().await;
+        assert!(pair.announce("c 2", false).await.is_err());
+        pair.announce("c 3", true).await.unwrap();
         assert_eq!(
-            next, "c 3",
-            "B heard what A rolled back, or out of order ({broker:?})"
+            pair.next_heard(),
+            "c 3",
+            "B heard what A rolled back, or out of order ({:?})",
+            pair.broker
         );
-        // Closing drops PostgreSQL's blocking clients: not on a worker.
-        tokio::task::spawn_blocking(move || {
-            a.close();
-            b.close();
-        })
-        .await
-        .unwrap();
+        pair.close().await;
     }
 }
 
@@ -143,9 +184,7 @@ async fn a_broker_that_fails_verification_gets_nothing_and_the_write_commits() {
         .await
         .unwrap();
     assert_eq!(stored, 1, "the write was lost with its announcement");
-    tokio::task::spawn_blocking(move || db.close())
-        .await
-        .unwrap();
+    close_off_workers(vec![db]).await;
 }
 
 /// Issue 23 (the broker): being able to NOTIFY on the database (any user
@@ -159,40 +198,8 @@ async fn a_broker_that_fails_verification_gets_nothing_and_the_write_commits() {
 #[ignore = "needs PostgreSQL and Redis (STRONGROOM_TEST_POSTGRES, STRONGROOM_TEST_REDIS); the test command's PostgreSQL pass runs it"]
 async fn announcements_that_no_gateway_made_are_not_heard() {
     for broker in [None, Some(test_broker("STRONGROOM_TEST_REDIS"))] {
-        let dir = tempfile::tempdir().unwrap();
-        let database = postgres_database(dir.path())
-            .await
-            .expect("STRONGROOM_TEST_POSTGRES names a PostgreSQL server");
-        let (a, b) = (
-            Db::open_with(&database, broker.as_ref()).await.unwrap(),
-            Db::open_with(&database, broker.as_ref()).await.unwrap(),
-        );
-        let (heard_tx, heard) = std::sync::mpsc::channel::<String>();
-        let heard_tx = std::sync::Mutex::new(heard_tx);
-        b.listen(std::sync::Arc::new(move |line: &str, ours: bool| {
-            if !ours && line != "*" {
-                let _ = heard_tx.lock().unwrap().send(line.to_owned());
-            }
-        }))
-        .unwrap();
-        let announce = |line: &'static str| {
-            a.write(move |c| -> Result<(), GatewayError> {
-                c.announce(line.to_owned());
-                Ok(())
-            })
-        };
-        // Until B listens.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-        loop {
-            announce("c 1").await.unwrap();
-            if heard
-                .recv_timeout(std::time::Duration::from_millis(200))
-                .is_ok()
-            {
-                break;
-            }
-            assert!(std::time::Instant::now() < deadline, "B never heard A");
-        }
+        let pair = Pair::open(broker).await;
+        pair.until_b_listens().await;
         let refused = || {
             strongroom_gateway::metrics::metrics()
                 .announcements_refused
@@ -200,22 +207,24 @@ async fn announcements_that_no_gateway_made_are_not_heard() {
         };
         let before = refused();
         let forgeries = ["intruder\nc 66\n", "intruder AAAA\nc 66\n"];
-        match &broker {
+        match &pair.broker {
             None => {
                 for forged in forgeries {
-                    b.read(move |c| -> Result<(), GatewayError> {
-                        c.execute(
-                            "SELECT pg_notify('strongroom_gateway', ?1)",
-                            [forged.to_owned()],
-                        )?;
-                        Ok(())
-                    })
-                    .await
-                    .unwrap();
+                    pair.b
+                        .read(move |c| -> Result<(), GatewayError> {
+                            c.execute(
+                                "SELECT pg_notify('strongroom_gateway', ?1)",
+                                [forged.to_owned()],
+                            )?;
+                            Ok(())
+                        })
+                        .await
+                        .unwrap();
                 }
             }
             Some(_) => {
-                let stream: String = b
+                let stream: String = pair
+                    .b
                     .read(|c| -> Result<String, GatewayError> {
                         Ok(c.query_row(
                             "SELECT value FROM settings WHERE name = 'announcement_stream'",
@@ -238,29 +247,19 @@ async fn announcements_that_no_gateway_made_are_not_heard() {
                 }
             }
         }
-        announce("c 3").await.unwrap();
-        let next = loop {
-            let line = heard
-                .recv_timeout(std::time::Duration::from_secs(10))
-                .unwrap_or_else(|_| panic!("a genuine announcement was not heard ({broker:?})"));
-            if line != "c 1" {
-                break line;
-            }
-        };
+        pair.announce("c 3", true).await.unwrap();
         assert_eq!(
-            next, "c 3",
-            "B heard an announcement no gateway made ({broker:?})"
+            pair.next_heard(),
+            "c 3",
+            "B heard an announcement no gateway made ({:?})",
+            pair.broker
         );
         assert!(
             refused() >= before + 2,
-            "the forgeries were not counted ({broker:?})"
+            "the forgeries were not counted ({:?})",
+            pair.broker
         );
-        tokio::task::spawn_blocking(move || {
-            a.close();
-            b.close();
-        })
-        .await
-        .unwrap();
+        pair.close().await;
     }
 }
 
@@ -308,7 +307,5 @@ async fn a_broker_that_never_answers_does_not_hold_up_writes() {
         "the unannounced writes were not counted"
     );
     drop(silent);
-    tokio::task::spawn_blocking(move || db.close())
-        .await
-        .unwrap();
+    close_off_workers(vec![db]).await;
 }
