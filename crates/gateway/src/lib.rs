@@ -60,6 +60,7 @@ pub mod staff;
 pub mod state;
 pub mod stream;
 pub mod tls;
+pub mod tls_stream;
 pub mod transmitter;
 pub mod user_codes;
 pub mod web;

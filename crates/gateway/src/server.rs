@@ -648,15 +648,13 @@ pub async fn start(config: Config) -> Result<RunningGateway, GatewayError> {
     let app = router(Arc::clone(&state)).into_make_service_with_connect_info::<SocketAddr>();
     // PROXY headers from the configured load balancers come before TLS.
     // Counted first, then a bounded number of handshakes at a time.
-    let acceptor = crate::connections::Admission::new(
-        axum_server::tls_rustls::RustlsAcceptor::new(
-            axum_server::tls_rustls::RustlsConfig::from_config(tls),
-        )
-        .acceptor(crate::proxy_protocol::ProxyAcceptor::new(
+    let acceptor = crate::connections::Admission::new(crate::tls_stream::TlsAcceptor::new(
+        crate::proxy_protocol::ProxyAcceptor::new(
             config.proxy_protocol_from.clone(),
             Arc::clone(&state.connections),
-        )),
-    );
+        ),
+        tls,
+    ));
     let server = tokio::spawn(
         axum_server::from_tcp(listener)
             .acceptor(acceptor)
