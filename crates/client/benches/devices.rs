@@ -220,9 +220,25 @@ fn main() {
             "bench: {held} held after {open_s:.1} s; {kib:.2} KiB each ({rss_before} -> {rss_after} KiB)"
         );
 
-        // 2. Fan-out.
+        // 2. Fan-out, with the CPU the gateway and this process (the bank's
+        // posts and every device) spent on it: on a machine that is busy
+        // the two must fit in what is left.
         eprintln!("bench: {RATE} alerts/s for {SECONDS} s");
+        let gateway_pid = gateway.pid().expect("the gateway runs");
+        let cpu = || {
+            (
+                fanout::cpu::process_ms(gateway_pid),
+                fanout::cpu::process_ms(std::process::id()),
+            )
+        };
+        let cpu_before = cpu();
         let (p50, p99, posted, received) = fan_out(&gateway, &customers, &seen, 0, Duration::from_secs(60)).await;
+        let cpu_after = cpu();
+        let per_alert = |after: f64, before: f64| (after - before) / received.max(1) as f64;
+        let gateway_cpu_ms = per_alert(cpu_after.0, cpu_before.0);
+        let load_cpu_ms = per_alert(cpu_after.1, cpu_before.1);
+        // Cores the phase kept busy at the posted rate.
+        let cores_needed = (gateway_cpu_ms + load_cpu_ms) * RATE as f64 / 1000.0;
         eprintln!("bench: fan-out p50 {p50:.2} ms, p99 {p99:.2} ms, {received}/{posted}");
 
         // 3. The reconnect storm.
@@ -290,6 +306,9 @@ fn main() {
             "p99_ms_fanout": p99,
             "fanout_alerts_posted": posted,
             "fanout_alerts_received": received,
+            "fanout_cpu_ms_per_alert_gateway": gateway_cpu_ms,
+            "fanout_cpu_ms_per_alert_load_generator": load_cpu_ms,
+            "fanout_cores_needed": cores_needed,
             "reconnect_all_s": reconnect_all_s,
             "reconnect_failed_attempts": failed,
             "reconnect_failed_here": local,
@@ -318,6 +337,9 @@ fn main() {
             );
             println!(
                 "  fan-out {RATE} alerts/s: p50 {p50:.2} ms, p99 {p99:.2} ms (target <= 250), received {received}/{posted}"
+            );
+            println!(
+                "  fan-out CPU per alert: gateway {gateway_cpu_ms:.3} ms, load generator {load_cpu_ms:.3} ms; {cores_needed:.2} cores at {RATE}/s"
             );
             println!(
                 "  reconnect storm after SIGKILL: all {held} back in {reconnect_all_s:.1} s ({failed} failed attempts retried: {local} for want of a local port here, {over_cap} over the gateway's connection cap, {queue_timeouts} after waiting 12 s for a handshake); alerts during it: {storm_posted} of {due} posts accepted, p99 {storm_p99:.1} ms, {storm_received}/{storm_posted} received"

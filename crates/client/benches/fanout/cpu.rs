@@ -56,6 +56,11 @@ impl CpuTicks {
     }
 }
 
+/// Milliseconds of CPU process `pid` has used so far (user and system).
+pub fn process_ms(pid: u32) -> f64 {
+    ticks(pid).map_or(0.0, |(_, t)| t as f64 * 1000.0 / TICKS_PER_S)
+}
+
 /// A process's name and its user plus system time in ticks.
 fn ticks(pid: u32) -> Option<(String, u64)> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;

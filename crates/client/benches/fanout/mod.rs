@@ -18,7 +18,7 @@ use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
 
 use crate::support;
 
-mod cpu;
+pub mod cpu;
 mod locks;
 
 pub fn percentile(sorted: &[f64], p: f64) -> f64 {
