@@ -55,6 +55,8 @@ pub struct TlsStream<IO> {
     close_wanted: bool,
     /// Our `close_notify` is queued.
     close_queued: bool,
+    /// The TLS error that ended the connection, returned from then on.
+    failed: Option<(io::ErrorKind, String)>,
 }
 
 impl<IO> std::fmt::Debug for TlsStream<IO> {
@@ -83,6 +85,16 @@ fn tls_error(e: rustls::Error) -> io::Error {
 
 fn encrypt_error(e: EncryptError) -> io::Error {
     io::Error::other(e.to_string())
+}
+
+/// The room an encoding asked for, if that is why it failed.
+fn encode_room(e: &EncodeError) -> Option<usize> {
+    match e {
+        EncodeError::InsufficientSize(InsufficientSizeError { required_size }) => {
+            Some(*required_size)
+        }
+        _ => None,
+    }
 }
 
 /// The room an encryption asked for, if that is why it failed.
@@ -145,6 +157,7 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> TlsStream<IO> {
             truncated: false,
             close_wanted: false,
             close_queued: false,
+            failed: None,
         }
     }
 
@@ -162,120 +175,126 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> TlsStream<IO> {
     /// (and our `close_notify` once wanted) when the connection may send.
     /// Returns where it stopped and how much of `to_write` it took.
     fn process(&mut self, mut to_write: Option<&[u8]>) -> io::Result<(Rest, usize)> {
+        // A connection that failed stays failed: rustls would process the
+        // record that failed again (and send its alert twice).
+        if let Some((kind, why)) = &self.failed {
+            return Err(io::Error::new(*kind, why.clone()));
+        }
         let mut taken = 0;
-        loop {
+        // Bytes of `incoming` processed; removed once, at the end, rather
+        // than after each record.
+        let mut at = 0;
+        let outcome = loop {
             let UnbufferedStatus { mut discard, state } =
-                self.conn.process_tls_records(&mut self.incoming);
-            let rest = match state.map_err(tls_error) {
-                Err(e) => {
-                    consume_front(&mut self.incoming, discard);
-                    self.encode_alert();
-                    return Err(e);
-                }
+                self.conn.process_tls_records(&mut self.incoming[at..]);
+            let step: io::Result<Option<Rest>> = match state {
+                Err(e) => Err(tls_error(e)),
                 Ok(ConnectionState::ReadTraffic(mut traffic)) => {
+                    let mut read = Ok(None);
                     while let Some(record) = traffic.next_record() {
-                        let record = record.map_err(tls_error)?;
-                        discard += record.discard;
-                        self.plaintext.extend_from_slice(record.payload);
+                        match record {
+                            Ok(record) => {
+                                discard += record.discard;
+                                self.plaintext.extend_from_slice(record.payload);
+                            }
+                            Err(e) => {
+                                read = Err(tls_error(e));
+                                break;
+                            }
+                        }
                     }
-                    None
+                    read
                 }
-                Ok(ConnectionState::EncodeTlsData(mut encode)) => {
-                    append_sized(
-                        &mut self.outgoing,
-                        1024,
-                        |out| encode.encode(out),
-                        |e| match e {
-                            EncodeError::InsufficientSize(e) => Some(e.required_size),
-                            _ => None,
-                        },
-                    )
-                    .map_err(|e| io::Error::other(e.to_string()))?;
-                    None
-                }
+                Ok(ConnectionState::EncodeTlsData(mut encode)) => append_sized(
+                    &mut self.outgoing,
+                    1024,
+                    |out| encode.encode(out),
+                    encode_room,
+                )
+                .map(|()| None)
+                .map_err(|e| io::Error::other(e.to_string())),
                 // What was encoded is in `outgoing`, sent before anything
                 // encoded later.
                 Ok(ConnectionState::TransmitTlsData(transmit)) => {
                     transmit.done();
-                    None
+                    Ok(None)
                 }
                 Ok(ConnectionState::WriteTraffic(mut traffic)) => {
                     if let Some(data) = to_write.take() {
                         let data = &data[..data.len().min(WRITE_AT_ONCE)];
                         // Each record adds a header, a type byte and a tag.
                         let guess = data.len() + (data.len() / 16_384 + 1) * 64;
+                        taken = data.len();
                         append_sized(
                             &mut self.outgoing,
                             guess,
                             |out| traffic.encrypt(data, out),
                             encrypt_room,
                         )
-                        .map_err(encrypt_error)?;
-                        taken = data.len();
-                        None
+                        .map(|()| None)
+                        .map_err(encrypt_error)
                     } else if self.close_wanted && !self.close_queued {
+                        self.close_queued = true;
                         append_sized(
                             &mut self.outgoing,
                             64,
                             |out| traffic.queue_close_notify(out),
                             encrypt_room,
                         )
-                        .map_err(encrypt_error)?;
-                        self.close_queued = true;
-                        None
+                        .map(|()| None)
+                        .map_err(encrypt_error)
                     } else {
-                        Some(Rest::NeedData)
+                        Ok(Some(Rest::NeedData))
                     }
                 }
-                Ok(ConnectionState::BlockedHandshake) => Some(Rest::NeedData),
+                Ok(ConnectionState::BlockedHandshake) => Ok(Some(Rest::NeedData)),
                 Ok(ConnectionState::PeerClosed) => {
                     self.peer_closed = true;
-                    None
+                    Ok(None)
                 }
                 Ok(ConnectionState::Closed) => {
                     self.peer_closed = true;
-                    Some(Rest::Closed)
+                    Ok(Some(Rest::Closed))
                 }
                 // Early data is not accepted (rustls's default), so no
                 // other state can come.
-                Ok(_) => {
-                    return Err(io::Error::new(
-                        io::ErrorKind::InvalidData,
-                        "unexpected TLS state",
-                    ));
-                }
+                Ok(_) => Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "unexpected TLS state",
+                )),
             };
-            consume_front(&mut self.incoming, discard);
-            if let Some(rest) = rest {
-                return Ok((rest, taken));
+            at += discard;
+            match step {
+                Ok(None) => {}
+                Ok(Some(rest)) => break Ok(rest),
+                Err(e) => break Err(e),
+            }
+        };
+        consume_front(&mut self.incoming, at);
+        match outcome {
+            Ok(rest) => Ok((rest, taken)),
+            Err(e) => {
+                self.encode_alert();
+                self.failed = Some((e.kind(), e.to_string()));
+                Err(e)
             }
         }
     }
 
-    /// Encodes the alert rustls queued on failing, so that the peer learns
-    /// why (a client offering no protocol we accept, say) before the
-    /// connection closes.
+    /// Encodes the alert rustls queued on failing, if it did, so that the
+    /// peer learns why (a client offering no protocol we accept, say)
+    /// before the connection closes. One call only: rustls pops the alert
+    /// before it looks at the input again, and input left from the record
+    /// that failed must not be processed again.
     fn encode_alert(&mut self) {
-        for _ in 0..4 {
-            let UnbufferedStatus { state, .. } = self.conn.process_tls_records(&mut []);
-            match state {
-                Ok(ConnectionState::EncodeTlsData(mut encode)) => {
-                    let encoded = append_sized(
-                        &mut self.outgoing,
-                        64,
-                        |out| encode.encode(out),
-                        |e| match e {
-                            EncodeError::InsufficientSize(e) => Some(e.required_size),
-                            _ => None,
-                        },
-                    );
-                    if encoded.is_err() {
-                        return;
-                    }
-                }
-                Ok(ConnectionState::TransmitTlsData(transmit)) => transmit.done(),
-                _ => return,
-            }
+        let UnbufferedStatus { state, .. } = self.conn.process_tls_records(&mut self.incoming);
+        if let Ok(ConnectionState::EncodeTlsData(mut encode)) = state {
+            let _ = append_sized(
+                &mut self.outgoing,
+                64,
+                |out| encode.encode(out),
+                encode_room,
+            );
         }
     }
 
@@ -361,8 +380,11 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> AsyncRead for TlsStream<IO> {
             }
             let processed = this.process(None);
             // Replies the records called for (a key update, an alert) go
-            // now if they can; a write or flush sends them otherwise.
-            if let Poll::Ready(Err(e)) = this.poll_send(cx) {
+            // now if the socket takes them, else with the next write or
+            // flush; not with this reader's waker, which would take the
+            // socket's write wake-up from a writer waiting elsewhere.
+            let mut quiet = Context::from_waker(std::task::Waker::noop());
+            if let Poll::Ready(Err(e)) = this.poll_send(&mut quiet) {
                 return Poll::Ready(Err(e));
             }
             processed?;
@@ -637,6 +659,13 @@ mod tests {
         let config = crate::tls::server_config(&cert, &key).unwrap();
         for garbage in [
             &b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"[..],
+            // Part of a ClientHello, then application data: rustls fails
+            // with no alert queued, and the handshake's pending bytes must
+            // not be processed again (that panicked inside rustls).
+            &[
+                0x16, 0x03, 0x01, 0x00, 0x06, 0x01, 0x00, 0x01, 0x00, 0x03, 0x03, //
+                0x17, 0x03, 0x03, 0x00, 0x05, 0x00, 0x00, 0x00, 0x00, 0x00,
+            ][..],
             &[0x16, 0x03, 0x01, 0xff, 0xff, 0x01][..],
             &[0x17; 64][..],
         ] {
@@ -649,6 +678,10 @@ mod tests {
                 .await
                 .expect("no hang")
                 .expect_err("not a handshake");
+            // Failed for good: asked again, the same error, not a second
+            // pass over the record that failed.
+            let again = tls.process(None).expect_err("still failed");
+            assert_eq!(again.kind(), err.kind());
             drop(tls);
             let mut answer = Vec::new();
             ours.read_to_end(&mut answer).await.unwrap();
