@@ -13,9 +13,11 @@
 //! and reports every run's p99 and the worst (`worst_p99_ms_1000_per_s`):
 //! the target holds only if it holds in every run. For the slowest 1% of
 //! each phase's alerts (and of the worst run) it prints when, after the
-//! post was due, each alert was stored and answered by the gateway, read
-//! off the stream by the client, verified, committed and announced
-//! (`slowest_1pct_stages_*`), so that a regression shows where it is.
+//! post was due, each alert reached the gateway's handler, was committed,
+//! answered and written to the device's stream by the gateway (the
+//! gateway's own times, `--bench`), read off the stream by the client,
+//! verified, committed and announced (`slowest_1pct_stages_*`), so that a
+//! regression shows where it is.
 //!
 //! Baseline, measured in the same run: the round trip of a bare bank API
 //! request on the same TLS loopback (`GET /oauth/jwks`), so the figures can
@@ -49,28 +51,79 @@ async fn baseline_rtt(gateway: &support::Gateway) -> Vec<f64> {
     sorted(out)
 }
 
+/// An alert's times in the gateway (`GET /bench/stages` on its admin
+/// listener, `--bench`): the post reached its handler, its commit
+/// returned, its frame was written to the device's stream.
+#[derive(Debug, Clone, Copy)]
+struct GatewayStages {
+    received: Instant,
+    written: Instant,
+    sent: Instant,
+}
+
+/// The gateway's stage times of the alerts since the last call, by alert
+/// id, on this process's clock (the gateway's are microseconds since the
+/// Unix epoch, on the same machine).
+async fn gateway_stages(gateway: &support::Gateway, admin: &str) -> HashMap<String, GatewayStages> {
+    let Ok(response) = gateway
+        .http
+        .get(format!("http://{admin}/bench/stages"))
+        .send()
+        .await
+    else {
+        return HashMap::new();
+    };
+    let rows: Vec<serde_json::Value> = response.json().await.unwrap_or_default();
+    let (now, now_us) = (
+        Instant::now(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros() as u64),
+    );
+    let at = |us: u64| now.checked_sub(Duration::from_micros(now_us.saturating_sub(us)));
+    rows.iter()
+        .filter_map(|r| {
+            let us = |key: &str| r[key].as_u64().and_then(at);
+            Some((
+                r["alert"].as_str()?.to_owned(),
+                GatewayStages {
+                    received: us("received_us")?,
+                    written: us("written_us")?,
+                    sent: us("sent_us")?,
+                },
+            ))
+        })
+        .collect()
+}
+
 /// The stages of the slowest 1% of a run's alerts: for each, the mean time
 /// after the post was due at which the alert passed it. The gateway's
-/// answer to the post comes once it has stored the alert; the client's
-/// three come from its stage probe (`Client::record_alert_stages`); the
-/// last is when the benchmark heard the announcement.
+/// three come from its stage times ([`gateway_stages`]); its answer to the
+/// post comes once it has stored the alert; the client's three come from
+/// its stage probe (`Client::record_alert_stages`); the last is when the
+/// benchmark heard the announcement.
 fn slowest_stages(
     arrivals: &[(usize, Instant, String)],
     sent: &HashMap<usize, Instant>,
     answered: &HashMap<usize, Instant>,
+    gateway: &HashMap<String, GatewayStages>,
     stages: &HashMap<String, strongroom_client::AlertStages>,
 ) -> serde_json::Value {
     let ms = |from: Instant, to: Instant| to.saturating_duration_since(from).as_secs_f64() * 1e3;
-    let mut rows: Vec<(f64, [f64; 5])> = arrivals
+    let mut rows: Vec<(f64, [f64; 8])> = arrivals
         .iter()
         .filter_map(|(i, announced, id)| {
             let due = *sent.get(i)?;
             let answered = *answered.get(i)?;
+            let g = gateway.get(id)?;
             let s = stages.get(id)?;
             Some((
                 ms(due, *announced),
                 [
+                    ms(due, g.received),
+                    ms(due, g.written),
                     ms(due, answered),
+                    ms(due, g.sent),
                     ms(due, s.received),
                     ms(due, s.verified),
                     ms(due, s.committed),
@@ -91,17 +144,24 @@ fn slowest_stages(
     };
     serde_json::json!({
         "alerts": slowest.len(),
-        "gateway_stored_and_answered_ms": mean(0),
-        "client_received_ms": mean(1),
-        "client_verified_ms": mean(2),
-        "client_committed_ms": mean(3),
-        "announced_ms": mean(4),
+        "gateway_post_received_ms": mean(0),
+        "gateway_written_ms": mean(1),
+        "gateway_answered_ms": mean(2),
+        "gateway_sent_ms": mean(3),
+        "client_received_ms": mean(4),
+        "client_verified_ms": mean(5),
+        "client_committed_ms": mean(6),
+        "announced_ms": mean(7),
     })
 }
 
 /// Phase 1: one real device, store and keychain included. Returns the
 /// latencies, the alerts that never arrived, and the slowest 1%'s stages.
-async fn one_device(gateway: &support::Gateway, rate: u64) -> (Vec<f64>, usize, serde_json::Value) {
+async fn one_device(
+    gateway: &support::Gateway,
+    admin: &str,
+    rate: u64,
+) -> (Vec<f64>, usize, serde_json::Value) {
     let (device, mut events) = OnlineDevice::start(gateway, "bench").await;
     device.client.record_alert_stages(true);
     let count = (rate * ONE_DEVICE_SECONDS) as usize;
@@ -148,10 +208,12 @@ async fn one_device(gateway: &support::Gateway, rate: u64) -> (Vec<f64>, usize, 
     )
     .await;
     let (latencies, arrivals) = collector.await.unwrap_or_default();
+    let in_gateway = gateway_stages(gateway, admin).await;
     let stages = slowest_stages(
         &arrivals,
         &sent.lock().unwrap(),
         &answered.lock().unwrap(),
+        &in_gateway,
         &device.client.take_alert_stages(),
     );
     device.close().await;
@@ -175,7 +237,12 @@ fn main() {
         .expect("a runtime");
     runtime.block_on(async {
         let dir = tempfile::tempdir().expect("temp dir");
-        let gateway = support::Gateway::start(dir.path(), &["--bench", "--rate-limit", "1000000"]);
+        // Its admin listener serves the alerts' stage times.
+        let admin = format!("127.0.0.1:{}", support::idp::free_port());
+        let gateway = support::Gateway::start(
+            dir.path(),
+            &["--bench", "--rate-limit", "1000000", "--admin-listen", &admin],
+        );
         let baseline = baseline_rtt(&gateway).await;
         let base_p50 = percentile(&baseline, 50.0);
         let base_p99 = percentile(&baseline, 99.0);
@@ -188,7 +255,7 @@ fn main() {
         let mut worst_stages = (f64::NAN, serde_json::Value::Null);
         for rate in [100u64, 1000] {
             eprintln!("bench: one device at {rate} alerts/s");
-            let (lat, missing, stages) = one_device(&gateway, rate).await;
+            let (lat, missing, stages) = one_device(&gateway, &admin, rate).await;
             report[format!("slowest_1pct_stages_{rate}_per_s")] = stages.clone();
             if rate == 1000 {
                 run_p99s.push(percentile(&lat, 99.0));
@@ -197,7 +264,7 @@ fn main() {
                 // Further runs of the 1,000/s phase (`--runs N`): the tail
                 // must hold, and every alert arrive, in every one of them.
                 for run in 2..=runs {
-                    let (more, lost, stages) = one_device(&gateway, rate).await;
+                    let (more, lost, stages) = one_device(&gateway, &admin, rate).await;
                     let p99 = percentile(&more, 99.0);
                     if p99.is_nan() || p99 > worst_stages.0 {
                         worst_stages = (p99, stages);

@@ -9,6 +9,8 @@
 //!   migration applied, the alert signing key is loaded, and it is not
 //!   shutting down. 503 with the failing checks named otherwise, so a load
 //!   balancer sends customers elsewhere.
+//! - `GET /bench/stages`: with `--bench` only, per-alert stage times for
+//!   `cargo xtask bench delivery` ([`crate::stages`]); 404 otherwise.
 
 use std::net::SocketAddr;
 
@@ -101,6 +103,16 @@ async fn readyz(State(state): State<Shared>) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
+/// `GET /bench/stages`: the per-alert stage times kept since the last call
+/// (and then forgotten), for the delivery benchmark; 404 unless the
+/// gateway runs with `--bench`.
+async fn bench_stages(State(state): State<Shared>) -> Response {
+    match &state.stages {
+        Some(stages) => axum::Json(stages.take()).into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
 /// Binds `addr` and serves the admin routes until the gateway shuts down;
 /// the address actually bound.
 ///
@@ -121,6 +133,7 @@ pub async fn start(
         .route("/metrics", get(metrics_text))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/bench/stages", get(bench_stages))
         .with_state(state);
     let task = tokio::spawn(async move {
         let stopped = async move {

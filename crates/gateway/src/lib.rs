@@ -57,6 +57,7 @@ pub mod sign_ins;
 pub mod signals;
 pub mod sql;
 pub mod staff;
+pub mod stages;
 pub mod state;
 pub mod stream;
 pub mod tls;

@@ -613,6 +613,9 @@ pub async fn start(config: Config) -> Result<RunningGateway, GatewayError> {
         signals,
         staff_idp,
         dummy_password_hash,
+        stages: config
+            .bench
+            .then(|| Arc::new(crate::stages::StageProbe::default())),
     });
 
     // With PostgreSQL, other gateway processes may share the database:

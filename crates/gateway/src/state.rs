@@ -71,6 +71,8 @@ pub struct AppState {
     /// An Argon2id hash of a random password, checked when a username is
     /// unknown so that timing does not reveal which usernames exist.
     pub dummy_password_hash: String,
+    /// Per-alert stage times for the delivery benchmark (`--bench` only).
+    pub stages: Option<Arc<crate::stages::StageProbe>>,
 }
 
 /// The shared state as handlers get it.

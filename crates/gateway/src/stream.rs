@@ -441,6 +441,9 @@ async fn run(state: &Shared, auth: &DeviceAuth, socket: &mut WebSocket) -> Ended
                 sent = seq;
                 alerts |= alert;
                 if alert {
+                    if let Some(stages) = &state.stages {
+                        stages.sent(&auth.device_id, seq);
+                    }
                     crate::metrics::metrics().alerts_delivered.inc();
                     if in_flight.len() < MAX_TIMED_IN_FLIGHT {
                         in_flight.push_back((seq, Instant::now()));

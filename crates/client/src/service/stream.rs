@@ -327,12 +327,10 @@ impl Client {
         let client = self.clone();
         let linked = linked.clone();
         let moved = position.clone();
-        // Set when this future is dropped (the stream task aborted, as at
-        // lock): the blocking task then stops before its next item, so it
-        // does not keep the device, and its keys, for the rest of a burst.
-        let abandoned = Arc::new(AtomicBool::new(false));
-        let _abandon_on_drop = SetOnDrop(abandoned.clone());
-        let joined = tokio::task::spawn_blocking(move || {
+        // If this future is dropped (the stream task aborted, as at lock),
+        // the blocking task stops before its next item, so it does not keep
+        // the device, and its keys, for the rest of a burst.
+        let joined = blocking_until_dropped(move |abandoned| {
             let mut burst = Burst {
                 client: &client,
                 account,
@@ -591,6 +589,19 @@ impl Batch {
     }
 }
 
+/// Runs `work` on the blocking pool and waits for it. `work` is given a
+/// flag that is set when the returned future is dropped (its task
+/// aborted), to check between items and stop early: a blocking task cannot
+/// be cancelled from outside, and would otherwise hold what it locked for
+/// the rest of its work.
+async fn blocking_until_dropped<T: Send + 'static>(
+    work: impl FnOnce(&AtomicBool) -> T + Send + 'static,
+) -> Result<T, tokio::task::JoinError> {
+    let abandoned = Arc::new(AtomicBool::new(false));
+    let _abandon_on_drop = SetOnDrop(abandoned.clone());
+    tokio::task::spawn_blocking(move || work(&abandoned)).await
+}
+
 /// Sets a flag when dropped.
 struct SetOnDrop(Arc<AtomicBool>);
 
@@ -620,6 +631,53 @@ mod tests {
                 jws: format!("jws-{seq}"),
             },
         }))))
+    }
+
+    /// Blocking work whose task is aborted stops at its next check instead
+    /// of running to its end (as the stream's store work does when the
+    /// stream task is aborted at lock).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn blocking_work_stops_when_its_task_is_aborted() {
+        use std::sync::atomic::AtomicUsize;
+        const ITEMS: usize = 200;
+        let done = Arc::new(AtomicUsize::new(0));
+        let (finished_tx, finished_rx) = std::sync::mpsc::channel();
+        let task = {
+            let done = done.clone();
+            tokio::spawn(blocking_until_dropped(move |abandoned| {
+                for _ in 0..ITEMS {
+                    if abandoned.load(Ordering::Acquire) {
+                        break;
+                    }
+                    std::thread::sleep(Duration::from_millis(5));
+                    done.fetch_add(1, Ordering::SeqCst);
+                }
+                let _ = finished_tx.send(());
+            }))
+        };
+        // Aborted once the work is under way.
+        while done.load(Ordering::SeqCst) < 3 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        task.abort();
+        assert!(task.await.unwrap_err().is_cancelled());
+        // It stops at its next check: well before 200 items (1 s) run.
+        tokio::task::spawn_blocking(move || finished_rx.recv_timeout(Duration::from_secs(5)))
+            .await
+            .unwrap()
+            .expect("the blocking work ended");
+        let ran = done.load(Ordering::SeqCst);
+        assert!(ran < 20, "{ran} of {ITEMS} items ran after the abort");
+
+        // Not aborted, it runs to its end.
+        let all = blocking_until_dropped(|abandoned| {
+            (0..ITEMS)
+                .take_while(|_| !abandoned.load(Ordering::Acquire))
+                .count()
+        })
+        .await
+        .unwrap();
+        assert_eq!(all, ITEMS);
     }
 
     fn seqs(batch: &Batch) -> Vec<u64> {

@@ -35,6 +35,21 @@ pub async fn issue_alerts(
     customer_id: i64,
     alerts: Vec<(AlertKind, AlertEvent)>,
 ) -> Result<Vec<SignedAlert>, Problem> {
+    issue_alerts_received(state, customer_id, alerts, crate::stages::now_us()).await
+}
+
+/// [`issue_alerts`] for a request that reached its handler at
+/// `received_us` (microseconds since the epoch), which the delivery
+/// benchmark's stage times (`--bench`) start from.
+///
+/// # Errors
+/// As [`issue_alerts`].
+pub async fn issue_alerts_received(
+    state: &AppState,
+    customer_id: i64,
+    alerts: Vec<(AlertKind, AlertEvent)>,
+    received_us: u64,
+) -> Result<Vec<SignedAlert>, Problem> {
     let audience = customer_subject(state, customer_id).await?;
     let key = state.signing().current;
     let mut signed = Vec::with_capacity(alerts.len());
@@ -52,16 +67,31 @@ pub async fn issue_alerts(
         signed.push(alert);
     }
     let to_store = signed.clone();
-    let committed = state
+    let by_alert = state.stages.is_some();
+    let (committed, per_alert) = state
         .db
         .write_for_customer(customer_id, move |c| -> Result<_, GatewayError> {
             let mut committed = Vec::new();
+            // Which events are whose, for the benchmark's stage times.
+            let mut per_alert = Vec::new();
             for alert in &to_store {
-                committed.extend(store_alert(c, customer_id, alert, None)?);
+                let events = store_alert(c, customer_id, alert, None)?;
+                if by_alert {
+                    per_alert.push(events.len());
+                }
+                committed.extend(events);
             }
-            Ok(committed)
+            Ok((committed, per_alert))
         })
         .await?;
+    if let Some(stages) = &state.stages {
+        let mut events = committed.as_slice();
+        for (alert, count) in signed.iter().zip(per_alert) {
+            let (these, rest) = events.split_at(count.min(events.len()));
+            stages.written(&alert.id, received_us, these);
+            events = rest;
+        }
+    }
     state.hub.notify_all(&committed);
     Ok(signed)
 }
@@ -182,6 +212,7 @@ pub struct NewAlert {
     ),
 )]
 pub async fn post_alert(State(state): State<Shared>, body: Bytes) -> Result<Response, Problem> {
+    let received_us = crate::stages::now_us();
     let new: NewAlert = json(&body)?;
     let customer_id = known_customer(&state, &new.customer).await?;
     let respond_by = match (new.kind, new.respond_by) {
@@ -199,7 +230,8 @@ pub async fn post_alert(State(state): State<Shared>, body: Bytes) -> Result<Resp
         respond_by,
         balance_minor: None,
     };
-    let signed = issue_alerts(&state, customer_id, vec![(new.kind, event)]).await?;
+    let signed =
+        issue_alerts_received(&state, customer_id, vec![(new.kind, event)], received_us).await?;
     let id = signed.first().map(|a| a.id.clone()).unwrap_or_default();
     Ok(created(AlertMade {
         id,
