@@ -53,6 +53,7 @@ fn main() -> std::io::Result<()> {
         ("bank_request", of_entry("bank_request")),
         ("device_frame", of_entry("device_frame")),
         ("verification_form", of_entry("verification_form")),
+        ("tls_server", of_entry("tls_server")),
         ("transcript", transcripts()),
     ];
     for (target, seeds) in targets {

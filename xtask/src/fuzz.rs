@@ -33,6 +33,7 @@ pub const TARGETS: &[&str] = &[
     "verify_alert",
     "transcript",
     "rotate_keys",
+    "tls_server",
 ];
 
 /// Executions per target when `--runs` is not given: a smoke that shows

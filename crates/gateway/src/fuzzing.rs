@@ -10,6 +10,8 @@
 //!   classifies it.
 //! - [`verification_form`]: the forms of the verification page and the OAuth
 //!   endpoints.
+//! - [`tls_server`]: the bytes a client sends to the TLS listener, before
+//!   and after its handshake ([`crate::tls_stream`]).
 
 use axum::extract::ws::Message;
 use strongroom_core::protocol::alert::AlertClaims;
@@ -22,6 +24,62 @@ use crate::bank::{
 };
 use crate::rules::{AlertSettings, Transaction, alerts_for};
 use crate::stream::{Incoming, classify};
+
+/// The listener's TLS configuration for [`tls_server`]: a self-signed
+/// certificate made once per process, HTTP/1.1 as the gateway offers it.
+fn tls_config() -> Option<std::sync::Arc<rustls::ServerConfig>> {
+    static CONFIG: std::sync::OnceLock<Option<std::sync::Arc<rustls::ServerConfig>>> =
+        std::sync::OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).ok()?;
+            let key =
+                rustls_pki_types::PrivateKeyDer::Pkcs8(made.signing_key.serialize_der().into());
+            let mut config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()
+            .ok()?
+            .with_no_client_auth()
+            .with_single_cert(vec![made.cert.der().clone()], key)
+            .ok()?;
+            config.alpn_protocols = vec![b"http/1.1".to_vec()];
+            Some(std::sync::Arc::new(config))
+        })
+        .clone()
+}
+
+/// Bytes a client sends to the TLS listener: the first input byte picks
+/// the size of the pieces they arrive in (1 to 4,081 bytes), the rest are
+/// the bytes. See [`crate::tls_stream::feed_client_bytes`].
+pub fn tls_server(data: &[u8]) {
+    let (Some(config), Some((&first, bytes))) = (tls_config(), data.split_first()) else {
+        return;
+    };
+    let _ = crate::tls_stream::feed_client_bytes(config, bytes, usize::from(first) * 16 + 1);
+}
+
+/// A client's first flight, as rustls's client sends it: the `tls_server`
+/// target's seed, so that the fuzzer starts from a ClientHello that parses.
+fn client_hello() -> Vec<u8> {
+    let hello = || -> Option<Vec<u8>> {
+        let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .ok()?
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_no_client_auth();
+        let name = rustls_pki_types::ServerName::try_from("localhost").ok()?;
+        let mut client = rustls::ClientConnection::new(std::sync::Arc::new(config), name).ok()?;
+        let mut out = Vec::new();
+        while client.wants_write() {
+            client.write_tls(&mut out).ok()?;
+        }
+        Some(out)
+    };
+    hello().unwrap_or_default()
+}
 
 /// The bank API bodies, one per endpoint: the first input byte picks one
 /// (modulo their number), the rest is the body.
@@ -238,6 +296,9 @@ pub fn seeds() -> Vec<(&'static str, Vec<u8>)> {
             "verification_form",
             b"grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&device_code=x&client_id=strongroom-desktop".to_vec(),
         ),
+        // A ClientHello whole, and in 17-byte pieces.
+        ("tls_server", [&[255u8][..], &client_hello()].concat()),
+        ("tls_server", [&[1u8][..], &client_hello()].concat()),
     ]
 }
 
@@ -274,6 +335,19 @@ mod tests {
                         "the frame seed {text} is refused"
                     );
                     device_frame(&input);
+                }
+                "tls_server" => {
+                    let config = tls_config().expect("a TLS configuration");
+                    let piece = usize::from(input[0]) * 16 + 1;
+                    // A ClientHello, whole or in pieces, is taken: the
+                    // server answers it and waits for the client's next
+                    // flight.
+                    assert!(input.len() > 100, "a ClientHello was made");
+                    assert_eq!(
+                        crate::tls_stream::feed_client_bytes(config, &input[1..], piece),
+                        Ok(0)
+                    );
+                    tls_server(&input);
                 }
                 _ => {
                     assert!(

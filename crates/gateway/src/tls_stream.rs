@@ -447,6 +447,45 @@ impl<IO: AsyncRead + AsyncWrite + Unpin> AsyncWrite for TlsStream<IO> {
     }
 }
 
+/// Feeds `input` to a fresh server connection with `config`, `piece` bytes
+/// at a time as reads from the socket would bring them, and returns how
+/// many plaintext bytes it decrypted, or the error that ended it: the entry
+/// of the `tls_server` fuzz target ([`crate::fuzzing::tls_server`]). Every
+/// input must end in data, an error or a wait for more bytes, never a
+/// panic; once it has failed, the connection must keep failing.
+///
+/// # Errors
+/// The kind of the error that ended the connection.
+pub fn feed_client_bytes(
+    config: Arc<ServerConfig>,
+    input: &[u8],
+    piece: usize,
+) -> Result<usize, io::ErrorKind> {
+    let conn = UnbufferedServerConnection::new(config).map_err(|e| tls_error(e).kind())?;
+    let mut tls = TlsStream::new(tokio::io::empty(), conn);
+    let mut decrypted = 0;
+    for chunk in input.chunks(piece.max(1)) {
+        tls.incoming.extend_from_slice(chunk);
+        let processed = tls.process(None);
+        decrypted += tls.plaintext.len() - tls.plaintext_at;
+        tls.plaintext = Vec::new();
+        tls.plaintext_at = 0;
+        // What the server would send is not looked at.
+        tls.outgoing = Vec::new();
+        tls.sent = 0;
+        match processed {
+            Ok((Rest::Closed, _)) => break,
+            Ok(_) => {}
+            Err(e) => {
+                let again = tls.process(None).map(drop).map_err(|again| again.kind());
+                assert_eq!(again, Err(e.kind()), "a failed connection stays failed");
+                return Err(e.kind());
+            }
+        }
+    }
+    Ok(decrypted)
+}
+
 /// An `axum-server` acceptor: the `inner` acceptor's stream (PROXY header
 /// read, counted), then the TLS handshake, within [`HANDSHAKE_TIMEOUT`].
 #[derive(Debug, Clone)]
