@@ -104,8 +104,8 @@ async fn readyz(State(state): State<Shared>) -> Response {
 }
 
 /// `GET /bench/stages`: the per-alert stage times kept since the last call
-/// (and then forgotten), for the delivery benchmark; 404 unless the
-/// gateway runs with `--bench`.
+/// (and then forgotten; the first call starts the recording), for the
+/// delivery benchmark; 404 unless the gateway runs with `--bench`.
 async fn bench_stages(State(state): State<Shared>) -> Response {
     match &state.stages {
         Some(stages) => axum::Json(stages.take()).into_response(),

@@ -10,8 +10,10 @@
 //!   classifies it.
 //! - [`verification_form`]: the forms of the verification page and the OAuth
 //!   endpoints.
-//! - [`tls_server`]: the bytes a client sends to the TLS listener, before
-//!   and after its handshake ([`crate::tls_stream`]).
+//! - [`tls_server`]: the bytes a client sends to the TLS listener until
+//!   its handshake would need the server's answer ([`crate::tls_stream`]:
+//!   the ClientHello, the record layer, alerts and errors; what follows a
+//!   handshake is in `tls_stream`'s own tests).
 
 use axum::extract::ws::Message;
 use strongroom_core::protocol::alert::AlertClaims;

@@ -1,7 +1,8 @@
 //! Per-alert stage times for `cargo xtask bench delivery`, kept only when
-//! the gateway runs with `--bench`: when the bank's post reached the
-//! alert handler, when the alert's commit returned, and when its frame was
-//! first written to each device's stream. The benchmark joins them with
+//! the gateway runs with `--bench` and once the benchmark has asked for
+//! them: when the bank's post reached the alert handler, when the alert's
+//! commit returned, and when its frame was first written to a device's
+//! stream. The benchmark joins them with
 //! its own and the client's times (by the alert's id), so the breakdown of
 //! its slowest alerts shows the gateway's part stage by stage. Times are
 //! microseconds since the Unix epoch: the benchmark runs on the same
@@ -9,6 +10,7 @@
 
 use std::collections::HashMap;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Alerts kept at most (a benchmark run posts a few tens of thousands);
@@ -22,21 +24,28 @@ pub struct AlertStages {
     pub alert: String,
     /// The bank's post reached the alert handler.
     pub received_us: u64,
-    /// The commit that stored the alert returned.
-    pub written_us: u64,
-    /// The alert's frame was first written to a device's stream.
+    /// The commit that stored the alert returned (none if it failed).
+    pub written_us: Option<u64>,
+    /// The alert's frame was first written to a stream, to whichever of
+    /// its customer's devices came first.
     pub sent_us: Option<u64>,
 }
 
 /// The stage times of the alerts since the last [`StageProbe::take`].
+/// Nothing is recorded until the first `take` (the delivery benchmark's
+/// first call), so that the other benchmarks, which run with `--bench`
+/// too, do not pay for it.
 #[derive(Debug, Default)]
 pub struct StageProbe {
+    recording: AtomicBool,
     inner: Mutex<Inner>,
 }
 
 #[derive(Debug, Default)]
 struct Inner {
     alerts: Vec<AlertStages>,
+    /// Alert id -> index in `alerts`.
+    by_alert: HashMap<String, usize>,
     /// (device id, event number) -> index in `alerts`.
     events: HashMap<(String, u64), usize>,
 }
@@ -49,10 +58,16 @@ pub fn now_us() -> u64 {
 }
 
 impl StageProbe {
-    /// Records that `alert`, received at `received_us`, is committed as the
-    /// device events `events`.
-    pub fn written(&self, alert: &str, received_us: u64, events: &[(String, u64)]) {
-        let written_us = now_us();
+    /// Whether alerts are being recorded.
+    pub fn recording(&self) -> bool {
+        self.recording.load(Ordering::Relaxed)
+    }
+
+    /// Records that `alert`, received at `received_us`, is being stored as
+    /// the device events `events`. Called in the writing transaction,
+    /// before its commit, so that no stream can send an event before it is
+    /// known here (another alert's commit can wake the stream first).
+    pub fn storing(&self, alert: &str, received_us: u64, events: &[(String, u64)]) {
         let Ok(mut inner) = self.inner.lock() else {
             return;
         };
@@ -63,16 +78,30 @@ impl StageProbe {
         inner.alerts.push(AlertStages {
             alert: alert.to_owned(),
             received_us,
-            written_us,
+            written_us: None,
             sent_us: None,
         });
+        inner.by_alert.insert(alert.to_owned(), index);
         for event in events {
             inner.events.insert(event.clone(), index);
         }
     }
 
+    /// Records that the commit storing `alert` returned.
+    pub fn written(&self, alert: &str) {
+        let written_us = now_us();
+        let Ok(mut inner) = self.inner.lock() else {
+            return;
+        };
+        if let Some(&index) = inner.by_alert.get(alert)
+            && let Some(stages) = inner.alerts.get_mut(index)
+        {
+            stages.written_us = Some(written_us);
+        }
+    }
+
     /// Records that event `seq` of `device_id` was written to its stream
-    /// (the first time counts).
+    /// (the alert's first send counts).
     pub fn sent(&self, device_id: &str, seq: u64) {
         let sent_us = now_us();
         let Ok(mut inner) = self.inner.lock() else {
@@ -86,11 +115,14 @@ impl StageProbe {
         }
     }
 
-    /// The alerts recorded so far, which are then forgotten.
+    /// The alerts recorded since the last call, which are then forgotten;
+    /// the first call starts the recording.
     pub fn take(&self) -> Vec<AlertStages> {
+        self.recording.store(true, Ordering::Relaxed);
         match self.inner.lock() {
             Ok(mut inner) => {
                 inner.events.clear();
+                inner.by_alert.clear();
                 std::mem::take(&mut inner.alerts)
             }
             Err(_) => Vec::new(),
@@ -105,20 +137,28 @@ mod tests {
     #[test]
     fn an_alert_is_followed_from_its_post_to_its_first_send() {
         let probe = StageProbe::default();
+        assert!(!probe.recording(), "nothing is kept until asked");
+        assert!(probe.take().is_empty());
+        assert!(probe.recording());
         let received = now_us();
-        probe.written(
+        probe.storing(
             "a1",
             received,
             &[("d1".to_owned(), 7), ("d2".to_owned(), 3)],
         );
+        // Sent before its own commit returned: another alert's commit woke
+        // the stream, which read it from the database.
         probe.sent("d2", 3);
+        probe.written("a1");
+        probe.sent("d1", 7);
         let first = probe.take();
         assert_eq!(first.len(), 1);
-        let sent = first[0].sent_us.expect("sent to d2");
-        assert!(received <= first[0].written_us && first[0].written_us <= sent);
-        // A second send (to d1, or again after a reconnect) keeps the first.
+        let (written, sent) = (first[0].written_us.unwrap(), first[0].sent_us.unwrap());
+        assert!(
+            received <= sent && sent <= written,
+            "the first send is kept"
+        );
         probe.sent("d1", 7);
-        probe.sent("d9", 1);
         assert!(probe.take().is_empty(), "taken alerts are forgotten");
     }
 }

@@ -441,7 +441,7 @@ async fn run(state: &Shared, auth: &DeviceAuth, socket: &mut WebSocket) -> Ended
                 sent = seq;
                 alerts |= alert;
                 if alert {
-                    if let Some(stages) = &state.stages {
+                    if let Some(stages) = state.stages.as_ref().filter(|p| p.recording()) {
                         stages.sent(&auth.device_id, seq);
                     }
                     crate::metrics::metrics().alerts_delivered.inc();

@@ -35,7 +35,8 @@ pub async fn issue_alerts(
     customer_id: i64,
     alerts: Vec<(AlertKind, AlertEvent)>,
 ) -> Result<Vec<SignedAlert>, Problem> {
-    issue_alerts_received(state, customer_id, alerts, crate::stages::now_us()).await
+    let received_us = state.stages.as_ref().map_or(0, |_| crate::stages::now_us());
+    issue_alerts_received(state, customer_id, alerts, received_us).await
 }
 
 /// [`issue_alerts`] for a request that reached its handler at
@@ -67,29 +68,26 @@ pub async fn issue_alerts_received(
         signed.push(alert);
     }
     let to_store = signed.clone();
-    let by_alert = state.stages.is_some();
-    let (committed, per_alert) = state
+    // The benchmark's stage times, when it is recording them.
+    let probe = state.stages.clone().filter(|p| p.recording());
+    let stored_probe = probe.clone();
+    let committed = state
         .db
         .write_for_customer(customer_id, move |c| -> Result<_, GatewayError> {
             let mut committed = Vec::new();
-            // Which events are whose, for the benchmark's stage times.
-            let mut per_alert = Vec::new();
             for alert in &to_store {
                 let events = store_alert(c, customer_id, alert, None)?;
-                if by_alert {
-                    per_alert.push(events.len());
+                if let Some(probe) = &stored_probe {
+                    probe.storing(&alert.id, received_us, &events);
                 }
                 committed.extend(events);
             }
-            Ok((committed, per_alert))
+            Ok(committed)
         })
         .await?;
-    if let Some(stages) = &state.stages {
-        let mut events = committed.as_slice();
-        for (alert, count) in signed.iter().zip(per_alert) {
-            let (these, rest) = events.split_at(count.min(events.len()));
-            stages.written(&alert.id, received_us, these);
-            events = rest;
+    if let Some(probe) = probe {
+        for alert in &signed {
+            probe.written(&alert.id);
         }
     }
     state.hub.notify_all(&committed);
@@ -212,7 +210,7 @@ pub struct NewAlert {
     ),
 )]
 pub async fn post_alert(State(state): State<Shared>, body: Bytes) -> Result<Response, Problem> {
-    let received_us = crate::stages::now_us();
+    let received_us = state.stages.as_ref().map_or(0, |_| crate::stages::now_us());
     let new: NewAlert = json(&body)?;
     let customer_id = known_customer(&state, &new.customer).await?;
     let respond_by = match (new.kind, new.respond_by) {
