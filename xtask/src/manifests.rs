@@ -58,15 +58,68 @@ pub fn check_flatpak() -> Result {
             String::from_utf8_lossy(&shown.stderr).trim()
         ));
     }
+    // flatpak-builder reads a manifest without looking for its files: the
+    // patches it applies must be in the repository.
+    let path = root().join(FLATPAK_MANIFEST);
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| format!("reading {FLATPAK_MANIFEST}: {e}"))?;
+    let folder = path.parent().unwrap_or(&path);
+    let missing: Vec<&str> = patch_paths(&text)
+        .into_iter()
+        .filter(|p| !folder.join(p).is_file())
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "{FLATPAK_MANIFEST} applies patches that are missing: {}",
+            missing.join(", ")
+        ));
+    }
     let runtime = Command::new("flatpak")
         .args(["info", "org.gnome.Sdk//48"])
         .output()
         .is_ok_and(|o| o.status.success());
-    if !runtime {
-        eprintln!(
-            "flatpak: org.gnome.Sdk//48 is not installed (Flathub could not be reached to fetch it), \
-             so the manifest is read, not built"
+    eprintln!(
+        "flatpak: the manifest reads and its {} patches are here; it is not built here \
+         (its runtime comes from Flathub, not Debian; org.gnome.Sdk//48 is {}installed)",
+        patch_paths(&text).len(),
+        if runtime { "" } else { "not " }
+    );
+    Ok(())
+}
+
+/// The patch files a Flatpak manifest (YAML) names, as written: every
+/// `path:` value or list item ending in `.patch`.
+fn patch_paths(manifest: &str) -> Vec<&str> {
+    manifest
+        .lines()
+        .map(str::trim)
+        .filter_map(|l| l.strip_prefix("path:").or_else(|| l.strip_prefix("- ")))
+        .map(|v| v.trim().trim_matches(['\'', '"']))
+        .filter(|v| v.ends_with(".patch"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_patches_of_a_manifest_are_found_at_any_depth() {
+        let manifest = "modules:\n  - name: a\n    sources:\n      - type: patch\n        path: flatpak/one.patch\n      - type: patch\n        paths:\n          - 'flatpak/two.patch'\n    modules:\n      - name: b\n        sources:\n          - type: file\n            path: x.deb\n";
+        assert_eq!(
+            patch_paths(manifest),
+            ["flatpak/one.patch", "flatpak/two.patch"]
         );
     }
-    Ok(())
+
+    #[test]
+    fn the_apps_manifest_has_its_patches() {
+        let path = root().join(FLATPAK_MANIFEST);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let patches = patch_paths(&text);
+        assert_eq!(patches.len(), 3, "{patches:?}");
+        for patch in patches {
+            assert!(path.parent().unwrap().join(patch).is_file(), "{patch}");
+        }
+    }
 }
