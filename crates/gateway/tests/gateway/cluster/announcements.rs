@@ -20,6 +20,23 @@ fn test_broker(variable: &str) -> strongroom_gateway::db::Broker {
     strongroom_gateway::db::Broker::parse_url(&url).unwrap()
 }
 
+/// A fresh PostgreSQL database for gateways to share, named after the
+/// data folder returned with it (kept for as long as the database is used).
+async fn fresh_database() -> (strongroom_gateway::db::Database, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let database = postgres_database(dir.path())
+        .await
+        .expect("STRONGROOM_TEST_POSTGRES names a PostgreSQL server");
+    (database, dir)
+}
+
+/// Announcements this process's gateways could not send so far.
+fn unsent() -> u64 {
+    strongroom_gateway::metrics::metrics()
+        .announcements_unsent
+        .get()
+}
+
 /// Two gateways' databases, A and B, on one fresh PostgreSQL database,
 /// announcing through `broker` (NOTIFY without one), and the lines B hears
 /// from others (`*` aside).
@@ -34,10 +51,7 @@ struct Pair {
 
 impl Pair {
     async fn open(broker: Option<strongroom_gateway::db::Broker>) -> Pair {
-        let dir = tempfile::tempdir().unwrap();
-        let database = postgres_database(dir.path())
-            .await
-            .expect("STRONGROOM_TEST_POSTGRES names a PostgreSQL server");
+        let (database, dir) = fresh_database().await;
         let (a, b) = (
             Db::open_with(&database, broker.as_ref()).await.unwrap(),
             Db::open_with(&database, broker.as_ref()).await.unwrap(),
@@ -157,16 +171,8 @@ async fn a_broker_that_fails_verification_gets_nothing_and_the_write_commits() {
         .split_once('?')
         .map_or(verified.as_str(), |(u, _)| u);
     let broker = strongroom_gateway::db::Broker::parse_url(unverified).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let database = postgres_database(dir.path())
-        .await
-        .expect("STRONGROOM_TEST_POSTGRES names a PostgreSQL server");
+    let (database, _dir) = fresh_database().await;
     let db = Db::open_with(&database, Some(&broker)).await.unwrap();
-    let unsent = || {
-        strongroom_gateway::metrics::metrics()
-            .announcements_unsent
-            .get()
-    };
     let before = unsent();
     let (customer, _) = customer_with_device(&db, "customer-z").await;
     assert!(
@@ -277,16 +283,8 @@ async fn a_broker_that_never_answers_does_not_hold_up_writes() {
     let port = silent.local_addr().unwrap().port();
     let broker =
         strongroom_gateway::db::Broker::parse_url(&format!("redis://127.0.0.1:{port}")).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let database = postgres_database(dir.path())
-        .await
-        .expect("STRONGROOM_TEST_POSTGRES names a PostgreSQL server");
+    let (database, _dir) = fresh_database().await;
     let db = Db::open_with(&database, Some(&broker)).await.unwrap();
-    let unsent = || {
-        strongroom_gateway::metrics::metrics()
-            .announcements_unsent
-            .get()
-    };
     let before = unsent();
     let started = std::time::Instant::now();
     for i in 0..20 {
