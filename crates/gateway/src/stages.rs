@@ -57,6 +57,12 @@ pub fn now_us() -> u64 {
         .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
 }
 
+/// When a request reached its handler, for the stage times: now if the
+/// gateway keeps them (`--bench`), else 0 (no clock read on the path).
+pub fn received_now(probe: Option<&std::sync::Arc<StageProbe>>) -> u64 {
+    probe.map_or(0, |_| now_us())
+}
+
 impl StageProbe {
     /// Whether alerts are being recorded.
     pub fn recording(&self) -> bool {

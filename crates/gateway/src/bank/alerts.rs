@@ -35,7 +35,7 @@ pub async fn issue_alerts(
     customer_id: i64,
     alerts: Vec<(AlertKind, AlertEvent)>,
 ) -> Result<Vec<SignedAlert>, Problem> {
-    let received_us = state.stages.as_ref().map_or(0, |_| crate::stages::now_us());
+    let received_us = crate::stages::received_now(state.stages.as_ref());
     issue_alerts_received(state, customer_id, alerts, received_us).await
 }
 
@@ -210,7 +210,7 @@ pub struct NewAlert {
     ),
 )]
 pub async fn post_alert(State(state): State<Shared>, body: Bytes) -> Result<Response, Problem> {
-    let received_us = state.stages.as_ref().map_or(0, |_| crate::stages::now_us());
+    let received_us = crate::stages::received_now(state.stages.as_ref());
     let new: NewAlert = json(&body)?;
     let customer_id = known_customer(&state, &new.customer).await?;
     let respond_by = match (new.kind, new.respond_by) {
