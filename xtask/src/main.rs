@@ -444,12 +444,39 @@ fn test_layers(timings: &mut layers::Timings, totals: &mut Totals) -> Result {
 /// A command that runs `command_line` (bash, with `$CARGO_BIN` set) inside a
 /// private D-Bus session with an unlocked gnome-keyring whose data lives in
 /// a fresh temporary folder (returned, for removal afterwards).
+///
+/// The daemon runs in the foreground under a small watch loop rather than
+/// forking itself away. Why: once (CI, 2026-12-07) it vanished mid-run and
+/// left no trace; D-Bus then started a fresh, *locked* one from the default
+/// folder and every later keychain test failed with `Vault(Locked)`. Now
+/// the log says how it ended (its exit status, and its own stderr), it
+/// comes back unlocked on the same keyring file (`--replace` takes the name
+/// back from any daemon D-Bus started meanwhile), and the tests start only
+/// once it owns the Secret Service name (before, they raced its start-up).
 fn keyring_session(command_line: &str) -> Result<(Command, PathBuf)> {
     let keyring_home = temp_dir("strongroom-keyring")?;
     let script = format!(
         r#"
 set -e
-printf %s strongroom-test | XDG_DATA_HOME="$KEYRING_HOME" gnome-keyring-daemon --unlock --components=secrets >/dev/null
+(
+    while [ ! -e "$KEYRING_HOME/.session-over" ]; do
+        printf %s strongroom-test | XDG_DATA_HOME="$KEYRING_HOME" \
+            gnome-keyring-daemon --replace --foreground --unlock --components=secrets >/dev/null &
+        echo $! >"$KEYRING_HOME/.daemon-pid"
+        status=0
+        wait $! || status=$?
+        [ -e "$KEYRING_HOME/.session-over" ] && break
+        echo "gnome-keyring-daemon exited during the tests (status $status); starting it again, unlocked, on the same keyring" >&2
+        sleep 0.2
+    done
+) >&2 &
+trap 'touch "$KEYRING_HOME/.session-over"; kill "$(cat "$KEYRING_HOME/.daemon-pid")" 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+    dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+        org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null \
+        | grep -q "boolean true" && break
+    sleep 0.1
+done
 echo "Secret Service: gnome-keyring $(gnome-keyring-daemon --version | head -n1 | awk '{{print $2}}') on private bus $DBUS_SESSION_BUS_ADDRESS" >&2
 # The end-to-end tests and the delivery benchmark hold many sockets.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
