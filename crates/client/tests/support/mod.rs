@@ -350,6 +350,13 @@ pub fn hidden_field(html: &str, name: &str) -> Option<String> {
     Some(rest[value..value + end].replace("&amp;", "&"))
 }
 
+/// Seconds since the Unix epoch, as alerts' `iat` counts them.
+pub fn now_s() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
 /// A customer's device: its own data folder and keychain service.
 pub struct TestDevice {
     pub dir: tempfile::TempDir,

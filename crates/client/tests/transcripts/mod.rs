@@ -14,7 +14,7 @@ use strongroom_core::protocol::alert::{
 use strongroom_core::protocol::jose::{Jwk, SigningKey, b64_decode};
 use strongroom_core::protocol::verify::{KeyRotation, ROTATION_TYP};
 
-use crate::support::{self, Gateway, Linked, TestDevice, cli_link, wait_for};
+use crate::support::{self, Gateway, Linked, TestDevice, cli_link, now_s, wait_for};
 
 /// What `strongroom-cli verify-transcript` said: exit status, stdout and
 /// stderr, once in JSON and once as text.
@@ -63,12 +63,6 @@ fn write(dir: &Path, name: &str, value: &serde_json::Value) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, serde_json::to_vec_pretty(value).unwrap()).unwrap();
     path
-}
-
-fn now_s() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }
 
 fn own_alert(key: &SigningKey, issuer: &str, audience: &str, jti: &str) -> String {
