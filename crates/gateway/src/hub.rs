@@ -2,10 +2,11 @@
 //! grant is revoked. In memory only: the database is the truth, and a stream
 //! reads its events from there, so a missed wake-up costs latency, never data.
 //!
-//! With PostgreSQL, announcements also carry each event's body, kept here a
-//! short while for the device's open stream ([`Hub::recent_after`]), so a
-//! stream that is keeping up sends what was just committed without reading
-//! it back; a gap, or a full buffer, sends it to the database instead.
+//! Alerts this process commits, and with PostgreSQL the announcements of
+//! every gateway, also leave each event's body here a short while for the
+//! device's open stream ([`Hub::recent_after`]), so a stream that is
+//! keeping up sends what was just committed without reading it back; a
+//! gap, or a full buffer, sends it to the database instead.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -132,7 +133,24 @@ impl Hub {
         }
     }
 
-    /// Keeps `event` for `device_id`'s open stream, if it has one.
+    /// Keeps `body` as the event each of `events` (device id, seq) just
+    /// committed by this process, for the devices' open streams: called
+    /// before [`Hub::notify_all`], so a stream woken by it finds the body.
+    pub fn remember_committed(&self, events: &[(String, u64)], body: &Arc<str>, alert: bool) {
+        for (device, seq) in events {
+            self.remember(
+                device,
+                RecentEvent {
+                    seq: *seq,
+                    body: Arc::clone(body),
+                    alert,
+                },
+            );
+        }
+    }
+
+    /// Keeps `event` for `device_id`'s open stream, if it has one (once:
+    /// with PostgreSQL this process's own announcement brings it again).
     fn remember(&self, device_id: &str, event: RecentEvent) {
         let open = self
             .devices
@@ -143,6 +161,9 @@ impl Hub {
         }
         if let Ok(mut recent) = self.recent.lock() {
             let kept = recent.entry(device_id.to_owned()).or_default();
+            if kept.iter().any(|e| e.seq == event.seq) {
+                return;
+            }
             if kept.len() >= RECENT_PER_DEVICE {
                 // Falling behind: the database has them all.
                 kept.clear();
@@ -414,5 +435,26 @@ mod tests {
         hub.hear("r d-1", &console, false);
         sub.signal.changed().await.unwrap();
         assert!(sub.signal.borrow().revoked);
+    }
+
+    #[test]
+    fn a_committed_body_is_kept_once_and_only_for_an_open_stream() {
+        let hub = Arc::new(Hub::default());
+        let _open = hub.subscribe("d-1");
+        let body: Arc<str> = Arc::from(r#"{"type":"alert","jws":"x"}"#);
+        let events = vec![("d-1".to_owned(), 3), ("d-2".to_owned(), 8)];
+        hub.remember_committed(&events, &body, true);
+        // With PostgreSQL, this process's own announcement brings it again.
+        hub.hear(
+            r#"e d-1 3 a {"type":"alert","jws":"x"}"#,
+            &tokio::sync::broadcast::channel(1).0,
+            true,
+        );
+        let run = hub
+            .recent_after("d-1", 2)
+            .expect("kept for the open stream");
+        assert_eq!(run.len(), 1, "kept once: {run:?}");
+        assert_eq!((run[0].seq, &*run[0].body, run[0].alert), (3, &*body, true));
+        assert_eq!(hub.recent_after("d-2", 7), None, "d-2 has no stream open");
     }
 }

@@ -594,6 +594,7 @@ pub async fn start(config: Config) -> Result<RunningGateway, GatewayError> {
         db,
         acks: crate::db::CoalescedWrites::new(crate::acks::record_acks),
         customer_ids: crate::state::CustomerIds::default(),
+        bank_keys: crate::bank::clients::LiveKeys::default(),
         customer_subjects: crate::state::CustomerSubjects::default(),
         hub: Arc::new(Hub::default()),
         connections: crate::connections::ConnectionLimit::new(

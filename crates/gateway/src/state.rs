@@ -29,6 +29,8 @@ pub struct AppState {
     pub acks: Arc<crate::db::CoalescedWrites<crate::acks::Ack>>,
     /// Customers' ids by username, as the bank API looks them up.
     pub customer_ids: CustomerIds,
+    /// Bank API keys found live in the last 100 ms.
+    pub bank_keys: crate::bank::clients::LiveKeys,
     /// Customers' subject identifiers, the audience of every alert signed
     /// for them.
     pub customer_subjects: CustomerSubjects,

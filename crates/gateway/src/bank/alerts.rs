@@ -3,6 +3,7 @@
 //! delivery to every device, and the answers to fraud checks).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
@@ -19,7 +20,7 @@ use super::customers::{customer, customer_subject, known_customer};
 use super::{created, query_customer};
 use crate::crypto::{now_ms, now_s};
 use crate::error::{GatewayError, Problem};
-use crate::events::{SignedAlert, enqueue_for_customer, sign_alert, store_alert};
+use crate::events::{SignedAlert, encode_event, enqueue_for_customer, sign_alert, store_alert};
 use crate::rules::{AlertSettings, Transaction, alerts_for};
 use crate::sql::{OptionalExtension, params};
 use crate::state::{AppState, Shared};
@@ -67,6 +68,19 @@ pub async fn issue_alerts_received(
         }
         signed.push(alert);
     }
+    // Each alert's event as its streams send it, kept by the hub with the
+    // commit: a stream that is keeping up sends it without reading it
+    // back (with SQLite no announcement brings the body back, so before,
+    // every delivery was a database read).
+    let bodies = signed
+        .iter()
+        .map(|alert| {
+            encode_event(&DeviceEvent::Alert {
+                jws: alert.jws.clone(),
+            })
+            .map(Arc::<str>::from)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
     let to_store = signed.clone();
     // The benchmark's stage times, when it is recording them.
     let probe = state.stages.clone().filter(|p| p.recording());
@@ -74,13 +88,13 @@ pub async fn issue_alerts_received(
     let committed = state
         .db
         .write_for_customer(customer_id, move |c| -> Result<_, GatewayError> {
-            let mut committed = Vec::new();
+            let mut committed = Vec::with_capacity(to_store.len());
             for alert in &to_store {
                 let events = store_alert(c, customer_id, alert, None)?;
                 if let Some(probe) = &stored_probe {
                     probe.storing(&alert.id, received_us, &events);
                 }
-                committed.extend(events);
+                committed.push(events);
             }
             Ok(committed)
         })
@@ -90,6 +104,10 @@ pub async fn issue_alerts_received(
             probe.written(&alert.id);
         }
     }
+    for (events, body) in committed.iter().zip(&bodies) {
+        state.hub.remember_committed(events, body, true);
+    }
+    let committed: Vec<_> = committed.into_iter().flatten().collect();
     state.hub.notify_all(&committed);
     Ok(signed)
 }

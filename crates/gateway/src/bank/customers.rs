@@ -229,12 +229,26 @@ pub async fn customer_id(state: &Shared, username: &str) -> Result<Option<i64>, 
         return Ok(Some(id));
     }
     let name = username.to_owned();
-    let id = state
+    // Its subject too, in the same read: an alert for a customer not
+    // remembered (most of them, at a bank's scale) needs both.
+    let found = state
         .db
-        .read(move |c| Ok::<_, GatewayError>(customer_by_username(c, &name)?.map(|c| c.id)))
+        .read(
+            move |c| -> Result<Option<(i64, Option<String>)>, GatewayError> {
+                Ok(
+                    c.prepare_cached("SELECT id, subject FROM customers WHERE username = ?1")?
+                        .query_row([name.as_str()], |r| Ok((r.get(0)?, r.get(1)?)))
+                        .optional()?,
+                )
+            },
+        )
         .await?;
-    if let Some(id) = id {
-        state.customer_ids.insert(username.to_owned(), id);
+    let Some((id, subject)) = found else {
+        return Ok(None);
+    };
+    state.customer_ids.insert(username.to_owned(), id);
+    if let Some(subject) = subject {
+        state.customer_subjects.insert(id, subject);
     }
-    Ok(id)
+    Ok(Some(id))
 }

@@ -64,13 +64,25 @@ pub async fn require_bank_key(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::to_owned);
+        .map(clients::key_hash);
     let client = match presented {
-        Some(key) => state
-            .db
-            .read(move |c| clients::authenticate(c, &key))
-            .await
-            .map_err(Problem::from),
+        Some(hash) => match state.bank_keys.get(&hash) {
+            Some(live) => Ok(Some(live)),
+            None => {
+                let looked_up = state
+                    .db
+                    .read({
+                        let hash = hash.clone();
+                        move |c| clients::authenticate_hash(c, &hash)
+                    })
+                    .await
+                    .map_err(Problem::from);
+                if let Ok(Some((name, scopes))) = &looked_up {
+                    state.bank_keys.found(hash, name.clone(), scopes.clone());
+                }
+                looked_up
+            }
+        },
         None => Ok(None),
     };
     let (name, scopes) = match client {

@@ -126,6 +126,9 @@ async fn keys_are_scoped_and_a_rotation_overlaps_then_revokes() {
         .await
         .unwrap();
     assert!(revoked.contains("revoked core-alerts"), "{revoked}");
+    // A gateway believes a key it found live for `LIVE_FOR` (100 ms) before
+    // it looks it up again: past that, the revocation holds.
+    tokio::time::sleep(strongroom_gateway::bank::clients::LIVE_FOR).await;
     assert_problem(&custom_alert(&alerting).await, 401, "a revoked key");
     assert_eq!(custom_alert(&next).await.status, 201);
 
@@ -134,6 +137,7 @@ async fn keys_are_scoped_and_a_rotation_overlaps_then_revokes() {
     api_key(dir.path(), &["revoke", "--name", "initial"])
         .await
         .unwrap();
+    tokio::time::sleep(strongroom_gateway::bank::clients::LIVE_FOR).await;
     assert_problem(
         &custom_alert(&initial).await,
         401,
