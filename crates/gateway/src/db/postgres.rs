@@ -217,7 +217,8 @@ pub(super) fn run_writer(
     jobs: mpsc::Receiver<Job>,
 ) {
     let mut session: Option<PgSession> = None;
-    while let Some(batch) = next_batch(&jobs) {
+    let mut ended = None;
+    while let Some(batch) = next_batch(&jobs, ended) {
         if session.as_ref().is_none_or(|s| s.client.is_closed()) {
             session = match pg_connect(&pg.config) {
                 Ok(s) => Some(s),
@@ -245,6 +246,7 @@ pub(super) fn run_writer(
                 on_line(line, true);
             }
         }
+        ended = Some(std::time::Instant::now());
     }
 }
 
