@@ -466,11 +466,22 @@ set -e
         status=0
         wait $! || status=$?
         [ -e "$KEYRING_HOME/.session-over" ] && break
-        echo "gnome-keyring-daemon exited during the tests (status $status); starting it again, unlocked, on the same keyring" >&2
+        echo "$(date +%T.%N) gnome-keyring-daemon exited during the tests (status $status); starting it again, unlocked, on the same keyring" >&2
         sleep 0.2
     done
 ) >&2 &
-trap 'touch "$KEYRING_HOME/.session-over"; kill "$(cat "$KEYRING_HOME/.daemon-pid")" 2>/dev/null || true' EXIT
+watch_loop=$!
+# At the end, the loop and its daemon stop before this shell does: the
+# caller removes $KEYRING_HOME (and the flag in it) once the session ends.
+stop_keyring() {{
+    touch "$KEYRING_HOME/.session-over"
+    for _ in $(seq 50); do
+        kill "$(cat "$KEYRING_HOME/.daemon-pid" 2>/dev/null)" 2>/dev/null || true
+        kill -0 "$watch_loop" 2>/dev/null || break
+        sleep 0.1
+    done
+}}
+trap stop_keyring EXIT
 for _ in $(seq 100); do
     dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
         org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null \
