@@ -458,13 +458,19 @@ fn keyring_session(command_line: &str) -> Result<(Command, PathBuf)> {
     let script = format!(
         r#"
 set -e
+mkdir -p -m 0700 "$KEYRING_HOME/run"
 (
     while [ ! -e "$KEYRING_HOME/.session-over" ]; do
-        printf %s strongroom-test | XDG_DATA_HOME="$KEYRING_HOME" \
+        # Its own control folder, and no inherited GNOME_KEYRING_CONTROL:
+        # `--replace` must only ever find a daemon of this private bus,
+        # never the developer's own keyring.
+        printf %s strongroom-test | env -u GNOME_KEYRING_CONTROL \
+            XDG_DATA_HOME="$KEYRING_HOME" XDG_RUNTIME_DIR="$KEYRING_HOME/run" \
             gnome-keyring-daemon --replace --foreground --unlock --components=secrets >/dev/null &
         echo $! >"$KEYRING_HOME/.daemon-pid"
         status=0
         wait $! || status=$?
+        rm -f "$KEYRING_HOME/.daemon-pid"
         [ -e "$KEYRING_HOME/.session-over" ] && break
         echo "$(date +%T.%N) gnome-keyring-daemon exited during the tests (status $status); starting it again, unlocked, on the same keyring" >&2
         sleep 0.2
@@ -476,18 +482,25 @@ watch_loop=$!
 stop_keyring() {{
     touch "$KEYRING_HOME/.session-over"
     for _ in $(seq 50); do
-        kill "$(cat "$KEYRING_HOME/.daemon-pid" 2>/dev/null)" 2>/dev/null || true
         kill -0 "$watch_loop" 2>/dev/null || break
+        kill "$(cat "$KEYRING_HOME/.daemon-pid" 2>/dev/null)" 2>/dev/null || true
         sleep 0.1
     done
 }}
 trap stop_keyring EXIT
-for _ in $(seq 100); do
+keyring_ready() {{
     dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
         org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null \
-        | grep -q "boolean true" && break
+        | grep -q "boolean true"
+}}
+for _ in $(seq 100); do
+    keyring_ready && break
     sleep 0.1
 done
+if ! keyring_ready; then
+    echo "gnome-keyring-daemon did not take the Secret Service name within 10 s" >&2
+    exit 1
+fi
 echo "Secret Service: gnome-keyring $(gnome-keyring-daemon --version | head -n1 | awk '{{print $2}}') on private bus $DBUS_SESSION_BUS_ADDRESS" >&2
 # The end-to-end tests and the delivery benchmark hold many sockets.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true

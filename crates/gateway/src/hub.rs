@@ -152,11 +152,12 @@ impl Hub {
     /// Keeps `event` for `device_id`'s open stream, if it has one (once:
     /// with PostgreSQL this process's own announcement brings it again).
     fn remember(&self, device_id: &str, event: RecentEvent) {
-        let open = self
-            .devices
-            .lock()
-            .is_ok_and(|devices| devices.contains_key(device_id));
-        if !open {
+        // Both locks held, in `Subscription::drop`'s order: a stream that
+        // closes meanwhile cannot leave an entry behind that nothing frees.
+        let Ok(devices) = self.devices.lock() else {
+            return;
+        };
+        if !devices.contains_key(device_id) {
             return;
         }
         if let Ok(mut recent) = self.recent.lock() {

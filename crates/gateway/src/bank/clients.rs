@@ -213,17 +213,23 @@ impl LiveKeys {
         (key.found.elapsed() < LIVE_FOR).then(|| (key.name.clone(), key.scopes.clone()))
     }
 
-    /// Remembers that the key hashed `hash` was found live just now.
-    pub fn found(&self, hash: String, name: String, scopes: Vec<Scope>) {
+    /// Remembers that the key hashed `hash` was found live by a lookup
+    /// that started at `asked` (taken before the read: a revocation
+    /// committed while a slow read was under way must not be believed away
+    /// for longer than [`LIVE_FOR`] after the read began). An entry from a
+    /// later lookup is kept rather than replaced by an earlier one.
+    pub fn found(&self, hash: String, name: String, scopes: Vec<Scope>, asked: Instant) {
         if let Ok(mut keys) = self.0.lock() {
+            if keys.get(&hash).is_some_and(|kept| kept.found >= asked) {
+                return;
+            }
             if keys.len() >= MAX_LIVE_KEYS && !keys.contains_key(&hash) {
                 keys.clear();
             }
-            let found = Instant::now();
             keys.insert(
                 hash,
                 LiveKey {
-                    found,
+                    found: asked,
                     name,
                     scopes,
                 },
@@ -429,7 +435,16 @@ mod tests {
         let keys = LiveKeys::default();
         let hash = key_hash("srk_example");
         assert_eq!(keys.get(&hash), None, "nothing is remembered unasked");
-        keys.found(hash.clone(), "core".into(), vec![Scope::Alerts]);
+        keys.found(
+            hash.clone(),
+            "core".into(),
+            vec![Scope::Alerts],
+            Instant::now(),
+        );
+        assert_eq!(keys.get(&hash), Some(("core".into(), vec![Scope::Alerts])));
+        // A slow lookup that started earlier does not replace it.
+        let earlier = Instant::now() - Duration::from_millis(50);
+        keys.found(hash.clone(), "old".into(), vec![], earlier);
         assert_eq!(keys.get(&hash), Some(("core".into(), vec![Scope::Alerts])));
         assert_eq!(keys.get(&key_hash("srk_other")), None);
         std::thread::sleep(LIVE_FOR);
@@ -444,7 +459,12 @@ mod tests {
     fn live_keys_stay_bounded() {
         let keys = LiveKeys::default();
         for i in 0..MAX_LIVE_KEYS + 10 {
-            keys.found(key_hash(&format!("srk_{i}")), format!("k{i}"), vec![]);
+            keys.found(
+                key_hash(&format!("srk_{i}")),
+                format!("k{i}"),
+                vec![],
+                Instant::now(),
+            );
         }
         let kept = keys.0.lock().unwrap().len();
         assert!(kept <= MAX_LIVE_KEYS, "{kept} kept");

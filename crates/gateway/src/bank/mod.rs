@@ -69,6 +69,7 @@ pub async fn require_bank_key(
         Some(hash) => match state.bank_keys.get(&hash) {
             Some(live) => Ok(Some(live)),
             None => {
+                let asked = std::time::Instant::now();
                 let looked_up = state
                     .db
                     .read({
@@ -78,7 +79,9 @@ pub async fn require_bank_key(
                     .await
                     .map_err(Problem::from);
                 if let Ok(Some((name, scopes))) = &looked_up {
-                    state.bank_keys.found(hash, name.clone(), scopes.clone());
+                    state
+                        .bank_keys
+                        .found(hash, name.clone(), scopes.clone(), asked);
                 }
                 looked_up
             }

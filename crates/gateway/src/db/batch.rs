@@ -106,16 +106,11 @@ pub(super) fn start_writer(
     Ok((tx, thread))
 }
 
-/// When the previous batch ended less than this before the next job came,
-/// the writer is busy, and a small batch waits [`GATHER`] for company.
-const BUSY_GAP: Duration = Duration::from_millis(2);
-
 /// How long a small batch of a busy writer waits for more jobs before it
 /// runs. Why: at 2,000 alerts/s the writer committed 2,300 batches a
 /// second of one or two jobs (an alert, an acknowledgement), each with its
 /// own WAL frames and fsync, and was 45 % of the gateway's CPU. One
-/// millisecond is nothing beside a delivery, and an idle writer (a job
-/// after a quiet spell) never waits.
+/// millisecond is nothing beside a delivery.
 const GATHER: Duration = Duration::from_millis(1);
 
 /// A batch at least this large runs at once even when the writer is busy:
@@ -123,14 +118,22 @@ const GATHER: Duration = Duration::from_millis(1);
 const GATHERED: usize = 8;
 
 /// Takes the jobs waiting in the channel (at least one, at most
-/// [`MAX_BATCH`]); `None` when the channel closed. `ended` is when the
-/// previous batch ended: see [`GATHER`].
-pub(super) fn next_batch(
-    jobs: &mpsc::Receiver<Job>,
-    ended: Option<std::time::Instant>,
-) -> Option<Vec<Job>> {
-    let first = jobs.recv().ok()?;
-    let busy = ended.is_some_and(|at| at.elapsed() < BUSY_GAP);
+/// [`MAX_BATCH`]); `None` when the channel closed. `previous` is how many
+/// jobs the batch before had.
+///
+/// The writer is busy, and a small batch waits [`GATHER`] for company,
+/// when a job was already waiting as the previous batch ended, or that
+/// batch had several. A writer that had to wait for this job is not busy:
+/// a caller that sends one write at a time, awaiting each (a stream's
+/// acknowledgements, a bank posting serially), must not pay the wait on
+/// every write, as no other job could join it.
+pub(super) fn next_batch(jobs: &mpsc::Receiver<Job>, previous: usize) -> Option<Vec<Job>> {
+    let (first, waited) = match jobs.try_recv() {
+        Ok(job) => (job, false),
+        Err(mpsc::TryRecvError::Empty) => (jobs.recv().ok()?, true),
+        Err(mpsc::TryRecvError::Disconnected) => return None,
+    };
+    let busy = !waited || previous > 1;
     let mut batch = vec![first];
     drain(jobs, &mut batch);
     if busy && batch.len() < GATHERED {
@@ -421,51 +424,41 @@ mod tests {
     }
 
     #[test]
-    fn a_busy_writer_waits_for_company_and_an_idle_or_full_one_does_not() {
+    fn a_busy_writer_waits_for_company_and_an_idle_serial_or_full_one_does_not() {
         let (tx, rx) = mpsc::channel();
-        // Idle (no batch ended lately): the one job runs alone, at once.
-        tx.send(noop_job()).unwrap();
-        let ended_long_ago = std::time::Instant::now() - Duration::from_secs(1);
-        assert_eq!(next_batch(&rx, Some(ended_long_ago)).unwrap().len(), 1);
-        assert_eq!(next_batch_now(&tx, &rx, None), 1);
-        // Busy: a job sent while the first one waits joins its batch.
-        tx.send(noop_job()).unwrap();
+        // Waited for, after a batch of one (a caller writing serially): at
+        // once, alone.
         let late = tx.clone();
-        let joiner = std::thread::spawn(move || late.send(noop_job()).unwrap());
+        let sender = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            late.send(noop_job()).unwrap();
+        });
         let started = std::time::Instant::now();
-        let batch = next_batch(&rx, Some(std::time::Instant::now())).unwrap();
+        assert_eq!(next_batch(&rx, 1).unwrap().len(), 1);
+        sender.join().unwrap();
+        assert!(
+            started.elapsed() < Duration::from_millis(20) + GATHER * 10,
+            "no gathering wait for a writer that was idle"
+        );
+        // Already waiting when the batch before ended: busy, so a small
+        // batch waits for company.
+        tx.send(noop_job()).unwrap();
+        let started = std::time::Instant::now();
+        assert_eq!(next_batch(&rx, 1).unwrap().len(), 1);
         assert!(
             started.elapsed() >= GATHER,
             "a small batch of a busy writer waits"
         );
-        joiner.join().unwrap();
-        let late_one = usize::from(rx.try_recv().is_ok());
-        assert_eq!(batch.len() + late_one, 2, "nothing lost either way");
         // Busy with a queue already: no wait, everything in one batch.
         for _ in 0..GATHERED + 3 {
             tx.send(noop_job()).unwrap();
         }
-        assert_eq!(
-            next_batch(&rx, Some(std::time::Instant::now()))
-                .unwrap()
-                .len(),
-            GATHERED + 3
-        );
+        assert_eq!(next_batch(&rx, 1).unwrap().len(), GATHERED + 3);
         drop(tx);
         assert!(
-            next_batch(&rx, None).is_none(),
+            next_batch(&rx, 0).is_none(),
             "a closed channel ends the writer"
         );
-    }
-
-    /// Sends one job and takes the next batch with `ended`: its size.
-    fn next_batch_now(
-        tx: &mpsc::Sender<Job>,
-        rx: &mpsc::Receiver<Job>,
-        ended: Option<std::time::Instant>,
-    ) -> usize {
-        tx.send(noop_job()).unwrap();
-        next_batch(rx, ended).unwrap().len()
     }
 
     /// A fresh SQLite database in a temporary folder (kept while the folder

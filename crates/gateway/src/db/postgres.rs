@@ -217,8 +217,9 @@ pub(super) fn run_writer(
     jobs: mpsc::Receiver<Job>,
 ) {
     let mut session: Option<PgSession> = None;
-    let mut ended = None;
-    while let Some(batch) = next_batch(&jobs, ended) {
+    let mut previous = 0;
+    while let Some(batch) = next_batch(&jobs, previous) {
+        previous = batch.len();
         if session.as_ref().is_none_or(|s| s.client.is_closed()) {
             session = match pg_connect(&pg.config) {
                 Ok(s) => Some(s),
@@ -246,7 +247,6 @@ pub(super) fn run_writer(
                 on_line(line, true);
             }
         }
-        ended = Some(std::time::Instant::now());
     }
 }
 

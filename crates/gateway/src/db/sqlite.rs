@@ -87,15 +87,15 @@ fn migrate(conn: &rusqlite::Connection) -> Result<(), GatewayError> {
 /// The writer thread's loop: one transaction per batch.
 pub(super) fn run_writer(conn: rusqlite::Connection, jobs: mpsc::Receiver<Job>) {
     let conn = Connection::sqlite(&conn);
-    let mut ended = None;
-    while let Some(batch) = next_batch(&jobs, ended) {
+    let mut previous = 0;
+    while let Some(batch) = next_batch(&jobs, previous) {
+        previous = batch.len();
         run_batch(
             &conn,
             batch,
             "BEGIN IMMEDIATE; SAVEPOINT job",
             &mut |_, _| {},
         );
-        ended = Some(std::time::Instant::now());
     }
 }
 
