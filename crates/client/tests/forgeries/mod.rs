@@ -65,6 +65,18 @@ fn claims(iss: &str, aud: &str, jti: &str, iat: i64) -> AlertClaims {
     )
 }
 
+/// Forwards `jws` to alice's devices as the bank's own signed alert
+/// (`POST /bank/v1/signed-alerts`): the status and the reply.
+async fn forward_to_alice(gateway: &Gateway, jws: &str) -> (u16, serde_json::Value) {
+    gateway
+        .bank(
+            "POST",
+            "/bank/v1/signed-alerts",
+            Some(serde_json::json!({"customer": "alice", "jws": jws})),
+        )
+        .await
+}
+
 fn unsigned(header: serde_json::Value, claims: &AlertClaims, signature: &[u8]) -> String {
     format!(
         "{}.{}.{}",
@@ -221,23 +233,11 @@ async fn forged_alerts_are_quarantined_and_never_stored_as_verified() {
         ),
     ];
     for (case, jws) in &forged {
-        let (status, reply) = gateway
-            .bank(
-                "POST",
-                "/bank/v1/signed-alerts",
-                Some(serde_json::json!({"customer": "alice", "jws": jws})),
-            )
-            .await;
+        let (status, reply) = forward_to_alice(gateway, jws).await;
         assert_eq!(status, 201, "{case}: the gateway forwards it: {reply}");
     }
     // And a replay of the genuine alert, exactly as signed.
-    let (status, _) = gateway
-        .bank(
-            "POST",
-            "/bank/v1/signed-alerts",
-            Some(serde_json::json!({"customer": "alice", "jws": genuine_jws})),
-        )
-        .await;
+    let (status, _) = forward_to_alice(gateway, &genuine_jws).await;
     assert_eq!(status, 201);
     // Everything was delivered and acknowledged: 1 genuine + 12 forged + the
     // replay, after the flags event of the link.
@@ -304,13 +304,7 @@ async fn a_signed_alert_with_bidirectional_controls_is_shown_in_signed_order() {
     let jws = bank_key(gateway)
         .sign("secevent+jwt", &claims, false, &rng)
         .unwrap();
-    let (status, reply) = gateway
-        .bank(
-            "POST",
-            "/bank/v1/signed-alerts",
-            Some(serde_json::json!({"customer": "alice", "jws": jws})),
-        )
-        .await;
+    let (status, reply) = forward_to_alice(gateway, &jws).await;
     assert_eq!(status, 201, "{reply}");
     let seen = wait_for(events, 20, |e| match e {
         ClientEvent::Alert { alert, .. } if alert.id == "bidi-1" => Some(alert.clone()),
