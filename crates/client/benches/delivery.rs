@@ -19,17 +19,25 @@
 //! verified, committed and announced (`slowest_1pct_stages_*`), so that a
 //! regression shows where it is.
 //!
+//! Beside every run a probe times the disk's own flushes (`disk`): each
+//! commit on the path waits for one, and on a virtual disk a flush can
+//! stall every file at once. Each run's slowest flush is printed
+//! (`disk_flush_worst_ms_each_run`), with how many of the runs over 50 ms
+//! had a flush of 50 ms or more during them.
+//!
 //! Baseline, measured in the same run: the round trip of a bare bank API
 //! request on the same TLS loopback (`GET /oauth/jwks`), so the figures can
 //! be read against what the machine can do at all. Run under a private
 //! D-Bus session with an unlocked keyring (xtask does this).
 
 mod device;
+mod disk;
 mod fanout;
 #[path = "../tests/support/mod.rs"]
 mod support;
 
 use device::OnlineDevice;
+use disk::DiskFlushProbe;
 use fanout::{index_of, percentile, post_alerts, sorted};
 
 use std::collections::HashMap;
@@ -111,11 +119,14 @@ fn slowest_stages(
     answered: &HashMap<usize, Instant>,
     gateway: &HashMap<String, GatewayStages>,
     stages: &HashMap<String, strongroom_client::AlertStages>,
+    disk: &disk::FlushWindow,
 ) -> serde_json::Value {
     let ms = |from: Instant, to: Instant| to.saturating_duration_since(from).as_secs_f64() * 1e3;
     // Every arrival is ranked; a stage the gateway or the client did not
     // time is left out of that stage's mean only, and counted.
-    let mut rows: Vec<(f64, [Option<f64>; 8])> = arrivals
+    // Each row also says whether, between its post's due time and its
+    // announcement, the disk held a flush 20 ms or more.
+    let mut rows: Vec<(f64, [Option<f64>; 8], bool)> = arrivals
         .iter()
         .filter_map(|(i, announced, id)| {
             let due = *sent.get(i)?;
@@ -134,6 +145,7 @@ fn slowest_stages(
                     at(s.map(|s| s.committed)),
                     Some(ms(due, *announced)),
                 ],
+                disk.stalled_during(due, *announced),
             ))
         })
         .collect();
@@ -151,9 +163,11 @@ fn slowest_stages(
         .iter()
         .filter(|r| r.1.iter().any(Option::is_none))
         .count();
+    let during_stall = slowest.iter().filter(|r| r.2).count();
     serde_json::json!({
         "alerts": slowest.len(),
         "alerts_with_a_stage_untimed": untimed,
+        "in_flight_during_a_disk_flush_over_20_ms": during_stall,
         "gateway_post_received_ms": mean(0),
         "gateway_written_ms": mean(1),
         "gateway_answered_ms": mean(2),
@@ -171,9 +185,13 @@ async fn one_device(
     gateway: &support::Gateway,
     admin: &str,
     rate: u64,
-) -> (Vec<f64>, usize, serde_json::Value) {
+    probe: &DiskFlushProbe,
+) -> (Vec<f64>, usize, serde_json::Value, disk::FlushWindow) {
     let (device, mut events) = OnlineDevice::start(gateway, "bench").await;
     device.client.record_alert_stages(true);
+    // The disk's window is the posts' and deliveries', not the device's
+    // start.
+    probe.take();
     let count = (rate * ONE_DEVICE_SECONDS) as usize;
     let tag = format!("r{rate}");
     let sent: Arc<Mutex<HashMap<usize, Instant>>> = Arc::new(Mutex::new(HashMap::new()));
@@ -218,6 +236,7 @@ async fn one_device(
     )
     .await;
     let (latencies, arrivals) = collector.await.unwrap_or_default();
+    let flushes = probe.take();
     let in_gateway = gateway_stages(gateway, admin).await;
     let stages = slowest_stages(
         &arrivals,
@@ -225,11 +244,12 @@ async fn one_device(
         &answered.lock().unwrap(),
         &in_gateway,
         &device.client.take_alert_stages(),
+        &flushes,
     );
     device.close().await;
     assert_eq!(posted, count, "every post accepted");
     let received = latencies.len();
-    (sorted(latencies), count - received, stages)
+    (sorted(latencies), count - received, stages, flushes)
 }
 
 fn main() {
@@ -262,30 +282,38 @@ fn main() {
             "baseline_rtt_p50_ms": base_p50,
             "baseline_rtt_p99_ms": base_p99,
         });
-        let (mut run_p99s, mut run_missing) = (Vec::new(), Vec::new());
+        // The disk's flushes, timed beside every run (see `disk`): a run
+        // over 50 ms during which the disk held every flush for 50 ms or
+        // more is told apart from one where the program was slow.
+        let probe = DiskFlushProbe::start(dir.path()).expect("the disk flush probe");
+        let (mut run_p99s, mut run_missing, mut run_flush) = (Vec::new(), Vec::new(), Vec::new());
         // The slowest 1%'s stages in the run with the worst p99.
         let mut worst_stages = (f64::NAN, serde_json::Value::Null);
         for rate in [100u64, 1000] {
             eprintln!("bench: one device at {rate} alerts/s");
-            let (lat, missing, stages) = one_device(&gateway, &admin, rate).await;
+            let (lat, missing, stages, flush) = one_device(&gateway, &admin, rate, &probe).await;
             report[format!("slowest_1pct_stages_{rate}_per_s")] = stages.clone();
             if rate == 1000 {
                 run_p99s.push(percentile(&lat, 99.0));
                 run_missing.push(missing);
+                run_flush.push(flush);
                 worst_stages = (percentile(&lat, 99.0), stages);
                 // Further runs of the 1,000/s phase (`--runs N`): the tail
                 // must hold, and every alert arrive, in every one of them.
                 for run in 2..=runs {
-                    let (more, lost, stages) = one_device(&gateway, &admin, rate).await;
+                    let (more, lost, stages, flush) =
+                        one_device(&gateway, &admin, rate, &probe).await;
                     let p99 = percentile(&more, 99.0);
                     if p99.is_nan() || p99 > worst_stages.0 {
                         worst_stages = (p99, stages);
                     }
                     eprintln!(
-                        "bench: run {run} of {runs} at 1000 alerts/s: p99 {p99:.2} ms, missing {lost}"
+                        "bench: run {run} of {runs} at 1000 alerts/s: p99 {p99:.2} ms, missing {lost}, slowest disk flush {:.1} ms",
+                        flush.worst_ms
                     );
                     run_p99s.push(p99);
                     run_missing.push(lost);
+                    run_flush.push(flush);
                 }
                 eprintln!(
                     "bench: run 1 of {runs} at 1000 alerts/s: p99 {:.2} ms",
@@ -310,6 +338,19 @@ fn main() {
             .zip(&run_missing)
             .filter(|(p, lost)| p.is_nan() || **p > 50.0 || **lost > 0)
             .count();
+        // The runs over 50 ms during which some flush of the disk took 50
+        // ms or more: every process's commit waited that long.
+        let over_with_disk_stall = run_p99s
+            .iter()
+            .zip(&run_missing)
+            .zip(&run_flush)
+            .filter(|((p, lost), f)| (p.is_nan() || **p > 50.0 || **lost > 0) && f.worst_ms >= 50.0)
+            .count();
+        let flush_worst: Vec<f64> = run_flush.iter().map(|f| (f.worst_ms * 10.0).round() / 10.0).collect();
+        let flush_stalls: Vec<usize> = run_flush.iter().map(|f| f.stalls.len()).collect();
+        report["disk_flush_worst_ms_each_run"] = flush_worst.clone().into();
+        report["disk_flush_stalls_over_20_ms_each_run"] = flush_stalls.clone().into();
+        report["runs_over_50_ms_with_a_disk_flush_over_50_ms"] = over_with_disk_stall.into();
         report["missing_1000_per_s_each_run"] = run_missing.clone().into();
         report["slowest_1pct_stages_worst_run"] = worst_stages.1.clone();
         report["runs"] = runs.into();
@@ -335,6 +376,9 @@ fn main() {
             println!(
                 "  1,000/s over {runs} run(s): p99 each {:?} ms; missing each {run_missing:?}; worst {worst:.2} ms; {over} over 50 ms or missing alerts",
                 run_p99s.iter().map(|p| (p * 100.0).round() / 100.0).collect::<Vec<_>>()
+            );
+            println!(
+                "  the disk's slowest flush during each run {flush_worst:?} ms, flushes over 20 ms {flush_stalls:?}; {over_with_disk_stall} of the {over} run(s) over 50 ms had a flush of 50 ms or more"
             );
             println!(
                 "  the slowest 1% of the worst run, mean ms after each post was due: {}",
