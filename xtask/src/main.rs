@@ -19,7 +19,8 @@
 //!   `devices`, `app`, `gateway-pg`, `call-status`); `bench delivery --runs
 //!   N` repeats the one-device 1,000/s phase N times and reports the worst
 //!   p99; `bench gateway-pg --nodes 1,2,4 --brokers redis,notify` runs
-//!   that many gateways on one PostgreSQL, announcing through each.
+//!   that many gateways on one PostgreSQL, announcing through each
+//!   (`--rounds N`: all of it N times, round after round).
 //! - `fuzz [--runs N] [--json] [--record] [--target NAME]`: runs every fuzz
 //!   target coverage-guided for N executions (see `fuzz.rs`).
 //!
@@ -116,7 +117,7 @@ fn main() -> ExitCode {
 }
 
 fn usage() -> String {
-    "usage: cargo xtask <demo | test | bundle | openapi | bench (store | delivery [--runs N] | devices [--connections N] | app | gateway-pg [--nodes 1,2,4] [--brokers redis,notify] | call-status) [--json] | fuzz [--runs N] [--json] [--record] [--target NAME]>".into()
+    "usage: cargo xtask <demo | test | bundle | openapi | bench (store | delivery [--runs N] | devices [--connections N] | app | gateway-pg [--nodes 1,2,4] [--brokers redis,notify] [--rounds N] | call-status) [--json] | fuzz [--runs N] [--json] [--record] [--target NAME]>".into()
 }
 
 /// The checkout xtask runs in. `cargo run` sets `CARGO_MANIFEST_DIR` for
@@ -564,7 +565,15 @@ fn bench(args: &[String]) -> Result {
                 },
                 None => "redis,notify".into(),
             };
-            bench_gateway_pg(json, &nodes, &brokers)
+            // `--rounds N`: every set-up N times, round after round.
+            let rounds = match args.iter().position(|a| a == "--rounds") {
+                Some(i) => match args.get(i + 1).and_then(|n| n.parse::<u8>().ok()) {
+                    Some(n @ 1..=10) => n,
+                    _ => return Err("--rounds takes a count from 1 to 10".into()),
+                },
+                None => 1,
+            };
+            bench_gateway_pg(json, &nodes, &brokers, rounds)
         }
         Some("call-status") => bench_call_status(json),
         _ => Err(usage()),
@@ -646,8 +655,9 @@ fn bench_with_device(bench: &str, json: bool, extra: &str) -> Result {
 /// private Redis server, then runs the gateway-pg benchmark: the fan-out
 /// load on one SQLite gateway and on each count of `nodes` (such as
 /// `1,2,4`) gateways sharing a PostgreSQL database, announcing through
-/// each of `brokers` (the Redis server's stream, or NOTIFY), in one run.
-fn bench_gateway_pg(json: bool, nodes: &str, brokers: &str) -> Result {
+/// each of `brokers` (the Redis server's stream, or NOTIFY), in one run,
+/// `rounds` times over (each round runs every set-up once).
+fn bench_gateway_pg(json: bool, nodes: &str, brokers: &str, rounds: u8) -> Result {
     let mut packages = vec!["build-essential", "pkg-config", "dbus", "gnome-keyring"];
     packages.extend_from_slice(POSTGRES_PACKAGES);
     ensure_packages(&packages)?;
@@ -660,7 +670,7 @@ fn bench_gateway_pg(json: bool, nodes: &str, brokers: &str) -> Result {
     // The same session as the other benchmarks (it also raises the
     // open-file limit for 10,000 connections); no keychain is used.
     let line = format!(
-        r#""$CARGO_BIN" bench --quiet --package strongroom-client --bench gateway_pg -- --nodes {nodes} --brokers {brokers} {}"#,
+        r#""$CARGO_BIN" bench --quiet --package strongroom-client --bench gateway_pg -- --nodes {nodes} --brokers {brokers} --rounds {rounds} {}"#,
         if json { "--json" } else { "" }
     );
     let (mut cmd, keyring_home) = keyring::session(&line)?;
