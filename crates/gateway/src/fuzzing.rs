@@ -27,8 +27,9 @@ use crate::bank::{
 use crate::rules::{AlertSettings, Transaction, alerts_for};
 use crate::stream::{Incoming, classify};
 
-/// The listener's TLS configuration for [`tls_server`]: a self-signed
-/// certificate made once per process, HTTP/1.1 as the gateway offers it.
+/// The listener's TLS configuration for [`tls_server`]: the listener's
+/// own (`tls::server_config_for`) with a self-signed certificate made once
+/// per process.
 fn tls_config() -> Option<std::sync::Arc<rustls::ServerConfig>> {
     static CONFIG: std::sync::OnceLock<Option<std::sync::Arc<rustls::ServerConfig>>> =
         std::sync::OnceLock::new();
@@ -37,16 +38,7 @@ fn tls_config() -> Option<std::sync::Arc<rustls::ServerConfig>> {
             let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).ok()?;
             let key =
                 rustls_pki_types::PrivateKeyDer::Pkcs8(made.signing_key.serialize_der().into());
-            let mut config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
-                rustls::crypto::ring::default_provider(),
-            ))
-            .with_safe_default_protocol_versions()
-            .ok()?
-            .with_no_client_auth()
-            .with_single_cert(vec![made.cert.der().clone()], key)
-            .ok()?;
-            config.alpn_protocols = vec![b"http/1.1".to_vec()];
-            Some(std::sync::Arc::new(config))
+            crate::tls::server_config_for(vec![made.cert.der().clone()], key).ok()
         })
         .clone()
 }
@@ -65,13 +57,9 @@ pub fn tls_server(data: &[u8]) {
 /// target's seed, so that the fuzzer starts from a ClientHello that parses.
 fn client_hello() -> Vec<u8> {
     let hello = || -> Option<Vec<u8>> {
-        let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .ok()?
-        .with_root_certificates(rustls::RootCertStore::empty())
-        .with_no_client_auth();
+        // The gateway's own client configuration, with no roots: only its
+        // first flight is wanted.
+        let config = crate::tls::client_config(None, false).ok()?;
         let name = rustls_pki_types::ServerName::try_from("localhost").ok()?;
         let mut client = rustls::ClientConnection::new(std::sync::Arc::new(config), name).ok()?;
         let mut out = Vec::new();

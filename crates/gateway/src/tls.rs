@@ -151,6 +151,19 @@ pub fn server_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, Gatew
     }
     let key = PrivateKeyDer::from_pem_file(key)
         .map_err(|e| GatewayError::Tls(format!("{}: {e}", key.display())))?;
+    server_config_for(chain, key)
+}
+
+/// The listener's rustls configuration for a chain and key already read:
+/// ring only, HTTP/1.1. The fuzz target of the TLS listener builds its
+/// configuration here too, so that it fuzzes the listener's own.
+///
+/// # Errors
+/// [`GatewayError::Tls`] if the key does not match or is not usable.
+pub(crate) fn server_config_for(
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+) -> Result<Arc<ServerConfig>, GatewayError> {
     let mut config =
         ServerConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
             .with_safe_default_protocol_versions()
@@ -161,6 +174,7 @@ pub fn server_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, Gatew
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }
+
 /// A TLS client configuration with the ring provider only: the system's
 /// roots (when `system_roots`) and the CAs in the PEM file `ca`. For the
 /// bank's authorization server (system roots and, for pilots, an extra CA)
