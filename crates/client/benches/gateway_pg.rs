@@ -1,8 +1,8 @@
 //! `cargo xtask bench gateway-pg [--nodes 1,2,4] [--brokers redis,notify]
-//! [--json]`: the fan-out benchmark of `cargo xtask bench delivery` (10,000
-//! device connections acknowledging every event, 2,000 alerts/s posted
-//! through the bank API for 5 s, then as many as the gateways take), run in
-//! one run on
+//! [--rounds N] [--json]`: the fan-out benchmark of `cargo xtask bench
+//! delivery` (10,000 device connections acknowledging every event, 2,000
+//! alerts/s posted through the bank API for 5 s, then as many as the
+//! gateways take), run in one run on
 //!
 //! - the embedded SQLite gateway, one process (the baseline), and
 //! - for each way of announcing commits in `--brokers` (`redis`: a Redis
@@ -16,8 +16,9 @@
 //! each run is under `<broker>_pg_<n>_nodes` (and `..._round_<r>`).
 //!
 //! `--rounds N` runs every set-up N times, one round after the other (1, 2,
-//! 4 gateways, then 1, 2, 4 again), so that one gateway count is never
-//! measured in a faster hour of this shared machine than another: two
+//! 4 gateways, then 4, 2, 1, then 1, 2, 4 again), so that no gateway count
+//! is always measured in a faster part of the run on this shared machine
+//! than another: two
 //! gateways are compared with one in the same round
 //! (`alerts_per_s_pg_two_vs_one_node_each_round`), and the summary is the
 //! median of those ratios; the target needs every round's.
@@ -53,6 +54,9 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
+/// Every gateway's flags: the benchmark's stage endpoints, no rate limit.
+const LOAD: [&str; 3] = ["--bench", "--rate-limit", "1000000"];
+
 /// Lock waits per alert below this count as "near zero".
 const LOCK_WAIT_TARGET_MS: f64 = 0.1;
 
@@ -69,9 +73,12 @@ fn list<'a>(args: &'a [String], flag: &str, default: &'a str) -> impl Iterator<I
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let json = args.iter().any(|a| a == "--json");
-    let nodes: Vec<usize> = list(&args, "--nodes", "1,2,4")
+    let mut nodes: Vec<usize> = list(&args, "--nodes", "1,2,4")
         .map(|n| n.parse().expect("--nodes: counts such as 1,2,4"))
         .collect();
+    // Each count once: a round has one run of each.
+    let mut seen = std::collections::HashSet::new();
+    nodes.retain(|n| seen.insert(*n));
     assert!(
         nodes.iter().all(|&n| (1..=8).contains(&n)),
         "--nodes: from 1 to 8 gateways"
@@ -96,11 +103,9 @@ fn main() {
         .build()
         .expect("a runtime");
     runtime.block_on(async {
-        let load = ["--bench", "--rate-limit", "1000000"];
-
         eprintln!("bench: SQLite, one gateway");
         let dir = tempfile::tempdir().expect("temp dir");
-        let single = support::Gateway::start(dir.path(), &load);
+        let single = support::Gateway::start(dir.path(), &LOAD);
         let sqlite = fanout::fanout(
             &[&single],
             CONNECTIONS,
@@ -114,51 +119,74 @@ fn main() {
 
         let mut runs = Vec::new();
         for round in 1..=rounds {
-          for broker in &brokers {
-            for &count in &nodes {
-                eprintln!("bench: round {round}: PostgreSQL, {count} gateway(s), announcing through {broker}");
-                let database = support::fresh_database(&format!("bench{count}{broker}r{round}"));
-                let dir = tempfile::tempdir().expect("temp dir");
-                // One public URL for all, as behind a load balancer: DPoP
-                // proofs name it, whichever node checks them.
-                let port = free_port();
-                let listen = format!("127.0.0.1:{port}");
-                let public = format!("https://{listen}");
-                let mut shared: Vec<&str> = [
-                    &load[..],
-                    &["--database", &database, "--public-url", &public],
-                ]
-                .concat();
-                if broker == "redis" {
-                    shared.extend(["--broker", redis.as_deref().unwrap_or_default()]);
-                }
-                let gateways: Vec<support::Gateway> = (0..count)
-                    .map(|i| {
-                        let args = if i == 0 {
-                            [&shared[..], &["--listen", &listen]].concat()
-                        } else {
-                            shared.clone()
-                        };
-                        support::Gateway::start(dir.path(), &args)
-                    })
-                    .collect();
-                let refs: Vec<&support::Gateway> = gateways.iter().collect();
-                let run = fanout::fanout(
-                    &refs,
-                    CONNECTIONS,
-                    RATE,
-                    SECONDS,
-                    SATURATE_SECONDS,
-                    Some(&database),
-                )
-                .await;
-                drop(gateways);
-                runs.push(Run { broker: broker.clone(), nodes: count, round, figures: run });
+            // Odd rounds run the counts as given, even rounds backwards
+            // (1, 2 then 2, 1): a machine getting faster or slower through
+            // the run favours neither count.
+            let mut order = nodes.clone();
+            if round % 2 == 0 {
+                order.reverse();
             }
-          }
+            for broker in &brokers {
+                for &count in &order {
+                    let figures = cluster(broker, count, round, redis.as_deref()).await;
+                    runs.push(Run {
+                        broker: broker.clone(),
+                        nodes: count,
+                        round,
+                        figures,
+                    });
+                }
+            }
         }
         report(json, &sqlite, &runs);
     });
+}
+
+/// Starts `count` gateways on a fresh PostgreSQL database announcing
+/// through `broker` (`redis`, at `redis`, or `notify`), runs the fan-out
+/// load on them, and stops them; the load's figures.
+async fn cluster(
+    broker: &str,
+    count: usize,
+    round: usize,
+    redis: Option<&str>,
+) -> serde_json::Value {
+    eprintln!("bench: round {round}: PostgreSQL, {count} gateway(s), announcing through {broker}");
+    let database = support::fresh_database(&format!("bench{count}{broker}r{round}"));
+    let dir = tempfile::tempdir().expect("temp dir");
+    // One public URL for all, as behind a load balancer: DPoP proofs name
+    // it, whichever node checks them.
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let public = format!("https://{listen}");
+    let mut shared: Vec<&str> = [
+        &LOAD[..],
+        &["--database", &database, "--public-url", &public],
+    ]
+    .concat();
+    if broker == "redis" {
+        shared.extend(["--broker", redis.unwrap_or_default()]);
+    }
+    let gateways: Vec<support::Gateway> = (0..count)
+        .map(|i| {
+            let args = if i == 0 {
+                [&shared[..], &["--listen", &listen]].concat()
+            } else {
+                shared.clone()
+            };
+            support::Gateway::start(dir.path(), &args)
+        })
+        .collect();
+    let refs: Vec<&support::Gateway> = gateways.iter().collect();
+    fanout::fanout(
+        &refs,
+        CONNECTIONS,
+        RATE,
+        SECONDS,
+        SATURATE_SECONDS,
+        Some(&database),
+    )
+    .await
 }
 
 /// One set-up's run: the broker, the number of gateways, the round, and
@@ -168,6 +196,22 @@ struct Run {
     nodes: usize,
     round: usize,
     figures: serde_json::Value,
+}
+
+impl Run {
+    /// How the run is named after its set-up: nothing for the first
+    /// round, `round_<r>` joined by `sep` for the others.
+    fn round_suffix(&self, sep: &str) -> String {
+        if self.round == 1 {
+            String::new()
+        } else {
+            format!(
+                "{sep}round{}{}",
+                if sep == "_" { "_" } else { " " },
+                self.round
+            )
+        }
+    }
 }
 
 /// The median of `values` (NaN for none).
@@ -189,10 +233,11 @@ fn report(json: bool, sqlite: &serde_json::Value, runs: &[Run]) {
     };
     // The summary is the first broker's (`--brokers`' first).
     let primary = runs.first().map(|r| r.broker.clone()).unwrap_or_default();
-    let of = |count: usize| -> Vec<&serde_json::Value> {
+    // The first broker's runs of `count` gateways, with their rounds.
+    let of = |count: usize| -> Vec<(usize, &serde_json::Value)> {
         runs.iter()
             .filter(|r| r.broker == primary && r.nodes == count)
-            .map(|r| &r.figures)
+            .map(|r| (r.round, &r.figures))
             .collect()
     };
     let rate_sqlite = figure(sqlite, "alerts_per_s");
@@ -204,18 +249,25 @@ fn report(json: bool, sqlite: &serde_json::Value, runs: &[Run]) {
     report["broker"] = primary.clone().into();
     report["rounds"] = runs.iter().map(|r| r.round).max().unwrap_or(0).into();
     for r in runs {
-        let round = if r.round == 1 {
-            String::new()
-        } else {
-            format!("_round_{}", r.round)
-        };
-        report[format!("{}_pg_{}_nodes{round}", r.broker, r.nodes)] = r.figures.clone();
+        report[format!("{}_pg_{}_nodes{}", r.broker, r.nodes, r.round_suffix("_"))] =
+            r.figures.clone();
     }
     let two = of(2);
     if !two.is_empty() {
-        // Over the rounds: the median rate, the worst p99 and lock wait.
-        let worst = |k: &str| two.iter().map(|v| figure(v, k)).fold(f64::NAN, f64::max);
-        let rate_two = median(two.iter().map(|v| figure(v, "alerts_per_s")).collect());
+        // Over the rounds: the median rate, the worst p99 and lock wait
+        // (NaN, no reading, if any round has none: a target then fails).
+        let worst = |k: &str| {
+            two.iter()
+                .map(|(_, v)| figure(v, k))
+                .fold(0.0, |w: f64, x| {
+                    if w.is_nan() || x.is_nan() {
+                        f64::NAN
+                    } else {
+                        w.max(x)
+                    }
+                })
+        };
+        let rate_two = median(two.iter().map(|(_, v)| figure(v, "alerts_per_s")).collect());
         report["p99_ms_pg_two_nodes"] = worst("p99_ms_fanout").into();
         report["alerts_per_s_pg_two_nodes"] = rate_two.into();
         report["alerts_per_s_pg_vs_sqlite"] = (rate_two / rate_sqlite).into();
@@ -224,18 +276,24 @@ fn report(json: bool, sqlite: &serde_json::Value, runs: &[Run]) {
         // every alert and at least one node's rate, in every round. The
         // 250 ms p99 is reported beside them (on two shared cores it
         // measures the machine's saturation as much as the cluster).
-        let mut met = two.iter().all(|v| complete(v))
+        let mut met = two.iter().all(|(_, v)| complete(v))
             && worst("lock_wait_ms_per_alert") < LOCK_WAIT_TARGET_MS;
         let one = of(1);
         if !one.is_empty() {
             // Each round's two gateways against that round's one.
             let ratios: Vec<f64> = two
                 .iter()
-                .zip(&one)
-                .map(|(t, o)| figure(t, "alerts_per_s") / figure(o, "alerts_per_s"))
+                .map(|(round, t)| {
+                    one.iter()
+                        .find(|(r, _)| r == round)
+                        .map_or(f64::NAN, |(_, o)| {
+                            figure(t, "alerts_per_s") / figure(o, "alerts_per_s")
+                        })
+                })
                 .collect();
             report["alerts_per_s_pg_two_vs_one_node"] = median(ratios.clone()).into();
             report["alerts_per_s_pg_two_vs_one_node_each_round"] = ratios.clone().into();
+            // (NaN >= 1.0 is false: a round without its pair fails.)
             met &= ratios.iter().all(|r| *r >= 1.0);
         }
         report["target_met"] = met.into();
@@ -250,13 +308,13 @@ fn report(json: bool, sqlite: &serde_json::Value, runs: &[Run]) {
     );
     let mut rows = vec![("SQLite, 1 gateway".to_owned(), sqlite)];
     rows.extend(runs.iter().map(|r| {
-        let round = if r.round == 1 {
-            String::new()
-        } else {
-            format!(", round {}", r.round)
-        };
         (
-            format!("PostgreSQL+{}, {} gateway(s){round}", r.broker, r.nodes),
+            format!(
+                "PostgreSQL+{}, {} gateway(s){}",
+                r.broker,
+                r.nodes,
+                r.round_suffix(", ")
+            ),
             &r.figures,
         )
     }));
@@ -301,11 +359,13 @@ fn report(json: bool, sqlite: &serde_json::Value, runs: &[Run]) {
             }
         }
     }
-    println!(
-        "  two gateways against one ({primary}), each round: {} (median {})",
-        report["alerts_per_s_pg_two_vs_one_node_each_round"],
-        report["alerts_per_s_pg_two_vs_one_node"]
-    );
+    if report["alerts_per_s_pg_two_vs_one_node"].is_number() {
+        println!(
+            "  two gateways against one ({primary}), each round: {} (median {})",
+            report["alerts_per_s_pg_two_vs_one_node_each_round"],
+            report["alerts_per_s_pg_two_vs_one_node"]
+        );
+    }
     println!(
         "  targets ({primary}): two nodes deliver every alert, lock wait < {LOCK_WAIT_TARGET_MS} ms/alert and at least one node's saturated rate in every round: {}; p99 <= 250 ms at {RATE}/s: {}",
         report["target_met"], report["p99_target_met"]
