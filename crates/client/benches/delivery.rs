@@ -293,12 +293,14 @@ fn main() {
         // over 50 ms during which the probe's own flush took 50 ms or more
         // is told apart from one where the program was slow.
         let probe = DiskFlushProbe::start(dir.path()).expect("the disk flush probe");
-        let (mut run_p99s, mut run_missing, mut run_flush) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut run_p99s, mut run_missing, mut run_flush) =
+            (Vec::new(), Vec::new(), Vec::new());
         // The slowest 1%'s stages in the run with the worst p99.
         let mut worst_stages = (f64::NAN, serde_json::Value::Null);
         for rate in [100u64, 1000] {
             eprintln!("bench: one device at {rate} alerts/s");
-            let (lat, missing, stages, flush) = one_device(&gateway, &admin, rate, &probe).await;
+            let (lat, missing, stages, flush) =
+                one_device(&gateway, &admin, rate, &probe).await;
             report[format!("slowest_1pct_stages_{rate}_per_s")] = stages.clone();
             if rate == 1000 {
                 run_p99s.push(percentile(&lat, 99.0));

@@ -199,18 +199,10 @@ struct Run {
 }
 
 impl Run {
-    /// How the run is named after its set-up: nothing for the first
-    /// round, `round_<r>` joined by `sep` for the others.
-    fn round_suffix(&self, sep: &str) -> String {
-        if self.round == 1 {
-            String::new()
-        } else {
-            format!(
-                "{sep}round{}{}",
-                if sep == "_" { "_" } else { " " },
-                self.round
-            )
-        }
+    /// The round, when it is not the first (whose runs keep the names
+    /// they had before `--rounds`).
+    fn later_round(&self) -> Option<usize> {
+        (self.round > 1).then_some(self.round)
     }
 }
 
@@ -249,8 +241,13 @@ fn report(json: bool, sqlite: &serde_json::Value, runs: &[Run]) {
     report["broker"] = primary.clone().into();
     report["rounds"] = runs.iter().map(|r| r.round).max().unwrap_or(0).into();
     for r in runs {
-        report[format!("{}_pg_{}_nodes{}", r.broker, r.nodes, r.round_suffix("_"))] =
-            r.figures.clone();
+        let round = r.later_round().map(|n| format!("_round_{n}"));
+        report[format!(
+            "{}_pg_{}_nodes{}",
+            r.broker,
+            r.nodes,
+            round.unwrap_or_default()
+        )] = r.figures.clone();
     }
     let two = of(2);
     if !two.is_empty() {
@@ -308,12 +305,13 @@ fn report(json: bool, sqlite: &serde_json::Value, runs: &[Run]) {
     );
     let mut rows = vec![("SQLite, 1 gateway".to_owned(), sqlite)];
     rows.extend(runs.iter().map(|r| {
+        let round = r.later_round().map(|n| format!(", round {n}"));
         (
             format!(
                 "PostgreSQL+{}, {} gateway(s){}",
                 r.broker,
                 r.nodes,
-                r.round_suffix(", ")
+                round.unwrap_or_default()
             ),
             &r.figures,
         )
