@@ -23,24 +23,11 @@ pub struct Ack {
     pub(crate) delivered_at: i64,
 }
 
-/// The statement that records a batch's acknowledgements with PostgreSQL
-/// (`?1` the acknowledgements as a JSON array of `{id, previous, seq,
-/// delivered}`, `?2` the time), run with hash and merge joins off (see
-/// [`record_acks`]); public so that the PostgreSQL tests can check its
-/// plan.
-pub const PG_RECORD_ACKS: &str = "WITH a AS (SELECT * FROM json_to_recordset(?1::text::json)
-            AS a(id TEXT, previous BIGINT, seq BIGINT, delivered BIGINT)),
-     device AS (
-         INSERT INTO device_acks (device_id, acked_seq)
-         SELECT m.id, LEAST(m.seq, d.last_seq)
-         FROM (SELECT id, max(seq) AS seq FROM a GROUP BY id) m
-         JOIN devices d ON d.id = m.id
-         ORDER BY m.id
-         ON CONFLICT (device_id) DO UPDATE
-         SET acked_seq = GREATEST(device_acks.acked_seq, EXCLUDED.acked_seq))
-     UPDATE events e SET acked_at = ?2, delivered_at = COALESCE(e.delivered_at, a.delivered)
-     FROM a WHERE e.device_id = a.id AND e.seq > a.previous AND e.seq <= a.seq
-         AND COALESCE(e.alert_id, '') <> ''";
+/// The PostgreSQL function that records a batch's acknowledgements and
+/// says whether any bank stream asked for their events, in one round trip
+/// (migrations/postgres/0016_record_acks.sql); public so that the
+/// PostgreSQL tests can check the plan of the statement it runs.
+pub const PG_RECORD_ACKS_FUNCTION: &str = "record_device_acks";
 
 /// Records a batch's acknowledgements (the write function of the gateway's
 /// acknowledgement queue): with PostgreSQL in one statement, whatever
@@ -69,23 +56,24 @@ pub fn record_acks(c: &Connection<'_>, acks: &[Ack]) -> Result<(), GatewayError>
             .collect();
         let json = serde_json::Value::Array(rows).to_string();
         // Each acknowledgement names its rows by key, so the only good plan
-        // looks each up by index. The planner guesses 100 rows for the JSON
-        // and, with the statistics of a young events table, chose to scan
-        // every device and every event instead (seen with auto_explain in
-        // the gateway-pg benchmark). So hash and merge joins are off for
-        // this one statement: RESET gives them back to the batch's other
-        // jobs, and a failed job's rollback to its savepoint undoes them.
-        // "Is an alert" is written so that no index or statistic of
-        // `alert_id` can serve it (COALESCE is not strict): with
-        // `alert_id IS NOT NULL`, statistics taken before the first alert
-        // (every event then a device's own) made the planner walk every
-        // alert's entry in `events_alert` for each acknowledgement, 3-4 ms
-        // of the server's CPU per alert and a 10x slower cluster in half
-        // the benchmark's runs (auto_explain, 2026-12-07).
-        c.execute_batch("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off")?;
-        c.execute(PG_RECORD_ACKS, params![json, now])?;
-        c.execute_batch("RESET enable_hashjoin; RESET enable_mergejoin")?;
-        return announce(c, acks, now);
+        // looks each up by index; the function runs its statement with hash
+        // and merge joins off, and says in the same round trip whether a
+        // bank stream wants the acknowledgements announced (the migration
+        // says why; before it, setting and resetting the planner's options
+        // and asking about the streams took three more round trips per
+        // batch on the writer). 3-4 ms of the server's CPU per alert and a
+        // 10x slower cluster, in half the benchmark's runs, is what a plan
+        // that scans costs (auto_explain, 2026-12-07).
+        let wanted: bool = c.query_row(
+            &format!("SELECT {PG_RECORD_ACKS_FUNCTION}(?1, ?2, ?3)"),
+            params![json, now, crate::transmitter::ALERT_ACKNOWLEDGED],
+            |r| r.get(0),
+        )?;
+        return if wanted {
+            announce(c, acks, now)
+        } else {
+            Ok(())
+        };
     }
     for a in acks {
         c.prepare_cached(
@@ -101,17 +89,17 @@ pub fn record_acks(c: &Connection<'_>, acks: &[Ack]) -> Result<(), GatewayError>
         )?
         .execute(params![a.seq, a.device_id, a.previous, now, a.delivered_at])?;
     }
-    announce(c, acks, now)
+    if crate::transmitter::wanted(c, crate::transmitter::ALERT_ACKNOWLEDGED)? {
+        announce(c, acks, now)?;
+    }
+    Ok(())
 }
 
 /// Puts an `alert-acknowledged` event for each alert these acknowledge in
-/// the outbox of the bank's streams that asked for them (looked for only
-/// then: acknowledgements are the gateway's busiest write).
+/// the outbox of the bank's streams, once a stream asked for them (looked
+/// for only then: acknowledgements are the gateway's busiest write).
 fn announce(c: &Connection<'_>, acks: &[Ack], now: i64) -> Result<(), GatewayError> {
-    use crate::transmitter::{ALERT_ACKNOWLEDGED, alert_acknowledged, enqueue, wanted};
-    if !wanted(c, ALERT_ACKNOWLEDGED)? {
-        return Ok(());
-    }
+    use crate::transmitter::{alert_acknowledged, enqueue};
     for a in acks {
         let rows = c.query(
             "SELECT e.alert_id, e.seq, al.customer_id, e.delivered_at FROM events e

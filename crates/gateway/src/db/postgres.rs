@@ -40,6 +40,7 @@ pub(super) const PG_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0013_sign_in_failures.sql"),
     include_str!("../../migrations/postgres/0014_event_streams.sql"),
     include_str!("../../migrations/postgres/0015_device_acks.sql"),
+    include_str!("../../migrations/postgres/0016_record_acks.sql"),
 ];
 
 /// PostgreSQL read connections per gateway process (besides the writer's
