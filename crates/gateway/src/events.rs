@@ -66,14 +66,25 @@ pub fn enqueue(
     alert_id: Option<&str>,
 ) -> Result<Option<u64>, GatewayError> {
     let body = encode_event(event)?;
+    append_to_device(conn, device_id, required_scope(event), &body, alert_id)
+}
+
+/// [`enqueue`] for an event already encoded (`body`), which needs `scope`.
+fn append_to_device(
+    conn: &Connection,
+    device_id: &str,
+    scope: &str,
+    body: &str,
+    alert_id: Option<&str>,
+) -> Result<Option<u64>, GatewayError> {
     if conn.is_postgres() {
         let appended = append_postgres(
             conn,
             "",
             "id = ?1",
-            &body,
+            body,
             alert_id.is_some(),
-            params![device_id, required_scope(event), body, alert_id, now_ms()],
+            params![device_id, scope, body, alert_id, now_ms()],
         )?;
         return Ok(appended.into_iter().next().map(|(_, seq)| seq));
     }
@@ -83,7 +94,7 @@ pub fn enqueue(
              WHERE id = ?1 AND instr(' ' || scope || ' ', ' ' || ?2 || ' ') > 0
              RETURNING last_seq",
         )?
-        .query_row(params![device_id, required_scope(event)], |r| r.get(0))
+        .query_row(params![device_id, scope], |r| r.get(0))
         .optional()?;
     let Some(seq) = seq else {
         return Ok(None);
@@ -162,17 +173,37 @@ pub fn enqueue_for_customer(
     event: &DeviceEvent,
     alert_id: Option<&str>,
 ) -> Result<Committed, GatewayError> {
+    let body = encode_event(event)?;
+    append_to_customer(
+        conn,
+        customer_id,
+        except,
+        required_scope(event),
+        &body,
+        alert_id,
+    )
+}
+
+/// [`enqueue_for_customer`] for an event already encoded (`body`), which
+/// needs `scope`.
+fn append_to_customer(
+    conn: &Connection,
+    customer_id: i64,
+    except: Option<&str>,
+    scope: &str,
+    body: &str,
+    alert_id: Option<&str>,
+) -> Result<Committed, GatewayError> {
     if conn.is_postgres() {
-        let body = encode_event(event)?;
         return append_postgres(
             conn,
             "",
             CUSTOMER_DEVICES,
-            &body,
+            body,
             alert_id.is_some(),
             params![
                 customer_id,
-                required_scope(event),
+                scope,
                 body,
                 alert_id,
                 now_ms(),
@@ -185,7 +216,7 @@ pub fn enqueue_for_customer(
         if Some(device.as_str()) == except {
             continue;
         }
-        if let Some(seq) = enqueue(conn, &device, event, alert_id)? {
+        if let Some(seq) = append_to_device(conn, &device, scope, body, alert_id)? {
             committed.push((device, seq));
         }
     }
@@ -226,8 +257,20 @@ pub fn sign_alert(
     Ok(SignedAlert { id, kind, jws })
 }
 
-/// Stores a signed alert and enqueues it to every linked device of the
-/// customer (except `except`).
+/// The event that carries `alert` to a device, encoded once for every
+/// device, the store and the hub.
+///
+/// # Errors
+/// [`GatewayError::Invalid`] for an alert over the frame limit.
+pub fn alert_body(alert: &SignedAlert) -> Result<String, GatewayError> {
+    encode_event(&DeviceEvent::Alert {
+        jws: alert.jws.clone(),
+    })
+}
+
+/// Stores a signed alert and enqueues it, as `body` (its
+/// [`alert_body`]), to every linked device of the customer (except
+/// `except`).
 ///
 /// # Errors
 /// [`GatewayError::Storage`].
@@ -235,25 +278,23 @@ pub fn store_alert(
     conn: &Connection,
     customer_id: i64,
     alert: &SignedAlert,
+    body: &str,
     except: Option<&str>,
 ) -> Result<Committed, GatewayError> {
-    let event = DeviceEvent::Alert {
-        jws: alert.jws.clone(),
-    };
+    let scope = required_scope(&DeviceEvent::Alert { jws: String::new() });
     if conn.is_postgres() {
         // The alert's row and its events in one statement: one round trip
         // per alert on the writer every gateway's writes pass through.
-        let body = encode_event(&event)?;
         return append_postgres(
             conn,
             "alert AS (INSERT INTO alerts(id, customer_id, kind, jws, created_at)
                        VALUES (?4, ?1, ?7, ?8, ?5)),",
             CUSTOMER_DEVICES,
-            &body,
+            body,
             true,
             params![
                 customer_id,
-                required_scope(&event),
+                scope,
                 body,
                 alert.id,
                 now_ms(),
@@ -273,7 +314,7 @@ pub fn store_alert(
         alert.jws,
         now_ms()
     ])?;
-    enqueue_for_customer(conn, customer_id, except, &event, Some(&alert.id))
+    append_to_customer(conn, customer_id, except, scope, body, Some(&alert.id))
 }
 
 /// A customer as the rules and pages need it.

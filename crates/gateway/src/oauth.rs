@@ -449,7 +449,8 @@ pub(crate) fn welcome_device(
             },
             rng,
         )?;
-        committed.extend(store_alert(c, customer_id, &alert, Some(device_id))?);
+        let body = crate::events::alert_body(&alert)?;
+        committed.extend(store_alert(c, customer_id, &alert, &body, Some(device_id))?);
     }
     Ok(committed)
 }

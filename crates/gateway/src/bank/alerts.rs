@@ -20,7 +20,7 @@ use super::customers::{customer, customer_subject, known_customer};
 use super::{created, query_customer};
 use crate::crypto::{now_ms, now_s};
 use crate::error::{GatewayError, Problem};
-use crate::events::{SignedAlert, encode_event, enqueue_for_customer, sign_alert, store_alert};
+use crate::events::{SignedAlert, alert_body, enqueue_for_customer, sign_alert, store_alert};
 use crate::rules::{AlertSettings, Transaction, alerts_for};
 use crate::sql::{OptionalExtension, params};
 use crate::state::{AppState, Shared};
@@ -74,14 +74,10 @@ pub async fn issue_alerts_received(
     // every delivery was a database read).
     let bodies = signed
         .iter()
-        .map(|alert| {
-            encode_event(&DeviceEvent::Alert {
-                jws: alert.jws.clone(),
-            })
-            .map(Arc::<str>::from)
-        })
+        .map(|alert| alert_body(alert).map(Arc::<str>::from))
         .collect::<Result<Vec<_>, _>>()?;
-    let to_store = signed.clone();
+    let to_store: Vec<(SignedAlert, Arc<str>)> =
+        signed.iter().cloned().zip(bodies.iter().cloned()).collect();
     // The benchmark's stage times, when it is recording them.
     let probe = state.stages.clone().filter(|p| p.recording());
     let stored_probe = probe.clone();
@@ -89,8 +85,8 @@ pub async fn issue_alerts_received(
         .db
         .write_for_customer(customer_id, move |c| -> Result<_, GatewayError> {
             let mut committed = Vec::with_capacity(to_store.len());
-            for alert in &to_store {
-                let events = store_alert(c, customer_id, alert, None)?;
+            for (alert, body) in &to_store {
+                let events = store_alert(c, customer_id, alert, body, None)?;
                 if let Some(probe) = &stored_probe {
                     probe.storing(&alert.id, received_us, &events);
                 }
