@@ -77,17 +77,23 @@ impl StageProbe {
         let Ok(mut inner) = self.inner.lock() else {
             return;
         };
-        if inner.alerts.len() >= MAX_ALERTS {
-            return;
-        }
-        let index = inner.alerts.len();
-        inner.alerts.push(AlertStages {
-            alert: alert.to_owned(),
-            received_us,
-            written_us: None,
-            sent_us: None,
-        });
-        inner.by_alert.insert(alert.to_owned(), index);
+        // Stored again (its write ran again after its batch rolled back):
+        // the same record, with this run's events.
+        let index = match inner.by_alert.get(alert) {
+            Some(&index) => index,
+            None if inner.alerts.len() >= MAX_ALERTS => return,
+            None => {
+                let index = inner.alerts.len();
+                inner.alerts.push(AlertStages {
+                    alert: alert.to_owned(),
+                    received_us,
+                    written_us: None,
+                    sent_us: None,
+                });
+                inner.by_alert.insert(alert.to_owned(), index);
+                index
+            }
+        };
         for event in events {
             inner.events.insert(event.clone(), index);
         }

@@ -206,7 +206,7 @@ impl Unrecorded {
                 .write(move |c| -> Result<usize, GatewayError> {
                     crate::transmitter::announce_delivered(c, &id, after, upto, at)?;
                     Ok(c.execute(
-                        // "Is an alert" as in `acks::record_acks`: by key, not
+                        // "Is an alert" as in `acks::pg_define_record_acks`: by key, not
                         // by `events_alert`, whatever the statistics say.
                         "UPDATE events SET delivered_at = ?1 WHERE device_id = ?2
                          AND seq > ?3 AND seq <= ?4 AND COALESCE(alert_id, '') <> ''

@@ -83,7 +83,9 @@ pub async fn issue_alerts_received(
     let stored_probe = probe.clone();
     let committed = state
         .db
-        .write_for_customer(customer_id, move |c| -> Result<_, GatewayError> {
+        // Repeatable: it changes nothing but the database (the probe's
+        // record of an alert is replaced if it runs again).
+        .write_for_customer_repeatable(customer_id, move |c| -> Result<_, GatewayError> {
             let mut committed = Vec::with_capacity(to_store.len());
             for (alert, body) in &to_store {
                 let events = store_alert(c, customer_id, alert, body, None)?;

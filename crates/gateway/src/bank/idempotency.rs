@@ -234,7 +234,7 @@ async fn claim(
     let owner = crate::crypto::random_token(&state.rng);
     state
         .db
-        .write(move |c| claim_in(c, &client, &key, &fingerprint, &owner, now_ms()))
+        .write_repeatable(move |c| claim_in(c, &client, &key, &fingerprint, &owner, now_ms()))
         .await
 }
 
@@ -338,7 +338,7 @@ async fn settle(state: &Shared, held: Held, response: Response) -> Response {
                 .map(str::to_owned);
             let stored = state
                 .db
-                .write(move |c| -> Result<usize, GatewayError> {
+                .write_repeatable(move |c| -> Result<usize, GatewayError> {
                     Ok(c.execute(
                         "UPDATE idempotency_keys SET status = ?1, content_type = ?2, body = ?3
                          WHERE client = ?4 AND key = ?5 AND status IS NULL AND owner = ?6",

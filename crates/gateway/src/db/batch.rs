@@ -1,14 +1,15 @@
 //! Group commit, the same for both databases: writes go to a dedicated
 //! writer thread through a channel. The thread takes every job waiting in
-//! the channel, runs each in its own savepoint inside one transaction, and
-//! commits once, so one fsync (or, with PostgreSQL, one round of the
-//! shared lock) covers a whole batch, and no write ever blocks the async
-//! runtime. A job's caller hears back only after the commit, so anything
+//! the channel, runs them inside one transaction, and commits once, so one
+//! fsync covers a whole batch, and no write ever blocks the async runtime.
+//! A job that fails has its own changes rolled back and the others still
+//! commit. A job's caller hears back only after the commit, so anything
 //! acknowledged survives SIGKILL.
 
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
+use super::writes::{CallerWrite, CoalescedWrites, QueuedRecords, Write};
 use super::{Db, closed};
 use crate::error::GatewayError;
 use crate::sql::Connection;
@@ -17,18 +18,11 @@ use crate::sql::Connection;
 /// next to the one migrations take).
 const SET_UP_LOCK: i64 = 5_353_520_102;
 
-/// A batch slower than this is reported on stderr, with where its time went.
+/// A batch slower than this is reported on stderr.
 const SLOW_BATCH: Duration = Duration::from_millis(500);
 
 /// The most jobs one commit covers; bounds the latency a batch adds.
 const MAX_BATCH: usize = 512;
-
-/// What a job hands back after running: whether it succeeded (else its
-/// savepoint is rolled back), and the function that reports to its caller
-/// once the commit's outcome is known.
-type Completion = Box<dyn FnOnce(bool) + Send>;
-/// What runs one write on the writer thread inside the batch's transaction.
-type RunJob = Box<dyn FnOnce(&Connection<'_>) -> (bool, Completion) + Send>;
 
 /// One write, and the customer whose rows it changes, when it names one.
 ///
@@ -42,56 +36,7 @@ type RunJob = Box<dyn FnOnce(&Connection<'_>) -> (bool, Completion) + Send>;
 /// any order of them is one their callers could have seen.
 pub(super) struct Job {
     customer: Option<i64>,
-    run: RunJob,
-}
-
-/// Small writes that many callers make at once and one statement can
-/// cover (a device's acknowledgement, say): each caller queues its record
-/// with [`Db::write_coalesced`], and one job of the next batch writes every
-/// record queued by then. Ten thousand devices acknowledging at once cost
-/// one job (one savepoint; on PostgreSQL one statement) per batch, not one
-/// each: with PostgreSQL every statement is a round trip, and the writer
-/// is the one place that every gateway's writes pass through.
-pub struct CoalescedWrites<T> {
-    pending: Mutex<Vec<(T, tokio::sync::oneshot::Sender<bool>)>>,
-    write: fn(&Connection<'_>, &[T]) -> Result<(), GatewayError>,
-}
-
-impl<T> CoalescedWrites<T> {
-    /// A queue whose records `write` writes, all of a batch in one call
-    /// (never with an empty slice).
-    pub fn new(write: fn(&Connection<'_>, &[T]) -> Result<(), GatewayError>) -> Arc<Self> {
-        Arc::new(CoalescedWrites {
-            pending: Mutex::new(Vec::new()),
-            write,
-        })
-    }
-}
-
-impl<T> std::fmt::Debug for CoalescedWrites<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let queued = self.pending.lock().map_or(0, |p| p.len());
-        f.debug_struct("CoalescedWrites")
-            .field("queued", &queued)
-            .finish()
-    }
-}
-
-/// A [`CoalescedWrites`] queue's job until it runs. Dropped before it ran
-/// (the database closed, or the writer had no connection for its batch),
-/// it empties the queue, failing every record there: left queued, they
-/// would wait for a job that no one sends, since only a record that finds
-/// the queue empty sends one.
-struct FailQueuedIfDropped<T>(Option<Arc<CoalescedWrites<T>>>);
-
-impl<T> Drop for FailQueuedIfDropped<T> {
-    fn drop(&mut self) {
-        if let Some(queue) = self.0.take()
-            && let Ok(mut pending) = queue.pending.lock()
-        {
-            pending.clear();
-        }
-    }
+    write: Box<dyn Write>,
 }
 
 /// Starts the writer thread, which runs `run` over the job channel.
@@ -165,11 +110,19 @@ fn drain(jobs: &mpsc::Receiver<Job>, batch: &mut Vec<Job>) {
 /// cannot fail the batch: the commit stands whatever happens to them.
 pub(super) type PublishAnnouncements<'a> = dyn FnMut(&Connection<'_>, &[String]) + 'a;
 
-/// Runs one batch in one transaction (`begin` opens it), each job in its
-/// own savepoint, commits, then `publish`es what the jobs that succeeded
-/// announced; reports to every caller once the outcome is known (and the
-/// announcement sent, so that a caller's answer means the other gateways
-/// were told). Returns the announcements that committed.
+/// Runs one batch in one transaction (`begin` opens it), commits, then
+/// `publish`es what the jobs that succeeded announced; reports to every
+/// caller once the outcome is known (and the announcement sent, so that a
+/// caller's answer means the other gateways were told). Returns the
+/// announcements that committed.
+///
+/// A batch whose every job is repeatable ([`Write::repeatable`]: the
+/// alerts the bank posts, the devices' acknowledgements) runs them one
+/// after the other with no savepoint ([`run_together`]); only if one fails
+/// is all of it rolled back and run again, each job in a savepoint of its
+/// own ([`run_in_savepoints`]). Why: with PostgreSQL each savepoint is one
+/// more round trip per job on the writer, the chain that bounds what one
+/// gateway commits, and jobs that fail are rare.
 pub(super) fn run_batch(
     conn: &Connection<'_>,
     batch: Vec<Job>,
@@ -180,73 +133,118 @@ pub(super) fn run_batch(
     let mut batch = batch;
     // Stable: one customer's jobs keep their order.
     batch.sort_by_key(|job| job.customer);
-    let jobs = batch.len();
-    let mut completions = Vec::with_capacity(batch.len());
-    // Without a transaction nothing can be committed: the jobs are dropped
-    // unrun, and their callers hear that the writer could not take them.
-    if conn.execute_batch(begin).is_err() {
-        let _ = conn.execute_batch("ROLLBACK");
-        return Vec::new();
-    }
-    let began = started.elapsed();
-    // One savepoint is kept open ahead of every job: a job that fails is
-    // rolled back to it (which keeps it for the next job); one that succeeds
-    // is released and the next savepoint made in the same round trip.
-    let mut announced = Vec::new();
-    let mut broken = false;
-    for (i, job) in batch.into_iter().enumerate() {
-        let (ok, done) = (job.run)(conn);
-        let lines = conn.take_announcements();
-        completions.push(done);
-        if broken {
-            continue;
-        }
-        let last = i + 1 == jobs;
-        if ok {
-            let next = if last {
-                "RELEASE job"
-            } else {
-                "RELEASE job; SAVEPOINT job"
-            };
-            match conn.execute_batch(next) {
-                Ok(()) => announced.extend(lines),
-                // Whether the job's changes were kept is unknown: commit
-                // nothing rather than report a job done that was not.
-                Err(_) => broken = true,
-            }
-        } else if conn.execute_batch("ROLLBACK TO job").is_err() {
-            broken = true;
-        }
-    }
-    let ran = started.elapsed();
-    let committed = !broken && conn.execute_batch("COMMIT").is_ok();
+    let together = batch.iter().all(|job| job.write.repeatable());
+    let tried = if together {
+        run_together(conn, &mut batch, begin)
+    } else {
+        None
+    };
+    let ran_again = together && tried.is_none();
+    let (committed, mut announced) =
+        tried.unwrap_or_else(|| run_in_savepoints(conn, &mut batch, begin));
     let total = started.elapsed();
     crate::metrics::metrics()
         .batch_seconds
         .observe(total.as_secs_f64());
     if total > SLOW_BATCH {
-        // Where a slow batch spent its time: opening, its jobs (with
-        // PostgreSQL, this includes waiting for another gateway's batch
-        // that changes the same customer's rows), or committing.
+        // With PostgreSQL, a batch's jobs include waiting for another
+        // gateway's batch that changes the same customer's rows.
         tracing::warn!(
-            jobs,
+            jobs = batch.len(),
             total_ms = u64::try_from(total.as_millis()).unwrap_or(u64::MAX),
-            open_ms = u64::try_from(began.as_millis()).unwrap_or(u64::MAX),
-            jobs_ms = u64::try_from((ran - began).as_millis()).unwrap_or(u64::MAX),
-            commit_ms = u64::try_from((total - ran).as_millis()).unwrap_or(u64::MAX),
+            ran_again,
+            committed,
             "slow database batch"
         );
     }
     if committed {
         publish(conn, &announced);
     } else {
-        let _ = conn.execute_batch("ROLLBACK");
         announced.clear();
     }
-    for done in completions {
-        done(committed);
+    for job in batch {
+        job.write.complete(committed);
     }
     announced
+}
+
+/// Runs every job of `batch` in one transaction, with no savepoint:
+/// `Some((committed, announced))` once the commit was tried, or `None` if a
+/// job failed, everything then rolled back for [`run_in_savepoints`] to run
+/// again.
+fn run_together(
+    conn: &Connection<'_>,
+    batch: &mut [Job],
+    begin: &str,
+) -> Option<(bool, Vec<String>)> {
+    if conn.execute_batch(begin).is_err() {
+        let _ = conn.execute_batch("ROLLBACK");
+        return Some((false, Vec::new()));
+    }
+    let mut announced = Vec::new();
+    for job in batch.iter_mut() {
+        let ok = job.write.run(conn);
+        let lines = conn.take_announcements();
+        if !ok {
+            let _ = conn.execute_batch("ROLLBACK");
+            return None;
+        }
+        announced.extend(lines);
+    }
+    // A statement that failed inside a job that still reported success
+    // leaves a PostgreSQL transaction refusing every command, and COMMIT
+    // then rolls back without an error: the savepoint, in the same round
+    // trip, fails first, so such a batch is never reported committed.
+    // (With savepoints, each job's RELEASE catches it.)
+    let committed = conn.execute_batch("SAVEPOINT checked; COMMIT").is_ok();
+    if !committed {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    Some((committed, announced))
+}
+
+/// Runs every job of `batch` in one transaction, each in a savepoint of
+/// its own, so that one that fails is rolled back alone; `(committed,
+/// announced)`.
+fn run_in_savepoints(conn: &Connection<'_>, batch: &mut [Job], begin: &str) -> (bool, Vec<String>) {
+    // Without a transaction nothing can be committed: the jobs are not
+    // run, and their callers hear that their write did not commit.
+    if conn
+        .execute_batch(&format!("{begin}; SAVEPOINT job"))
+        .is_err()
+    {
+        let _ = conn.execute_batch("ROLLBACK");
+        return (false, Vec::new());
+    }
+    // One savepoint is kept open ahead of every job: a job that fails is
+    // rolled back to it (which keeps it for the next job); one that succeeds
+    // is released and the next savepoint made in the same round trip.
+    let jobs = batch.len();
+    let mut announced = Vec::new();
+    for (i, job) in batch.iter_mut().enumerate() {
+        let ok = job.write.run(conn);
+        let lines = conn.take_announcements();
+        let last = i + 1 == jobs;
+        let next = match (ok, last) {
+            (true, true) => "RELEASE job",
+            (true, false) => "RELEASE job; SAVEPOINT job",
+            (false, _) => "ROLLBACK TO job",
+        };
+        // Whether a job's changes were kept is unknown if this fails:
+        // commit nothing rather than report a job done that was not.
+        if conn.execute_batch(next).is_err() {
+            let _ = conn.execute_batch("ROLLBACK");
+            return (false, Vec::new());
+        }
+        if ok {
+            announced.extend(lines);
+        }
+    }
+    let committed = conn.execute_batch("COMMIT").is_ok();
+    if !committed {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    (committed, announced)
 }
 
 impl Db {
@@ -308,6 +306,48 @@ impl Db {
         .await
     }
 
+    /// [`Db::write`] for a write whose `f` changes nothing but the
+    /// database, through the connection it is given: `f` may then run
+    /// more than once, and only its last run's changes commit. A batch of
+    /// such writes runs them without a savepoint each, one round trip per
+    /// write less with PostgreSQL; if one fails, the batch is rolled back
+    /// and runs again with savepoints (see [`run_batch`]). What `f`
+    /// announces ([`Connection::announce`]) is sent for its last run only.
+    ///
+    /// # Errors
+    /// As [`Db::write`].
+    pub async fn write_repeatable<R, E, F>(&self, f: F) -> Result<R, E>
+    where
+        R: Send + 'static,
+        E: From<GatewayError> + Send + 'static,
+        F: FnMut(&Connection<'_>) -> Result<R, E> + Send + 'static,
+    {
+        let (reply, answer) = tokio::sync::oneshot::channel::<Result<R, E>>();
+        let write = CallerWrite::repeatable(f, reply);
+        self.send_and_wait(None, Box::new(write), answer).await
+    }
+
+    /// [`Db::write_repeatable`] for a write that changes one customer's
+    /// rows (see [`Db::write_for_customer`]).
+    ///
+    /// # Errors
+    /// As [`Db::write`].
+    pub async fn write_for_customer_repeatable<R, E, F>(
+        &self,
+        customer_id: i64,
+        f: F,
+    ) -> Result<R, E>
+    where
+        R: Send + 'static,
+        E: From<GatewayError> + Send + 'static,
+        F: FnMut(&Connection<'_>) -> Result<R, E> + Send + 'static,
+    {
+        let (reply, answer) = tokio::sync::oneshot::channel::<Result<R, E>>();
+        let write = CallerWrite::repeatable(f, reply);
+        self.send_and_wait(Some(customer_id), Box::new(write), answer)
+            .await
+    }
+
     async fn write_job<R, E, F>(&self, customer: Option<i64>, f: F) -> Result<R, E>
     where
         R: Send + 'static,
@@ -315,22 +355,21 @@ impl Db {
         F: FnOnce(&Connection<'_>) -> Result<R, E> + Send + 'static,
     {
         let (reply, answer) = tokio::sync::oneshot::channel::<Result<R, E>>();
-        let run: RunJob = Box::new(move |conn| {
-            let result = f(conn);
-            let ok = result.is_ok();
-            let done: Completion = Box::new(move |committed| {
-                let result = if committed {
-                    result
-                } else {
-                    Err(E::from(GatewayError::Storage(
-                        "the transaction did not commit".into(),
-                    )))
-                };
-                let _ = reply.send(result);
-            });
-            (ok, done)
-        });
-        if !self.send(Job { customer, run }) {
+        let write = CallerWrite::once(f, reply);
+        self.send_and_wait(customer, Box::new(write), answer).await
+    }
+
+    /// Sends `write` to the writer and waits for its `answer`.
+    async fn send_and_wait<R, E>(
+        &self,
+        customer: Option<i64>,
+        write: Box<dyn Write>,
+        answer: tokio::sync::oneshot::Receiver<Result<R, E>>,
+    ) -> Result<R, E>
+    where
+        E: From<GatewayError>,
+    {
+        if !self.send(Job { customer, write }) {
             return Err(closed());
         }
         answer.await.unwrap_or_else(|_| {
@@ -363,36 +402,13 @@ impl Db {
         // takes the queue when it runs, so it also covers every record
         // queued after this one until then.
         if first {
-            let mut guard = FailQueuedIfDropped(Some(Arc::clone(queue)));
-            let run: RunJob = Box::new(move |conn| {
-                let Some(queue) = guard.0.take() else {
-                    return (false, Box::new(|_| ()));
-                };
-                let taken = queue
-                    .pending
-                    .lock()
-                    .map(|mut p| std::mem::take(&mut *p))
-                    .unwrap_or_default();
-                let (records, replies): (Vec<T>, Vec<_>) = taken.into_iter().unzip();
-                let written = (queue.write)(conn, &records);
-                if let Err(e) = &written {
-                    // Its callers hear only that it did not commit.
-                    tracing::error!(records = records.len(), error = %e, "writing queued records failed");
-                }
-                let ok = written.is_ok();
-                let done: Completion = Box::new(move |committed| {
-                    for reply in replies {
-                        let _ = reply.send(ok && committed);
-                    }
-                });
-                (ok, done)
-            });
-            // If the database closed, the job is dropped here, unrun. It
-            // names no customer: the records are many devices' (their
-            // rows in `device_acks`, say, which no customer's job locks).
+            // If the database closed, the job is dropped here, unrun,
+            // failing what is queued. It names no customer: the records
+            // are many devices' (their rows in `device_acks`, say, which
+            // no customer's job locks).
             self.send(Job {
                 customer: None,
-                run,
+                write: Box::new(QueuedRecords::new(Arc::clone(queue))),
             });
         }
         match answer.await {
@@ -422,10 +438,25 @@ mod tests {
     use crate::db::Database;
     use std::sync::atomic::{AtomicBool, Ordering};
 
+    /// A job that does nothing.
+    struct Noop;
+
+    impl Write for Noop {
+        fn run(&mut self, _: &Connection<'_>) -> bool {
+            true
+        }
+
+        fn repeatable(&self) -> bool {
+            true
+        }
+
+        fn complete(self: Box<Self>, _: bool) {}
+    }
+
     fn noop_job() -> Job {
         Job {
             customer: None,
-            run: Box::new(|_| (true, Box::new(|_| ()))),
+            write: Box::new(Noop),
         }
     }
 
@@ -624,5 +655,94 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(version, super::super::sqlite::MIGRATIONS.len() as i64);
+    }
+
+    /// Repeatable writes run together, with no savepoint each; one that
+    /// fails sends its batch round again with savepoints, where it fails
+    /// alone and the others commit once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn repeatable_writes_run_together_and_a_failure_runs_the_batch_again_alone() {
+        use std::sync::atomic::AtomicUsize;
+        let (_dir, db) = sqlite_db().await;
+        let runs = Arc::new(AtomicUsize::new(0));
+        // Hold the writer until the writes below are queued, so that they
+        // share one batch.
+        let batch_of = |fail_every: Option<usize>, prefix: &'static str| {
+            let (db, runs) = (Arc::clone(&db), Arc::clone(&runs));
+            async move {
+                let (release, held) = std::sync::mpsc::channel::<()>();
+                let holding = {
+                    let db = Arc::clone(&db);
+                    tokio::spawn(async move {
+                        db.write(move |_| {
+                            held.recv().ok();
+                            Ok::<_, GatewayError>(())
+                        })
+                        .await
+                    })
+                };
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                let mut writes = Vec::new();
+                for i in 0..50 {
+                    let (db, runs) = (Arc::clone(&db), Arc::clone(&runs));
+                    writes.push(tokio::spawn(async move {
+                        db.write_repeatable(move |c| {
+                            runs.fetch_add(1, Ordering::SeqCst);
+                            c.execute(
+                                "INSERT INTO settings(name, value) VALUES (?1, 'x')",
+                                [format!("{prefix}{i}")],
+                            )?;
+                            if fail_every.is_some_and(|n| i % n == 0) {
+                                return Err(GatewayError::Storage("refused on purpose".into()));
+                            }
+                            Ok(())
+                        })
+                        .await
+                    }));
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                release.send(()).unwrap();
+                holding.await.unwrap().unwrap();
+                let mut failed = 0;
+                for w in writes {
+                    if w.await.unwrap().is_err() {
+                        failed += 1;
+                    }
+                }
+                failed
+            }
+        };
+        let count = |db: Arc<Db>, prefix: &'static str| async move {
+            db.read(move |c| {
+                c.query_row(
+                    "SELECT count(*) FROM settings WHERE name LIKE ?1",
+                    [format!("{prefix}%")],
+                    |r| r.get::<_, i64>(0),
+                )
+                .map_err(GatewayError::from)
+            })
+            .await
+            .unwrap()
+        };
+
+        assert_eq!(batch_of(None, "ok").await, 0);
+        assert_eq!(count(Arc::clone(&db), "ok").await, 50);
+        assert_eq!(
+            runs.swap(0, Ordering::SeqCst),
+            50,
+            "a batch with no failure runs each write once"
+        );
+
+        assert_eq!(batch_of(Some(10), "some").await, 5, "every tenth fails");
+        assert_eq!(
+            count(Arc::clone(&db), "some").await,
+            45,
+            "the failed writes' rows were rolled back, no others"
+        );
+        let ran = runs.load(Ordering::SeqCst);
+        assert!(
+            (51..=100).contains(&ran),
+            "the batch ran together until a write failed, then again with savepoints: {ran} runs"
+        );
     }
 }

@@ -8,6 +8,7 @@ mod announce;
 mod batch;
 mod postgres;
 mod sqlite;
+mod writes;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, mpsc};
@@ -15,11 +16,11 @@ use std::sync::{Arc, Mutex, mpsc};
 use crate::error::GatewayError;
 use crate::sql::{Connection, PgSession};
 pub use announce::Broker;
-pub use batch::CoalescedWrites;
 use batch::{Job, start_writer};
 pub use postgres::AnnouncementHandler;
 use postgres::PostgresBackend;
 use sqlite::SqliteReaders;
+pub use writes::CoalescedWrites;
 
 /// Where the gateway keeps its data.
 #[derive(Debug, Clone, PartialEq, Eq)]

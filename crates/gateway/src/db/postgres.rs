@@ -40,7 +40,6 @@ pub(super) const PG_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0013_sign_in_failures.sql"),
     include_str!("../../migrations/postgres/0014_event_streams.sql"),
     include_str!("../../migrations/postgres/0015_device_acks.sql"),
-    include_str!("../../migrations/postgres/0016_record_acks.sql"),
 ];
 
 /// PostgreSQL read connections per gateway process (besides the writer's
@@ -206,9 +205,9 @@ fn announcement_key(
     crate::cluster::derive_key(&secret, "announcements")
 }
 
-/// How every batch's transaction opens: with the savepoint its first job
-/// runs in, and no lock (see the module's documentation).
-pub(super) const BEGIN_BATCH: &str = "BEGIN; SAVEPOINT job";
+/// How every batch's transaction opens: with no lock (see the module's
+/// documentation).
+pub(super) const BEGIN_BATCH: &str = "BEGIN";
 
 /// The writer thread's loop: one transaction per batch, on a connection
 /// made again if it broke.
@@ -222,7 +221,12 @@ pub(super) fn run_writer(
     while let Some(batch) = next_batch(&jobs, previous) {
         previous = batch.len();
         if session.as_ref().is_none_or(|s| s.client.is_closed()) {
-            session = match pg_connect(&pg.config) {
+            // The writer's session also gets the functions its writes
+            // call (see `acks::pg_define_record_acks`).
+            session = match pg_connect(&pg.config).and_then(|mut s| {
+                crate::acks::pg_define_record_acks(&Connection::postgres(&mut s))?;
+                Ok(s)
+            }) {
                 Ok(s) => Some(s),
                 Err(e) => {
                     tracing::error!(error = %e, "the database writer cannot connect");

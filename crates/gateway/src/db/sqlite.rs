@@ -31,7 +31,6 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0013_sign_in_failures.sql"),
     include_str!("../../migrations/0014_event_streams.sql"),
     include_str!("../../migrations/0015_device_acks.sql"),
-    include_str!("../../migrations/0016_record_acks.sql"),
 ];
 
 /// Reads running at once, and read connections kept. Bounding them keeps
@@ -91,12 +90,7 @@ pub(super) fn run_writer(conn: rusqlite::Connection, jobs: mpsc::Receiver<Job>) 
     let mut previous = 0;
     while let Some(batch) = next_batch(&jobs, previous) {
         previous = batch.len();
-        run_batch(
-            &conn,
-            batch,
-            "BEGIN IMMEDIATE; SAVEPOINT job",
-            &mut |_, _| {},
-        );
+        run_batch(&conn, batch, "BEGIN IMMEDIATE", &mut |_, _| {});
     }
 }
 

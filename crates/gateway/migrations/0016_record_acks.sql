@@ -1,4 +1,0 @@
--- PostgreSQL's migration 16 adds a function that records a batch's
--- acknowledgements in one round trip (see migrations/postgres/). SQLite
--- runs in the gateway's process, where a statement costs no round trip:
--- nothing changes here, and the number keeps both schemas counted alike.

@@ -1,0 +1,208 @@
+//! The writes the writer thread runs ([`Write`]): a caller's function, or
+//! every record queued on a [`CoalescedWrites`] queue; and how each tells
+//! its caller the outcome once the batch's commit is known.
+
+use std::sync::{Arc, Mutex};
+
+use crate::error::GatewayError;
+use crate::sql::Connection;
+
+/// One write as the writer thread runs it (see `batch::run_batch`).
+pub(super) trait Write: Send {
+    /// Runs the write inside the batch's transaction; whether it
+    /// succeeded (the changes of one that failed are rolled back).
+    fn run(&mut self, conn: &Connection<'_>) -> bool;
+
+    /// Whether [`Write::run`] may run again once its first run's changes
+    /// were rolled back: it changes nothing but the database.
+    fn repeatable(&self) -> bool;
+
+    /// Tells the caller how its last run ended: committed, or not (also
+    /// when it never ran).
+    fn complete(self: Box<Self>, committed: bool);
+}
+
+/// The function a caller's write runs (see [`CallerWrite`]).
+pub(super) type WriteFn<R, E> = Box<dyn FnMut(&Connection<'_>) -> Result<R, E> + Send>;
+
+/// A caller's function, and where its result goes.
+pub(super) struct CallerWrite<R, E> {
+    f: WriteFn<R, E>,
+    repeatable: bool,
+    result: Option<Result<R, E>>,
+    reply: tokio::sync::oneshot::Sender<Result<R, E>>,
+}
+
+impl<R, E> CallerWrite<R, E>
+where
+    R: Send + 'static,
+    E: From<GatewayError> + Send + 'static,
+{
+    /// A write that runs `f` once at most.
+    pub(super) fn once<F>(f: F, reply: tokio::sync::oneshot::Sender<Result<R, E>>) -> Self
+    where
+        F: FnOnce(&Connection<'_>) -> Result<R, E> + Send + 'static,
+    {
+        let mut f = Some(f);
+        CallerWrite {
+            // The batch never runs a write twice that is not repeatable;
+            // were it to, the second run fails instead of running nothing.
+            f: Box::new(move |c| match f.take() {
+                Some(f) => f(c),
+                None => Err(E::from(GatewayError::Storage(
+                    "a write that runs once was run again".into(),
+                ))),
+            }),
+            repeatable: false,
+            result: None,
+            reply,
+        }
+    }
+
+    /// A write whose `f` may run more than once (see
+    /// [`Db::write_repeatable`](super::Db::write_repeatable)).
+    pub(super) fn repeatable<F>(f: F, reply: tokio::sync::oneshot::Sender<Result<R, E>>) -> Self
+    where
+        F: FnMut(&Connection<'_>) -> Result<R, E> + Send + 'static,
+    {
+        CallerWrite {
+            f: Box::new(f),
+            repeatable: true,
+            result: None,
+            reply,
+        }
+    }
+}
+
+impl<R, E> Write for CallerWrite<R, E>
+where
+    R: Send + 'static,
+    E: From<GatewayError> + Send + 'static,
+{
+    fn run(&mut self, conn: &Connection<'_>) -> bool {
+        let result = (self.f)(conn);
+        let ok = result.is_ok();
+        self.result = Some(result);
+        ok
+    }
+
+    fn repeatable(&self) -> bool {
+        self.repeatable
+    }
+
+    fn complete(self: Box<Self>, committed: bool) {
+        let result = match self.result {
+            Some(result) if committed => result,
+            _ => Err(E::from(GatewayError::Storage(
+                "the transaction did not commit".into(),
+            ))),
+        };
+        let _ = self.reply.send(result);
+    }
+}
+
+/// Small writes that many callers make at once and one statement can
+/// cover (a device's acknowledgement, say): each caller queues its record
+/// with [`Db::write_coalesced`](super::Db::write_coalesced), and one job of
+/// the next batch writes every record queued by then. Ten thousand devices
+/// acknowledging at once cost one job (on PostgreSQL one statement) per
+/// batch, not one each: with PostgreSQL every statement is a round trip,
+/// and the writer is the one place that every gateway's writes pass
+/// through.
+pub struct CoalescedWrites<T> {
+    pub(super) pending: Mutex<Vec<(T, tokio::sync::oneshot::Sender<bool>)>>,
+    write: fn(&Connection<'_>, &[T]) -> Result<(), GatewayError>,
+}
+
+impl<T> CoalescedWrites<T> {
+    /// A queue whose records `write` writes, all of a batch in one call
+    /// (never with an empty slice). `write` changes nothing but the
+    /// database: a batch may run it again with the same records (see
+    /// [`Write::repeatable`]).
+    pub fn new(write: fn(&Connection<'_>, &[T]) -> Result<(), GatewayError>) -> Arc<Self> {
+        Arc::new(CoalescedWrites {
+            pending: Mutex::new(Vec::new()),
+            write,
+        })
+    }
+}
+
+impl<T> std::fmt::Debug for CoalescedWrites<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let queued = self.pending.lock().map_or(0, |p| p.len());
+        f.debug_struct("CoalescedWrites")
+            .field("queued", &queued)
+            .finish()
+    }
+}
+
+/// A [`CoalescedWrites`] queue's job: on its first run it takes every
+/// record queued, and writes them (again, if the batch runs it again).
+pub(super) struct QueuedRecords<T> {
+    queue: Arc<CoalescedWrites<T>>,
+    taken: Option<(Vec<T>, Vec<tokio::sync::oneshot::Sender<bool>>)>,
+    ok: bool,
+}
+
+impl<T> QueuedRecords<T> {
+    /// The job that will write what is queued on `queue` when it runs.
+    pub(super) fn new(queue: Arc<CoalescedWrites<T>>) -> Self {
+        QueuedRecords {
+            queue,
+            taken: None,
+            ok: false,
+        }
+    }
+}
+
+impl<T: Send + 'static> Write for QueuedRecords<T> {
+    fn run(&mut self, conn: &Connection<'_>) -> bool {
+        let queue = &self.queue;
+        let (records, _) = self.taken.get_or_insert_with(|| {
+            queue
+                .pending
+                .lock()
+                .map(|mut p| std::mem::take(&mut *p))
+                .unwrap_or_default()
+                .into_iter()
+                .unzip()
+        });
+        let written = (queue.write)(conn, records);
+        if let Err(e) = &written {
+            // Its callers hear only that it did not commit.
+            tracing::error!(records = records.len(), error = %e, "writing queued records failed");
+        }
+        self.ok = written.is_ok();
+        self.ok
+    }
+
+    fn repeatable(&self) -> bool {
+        true
+    }
+
+    fn complete(mut self: Box<Self>, committed: bool) {
+        let ok = self.ok && committed;
+        // Drained, not taken: what it took stays taken, so that dropping
+        // it does not empty the queue of records a later job will take.
+        if let Some((_, replies)) = &mut self.taken {
+            for reply in replies.drain(..) {
+                let _ = reply.send(ok);
+            }
+        }
+    }
+}
+
+/// Dropped before it ran (the database closed, or the writer had no
+/// connection or transaction for its batch), the job empties the queue,
+/// failing every record there: left queued, they would wait for a job
+/// that no one sends, since only a record that finds the queue empty sends
+/// one.
+impl<T> Drop for QueuedRecords<T> {
+    fn drop(&mut self) {
+        if self.taken.is_none()
+            && let Ok(mut pending) = self.queue.pending.lock()
+        {
+            pending.clear();
+        }
+    }
+}
