@@ -30,31 +30,56 @@ pub struct Ack {
 /// check the plan of the statement it runs.
 pub const PG_RECORD_ACKS_FUNCTION: &str = "record_device_acks";
 
-/// Defines [`PG_RECORD_ACKS_FUNCTION`] for this session: the writer's, as
-/// it connects.
+/// The statement that records a batch's acknowledgements with PostgreSQL
+/// (`$1` the acknowledgements as a JSON array of `{id, previous, seq,
+/// delivered}`, as text; `$2` the time), to run with hash and merge joins
+/// off: the body of [`PG_RECORD_ACKS_FUNCTION`], or run alone where the
+/// session could not define it.
 ///
-/// Why a function: the statement must find each acknowledgement's rows by
-/// key, and with the planner's guess of 100 rows for the JSON and a young
-/// `events` table's statistics it chose to scan every device and every
-/// event instead (seen with auto_explain in the gateway-pg benchmark), so
-/// it runs with hash and merge joins off. Set around it from here, with
-/// `SET LOCAL` and `RESET`, and with a query for the bank streams, that
-/// was three more round trips per batch on the writer, the chain that
-/// bounds what one gateway commits: a function's `SET` clauses apply while
-/// it runs, and nowhere else. Why temporary: it is the gateway's code, not
-/// the database's schema, so it needs no migration, changes with the
-/// binary, and a gateway of another version sharing the database keeps
-/// its own.
+/// Why joins off: each acknowledgement names its rows by key, and with
+/// the planner's guess of 100 rows for the JSON and a young `events`
+/// table's statistics it chose to scan every device and every event
+/// instead (seen with auto_explain in the gateway-pg benchmark). "Is an
+/// alert" is written so that no index or statistic of `alert_id` can serve
+/// it (COALESCE is not strict): with `alert_id IS NOT NULL`, statistics
+/// taken before the first alert (every event then a device's own) made
+/// the planner walk every alert's entry in `events_alert` for each
+/// acknowledgement, 3-4 ms of the server's CPU per alert and a 10x slower
+/// cluster in half the benchmark's runs (auto_explain, 2026-12-07).
+const PG_RECORD_ACKS: &str = "WITH a AS (SELECT * FROM json_to_recordset($1::text::json)
+            AS a(id TEXT, previous BIGINT, seq BIGINT, delivered BIGINT)),
+     device AS (
+         INSERT INTO device_acks (device_id, acked_seq)
+         SELECT m.id, LEAST(m.seq, d.last_seq)
+         FROM (SELECT id, max(seq) AS seq FROM a GROUP BY id) m
+         JOIN devices d ON d.id = m.id
+         ORDER BY m.id
+         ON CONFLICT (device_id) DO UPDATE
+         SET acked_seq = GREATEST(device_acks.acked_seq, EXCLUDED.acked_seq))
+     UPDATE events e SET acked_at = $2, delivered_at = COALESCE(e.delivered_at, a.delivered)
+     FROM a WHERE e.device_id = a.id AND e.seq > a.previous AND e.seq <= a.seq
+         AND COALESCE(e.alert_id, '') <> ''";
+
+/// Whether an enabled bank stream asked for the event kind `$3`, its
+/// list split on whitespace as [`crate::transmitter::wanted`] splits it
+/// (with a class, not a backslash, which `standard_conforming_strings`
+/// would change).
+const PG_STREAMS_WANT: &str = "SELECT EXISTS (
+         SELECT 1 FROM ssf_streams
+         WHERE status <> 'disabled'
+           AND $3 = ANY (regexp_split_to_array(events_requested, '[[:space:]]+')))";
+
+/// Defines [`PG_RECORD_ACKS_FUNCTION`] in this session's temporary schema
+/// (the writer's, as it connects).
 ///
-/// "Is an alert" is written so that no index or statistic of `alert_id`
-/// can serve it (COALESCE is not strict): with `alert_id IS NOT NULL`,
-/// statistics taken before the first alert (every event then a device's
-/// own) made the planner walk every alert's entry in `events_alert` for
-/// each acknowledgement, 3-4 ms of the server's CPU per alert and a 10x
-/// slower cluster in half the benchmark's runs (auto_explain, 2026-12-07).
-/// The streams' list of events is split on whitespace as
-/// [`crate::transmitter::wanted`] splits it, with a class rather than a
-/// backslash, which `standard_conforming_strings` would change.
+/// Why a function: run from here, the statement needed `SET LOCAL` before
+/// and `RESET` after it, and a query for the bank streams: three more
+/// round trips per batch on the writer, the chain that bounds what one
+/// gateway commits. A function's `SET` clauses apply while it runs, and
+/// nowhere else. Why temporary: it is the gateway's code rather than the
+/// database's schema, so it changes with the binary, with no migration.
+/// It needs the `TEMPORARY` privilege on the database; without it the
+/// writer runs the statements one by one ([`record_acks`]).
 ///
 /// # Errors
 /// [`GatewayError::Storage`].
@@ -63,25 +88,7 @@ pub(crate) fn pg_define_record_acks(c: &Connection<'_>) -> Result<(), GatewayErr
         "CREATE OR REPLACE FUNCTION pg_temp.{PG_RECORD_ACKS_FUNCTION}(acks TEXT, now_ms BIGINT, kind TEXT)
          RETURNS BOOLEAN LANGUAGE sql
          SET enable_hashjoin = off SET enable_mergejoin = off
-         AS $body$
-         WITH a AS (SELECT * FROM json_to_recordset($1::json)
-                    AS a(id TEXT, previous BIGINT, seq BIGINT, delivered BIGINT)),
-              device AS (
-                  INSERT INTO device_acks (device_id, acked_seq)
-                  SELECT m.id, LEAST(m.seq, d.last_seq)
-                  FROM (SELECT id, max(seq) AS seq FROM a GROUP BY id) m
-                  JOIN devices d ON d.id = m.id
-                  ORDER BY m.id
-                  ON CONFLICT (device_id) DO UPDATE
-                  SET acked_seq = GREATEST(device_acks.acked_seq, EXCLUDED.acked_seq))
-         UPDATE events e SET acked_at = $2, delivered_at = COALESCE(e.delivered_at, a.delivered)
-         FROM a WHERE e.device_id = a.id AND e.seq > a.previous AND e.seq <= a.seq
-             AND COALESCE(e.alert_id, '') <> '';
-         SELECT EXISTS (
-             SELECT 1 FROM ssf_streams
-             WHERE status <> 'disabled'
-               AND $3 = ANY (regexp_split_to_array(events_requested, '[[:space:]]+')));
-         $body$"
+         AS $body$ {PG_RECORD_ACKS}; {PG_STREAMS_WANT} $body$"
     ))?)
 }
 
@@ -112,12 +119,20 @@ pub fn record_acks(c: &Connection<'_>, acks: &[Ack]) -> Result<(), GatewayError>
             .collect();
         let json = serde_json::Value::Array(rows).to_string();
         // Found by key, and whether a bank stream wants them announced, in
-        // one round trip (see `pg_define_record_acks`).
-        let wanted: bool = c.query_row(
-            &format!("SELECT pg_temp.{PG_RECORD_ACKS_FUNCTION}(?1, ?2, ?3)"),
-            params![json, now, crate::transmitter::ALERT_ACKNOWLEDGED],
-            |r| r.get(0),
-        )?;
+        // one round trip (see `pg_define_record_acks`), or in four where
+        // the session could not define its function.
+        let wanted: bool = if c.has_session_function(PG_RECORD_ACKS_FUNCTION) {
+            c.query_row(
+                &format!("SELECT pg_temp.{PG_RECORD_ACKS_FUNCTION}(?1, ?2, ?3)"),
+                params![json, now, crate::transmitter::ALERT_ACKNOWLEDGED],
+                |r| r.get(0),
+            )?
+        } else {
+            c.execute_batch("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off")?;
+            c.execute(PG_RECORD_ACKS, params![json, now])?;
+            c.execute_batch("RESET enable_hashjoin; RESET enable_mergejoin")?;
+            crate::transmitter::wanted(c, crate::transmitter::ALERT_ACKNOWLEDGED)?
+        };
         return if wanted {
             announce(c, acks, now)
         } else {

@@ -48,6 +48,9 @@ pub struct Metrics {
     pub delivery_seconds: Histogram,
     /// How long each database write batch took, from BEGIN to COMMIT.
     pub batch_seconds: Histogram,
+    /// Batches run together that a failing write sent round again, each
+    /// write in a savepoint of its own (see `db::batch::run_batch`).
+    pub batches_run_again: Counter,
     /// Committed batches whose announcement to the other gateways could
     /// not be sent (their streams hear of it at the next `*`).
     pub announcements_unsent: Counter,
@@ -88,6 +91,7 @@ impl Metrics {
             delivery_seconds: Histogram::new(exponential_buckets(0.001, 2.0, 15)),
             // 0.25 ms to about 4 s.
             batch_seconds: Histogram::new(exponential_buckets(0.00025, 2.0, 15)),
+            batches_run_again: Counter::default(),
             announcements_unsent: Counter::default(),
             announcements_refused: Counter::default(),
             refusals: Family::default(),
@@ -148,6 +152,11 @@ impl Metrics {
             "db_batch_seconds",
             "Database write batches, BEGIN to COMMIT",
             m.batch_seconds.clone(),
+        );
+        registry.register(
+            "db_batches_run_again",
+            "Database write batches run again, a savepoint per write, after a write failed",
+            m.batches_run_again.clone(),
         );
         registry.register(
             "announcements_unsent",
@@ -242,6 +251,7 @@ mod tests {
             "strongroom_gateway_alerts_answered_total ",
             "strongroom_gateway_delivery_seconds_bucket{le=\"0.004\"}",
             "strongroom_gateway_db_batch_seconds_count ",
+            "strongroom_gateway_db_batches_run_again_total ",
             "strongroom_gateway_announcements_unsent_total ",
             "strongroom_gateway_announcements_refused_total ",
             "strongroom_gateway_refusals_total{reason=\"rate_limit\"}",

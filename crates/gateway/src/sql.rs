@@ -339,6 +339,8 @@ impl Row {
 pub(crate) struct PgSession {
     pub(crate) client: postgres::Client,
     statements: HashMap<String, postgres::Statement>,
+    /// The functions this session defined in its own temporary schema.
+    pub(crate) functions: Vec<&'static str>,
 }
 
 impl PgSession {
@@ -346,6 +348,7 @@ impl PgSession {
         PgSession {
             client,
             statements: HashMap::new(),
+            functions: Vec::new(),
         }
     }
 
@@ -454,6 +457,15 @@ impl<'a> Connection<'a> {
     pub fn announce(&self, message: String) {
         if self.is_postgres() {
             self.announcements.borrow_mut().push(message);
+        }
+    }
+
+    /// Whether this is a PostgreSQL session that defined `function` in
+    /// its temporary schema (see `PgSession::functions`).
+    pub(crate) fn has_session_function(&self, function: &str) -> bool {
+        match &self.inner {
+            Inner::Sqlite(_) => false,
+            Inner::Postgres(session) => session.borrow().functions.contains(&function),
         }
     }
 

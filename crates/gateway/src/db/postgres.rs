@@ -40,6 +40,7 @@ pub(super) const PG_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0013_sign_in_failures.sql"),
     include_str!("../../migrations/postgres/0014_event_streams.sql"),
     include_str!("../../migrations/postgres/0015_device_acks.sql"),
+    include_str!("../../migrations/postgres/0016_retire_record_acks.sql"),
 ];
 
 /// PostgreSQL read connections per gateway process (besides the writer's
@@ -221,13 +222,11 @@ pub(super) fn run_writer(
     while let Some(batch) = next_batch(&jobs, previous) {
         previous = batch.len();
         if session.as_ref().is_none_or(|s| s.client.is_closed()) {
-            // The writer's session also gets the functions its writes
-            // call (see `acks::pg_define_record_acks`).
-            session = match pg_connect(&pg.config).and_then(|mut s| {
-                crate::acks::pg_define_record_acks(&Connection::postgres(&mut s))?;
-                Ok(s)
-            }) {
-                Ok(s) => Some(s),
+            session = match pg_connect(&pg.config) {
+                Ok(mut s) => {
+                    define_session_functions(&mut s);
+                    Some(s)
+                }
                 Err(e) => {
                     tracing::error!(error = %e, "the database writer cannot connect");
                     None
@@ -252,6 +251,23 @@ pub(super) fn run_writer(
                 on_line(line, true);
             }
         }
+    }
+}
+
+/// Gives the writer's new session the functions its writes call in one
+/// round trip (see `acks::pg_define_record_acks`). One it cannot define
+/// (the role lacks `TEMPORARY` on the database) is logged, and its writes
+/// take their longer way.
+fn define_session_functions(session: &mut PgSession) {
+    let defined = crate::acks::pg_define_record_acks(&Connection::postgres(session));
+    match defined {
+        Ok(()) => session.functions.push(crate::acks::PG_RECORD_ACKS_FUNCTION),
+        Err(e) => tracing::warn!(
+            error = %e,
+            "the database writer could not define its function for acknowledgements \
+             (does its role have TEMPORARY on the database?); each batch of them takes \
+             four round trips instead of one"
+        ),
     }
 }
 

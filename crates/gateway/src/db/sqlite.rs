@@ -31,6 +31,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0013_sign_in_failures.sql"),
     include_str!("../../migrations/0014_event_streams.sql"),
     include_str!("../../migrations/0015_device_acks.sql"),
+    include_str!("../../migrations/0016_retire_record_acks.sql"),
 ];
 
 /// Reads running at once, and read connections kept. Bounding them keeps

@@ -1,0 +1,4 @@
+-- PostgreSQL's migration 16 removes a function that an interim build
+-- defined in its schema (see migrations/postgres/). Nothing changes here:
+-- the number keeps both schemas counted alike, and a SQLite file that
+-- interim build reached opens like any other.

@@ -1,0 +1,417 @@
+//! The writer's batches: which jobs run together, what fails alone, and
+//! what queued records' callers hear.
+
+use super::*;
+use crate::db::Database;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// A job that does nothing.
+struct Noop;
+
+impl Write for Noop {
+    fn run(&mut self, _: &Connection<'_>) -> bool {
+        true
+    }
+
+    fn repeatable(&self) -> bool {
+        true
+    }
+
+    fn complete(self: Box<Self>, _: bool) {}
+}
+
+fn noop_job() -> Job {
+    Job {
+        customer: None,
+        write: Box::new(Noop),
+    }
+}
+
+#[test]
+fn only_a_small_batch_of_a_busy_writer_waits() {
+    // A caller writing serially: the writer waited, the batch before
+    // had one job.
+    assert!(!waits_for_company(true, 1, 1));
+    assert!(!waits_for_company(true, 0, 1), "the first batch");
+    // A job was already waiting, or the batch before had several.
+    assert!(waits_for_company(false, 1, 1));
+    assert!(waits_for_company(true, 2, 1));
+    assert!(waits_for_company(false, 1, GATHERED - 1));
+    // Queuing faster than batches run: no wait.
+    assert!(!waits_for_company(false, 5, GATHERED));
+}
+
+#[test]
+fn a_busy_writer_waits_for_company_and_an_idle_serial_or_full_one_does_not() {
+    let (tx, rx) = mpsc::channel();
+    // Waited for, after a batch of one (a caller writing serially): at
+    // once, alone.
+    let late = tx.clone();
+    let sender = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(20));
+        late.send(noop_job()).unwrap();
+    });
+    assert_eq!(next_batch(&rx, 1).unwrap().len(), 1);
+    sender.join().unwrap();
+    // Already waiting when the batch before ended: busy, so a small
+    // batch waits for company.
+    tx.send(noop_job()).unwrap();
+    let started = std::time::Instant::now();
+    assert_eq!(next_batch(&rx, 1).unwrap().len(), 1);
+    assert!(
+        started.elapsed() >= GATHER,
+        "a small batch of a busy writer waits"
+    );
+    // Busy with a queue already: no wait, everything in one batch.
+    for _ in 0..GATHERED + 3 {
+        tx.send(noop_job()).unwrap();
+    }
+    assert_eq!(next_batch(&rx, 1).unwrap().len(), GATHERED + 3);
+    drop(tx);
+    assert!(
+        next_batch(&rx, 0).is_none(),
+        "a closed channel ends the writer"
+    );
+}
+
+/// A fresh SQLite database in a temporary folder (kept while the folder
+/// lives).
+async fn sqlite_db() -> (tempfile::TempDir, Arc<Db>) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = Db::open(&Database::Sqlite(dir.path().join("g.db")))
+        .await
+        .unwrap();
+    (dir, Arc::new(db))
+}
+
+/// Calls of [`write_settings`], and whether it should fail.
+static WRITES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+static REFUSE: AtomicBool = AtomicBool::new(false);
+
+fn write_settings(c: &Connection<'_>, names: &[String]) -> Result<(), GatewayError> {
+    WRITES.fetch_add(1, Ordering::SeqCst);
+    if REFUSE.load(Ordering::SeqCst) {
+        return Err(GatewayError::Storage("refused on purpose".into()));
+    }
+    for name in names {
+        c.execute(
+            "INSERT INTO settings(name, value) VALUES (?1, 'x')",
+            [name.clone()],
+        )?;
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_queued_together_are_written_by_one_job_and_a_failure_or_close_strands_none() {
+    let (_dir, db) = sqlite_db().await;
+    let queue = CoalescedWrites::new(write_settings);
+    let settings = |db: Arc<Db>| async move {
+        db.read(|c| {
+            c.query_row("SELECT count(*) FROM settings", (), |r| r.get::<_, i64>(0))
+                .map_err(GatewayError::from)
+        })
+        .await
+        .unwrap()
+    };
+
+    // Hold the writer in a job until 200 records are queued.
+    let (release, held) = std::sync::mpsc::channel::<()>();
+    let holding = {
+        let db = Arc::clone(&db);
+        tokio::spawn(async move {
+            db.write(move |_| {
+                held.recv().ok();
+                Ok::<_, GatewayError>(())
+            })
+            .await
+        })
+    };
+    let mut writers = Vec::new();
+    for i in 0..200 {
+        let (db, queue) = (Arc::clone(&db), Arc::clone(&queue));
+        writers.push(tokio::spawn(async move {
+            db.write_coalesced(&queue, format!("k{i}")).await
+        }));
+    }
+    while queue.pending.lock().unwrap().len() < 200 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    release.send(()).unwrap();
+    holding.await.unwrap().unwrap();
+    for w in writers {
+        w.await.unwrap().expect("every queued record committed");
+    }
+    assert_eq!(
+        WRITES.load(Ordering::SeqCst),
+        1,
+        "one write covered all 200"
+    );
+    assert_eq!(settings(Arc::clone(&db)).await, 200);
+
+    // A failed write fails its records, and leaves the queue working.
+    REFUSE.store(true, Ordering::SeqCst);
+    let refused = db.write_coalesced(&queue, "refused".into()).await;
+    assert!(
+        matches!(refused, Err(GatewayError::Storage(_))),
+        "{refused:?}"
+    );
+    REFUSE.store(false, Ordering::SeqCst);
+    db.write_coalesced(&queue, "after".into())
+        .await
+        .expect("the queue still works after a failed write");
+    assert_eq!(settings(Arc::clone(&db)).await, 201);
+
+    // Once closed, a record is refused at once rather than left waiting.
+    db.close();
+    let late = tokio::time::timeout(
+        Duration::from_secs(5),
+        db.write_coalesced(&queue, "late".into()),
+    )
+    .await
+    .expect("a record after close is answered, not stranded");
+    assert!(late.is_err());
+    assert_eq!(
+        queue.pending.lock().unwrap().len(),
+        0,
+        "nothing left queued"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_job_rolls_back_alone_and_others_in_the_batch_commit() {
+    let (dir, db) = sqlite_db().await;
+    let mut handles = Vec::new();
+    for i in 0..50 {
+        let db = Arc::clone(&db);
+        handles.push(tokio::spawn(async move {
+            db.write(move |c| {
+                c.execute(
+                    "INSERT INTO settings(name, value) VALUES (?1, 'x')",
+                    [format!("k{i}")],
+                )?;
+                if i % 10 == 0 {
+                    return Err(GatewayError::Storage("refused on purpose".into()));
+                }
+                Ok(())
+            })
+            .await
+        }));
+    }
+    let mut failed = 0;
+    for h in handles {
+        if h.await.unwrap().is_err() {
+            failed += 1;
+        }
+    }
+    assert_eq!(failed, 5, "every tenth job fails");
+    let count: i64 = db
+        .read(|c| {
+            c.query_row("SELECT count(*) FROM settings", (), |r| r.get(0))
+                .map_err(GatewayError::from)
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        count, 45,
+        "the failed jobs' rows were rolled back, no others"
+    );
+    db.close();
+    let conn = rusqlite::Connection::open(dir.path().join("g.db")).unwrap();
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, super::super::sqlite::MIGRATIONS.len() as i64);
+}
+
+/// Repeatable writes run together, with no savepoint each; one that
+/// fails sends its batch round again with savepoints, where it fails
+/// alone and the others commit once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeatable_writes_run_together_and_a_failure_runs_the_batch_again_alone() {
+    use std::sync::atomic::AtomicUsize;
+    let (_dir, db) = sqlite_db().await;
+    let runs = Arc::new(AtomicUsize::new(0));
+    // Hold the writer until the writes below are queued, so that they
+    // share one batch.
+    let batch_of = |fail_every: Option<usize>, prefix: &'static str| {
+        let (db, runs) = (Arc::clone(&db), Arc::clone(&runs));
+        async move {
+            let (release, held) = std::sync::mpsc::channel::<()>();
+            let (started, holds) = std::sync::mpsc::channel::<()>();
+            let holding = {
+                let db = Arc::clone(&db);
+                tokio::spawn(async move {
+                    db.write(move |_| {
+                        started.send(()).ok();
+                        held.recv().ok();
+                        Ok::<_, GatewayError>(())
+                    })
+                    .await
+                })
+            };
+            // Its batch runs alone, and holds the writer.
+            while holds.try_recv().is_err() {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            let mut writes = Vec::new();
+            for i in 0..50 {
+                let (db, runs) = (Arc::clone(&db), Arc::clone(&runs));
+                writes.push(tokio::spawn(async move {
+                    db.write_repeatable(move |c| {
+                        runs.fetch_add(1, Ordering::SeqCst);
+                        c.execute(
+                            "INSERT INTO settings(name, value) VALUES (?1, 'x')",
+                            [format!("{prefix}{i}")],
+                        )?;
+                        if fail_every.is_some_and(|n| i % n == 0) {
+                            return Err(GatewayError::Storage("refused on purpose".into()));
+                        }
+                        Ok(())
+                    })
+                    .await
+                }));
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            release.send(()).unwrap();
+            holding.await.unwrap().unwrap();
+            let mut failed = 0;
+            for w in writes {
+                if w.await.unwrap().is_err() {
+                    failed += 1;
+                }
+            }
+            failed
+        }
+    };
+    let count = |db: Arc<Db>, prefix: &'static str| async move {
+        db.read(move |c| {
+            c.query_row(
+                "SELECT count(*) FROM settings WHERE name LIKE ?1",
+                [format!("{prefix}%")],
+                |r| r.get::<_, i64>(0),
+            )
+            .map_err(GatewayError::from)
+        })
+        .await
+        .unwrap()
+    };
+
+    assert_eq!(batch_of(None, "ok").await, 0);
+    assert_eq!(count(Arc::clone(&db), "ok").await, 50);
+    assert_eq!(
+        runs.swap(0, Ordering::SeqCst),
+        50,
+        "a batch with no failure runs each write once"
+    );
+
+    assert_eq!(batch_of(Some(10), "some").await, 5, "every tenth fails");
+    assert_eq!(
+        count(Arc::clone(&db), "some").await,
+        45,
+        "the failed writes' rows were rolled back, no others"
+    );
+    let ran = runs.load(Ordering::SeqCst);
+    assert!(
+        (51..=100).contains(&ran),
+        "the batch ran together until a write failed, then again with savepoints: {ran} runs"
+    );
+}
+
+/// Calls of [`write_again_settings`].
+static WRITTEN_AGAIN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+fn write_again_settings(c: &Connection<'_>, names: &[String]) -> Result<(), GatewayError> {
+    WRITTEN_AGAIN.fetch_add(1, Ordering::SeqCst);
+    for name in names {
+        c.execute(
+            "INSERT INTO settings(name, value) VALUES (?1, 'x')",
+            [name.clone()],
+        )?;
+    }
+    Ok(())
+}
+
+/// Queued records whose batch runs again (another write in it failed)
+/// are written again, the same ones, and each caller is answered once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queued_records_whose_batch_runs_again_are_written_again_and_answered_once() {
+    let (_dir, db) = sqlite_db().await;
+    let queue = CoalescedWrites::new(write_again_settings);
+    let (release, held) = std::sync::mpsc::channel::<()>();
+    let (started, holds) = std::sync::mpsc::channel::<()>();
+    let holding = {
+        let db = Arc::clone(&db);
+        tokio::spawn(async move {
+            db.write(move |_| {
+                started.send(()).ok();
+                held.recv().ok();
+                Ok::<_, GatewayError>(())
+            })
+            .await
+        })
+    };
+    // The holding write's batch runs alone, and holds the writer.
+    while holds.try_recv().is_err() {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let mut records = Vec::new();
+    for i in 0..20 {
+        let (db, queue) = (Arc::clone(&db), Arc::clone(&queue));
+        records.push(tokio::spawn(async move {
+            db.write_coalesced(&queue, format!("again{i}")).await
+        }));
+    }
+    while queue.pending.lock().unwrap().len() < 20 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    // The queue's job is in the channel (sent as its first record was
+    // queued); a failing write after it, sent by its first poll.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let mut failing = Box::pin(db.write_repeatable(|c| {
+        c.execute(
+            "INSERT INTO settings(name, value) VALUES ('again-failed', 'x')",
+            (),
+        )?;
+        Err::<(), _>(GatewayError::Storage("refused on purpose".into()))
+    }));
+    assert!(
+        futures_util::future::poll_immediate(&mut failing)
+            .await
+            .is_none(),
+        "the failing write waits for the held writer"
+    );
+    release.send(()).unwrap();
+    holding.await.unwrap().unwrap();
+    for r in records {
+        r.await.unwrap().expect("every queued record committed");
+    }
+    assert!(failing.await.is_err(), "the failing write failed");
+    assert_eq!(
+        WRITTEN_AGAIN.load(Ordering::SeqCst),
+        2,
+        "the records were written, rolled back with their batch, and written again"
+    );
+    let (kept, failed): (i64, i64) = db
+        .read(|c| {
+            c.query_row(
+                "SELECT count(*) FILTER (WHERE name LIKE 'again_%' AND name <> 'again-failed'),
+                        count(*) FILTER (WHERE name = 'again-failed')
+                 FROM settings",
+                (),
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(GatewayError::from)
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        (kept, failed),
+        (20, 0),
+        "each record once, the failed write's row not at all"
+    );
+    assert!(
+        queue.pending.lock().unwrap().is_empty(),
+        "nothing left queued"
+    );
+}
