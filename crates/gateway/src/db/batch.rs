@@ -118,7 +118,7 @@ pub(super) type PublishAnnouncements<'a> = dyn FnMut(&Connection<'_>, &[String])
 ///
 /// A batch whose every job is repeatable ([`Write::repeatable`]: the
 /// alerts the bank posts, the devices' acknowledgements) runs them one
-/// after the other with no savepoint ([`run_together`]); only if one fails
+/// after the other with no savepoint of their own ([`run_together`]); only if one fails
 /// is all of it rolled back and run again, each job in a savepoint of its
 /// own ([`run_in_savepoints`]). Why: with PostgreSQL each savepoint is one
 /// more round trip per job on the writer, the chain that bounds what one
@@ -171,7 +171,7 @@ pub(super) fn run_batch(
     announced
 }
 
-/// Runs every job of `batch` in one transaction, with no savepoint:
+/// Runs every job of `batch` in one transaction, with no savepoint per job:
 /// `Some((committed, announced))` once the commit was tried, or `None` if a
 /// job failed, everything then rolled back for [`run_in_savepoints`] to run
 /// again.
@@ -332,9 +332,7 @@ impl Db {
         E: From<GatewayError> + Send + 'static,
         F: FnMut(&Connection<'_>) -> Result<R, E> + Send + 'static,
     {
-        let (reply, answer) = tokio::sync::oneshot::channel::<Result<R, E>>();
-        let write = CallerWrite::repeatable(f, reply);
-        self.send_and_wait(None, Box::new(write), answer).await
+        self.repeatable_job(None, f).await
     }
 
     /// [`Db::write_repeatable`] for a write that changes one customer's
@@ -352,10 +350,18 @@ impl Db {
         E: From<GatewayError> + Send + 'static,
         F: FnMut(&Connection<'_>) -> Result<R, E> + Send + 'static,
     {
+        self.repeatable_job(Some(customer_id), f).await
+    }
+
+    async fn repeatable_job<R, E, F>(&self, customer: Option<i64>, f: F) -> Result<R, E>
+    where
+        R: Send + 'static,
+        E: From<GatewayError> + Send + 'static,
+        F: FnMut(&Connection<'_>) -> Result<R, E> + Send + 'static,
+    {
         let (reply, answer) = tokio::sync::oneshot::channel::<Result<R, E>>();
         let write = CallerWrite::repeatable(f, reply);
-        self.send_and_wait(Some(customer_id), Box::new(write), answer)
-            .await
+        self.send_and_wait(customer, Box::new(write), answer).await
     }
 
     async fn write_job<R, E, F>(&self, customer: Option<i64>, f: F) -> Result<R, E>

@@ -115,18 +115,9 @@ async fn records_queued_together_are_written_by_one_job_and_a_failure_or_close_s
         .unwrap()
     };
 
-    // Hold the writer in a job until 200 records are queued.
-    let (release, held) = std::sync::mpsc::channel::<()>();
-    let holding = {
-        let db = Arc::clone(&db);
-        tokio::spawn(async move {
-            db.write(move |_| {
-                held.recv().ok();
-                Ok::<_, GatewayError>(())
-            })
-            .await
-        })
-    };
+    // Hold the writer in a job until 200 records are queued (first, so
+    // that no record's job can run before it and take some of them).
+    let (release, holding) = hold_writer(&db).await;
     let mut writers = Vec::new();
     for i in 0..200 {
         let (db, queue) = (Arc::clone(&db), Arc::clone(&queue));
@@ -224,6 +215,33 @@ async fn a_failed_job_rolls_back_alone_and_others_in_the_batch_commit() {
     assert_eq!(version, super::super::sqlite::MIGRATIONS.len() as i64);
 }
 
+/// Holds the writer in a write of its own, in a batch of its own, until
+/// the returned sender is used; returns once the writer holds.
+async fn hold_writer(
+    db: &Arc<Db>,
+) -> (
+    std::sync::mpsc::Sender<()>,
+    tokio::task::JoinHandle<Result<(), GatewayError>>,
+) {
+    let (release, held) = std::sync::mpsc::channel::<()>();
+    let (started, holds) = std::sync::mpsc::channel::<()>();
+    let holding = {
+        let db = Arc::clone(db);
+        tokio::spawn(async move {
+            db.write(move |_| {
+                started.send(()).ok();
+                held.recv().ok();
+                Ok::<_, GatewayError>(())
+            })
+            .await
+        })
+    };
+    while holds.try_recv().is_err() {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    (release, holding)
+}
+
 /// Repeatable writes run together, with no savepoint each; one that
 /// fails sends its batch round again with savepoints, where it fails
 /// alone and the others commit once.
@@ -237,23 +255,7 @@ async fn repeatable_writes_run_together_and_a_failure_runs_the_batch_again_alone
     let batch_of = |fail_every: Option<usize>, prefix: &'static str| {
         let (db, runs) = (Arc::clone(&db), Arc::clone(&runs));
         async move {
-            let (release, held) = std::sync::mpsc::channel::<()>();
-            let (started, holds) = std::sync::mpsc::channel::<()>();
-            let holding = {
-                let db = Arc::clone(&db);
-                tokio::spawn(async move {
-                    db.write(move |_| {
-                        started.send(()).ok();
-                        held.recv().ok();
-                        Ok::<_, GatewayError>(())
-                    })
-                    .await
-                })
-            };
-            // Its batch runs alone, and holds the writer.
-            while holds.try_recv().is_err() {
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
+            let (release, holding) = hold_writer(&db).await;
             let mut writes = Vec::new();
             for i in 0..50 {
                 let (db, runs) = (Arc::clone(&db), Arc::clone(&runs));
@@ -338,23 +340,7 @@ fn write_again_settings(c: &Connection<'_>, names: &[String]) -> Result<(), Gate
 async fn queued_records_whose_batch_runs_again_are_written_again_and_answered_once() {
     let (_dir, db) = sqlite_db().await;
     let queue = CoalescedWrites::new(write_again_settings);
-    let (release, held) = std::sync::mpsc::channel::<()>();
-    let (started, holds) = std::sync::mpsc::channel::<()>();
-    let holding = {
-        let db = Arc::clone(&db);
-        tokio::spawn(async move {
-            db.write(move |_| {
-                started.send(()).ok();
-                held.recv().ok();
-                Ok::<_, GatewayError>(())
-            })
-            .await
-        })
-    };
-    // The holding write's batch runs alone, and holds the writer.
-    while holds.try_recv().is_err() {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    let (release, holding) = hold_writer(&db).await;
     let mut records = Vec::new();
     for i in 0..20 {
         let (db, queue) = (Arc::clone(&db), Arc::clone(&queue));
