@@ -93,13 +93,7 @@ fn write_settings(c: &Connection<'_>, names: &[String]) -> Result<(), GatewayErr
     if REFUSE.load(Ordering::SeqCst) {
         return Err(GatewayError::Storage("refused on purpose".into()));
     }
-    for name in names {
-        c.execute(
-            "INSERT INTO settings(name, value) VALUES (?1, 'x')",
-            [name.clone()],
-        )?;
-    }
-    Ok(())
+    insert_settings(c, names)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -323,8 +317,8 @@ async fn repeatable_writes_run_together_and_a_failure_runs_the_batch_again_alone
 /// Calls of [`write_again_settings`].
 static WRITTEN_AGAIN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
-fn write_again_settings(c: &Connection<'_>, names: &[String]) -> Result<(), GatewayError> {
-    WRITTEN_AGAIN.fetch_add(1, Ordering::SeqCst);
+/// Inserts a setting named each of `names`.
+fn insert_settings(c: &Connection<'_>, names: &[String]) -> Result<(), GatewayError> {
     for name in names {
         c.execute(
             "INSERT INTO settings(name, value) VALUES (?1, 'x')",
@@ -332,6 +326,11 @@ fn write_again_settings(c: &Connection<'_>, names: &[String]) -> Result<(), Gate
         )?;
     }
     Ok(())
+}
+
+fn write_again_settings(c: &Connection<'_>, names: &[String]) -> Result<(), GatewayError> {
+    WRITTEN_AGAIN.fetch_add(1, Ordering::SeqCst);
+    insert_settings(c, names)
 }
 
 /// Queued records whose batch runs again (another write in it failed)
