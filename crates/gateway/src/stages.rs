@@ -80,7 +80,12 @@ impl StageProbe {
         // Stored again (its write ran again after its batch rolled back):
         // the same record, with this run's events.
         let index = match inner.by_alert.get(alert) {
-            Some(&index) => index,
+            Some(&index) => {
+                // Its first run's numbers were rolled back with it: forget
+                // them, so that only the numbers this run took name it.
+                inner.events.retain(|_, stored| *stored != index);
+                index
+            }
             None if inner.alerts.len() >= MAX_ALERTS => return,
             None => {
                 let index = inner.alerts.len();
@@ -172,5 +177,23 @@ mod tests {
         );
         probe.sent("d1", 7);
         assert!(probe.take().is_empty(), "taken alerts are forgotten");
+    }
+
+    #[test]
+    fn an_alert_stored_again_is_named_only_by_its_last_numbers() {
+        let probe = StageProbe::default();
+        probe.take();
+        probe.storing("a1", now_us(), &[("d1".to_owned(), 7)]);
+        // Its batch rolled back and ran again; this time it took 8.
+        probe.storing("a1", now_us(), &[("d1".to_owned(), 8)]);
+        probe.sent("d1", 7);
+        assert!(
+            probe.take()[0].sent_us.is_none(),
+            "a number the rerun did not take is not this alert's send"
+        );
+        probe.storing("a2", now_us(), &[("d1".to_owned(), 7)]);
+        probe.storing("a2", now_us(), &[("d1".to_owned(), 8)]);
+        probe.sent("d1", 8);
+        assert!(probe.take()[0].sent_us.is_some(), "its last number is");
     }
 }

@@ -232,12 +232,22 @@ async fn claim(
 ) -> Result<Claim, GatewayError> {
     let (client, key, fingerprint) = (client.to_owned(), key.to_owned(), fingerprint.to_owned());
     let owner = crate::crypto::random_token(&state.rng);
-    state
+    let (claim, took_over) = state
         .db
         .write_repeatable(move |c| claim_in(c, &client, &key, &fingerprint, &owner, now_ms()))
-        .await
+        .await?;
+    // Said once it committed: the write may run more than once.
+    if took_over {
+        tracing::warn!(
+            "an Idempotency-Key's first request never finished (its gateway stopped?); \
+             its retry runs again"
+        );
+    }
+    Ok(claim)
 }
 
+/// The claim, and whether it took the key over from a request whose lease
+/// ran out.
 fn claim_in(
     c: &Connection<'_>,
     client: &str,
@@ -245,7 +255,7 @@ fn claim_in(
     fingerprint: &str,
     owner: &str,
     now: i64,
-) -> Result<Claim, GatewayError> {
+) -> Result<(Claim, bool), GatewayError> {
     let lease_ms = i64::try_from(LEASE.as_millis()).unwrap_or(i64::MAX);
     // Old keys go as new ones come: one indexed range delete.
     c.execute(
@@ -258,7 +268,7 @@ fn claim_in(
         params![client, key, fingerprint, owner, now, now + lease_ms],
     )?;
     if inserted == 1 {
-        return Ok(Claim::Held(owner.to_owned()));
+        return Ok((Claim::Held(owner.to_owned()), false));
     }
     let row = c
         .query_row(
@@ -279,17 +289,18 @@ fn claim_in(
     // The row was there a moment ago; with one writer per database it
     // cannot have gone, but say busy rather than guess.
     let Some((stored_fingerprint, lease_until, status, content_type, body)) = row else {
-        return Ok(Claim::Busy);
+        return Ok((Claim::Busy, false));
     };
     if stored_fingerprint != fingerprint {
-        return Ok(Claim::Mismatch);
+        return Ok((Claim::Mismatch, false));
     }
     if let Some(status) = status {
-        return Ok(Claim::Answered(Stored {
+        let stored = Stored {
             status: u16::try_from(status).unwrap_or(500),
             content_type,
             body: body.unwrap_or_default(),
-        }));
+        };
+        return Ok((Claim::Answered(stored), false));
     }
     if lease_until < now {
         let taken = c.execute(
@@ -298,14 +309,10 @@ fn claim_in(
             params![now + lease_ms, client, key, lease_until, owner],
         )?;
         if taken == 1 {
-            tracing::warn!(
-                "an Idempotency-Key's first request never finished (its gateway stopped?); \
-                 its retry runs again"
-            );
-            return Ok(Claim::Held(owner.to_owned()));
+            return Ok((Claim::Held(owner.to_owned()), true));
         }
     }
-    Ok(Claim::Busy)
+    Ok((Claim::Busy, false))
 }
 
 /// Stores the answer for the key (or lets the key go if the bank should

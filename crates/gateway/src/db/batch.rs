@@ -105,6 +105,30 @@ fn drain(jobs: &mpsc::Receiver<Job>, batch: &mut Vec<Job>) {
     }
 }
 
+/// Where a batch's time went, for the slow-batch log: opening its
+/// transaction, running its jobs, and committing (with a batch that ran
+/// again, both tries).
+#[derive(Debug, Default)]
+struct Phases {
+    open: Duration,
+    jobs: Duration,
+    commit: Duration,
+}
+
+impl Phases {
+    /// Adds the time since `*mark` to `phase`, and moves `mark` to now.
+    fn add(phase: &mut Duration, mark: &mut std::time::Instant) {
+        let now = std::time::Instant::now();
+        *phase += now - *mark;
+        *mark = now;
+    }
+}
+
+/// Whole milliseconds, for a log line.
+fn ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
 /// Sends a committed batch's announcements to the other gateway processes
 /// (after the commit, outside any transaction; nothing for SQLite). It
 /// cannot fail the batch: the commit stands whatever happens to them.
@@ -134,8 +158,9 @@ pub(super) fn run_batch(
     // Stable: one customer's jobs keep their order.
     batch.sort_by_key(|job| job.customer);
     let together = batch.iter().all(|job| job.write.repeatable());
+    let mut phases = Phases::default();
     let tried = if together {
-        run_together(conn, &mut batch, begin)
+        run_together(conn, &mut batch, begin, &mut phases)
     } else {
         None
     };
@@ -144,7 +169,7 @@ pub(super) fn run_batch(
         crate::metrics::metrics().batches_run_again.inc();
     }
     let (committed, mut announced) =
-        tried.unwrap_or_else(|| run_in_savepoints(conn, &mut batch, begin));
+        tried.unwrap_or_else(|| run_in_savepoints(conn, &mut batch, begin, &mut phases));
     let total = started.elapsed();
     crate::metrics::metrics()
         .batch_seconds
@@ -154,7 +179,10 @@ pub(super) fn run_batch(
         // gateway's batch that changes the same customer's rows.
         tracing::warn!(
             jobs = batch.len(),
-            total_ms = u64::try_from(total.as_millis()).unwrap_or(u64::MAX),
+            total_ms = ms(total),
+            open_ms = ms(phases.open),
+            jobs_ms = ms(phases.jobs),
+            commit_ms = ms(phases.commit),
             ran_again,
             committed,
             "slow database batch"
@@ -179,13 +207,14 @@ fn run_together(
     conn: &Connection<'_>,
     batch: &mut [Job],
     begin: &str,
+    phases: &mut Phases,
 ) -> Option<(bool, Vec<String>)> {
+    let mut mark = std::time::Instant::now();
     // The savepoint round the whole batch is there to be released at the
     // end (see below), in the same round trips as BEGIN and COMMIT.
-    if conn
-        .execute_batch(&format!("{begin}; SAVEPOINT batch"))
-        .is_err()
-    {
+    let opened = conn.execute_batch(&format!("{begin}; SAVEPOINT batch"));
+    Phases::add(&mut phases.open, &mut mark);
+    if opened.is_err() {
         let _ = conn.execute_batch("ROLLBACK");
         return Some((false, Vec::new()));
     }
@@ -195,10 +224,12 @@ fn run_together(
         let lines = conn.take_announcements();
         if !ok {
             let _ = conn.execute_batch("ROLLBACK");
+            Phases::add(&mut phases.jobs, &mut mark);
             return None;
         }
         announced.extend(lines);
     }
+    Phases::add(&mut phases.jobs, &mut mark);
     // A statement that failed inside a job that still reported success
     // leaves a PostgreSQL transaction refusing every command, and COMMIT
     // then rolls back without an error; SQLite, after some errors (a full
@@ -210,19 +241,25 @@ fn run_together(
     if !committed {
         let _ = conn.execute_batch("ROLLBACK");
     }
+    Phases::add(&mut phases.commit, &mut mark);
     Some((committed, announced))
 }
 
 /// Runs every job of `batch` in one transaction, each in a savepoint of
 /// its own, so that one that fails is rolled back alone; `(committed,
 /// announced)`.
-fn run_in_savepoints(conn: &Connection<'_>, batch: &mut [Job], begin: &str) -> (bool, Vec<String>) {
+fn run_in_savepoints(
+    conn: &Connection<'_>,
+    batch: &mut [Job],
+    begin: &str,
+    phases: &mut Phases,
+) -> (bool, Vec<String>) {
+    let mut mark = std::time::Instant::now();
     // Without a transaction nothing can be committed: the jobs are not
     // run, and their callers hear that their write did not commit.
-    if conn
-        .execute_batch(&format!("{begin}; SAVEPOINT job"))
-        .is_err()
-    {
+    let opened = conn.execute_batch(&format!("{begin}; SAVEPOINT job"));
+    Phases::add(&mut phases.open, &mut mark);
+    if opened.is_err() {
         let _ = conn.execute_batch("ROLLBACK");
         return (false, Vec::new());
     }
@@ -250,10 +287,12 @@ fn run_in_savepoints(conn: &Connection<'_>, batch: &mut [Job], begin: &str) -> (
             announced.extend(lines);
         }
     }
+    Phases::add(&mut phases.jobs, &mut mark);
     let committed = conn.execute_batch("COMMIT").is_ok();
     if !committed {
         let _ = conn.execute_batch("ROLLBACK");
     }
+    Phases::add(&mut phases.commit, &mut mark);
     (committed, announced)
 }
 

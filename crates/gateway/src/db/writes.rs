@@ -141,7 +141,8 @@ impl<T> std::fmt::Debug for CoalescedWrites<T> {
 pub(super) struct QueuedRecords<T> {
     queue: Arc<CoalescedWrites<T>>,
     taken: Option<(Vec<T>, Vec<tokio::sync::oneshot::Sender<bool>>)>,
-    ok: bool,
+    /// How its last run failed, if it did: logged once, when it completes.
+    failed: Option<GatewayError>,
 }
 
 impl<T> QueuedRecords<T> {
@@ -150,7 +151,7 @@ impl<T> QueuedRecords<T> {
         QueuedRecords {
             queue,
             taken: None,
-            ok: false,
+            failed: None,
         }
     }
 }
@@ -167,13 +168,8 @@ impl<T: Send + 'static> Write for QueuedRecords<T> {
                 .into_iter()
                 .unzip()
         });
-        let written = (queue.write)(conn, records);
-        if let Err(e) = &written {
-            // Its callers hear only that it did not commit.
-            tracing::error!(records = records.len(), error = %e, "writing queued records failed");
-        }
-        self.ok = written.is_ok();
-        self.ok
+        self.failed = (queue.write)(conn, records).err();
+        self.failed.is_none()
     }
 
     fn repeatable(&self) -> bool {
@@ -181,7 +177,13 @@ impl<T: Send + 'static> Write for QueuedRecords<T> {
     }
 
     fn complete(mut self: Box<Self>, committed: bool) {
-        let ok = self.ok && committed;
+        let ran = self.taken.is_some();
+        if let (Some(e), Some((records, _))) = (&self.failed, &self.taken) {
+            // Its callers hear only that it did not commit. Logged here, not
+            // in `run`, which a batch may call twice.
+            tracing::error!(records = records.len(), error = %e, "writing queued records failed");
+        }
+        let ok = ran && self.failed.is_none() && committed;
         // Drained, not taken: what it took stays taken, so that dropping
         // it does not empty the queue of records a later job will take.
         if let Some((_, replies)) = &mut self.taken {
