@@ -1,7 +1,12 @@
 //! Numbering and storing device events; signing and fanning out alerts.
 //! These run on the writer thread, inside its transaction.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::db::SharedStatement;
 use crate::sql::{Connection, OptionalExtension, params};
+use crate::stages::StageProbe;
 use strongroom_core::protocol::alert::{ALERT_TYP, AlertClaims, AlertEvent, AlertKind};
 use strongroom_core::protocol::frames::{DeviceEvent, MAX_FRAME_BYTES, encode};
 use strongroom_core::protocol::jose::SigningKey;
@@ -121,11 +126,18 @@ fn append_postgres(
     alert: bool,
     params: Result<Vec<crate::sql::Value>, crate::sql::Error>,
 ) -> Result<Committed, GatewayError> {
+    // The devices' rows are locked in id order, as every statement that
+    // numbers several devices' events locks them (see
+    // `PG_STORE_POSTED_ALERTS`): two gateways appending to one customer's
+    // devices at once then wait for each other rather than deadlock.
     let sql = format!(
-        "WITH {first} numbered AS (
-             UPDATE devices SET last_seq = last_seq + 1
+        "WITH {first} locked AS (
+             SELECT id FROM devices
              WHERE {which} AND instr(' ' || scope || ' ', ' ' || ?2 || ' ') > 0
-             RETURNING id, last_seq)
+             ORDER BY id FOR UPDATE),
+         numbered AS (
+             UPDATE devices d SET last_seq = d.last_seq + 1 FROM locked l WHERE d.id = l.id
+             RETURNING d.id, d.last_seq)
          INSERT INTO events(device_id, seq, body, alert_id, created_at)
          SELECT id, last_seq, ?3, ?4, ?5 FROM numbered
          RETURNING device_id, seq"
@@ -315,6 +327,178 @@ pub fn store_alert(
         now_ms()
     ])?;
     append_to_customer(conn, customer_id, except, scope, body, Some(&alert.id))
+}
+
+/// A bank's post of alerts for one customer, to store as one write of
+/// [`PostedAlerts`]: the signed alerts, each with its [`alert_body`], and
+/// the benchmark's stage probe with when the post reached its handler
+/// (only while the delivery benchmark records).
+#[derive(Debug)]
+pub struct AlertPost {
+    /// The customer whose devices get the alerts.
+    pub customer_id: i64,
+    /// The alerts, in the order the bank posted them, with their bodies.
+    pub alerts: Vec<(SignedAlert, Arc<str>)>,
+    /// The stage probe to tell, and when the post was received (µs).
+    pub probe: Option<(Arc<StageProbe>, u64)>,
+}
+
+/// The [`SharedStatement`] that stores the bank's posted alerts: every
+/// post of a batch's run of them in one statement with PostgreSQL
+/// (see [`pg_define_store_posted_alerts`]), or one [`store_alert`] per
+/// alert with SQLite (where a statement is no round trip) or where the
+/// session could not define its function. Each post's output is one
+/// [`Committed`] per alert, in its order.
+#[derive(Debug)]
+pub struct PostedAlerts;
+
+impl SharedStatement for PostedAlerts {
+    type Record = AlertPost;
+    type Output = Vec<Committed>;
+
+    fn write(
+        conn: &Connection<'_>,
+        posts: &[&AlertPost],
+    ) -> Result<Vec<Vec<Committed>>, GatewayError> {
+        let stored = if conn.has_session_function(PG_STORE_POSTED_ALERTS_FUNCTION) {
+            store_posted_postgres(conn, posts)?
+        } else {
+            posts
+                .iter()
+                .map(|post| {
+                    post.alerts
+                        .iter()
+                        .map(|(alert, body)| store_alert(conn, post.customer_id, alert, body, None))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .collect::<Result<Vec<_>, _>>()?
+        };
+        for (post, committed) in posts.iter().zip(&stored) {
+            if let Some((probe, received_us)) = &post.probe {
+                for ((alert, _), events) in post.alerts.iter().zip(committed) {
+                    probe.storing(&alert.id, *received_us, events);
+                }
+            }
+        }
+        Ok(stored)
+    }
+}
+
+/// The function, in each PostgreSQL writer session's temporary schema,
+/// that stores posted alerts (see [`pg_define_store_posted_alerts`]);
+/// public so that the PostgreSQL tests can check its plan.
+pub const PG_STORE_POSTED_ALERTS_FUNCTION: &str = "store_posted_alerts";
+
+/// The statement that stores posted alerts with PostgreSQL: `$1` the
+/// alerts as a JSON array of `{ord, customer, id, kind, jws, body}` (as
+/// text), in customer order and each customer's in the order posted;
+/// `$2` the time; `$3` the scope an alert needs. It inserts the alerts,
+/// locks each customer's devices that may see them in (customer, id)
+/// order, moves each device's number on by its customer's count, and
+/// appends the events numbered in the order posted. Returns (device, seq,
+/// alert) per event.
+///
+/// Why this shape: one statement for a whole run of posts instead of one
+/// per alert, on the writer whose chain of round trips bounds what one
+/// gateway commits. Each customer's alerts travel as arrays to their
+/// devices (one `unnest` per device), never as a join of two lists. Its
+/// joins find devices by key, which the planner does only with hash and
+/// merge joins off (the function's `SET`s), as the JSON is a guess of
+/// 100 rows to it (see `crate::acks`).
+const PG_STORE_POSTED_ALERTS: &str =
+    "WITH input AS (SELECT * FROM json_to_recordset($1::text::json)
+            AS a(ord BIGINT, customer BIGINT, id TEXT, kind TEXT, jws TEXT, body TEXT)),
+     alert AS (
+         INSERT INTO alerts(id, customer_id, kind, jws, created_at)
+         SELECT id, customer, kind, jws, $2 FROM input ORDER BY ord),
+     posted AS (
+         SELECT customer, count(*) AS n,
+                array_agg(id ORDER BY ord) AS ids, array_agg(body ORDER BY ord) AS bodies
+         FROM input GROUP BY customer),
+     locked AS (
+         SELECT d.id, p.n, p.ids, p.bodies
+         FROM posted p JOIN devices d ON d.customer_id = p.customer
+         WHERE d.revoked_at IS NULL AND instr(' ' || d.scope || ' ', ' ' || $3 || ' ') > 0
+         ORDER BY d.customer_id, d.id
+         FOR UPDATE OF d),
+     numbered AS (
+         UPDATE devices d SET last_seq = d.last_seq + l.n FROM locked l WHERE d.id = l.id
+         RETURNING d.id, d.last_seq - l.n AS base, l.ids, l.bodies)
+     INSERT INTO events(device_id, seq, body, alert_id, created_at)
+     SELECT n.id, n.base + e.k, e.body, e.alert, $2
+     FROM numbered n, unnest(n.ids, n.bodies) WITH ORDINALITY AS e(alert, body, k)
+     RETURNING device_id, seq, alert_id";
+
+/// Defines [`PG_STORE_POSTED_ALERTS_FUNCTION`] in this session's temporary
+/// schema (the writer's, as it connects), as `crate::acks` defines its
+/// own, and for the same reasons: its `SET`s hold while it runs and
+/// nowhere else, and it changes with the binary, with no migration.
+///
+/// # Errors
+/// [`GatewayError::Storage`], for one: a role without `TEMPORARY` on the
+/// database.
+pub(crate) fn pg_define_store_posted_alerts(c: &Connection<'_>) -> Result<(), GatewayError> {
+    Ok(c.execute_batch(&format!(
+        "CREATE OR REPLACE FUNCTION pg_temp.{PG_STORE_POSTED_ALERTS_FUNCTION}(alerts TEXT, now_ms BIGINT, scope TEXT)
+         RETURNS TABLE(out_device TEXT, out_seq BIGINT, out_alert TEXT) LANGUAGE sql
+         SET enable_hashjoin = off SET enable_mergejoin = off
+         AS $body$ {PG_STORE_POSTED_ALERTS} $body$"
+    ))?)
+}
+
+/// [`PostedAlerts`] with PostgreSQL's function: one call for every post,
+/// each event announced with its body, in the order posted.
+fn store_posted_postgres(
+    conn: &Connection<'_>,
+    posts: &[&AlertPost],
+) -> Result<Vec<Vec<Committed>>, GatewayError> {
+    let mut rows = Vec::new();
+    // Where each alert's events go: (post, alert) by alert id.
+    let mut place: HashMap<&str, (usize, usize)> = HashMap::new();
+    for (p, post) in posts.iter().enumerate() {
+        for (a, (alert, body)) in post.alerts.iter().enumerate() {
+            rows.push(serde_json::json!({
+                "ord": rows.len(), "customer": post.customer_id, "id": alert.id,
+                "kind": alert.kind.name(), "jws": alert.jws, "body": &**body,
+            }));
+            place.insert(&alert.id, (p, a));
+        }
+    }
+    let json = serde_json::Value::Array(rows).to_string();
+    let scope = required_scope(&DeviceEvent::Alert { jws: String::new() });
+    let returned = conn.query(
+        &format!("SELECT * FROM pg_temp.{PG_STORE_POSTED_ALERTS_FUNCTION}(?1, ?2, ?3)"),
+        params![json, now_ms(), scope],
+    )?;
+    let mut stored: Vec<Vec<Committed>> = posts
+        .iter()
+        .map(|post| vec![Vec::new(); post.alerts.len()])
+        .collect();
+    for row in returned {
+        let device: String = row.get(0)?;
+        let seq: u64 = row.get(1)?;
+        let alert: String = row.get(2)?;
+        let Some(&(p, a)) = place.get(alert.as_str()) else {
+            return Err(GatewayError::Storage(format!(
+                "storing alerts returned an event of alert {alert}, which was not posted"
+            )));
+        };
+        stored[p][a].push((device, seq));
+    }
+    for (post, committed) in posts.iter().zip(&stored) {
+        for ((_, body), events) in post.alerts.iter().zip(committed) {
+            for (device, seq) in events {
+                crate::hub::Announcement::Event {
+                    device: device.clone(),
+                    seq: *seq,
+                    alert: true,
+                    body: Some(body.to_string()),
+                }
+                .announce(conn);
+            }
+        }
+    }
+    Ok(stored)
 }
 
 /// A customer as the rules and pages need it.

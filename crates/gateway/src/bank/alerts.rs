@@ -20,7 +20,9 @@ use super::customers::{customer, customer_subject, known_customer};
 use super::{created, query_customer};
 use crate::crypto::{now_ms, now_s};
 use crate::error::{GatewayError, Problem};
-use crate::events::{SignedAlert, alert_body, enqueue_for_customer, sign_alert, store_alert};
+use crate::events::{
+    AlertPost, PostedAlerts, SignedAlert, alert_body, enqueue_for_customer, sign_alert,
+};
 use crate::rules::{AlertSettings, Transaction, alerts_for};
 use crate::sql::{OptionalExtension, params};
 use crate::state::{AppState, Shared};
@@ -76,26 +78,20 @@ pub async fn issue_alerts_received(
         .iter()
         .map(|alert| alert_body(alert).map(Arc::<str>::from))
         .collect::<Result<Vec<_>, _>>()?;
-    let to_store: Vec<(SignedAlert, Arc<str>)> =
+    let alerts: Vec<(SignedAlert, Arc<str>)> =
         signed.iter().cloned().zip(bodies.iter().cloned()).collect();
     // The benchmark's stage times, when it is recording them.
     let probe = state.stages.clone().filter(|p| p.recording());
-    let stored_probe = probe.clone();
+    let post = AlertPost {
+        customer_id,
+        alerts,
+        probe: probe.clone().map(|p| (p, received_us)),
+    };
+    // Shared: the posts side by side in a batch are stored by one
+    // statement (see `PostedAlerts`).
     let committed = state
         .db
-        // Repeatable: it changes nothing but the database (the probe's
-        // record of an alert is replaced if it runs again).
-        .write_for_customer_repeatable(customer_id, move |c| -> Result<_, GatewayError> {
-            let mut committed = Vec::with_capacity(to_store.len());
-            for (alert, body) in &to_store {
-                let events = store_alert(c, customer_id, alert, body, None)?;
-                if let Some(probe) = &stored_probe {
-                    probe.storing(&alert.id, received_us, &events);
-                }
-                committed.push(events);
-            }
-            Ok(committed)
-        })
+        .write_shared::<PostedAlerts>(Some(customer_id), post)
         .await?;
     if let Some(probe) = probe {
         for alert in &signed {

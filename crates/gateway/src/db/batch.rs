@@ -9,7 +9,9 @@
 use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
-use super::writes::{CallerWrite, CoalescedWrites, QueuedRecords, Write};
+use super::writes::{
+    CallerWrite, CoalescedWrites, QueuedRecords, SharedStatement, SharedWrite, Write,
+};
 use super::{Db, closed};
 use crate::error::GatewayError;
 use crate::sql::Connection;
@@ -169,7 +171,7 @@ pub(super) fn run_batch(
         crate::metrics::metrics().batches_run_again.inc();
     }
     let (committed, mut announced) =
-        tried.unwrap_or_else(|| run_in_savepoints(conn, &mut batch, begin, &mut phases));
+        tried.unwrap_or_else(|| run_in_savepoints(conn, &mut batch, begin, !together, &mut phases));
     let total = started.elapsed();
     crate::metrics::metrics()
         .batch_seconds
@@ -219,8 +221,17 @@ fn run_together(
         return Some((false, Vec::new()));
     }
     let mut announced = Vec::new();
-    for job in batch.iter_mut() {
-        let ok = job.write.run(conn);
+    let mut rest = &mut *batch;
+    while !rest.is_empty() {
+        // The writes of one shared statement's kind side by side run as
+        // one (see `SharedStatement`); any other write, alone.
+        let run = shared_run(rest);
+        let (now, later) = rest.split_at_mut(run);
+        rest = later;
+        let ok = match now {
+            [job] => job.write.run(conn),
+            group => run_shared(conn, group),
+        };
         let lines = conn.take_announcements();
         if !ok {
             let _ = conn.execute_batch("ROLLBACK");
@@ -245,13 +256,40 @@ fn run_together(
     Some((committed, announced))
 }
 
+/// How many jobs at the start of `jobs` (at least one) run as one: those
+/// of the first job's shared statement kind, if it has one.
+fn shared_run(jobs: &[Job]) -> usize {
+    let Some((kind, _)) = jobs.first().and_then(|job| job.write.group()) else {
+        return 1;
+    };
+    jobs.iter()
+        .take_while(|job| job.write.group().is_some_and(|(k, _)| k == kind))
+        .count()
+        .max(1)
+}
+
+/// Runs `group` (jobs of one shared statement kind, see [`shared_run`])
+/// with one call of their kind's group function.
+fn run_shared(conn: &Connection<'_>, group: &mut [Job]) -> bool {
+    let Some((_, run)) = group.first().and_then(|job| job.write.group()) else {
+        return false;
+    };
+    let mut writes: Vec<&mut dyn std::any::Any> =
+        group.iter_mut().map(|job| job.write.as_any_mut()).collect();
+    run(conn, &mut writes)
+}
+
 /// Runs every job of `batch` in one transaction, each in a savepoint of
 /// its own, so that one that fails is rolled back alone; `(committed,
-/// announced)`.
+/// announced)`. With `groups`, the jobs of a shared statement side by
+/// side first run as one, in one savepoint, and only if that fails each
+/// alone (without: the batch ran together and failed, so they would
+/// fail again).
 fn run_in_savepoints(
     conn: &Connection<'_>,
     batch: &mut [Job],
     begin: &str,
+    groups: bool,
     phases: &mut Phases,
 ) -> (bool, Vec<String>) {
     let mut mark = std::time::Instant::now();
@@ -266,29 +304,55 @@ fn run_in_savepoints(
     // One savepoint is kept open ahead of every job: a job that fails is
     // rolled back to it (which keeps it for the next job); one that succeeds
     // is released and the next savepoint made in the same round trip.
-    let jobs = batch.len();
     let mut announced = Vec::new();
-    for (i, job) in batch.iter_mut().enumerate() {
-        let ok = job.write.run(conn);
+    // Whether a job's changes were kept is unknown if its savepoint's
+    // statement fails: commit nothing rather than report a job done that
+    // was not.
+    let mut step = |ok: bool| -> Result<bool, ()> {
         let lines = conn.take_announcements();
-        let last = i + 1 == jobs;
-        let next = match (ok, last) {
-            (true, true) => "RELEASE job",
-            (true, false) => "RELEASE job; SAVEPOINT job",
-            (false, _) => "ROLLBACK TO job",
+        let next = if ok {
+            "RELEASE job; SAVEPOINT job"
+        } else {
+            "ROLLBACK TO job"
         };
-        // Whether a job's changes were kept is unknown if this fails:
-        // commit nothing rather than report a job done that was not.
-        if conn.execute_batch(next).is_err() {
-            let _ = conn.execute_batch("ROLLBACK");
-            return (false, Vec::new());
-        }
+        conn.execute_batch(next).map_err(|_| ())?;
         if ok {
             announced.extend(lines);
         }
+        Ok(ok)
+    };
+    let mut rest = &mut *batch;
+    let mut stepped = Ok(());
+    while !rest.is_empty() && stepped.is_ok() {
+        let run = if groups { shared_run(rest) } else { 1 };
+        let (now, later) = rest.split_at_mut(run);
+        rest = later;
+        if now.len() > 1 {
+            match step(run_shared(conn, now)) {
+                Ok(true) => continue,
+                Ok(false) => {}
+                Err(()) => {
+                    stepped = Err(());
+                    break;
+                }
+            }
+        }
+        for job in now.iter_mut() {
+            let ok = job.write.run(conn);
+            if step(ok).is_err() {
+                stepped = Err(());
+                break;
+            }
+        }
     }
     Phases::add(&mut phases.jobs, &mut mark);
-    let committed = conn.execute_batch("COMMIT").is_ok();
+    if stepped.is_err() {
+        let _ = conn.execute_batch("ROLLBACK");
+        return (false, Vec::new());
+    }
+    // Released first, as in `run_together`: a transaction that failed
+    // unseen fails here, not in a COMMIT that rolls back.
+    let committed = conn.execute_batch("RELEASE job; COMMIT").is_ok();
     if !committed {
         let _ = conn.execute_batch("ROLLBACK");
     }
@@ -476,6 +540,27 @@ impl Db {
                 "the database writer could not run the write".into(),
             )),
         }
+    }
+
+    /// Writes `record` with `S`'s statement, which the batch shares with
+    /// every record of `S` beside it (see [`SharedStatement`]); returns its
+    /// output once the commit is durable. `customer` places it in the
+    /// batch as [`Db::write_for_customer`] does (the rows it changes are
+    /// that customer's).
+    ///
+    /// # Errors
+    /// The statement's error (for this record alone: a batch whose shared
+    /// statement failed runs each record again on its own), or
+    /// [`GatewayError::Storage`] if the commit failed or the database is
+    /// closed.
+    pub async fn write_shared<S: SharedStatement>(
+        &self,
+        customer: Option<i64>,
+        record: S::Record,
+    ) -> Result<S::Output, GatewayError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let write = SharedWrite::<S>::new(record, reply);
+        self.send_and_wait(customer, Box::new(write), answer).await
     }
 
     /// Hands a job to the writer thread; false once the database closed.

@@ -18,6 +18,10 @@ impl Write for Noop {
     }
 
     fn complete(self: Box<Self>, _: bool) {}
+
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any {
+        self
+    }
 }
 
 fn noop_job() -> Job {
@@ -398,5 +402,166 @@ async fn queued_records_whose_batch_runs_again_are_written_again_and_answered_on
     assert!(
         queue.pending.lock().unwrap().is_empty(),
         "nothing left queued"
+    );
+}
+
+/// The records of each call of [`SharedSettings`]' statement.
+static SHARED_CALLS: std::sync::Mutex<Vec<Vec<String>>> = std::sync::Mutex::new(Vec::new());
+
+/// A shared statement that inserts a setting per record (refusing all of
+/// them if one is named `bad…`) and answers each record's place in its
+/// call.
+struct SharedSettings;
+
+impl SharedStatement for SharedSettings {
+    type Record = String;
+    type Output = usize;
+
+    fn write(c: &Connection<'_>, records: &[&String]) -> Result<Vec<usize>, GatewayError> {
+        SHARED_CALLS
+            .lock()
+            .unwrap()
+            .push(records.iter().map(|r| (*r).clone()).collect());
+        for record in records {
+            if record.starts_with("bad") {
+                return Err(GatewayError::Storage(format!(
+                    "{record} refused on purpose"
+                )));
+            }
+            c.execute(
+                "INSERT INTO settings(name, value) VALUES (?1, 'x')",
+                [(*record).clone()],
+            )?;
+        }
+        Ok((0..records.len()).collect())
+    }
+}
+
+/// Shared writes side by side in a batch (after it is ordered by
+/// customer) run as one statement, in order, each answered with its own
+/// output; a write of another kind between them splits them; a record
+/// that makes the shared statement fail sends the batch round again,
+/// where each runs alone and only it fails.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shared_writes_side_by_side_run_as_one_statement_and_a_bad_record_fails_alone() {
+    use futures_util::future::{BoxFuture, poll_immediate};
+    let (_dir, db) = sqlite_db().await;
+    type Answer = BoxFuture<'static, Result<usize, GatewayError>>;
+    let shared = |customer: i64, name: &str| -> Answer {
+        let (db, name) = (Arc::clone(&db), name.to_owned());
+        Box::pin(async move {
+            db.write_shared::<SharedSettings>(Some(customer), name)
+                .await
+        })
+    };
+    // A write for customer 2 that may run only once.
+    let plain = || -> Answer {
+        let db = Arc::clone(&db);
+        Box::pin(async move {
+            db.write_for_customer(2, |c| -> Result<usize, GatewayError> {
+                Ok(c.execute(
+                    "INSERT INTO settings(name, value) VALUES ('two', 'x')
+                     ON CONFLICT (name) DO NOTHING",
+                    (),
+                )?)
+            })
+            .await
+        })
+    };
+    // Sends each job in this order (a job is sent on its first poll),
+    // while the writer is held, so that they share one batch.
+    async fn queue(answers: &mut [Answer]) {
+        for answer in answers.iter_mut() {
+            assert!(poll_immediate(answer).await.is_none(), "the writer is held");
+        }
+    }
+
+    let (release, holding) = hold_writer(&db).await;
+    let mut answers: Vec<Answer> = (0..5).map(|i| shared(1, &format!("one{i}"))).collect();
+    answers.push(plain());
+    answers.extend((0..5).map(|i| shared(3, &format!("three{i}"))));
+    answers.push(shared(1, "one-late"));
+    queue(&mut answers).await;
+    release.send(()).unwrap();
+    holding.await.unwrap().unwrap();
+    let mut outputs = Vec::new();
+    for answer in answers {
+        outputs.push(answer.await.expect("every write committed"));
+    }
+    let names = |names: &[&str]| names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>();
+    assert_eq!(
+        std::mem::take(&mut *SHARED_CALLS.lock().unwrap()),
+        vec![
+            names(&["one0", "one1", "one2", "one3", "one4", "one-late"]),
+            names(&["three0", "three1", "three2", "three3", "three4"]),
+        ],
+        "customer 1's writes in one statement, in the order they came; the plain write \
+         for customer 2 between them and customer 3's"
+    );
+    assert_eq!(
+        outputs,
+        vec![0, 1, 2, 3, 4, 1, 0, 1, 2, 3, 4, 5],
+        "each write gets its own output (the plain write's is its row count)"
+    );
+
+    let (release, holding) = hold_writer(&db).await;
+    let mut answers = vec![shared(1, "a0"), shared(1, "bad1"), shared(1, "a2")];
+    queue(&mut answers).await;
+    release.send(()).unwrap();
+    holding.await.unwrap().unwrap();
+    let mut results = Vec::new();
+    for answer in answers {
+        results.push(answer.await.map_err(|e| e.to_string()));
+    }
+    assert_eq!(results[0], Ok(0));
+    assert!(
+        results[1]
+            .as_ref()
+            .is_err_and(|e| e.contains("bad1 refused")),
+        "the bad record fails with its own error: {:?}",
+        results[1]
+    );
+    assert_eq!(results[2], Ok(0), "the others commit, each run alone");
+    assert_eq!(
+        std::mem::take(&mut *SHARED_CALLS.lock().unwrap()),
+        vec![
+            names(&["a0", "bad1", "a2"]),
+            names(&["a0"]),
+            names(&["bad1"]),
+            names(&["a2"]),
+        ],
+        "together first, then each alone"
+    );
+    let kept: Vec<String> = db
+        .read(|c| {
+            let rows = c.query(
+                "SELECT name FROM settings WHERE name IN ('a0', 'bad1', 'a2') ORDER BY name",
+                (),
+            )?;
+            rows.iter()
+                .map(|r| r.get::<_, String>(0).map_err(GatewayError::from))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .await
+        .unwrap();
+    assert_eq!(kept, names(&["a0", "a2"]), "nothing of the bad record kept");
+
+    // The same beside a write that may run only once (the batch runs in
+    // savepoints from the start): the shared statement fails in a
+    // savepoint of its own, and its records run alone after it.
+    let (release, holding) = hold_writer(&db).await;
+    let mut answers = vec![shared(1, "b0"), shared(1, "bad2"), plain()];
+    queue(&mut answers).await;
+    release.send(()).unwrap();
+    holding.await.unwrap().unwrap();
+    let mut results = Vec::new();
+    for answer in answers {
+        results.push(answer.await.is_ok());
+    }
+    assert_eq!(results, vec![true, false, true]);
+    assert_eq!(
+        std::mem::take(&mut *SHARED_CALLS.lock().unwrap()),
+        vec![names(&["b0", "bad2"]), names(&["b0"]), names(&["bad2"])],
+        "together in a savepoint first, then each alone"
     );
 }

@@ -20,7 +20,7 @@ use batch::{Job, start_writer};
 pub use postgres::AnnouncementHandler;
 use postgres::PostgresBackend;
 use sqlite::SqliteReaders;
-pub use writes::CoalescedWrites;
+pub use writes::{CoalescedWrites, SharedStatement};
 
 /// Where the gateway keeps its data.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -269,6 +269,18 @@ fn define_session_functions(session: &mut PgSession) {
              four round trips instead of one"
         ),
     }
+    let defined = crate::events::pg_define_store_posted_alerts(&Connection::postgres(session));
+    match defined {
+        Ok(()) => session
+            .functions
+            .push(crate::events::PG_STORE_POSTED_ALERTS_FUNCTION),
+        Err(e) => tracing::warn!(
+            error = %e,
+            "the database writer could not define its function for posted alerts \
+             (does its role have TEMPORARY on the database?); each alert takes a \
+             statement of its own instead of sharing one with its batch"
+        ),
+    }
 }
 
 impl PostgresBackend {

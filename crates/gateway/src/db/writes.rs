@@ -1,7 +1,9 @@
-//! The writes the writer thread runs ([`Write`]): a caller's function, or
-//! every record queued on a [`CoalescedWrites`] queue; and how each tells
-//! its caller the outcome once the batch's commit is known.
+//! The writes the writer thread runs ([`Write`]): a caller's function,
+//! every record queued on a [`CoalescedWrites`] queue, or a caller's
+//! record for a [`SharedStatement`]; and how each tells its caller the
+//! outcome once the batch's commit is known.
 
+use std::any::{Any, TypeId};
 use std::sync::{Arc, Mutex};
 
 use crate::error::GatewayError;
@@ -20,6 +22,136 @@ pub(super) trait Write: Send {
     /// Tells the caller how its last run ended: committed, or not (also
     /// when it never ran).
     fn complete(self: Box<Self>, committed: bool);
+
+    /// For a write that can share one statement with the writes of its
+    /// kind beside it in a batch ([`SharedWrite`]): its kind, and the
+    /// function that runs such a group. `None` for the others.
+    fn group(&self) -> Option<(TypeId, RunGroup)> {
+        None
+    }
+
+    /// The write, to be downcast by its [`RunGroup`] function.
+    fn as_any_mut(&mut self) -> &mut dyn Any;
+}
+
+/// Runs a group of writes of one [`SharedStatement`] kind as one
+/// statement, in the order given; whether it succeeded (when it did not,
+/// the batch is rolled back and runs each alone).
+pub(super) type RunGroup = fn(&Connection<'_>, &mut [&mut dyn Any]) -> bool;
+
+/// A write that many callers make at once and one statement can cover for
+/// all of them, each with its own answer: a bank's posted alerts, say.
+/// Each caller's record goes to the writer as a job of its own
+/// ([`Db::write_shared`](super::Db::write_shared)), placed in the batch
+/// like any other (by customer); the jobs of one kind that end up next to
+/// each other run as one call of [`SharedStatement::write`]. Unlike a
+/// [`CoalescedWrites`] queue, each caller gets its own output, and a
+/// record that makes the shared statement fail fails alone once the batch
+/// runs again with each job on its own.
+pub trait SharedStatement: Send + 'static {
+    /// What one caller writes.
+    type Record: Send + 'static;
+    /// What one caller gets back.
+    type Output: Send + 'static;
+
+    /// Writes `records`, in their order (a batch's jobs in customer
+    /// order), returning one output per record, in the same order. It
+    /// changes nothing but the database: a batch may run it again, with
+    /// the same records or with some of them.
+    ///
+    /// # Errors
+    /// [`GatewayError::Storage`] (or whatever a record is refused with):
+    /// every record of the call then fails with it, or runs again alone.
+    fn write(
+        conn: &Connection<'_>,
+        records: &[&Self::Record],
+    ) -> Result<Vec<Self::Output>, GatewayError>;
+}
+
+/// A caller's record for a [`SharedStatement`], and where its output goes.
+pub(super) struct SharedWrite<S: SharedStatement> {
+    record: S::Record,
+    result: Option<Result<S::Output, GatewayError>>,
+    reply: tokio::sync::oneshot::Sender<Result<S::Output, GatewayError>>,
+}
+
+impl<S: SharedStatement> SharedWrite<S> {
+    /// The write of `record`, answered on `reply`.
+    pub(super) fn new(
+        record: S::Record,
+        reply: tokio::sync::oneshot::Sender<Result<S::Output, GatewayError>>,
+    ) -> Self {
+        SharedWrite {
+            record,
+            result: None,
+            reply,
+        }
+    }
+}
+
+impl<S: SharedStatement> Write for SharedWrite<S> {
+    fn run(&mut self, conn: &Connection<'_>) -> bool {
+        let written = S::write(conn, &[&self.record]).and_then(|outputs| {
+            outputs
+                .into_iter()
+                .next()
+                .ok_or_else(|| GatewayError::Storage("a shared write answered nothing".into()))
+        });
+        let ok = written.is_ok();
+        self.result = Some(written);
+        ok
+    }
+
+    fn repeatable(&self) -> bool {
+        true
+    }
+
+    fn complete(self: Box<Self>, committed: bool) {
+        let result = match self.result {
+            Some(result) if committed => result,
+            _ => Err(GatewayError::Storage(
+                "the transaction did not commit".into(),
+            )),
+        };
+        let _ = self.reply.send(result);
+    }
+
+    fn group(&self) -> Option<(TypeId, RunGroup)> {
+        Some((TypeId::of::<S>(), run_group::<S>))
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
+    }
+}
+
+/// [`RunGroup`] for the writes of `S`: one call of [`SharedStatement::write`]
+/// with every record, each output to its write. The batch groups only
+/// writes whose [`Write::group`] named `S`, so every one downcasts.
+fn run_group<S: SharedStatement>(conn: &Connection<'_>, group: &mut [&mut dyn Any]) -> bool {
+    let jobs = group.len();
+    let mut writes: Vec<&mut SharedWrite<S>> = group
+        .iter_mut()
+        .filter_map(|w| w.downcast_mut::<SharedWrite<S>>())
+        .collect();
+    if writes.len() != jobs {
+        return false;
+    }
+    let written = {
+        let records: Vec<&S::Record> = writes.iter().map(|w| &w.record).collect();
+        S::write(conn, &records)
+    };
+    match written {
+        Ok(outputs) if outputs.len() == writes.len() => {
+            for (write, output) in writes.iter_mut().zip(outputs) {
+                write.result = Some(Ok(output));
+            }
+            true
+        }
+        // The batch rolls back and runs each write alone, which sets each
+        // one's own result (and error).
+        Ok(_) | Err(_) => false,
+    }
 }
 
 /// The function a caller's write runs (see [`CallerWrite`]).
@@ -98,6 +230,10 @@ where
             ))),
         };
         let _ = self.reply.send(result);
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
     }
 }
 
@@ -191,6 +327,10 @@ impl<T: Send + 'static> Write for QueuedRecords<T> {
                 let _ = reply.send(ok);
             }
         }
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
     }
 }
 

@@ -26,6 +26,7 @@ use strongroom_gateway::sql::Connection;
 use super::support::*;
 
 mod announcements;
+mod posted_alerts;
 
 /// The URL both gateways serve under, as a load balancer's would be.
 const PUBLIC_URL: &str = "https://bank.cluster.test";
