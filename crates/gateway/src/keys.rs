@@ -140,7 +140,10 @@ pub fn rotate(conn: &Connection, issuer: &str) -> Result<(SigningState, Committe
     set_setting(conn, "rotation_seq", &seq.to_string())?;
     set_setting(conn, "current_kid", &new_kid)?;
     let devices: Vec<String> = conn
-        .prepare("SELECT id FROM devices WHERE revoked_at IS NULL")?
+        // In the order every append locks devices (by customer, then id),
+        // so that a rotation and another gateway's batch wait for each
+        // other rather than deadlock.
+        .prepare("SELECT id FROM devices WHERE revoked_at IS NULL ORDER BY customer_id, id")?
         .query_map((), |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     let event = DeviceEvent::KeyRotation { jws };

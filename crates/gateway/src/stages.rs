@@ -48,6 +48,8 @@ struct Inner {
     by_alert: HashMap<String, usize>,
     /// (device id, event number) -> index in `alerts`.
     events: HashMap<(String, u64), usize>,
+    /// Each alert's (device id, event number)s, by its index in `alerts`.
+    numbers: Vec<Vec<(String, u64)>>,
 }
 
 /// Now, in microseconds since the Unix epoch.
@@ -83,7 +85,12 @@ impl StageProbe {
             Some(&index) => {
                 // Its first run's numbers were rolled back with it: forget
                 // them, so that only the numbers this run took name it.
-                inner.events.retain(|_, stored| *stored != index);
+                let first = inner.numbers.get_mut(index).map(std::mem::take);
+                for number in first.unwrap_or_default() {
+                    if inner.events.get(&number) == Some(&index) {
+                        inner.events.remove(&number);
+                    }
+                }
                 index
             }
             None if inner.alerts.len() >= MAX_ALERTS => return,
@@ -96,11 +103,15 @@ impl StageProbe {
                     sent_us: None,
                 });
                 inner.by_alert.insert(alert.to_owned(), index);
+                inner.numbers.push(Vec::new());
                 index
             }
         };
         for event in events {
             inner.events.insert(event.clone(), index);
+        }
+        if let Some(numbers) = inner.numbers.get_mut(index) {
+            *numbers = events.to_vec();
         }
     }
 
@@ -140,6 +151,7 @@ impl StageProbe {
             Ok(mut inner) => {
                 inner.events.clear();
                 inner.by_alert.clear();
+                inner.numbers.clear();
                 std::mem::take(&mut inner.alerts)
             }
             Err(_) => Vec::new(),

@@ -89,10 +89,7 @@ pub async fn issue_alerts_received(
     };
     // Shared: the posts side by side in a batch are stored by one
     // statement (see `PostedAlerts`).
-    let committed = state
-        .db
-        .write_shared::<PostedAlerts>(Some(customer_id), post)
-        .await?;
+    let committed = state.db.write_shared::<PostedAlerts>(post).await?;
     if let Some(probe) = probe {
         for alert in &signed {
             probe.written(&alert.id);

@@ -544,9 +544,9 @@ impl Db {
 
     /// Writes `record` with `S`'s statement, which the batch shares with
     /// every record of `S` beside it (see [`SharedStatement`]); returns its
-    /// output once the commit is durable. `customer` places it in the
-    /// batch as [`Db::write_for_customer`] does (the rows it changes are
-    /// that customer's).
+    /// output once the commit is durable. The record's customer
+    /// ([`SharedStatement::customer`]) places it in the batch as
+    /// [`Db::write_for_customer`] does.
     ///
     /// # Errors
     /// The statement's error (for this record alone: a batch whose shared
@@ -555,9 +555,9 @@ impl Db {
     /// closed.
     pub async fn write_shared<S: SharedStatement>(
         &self,
-        customer: Option<i64>,
         record: S::Record,
     ) -> Result<S::Output, GatewayError> {
+        let customer = S::customer(&record);
         let (reply, answer) = tokio::sync::oneshot::channel();
         let write = SharedWrite::<S>::new(record, reply);
         self.send_and_wait(customer, Box::new(write), answer).await

@@ -414,15 +414,20 @@ static SHARED_CALLS: std::sync::Mutex<Vec<Vec<String>>> = std::sync::Mutex::new(
 struct SharedSettings;
 
 impl SharedStatement for SharedSettings {
-    type Record = String;
+    /// (customer, setting name).
+    type Record = (i64, String);
     type Output = usize;
 
-    fn write(c: &Connection<'_>, records: &[&String]) -> Result<Vec<usize>, GatewayError> {
+    fn customer(record: &(i64, String)) -> Option<i64> {
+        Some(record.0)
+    }
+
+    fn write(c: &Connection<'_>, records: &[&(i64, String)]) -> Result<Vec<usize>, GatewayError> {
         SHARED_CALLS
             .lock()
             .unwrap()
-            .push(records.iter().map(|r| (*r).clone()).collect());
-        for record in records {
+            .push(records.iter().map(|(_, name)| name.clone()).collect());
+        for (_, record) in records {
             if record.starts_with("bad") {
                 return Err(GatewayError::Storage(format!(
                     "{record} refused on purpose"
@@ -430,7 +435,7 @@ impl SharedStatement for SharedSettings {
             }
             c.execute(
                 "INSERT INTO settings(name, value) VALUES (?1, 'x')",
-                [(*record).clone()],
+                [record.clone()],
             )?;
         }
         Ok((0..records.len()).collect())
@@ -449,10 +454,7 @@ async fn shared_writes_side_by_side_run_as_one_statement_and_a_bad_record_fails_
     type Answer = BoxFuture<'static, Result<usize, GatewayError>>;
     let shared = |customer: i64, name: &str| -> Answer {
         let (db, name) = (Arc::clone(&db), name.to_owned());
-        Box::pin(async move {
-            db.write_shared::<SharedSettings>(Some(customer), name)
-                .await
-        })
+        Box::pin(async move { db.write_shared::<SharedSettings>((customer, name)).await })
     };
     // A write for customer 2 that may run only once.
     let plain = || -> Answer {
@@ -475,6 +477,32 @@ async fn shared_writes_side_by_side_run_as_one_statement_and_a_bad_record_fails_
             assert!(poll_immediate(answer).await.is_none(), "the writer is held");
         }
     }
+
+    // Only shared writes, all succeeding: the batch runs together, with
+    // no savepoint, its run of them as one statement.
+    let (release, holding) = hold_writer(&db).await;
+    let mut answers = vec![shared(7, "seven0"), shared(5, "five0"), shared(7, "seven1")];
+    queue(&mut answers).await;
+    release.send(()).unwrap();
+    holding.await.unwrap().unwrap();
+    let mut outputs = Vec::new();
+    for answer in answers {
+        outputs.push(answer.await.expect("every write committed"));
+    }
+    assert_eq!(
+        outputs,
+        vec![1, 0, 2],
+        "in customer order, then as they came"
+    );
+    assert_eq!(
+        std::mem::take(&mut *SHARED_CALLS.lock().unwrap()),
+        vec![vec![
+            "five0".to_owned(),
+            "seven0".to_owned(),
+            "seven1".to_owned()
+        ]],
+        "one statement for the whole batch"
+    );
 
     let (release, holding) = hold_writer(&db).await;
     let mut answers: Vec<Answer> = (0..5).map(|i| shared(1, &format!("one{i}"))).collect();

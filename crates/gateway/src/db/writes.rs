@@ -54,6 +54,11 @@ pub trait SharedStatement: Send + 'static {
     /// What one caller gets back.
     type Output: Send + 'static;
 
+    /// The customer whose rows `record` changes, which places its job in
+    /// the batch (see [`Db::write_for_customer`](super::Db::write_for_customer)),
+    /// or `None` for a record that changes no customer's rows.
+    fn customer(record: &Self::Record) -> Option<i64>;
+
     /// Writes `records`, in their order (a batch's jobs in customer
     /// order), returning one output per record, in the same order. It
     /// changes nothing but the database: a batch may run it again, with

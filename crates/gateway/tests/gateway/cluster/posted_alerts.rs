@@ -178,7 +178,7 @@ async fn posts_side_by_side_are_stored_by_one_statement_in_the_order_posted() {
     type Answer = BoxFuture<'static, Result<Vec<Committed>, GatewayError>>;
     let send = |customer: i64, ids: &[&str]| -> Answer {
         let (db, post) = (Arc::clone(&db), post(customer, ids));
-        Box::pin(async move { db.write_shared::<PostedAlerts>(Some(customer), post).await })
+        Box::pin(async move { db.write_shared::<PostedAlerts>(post).await })
     };
     let (release, held) = std::sync::mpsc::channel::<()>();
     let (started, holds) = std::sync::mpsc::channel::<()>();
@@ -246,9 +246,14 @@ async fn posts_side_by_side_are_stored_by_one_statement_in_the_order_posted() {
 }
 
 /// The statement finds each customer's devices and each device's row by
-/// key whatever the planner guesses of its JSON (100 rows): 2,000
-/// customers with 2 devices each, statistics taken, and no hash or merge
-/// join and no scan of every device in its plan.
+/// key whatever the planner guesses of its JSON (100 rows) and however
+/// stale `devices`' statistics are. Taken with 20 devices, before 4,000
+/// more came (a young deployment; the benchmark right after enrolling),
+/// they made the first version of the statement, a join of the posted
+/// customers with `devices`, scan every device once per batch: 0.5-0.65
+/// ms of PostgreSQL CPU per alert in half the rounds of `bench
+/// gateway-pg`. No sequential scan or materialised scan of `devices` may
+/// be in the plan, and both its indexes must be used.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs PostgreSQL (STRONGROOM_TEST_POSTGRES); the test command's PostgreSQL pass runs it"]
 async fn the_posted_alerts_statement_finds_its_rows_by_key() {
@@ -258,25 +263,29 @@ async fn the_posted_alerts_statement_finds_its_rows_by_key() {
         .expect("STRONGROOM_TEST_POSTGRES names a PostgreSQL server");
     let db = Db::open(&database).await.unwrap();
     let (customer, _) = customer_with_device(&db, "posted-plan").await;
-    db.write(|c| -> Result<(), GatewayError> {
-        c.execute_batch(
+    let add = |from: i64, to: i64| {
+        format!(
             "INSERT INTO customers(username, display_name, password_hash, home_country, created_at, subject)
-             SELECT 'plan' || i, 'plan', '!', 'GB', 0, 'plan' || i FROM generate_series(1, 2000) i;
+             SELECT 'plan' || i, 'plan', '!', 'GB', 0, 'plan' || i FROM generate_series({from}, {to}) i;
              INSERT INTO devices(id, customer_id, jkt, refresh_hash, scope, created_at)
              SELECT 'plan-dev' || i || '-' || k, c.id, 'jkt', decode(md5('plan' || i || k), 'hex'),
                     'alerts chat', 0
-             FROM generate_series(1, 2000) i JOIN customers c ON c.username = 'plan' || i,
-                  generate_series(1, 2) k",
-        )?;
-        Ok(())
-    })
-    .await
-    .unwrap();
+             FROM generate_series({from}, {to}) i JOIN customers c ON c.username = 'plan' || i,
+                  generate_series(1, 2) k"
+        )
+    };
+    let (few, many) = (add(1, 10), add(11, 2000));
+    db.write(move |c| -> Result<(), GatewayError> { Ok(c.execute_batch(&few)?) })
+        .await
+        .unwrap();
     db.read(|c| -> Result<(), GatewayError> {
         Ok(c.execute_batch("ANALYZE devices; ANALYZE customers")?)
     })
     .await
     .unwrap();
+    db.write(move |c| -> Result<(), GatewayError> { Ok(c.execute_batch(&many)?) })
+        .await
+        .unwrap();
     let plan = db
         .write(move |c| -> Result<String, GatewayError> {
             let (body, settings): (String, String) = c.query_row(
@@ -285,7 +294,7 @@ async fn the_posted_alerts_statement_finds_its_rows_by_key() {
                 [PG_STORE_POSTED_ALERTS_FUNCTION],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
-            assert_eq!(settings, "enable_hashjoin=off enable_mergejoin=off");
+            assert_eq!(settings, "enable_seqscan=off");
             for setting in settings.split(' ') {
                 let (name, value) = setting.split_once('=').unwrap();
                 c.execute_batch(&format!("SET LOCAL {name} = {value}"))?;
@@ -293,7 +302,12 @@ async fn the_posted_alerts_statement_finds_its_rows_by_key() {
             let alerts = format!(
                 r#"[{{"ord":0,"customer":{customer},"id":"plan-a","kind":"purchase","jws":"j","body":"b"}}]"#
             );
+            // The statement inside the PL/pgSQL function's body.
             let statement = body
+                .trim()
+                .strip_prefix("BEGIN RETURN QUERY")
+                .and_then(|b| b.strip_suffix("; END"))
+                .expect("the function returns one query")
                 .replace("$1", "?1::text")
                 .replace("$2", "1")
                 .replace("$3", "'alerts'");
@@ -309,9 +323,7 @@ async fn the_posted_alerts_statement_finds_its_rows_by_key() {
         plan.contains("devices_customer")
             && plan.contains("devices_pkey")
             && !plan.contains("Seq Scan on devices")
-            && !plan
-                .lines()
-                .any(|l| (l.contains("Hash") || l.contains("Merge")) && l.contains("Join")),
+            && !plan.contains("Materialize"),
         "the posted alerts statement does not find its rows by key:\n{plan}"
     );
     close_off_workers(vec![db]).await;
