@@ -79,16 +79,19 @@ const PG_STREAMS_WANT: &str = "SELECT EXISTS (
 /// nowhere else. Why temporary: it is the gateway's code rather than the
 /// database's schema, so it changes with the binary, with no migration.
 /// It needs the `TEMPORARY` privilege on the database; without it the
-/// writer runs the statements one by one ([`record_acks`]).
+/// writer runs the statements one by one ([`record_acks`]). In PL/pgSQL,
+/// which keeps the statements' plans for the session, where a SQL
+/// function plans them again on every call (see
+/// `crate::events::pg_define_store_posted_alerts`).
 ///
 /// # Errors
 /// [`GatewayError::Storage`].
 pub(crate) fn pg_define_record_acks(c: &Connection<'_>) -> Result<(), GatewayError> {
     Ok(c.execute_batch(&format!(
-        "CREATE OR REPLACE FUNCTION pg_temp.{PG_RECORD_ACKS_FUNCTION}(acks TEXT, now_ms BIGINT, kind TEXT)
-         RETURNS BOOLEAN LANGUAGE sql
+        "CREATE OR REPLACE FUNCTION pg_temp.{PG_RECORD_ACKS_FUNCTION}(TEXT, BIGINT, TEXT)
+         RETURNS BOOLEAN LANGUAGE plpgsql
          SET enable_hashjoin = off SET enable_mergejoin = off
-         AS $body$ {PG_RECORD_ACKS}; {PG_STREAMS_WANT} $body$"
+         AS $body$ BEGIN {PG_RECORD_ACKS}; RETURN ({PG_STREAMS_WANT}); END $body$"
     ))?)
 }
 

@@ -481,9 +481,16 @@ async fn refresh(
     let access = random_token(&state.rng);
     let new_refresh = random_token(&state.rng);
     let ttl = state.config.access_token_ttl;
+    let customer = customer_of_token(
+        state,
+        &presented,
+        "SELECT d.customer_id FROM spent_refresh_tokens s JOIN devices d ON d.id = s.device_id
+         WHERE s.hash = ?1",
+    )
+    .await?;
     let outcome = state
         .db
-        .write(move |c| -> Result<Refreshed, crate::error::GatewayError> {
+        .write_for(customer, move |c| -> Result<Refreshed, crate::error::GatewayError> {
             let row = c
                 .query_row(
                     "SELECT d.id, d.jkt, d.scope, d.customer_id FROM devices d
@@ -558,6 +565,38 @@ async fn refresh(
     }
 }
 
+/// The customer whose device holds the refresh token hashed `hash`, or
+/// the one `other` (a query of `?1`, the hash) finds: read before a write
+/// that changes that device's row, so that its batch runs the write in
+/// customer order (see `Db::write_for_customer`) and it cannot deadlock
+/// with another gateway's batch over that customer's devices. A device's
+/// customer never changes, so the read cannot go stale.
+async fn customer_of_token(
+    state: &Shared,
+    hash: &[u8],
+    other: &'static str,
+) -> Result<Option<i64>, crate::error::GatewayError> {
+    let hash = hash.to_vec();
+    state
+        .db
+        .read(
+            move |c| -> Result<Option<i64>, crate::error::GatewayError> {
+                let held = c
+                    .query_row(
+                        "SELECT customer_id FROM devices WHERE refresh_hash = ?1",
+                        [&hash],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                match held {
+                    Some(customer) => Ok(Some(customer)),
+                    None => Ok(c.query_row(other, [&hash], |r| r.get(0)).optional()?),
+                }
+            },
+        )
+        .await
+}
+
 /// Revokes a device's grant: the device, its access tokens, its stream on
 /// every gateway (announced). Does nothing to a device already revoked.
 pub(crate) fn revoke_device(
@@ -585,9 +624,16 @@ pub(crate) fn revoke_device(
 pub async fn revoke(State(state): State<Shared>, body: Bytes) -> Result<Response, OAuthError> {
     let form = parse_form(&body)?;
     let hash = sha256(required(&form, "token")?.as_bytes());
+    let customer = customer_of_token(
+        &state,
+        &hash,
+        "SELECT d.customer_id FROM access_tokens t JOIN devices d ON d.id = t.device_id
+         WHERE t.hash = ?1",
+    )
+    .await?;
     let revoked_device = state
         .db
-        .write(move |c| -> Result<Option<String>, crate::error::GatewayError> {
+        .write_for(customer, move |c| -> Result<Option<String>, crate::error::GatewayError> {
             let device: Option<String> = c
                 .query_row(
                     "UPDATE devices SET revoked_at = ?1 WHERE refresh_hash = ?2 AND revoked_at IS NULL RETURNING id",

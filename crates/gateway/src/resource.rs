@@ -79,7 +79,9 @@ pub async fn unlink(State(state): State<Shared>, headers: HeaderMap) -> Result<R
     let device = auth.device_id.clone();
     state
         .db
-        .write(move |c| crate::oauth::revoke_device(c, &device))
+        .write_for_customer(auth.customer_id, move |c| {
+            crate::oauth::revoke_device(c, &device)
+        })
         .await?;
     state.hub.revoke(&auth.device_id);
     Ok(axum::Json(serde_json::json!({})).into_response())

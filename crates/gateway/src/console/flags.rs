@@ -187,6 +187,10 @@ pub async fn add_members(State(state): State<Shared>, headers: HeaderMap, body: 
                     }
                 }
             }
+            // Ascending, the order in which every batch takes customers'
+            // devices (see `Db::write_for_customer`).
+            ids.sort_unstable();
+            ids.dedup();
             let Some(cohort_id) = cohort_id(c, &cohort, true)? else {
                 return Err(GatewayError::Invalid(
                     "The cohort could not be made.".into(),
@@ -253,7 +257,9 @@ pub async fn set_flag(State(state): State<Shared>, headers: HeaderMap, body: Byt
                 params![cohort_id, flag, enabled],
             )?;
             let members: Vec<i64> = c
-                .prepare("SELECT customer_id FROM cohort_members WHERE cohort_id = ?1")?
+                .prepare(
+                    "SELECT customer_id FROM cohort_members WHERE cohort_id = ?1 ORDER BY customer_id",
+                )?
                 .query_map([cohort_id], |r| r.get(0))?
                 .collect::<Result<_, _>>()?;
             let change = BTreeMap::from([(flag.clone(), enabled)]);

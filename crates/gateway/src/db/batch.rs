@@ -393,6 +393,21 @@ impl Db {
         self.write_job(Some(customer_id), f).await
     }
 
+    /// [`Db::write_for_customer`] when `customer` is known, else
+    /// [`Db::write`]: for a write that finds the customer whose rows it
+    /// changes by a read made just before (a device's token, say).
+    ///
+    /// # Errors
+    /// As [`Db::write`].
+    pub async fn write_for<R, E, F>(&self, customer: Option<i64>, f: F) -> Result<R, E>
+    where
+        R: Send + 'static,
+        E: From<GatewayError> + Send + 'static,
+        F: FnOnce(&Connection<'_>) -> Result<R, E> + Send + 'static,
+    {
+        self.write_job(customer, f).await
+    }
+
     /// [`Db::write`] for what must happen once across every gateway of a
     /// shared database, such as first-run set-up (the first signing key, the
     /// first bank API key) or a key rotation: with PostgreSQL it first takes

@@ -566,6 +566,9 @@ async fn acknowledgements_find_their_rows_by_key_whatever_the_statistics() {
             // Its first statement, the time as a literal: one parameter,
             // of one type (text, as the function declares it).
             let statement = body
+                .trim()
+                .strip_prefix("BEGIN")
+                .expect("a PL/pgSQL body")
                 .split(';')
                 .next()
                 .unwrap()
