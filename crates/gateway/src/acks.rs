@@ -87,8 +87,10 @@ const PG_STREAMS_WANT: &str = "SELECT EXISTS (
 /// # Errors
 /// [`GatewayError::Storage`].
 pub(crate) fn pg_define_record_acks(c: &Connection<'_>) -> Result<(), GatewayError> {
+    // Dropped first, as `pg_define_store_posted_alerts` does.
     Ok(c.execute_batch(&format!(
-        "CREATE OR REPLACE FUNCTION pg_temp.{PG_RECORD_ACKS_FUNCTION}(TEXT, BIGINT, TEXT)
+        "DROP FUNCTION IF EXISTS pg_temp.{PG_RECORD_ACKS_FUNCTION}(TEXT, BIGINT, TEXT);
+         CREATE FUNCTION pg_temp.{PG_RECORD_ACKS_FUNCTION}(TEXT, BIGINT, TEXT)
          RETURNS BOOLEAN LANGUAGE plpgsql
          SET enable_hashjoin = off SET enable_mergejoin = off
          AS $body$ BEGIN {PG_RECORD_ACKS}; RETURN ({PG_STREAMS_WANT}); END $body$"

@@ -66,8 +66,9 @@ pub async fn send_chat(
                 customer: auth.customer_id,
             }
             .announce(c);
-            // The sender's device first, then the others: all of them
-            // locked first, in the order every append takes them.
+            // Appended to below: the sender's device, then the others.
+            // All of their rows are locked first, in the order every
+            // append takes them.
             crate::events::lock_customer_devices(c, auth.customer_id)?;
             let accepted = DeviceEvent::ChatAccepted {
                 client_id: request.client_id.clone(),

@@ -491,6 +491,11 @@ async fn refresh(
     let outcome = state
         .db
         .write_for(customer, move |c| -> Result<Refreshed, crate::error::GatewayError> {
+            // The customer's devices in id order before this one's row,
+            // as every write that takes several of them does.
+            if let Some(customer) = customer {
+                crate::events::lock_customer_devices(c, customer)?;
+            }
             let row = c
                 .query_row(
                     "SELECT d.id, d.jkt, d.scope, d.customer_id FROM devices d
@@ -634,6 +639,10 @@ pub async fn revoke(State(state): State<Shared>, body: Bytes) -> Result<Response
     let revoked_device = state
         .db
         .write_for(customer, move |c| -> Result<Option<String>, crate::error::GatewayError> {
+            // As in `refresh`.
+            if let Some(customer) = customer {
+                crate::events::lock_customer_devices(c, customer)?;
+            }
             let device: Option<String> = c
                 .query_row(
                     "UPDATE devices SET revoked_at = ?1 WHERE refresh_hash = ?2 AND revoked_at IS NULL RETURNING id",

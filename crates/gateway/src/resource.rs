@@ -80,6 +80,8 @@ pub async fn unlink(State(state): State<Shared>, headers: HeaderMap) -> Result<R
     state
         .db
         .write_for_customer(auth.customer_id, move |c| {
+            // As in a refresh: the customer's devices in id order first.
+            crate::events::lock_customer_devices(c, auth.customer_id)?;
             crate::oauth::revoke_device(c, &device)
         })
         .await?;

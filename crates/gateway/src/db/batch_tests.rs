@@ -477,18 +477,30 @@ async fn shared_writes_side_by_side_run_as_one_statement_and_a_bad_record_fails_
             assert!(poll_immediate(answer).await.is_none(), "the writer is held");
         }
     }
+    // The writes of `answers` in one batch, in this order; their results.
+    async fn in_one_batch(
+        db: &Arc<Db>,
+        mut answers: Vec<Answer>,
+    ) -> Vec<Result<usize, GatewayError>> {
+        let (release, holding) = hold_writer(db).await;
+        queue(&mut answers).await;
+        release.send(()).unwrap();
+        holding.await.unwrap().unwrap();
+        let mut results = Vec::new();
+        for answer in answers {
+            results.push(answer.await);
+        }
+        results
+    }
 
     // Only shared writes, all succeeding: the batch runs together, with
     // no savepoint, its run of them as one statement.
-    let (release, holding) = hold_writer(&db).await;
-    let mut answers = vec![shared(7, "seven0"), shared(5, "five0"), shared(7, "seven1")];
-    queue(&mut answers).await;
-    release.send(()).unwrap();
-    holding.await.unwrap().unwrap();
-    let mut outputs = Vec::new();
-    for answer in answers {
-        outputs.push(answer.await.expect("every write committed"));
-    }
+    let answers = vec![shared(7, "seven0"), shared(5, "five0"), shared(7, "seven1")];
+    let outputs: Vec<usize> = in_one_batch(&db, answers)
+        .await
+        .into_iter()
+        .map(|r| r.expect("every write committed"))
+        .collect();
     assert_eq!(
         outputs,
         vec![1, 0, 2],
@@ -504,18 +516,15 @@ async fn shared_writes_side_by_side_run_as_one_statement_and_a_bad_record_fails_
         "one statement for the whole batch"
     );
 
-    let (release, holding) = hold_writer(&db).await;
     let mut answers: Vec<Answer> = (0..5).map(|i| shared(1, &format!("one{i}"))).collect();
     answers.push(plain());
     answers.extend((0..5).map(|i| shared(3, &format!("three{i}"))));
     answers.push(shared(1, "one-late"));
-    queue(&mut answers).await;
-    release.send(()).unwrap();
-    holding.await.unwrap().unwrap();
-    let mut outputs = Vec::new();
-    for answer in answers {
-        outputs.push(answer.await.expect("every write committed"));
-    }
+    let outputs: Vec<usize> = in_one_batch(&db, answers)
+        .await
+        .into_iter()
+        .map(|r| r.expect("every write committed"))
+        .collect();
     let names = |names: &[&str]| names.iter().map(|n| (*n).to_owned()).collect::<Vec<_>>();
     assert_eq!(
         std::mem::take(&mut *SHARED_CALLS.lock().unwrap()),
@@ -532,15 +541,12 @@ async fn shared_writes_side_by_side_run_as_one_statement_and_a_bad_record_fails_
         "each write gets its own output (the plain write's is its row count)"
     );
 
-    let (release, holding) = hold_writer(&db).await;
-    let mut answers = vec![shared(1, "a0"), shared(1, "bad1"), shared(1, "a2")];
-    queue(&mut answers).await;
-    release.send(()).unwrap();
-    holding.await.unwrap().unwrap();
-    let mut results = Vec::new();
-    for answer in answers {
-        results.push(answer.await.map_err(|e| e.to_string()));
-    }
+    let answers = vec![shared(1, "a0"), shared(1, "bad1"), shared(1, "a2")];
+    let results: Vec<_> = in_one_batch(&db, answers)
+        .await
+        .into_iter()
+        .map(|r| r.map_err(|e| e.to_string()))
+        .collect();
     assert_eq!(results[0], Ok(0));
     assert!(
         results[1]
@@ -577,15 +583,12 @@ async fn shared_writes_side_by_side_run_as_one_statement_and_a_bad_record_fails_
     // The same beside a write that may run only once (the batch runs in
     // savepoints from the start): the shared statement fails in a
     // savepoint of its own, and its records run alone after it.
-    let (release, holding) = hold_writer(&db).await;
-    let mut answers = vec![shared(1, "b0"), shared(1, "bad2"), plain()];
-    queue(&mut answers).await;
-    release.send(()).unwrap();
-    holding.await.unwrap().unwrap();
-    let mut results = Vec::new();
-    for answer in answers {
-        results.push(answer.await.is_ok());
-    }
+    let answers = vec![shared(1, "b0"), shared(1, "bad2"), plain()];
+    let results: Vec<bool> = in_one_batch(&db, answers)
+        .await
+        .iter()
+        .map(Result::is_ok)
+        .collect();
     assert_eq!(results, vec![true, false, true]);
     assert_eq!(
         std::mem::take(&mut *SHARED_CALLS.lock().unwrap()),
