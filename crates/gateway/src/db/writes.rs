@@ -112,13 +112,7 @@ impl<S: SharedStatement> Write for SharedWrite<S> {
     }
 
     fn complete(self: Box<Self>, committed: bool) {
-        let result = match self.result {
-            Some(result) if committed => result,
-            _ => Err(GatewayError::Storage(
-                "the transaction did not commit".into(),
-            )),
-        };
-        let _ = self.reply.send(result);
+        let _ = self.reply.send(outcome(self.result, committed));
     }
 
     fn group(&self) -> Option<(TypeId, RunGroup)> {
@@ -156,6 +150,21 @@ fn run_group<S: SharedStatement>(conn: &Connection<'_>, group: &mut [&mut dyn An
         // The batch rolls back and runs each write alone, which sets each
         // one's own result (and error).
         Ok(_) | Err(_) => false,
+    }
+}
+
+/// What a caller hears of its write: its last run's result if the batch
+/// committed, else that the transaction did not commit (also when it
+/// never ran).
+fn outcome<R, E: From<GatewayError>>(
+    result: Option<Result<R, E>>,
+    committed: bool,
+) -> Result<R, E> {
+    match result {
+        Some(result) if committed => result,
+        _ => Err(E::from(GatewayError::Storage(
+            "the transaction did not commit".into(),
+        ))),
     }
 }
 
@@ -228,13 +237,7 @@ where
     }
 
     fn complete(self: Box<Self>, committed: bool) {
-        let result = match self.result {
-            Some(result) if committed => result,
-            _ => Err(E::from(GatewayError::Storage(
-                "the transaction did not commit".into(),
-            ))),
-        };
-        let _ = self.reply.send(result);
+        let _ = self.reply.send(outcome(self.result, committed));
     }
 
     fn as_any_mut(&mut self) -> &mut dyn Any {

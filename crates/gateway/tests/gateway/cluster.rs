@@ -408,6 +408,37 @@ where
     .unwrap();
 }
 
+/// Runs `first` in a write of `db` for `customer` (see `Db::write_for`),
+/// then keeps that write's transaction open, holding its writer and the
+/// locks `first` took, until the returned sender is used; returns once
+/// it holds.
+async fn hold_open<F>(
+    db: &std::sync::Arc<Db>,
+    customer: Option<i64>,
+    first: F,
+) -> (
+    std::sync::mpsc::Sender<()>,
+    tokio::task::JoinHandle<Result<(), GatewayError>>,
+)
+where
+    F: FnOnce(&Connection<'_>) -> Result<(), GatewayError> + Send + 'static,
+{
+    let (release, held) = std::sync::mpsc::channel::<()>();
+    let (started, running) = tokio::sync::oneshot::channel::<()>();
+    let db = std::sync::Arc::clone(db);
+    let holding = tokio::spawn(async move {
+        db.write_for(customer, move |c| -> Result<(), GatewayError> {
+            first(c)?;
+            let _ = started.send(());
+            held.recv().ok();
+            Ok(())
+        })
+        .await
+    });
+    running.await.expect("the held write ran");
+    (release, holding)
+}
+
 /// Numbers one event for each of `customer`'s devices, as an append does.
 fn number_event(c: &Connection<'_>, customer: i64) -> Result<(), GatewayError> {
     c.execute(
@@ -438,22 +469,8 @@ async fn a_gateways_open_batch_holds_up_only_writes_for_its_customers() {
     let (y, y_device) = customer_with_device(&a, "customer-y").await;
 
     // Gateway A's batch numbers an event for X, then stays open.
-    let (release, held) = std::sync::mpsc::channel::<()>();
-    let (started, running) = tokio::sync::oneshot::channel::<()>();
     let a = std::sync::Arc::new(a);
-    let holding = tokio::spawn({
-        let a = std::sync::Arc::clone(&a);
-        async move {
-            a.write_for_customer(x, move |c| -> Result<(), GatewayError> {
-                number_event(c, x)?;
-                let _ = started.send(());
-                held.recv().ok();
-                Ok(())
-            })
-            .await
-        }
-    });
-    running.await.unwrap();
+    let (release, holding) = hold_open(&a, Some(x), move |c| number_event(c, x)).await;
 
     // Gateway B's write for another customer commits meanwhile.
     let other = tokio::time::timeout(

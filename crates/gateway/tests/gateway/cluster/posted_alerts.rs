@@ -16,7 +16,7 @@ use strongroom_gateway::events::{
 };
 use strongroom_gateway::sql::Connection;
 
-use super::{close_off_workers, customer_with_device, postgres_database};
+use super::{close_off_workers, customer_with_device, hold_open, postgres_database};
 
 /// A post of alerts named `ids` for `customer` (the JWS need not verify:
 /// only the gateway's storage is under test).
@@ -180,22 +180,7 @@ async fn posts_side_by_side_are_stored_by_one_statement_in_the_order_posted() {
         let (db, post) = (Arc::clone(&db), post(customer, ids));
         Box::pin(async move { db.write_shared::<PostedAlerts>(post).await })
     };
-    let (release, held) = std::sync::mpsc::channel::<()>();
-    let (started, holds) = std::sync::mpsc::channel::<()>();
-    let holding = {
-        let db = Arc::clone(&db);
-        tokio::spawn(async move {
-            db.write(move |_| {
-                started.send(()).ok();
-                held.recv().ok();
-                Ok::<_, GatewayError>(())
-            })
-            .await
-        })
-    };
-    while holds.try_recv().is_err() {
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
+    let (release, holding) = hold_open(&db, None, |_| Ok(())).await;
     let mut answers = vec![
         send(one, &["one-d"]),
         send(i64::from(i32::MAX), &["nobody-a"]),
@@ -369,27 +354,15 @@ async fn storing_an_alert_does_not_wait_for_a_first_acknowledgement() {
     let (customer, device) = customer_with_device(&a, "posted-acked").await;
     // Gateway A records the device's first acknowledgement, and its
     // transaction stays open.
-    let (release, held) = std::sync::mpsc::channel::<()>();
-    let (started, holds) = std::sync::mpsc::channel::<()>();
     let a = Arc::new(a);
-    let holding = {
-        let a = Arc::clone(&a);
-        tokio::spawn(async move {
-            a.write(move |c| -> Result<(), GatewayError> {
-                c.execute(
-                    "INSERT INTO device_acks(device_id, acked_seq) VALUES (?1, 0)",
-                    [device],
-                )?;
-                started.send(()).ok();
-                held.recv().ok();
-                Ok(())
-            })
-            .await
-        })
-    };
-    while holds.try_recv().is_err() {
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
+    let (release, holding) = hold_open(&a, None, move |c| {
+        c.execute(
+            "INSERT INTO device_acks(device_id, acked_seq) VALUES (?1, 0)",
+            [device],
+        )?;
+        Ok(())
+    })
+    .await;
     // Gateway B stores an alert for the device's customer meanwhile.
     let stored = tokio::time::timeout(
         std::time::Duration::from_secs(5),
